@@ -1,0 +1,100 @@
+"""The ``okrcore`` command line: ``evaluate``, ``demo`` and ``schema``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Final
+
+from okrcore.errors import DocumentError
+from okrcore.evaluate import evaluate
+from okrcore.interchange import loads, schema
+
+__all__ = ["ENGINES", "EXIT_DOCUMENT_ERROR", "EXIT_OK", "main"]
+
+ENGINES: Final = ("scalar",)
+"""Engines ``okrcore evaluate --engine`` accepts."""
+EXIT_OK: Final = 0
+"""The document was evaluated (item errors, if any, are in the result's ``errors``)."""
+EXIT_DOCUMENT_ERROR: Final = 2
+"""The input is not a readable version 1 document (or the command line is wrong)."""
+
+
+def _read(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    try:
+        text = _read(args.file)
+    except OSError as exc:
+        print(f"okrcore: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_DOCUMENT_ERROR
+    try:
+        document = loads(text)
+    except DocumentError as exc:
+        print(f"okrcore: {args.file}: {exc}", file=sys.stderr)
+        return EXIT_DOCUMENT_ERROR
+    result = evaluate(document).to_json()
+    json.dump(result, sys.stdout, indent=args.indent, allow_nan=False)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from okrcore.demo import run_demo
+
+    status: int = run_demo(
+        seed=args.seed, as_of=args.as_of, colour=args.colour, output=args.output
+    )
+    return status
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    json.dump(schema(args.name), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="okrcore", description="Evaluate OKR progress, pace and rollups.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ev = sub.add_parser("evaluate", help="evaluate an interchange document and print the result")
+    ev.add_argument("file", help="the document (JSON), or - for standard input")
+    ev.add_argument("--engine", choices=ENGINES, default="scalar",
+                    help="evaluation engine (default: scalar, the reference)")
+    ev.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
+    ev.set_defaults(run=_cmd_evaluate)
+
+    demo = sub.add_parser("demo", help="generate a sample organisation, evaluate and show it")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--as-of", default=None,
+                      help="instant of evaluation, ISO 8601 (default: mid-quarter of the sample)")
+    demo.add_argument("--colour", choices=("auto", "always", "never"), default="auto",
+                      help="ANSI colours in the output (default auto: when a terminal)")
+    demo.add_argument("--output", default=None,
+                      help="also write the generated document to this JSON file")
+    demo.set_defaults(run=_cmd_demo)
+
+    sch = sub.add_parser("schema", help="print the JSON Schema of the document or the result")
+    sch.add_argument("name", choices=("document", "result"), nargs="?", default="document")
+    sch.set_defaults(run=_cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    status: int = args.run(args)
+    return status
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

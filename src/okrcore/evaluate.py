@@ -1,0 +1,712 @@
+"""The scalar reference evaluation of a whole document.
+
+:func:`evaluate` walks a :class:`~okrcore.model.Document` and combines the formulas of
+:mod:`okrcore.formulas` into key result, objective and person results.  It never raises for a
+bad item: every problem becomes an :class:`~okrcore.errors.OkrError`, items that need a bad item
+are reported ``depends_on_invalid``, and everything else is evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+import attrs
+
+from okrcore import errors as E
+from okrcore import formulas as F
+from okrcore.formulas import Colour, Trend
+from okrcore.model import (
+    Binary,
+    Document,
+    InvalidKeyResult,
+    InvalidObjective,
+    KeyResult,
+    Metric,
+    Milestone,
+    Objective,
+)
+from okrcore.policy import Policy
+from okrcore.results import (
+    ColourSource,
+    Evaluation,
+    Explanation,
+    Forecast,
+    Grade,
+    Item,
+    KeyResultResult,
+    ObjectiveResult,
+    PersonItem,
+    PersonResult,
+)
+
+__all__ = [
+    "MANUAL_COLOURS",
+    "evaluate",
+    "instant_us",
+    "isoformat",
+    "key_result_progress",
+]
+
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+MANUAL_COLOURS: Final[dict[str, Colour]] = {
+    "on_track": "green",
+    "behind": "yellow",
+    "at_risk": "yellow",
+    "off_track": "red",
+}
+"""The colour a manual status stands for."""
+
+
+def instant_us(moment: datetime) -> int:
+    """Return an aware datetime as integer microseconds since the Unix epoch (UTC)."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def isoformat(moment: datetime) -> str:
+    """Return an instant as ISO 8601 in UTC with a ``Z`` suffix."""
+    text = moment.astimezone(UTC).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def _value_number(value: float | bool) -> float:
+    return float(value)
+
+
+def key_result_progress(kr: KeyResult, value: float | bool, policy: Policy) -> tuple[float, float]:
+    r"""Raw and clamped progress of a key result at a given value.
+
+    Parameters
+    ----------
+    kr : KeyResult
+        The key result.
+    value : float or bool
+        Its value [unit]; done for binary and simple milestones; stages done otherwise.
+    policy : Policy
+        For the cap and strict breakpoints.
+
+    Returns
+    -------
+    raw, progress : float
+        [fraction].
+
+    Notes
+    -----
+    Metric: :math:`(c - s)/(t - s)`; range ``band`` / ``graded`` / ``linear`` see
+    :mod:`okrcore.formulas`; binary and milestones :math:`d/n`; then
+    :math:`p = \min(\max(r, 0), \text{cap})`.
+    """
+    if isinstance(kr, Metric):
+        current = float(value)
+        bounds = kr.range
+        if bounds is None or bounds.mode == "linear":
+            raw = F.metric_raw_progress(float(kr.start), float(kr.target), current)
+        elif bounds.mode == "band":
+            raw = F.band_progress(current, bounds.red_low, bounds.red_high,
+                                  policy.strict_breakpoints)
+        else:
+            raw = F.graded_range_progress(
+                current, float(kr.target), bounds.red_low, bounds.yellow_low,
+                bounds.yellow_high, bounds.red_high,
+            )
+    elif isinstance(kr, Binary):
+        raw = F.ratio_progress(float(value), 1.0)
+    else:
+        raw = F.ratio_progress(float(value), float(kr.total))
+    return raw, F.clamp(raw, policy.cap)
+
+
+@attrs.frozen
+class _State:
+    """A key result at one moment: the value and what follows from it."""
+
+    kr: KeyResult
+    value: float | bool
+    raw: float
+    progress: float
+    range_status: Colour | None
+
+
+@attrs.frozen
+class _Rollup:
+    progress: float | None
+    raw: float | None
+    explanation: Explanation
+    error: E.OkrValueError | None = None
+
+
+def _baseline(kr: KeyResult) -> float | bool:
+    if isinstance(kr, Metric):
+        return kr.start
+    if isinstance(kr, Milestone) and (kr.stages_total is not None or kr.checkpoints is not None):
+        return 0
+    return False
+
+
+def _explicit_value(kr: KeyResult) -> float | bool | None:
+    if isinstance(kr, Metric):
+        return kr.current
+    if isinstance(kr, Binary):
+        return kr.done
+    if kr.checkpoints is not None:
+        return sum(1 for c in kr.checkpoints if c.done)
+    if kr.stages_total is not None:
+        return kr.stages_done
+    return kr.done
+
+
+def _history(kr: KeyResult, as_of: int) -> list[tuple[int, float | bool]]:
+    """Check-ins at or before ``as_of``, oldest first; a later entry wins a tie."""
+    if kr.check_ins is None:
+        return []
+    entries = [(instant_us(c.at), i, c.value) for i, c in enumerate(kr.check_ins)]
+    entries.sort()
+    return [(t, v) for t, _, v in entries if t <= as_of]
+
+
+def _state(kr: KeyResult, value: float | bool, policy: Policy) -> _State:
+    raw, progress = key_result_progress(kr, value, policy)
+    status: Colour | None = None
+    if isinstance(kr, Metric) and kr.range is not None:
+        r = kr.range
+        status = F.range_status(float(value), r.red_low, r.yellow_low, r.yellow_high, r.red_high,
+                                policy.strict_breakpoints)
+    return _State(kr, value, raw, progress, status)
+
+
+def _grade(progress: float, ambition: str, policy: Policy) -> Grade:
+    score = F.grade_score(progress, policy.tolerance)
+    return Grade(
+        score=score,
+        band=F.grade_band(score, policy.grade_yellow, policy.grade_green),
+        success=F.succeeded(progress, ambition == "aspirational", policy.aspirational_success,
+                            policy.tolerance),
+    )
+
+
+def _expected(as_of: int, start: datetime | None, due: datetime | None) -> float | None:
+    if start is None or due is None:
+        return None
+    return F.expected_progress(as_of, instant_us(start), instant_us(due))
+
+
+@attrs.define
+class _KRTrack:
+    """Everything computed for one valid key result: now, before its last check-in, forecast."""
+
+    now: _State
+    previous: _State | None
+    projected: _State | None
+    has_history: bool
+    result: KeyResultResult
+
+
+def _evaluate_kr(kr: KeyResult, objective: Objective, as_of: int, policy: Policy) -> _KRTrack:
+    history = _history(kr, as_of)
+    explicit = _explicit_value(kr)
+    baseline = _baseline(kr)
+    if history:
+        value: float | bool = history[-1][1]
+    else:
+        value = baseline if explicit is None else explicit
+    now = _state(kr, value, policy)
+    previous = None
+    trend: Trend | None = None
+    if history:
+        before = history[-2][1] if len(history) > 1 else baseline
+        previous = _state(kr, before, policy)
+        trend = F.trend(previous.raw, now.raw, policy.tolerance)
+    due = kr.due if kr.due is not None else objective.due
+    expected = _expected(as_of, objective.start, due)
+    if expected is None:
+        pace: Colour = "green"
+    else:
+        pace = F.pace_colour(now.progress, expected, policy.pace, policy.tolerance)[0]
+    colour = F.worst_colour(pace, now.range_status) or pace
+    stale = None
+    last = history[-1][0] if history else None
+    if kr.check_ins is not None:
+        stale = F.is_stale(last, as_of, policy.stale_days)
+    projected = None
+    forecast = None
+    numeric = isinstance(kr, Metric) or (isinstance(kr, Milestone) and kr.stages_total is not None)
+    if numeric and due is not None:
+        since = instant_us(objective.start) if objective.start is not None else None
+        period = [(t, float(v)) for t, v in history if since is None or t >= since]
+        line = F.least_squares_at([t for t, _ in period], [v for _, v in period],
+                                  instant_us(due))
+        if line is not None:
+            projected = _state(kr, line, policy)
+            fc_pace = F.pace_colour(projected.progress, 1.0, policy.pace, policy.tolerance)[0]
+            forecast = Forecast(line, projected.progress,
+                                F.worst_colour(fc_pace, projected.range_status) or fc_pace)
+    owners = kr.owners or ((objective.owner,) if objective.owner else ())
+    result = KeyResultResult(
+        id=kr.id,
+        objective=objective.id,
+        kind=kr.kind,
+        owners=owners,
+        current=value,
+        raw_progress=now.raw,
+        progress=now.progress,
+        expected=expected,
+        colour=colour,
+        pace_colour=pace,
+        range_status=now.range_status,
+        weight=kr.weight,
+        contributes=kr.weight > 0,
+        trend=trend,
+        stale=stale,
+        last_check_in=None if last is None else isoformat(EPOCH + timedelta(microseconds=last)),
+        forecast=forecast,
+        grade=_grade(now.progress, objective.ambition, policy),
+    )
+    return _KRTrack(now, previous, projected, bool(history), result)
+
+
+def _plain_metric(kr: KeyResult) -> bool:
+    return isinstance(kr, Metric) and kr.range is None
+
+
+def _choose_mode(objective: Objective) -> tuple[str, str, str]:
+    """Return (mode, rule, reason) from the objective's structure alone (SEMANTICS §3)."""
+    krs = [kr for kr in objective.key_results if not isinstance(kr, InvalidKeyResult)]
+    if objective.mode != "auto":
+        return objective.mode, "explicit", f"the objective asks for mode {objective.mode!r}"
+    if objective.progress_settings is not None:
+        return ("sum", "auto:progress_settings",
+                "progress settings with a unit: sum the metrics of that unit")
+    units = {kr.unit for kr in krs if isinstance(kr, Metric)}
+    directions = {kr.direction for kr in krs if isinstance(kr, Metric)}
+    if (krs and all(_plain_metric(kr) for kr in krs) and len(units) == 1 and "" not in units
+            and len(directions) == 1):
+        return ("sum", "auto:same_unit",
+                "every key result is a plain metric of one unit and direction: sum them "
+                "against the sum of their targets")
+    return "mean", "auto:mixed", "mixed kinds, units or directions: weighted mean of progress"
+
+
+def _sum_part(objective: Objective, states: Sequence[_State], policy: Policy
+              ) -> tuple[float, float, list[Item], dict[str, float | str | None]] | E.OkrValueError:
+    settings = objective.progress_settings
+    if settings is not None:
+        unit = settings.unit
+    else:
+        units = {s.kr.unit for s in states if isinstance(s.kr, Metric) and s.kr.weight > 0}
+        if len(units) != 1:
+            return E.OkrValueError(
+                E.NO_CONTRIBUTING_METRIC, "mode",
+                f"mode 'sum' without progress settings needs the metrics to share one unit; "
+                f"found {sorted(units)!r}", None)
+        unit = units.pop()
+    contributing = [s for s in states
+                    if isinstance(s.kr, Metric) and s.kr.unit == unit and s.kr.weight > 0]
+    field = "progress_settings.unit" if settings is not None else "key_results"
+    if not contributing:
+        return E.OkrValueError(E.NO_CONTRIBUTING_METRIC, field,
+                               f"no metric key result with unit {unit!r} to sum", unit)
+    directions = {s.kr.direction for s in contributing if isinstance(s.kr, Metric)} - {0}
+    if len(directions) > 1:
+        return E.OkrValueError(
+            E.MIXED_DIRECTIONS, field,
+            f"the metrics summed in unit {unit!r} mix increases and reductions", unit)
+    value = 0.0
+    for s in contributing:
+        value += float(s.value)
+    if settings is not None and settings.start is not None:
+        start = float(settings.start)
+    else:
+        start = 0.0
+        for s in contributing:
+            assert isinstance(s.kr, Metric)
+            start += float(s.kr.start)
+    if settings is not None and not settings.auto:
+        assert settings.target is not None
+        target = float(settings.target)
+        target_rule = "fixed"
+    else:
+        target = 0.0
+        for s in contributing:
+            assert isinstance(s.kr, Metric)
+            target += float(s.kr.target)
+        target_rule = "auto"
+    if target == start:
+        return E.OkrValueError(
+            E.DEGENERATE_METRIC, "progress_settings.target" if settings else "key_results",
+            f"the goal's target {target!r} equals its start {start!r}", target)
+    raw = F.metric_raw_progress(start, target, value)
+    counted = {id(s) for s in contributing}
+    items = [
+        Item("key_result", s.kr.id, s.kr.weight, s.progress,
+             (float(s.value) / value) if id(s) in counted and value != 0 else None,
+             float(s.value), id(s) in counted)
+        for s in states
+    ]
+    details: dict[str, float | str | None] = {
+        "unit": unit, "target": target, "start": start, "value": value,
+        "target_rule": target_rule}
+    return raw, F.clamp(raw, policy.cap), items, details
+
+
+def _mean_items(entries: Sequence[tuple[str, str | None, float, float | None]]
+                ) -> tuple[float | None, list[Item]]:
+    counted = [(w, p) for _, _, w, p in entries if p is not None and w > 0]
+    total = 0.0
+    for w, _ in counted:
+        total += w
+    mean = F.weighted_mean([p for _, p in counted], [w for w, _ in counted])
+    items = [
+        Item(kind, ident, w, p, (w / total) if p is not None and w > 0 and total > 0 else None,
+             None, p is not None and w > 0)
+        for kind, ident, w, p in entries
+    ]
+    return mean, items
+
+
+def _rollup(objective: Objective, states: Sequence[_State],
+            children: Sequence[tuple[str, float, float | None]], policy: Policy) -> _Rollup:
+    child_entries: list[tuple[str, str | None, float, float | None]] = [
+        ("objective", cid, w, p) for cid, w, p in children]
+    if not states:
+        mean, items = _mean_items(child_entries)
+        if not children or mean is None:
+            expl = Explanation("mean", "empty",
+                               "no key results and no aligned child with progress", tuple(items))
+            return _Rollup(None, None, expl)
+        expl = Explanation("mean", "children",
+                           "no key results of its own: weighted mean of aligned children",
+                           tuple(items))
+        return _Rollup(mean, mean, expl)
+    mode, rule, reason = _choose_mode(objective)
+    extra = child_entries if objective.include_children else []
+    if objective.include_children:
+        reason += "; aligned children count as items too"
+    if mode == "sum":
+        part = _sum_part(objective, states, policy)
+        if isinstance(part, E.OkrValueError):
+            return _Rollup(None, None, Explanation(mode, rule, reason), part)
+        raw, progress, items, d = part
+        target, start, value = d["target"], d["start"], d["value"]
+        assert isinstance(target, float) and isinstance(start, float)
+        assert isinstance(value, float)
+        unit, target_rule = str(d["unit"]), str(d["target_rule"])
+        if extra:
+            mean, more = _mean_items([("sum", None, 1.0, progress), *extra])
+            expl = Explanation(mode, rule, reason, (*items, *more), unit, target, start, value,
+                               target_rule)
+            return _Rollup(mean, mean, expl)
+        expl = Explanation(mode, rule, reason, tuple(items), unit, target, start, value,
+                           target_rule)
+        return _Rollup(progress, raw, expl)
+    entries: list[tuple[str, str | None, float, float | None]] = [
+        ("key_result", s.kr.id, float(s.kr.weight), s.progress) for s in states]
+    mean, items = _mean_items([*entries, *extra])
+    return _Rollup(mean, mean, Explanation(mode, rule, reason, tuple(items)))
+
+
+def _colour(progress: float | None, expected: float | None, range_states: Sequence[_State],
+            policy: Policy) -> tuple[Colour | None, ColourSource]:
+    pace: Colour | None = None
+    source = ColourSource("none", "no_progress")
+    if progress is not None:
+        if expected is None:
+            pace, source = "green", ColourSource("pace", "no_timeline")
+        else:
+            pace, why = F.pace_colour(progress, expected, policy.pace, policy.tolerance)
+            threshold = {"red": policy.pace.red, "yellow": policy.pace.yellow}.get(why)
+            source = ColourSource("pace", why, policy.pace.rule, threshold)
+    colour = pace
+    for s in range_states:
+        worse = F.worst_colour(colour, s.range_status)
+        if worse != colour:
+            colour = worse
+            source = ColourSource("breakpoint", s.kr.id)
+    return colour, source
+
+
+@attrs.define
+class _ObjTrack:
+    now: float | None
+    previous: float | None
+    projected: float | None
+    has_history: bool
+    has_forecast: bool
+
+
+def evaluate(document: Document) -> Evaluation:
+    r"""Evaluate a document with the scalar reference rules.
+
+    Parameters
+    ----------
+    document : Document
+        Objectives, key results, policy and the instant ``as_of``.
+
+    Returns
+    -------
+    Evaluation
+        Results for every valid key result, objective and person, and every error.
+
+    Notes
+    -----
+    The rules are those of the specification (``docs/spec.rst``): key result progress
+    :math:`p = \min(\max(r, 0), \text{cap})`; objective progress by ``mean``
+    (:math:`\sum w_i p_i / \sum w_i`) or ``sum``
+    (:math:`(\sum c_i - S) / (T - S)`, capped); parents without key results take the
+    weighted mean of their children; a person's progress is the equal-weight mean of their
+    items.
+    """
+    policy = document.policy
+    as_of = instant_us(document.as_of)
+    errors: list[E.OkrError] = []
+    objectives = document.objectives
+    n = len(objectives)
+    paths = [f"objectives[{i}]" for i in range(n)]
+
+    # --- identities -------------------------------------------------------------------------
+    broken: set[int] = set()  # objectives that could not be read: their KRs depend on them
+    invalid: set[int] = set()  # objectives with any error
+    index: dict[str, int] = {}
+    for i, obj in enumerate(objectives):
+        if isinstance(obj, InvalidObjective):
+            errors.extend(obj.errors)
+            broken.add(i)
+            invalid.add(i)
+        if obj.id is None:
+            continue
+        if obj.id in index:
+            if i not in broken:
+                errors.append(E.OkrError(E.DUPLICATE_ID, f"{paths[i]}.id",
+                                         f"objective id {obj.id!r} is used more than once"))
+            broken.add(i)
+            invalid.add(i)
+        else:
+            index[obj.id] = i
+
+    # --- alignment graph ----------------------------------------------------------------------
+    parent_of: list[int | None] = [None] * n
+    for i, obj in enumerate(objectives):
+        if obj.parent is None or i in broken:
+            continue
+        if obj.parent not in index:
+            errors.append(E.OkrError(E.UNKNOWN_PARENT, f"{paths[i]}.parent",
+                                     f"parent {obj.parent!r} is not an objective of the document"))
+            invalid.add(i)
+        else:
+            parent_of[i] = index[obj.parent]
+    state = [0] * n
+    in_cycle: set[int] = set()
+    for i in range(n):
+        chain: list[int] = []
+        j: int | None = i
+        while j is not None and state[j] == 0:
+            state[j] = 1
+            chain.append(j)
+            j = parent_of[j]
+        if j is not None and state[j] == 1:
+            in_cycle.update(chain[chain.index(j):])
+        for k in chain:
+            state[k] = 2
+    for i in sorted(in_cycle):
+        ids = []
+        j = i
+        while True:
+            ids.append(str(objectives[j].id))
+            nxt = parent_of[j]
+            assert nxt is not None
+            j = nxt
+            if j == i:
+                break
+        errors.append(E.OkrError(E.ALIGNMENT_CYCLE, f"{paths[i]}.parent",
+                                 "alignment cycle: " + " -> ".join([*ids, ids[0]])))
+        invalid.add(i)
+    depth = [0] * n
+    for i in range(n):
+        d, j = 0, i
+        while j not in in_cycle and (nxt := parent_of[j]) is not None:
+            d += 1
+            j = nxt
+        depth[i] = d
+    children_of: dict[int, list[int]] = {i: [] for i in range(n)}
+    for i in range(n):
+        p = parent_of[i]
+        if p is not None and i not in in_cycle:
+            children_of[p].append(i)
+
+    # --- key results --------------------------------------------------------------------------
+    kr_tracks: dict[tuple[int, int], _KRTrack] = {}
+    kr_ok: dict[tuple[int, int], bool] = {}
+    kr_results: dict[str, KeyResultResult] = {}
+    seen_kr: set[str] = set()
+    for i, obj in enumerate(objectives):
+        for j, kr in enumerate(obj.key_results):
+            path = f"{paths[i]}.key_results[{j}]"
+            kr_ok[(i, j)] = False
+            if isinstance(kr, InvalidKeyResult):
+                errors.extend(kr.errors)
+                continue
+            if kr.id in seen_kr:
+                errors.append(E.OkrError(E.DUPLICATE_ID, f"{path}.id",
+                                         f"key result id {kr.id!r} is used more than once"))
+                continue
+            seen_kr.add(kr.id)
+            if i in broken or not isinstance(obj, Objective):
+                errors.append(E.OkrError(E.DEPENDS_ON_INVALID, path,
+                                         f"key result {kr.id!r} needs objective {paths[i]}, "
+                                         "which has an error"))
+                continue
+            track = _evaluate_kr(kr, obj, as_of, policy)
+            kr_tracks[(i, j)] = track
+            kr_ok[(i, j)] = True
+
+    # --- objectives, children before parents ---------------------------------------------------
+    tracks: dict[int, _ObjTrack] = {}
+    obj_results: dict[str, ObjectiveResult] = {}
+    contributes_in_sum: dict[tuple[int, int], bool] = {}
+    order = sorted((i for i in range(n) if i not in in_cycle), key=lambda i: -depth[i])
+    for i in order:
+        obj = objectives[i]
+        if i in invalid or not isinstance(obj, Objective):
+            continue
+        bad_kr = [j for j in range(len(obj.key_results)) if not kr_ok[(i, j)]]
+        if bad_kr:
+            errors.append(E.OkrError(
+                E.DEPENDS_ON_INVALID, paths[i],
+                f"objective {obj.id!r} needs {paths[i]}.key_results[{bad_kr[0]}], "
+                "which has an error"))
+            invalid.add(i)
+            continue
+        uses_children = not obj.key_results or obj.include_children
+        kids = children_of[i]
+        if uses_children:
+            bad_kids = [c for c in kids if c in invalid]
+            if bad_kids:
+                errors.append(E.OkrError(
+                    E.DEPENDS_ON_INVALID, paths[i],
+                    f"objective {obj.id!r} rolls up {paths[bad_kids[0]]}, which has an error"))
+                invalid.add(i)
+                continue
+        else:
+            kids = []
+        krs = [kr_tracks[(i, j)] for j in range(len(obj.key_results))]
+        ext = [(str(objectives[c].id), float(objectives[c].weight)) for c in kids]
+        now = _rollup(obj, [t.now for t in krs],
+                      [(cid, w, tracks[c].now) for (cid, w), c in zip(ext, kids, strict=True)],
+                      policy)
+        if now.error is not None:
+            errors.append(now.error.to_error(paths[i]))
+            invalid.add(i)
+            continue
+        has_history = any(t.has_history for t in krs) or any(tracks[c].has_history for c in kids)
+        prev = _rollup(obj, [t.previous or t.now for t in krs],
+                       [(cid, w, tracks[c].previous) for (cid, w), c in
+                        zip(ext, kids, strict=True)], policy)
+        has_forecast = obj.due is not None and (
+            any(t.projected is not None for t in krs) or any(tracks[c].has_forecast for c in kids))
+        projected = _rollup(obj, [t.projected or t.now for t in krs],
+                            [(cid, w, tracks[c].projected if tracks[c].has_forecast
+                              else tracks[c].now) for (cid, w), c in zip(ext, kids, strict=True)],
+                            policy)
+        tracks[i] = _ObjTrack(now.progress, prev.progress,
+                              projected.progress if has_forecast else None, has_history,
+                              has_forecast and projected.progress is not None)
+        for item, j in zip(now.explanation.items, range(len(krs)), strict=False):
+            contributes_in_sum[(i, j)] = item.contributes
+        expected = _expected(as_of, obj.start, obj.due)
+        range_states = [t.now for t in krs if t.now.range_status is not None]
+        computed, source = _colour(now.progress, expected, range_states, policy)
+        colour = computed
+        if obj.status is not None:
+            colour = MANUAL_COLOURS[obj.status]
+            source = ColourSource("manual", obj.status)
+        trend: Trend | None = None
+        if has_history and now.progress is not None and prev.progress is not None:
+            trend = F.trend(prev.progress, now.progress, policy.tolerance)
+        logged = [t.result.stale for t in krs if t.result.stale is not None]
+        forecast = None
+        if tracks[i].has_forecast and projected.progress is not None:
+            fc_ranges = [t.projected or t.now for t in krs if t.now.range_status is not None]
+            fc_colour = F.pace_colour(projected.progress, 1.0, policy.pace, policy.tolerance)[0]
+            fc_colour = F.worst_colour(fc_colour, *(s.range_status for s in fc_ranges)) or fc_colour
+            forecast = Forecast(None, projected.progress, fc_colour)
+        obj_results[obj.id] = ObjectiveResult(
+            id=obj.id,
+            owner=obj.owner,
+            parent=obj.parent,
+            progress=now.progress,
+            raw_progress=now.raw,
+            expected=expected,
+            colour=colour,
+            computed_colour=computed,
+            manual_status=obj.status,
+            mode=now.explanation.mode,
+            trend=trend,
+            stale=all(logged) if logged else None,
+            forecast=forecast,
+            grade=None if now.progress is None else _grade(now.progress, obj.ambition, policy),
+            explanation=attrs.evolve(now.explanation, expected=expected, colour=source),
+        )
+
+    # key results, in document order, with their contribution known
+    for i, obj in enumerate(objectives):
+        for j, _kr in enumerate(obj.key_results):
+            found = kr_tracks.get((i, j))
+            if found is None:
+                continue
+            result = found.result
+            if (i, j) in contributes_in_sum:
+                result = attrs.evolve(result, contributes=contributes_in_sum[(i, j)])
+            kr_results[result.id] = result
+
+    ordered = {str(objectives[i].id): obj_results[str(objectives[i].id)]
+               for i in range(n) if i not in invalid and objectives[i].id in obj_results}
+
+    # --- people --------------------------------------------------------------------------------
+    people_items: dict[str, list[PersonItem]] = {}
+    people_bad: dict[str, str] = {}
+
+    def note(person: str, item: PersonItem | None, path: str) -> None:
+        people_items.setdefault(person, [])
+        if item is None:
+            people_bad.setdefault(person, path)
+        else:
+            people_items[person].append(item)
+
+    for i, obj in enumerate(objectives):
+        if obj.owner is not None:
+            result_o = ordered.get(str(obj.id)) if i not in invalid else None
+            if i in invalid:
+                note(obj.owner, None, paths[i])
+            elif result_o is not None and result_o.progress is not None:
+                note(obj.owner, PersonItem("objective", result_o.id, result_o.progress), paths[i])
+            else:
+                people_items.setdefault(obj.owner, [])
+        for j, kr in enumerate(obj.key_results):
+            owners = kr.owners or ((obj.owner,) if obj.owner else ())
+            for person in owners:
+                if person == obj.owner:
+                    continue
+                owned = kr_tracks.get((i, j))
+                if owned is None:
+                    note(person, None, f"{paths[i]}.key_results[{j}]")
+                else:
+                    note(person, PersonItem("key_result", owned.result.id,
+                                            owned.result.progress), "")
+    people: dict[str, PersonResult] = {}
+    for person, items in people_items.items():
+        if person in people_bad:
+            errors.append(E.OkrError(E.DEPENDS_ON_INVALID, f"people.{person}",
+                                     f"person {person!r} owns {people_bad[person]}, "
+                                     "which has an error"))
+            continue
+        mean = F.weighted_mean([it.progress for it in items], [1.0] * len(items))
+        people[person] = PersonResult(person, mean, tuple(items))
+
+    return Evaluation(
+        as_of=isoformat(document.as_of),
+        policy=policy,
+        objectives=ordered,
+        key_results=kr_results,
+        people=people,
+        errors=tuple(errors),
+    )

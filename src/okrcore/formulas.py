@@ -1,0 +1,448 @@
+"""The scalar formulas: one pure function per rule, the reference every other path must match.
+
+Each function here takes plain numbers (instants as integer microseconds since the Unix epoch)
+and returns plain numbers or colour names, so that a vectorised twin can be written and tested
+against it value by value.  The document evaluator (:mod:`okrcore.evaluate`) only combines them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Final, Literal
+
+from okrcore.policy import PaceRule
+
+__all__ = [
+    "COLOURS",
+    "GRADE_BANDS",
+    "MICROSECONDS_PER_DAY",
+    "TRENDS",
+    "approx_ge",
+    "approx_le",
+    "band_progress",
+    "clamp",
+    "expected_progress",
+    "grade_band",
+    "grade_score",
+    "graded_range_progress",
+    "is_stale",
+    "least_squares_at",
+    "metric_raw_progress",
+    "pace_colour",
+    "range_status",
+    "ratio_progress",
+    "succeeded",
+    "trend",
+    "weighted_mean",
+    "worst_colour",
+]
+
+Colour = Literal["green", "yellow", "red"]
+Trend = Literal["progressed", "stalled", "regressed"]
+
+COLOURS: Final[tuple[Colour, Colour, Colour]] = ("green", "yellow", "red")
+"""Colours from best to worst."""
+GRADE_BANDS: Final = COLOURS
+"""Grade bands use the same names as colours."""
+TRENDS: Final[tuple[Trend, Trend, Trend]] = ("progressed", "stalled", "regressed")
+"""Trend values."""
+MICROSECONDS_PER_DAY: Final = 86_400_000_000
+"""[µs / day]."""
+
+DEFAULT_TOLERANCE: Final = 1e-9
+
+
+def approx_le(a: float, b: float, tolerance: float = DEFAULT_TOLERANCE) -> bool:
+    r"""Return whether ``a <= b`` up to a relative tolerance.
+
+    Notes
+    -----
+    True when :math:`a \le b` or :math:`|a - b| \le \tau \max(|a|, |b|)`, so that
+    ``0.6 <= 0.75 * 0.8`` holds although ``0.75 * 0.8`` is 0.6000000000000001.
+    """
+    return a <= b or abs(a - b) <= tolerance * max(abs(a), abs(b))
+
+
+def approx_ge(a: float, b: float, tolerance: float = DEFAULT_TOLERANCE) -> bool:
+    """Return whether ``a >= b`` up to a relative tolerance (see :func:`approx_le`)."""
+    return approx_le(b, a, tolerance)
+
+
+def clamp(raw: float, cap: float | None) -> float:
+    r"""Clamp raw progress into ``[0, cap]``.
+
+    Parameters
+    ----------
+    raw : float
+        Raw progress [fraction], any real.
+    cap : float or None
+        Upper bound [fraction]; ``None`` for uncapped.
+
+    Returns
+    -------
+    float
+        Progress [fraction].
+
+    Notes
+    -----
+    :math:`p = \min(\max(r, 0), \text{cap})`.  Falling back past the start is 0, never
+    negative progress.
+    """
+    low = max(raw, 0.0)
+    return low if cap is None else min(low, cap)
+
+
+def metric_raw_progress(start: float, target: float, current: float) -> float:
+    """Raw progress of a metric, for increases and reductions alike.
+
+    Parameters
+    ----------
+    start, target, current : float
+        [the metric's unit]; ``target != start``.
+
+    Returns
+    -------
+    float
+        Raw progress [fraction], unclamped.
+
+    Notes
+    -----
+    :math:`r = (c - s) / (t - s)`.  A reduction 45 → 20 at 30 gives
+    :math:`(30 - 45) / (20 - 45) = 0.6`.
+    """
+    return (current - start) / (target - start)
+
+
+def ratio_progress(done: float, total: float) -> float:
+    """Raw progress of a milestone or binary KR: ``done / total``.
+
+    Notes
+    -----
+    :math:`r = d / n`; 3 of 5 stages give 0.6, a done binary KR gives 1.
+    """
+    return done / total
+
+
+def _hits_low(value: float, limit: float | None, strict: bool) -> bool:
+    if limit is None:
+        return False
+    return value < limit if strict else value <= limit
+
+
+def _hits_high(value: float, limit: float | None, strict: bool) -> bool:
+    if limit is None:
+        return False
+    return value > limit if strict else value >= limit
+
+
+def range_status(
+    value: float,
+    red_low: float | None,
+    yellow_low: float | None,
+    yellow_high: float | None,
+    red_high: float | None,
+    strict: bool = False,
+) -> Colour:
+    r"""The breakpoint colour of a range metric's value.
+
+    Parameters
+    ----------
+    value : float
+        The current value [unit].
+    red_low, yellow_low, yellow_high, red_high : float or None
+        Breakpoints [unit]; a missing one is never hit.
+    strict : bool
+        When true a value must pass a limit; when false (default) reaching it is a hit.
+
+    Returns
+    -------
+    {"green", "yellow", "red"}
+
+    Notes
+    -----
+    red when :math:`v \le R_l` or :math:`v \ge R_h`; else yellow when :math:`v \le Y_l` or
+    :math:`v \ge Y_h`; else green (with ``strict``, :math:`<` and :math:`>`).
+    """
+    if _hits_low(value, red_low, strict) or _hits_high(value, red_high, strict):
+        return "red"
+    if _hits_low(value, yellow_low, strict) or _hits_high(value, yellow_high, strict):
+        return "yellow"
+    return "green"
+
+
+def band_progress(
+    value: float, red_low: float | None, red_high: float | None, strict: bool = False
+) -> float:
+    r"""Progress of a ``band`` range metric: 1 while the value is not red, else 0.
+
+    Notes
+    -----
+    :math:`p = 1` when :math:`R_l < v < R_h` (:math:`\le` with ``strict``), else 0.
+    """
+    hit = _hits_low(value, red_low, strict) or _hits_high(value, red_high, strict)
+    return 0.0 if hit else 1.0
+
+
+def graded_range_progress(
+    value: float,
+    target: float,
+    red_low: float | None,
+    yellow_low: float | None,
+    yellow_high: float | None,
+    red_high: float | None,
+) -> float:
+    """Progress of a ``graded`` range metric: 1 inside the yellow limits, linear to 0 at red.
+
+    Parameters
+    ----------
+    value, target : float
+        [unit].
+    red_low, yellow_low, yellow_high, red_high : float or None
+        Breakpoints [unit].  A missing yellow limit falls back to the target; a missing red
+        limit means that side never declines.
+
+    Returns
+    -------
+    float
+        Progress [fraction] in [0, 1].
+
+    Notes
+    -----
+    Above: :math:`p = (R_h - v) / (R_h - Y_h)` for :math:`Y_h < v`, clamped to [0, 1];
+    below: :math:`p = (v - R_l) / (Y_l - R_l)` for :math:`v < Y_l`; 1 in between.
+    When a yellow limit equals its red limit the decline is a step at the limit.
+    """
+    high_yellow = target if yellow_high is None else yellow_high
+    low_yellow = target if yellow_low is None else yellow_low
+    if red_high is not None and value > high_yellow:
+        if value >= red_high:
+            return 0.0
+        return min(max((red_high - value) / (red_high - high_yellow), 0.0), 1.0)
+    if red_low is not None and value < low_yellow:
+        if value <= red_low:
+            return 0.0
+        return min(max((value - red_low) / (low_yellow - red_low), 0.0), 1.0)
+    return 1.0
+
+
+def expected_progress(as_of: int, start: int, due: int) -> float:
+    r"""Expected progress on a linear timeline.
+
+    Parameters
+    ----------
+    as_of, start, due : int
+        Instants [µs since the Unix epoch]; ``due > start``.
+
+    Returns
+    -------
+    float
+        Expected progress [fraction] in [0, 1].
+
+    Notes
+    -----
+    :math:`e = \min(\max((a - s) / (d - s), 0), 1)`.
+    """
+    return min(max((as_of - start) / (due - start), 0.0), 1.0)
+
+
+def pace_colour(
+    progress: float, expected: float, rule: PaceRule, tolerance: float = DEFAULT_TOLERANCE
+) -> tuple[Colour, str]:
+    r"""The pace colour of a progress value against expected progress.
+
+    Parameters
+    ----------
+    progress : float
+        Progress [fraction].
+    expected : float
+        Expected progress [fraction].
+    rule : PaceRule
+        Thresholds (ratio, difference or points).
+    tolerance : float
+        Relative tolerance of the comparisons.
+
+    Returns
+    -------
+    colour : {"green", "yellow", "red"}
+    reason : str
+        ``complete`` (progress >= 1), ``not_started`` (expected = 0), ``on_pace``
+        (progress >= expected), ``red`` / ``yellow`` (that threshold was hit) or
+        ``ahead_of_yellow``.
+
+    Notes
+    -----
+    Green when :math:`p \ge 1`, :math:`e = 0` or :math:`p \ge e`.  Otherwise, with threshold
+    :math:`t`, the goal is behind when (ratio) :math:`p \le t\,e`, (difference)
+    :math:`p \le e + t`, or (points) :math:`p \le e - t/100`; red when behind by the red
+    threshold, else yellow when behind by the yellow one, else green.  BetterWorks: ratio
+    0.75 / 0.5, so 0.6 against 0.8 is yellow and 0.4 against 0.8 is red.
+    """
+    if approx_ge(progress, 1.0, tolerance):
+        return "green", "complete"
+    if expected <= 0:
+        return "green", "not_started"
+    if approx_ge(progress, expected, tolerance):
+        return "green", "on_pace"
+
+    def behind(threshold: float) -> bool:
+        if rule.rule == "ratio":
+            return approx_le(progress, threshold * expected, tolerance)
+        if rule.rule == "difference":
+            return approx_le(progress, expected + threshold, tolerance)
+        return approx_le(progress, expected - threshold / 100.0, tolerance)
+
+    if behind(rule.red):
+        return "red", "red"
+    if behind(rule.yellow):
+        return "yellow", "yellow"
+    return "green", "ahead_of_yellow"
+
+
+def worst_colour(*colours: Colour | None) -> Colour | None:
+    """The worst of some colours (red > yellow > green); ``None`` entries are ignored."""
+    present = [c for c in colours if c is not None]
+    if not present:
+        return None
+    return max(present, key=COLOURS.index)
+
+
+def weighted_mean(values: Sequence[float], weights: Sequence[float]) -> float | None:
+    r"""Weighted mean of progress values.
+
+    Parameters
+    ----------
+    values : sequence of float
+        Progress values [fraction].
+    weights : sequence of float
+        Non-negative weights; 0 means shown but not counted.
+
+    Returns
+    -------
+    float or None
+        ``None`` when the weights sum to 0 (nothing is counted).
+
+    Notes
+    -----
+    :math:`\bar p = \sum_i w_i p_i / \sum_i w_i`, summed left to right.
+    """
+    total = 0.0
+    weighted = 0.0
+    for value, weight in zip(values, weights, strict=True):
+        total += weight
+        weighted += weight * value
+    if total == 0:
+        return None
+    return weighted / total
+
+
+def trend(previous: float, current: float, tolerance: float = DEFAULT_TOLERANCE) -> Trend:
+    """Whether progress went up, stayed or went down.
+
+    Notes
+    -----
+    ``progressed`` when :math:`r_1 > r_0`, ``regressed`` when :math:`r_1 < r_0`, ``stalled``
+    when equal up to the tolerance (raw progress, so direction is already accounted for).
+    """
+    if abs(current - previous) <= tolerance * max(abs(current), abs(previous)):
+        return "stalled"
+    return "progressed" if current > previous else "regressed"
+
+
+def is_stale(last_check_in: int | None, as_of: int, stale_days: float) -> bool:
+    r"""Whether a history has no check-in within ``stale_days`` before ``as_of``.
+
+    Parameters
+    ----------
+    last_check_in : int or None
+        The latest check-in at or before ``as_of`` [µs]; ``None`` when there is none.
+    as_of : int
+        [µs].
+    stale_days : float
+        [days].
+
+    Notes
+    -----
+    Stale when there is no check-in or :math:`a - t_{last} > 86400\cdot10^6 \cdot D`.
+    """
+    if last_check_in is None:
+        return True
+    return (as_of - last_check_in) > stale_days * MICROSECONDS_PER_DAY
+
+
+def least_squares_at(times: Sequence[int], values: Sequence[float], at: int) -> float | None:
+    r"""The value of the least-squares line through ``(times, values)`` at instant ``at``.
+
+    Parameters
+    ----------
+    times : sequence of int
+        Check-in instants [µs]; at least two distinct ones are needed.
+    values : sequence of float
+        Values [unit].
+    at : int
+        Where to read the line [µs].
+
+    Returns
+    -------
+    float or None
+        ``None`` with fewer than two distinct instants.
+
+    Notes
+    -----
+    With :math:`x_i = (t_i - t_0)/86400\cdot10^6` [days] and means :math:`\bar x, \bar v`:
+    slope :math:`b = \sum (x_i-\bar x)(v_i-\bar v) / \sum (x_i-\bar x)^2`, value
+    :math:`\bar v + b\,(x_{at} - \bar x)`.
+    """
+    if len(times) < 2:
+        return None
+    origin = times[0]
+    xs = [(t - origin) / MICROSECONDS_PER_DAY for t in times]
+    n = len(xs)
+    mean_x = math.fsum(xs) / n
+    mean_v = math.fsum(values) / n
+    sxx = math.fsum((x - mean_x) ** 2 for x in xs)
+    if sxx == 0:
+        return None
+    sxv = math.fsum((x - mean_x) * (v - mean_v) for x, v in zip(xs, values, strict=True))
+    slope = sxv / sxx
+    return mean_v + slope * ((at - origin) / MICROSECONDS_PER_DAY - mean_x)
+
+
+def grade_score(progress: float, tolerance: float = DEFAULT_TOLERANCE) -> float:
+    r"""The end-of-period score: progress capped at 1 and rounded half up to one decimal.
+
+    Notes
+    -----
+    :math:`g = \lfloor 10\min(p, 1) + 0.5 + \tau \rfloor / 10`; 0.65 scores 0.7.
+    """
+    return math.floor(10 * min(progress, 1.0) + 0.5 + tolerance) / 10
+
+
+def grade_band(score: float, yellow: float = 0.4, green: float = 0.7) -> Colour:
+    r"""The band of a score: red below ``yellow``, green from ``green``, yellow between.
+
+    Notes
+    -----
+    red :math:`< 0.4 \le` yellow :math:`< 0.7 \le` green by default.
+    """
+    if score < yellow:
+        return "red"
+    if score < green:
+        return "yellow"
+    return "green"
+
+
+def succeeded(
+    progress: float,
+    aspirational: bool,
+    aspirational_success: float = 0.65,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> bool:
+    r"""Whether a goal succeeded: committed at progress >= 1, aspirational at >= the threshold.
+
+    Notes
+    -----
+    committed: :math:`p \ge 1`; aspirational: :math:`p \ge 0.65` (Google preset 0.7).
+    """
+    threshold = aspirational_success if aspirational else 1.0
+    return approx_ge(progress, threshold, tolerance)

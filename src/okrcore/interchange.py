@@ -1,0 +1,538 @@
+"""The interchange document, version 1: load and dump, tolerant of bad items.
+
+:func:`load` turns a parsed JSON document into a :class:`~okrcore.model.Document`.  A bad
+objective or key result becomes an :class:`~okrcore.model.InvalidObjective` or
+:class:`~okrcore.model.InvalidKeyResult` carrying structured errors, so the evaluator can report
+it and still evaluate everything else.  Only a document that cannot be evaluated at all raises
+:class:`~okrcore.errors.DocumentError`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from importlib import resources
+from typing import Any, Final
+
+from okrcore import _checks as C
+from okrcore import errors as E
+from okrcore.evaluate import evaluate, isoformat
+from okrcore.model import (
+    Binary,
+    CheckIn,
+    Checkpoint,
+    Document,
+    InvalidKeyResult,
+    InvalidObjective,
+    KeyResult,
+    Metric,
+    Milestone,
+    Objective,
+    ProgressSettings,
+    Range,
+)
+from okrcore.policy import PaceRule, Policy
+
+__all__ = [
+    "FORMAT_VERSION",
+    "dump",
+    "dumps",
+    "evaluate_document",
+    "load",
+    "loads",
+    "parse_instant",
+    "schema",
+]
+
+FORMAT_VERSION: Final = 1
+"""The interchange format version this module reads and writes."""
+
+_KINDS: Final = ("metric", "binary", "milestone")
+
+
+def parse_instant(text: object, field: str, end_of_day: bool = False) -> datetime:
+    """Parse an ISO 8601 instant or date.
+
+    Parameters
+    ----------
+    text : object
+        ``"2026-02-15T09:30:00Z"``, ``"2026-02-15T09:30:00+01:00"`` or ``"2026-02-15"``.
+        An instant without an offset is taken as UTC.
+    field : str
+        The field's name, for the error.
+    end_of_day : bool
+        For a date-only value: the end of that day (the next midnight, UTC) instead of its start.
+
+    Returns
+    -------
+    datetime
+        Timezone-aware.
+
+    Raises
+    ------
+    OkrValueError
+        ``invalid_value`` when the text is not a date or instant.
+    """
+    if not isinstance(text, str):
+        raise E.OkrValueError(E.WRONG_TYPE, field,
+                              f"{field} must be an ISO 8601 date or instant, got {text!r}", text)
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, time(0), tzinfo=UTC)
+            return moment + timedelta(days=1) if end_of_day else moment
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise E.OkrValueError(E.INVALID_VALUE, field,
+                              f"{field} is not an ISO 8601 date or instant: {text!r}",
+                              text) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class _Reader:
+    """Reads the fields of one JSON object, collecting errors instead of stopping at the first."""
+
+    def __init__(self, data: Mapping[str, Any], path: str) -> None:
+        self.data = data
+        self.path = path
+        self.errors: list[E.OkrError] = []
+
+    def _fail(self, exc: E.OkrValueError) -> None:
+        self.errors.append(exc.to_error(self.path))
+
+    def get(self, key: str, parse: Callable[[object, str], Any], default: Any = None,
+            required: bool = False) -> Any:
+        if key not in self.data or (self.data[key] is None and not required):
+            if required:
+                self._fail(E.OkrValueError(E.MISSING_FIELD, key, f"{key} is required"))
+            return default
+        try:
+            return parse(self.data[key], key)
+        except E.OkrValueError as exc:
+            self._fail(exc)
+            return default
+
+    def build(self, factory: Callable[..., Any], **fields: Any) -> Any:
+        try:
+            return factory(**fields)
+        except E.OkrValueError as exc:
+            self._fail(exc)
+            return None
+
+
+def _number(value: object, field: str) -> Any:
+    C.finite_number(field, value)
+    return value
+
+
+def _string(value: object, field: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise E.OkrValueError(E.WRONG_TYPE, field,
+                              f"{field} must be a non-empty string, got {value!r}", value)
+    return value
+
+
+def _text(value: object, field: str) -> str:
+    if not isinstance(value, str):
+        raise E.OkrValueError(E.WRONG_TYPE, field, f"{field} must be a string, got {value!r}",
+                              value)
+    return value
+
+
+def _boolean(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise E.OkrValueError(E.WRONG_TYPE, field,
+                              f"{field} must be true or false, got {value!r}", value)
+    return value
+
+
+def _choice(*allowed: str) -> Callable[[object, str], str]:
+    def parse(value: object, field: str) -> str:
+        if value not in allowed:
+            raise E.OkrValueError(E.UNKNOWN_FIELD_VALUE, field,
+                                  f"{field} must be one of {', '.join(allowed)}; got {value!r}",
+                                  value)
+        return str(value)
+    return parse
+
+
+def _start_instant(value: object, field: str) -> datetime:
+    return parse_instant(value, field)
+
+
+def _due_instant(value: object, field: str) -> datetime:
+    return parse_instant(value, field, end_of_day=True)
+
+
+def _owners(value: object, field: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise E.OkrValueError(E.WRONG_TYPE, field, f"{field} must be a list of names, got "
+                              f"{value!r}", value)
+    return tuple(_string(v, f"{field}[{i}]") for i, v in enumerate(value))
+
+
+def _object(value: object, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise E.OkrValueError(E.WRONG_TYPE, field, f"{field} must be an object, got {value!r}",
+                              value)
+    return value
+
+
+def _list(value: object, field: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise E.OkrValueError(E.WRONG_TYPE, field, f"{field} must be a list, got {value!r}",
+                              value)
+    return value
+
+
+def _load_check_ins(reader: _Reader, key: str) -> tuple[CheckIn, ...] | None:
+    entries = reader.get("check_ins", _list)
+    if entries is None:
+        return None
+    result = []
+    for i, raw in enumerate(entries):
+        sub = _Reader({}, f"{reader.path}.check_ins[{i}]")
+        try:
+            entry = _object(raw, "")
+        except E.OkrValueError as exc:
+            reader._fail(E.OkrValueError(exc.code, f"check_ins[{i}]", exc.message, raw))
+            continue
+        sub.data = entry
+        at = sub.get("at", _start_instant, required=True)
+        parse = _boolean if key == "done" else _number
+        value = sub.get(key, parse, required=True)
+        reader.errors.extend(sub.errors)
+        if not sub.errors:
+            result.append(CheckIn(at, value))
+    return tuple(result)
+
+
+def _load_range(reader: _Reader) -> Range | None:
+    data = reader.get("range", _object)
+    if data is None:
+        return None
+    sub = _Reader(data, f"{reader.path}.range")
+    fields = {k: sub.get(k, _number) for k in ("red_low", "yellow_low", "yellow_high", "red_high")}
+    mode = sub.get("mode", _choice("band", "graded", "linear"), default="band")
+    reader.errors.extend(sub.errors)
+    if sub.errors:
+        return None
+    built: Range | None = reader.build(Range, mode=mode, **fields)
+    return built
+
+
+def _load_key_result(data: object, path: str) -> KeyResult | InvalidKeyResult:
+    try:
+        raw = _object(data, "")
+    except E.OkrValueError as exc:
+        return InvalidKeyResult(None, [E.OkrError(exc.code, path, exc.message)])
+    r = _Reader(raw, path)
+    ident = r.get("id", _string, required=True)
+    kind = r.get("kind", _choice(*_KINDS), required=True)
+    common = {
+        "weight": r.get("weight", _number, default=1),
+        "owners": r.get("owners", _owners, default=()),
+        "due": r.get("due", _due_instant),
+        "name": r.get("name", _text, default=""),
+    }
+    built: KeyResult | None = None
+    if kind == "metric":
+        fields = {
+            "target": r.get("target", _number, required=True),
+            "start": r.get("start", _number, default=0),
+            "current": r.get("current", _number),
+            "unit": r.get("unit", _text, default=""),
+            "range": _load_range(r),
+            "check_ins": _load_check_ins(r, "value"),
+        }
+        if not r.errors:
+            built = r.build(Metric, id=ident, **fields, **common)
+    elif kind == "binary":
+        fields = {"done": r.get("done", _boolean), "check_ins": _load_check_ins(r, "done")}
+        if not r.errors:
+            built = r.build(Binary, id=ident, **fields, **common)
+    elif kind == "milestone":
+        staged = raw.get("stages_total") is not None
+        checkpoints = None
+        listed = r.get("checkpoints", _list)
+        if listed is not None:
+            checkpoints = []
+            for i, item in enumerate(listed):
+                sub = _Reader({}, f"{path}.checkpoints[{i}]")
+                try:
+                    sub.data = _object(item, "")
+                except E.OkrValueError as exc:
+                    r.errors.append(E.OkrError(exc.code, sub.path, exc.message))
+                    continue
+                name = sub.get("name", _string, required=True)
+                done = sub.get("done", _boolean, default=False)
+                r.errors.extend(sub.errors)
+                if not sub.errors:
+                    checkpoints.append(Checkpoint(name, done))
+        fields = {
+            "done": r.get("done", _boolean),
+            "stages_total": r.get("stages_total", _number),
+            "stages_done": r.get("stages_done", _number),
+            "checkpoints": checkpoints,
+            "check_ins": _load_check_ins(r, "stages_done" if staged else "done"),
+        }
+        if not r.errors:
+            built = r.build(Milestone, id=ident, **fields, **common)
+    if built is not None:
+        return built
+    owners = common["owners"] if isinstance(common["owners"], tuple) else ()
+    return InvalidKeyResult(ident, r.errors, owners)
+
+
+def _load_settings(reader: _Reader) -> ProgressSettings | None:
+    data = reader.get("progress_settings", _object)
+    if data is None:
+        return None
+    sub = _Reader(data, f"{reader.path}.progress_settings")
+    fields = {
+        "unit": sub.get("unit", _string, required=True),
+        "target": sub.get("target", _number),
+        "auto": sub.get("auto", _boolean, default=False),
+        "start": sub.get("start", _number),
+    }
+    if not sub.errors:
+        built: ProgressSettings | None = sub.build(ProgressSettings, **fields)
+    else:
+        built = None
+    reader.errors.extend(sub.errors)
+    return built
+
+
+def _load_objective(data: object, path: str) -> Objective | InvalidObjective:
+    try:
+        raw = _object(data, "")
+    except E.OkrValueError as exc:
+        return InvalidObjective(None, [E.OkrError(exc.code, path, exc.message)])
+    r = _Reader(raw, path)
+    listed = r.get("key_results", _list, default=[])
+    krs = tuple(_load_key_result(kr, f"{path}.key_results[{j}]") for j, kr in enumerate(listed))
+    fields = {
+        "id": r.get("id", _string, required=True),
+        "owner": r.get("owner", _string),
+        "parent": r.get("parent", _string),
+        "weight": r.get("weight", _number, default=1),
+        "start": r.get("start", _start_instant),
+        "due": r.get("due", _due_instant),
+        "mode": r.get("mode", _choice("auto", "mean", "sum"), default="auto"),
+        "ambition": r.get("ambition", _choice("committed", "aspirational"),
+                          default="committed"),
+        "status": r.get("status", _choice("on_track", "behind", "at_risk", "off_track")),
+        "include_children": r.get("include_children", _boolean, default=False),
+        "progress_settings": _load_settings(r),
+        "name": r.get("name", _text, default=""),
+    }
+    if not r.errors:
+        built: Objective | None = r.build(Objective, key_results=krs, **fields)
+        if built is not None:
+            return built
+    return InvalidObjective(fields["id"], r.errors, owner=fields["owner"],
+                            parent=fields["parent"], key_results=krs)
+
+
+def _load_policy(data: object) -> Policy:
+    if data is None:
+        return Policy()
+    try:
+        raw = _object(data, "policy")
+        preset = raw.get("preset", "betterworks")
+        overrides: dict[str, Any] = {}
+        for key in ("cap", "aspirational_success", "stale_days", "strict_breakpoints",
+                    "grade_yellow", "grade_green"):
+            if key in raw:
+                overrides[key] = raw[key]
+        if "pace" in raw:
+            pace = _object(raw["pace"], "pace")
+            try:
+                rule: Any = pace.get("rule")
+                yellow: Any = pace.get("yellow")
+                red: Any = pace.get("red")
+                overrides["pace"] = PaceRule(rule, yellow, red)
+            except E.OkrValueError as exc:
+                raise E.OkrValueError(exc.code, f"pace.{exc.field}", exc.message,
+                                      exc.value) from None
+        known = {"preset", "pace", *overrides}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise E.OkrValueError(E.UNKNOWN_FIELD_VALUE, unknown[0],
+                                  f"unknown policy field {unknown[0]!r}", unknown[0])
+        if not isinstance(preset, str):
+            raise E.OkrValueError(E.WRONG_TYPE, "preset", f"preset must be a name, got {preset!r}")
+        return Policy.from_preset(preset, **overrides)
+    except E.OkrValueError as exc:
+        field = exc.field if exc.field.startswith("policy") else f"policy.{exc.field}"
+        raise E.DocumentError(f"{field}: {exc.message}") from None
+
+
+def load(data: object) -> Document:
+    """Build a :class:`~okrcore.model.Document` from a parsed interchange document.
+
+    Parameters
+    ----------
+    data : object
+        The parsed JSON (a dict).
+
+    Returns
+    -------
+    Document
+        Bad objectives and key results are kept as ``Invalid*`` items with their errors.
+
+    Raises
+    ------
+    DocumentError
+        When ``data`` is not a version 1 document: not an object, ``okrcore`` is not 1, or
+        ``as_of``, ``policy`` or ``objectives`` is missing or malformed.
+    """
+    if not isinstance(data, dict):
+        raise E.DocumentError("not an okrcore document: the top level must be a JSON object")
+    version = data.get("okrcore")
+    if isinstance(version, bool) or version != FORMAT_VERSION:
+        raise E.DocumentError(
+            f"not an okrcore v{FORMAT_VERSION} document: field 'okrcore' is {version!r}")
+    if "as_of" not in data:
+        raise E.DocumentError("as_of: the instant of evaluation is required")
+    try:
+        as_of = parse_instant(data["as_of"], "as_of")
+    except E.OkrValueError as exc:
+        raise E.DocumentError(exc.message) from None
+    policy = _load_policy(data.get("policy"))
+    listed = data.get("objectives", [])
+    if not isinstance(listed, list):
+        raise E.DocumentError(f"objectives: must be a list, got {type(listed).__name__}")
+    objectives = tuple(_load_objective(o, f"objectives[{i}]") for i, o in enumerate(listed))
+    return Document(as_of=as_of, objectives=objectives, policy=policy)
+
+
+def loads(text: str | bytes) -> Document:
+    """Parse JSON text and :func:`load` it; raises :class:`DocumentError` for unreadable text."""
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise E.DocumentError(f"not JSON: {exc}") from None
+    return load(data)
+
+
+def _dump_check_ins(kr: KeyResult) -> list[dict[str, Any]] | None:
+    if kr.check_ins is None:
+        return None
+    key = "value"
+    if isinstance(kr, Binary) or (isinstance(kr, Milestone) and kr.stages_total is None):
+        key = "done"
+    elif isinstance(kr, Milestone):
+        key = "stages_done"
+    return [{"at": isoformat(c.at), key: c.value} for c in kr.check_ins]
+
+
+def _dump_key_result(kr: KeyResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": kr.id, "kind": kr.kind}
+    if isinstance(kr, Metric):
+        out.update(unit=kr.unit, start=kr.start, target=kr.target)
+        if kr.current is not None:
+            out["current"] = kr.current
+        if kr.range is not None:
+            r = kr.range
+            out["range"] = {"red_low": r.red_low, "yellow_low": r.yellow_low,
+                            "yellow_high": r.yellow_high, "red_high": r.red_high,
+                            "mode": r.mode}
+    elif isinstance(kr, Binary):
+        if kr.done is not None:
+            out["done"] = kr.done
+    else:
+        for key in ("done", "stages_total", "stages_done"):
+            if getattr(kr, key) is not None:
+                out[key] = getattr(kr, key)
+        if kr.checkpoints is not None:
+            out["checkpoints"] = [{"name": c.name, "done": c.done} for c in kr.checkpoints]
+    history = _dump_check_ins(kr)
+    if history is not None:
+        out["check_ins"] = history
+    out["weight"] = kr.weight
+    if kr.owners:
+        out["owners"] = list(kr.owners)
+    if kr.due is not None:
+        out["due"] = isoformat(kr.due)
+    if kr.name:
+        out["name"] = kr.name
+    return out
+
+
+def _dump_objective(obj: Objective) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": obj.id,
+        "owner": obj.owner,
+        "parent": obj.parent,
+        "weight": obj.weight,
+        "start": None if obj.start is None else isoformat(obj.start),
+        "due": None if obj.due is None else isoformat(obj.due),
+        "mode": obj.mode,
+        "ambition": obj.ambition,
+        "status": obj.status,
+        "include_children": obj.include_children,
+        "progress_settings": None,
+        "key_results": [],
+    }
+    s = obj.progress_settings
+    if s is not None:
+        out["progress_settings"] = {"unit": s.unit, "target": s.target, "auto": s.auto,
+                                    "start": s.start}
+    for kr in obj.key_results:
+        if isinstance(kr, InvalidKeyResult):
+            raise ValueError(f"cannot dump invalid key result {kr.id!r}")
+        out["key_results"].append(_dump_key_result(kr))
+    if obj.name:
+        out["name"] = obj.name
+    return out
+
+
+def dump(document: Document) -> dict[str, Any]:
+    """Return a document as a JSON-ready interchange document (version 1).
+
+    Instants are written in UTC with a ``Z`` suffix; every policy field is spelled out.
+    ``load(dump(d)) == d`` for every valid document.
+
+    Raises
+    ------
+    ValueError
+        When the document holds ``Invalid*`` items (they have no faithful JSON form).
+    """
+    objectives = []
+    for obj in document.objectives:
+        if isinstance(obj, InvalidObjective):
+            raise ValueError(f"cannot dump invalid objective {obj.id!r}")
+        objectives.append(_dump_objective(obj))
+    return {
+        "okrcore": FORMAT_VERSION,
+        "as_of": isoformat(document.as_of),
+        "policy": document.policy.to_json(),
+        "objectives": objectives,
+    }
+
+
+def dumps(document: Document, indent: int | None = 2) -> str:
+    """Return :func:`dump` as JSON text."""
+    return json.dumps(dump(document), indent=indent, allow_nan=False)
+
+
+def evaluate_document(data: object) -> dict[str, Any]:
+    """Load a parsed interchange document, evaluate it, and return the result document.
+
+    Raises
+    ------
+    DocumentError
+        As :func:`load`.
+    """
+    return evaluate(load(data)).to_json()
+
+
+def schema(name: str = "document") -> dict[str, Any]:
+    """Return the JSON Schema shipped with the package: ``document`` or ``result`` (v1)."""
+    if name not in ("document", "result"):
+        raise ValueError(f"schema must be 'document' or 'result', got {name!r}")
+    text = resources.files("okrcore").joinpath(f"schemas/{name}-v1.schema.json").read_text()
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
