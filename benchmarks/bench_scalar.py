@@ -39,7 +39,8 @@ def _key_result(rng: random.Random, ident: str) -> dict[str, Any]:
         if rng.random() < 0.33:
             days = sorted(rng.uniform(0, 60) for _ in range(rng.randint(1, 8)))
             kr["check_ins"] = [
-                {"at": _instant(d), "value": start + (target - start) * d / 90 * rng.uniform(0.5, 1.3)}
+                {"at": _instant(d),
+                 "value": start + (target - start) * d / 90 * rng.uniform(0.5, 1.3)}
                 for d in days
             ]
         else:
@@ -114,7 +115,8 @@ def main() -> int:
     args = parser.parse_args()
     rows = [measure(n) for n in args.sizes]
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'KRs':>9} {'load s':>8} {'eval s':>8} {'json s':>8} {'eval KR/s':>11} {'e2e KR/s':>10}")
+    header = ("KRs", "load s", "eval s", "json s", "eval KR/s", "e2e KR/s")
+    print("{:>9} {:>8} {:>8} {:>8} {:>11} {:>10}".format(*header))
     for r in rows:
         print(f"{r['krs']:>9} {r['load_s']:>8.3f} {r['evaluate_s']:>8.3f} {r['to_json_s']:>8.3f} "
               f"{r['krs_per_s_evaluate']:>11.0f} {r['krs_per_s_end_to_end']:>10.0f}")

@@ -44,10 +44,9 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_typehints_format = "short"
 autoclass_content = "class"
-autodoc_default_options = {
-    "members": True,
-    "show-inheritance": False,
-}
+# Members are listed explicitly per module in api.rst; the top-level package is documented by
+# its docstring only, so that its re-exports are not documented twice.
+autodoc_default_options: dict[str, bool] = {}
 
 html_theme = "alabaster"
 html_title = f"okrcore {release}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Final
@@ -41,7 +42,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"okrcore: {args.file}: {exc}", file=sys.stderr)
         return EXIT_DOCUMENT_ERROR
     result = evaluate(document).to_json()
-    json.dump(result, sys.stdout, indent=args.indent, allow_nan=False)
+    json.dump(result, sys.stdout, indent=args.indent or None, allow_nan=False)
     sys.stdout.write("\n")
     return EXIT_OK
 
@@ -70,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("file", help="the document (JSON), or - for standard input")
     ev.add_argument("--engine", choices=ENGINES, default="scalar",
                     help="evaluation engine (default: scalar, the reference)")
-    ev.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
+    ev.add_argument("--indent", type=int, default=2,
+                    help="JSON indentation (default 2; 0 for compact output)")
     ev.set_defaults(run=_cmd_evaluate)
 
     demo = sub.add_parser("demo", help="generate a sample organisation, evaluate and show it")
@@ -92,7 +94,14 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
-    status: int = args.run(args)
+    try:
+        status: int = args.run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (``okrcore schema | head``): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     return status
 
 

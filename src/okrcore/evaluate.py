@@ -8,6 +8,7 @@ are reported ``depends_on_invalid``, and everything else is evaluated.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -68,10 +69,6 @@ def isoformat(moment: datetime) -> str:
     """Return an instant as ISO 8601 in UTC with a ``Z`` suffix."""
     text = moment.astimezone(UTC).isoformat()
     return text.replace("+00:00", "Z")
-
-
-def _value_number(value: float | bool) -> float:
-    return float(value)
 
 
 def key_result_progress(kr: KeyResult, value: float | bool, policy: Policy) -> tuple[float, float]:
@@ -162,7 +159,15 @@ def _history(kr: KeyResult, as_of: int) -> list[tuple[int, float | bool]]:
         return []
     entries = [(instant_us(c.at), i, c.value) for i, c in enumerate(kr.check_ins)]
     entries.sort()
-    return [(t, v) for t, _, v in entries if t <= as_of]
+    kept: list[tuple[int, float | bool]] = []
+    for t, _, v in entries:
+        if t > as_of:
+            break
+        if kept and kept[-1][0] == t:
+            kept[-1] = (t, v)  # the later entry at the same instant overwrites the earlier one
+        else:
+            kept.append((t, v))
+    return kept
 
 
 def _state(kr: KeyResult, value: float | bool, policy: Policy) -> _State:
@@ -227,7 +232,11 @@ def _evaluate_kr(kr: KeyResult, objective: Objective, as_of: int, policy: Policy
     stale = None
     last = history[-1][0] if history else None
     if kr.check_ins is not None:
-        stale = F.is_stale(last, as_of, policy.stale_days)
+        stale = F.is_stale(
+            last, as_of, policy.stale_days,
+            None if objective.start is None else instant_us(objective.start),
+            F.approx_ge(now.progress, 1.0, policy.tolerance),
+        )
     projected = None
     forecast = None
     numeric = isinstance(kr, Metric) or (isinstance(kr, Milestone) and kr.stages_total is not None)
@@ -236,7 +245,7 @@ def _evaluate_kr(kr: KeyResult, objective: Objective, as_of: int, policy: Policy
         period = [(t, float(v)) for t, v in history if since is None or t >= since]
         line = F.least_squares_at([t for t, _ in period], [v for _, v in period],
                                   instant_us(due))
-        if line is not None:
+        if line is not None and math.isfinite(line):
             projected = _state(kr, line, policy)
             fc_pace = F.pace_colour(projected.progress, 1.0, policy.pace, policy.tolerance)[0]
             forecast = Forecast(line, projected.progress,
@@ -340,7 +349,7 @@ def _sum_part(objective: Objective, states: Sequence[_State], policy: Policy
     items = [
         Item("key_result", s.kr.id, s.kr.weight, s.progress,
              (float(s.value) / value) if id(s) in counted and value != 0 else None,
-             float(s.value), id(s) in counted)
+             float(s.value) if isinstance(s.kr, Metric) else None, id(s) in counted)
         for s in states
     ]
     details: dict[str, float | str | None] = {
@@ -418,6 +427,8 @@ def _colour(progress: float | None, expected: float | None, range_states: Sequen
             source = ColourSource("pace", why, policy.pace.rule, threshold)
     colour = pace
     for s in range_states:
+        if pace is None and s.range_status == "green":
+            continue  # with no progress, only a breakpoint that is hit gives a colour
         worse = F.worst_colour(colour, s.range_status)
         if worse != colour:
             colour = worse
@@ -555,7 +566,19 @@ def evaluate(document: Document) -> Evaluation:
                                          f"key result {kr.id!r} needs objective {paths[i]}, "
                                          "which has an error"))
                 continue
+            if kr.due is not None and obj.start is not None and kr.due <= obj.start:
+                errors.append(E.OkrError(
+                    E.INVALID_TIMELINE, f"{path}.due",
+                    f"due {isoformat(kr.due)} is not after the objective's start "
+                    f"{isoformat(obj.start)}"))
+                continue
             track = _evaluate_kr(kr, obj, as_of, policy)
+            if not math.isfinite(track.now.raw):
+                errors.append(E.OkrError(
+                    E.NOT_FINITE, path,
+                    f"key result {kr.id!r}: progress is not a finite number (the values "
+                    "overflow floating point)"))
+                continue
             kr_tracks[(i, j)] = track
             kr_ok[(i, j)] = True
 
@@ -593,16 +616,26 @@ def evaluate(document: Document) -> Evaluation:
         now = _rollup(obj, [t.now for t in krs],
                       [(cid, w, tracks[c].now) for (cid, w), c in zip(ext, kids, strict=True)],
                       policy)
+        if now.error is None and now.raw is not None and not math.isfinite(now.raw):
+            now = attrs.evolve(now, error=E.OkrValueError(
+                E.NOT_FINITE, "", f"objective {obj.id!r}: progress is not a finite number "
+                "(the summed values overflow floating point)"))
         if now.error is not None:
             errors.append(now.error.to_error(paths[i]))
             invalid.add(i)
             continue
-        has_history = any(t.has_history for t in krs) or any(tracks[c].has_history for c in kids)
+        # Only what the rollup counts can give the objective a trend or a forecast.
+        counted = {(it.type, it.id) for it in now.explanation.items if it.contributes}
+        counted_krs = [t for t in krs if ("key_result", t.result.id) in counted]
+        counted_kids = [c for c in kids if ("objective", objectives[c].id) in counted]
+        has_history = (any(t.has_history for t in counted_krs)
+                       or any(tracks[c].has_history for c in counted_kids))
         prev = _rollup(obj, [t.previous or t.now for t in krs],
                        [(cid, w, tracks[c].previous) for (cid, w), c in
                         zip(ext, kids, strict=True)], policy)
         has_forecast = obj.due is not None and (
-            any(t.projected is not None for t in krs) or any(tracks[c].has_forecast for c in kids))
+            any(t.projected is not None for t in counted_krs)
+            or any(tracks[c].has_forecast for c in counted_kids))
         projected = _rollup(obj, [t.projected or t.now for t in krs],
                             [(cid, w, tracks[c].projected if tracks[c].has_forecast
                               else tracks[c].now) for (cid, w), c in zip(ext, kids, strict=True)],

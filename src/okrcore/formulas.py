@@ -349,7 +349,13 @@ def trend(previous: float, current: float, tolerance: float = DEFAULT_TOLERANCE)
     return "progressed" if current > previous else "regressed"
 
 
-def is_stale(last_check_in: int | None, as_of: int, stale_days: float) -> bool:
+def is_stale(
+    last_check_in: int | None,
+    as_of: int,
+    stale_days: float,
+    period_start: int | None = None,
+    complete: bool = False,
+) -> bool:
     r"""Whether a history has no check-in within ``stale_days`` before ``as_of``.
 
     Parameters
@@ -360,14 +366,23 @@ def is_stale(last_check_in: int | None, as_of: int, stale_days: float) -> bool:
         [µs].
     stale_days : float
         [days].
+    period_start : int or None
+        The start of the objective's period [µs]: during its first ``stale_days`` nothing is
+        stale yet (no check-in could be due).
+    complete : bool
+        A key result whose progress has reached 1 needs no further check-ins and is never stale.
 
     Notes
     -----
-    Stale when there is no check-in or :math:`a - t_{last} > 86400\cdot10^6 \cdot D`.
+    With :math:`W = 86400\cdot10^6 \cdot D` [µs]: not stale when complete or when
+    :math:`a - s < W`; otherwise stale when there is no check-in or :math:`a - t_{last} > W`.
     """
+    window = stale_days * MICROSECONDS_PER_DAY
+    if complete or (period_start is not None and as_of - period_start < window):
+        return False
     if last_check_in is None:
         return True
-    return (as_of - last_check_in) > stale_days * MICROSECONDS_PER_DAY
+    return (as_of - last_check_in) > window
 
 
 def least_squares_at(times: Sequence[int], values: Sequence[float], at: int) -> float | None:

@@ -10,6 +10,7 @@ it and still evaluate everything else.  Only a document that cannot be evaluated
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
@@ -49,6 +50,8 @@ FORMAT_VERSION: Final = 1
 """The interchange format version this module reads and writes."""
 
 _KINDS: Final = ("metric", "binary", "milestone")
+_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_INSTANT: Final = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
 def parse_instant(text: object, field: str, end_of_day: bool = False) -> datetime:
@@ -77,8 +80,12 @@ def parse_instant(text: object, field: str, end_of_day: bool = False) -> datetim
     if not isinstance(text, str):
         raise E.OkrValueError(E.WRONG_TYPE, field,
                               f"{field} must be an ISO 8601 date or instant, got {text!r}", text)
+    if not (_DATE.match(text) or _INSTANT.match(text)):
+        raise E.OkrValueError(E.INVALID_VALUE, field,
+                              f"{field} is not an ISO 8601 date (YYYY-MM-DD) or instant "
+                              f"(YYYY-MM-DDTHH:MM[:SS][offset]): {text!r}", text)
     try:
-        if len(text) == 10:
+        if _DATE.match(text):
             day = date.fromisoformat(text)
             moment = datetime.combine(day, time(0), tzinfo=UTC)
             return moment + timedelta(days=1) if end_of_day else moment

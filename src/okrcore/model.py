@@ -280,7 +280,7 @@ class Metric:
     target: float = attrs.field(validator=C.check_finite)
     start: float = attrs.field(default=0.0, validator=C.check_finite)
     current: float | None = attrs.field(default=None, validator=C.check_finite_or_none)
-    unit: str = attrs.field(default="")
+    unit: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
     range: Range | None = attrs.field(default=None)
     check_ins: tuple[CheckIn, ...] | None = attrs.field(
         default=None, converter=_tuple_or_none, validator=_check_history("metric")
