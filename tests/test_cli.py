@@ -98,7 +98,9 @@ def test_output_is_strict_json_even_for_nan_input(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert b"NaN" not in run.stdout
     result = json.loads(run.stdout)
-    assert result["errors"][0]["code"] == "not_finite"
+    # errors are listed in document order of their paths: the objective, then its key result
+    assert [e["code"] for e in result["errors"]] == ["depends_on_invalid", "not_finite"]
+    assert result["errors"][1]["path"].endswith(".current")
 
 
 @pytest.mark.parametrize(

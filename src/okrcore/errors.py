@@ -8,6 +8,7 @@ rest of a document down.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 import attrs
@@ -35,6 +36,7 @@ __all__ = [
     "DocumentError",
     "OkrError",
     "OkrValueError",
+    "error_sort_key",
 ]
 
 NOT_A_NUMBER: Final = "not_a_number"
@@ -167,3 +169,21 @@ def join_path(prefix: str, field: str) -> str:
     if field.startswith("["):
         return prefix + field
     return f"{prefix}.{field}"
+
+
+_TOKEN = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def error_sort_key(error: OkrError) -> tuple[tuple[tuple[int, int | str], ...], str, str]:
+    """The canonical order of a result's errors: by path in document order, then code, message.
+
+    Indices in a path compare as numbers (``objectives[2]`` before ``objectives[10]``); the
+    virtual ``people.<id>`` paths come after every input path.  Every engine lists errors in this
+    order, so their results compare equal as documents.
+    """
+    tokens: list[tuple[int, int | str]] = []
+    for index, name in _TOKEN.findall(error.path):
+        tokens.append((0, int(index)) if index else (1, name))
+    if tokens and tokens[0] == (1, "people"):
+        tokens.insert(0, (2, ""))
+    return tuple(tokens), error.code, error.message

@@ -256,14 +256,14 @@ def _evaluate_kr(kr: KeyResult, objective: Objective, as_of: int, policy: Policy
         objective=objective.id,
         kind=kr.kind,
         owners=owners,
-        current=value,
+        current=value if isinstance(value, bool) else float(value),
         raw_progress=now.raw,
         progress=now.progress,
         expected=expected,
         colour=colour,
         pace_colour=pace,
         range_status=now.range_status,
-        weight=kr.weight,
+        weight=float(kr.weight),
         contributes=kr.weight > 0,
         trend=trend,
         stale=stale,
@@ -347,7 +347,7 @@ def _sum_part(objective: Objective, states: Sequence[_State], policy: Policy
     raw = F.metric_raw_progress(start, target, value)
     counted = {id(s) for s in contributing}
     items = [
-        Item("key_result", s.kr.id, s.kr.weight, s.progress,
+        Item("key_result", s.kr.id, float(s.kr.weight), s.progress,
              (float(s.value) / value) if id(s) in counted and value != 0 else None,
              float(s.value) if isinstance(s.kr, Metric) else None, id(s) in counted)
         for s in states
@@ -358,24 +358,40 @@ def _sum_part(objective: Objective, states: Sequence[_State], policy: Policy
     return raw, F.clamp(raw, policy.cap), items, details
 
 
-def _mean_items(entries: Sequence[tuple[str, str | None, float, float | None]]
-                ) -> tuple[float | None, list[Item]]:
-    counted = [(w, p) for _, _, w, p in entries if p is not None and w > 0]
+_Entry = tuple[str, str | None, float, float | None]
+
+
+def _mean_items(*groups: Sequence[_Entry]) -> tuple[float | None, list[Item]]:
+    """Weighted mean over groups of items (key results, the summed part, children).
+
+    Each group is summed on its own, left to right, and the group sums are then added in order
+    (sum of w*p over all counted items divided by the sum of their weights).  Fixing the order of
+    the additions is what lets a vectorised engine reproduce the result bit for bit (a per-group
+    scatter-add is a left-to-right sum).
+    """
     total = 0.0
-    for w, _ in counted:
-        total += w
-    mean = F.weighted_mean([p for _, p in counted], [w for w, _ in counted])
+    weighted = 0.0
+    for group in groups:
+        group_total = 0.0
+        group_weighted = 0.0
+        for _, _, w, p in group:
+            if p is not None and w > 0:
+                group_total += w
+                group_weighted += w * p
+        total += group_total
+        weighted += group_weighted
+    mean = None if total == 0 else weighted / total
     items = [
         Item(kind, ident, w, p, (w / total) if p is not None and w > 0 and total > 0 else None,
              None, p is not None and w > 0)
-        for kind, ident, w, p in entries
+        for group in groups for kind, ident, w, p in group
     ]
     return mean, items
 
 
 def _rollup(objective: Objective, states: Sequence[_State],
             children: Sequence[tuple[str, float, float | None]], policy: Policy) -> _Rollup:
-    child_entries: list[tuple[str, str | None, float, float | None]] = [
+    child_entries: list[_Entry] = [
         ("objective", cid, w, p) for cid, w, p in children]
     if not states:
         mean, items = _mean_items(child_entries)
@@ -401,16 +417,16 @@ def _rollup(objective: Objective, states: Sequence[_State],
         assert isinstance(value, float)
         unit, target_rule = str(d["unit"]), str(d["target_rule"])
         if extra:
-            mean, more = _mean_items([("sum", None, 1.0, progress), *extra])
+            mean, more = _mean_items([("sum", None, 1.0, progress)], extra)
             expl = Explanation(mode, rule, reason, (*items, *more), unit, target, start, value,
                                target_rule)
             return _Rollup(mean, mean, expl)
         expl = Explanation(mode, rule, reason, tuple(items), unit, target, start, value,
                            target_rule)
         return _Rollup(progress, raw, expl)
-    entries: list[tuple[str, str | None, float, float | None]] = [
+    entries: list[_Entry] = [
         ("key_result", s.kr.id, float(s.kr.weight), s.progress) for s in states]
-    mean, items = _mean_items([*entries, *extra])
+    mean, items = _mean_items(entries, extra)
     return _Rollup(mean, mean, Explanation(mode, rule, reason, tuple(items)))
 
 
@@ -741,5 +757,5 @@ def evaluate(document: Document) -> Evaluation:
         objectives=ordered,
         key_results=kr_results,
         people=people,
-        errors=tuple(errors),
+        errors=tuple(sorted(errors, key=E.error_sort_key)),
     )

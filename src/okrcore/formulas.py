@@ -406,19 +406,30 @@ def least_squares_at(times: Sequence[int], values: Sequence[float], at: int) -> 
     -----
     With :math:`x_i = (t_i - t_0)/86400\cdot10^6` [days] and means :math:`\bar x, \bar v`:
     slope :math:`b = \sum (x_i-\bar x)(v_i-\bar v) / \sum (x_i-\bar x)^2`, value
-    :math:`\bar v + b\,(x_{at} - \bar x)`.
+    :math:`\bar v + b\,(x_{at} - \bar x)`.  Sums run left to right in time order.
     """
     if len(times) < 2:
         return None
     origin = times[0]
     xs = [(t - origin) / MICROSECONDS_PER_DAY for t in times]
     n = len(xs)
-    mean_x = math.fsum(xs) / n
-    mean_v = math.fsum(values) / n
-    sxx = math.fsum((x - mean_x) ** 2 for x in xs)
+    # Plain left-to-right sums (not math.fsum): a vectorised engine's per-KR scatter-add performs
+    # exactly these additions in exactly this order, so both paths agree bit for bit.
+    sum_x = 0.0
+    sum_v = 0.0
+    for x, v in zip(xs, values, strict=True):
+        sum_x += x
+        sum_v += v
+    mean_x = sum_x / n
+    mean_v = sum_v / n
+    sxx = 0.0
+    sxv = 0.0
+    for x, v in zip(xs, values, strict=True):
+        dx = x - mean_x
+        sxx += dx * dx
+        sxv += dx * (v - mean_v)
     if sxx == 0:
         return None
-    sxv = math.fsum((x - mean_x) * (v - mean_v) for x, v in zip(xs, values, strict=True))
     slope = sxv / sxx
     return mean_v + slope * ((at - origin) / MICROSECONDS_PER_DAY - mean_x)
 
