@@ -15,7 +15,7 @@ from okrcore.interchange import loads, schema
 
 __all__ = ["ENGINES", "EXIT_DOCUMENT_ERROR", "EXIT_OK", "main"]
 
-ENGINES: Final = ("scalar",)
+ENGINES: Final = ("scalar", "batch")
 """Engines ``okrcore evaluate --engine`` accepts."""
 EXIT_OK: Final = 0
 """The document was evaluated (item errors, if any, are in the result's ``errors``)."""
@@ -41,7 +41,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     except DocumentError as exc:
         print(f"okrcore: {args.file}: {exc}", file=sys.stderr)
         return EXIT_DOCUMENT_ERROR
-    result = evaluate(document).to_json()
+    if args.engine == "batch":
+        from okrcore.batch import evaluate_batch
+
+        result = evaluate_batch(document).to_json()
+    else:
+        result = evaluate(document).to_json()
     json.dump(result, sys.stdout, indent=args.indent or None, allow_nan=False)
     sys.stdout.write("\n")
     return EXIT_OK
@@ -70,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="evaluate an interchange document and print the result")
     ev.add_argument("file", help="the document (JSON), or - for standard input")
     ev.add_argument("--engine", choices=ENGINES, default="scalar",
-                    help="evaluation engine (default: scalar, the reference)")
+                    help="evaluation engine: scalar (the reference, default) or batch "
+                    "(vectorised; prints the same result)")
     ev.add_argument("--indent", type=int, default=2,
                     help="JSON indentation (default 2; 0 for compact output)")
     ev.set_defaults(run=_cmd_evaluate)

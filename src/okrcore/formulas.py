@@ -89,8 +89,8 @@ def clamp(raw: float, cap: float | None) -> float:
     :math:`p = \min(\max(r, 0), \text{cap})`.  Falling back past the start is 0, never
     negative progress.
     """
-    low = max(raw, 0.0)
-    return low if cap is None else min(low, cap)
+    low = raw if raw > 0.0 else 0.0  # also turns -0.0 (a reduction at its start) into 0.0
+    return low if cap is None else min(low, float(cap))
 
 
 def metric_raw_progress(start: float, target: float, current: float) -> float:

@@ -1,0 +1,479 @@
+"""Batch result columns to the scalar path's :class:`~okrcore.results.Evaluation`.
+
+``okrcore evaluate --engine batch`` prints the same document as ``--engine scalar``.
+
+This is presentation only: every number comes from the batch columns; this module formats
+them, builds explanations for the objectives asked for, and words the errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Final
+
+import numpy as np
+
+from okrcore import errors as E
+from okrcore.batch import engine as G
+from okrcore.batch.frame import (
+    KIND_BINARY,
+    KIND_MILESTONE,
+    KIND_NAMES,
+    NONE_INSTANT,
+    OrgFrame,
+)
+from okrcore.evaluate import EPOCH, MANUAL_COLOURS, isoformat
+from okrcore.formulas import Colour, Trend
+from okrcore.results import (
+    ColourSource,
+    Evaluation,
+    Explanation,
+    Forecast,
+    Grade,
+    Item,
+    KeyResultResult,
+    ObjectiveResult,
+    PersonItem,
+    PersonResult,
+)
+
+__all__ = ["explain", "to_evaluation"]
+
+_COLOURS: Final[tuple[Colour, Colour, Colour]] = ("green", "yellow", "red")
+_TRENDS: Final[tuple[Trend, Trend, Trend]] = ("progressed", "stalled", "regressed")
+_MODES: Final = {1: "mean", 2: "sum"}
+_STATUSES: Final = ("on_track", "behind", "at_risk", "off_track")
+_RULES: Final = {
+    G.RULE_EXPLICIT: "explicit",
+    G.RULE_SETTINGS: "auto:progress_settings",
+    G.RULE_SAME_UNIT: "auto:same_unit",
+    G.RULE_MIXED: "auto:mixed",
+}
+_REASONS: Final = {
+    G.RULE_SETTINGS: "progress settings with a unit: sum the metrics of that unit",
+    G.RULE_SAME_UNIT: "every key result is a plain metric of one unit and direction: sum them "
+    "against the sum of their targets",
+    G.RULE_MIXED: "mixed kinds, units or directions: weighted mean of progress",
+}
+_PACE_REASONS: Final = ("complete", "not_started", "on_pace", "red", "yellow", "ahead_of_yellow")
+
+
+def _colour(code: int) -> Colour | None:
+    return None if code < 0 else _COLOURS[code]
+
+
+def _float(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def _labels(frame: OrgFrame) -> tuple[list[str], list[str], list[str], list[str]]:
+    kr_ids = list(frame.kr_ids) if frame.kr_ids is not None else [
+        f"k{i}" for i in range(frame.n_kr)]
+    obj_ids = list(frame.obj_ids) if frame.obj_ids is not None else [
+        f"o{i}" for i in range(frame.n_obj)]
+    n_people = int(max(int(frame.obj_owner.max(initial=-1)),
+                       int(frame.kr_owner_ids.max(initial=-1))) + 1)
+    people = list(frame.person_names) if frame.person_names is not None else [
+        f"p{i}" for i in range(n_people)]
+    units = list(frame.unit_names) if frame.unit_names is not None else [
+        f"u{i}" for i in range(int(max(int(frame.kr_unit.max(initial=-1)),
+                                       int(frame.obj_ps_unit.max(initial=-1))) + 1))]
+    return kr_ids, obj_ids, people, units
+
+
+class _Paths:
+    def __init__(self, frame: OrgFrame) -> None:
+        counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
+        first = np.cumsum(counts) - counts
+        self.position = (np.arange(frame.n_kr) - first[frame.kr_objective]).tolist()
+        self.objective = frame.kr_objective.tolist()
+
+    def obj(self, i: int) -> str:
+        return f"objectives[{i}]"
+
+    def kr(self, row: int) -> str:
+        return f"objectives[{self.objective[row]}].key_results[{self.position[row]}]"
+
+
+def _unit_name(units: list[str], code: int) -> str:
+    return "" if code < 0 else units[code]
+
+
+def _sum_error(frame: OrgFrame, result: G.BatchResult, i: int, units: list[str]
+               ) -> tuple[str, str, str]:
+    """(code, field, message) of a rollup error, worded as the scalar path words it."""
+    code = int(result.obj_error[i])
+    has_settings = int(frame.obj_ps_unit[i]) >= 0
+    unit = _unit_name(units, int(result.obj_sum_unit[i]))
+    field = "progress_settings.unit" if has_settings else "key_results"
+    if code == G.ERR_NO_SUM_UNIT:
+        rows = np.flatnonzero((frame.kr_objective == i) & (frame.kr_kind == 0)
+                              & (frame.kr_weight > 0))
+        found = sorted({_unit_name(units, int(frame.kr_unit[r])) for r in rows})
+        return (E.NO_CONTRIBUTING_METRIC, "mode",
+                "mode 'sum' without progress settings needs the metrics to share one unit; "
+                f"found {found!r}")
+    if code == G.ERR_NO_CONTRIBUTING_METRIC:
+        return E.NO_CONTRIBUTING_METRIC, field, f"no metric key result with unit {unit!r} to sum"
+    if code == G.ERR_MIXED_DIRECTIONS:
+        return (E.MIXED_DIRECTIONS, field,
+                f"the metrics summed in unit {unit!r} mix increases and reductions")
+    target, start = float(result.obj_sum_target[i]), float(result.obj_sum_start[i])
+    return (E.DEGENERATE_METRIC,
+            "progress_settings.target" if has_settings else "key_results",
+            f"the goal's target {target!r} equals its start {start!r}")
+
+
+def _errors(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str], obj_ids: list[str],
+            people: list[str], units: list[str], paths: _Paths) -> list[E.OkrError]:
+    out: list[E.OkrError] = []
+    n = frame.n_kr
+    parent = result.obj_parent.tolist()
+
+    def ref_path(ref: int) -> str:
+        return paths.obj(ref - n) if ref >= n else paths.kr(ref)
+
+    for i in np.flatnonzero(result.obj_error).tolist():
+        code = int(result.obj_error[i])
+        p = paths.obj(i)
+        ident = obj_ids[i]
+        if code == G.ERR_LOAD:
+            out.extend(frame.load_errors.get(f"o{i}", ()))
+        elif code == G.ERR_DUPLICATE_ID:
+            out.append(E.OkrError(E.DUPLICATE_ID, f"{p}.id",
+                                  f"objective id {ident!r} is used more than once"))
+        elif code == G.ERR_UNKNOWN_PARENT:
+            name = frame.obj_parent_names[i] if frame.obj_parent_names is not None else None
+            out.append(E.OkrError(E.UNKNOWN_PARENT, f"{p}.parent",
+                                  f"parent {name!r} is not an objective of the document"))
+        elif code == G.ERR_ALIGNMENT_CYCLE:
+            ids = [ident]
+            j = parent[i]
+            while j != i:
+                ids.append(obj_ids[j])
+                j = parent[j]
+            out.append(E.OkrError(E.ALIGNMENT_CYCLE, f"{p}.parent",
+                                  "alignment cycle: " + " -> ".join([*ids, ids[0]])))
+        elif code == G.ERR_DEPENDS_ON_INVALID:
+            ref = int(result.obj_error_ref[i])
+            if ref >= n:
+                message = f"objective {ident!r} rolls up {ref_path(ref)}, which has an error"
+            else:
+                message = f"objective {ident!r} needs {ref_path(ref)}, which has an error"
+            out.append(E.OkrError(E.DEPENDS_ON_INVALID, p, message))
+        elif code == G.ERR_NOT_FINITE:
+            out.append(E.OkrError(E.NOT_FINITE, p,
+                                  f"objective {ident!r}: progress is not a finite number "
+                                  "(the summed values overflow floating point)"))
+        else:
+            err_code, field, message = _sum_error(frame, result, i, units)
+            out.append(E.OkrError(err_code, E.join_path(p, field), message))
+    for row in np.flatnonzero(result.kr_error).tolist():
+        code = int(result.kr_error[row])
+        p = paths.kr(row)
+        ident = kr_ids[row]
+        i = paths.objective[row]
+        if code == G.ERR_LOAD:
+            out.extend(frame.load_errors.get(f"k{row}", ()))
+        elif code == G.ERR_DUPLICATE_ID:
+            out.append(E.OkrError(E.DUPLICATE_ID, f"{p}.id",
+                                  f"key result id {ident!r} is used more than once"))
+        elif code == G.ERR_DEPENDS_ON_INVALID:
+            out.append(E.OkrError(E.DEPENDS_ON_INVALID, p,
+                                  f"key result {ident!r} needs objective {paths.obj(i)}, "
+                                  "which has an error"))
+        elif code == G.ERR_INVALID_TIMELINE:
+            due = EPOCH + timedelta(microseconds=int(frame.kr_due[row]))
+            start = EPOCH + timedelta(microseconds=int(frame.obj_start[i]))
+            out.append(E.OkrError(E.INVALID_TIMELINE, f"{p}.due",
+                                  f"due {isoformat(due)} is not after the objective's start "
+                                  f"{isoformat(start)}"))
+        elif code == G.ERR_NOT_FINITE:
+            out.append(E.OkrError(E.NOT_FINITE, p,
+                                  f"key result {ident!r}: progress is not a finite number "
+                                  "(the values overflow floating point)"))
+    for person in np.flatnonzero(result.person_error_ref >= 0).tolist():
+        name = people[person]
+        ref = int(result.person_error_ref[person])
+        out.append(E.OkrError(E.DEPENDS_ON_INVALID, f"people.{name}",
+                              f"person {name!r} owns {ref_path(ref)}, which has an error"))
+    return out
+
+
+def explain(frame: OrgFrame, result: G.BatchResult, rows: Iterable[int]) -> dict[int, Explanation]:
+    """Explanations for chosen objective rows (valid ones), as the scalar path gives them.
+
+    Parameters
+    ----------
+    frame : OrgFrame
+        The frame that was evaluated.
+    result : BatchResult
+        Its result columns.
+    rows : iterable of int
+        Objective rows to explain.
+
+    Returns
+    -------
+    dict of int to Explanation
+        Rows with an error are left out.
+    """
+    kr_ids, obj_ids, _, units = _labels(frame)
+    counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
+    first = (np.cumsum(counts) - counts).tolist()
+    counts_l = counts.tolist()
+    parent = result.obj_parent
+    out: dict[int, Explanation] = {}
+    for i in rows:
+        if result.obj_error[i] != 0:
+            continue
+        krs = range(first[i], first[i] + counts_l[i])
+        uses_children = counts_l[i] == 0 or bool(frame.obj_include_children[i])
+        kids = np.flatnonzero(parent == i).tolist() if uses_children else []
+        kids = [c for c in kids if not result.obj_in_cycle[c]]
+        child_entries = [(obj_ids[c], float(frame.obj_weight[c]),
+                          _float(result.obj_progress[c])) for c in kids]
+        expected = _float(result.obj_expected[i])
+        colour = _colour_source(frame, result, i, kr_ids)
+        progress = _float(result.obj_progress[i])
+        if counts_l[i] == 0:
+            items = _mean_items([], child_entries)
+            if progress is None:
+                out[i] = Explanation("mean", "empty",
+                                     "no key results and no aligned child with progress",
+                                     tuple(items), expected=expected, colour=colour)
+            else:
+                out[i] = Explanation("mean", "children",
+                                     "no key results of its own: weighted mean of aligned "
+                                     "children", tuple(items), expected=expected, colour=colour)
+            continue
+        mode = _MODES[int(result.obj_mode[i])]
+        rule_code = int(result.obj_rule[i])
+        rule = _RULES[rule_code]
+        reason = (f"the objective asks for mode {mode!r}" if rule_code == G.RULE_EXPLICIT
+                  else _REASONS[rule_code])
+        if frame.obj_include_children[i]:
+            reason += "; aligned children count as items too"
+        else:
+            child_entries = []
+        if mode == "sum":
+            value = float(result.obj_sum_value[i])
+            kr_items = []
+            for r in krs:
+                contributes = bool(result.kr_contributes[r])
+                v = float(result.kr_value[r])
+                kr_items.append(Item(
+                    "key_result", kr_ids[r], float(frame.kr_weight[r]),
+                    float(result.kr_progress[r]),
+                    (v / value) if contributes and value != 0 else None,
+                    v if int(frame.kr_kind[r]) == 0 else None, contributes))
+            if child_entries:
+                sum_progress = float(result.obj_sum_progress[i])
+                kr_items += _mean_items([("sum", None, 1.0, sum_progress)], child_entries)
+            out[i] = Explanation(
+                mode, rule, reason, tuple(kr_items), _unit_name(units, int(result.obj_sum_unit[i])),
+                float(result.obj_sum_target[i]), float(result.obj_sum_start[i]), value,
+                "auto" if _target_is_auto(frame, i) else "fixed", expected, colour)
+        else:
+            entries: list[_Entry] = [("key_result", kr_ids[r], float(frame.kr_weight[r]),
+                        float(result.kr_progress[r])) for r in krs]
+            items = _mean_items_grouped(entries, [("objective", c, w, p)
+                                                  for c, w, p in child_entries])
+            out[i] = Explanation(mode, rule, reason, tuple(items), expected=expected,
+                                 colour=colour)
+    return out
+
+
+def _target_is_auto(frame: OrgFrame, i: int) -> bool:
+    return int(frame.obj_ps_unit[i]) < 0 or bool(frame.obj_ps_auto[i])
+
+
+_Entry = tuple[str, str | None, float, float | None]
+
+
+def _mean_items(own: Sequence[_Entry], children: Sequence[tuple[str, float, float | None]]
+                ) -> list[Item]:
+    return _mean_items_grouped(own, [("objective", c, w, p) for c, w, p in children])
+
+
+def _mean_items_grouped(*groups: Sequence[_Entry]) -> list[Item]:
+    total = 0.0
+    for group in groups:
+        group_total = 0.0
+        for _, _, w, p in group:
+            if p is not None and w > 0:
+                group_total += w
+        total += group_total
+    return [
+        Item(kind, ident, w, p, (w / total) if p is not None and w > 0 and total > 0 else None,
+             None, p is not None and w > 0)
+        for group in groups for kind, ident, w, p in group
+    ]
+
+
+def _colour_source(frame: OrgFrame, result: G.BatchResult, i: int, kr_ids: list[str]
+                   ) -> ColourSource:
+    status = int(frame.obj_status[i])
+    if status >= 0:
+        return ColourSource("manual", _STATUSES[status])
+    progress = result.obj_progress[i]
+    expected = result.obj_expected[i]
+    pace: int = -1
+    source = ColourSource("none", "no_progress")
+    policy = result.policy
+    if not np.isnan(progress):
+        if np.isnan(expected):
+            pace, source = G.COLOUR_GREEN, ColourSource("pace", "no_timeline")
+        else:
+            colours, reasons = G._pace(np.array([progress]), np.array([expected]), policy)
+            pace = int(colours[0])
+            why = _PACE_REASONS[int(reasons[0])]
+            threshold = {"red": policy.pace.red, "yellow": policy.pace.yellow}.get(why)
+            source = ColourSource("pace", why, policy.pace.rule, threshold)
+    colour = pace
+    rows = np.flatnonzero((frame.kr_objective == i) & (frame.kr_range_mode > 0)).tolist()
+    for r in rows:
+        st = int(result.kr_range_status[r])
+        if colour < 0 and st == G.COLOUR_GREEN:
+            continue
+        if st > colour:
+            colour = st
+            source = ColourSource("breakpoint", kr_ids[r])
+    return source
+
+
+def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
+    """Build the :class:`~okrcore.results.Evaluation` of a batch result (with explanations).
+
+    The scalar path and this function produce equal documents for the same input.
+    """
+    kr_ids, obj_ids, people, units = _labels(frame)
+    paths = _Paths(frame)
+    obj_list = frame.kr_objective.tolist()
+    offsets = frame.kr_owner_offsets.tolist()
+    owner_ids = frame.kr_owner_ids.tolist()
+    explanations = explain(frame, result, range(frame.n_obj))
+    key_results: dict[str, KeyResultResult] = {}
+    for row in np.flatnonzero(result.kr_error == 0).tolist():
+        i = obj_list[row]
+        kind = int(frame.kr_kind[row])
+        value = float(result.kr_value[row])
+        current: float | bool = bool(value) if kind in (KIND_BINARY, KIND_MILESTONE) else value
+        owners = tuple(people[p] for p in owner_ids[offsets[row]:offsets[row + 1]])
+        last = int(result.kr_last_at[row])
+        fc = None
+        if not np.isnan(result.kr_forecast_value[row]):
+            fc_colour = _colour(int(result.kr_forecast_colour[row]))
+            assert fc_colour is not None
+            fc = Forecast(float(result.kr_forecast_value[row]),
+                          float(result.kr_forecast_progress[row]), fc_colour)
+        trend = int(result.kr_trend[row])
+        stale = int(result.kr_stale[row])
+        colour = _colour(int(result.kr_colour[row]))
+        pace = _colour(int(result.kr_pace_colour[row]))
+        band = _colour(int(result.kr_grade_band[row]))
+        assert colour is not None and pace is not None and band is not None
+        key_results[kr_ids[row]] = KeyResultResult(
+            id=kr_ids[row],
+            objective=obj_ids[i],
+            kind=KIND_NAMES[kind],
+            owners=owners,
+            current=current,
+            raw_progress=float(result.kr_raw[row]),
+            progress=float(result.kr_progress[row]),
+            expected=_float(result.kr_expected[row]),
+            colour=colour,
+            pace_colour=pace,
+            range_status=_colour(int(result.kr_range_status[row])),
+            weight=float(frame.kr_weight[row]),
+            contributes=bool(result.kr_contributes[row]),
+            trend=None if trend < 0 else _TRENDS[trend],
+            stale=None if stale < 0 else bool(stale),
+            last_check_in=None if last == NONE_INSTANT else isoformat(
+                EPOCH + timedelta(microseconds=last)),
+            forecast=fc,
+            grade=Grade(float(result.kr_grade_score[row]), band,
+                        bool(result.kr_grade_success[row])),
+        )
+    objectives: dict[str, ObjectiveResult] = {}
+    parent_names = frame.obj_parent_names
+    for i in np.flatnonzero(result.obj_error == 0).tolist():
+        progress = _float(result.obj_progress[i])
+        status = int(frame.obj_status[i])
+        manual = None if status < 0 else _STATUSES[status]
+        fc = None
+        if not np.isnan(result.obj_forecast_progress[i]):
+            fc_colour = _colour(int(result.obj_forecast_colour[i]))
+            assert fc_colour is not None
+            fc = Forecast(None, float(result.obj_forecast_progress[i]), fc_colour)
+        trend = int(result.obj_trend[i])
+        stale = int(result.obj_stale[i])
+        grade = None
+        if progress is not None:
+            band = _colour(int(result.obj_grade_band[i]))
+            assert band is not None
+            grade = Grade(float(result.obj_grade_score[i]), band,
+                          bool(result.obj_grade_success[i]))
+        owner = int(frame.obj_owner[i])
+        if parent_names is not None:
+            parent = parent_names[i]
+        else:
+            p = int(frame.obj_parent[i])
+            parent = obj_ids[p] if p >= 0 else None
+        objectives[obj_ids[i]] = ObjectiveResult(
+            id=obj_ids[i],
+            owner=None if owner < 0 else people[owner],
+            parent=parent,
+            progress=progress,
+            raw_progress=_float(result.obj_raw[i]),
+            expected=_float(result.obj_expected[i]),
+            colour=MANUAL_COLOURS[manual] if manual else _colour(int(result.obj_colour[i])),
+            computed_colour=_colour(int(result.obj_computed_colour[i])),
+            manual_status=manual,
+            mode=explanations[i].mode,
+            trend=None if trend < 0 else _TRENDS[trend],
+            stale=None if stale < 0 else bool(stale),
+            forecast=fc,
+            grade=grade,
+            explanation=explanations[i],
+        )
+    people_out: dict[str, PersonResult] = {}
+    items = _person_items(frame, result, kr_ids, obj_ids)
+    for person in np.flatnonzero(result.person_seen & (result.person_error_ref < 0)).tolist():
+        progress = _float(result.person_progress[person])
+        people_out[people[person]] = PersonResult(people[person], progress,
+                                                  tuple(items.get(person, ())))
+    errors = _errors(frame, result, kr_ids, obj_ids, people, units, paths)
+    as_of = isoformat(EPOCH + timedelta(microseconds=result.as_of))
+    return Evaluation(
+        as_of=as_of,
+        policy=result.policy,
+        objectives=objectives,
+        key_results=key_results,
+        people=people_out,
+        errors=tuple(sorted(errors, key=E.error_sort_key)),
+    )
+
+
+def _person_items(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
+                  obj_ids: list[str]) -> dict[int, list[PersonItem]]:
+    out: dict[int, list[PersonItem]] = {}
+    owners = frame.kr_owner_ids.tolist()
+    offsets = frame.kr_owner_offsets.tolist()
+    counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
+    first = (np.cumsum(counts) - counts).tolist()
+    counts_l = counts.tolist()
+    for i in range(frame.n_obj):
+        owner = int(frame.obj_owner[i])
+        if owner >= 0 and result.obj_error[i] == 0 and not np.isnan(result.obj_progress[i]):
+            out.setdefault(owner, []).append(
+                PersonItem("objective", obj_ids[i], float(result.obj_progress[i])))
+        for row in range(first[i], first[i] + counts_l[i]):
+            if result.kr_error[row] != 0:
+                continue
+            for person in owners[offsets[row]:offsets[row + 1]]:
+                if person == owner:
+                    continue
+                out.setdefault(person, []).append(
+                    PersonItem("key_result", kr_ids[row], float(result.kr_progress[row])))
+    return out

@@ -1,0 +1,870 @@
+"""The vectorised batch engine: every rule of the scalar reference, over whole columns.
+
+:func:`evaluate_frame` computes, for every key result, objective and person of an
+:class:`~okrcore.batch.frame.OrgFrame`, what :func:`okrcore.evaluate` computes for one document,
+with numpy and no Python loop per key result.  The results are equal to the scalar path's
+element by element: the same floating-point operations in the same order (per-group sums are
+left-to-right scatter-adds, exactly like the scalar path's running sums).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from okrcore.batch.frame import (
+    KIND_METRIC,
+    KIND_STAGED,
+    LOAD_OK,
+    NONE_INSTANT,
+    OrgFrame,
+)
+from okrcore.formulas import MICROSECONDS_PER_DAY
+from okrcore.policy import Policy
+
+__all__ = [
+    "COLOUR_GREEN",
+    "COLOUR_NONE",
+    "COLOUR_RED",
+    "COLOUR_YELLOW",
+    "ERR_ALIGNMENT_CYCLE",
+    "ERR_DEGENERATE_GOAL",
+    "ERR_DEPENDS_ON_INVALID",
+    "ERR_DUPLICATE_ID",
+    "ERR_INVALID_TIMELINE",
+    "ERR_LOAD",
+    "ERR_MIXED_DIRECTIONS",
+    "ERR_NONE",
+    "ERR_NOT_FINITE",
+    "ERR_NO_CONTRIBUTING_METRIC",
+    "ERR_NO_SUM_UNIT",
+    "ERR_UNKNOWN_PARENT",
+    "RULE_CHILDREN",
+    "RULE_EMPTY",
+    "RULE_EXPLICIT",
+    "RULE_MIXED",
+    "RULE_SAME_UNIT",
+    "RULE_SETTINGS",
+    "TREND_NONE",
+    "TREND_PROGRESSED",
+    "TREND_REGRESSED",
+    "TREND_STALLED",
+    "BatchResult",
+    "evaluate_frame",
+]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+I8 = npt.NDArray[np.int8]
+B = npt.NDArray[np.bool_]
+
+COLOUR_NONE: Final = -1
+COLOUR_GREEN: Final = 0
+COLOUR_YELLOW: Final = 1
+COLOUR_RED: Final = 2
+TREND_NONE: Final = -1
+TREND_PROGRESSED: Final = 0
+TREND_STALLED: Final = 1
+TREND_REGRESSED: Final = 2
+
+ERR_NONE: Final = 0
+ERR_LOAD: Final = 1
+ERR_DUPLICATE_ID: Final = 2
+ERR_DEPENDS_ON_INVALID: Final = 3
+ERR_INVALID_TIMELINE: Final = 4
+ERR_NOT_FINITE: Final = 5
+ERR_UNKNOWN_PARENT: Final = 6
+ERR_ALIGNMENT_CYCLE: Final = 7
+ERR_NO_CONTRIBUTING_METRIC: Final = 8
+ERR_NO_SUM_UNIT: Final = 9
+ERR_MIXED_DIRECTIONS: Final = 10
+ERR_DEGENERATE_GOAL: Final = 11
+
+RULE_EXPLICIT: Final = 0
+RULE_SETTINGS: Final = 1
+RULE_SAME_UNIT: Final = 2
+RULE_MIXED: Final = 3
+RULE_CHILDREN: Final = 4
+RULE_EMPTY: Final = 5
+
+
+@attrs.frozen(eq=False)
+class BatchResult:
+    """Columns of results, one row per key result, objective and person of the frame.
+
+    Rows with an error have ``*_error != 0`` and their other values are meaningless.  Colours
+    are codes (:data:`COLOUR_GREEN` ...; :data:`COLOUR_NONE` = null), trends likewise; absent
+    floats are NaN, absent booleans are carried by a companion mask.
+    """
+
+    as_of: int
+    policy: Policy
+    kr_error: npt.NDArray[np.uint8]
+    kr_error_ref: I64
+    kr_value: F64
+    kr_raw: F64
+    kr_progress: F64
+    kr_expected: F64
+    kr_colour: I8
+    kr_pace_colour: I8
+    kr_range_status: I8
+    kr_contributes: B
+    kr_trend: I8
+    kr_stale: I8
+    kr_last_at: I64
+    kr_forecast_value: F64
+    kr_forecast_progress: F64
+    kr_forecast_colour: I8
+    kr_grade_score: F64
+    kr_grade_band: I8
+    kr_grade_success: B
+    obj_error: npt.NDArray[np.uint8]
+    obj_error_ref: I64
+    obj_mode: npt.NDArray[np.uint8]
+    obj_rule: npt.NDArray[np.uint8]
+    obj_progress: F64
+    obj_raw: F64
+    obj_expected: F64
+    obj_colour: I8
+    obj_computed_colour: I8
+    obj_trend: I8
+    obj_stale: I8
+    obj_forecast_progress: F64
+    obj_forecast_colour: I8
+    obj_grade_score: F64
+    obj_grade_band: I8
+    obj_grade_success: B
+    obj_sum_unit: npt.NDArray[np.int32]
+    obj_sum_target: F64
+    obj_sum_start: F64
+    obj_sum_value: F64
+    obj_sum_progress: F64
+    obj_parent: I64
+    obj_in_cycle: B
+    person_progress: F64
+    person_items: I64
+    person_error_ref: I64
+    person_seen: B
+
+
+# ------------------------------------------------------------------------------------------
+# small vectorised twins of okrcore.formulas
+# ------------------------------------------------------------------------------------------
+
+
+def _approx_le(a: Any, b: Any, tol: float) -> Any:
+    """Twin of :func:`okrcore.formulas.approx_le`."""
+    return (a <= b) | (np.abs(a - b) <= tol * np.maximum(np.abs(a), np.abs(b)))
+
+
+def _clamp(raw: F64, cap: float | None) -> F64:
+    """Twin of :func:`okrcore.formulas.clamp` (``-0.0`` becomes ``0.0``)."""
+    low = np.where(raw > 0.0, raw, 0.0)
+    return low if cap is None else np.minimum(low, cap)
+
+
+def _safe_div(num: F64, den: F64) -> F64:
+    out = np.full(num.shape, np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def _raw_progress(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(None)) -> F64:
+    """Raw progress of key results ``rows`` at ``value`` (twin of key_result_progress)."""
+    start = frame.kr_start[rows]
+    target = frame.kr_target[rows]
+    mode = frame.kr_range_mode[rows]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        raw = (value - start) / (target - start)
+    band = mode == 1
+    graded = mode == 2
+    if band.any() or graded.any():
+        red_low = frame.kr_red_low[rows]
+        red_high = frame.kr_red_high[rows]
+        hit = _hits_low(value, red_low, strict) | _hits_high(value, red_high, strict)
+        raw = np.where(band, np.where(hit, 0.0, 1.0), raw)
+        if graded.any():
+            raw = np.where(graded, _graded(value, target, red_low, frame.kr_yellow_low[rows],
+                                           frame.kr_yellow_high[rows], red_high), raw)
+    return np.asarray(raw, dtype=np.float64)
+
+
+def _hits_low(value: F64, limit: F64, strict: bool) -> B:
+    hit = value < limit if strict else value <= limit
+    return np.asarray(hit & ~np.isnan(limit))
+
+
+def _hits_high(value: F64, limit: F64, strict: bool) -> B:
+    hit = value > limit if strict else value >= limit
+    return np.asarray(hit & ~np.isnan(limit))
+
+
+def _graded(value: F64, target: F64, red_low: F64, yellow_low: F64, yellow_high: F64,
+            red_high: F64) -> F64:
+    """Twin of :func:`okrcore.formulas.graded_range_progress`."""
+    high_yellow = np.where(np.isnan(yellow_high), target, yellow_high)
+    low_yellow = np.where(np.isnan(yellow_low), target, yellow_low)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        up = np.minimum(np.maximum((red_high - value) / (red_high - high_yellow), 0.0), 1.0)
+        down = np.minimum(np.maximum((value - red_low) / (low_yellow - red_low), 0.0), 1.0)
+    above = ~np.isnan(red_high) & (value > high_yellow)
+    below = ~above & ~np.isnan(red_low) & (value < low_yellow)
+    result = np.ones(value.shape)
+    result = np.where(above, np.where(value >= red_high, 0.0, up), result)
+    result = np.where(below, np.where(value <= red_low, 0.0, down), result)
+    return np.asarray(result, dtype=np.float64)
+
+
+def _range_status(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(None)) -> I8:
+    """Twin of :func:`okrcore.formulas.range_status`; COLOUR_NONE where there is no range."""
+    red = (_hits_low(value, frame.kr_red_low[rows], strict)
+           | _hits_high(value, frame.kr_red_high[rows], strict))
+    yellow = (_hits_low(value, frame.kr_yellow_low[rows], strict)
+              | _hits_high(value, frame.kr_yellow_high[rows], strict))
+    status = np.where(red, COLOUR_RED, np.where(yellow, COLOUR_YELLOW, COLOUR_GREEN))
+    return np.where(frame.kr_range_mode[rows] > 0, status, COLOUR_NONE).astype(np.int8)
+
+
+def _pace(progress: F64, expected: F64, policy: Policy) -> tuple[I8, npt.NDArray[np.uint8]]:
+    """Twin of :func:`okrcore.formulas.pace_colour`: colour codes and reason codes.
+
+    Reasons: 0 complete, 1 not_started, 2 on_pace, 3 red, 4 yellow, 5 ahead_of_yellow.
+    NaN expected (no timeline) is treated by the caller.
+    """
+    tol = policy.tolerance
+    rule = policy.pace
+
+    def behind(threshold: float) -> B:
+        if rule.rule == "ratio":
+            bound = threshold * expected
+        elif rule.rule == "difference":
+            bound = expected + threshold
+        else:
+            bound = expected - threshold / 100.0
+        return np.asarray(_approx_le(progress, bound, tol))
+
+    complete = _approx_le(1.0, progress, tol)
+    not_started = expected <= 0
+    on_pace = _approx_le(expected, progress, tol)
+    red = behind(rule.red)
+    yellow = behind(rule.yellow)
+    reason = np.select([complete, not_started, on_pace, red, yellow], [0, 1, 2, 3, 4], 5)
+    colour = np.select([reason <= 2, reason == 3, reason == 4],
+                       [COLOUR_GREEN, COLOUR_RED, COLOUR_YELLOW], COLOUR_GREEN)
+    return colour.astype(np.int8), reason.astype(np.uint8)
+
+
+def _expected(as_of: int | I64, start: I64, due: I64) -> F64:
+    """Twin of :func:`okrcore.formulas.expected_progress`; NaN without a timeline."""
+    has = (start != NONE_INSTANT) & (due != NONE_INSTANT)
+    span = np.where(has, due - start, 1).astype(np.float64)
+    elapsed = np.where(has, as_of - np.where(has, start, 0), 0).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.minimum(np.maximum(elapsed / span, 0.0), 1.0)
+    return np.where(has, value, np.nan)
+
+
+def _trend(previous: F64, current: F64, tol: float) -> I8:
+    same = np.abs(current - previous) <= tol * np.maximum(np.abs(current), np.abs(previous))
+    return np.where(same, TREND_STALLED,
+                    np.where(current > previous, TREND_PROGRESSED, TREND_REGRESSED)
+                    ).astype(np.int8)
+
+
+def _grade(progress: F64, aspirational: B, policy: Policy) -> tuple[F64, I8, B]:
+    tol = policy.tolerance
+    score = np.floor(10 * np.minimum(progress, 1.0) + 0.5 + tol) / 10
+    band = np.where(score < policy.grade_yellow, COLOUR_RED,
+                    np.where(score < policy.grade_green, COLOUR_YELLOW, COLOUR_GREEN))
+    threshold = np.where(aspirational, policy.aspirational_success, 1.0)
+    success = _approx_le(threshold, progress, tol)
+    return score, band.astype(np.int8), np.asarray(success)
+
+
+def _worst(*colours: I8) -> I8:
+    """Worst colour code; COLOUR_NONE (-1) is ignored by ``max``."""
+    result = colours[0]
+    for colour in colours[1:]:
+        result = np.maximum(result, colour)
+    return result.astype(np.int8)
+
+
+def _group_sum(groups: I64, weights: Any, length: int) -> F64:
+    """Left-to-right per-group sums (np.bincount adds in input order)."""
+    if groups.shape[0] == 0:
+        return np.zeros(length)
+    summed: F64 = np.bincount(groups, weights=np.asarray(weights, dtype=np.float64),
+                              minlength=length).astype(np.float64, copy=False)
+    return summed
+
+
+def _group_count(groups: I64, mask: Any, length: int) -> I64:
+    if groups.shape[0] == 0:
+        return np.zeros(length, dtype=np.int64)
+    return np.bincount(groups[np.asarray(mask, dtype=bool)], minlength=length).astype(np.int64)
+
+
+# ------------------------------------------------------------------------------------------
+# check-in logs
+# ------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(eq=False)
+class _Logs:
+    """Per key result: the as-of value, the previous value, the last instant, the forecast."""
+
+    has_entry: B
+    value: F64
+    has_previous: B
+    previous: F64
+    last_at: I64
+    forecast: F64
+
+
+def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64) -> _Logs:
+    n = frame.n_kr
+    kr, at, val = frame.log_kr, frame.log_at, frame.log_value
+    known = at <= as_of
+    kr, at, val = kr[known], at[known], val[known]
+    # a later entry at the same instant overwrites the earlier one: keep the last of each run
+    if kr.shape[0]:
+        last_of_run = np.ones(kr.shape[0], dtype=bool)
+        last_of_run[:-1] = (kr[1:] != kr[:-1]) | (at[1:] != at[:-1])
+        kr, at, val = kr[last_of_run], at[last_of_run], val[last_of_run]
+    count = np.bincount(kr, minlength=n) if kr.shape[0] else np.zeros(n, dtype=np.int64)
+    ends = np.cumsum(count)
+    has_entry = count > 0
+    last = np.where(has_entry, ends - 1, 0)
+    value = np.full(n, np.nan)
+    last_at = np.full(n, NONE_INSTANT, dtype=np.int64)
+    if kr.shape[0]:
+        value[has_entry] = val[last[has_entry]]
+        last_at[has_entry] = at[last[has_entry]]
+    has_previous = count > 1
+    previous = np.full(n, np.nan)
+    if kr.shape[0]:
+        previous[has_previous] = val[last[has_previous] - 1]
+    # forecast: least squares through the period's entries (instants >= the objective's start)
+    forecast = np.full(n, np.nan)
+    if kr.shape[0]:
+        period_start = obj_start_of_kr[kr]
+        in_period = (period_start == NONE_INSTANT) | (at >= period_start)
+        pk, pt, pv = kr[in_period], at[in_period], val[in_period]
+        m = np.bincount(pk, minlength=n) if pk.shape[0] else np.zeros(n, dtype=np.int64)
+        eligible = m >= 2
+        if eligible.any():
+            sel = eligible[pk]
+            pk, pt, pv = pk[sel], pt[sel], pv[sel]
+            m = np.where(eligible, m, 0)
+            first = np.cumsum(m) - m
+            origin = pt[first[pk]]
+            x = (pt - origin).astype(np.float64) / MICROSECONDS_PER_DAY
+            mf = m.astype(np.float64)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                mean_x = np.bincount(pk, weights=x, minlength=n) / mf
+                mean_v = np.bincount(pk, weights=pv, minlength=n) / mf
+                dx = x - mean_x[pk]
+                sxx = np.bincount(pk, weights=dx * dx, minlength=n)
+                sxv = np.bincount(pk, weights=dx * (pv - mean_v[pk]), minlength=n)
+                origin_kr = np.zeros(n, dtype=np.int64)
+                origin_kr[pk] = origin
+                at_due = (due_of_kr - origin_kr).astype(np.float64) / MICROSECONDS_PER_DAY
+                line = mean_v + (sxv / sxx) * (at_due - mean_x)
+            ok = eligible & (sxx != 0) & (due_of_kr != NONE_INSTANT)
+            forecast = np.where(ok, line, np.nan)
+    return _Logs(has_entry, value, has_previous, previous, last_at, forecast)
+
+
+# ------------------------------------------------------------------------------------------
+# alignment graph
+# ------------------------------------------------------------------------------------------
+
+
+def _graph(frame: OrgFrame, invalid_self: B) -> tuple[I64, B, I64]:
+    """Parent links, cycle membership and heights (children before parents).
+
+    Returns ``parent`` (-1 none), ``in_cycle`` and ``height`` (0 for objectives without
+    children; -1 for objectives on a cycle).
+    """
+    m = frame.n_obj
+    parent = frame.obj_parent.copy()
+    parent[frame.obj_load != LOAD_OK] = -1
+    parent[parent < 0] = -1
+    linked = parent >= 0
+    # peel leaves: what remains is exactly the cycles (a functional graph)
+    remaining_children = np.bincount(parent[linked], minlength=m) if m else np.zeros(0, np.int64)
+    height = np.full(m, -1, dtype=np.int64)
+    alive = np.ones(m, dtype=bool)
+    level = 0
+    frontier = np.flatnonzero(remaining_children == 0)
+    while frontier.shape[0]:
+        height[frontier] = level
+        alive[frontier] = False
+        ups = parent[frontier]
+        ups = ups[ups >= 0]
+        if ups.shape[0] == 0:
+            break
+        np.subtract.at(remaining_children, ups, 1)
+        candidates = np.unique(ups)
+        frontier = candidates[(remaining_children[candidates] == 0) & alive[candidates]]
+        level += 1
+    in_cycle = alive
+    # a node hanging below a cycle keeps its height (computed from its own children)
+    return parent, in_cycle, height
+
+
+# ------------------------------------------------------------------------------------------
+# rollups
+# ------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(eq=False)
+class _Structure:
+    """What the rollup of each objective is, decided from structure alone."""
+
+    n_krs: I64
+    mode: npt.NDArray[np.uint8]  # 1 mean, 2 sum
+    rule: npt.NDArray[np.uint8]
+    uses_children: B
+    sum_unit: npt.NDArray[np.int32]
+    contributes: B  # per KR: counted in its objective's rollup (weight > 0; in sum: the unit)
+    sum_error: npt.NDArray[np.uint8]
+    sum_start: F64
+    sum_target: F64
+    target_auto: B
+
+
+def _structure(frame: OrgFrame, kr_ok: B) -> _Structure:
+    m = frame.n_obj
+    obj = frame.kr_objective
+    n_krs = np.bincount(obj, minlength=m).astype(np.int64) if obj.shape[0] else np.zeros(
+        m, dtype=np.int64)
+    metric = frame.kr_kind == KIND_METRIC
+    plain = metric & (frame.kr_range_mode == 0)
+    direction = np.sign(frame.kr_target - frame.kr_start).astype(np.int64)
+    first = np.cumsum(n_krs) - n_krs  # first KR row of each objective (rows are grouped)
+    grouped = bool(np.all(obj[1:] >= obj[:-1])) if obj.shape[0] > 1 else True
+    if not grouped:
+        raise ValueError("key result rows must be grouped by objective (sort by kr_objective)")
+    has_krs = n_krs > 0
+    first_safe = np.where(has_krs, first, 0)
+    unit_first = np.where(has_krs, frame.kr_unit[first_safe] if obj.shape[0] else -1, -1)
+    dir_first = np.where(has_krs, direction[first_safe] if obj.shape[0] else 0, 0)
+    all_plain = _group_count(obj, plain, m) == n_krs
+    same_unit = _group_count(obj, frame.kr_unit != unit_first[obj], m) == 0
+    same_dir = _group_count(obj, direction != dir_first[obj], m) == 0
+    has_settings = frame.obj_ps_unit >= 0
+    explicit = frame.obj_mode != 0
+    auto_same = has_krs & all_plain & same_unit & (unit_first >= 0) & same_dir
+    mode = np.where(explicit, frame.obj_mode,
+                    np.where(has_settings | auto_same, 2, 1)).astype(np.uint8)
+    rule = np.where(explicit, RULE_EXPLICIT,
+                    np.where(has_settings, RULE_SETTINGS,
+                             np.where(auto_same, RULE_SAME_UNIT, RULE_MIXED))).astype(np.uint8)
+    rule = np.where(has_krs, rule, RULE_CHILDREN).astype(np.uint8)
+    mode = np.where(has_krs, mode, 1).astype(np.uint8)
+    uses_children = ~has_krs | frame.obj_include_children
+    # the unit of a sum: the settings' unit, else the one unit of the weighted metrics
+    weighted_metric = metric & (frame.kr_weight > 0)
+    wm_rows = np.flatnonzero(weighted_metric)
+    wm_first_unit = np.full(m, -2, dtype=np.int64)
+    if wm_rows.shape[0]:
+        objs, idx = np.unique(obj[wm_rows], return_index=True)
+        wm_first_unit[objs] = frame.kr_unit[wm_rows[idx]]
+    wm_units_differ = _group_count(obj, weighted_metric & (frame.kr_unit != wm_first_unit[obj]),
+                                   m) > 0
+    sum_unit = np.where(has_settings, frame.obj_ps_unit, wm_first_unit).astype(np.int32)
+    sum_error = np.zeros(m, dtype=np.uint8)
+    is_sum = (mode == 2) & has_krs
+    no_unit = is_sum & ~has_settings & ((wm_first_unit == -2) | wm_units_differ)
+    sum_error[no_unit] = ERR_NO_SUM_UNIT
+    contrib_sum = weighted_metric & (frame.kr_unit == sum_unit[obj]) & is_sum[obj]
+    n_contrib = _group_count(obj, contrib_sum, m)
+    sum_error[is_sum & (sum_error == 0) & (n_contrib == 0)] = ERR_NO_CONTRIBUTING_METRIC
+    up = _group_count(obj, contrib_sum & (direction > 0), m)
+    down = _group_count(obj, contrib_sum & (direction < 0), m)
+    sum_error[is_sum & (sum_error == 0) & (up > 0) & (down > 0)] = ERR_MIXED_DIRECTIONS
+    starts = _group_sum(obj, np.where(contrib_sum, frame.kr_start, 0.0), m)
+    targets = _group_sum(obj, np.where(contrib_sum, frame.kr_target, 0.0), m)
+    sum_start = np.where(has_settings & ~np.isnan(frame.obj_ps_start), frame.obj_ps_start, starts)
+    target_auto = ~has_settings | frame.obj_ps_auto
+    sum_target = np.where(target_auto, targets, frame.obj_ps_target)
+    sum_error[is_sum & (sum_error == 0) & (sum_target == sum_start)] = ERR_DEGENERATE_GOAL
+    contributes = np.where(is_sum[obj], contrib_sum, frame.kr_weight > 0) & kr_ok
+    return _Structure(n_krs, mode, rule, uses_children, sum_unit, contributes, sum_error,
+                      sum_start, sum_target, target_auto)
+
+
+def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None
+             ) -> tuple[F64, F64, F64, F64, F64]:
+    """Per objective: KR mean sums (Σw, Σwp), the sum-mode value, raw and clamped progress."""
+    m = frame.n_obj
+    obj = frame.kr_objective
+    w = frame.kr_weight
+    total = _group_sum(obj, w, m)
+    weighted = _group_sum(obj, w * progress, m)
+    value_sum = _group_sum(obj, np.where(st.contributes & (st.mode[obj] == 2), value, 0.0), m)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        raw_sum = (value_sum - st.sum_start) / (st.sum_target - st.sum_start)
+    return total, weighted, value_sum, raw_sum, _clamp(raw_sum, cap)
+
+
+def _kids_of_level(parent: I64, height: I64, level: int) -> I64:
+    """Rows whose parent is at ``level`` (in document order)."""
+    kids: I64 = np.flatnonzero(parent >= 0)
+    selected: I64 = kids[height[parent[kids]] == level]
+    return selected
+
+
+def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
+            kr_value: F64, kr_progress: F64, cap: float | None, *,
+            valid: B | None = None, errors: tuple[npt.NDArray[np.uint8], I64] | None = None,
+            kid_has_fc: B | None = None, kid_now: F64 | None = None
+            ) -> tuple[F64, F64, F64, B, F64]:
+    """Objective progress (NaN = null), raw and summed value, forecast flags, summed part.
+
+    Level by level up the alignment tree (children before parents).  With ``errors`` (the
+    evaluation "now"), invalid children make the objectives that roll them up
+    ``depends_on_invalid`` and overflowing results become ``not_finite``, in the scalar
+    path's order.  With ``kid_has_fc`` (the forecast scenario), children without a forecast
+    take part with their progress now (``kid_now``), and the returned flags say which
+    objectives have a forecast.
+    """
+    m = frame.n_obj
+    obj = frame.kr_objective
+    n = frame.n_kr
+    total, weighted, value_sum, raw_sum, prog_sum = _kr_part(frame, st, kr_value, kr_progress,
+                                                             cap)
+    has_krs = st.n_krs > 0
+    is_sum = st.mode == 2
+    own_total = np.where(has_krs, np.where(is_sum, 1.0, total), 0.0)
+    own_weighted = np.where(has_krs, np.where(is_sum, 1.0 * prog_sum, weighted), 0.0)
+    linked = np.flatnonzero(parent >= 0)
+    linked = linked[height[linked] >= 0]
+    n_children = np.bincount(parent[linked], minlength=m) if linked.shape[0] else np.zeros(
+        m, dtype=np.int64)
+    # a sum with include_children but no aligned child is just the sum (raw reported as is)
+    plain_sum = is_sum & has_krs & (~st.uses_children | (n_children == 0))
+    progress = np.full(m, np.nan)
+    raw = np.full(m, np.nan)
+    has_fc = np.zeros(m, dtype=bool)
+    if kid_has_fc is not None:
+        has_fc = _group_count(obj, kr_has_fc_counted(st, kid_has_fc), m) > 0
+    max_height = int(height.max()) if m else -1
+    for level in range(max_height + 1):
+        rows = np.flatnonzero(height == level)
+        kids = _kids_of_level(parent, height, level) if level else np.zeros(0, dtype=np.int64)
+        if errors is not None and kids.shape[0]:
+            obj_error, obj_ref = errors
+            bad_kids = kids[obj_error[kids] != 0]
+            if bad_kids.shape[0]:
+                ups, first = np.unique(parent[bad_kids], return_index=True)
+                open_ = (obj_error[ups] == 0) | (obj_error[ups] >= ERR_NO_CONTRIBUTING_METRIC)
+                hit = ups[open_ & st.uses_children[ups]]
+                ref = np.full(m, -1, dtype=np.int64)
+                ref[ups] = bad_kids[first] + n
+                obj_error[hit] = ERR_DEPENDS_ON_INVALID
+                obj_ref[hit] = ref[hit]
+        ok_kid = (errors[0] == 0) if errors is not None else valid
+        assert ok_kid is not None
+        if kids.shape[0]:
+            p = progress[kids]
+            if kid_has_fc is not None and kid_now is not None:
+                p = np.where(has_fc[kids], p, kid_now[kids])
+                counted_now = ok_kid[kids] & ~np.isnan(kid_now[kids]) & (
+                    frame.obj_weight[kids] > 0)
+                lift = kids[counted_now & has_fc[kids] & st.uses_children[parent[kids]]]
+                has_fc[parent[lift]] = True
+            counted = ok_kid[kids] & ~np.isnan(p) & (frame.obj_weight[kids] > 0)
+            wk = np.where(counted, frame.obj_weight[kids], 0.0)
+            ctot = _group_sum(parent[kids], wk, m)[rows]
+            cw = _group_sum(parent[kids], wk * np.where(counted, p, 0.0), m)[rows]
+        else:
+            ctot = np.zeros(rows.shape[0])
+            cw = np.zeros(rows.shape[0])
+        uses = st.uses_children[rows]
+        mixed_total = own_total[rows] + np.where(uses, ctot, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            mixed = (own_weighted[rows] + np.where(uses, cw, 0.0)) / mixed_total
+        null = ~plain_sum[rows] & (mixed_total == 0)
+        mean = np.where(null, np.nan, mixed)
+        progress[rows] = np.where(plain_sum[rows], prog_sum[rows], mean)
+        raw[rows] = np.where(plain_sum[rows], raw_sum[rows], mean)
+        if errors is not None:
+            obj_error = errors[0]
+            overflow = rows[(obj_error[rows] == 0) & ~null & ~np.isfinite(raw[rows])]
+            obj_error[overflow] = ERR_NOT_FINITE
+        if kid_has_fc is not None:
+            good = (frame.obj_due[rows] != NONE_INSTANT) & ~np.isnan(progress[rows])
+            if valid is not None:
+                good &= valid[rows]
+            has_fc[rows] &= good
+    return progress, raw, value_sum, has_fc, prog_sum
+
+
+def kr_has_fc_counted(st: _Structure, kr_has_fc: B) -> B:
+    """Key results that have a forecast and count in their objective's rollup."""
+    return np.asarray(kr_has_fc & st.contributes)
+
+
+def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None) -> BatchResult:
+    r"""Evaluate every key result, objective and person of a frame at ``as_of``.
+
+    Parameters
+    ----------
+    frame : OrgFrame
+        The organisation in columns (key result rows grouped by objective).
+    as_of : int
+        The instant of evaluation [µs since the Unix epoch].
+    policy : Policy, optional
+        Default: the ``betterworks`` preset.
+
+    Returns
+    -------
+    BatchResult
+        Result columns; rows with an error carry its code in ``kr_error`` / ``obj_error``.
+
+    Notes
+    -----
+    The same rules as :func:`okrcore.evaluate` (``docs/spec.rst``), vectorised: key result
+    progress :math:`\min(\max((c-s)/(t-s), 0), \text{cap})` and its range variants; objective
+    rollups by per-objective scatter-adds (:math:`\sum w_i p_i / \sum w_i`, or
+    :math:`(\sum c_i - S)/(T - S)`), level by level up the alignment tree; people as the
+    equal-weight mean of their items.
+    """
+    policy = policy or Policy()
+    tol = policy.tolerance
+    strict = policy.strict_breakpoints
+    n, m = frame.n_kr, frame.n_obj
+    obj = frame.kr_objective
+
+    # --- objective identity and graph -----------------------------------------------------
+    obj_error = np.zeros(m, dtype=np.uint8)
+    obj_ref = np.full(m, -1, dtype=np.int64)
+    obj_error[frame.obj_load == 1] = ERR_LOAD
+    obj_error[frame.obj_load == 2] = ERR_DUPLICATE_ID
+    broken = obj_error != 0
+    unknown = (frame.obj_parent == -2) & ~broken
+    obj_error[unknown] = ERR_UNKNOWN_PARENT
+    parent, in_cycle, height = _graph(frame, broken)
+    obj_error[in_cycle & (obj_error == 0)] = ERR_ALIGNMENT_CYCLE
+
+    # --- key results -----------------------------------------------------------------------
+    kr_error = np.zeros(n, dtype=np.uint8)
+    kr_ref = np.full(n, -1, dtype=np.int64)
+    kr_error[frame.kr_load == 1] = ERR_LOAD
+    kr_error[frame.kr_load == 2] = ERR_DUPLICATE_ID
+    kr_error[(kr_error == 0) & broken[obj]] = ERR_DEPENDS_ON_INVALID
+    obj_start_kr = frame.obj_start[obj]
+    due_kr = np.where(frame.kr_due != NONE_INSTANT, frame.kr_due, frame.obj_due[obj])
+    bad_due = ((frame.kr_due != NONE_INSTANT) & (obj_start_kr != NONE_INSTANT)
+               & (frame.kr_due <= obj_start_kr))
+    kr_error[(kr_error == 0) & bad_due] = ERR_INVALID_TIMELINE
+
+    logs = _logs(frame, as_of, obj_start_kr, due_kr)
+    baseline = frame.kr_start
+    explicit = np.where(np.isnan(frame.kr_current), baseline, frame.kr_current)
+    value = np.where(logs.has_entry, logs.value, explicit)
+    raw = _raw_progress(frame, value, strict)
+    kr_error[(kr_error == 0) & ~np.isfinite(raw)] = ERR_NOT_FINITE
+    raw = np.where(kr_error == 0, raw, 0.0)
+    progress = _clamp(raw, policy.cap)
+    status = _range_status(frame, value, strict)
+    expected = _expected(as_of, obj_start_kr, due_kr)
+    pace, _ = _pace(progress, np.where(np.isnan(expected), 0.0, expected), policy)
+    pace = np.where(np.isnan(expected), COLOUR_GREEN, pace).astype(np.int8)
+    colour = _worst(pace, status)
+    prev_value = np.where(logs.has_previous, logs.previous, baseline)
+    prev_raw = _raw_progress(frame, prev_value, strict)
+    prev_progress = _clamp(np.where(kr_error == 0, prev_raw, 0.0), policy.cap)
+    trend = np.where(logs.has_entry, _trend(prev_raw, raw, tol), TREND_NONE).astype(np.int8)
+    window = policy.stale_days * MICROSECONDS_PER_DAY
+    complete = _approx_le(1.0, progress, tol)
+    early = (obj_start_kr != NONE_INSTANT) & (
+        (as_of - np.where(obj_start_kr != NONE_INSTANT, obj_start_kr, 0)) < window)
+    since_last = as_of - np.where(logs.has_entry, logs.last_at, as_of)
+    stale_bool = ~complete & ~early & (~logs.has_entry | (since_last > window))
+    stale = np.where(frame.kr_has_log, stale_bool.astype(np.int8), -1).astype(np.int8)
+    forecastable = (frame.kr_kind == KIND_METRIC) | (frame.kr_kind == KIND_STAGED)
+    fc_value = np.where(forecastable & np.isfinite(logs.forecast), logs.forecast, np.nan)
+    has_fc = ~np.isnan(fc_value)
+    fc_raw = _raw_progress(frame, np.where(has_fc, fc_value, value), strict)
+    fc_progress_all = _clamp(np.where(has_fc, fc_raw, 0.0), policy.cap)
+    fc_status = _range_status(frame, np.where(has_fc, fc_value, value), strict)
+    fc_pace, _ = _pace(fc_progress_all, np.ones(n), policy)
+    fc_colour = np.where(has_fc, _worst(fc_pace, fc_status), COLOUR_NONE).astype(np.int8)
+    fc_progress = np.where(has_fc, fc_progress_all, np.nan)
+    aspirational = frame.obj_ambition[obj] == 1
+    score, band, success = _grade(progress, aspirational, policy)
+
+    # --- objectives ------------------------------------------------------------------------
+    kr_ok = kr_error == 0
+    st = _structure(frame, kr_ok)
+    first_bad = np.full(m, -1, dtype=np.int64)
+    bad_rows = np.flatnonzero(~kr_ok)
+    if bad_rows.shape[0]:
+        objs, idx = np.unique(obj[bad_rows], return_index=True)
+        first_bad[objs] = bad_rows[idx]
+    needs_bad_kr = (obj_error == 0) & (first_bad >= 0)
+    obj_error[needs_bad_kr] = ERR_DEPENDS_ON_INVALID
+    obj_ref[needs_bad_kr] = first_bad[needs_bad_kr]
+    has_krs = st.n_krs > 0
+    sum_err = (obj_error == 0) & (st.mode == 2) & has_krs & (st.sum_error != 0)
+    obj_error[sum_err] = st.sum_error[sum_err]
+    hgt = np.where(in_cycle, -1, height)
+    obj_progress, obj_raw, value_sum, _, sum_progress = _rollup(
+        frame, st, hgt, parent, value, progress, policy.cap, errors=(obj_error, obj_ref))
+    ok = obj_error == 0
+    obj_progress = np.where(ok, obj_progress, np.nan)
+    obj_raw = np.where(ok, obj_raw, np.nan)
+    has_progress = ~np.isnan(obj_progress)
+    prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent,
+                                np.where(logs.has_entry, prev_value, value),
+                                np.where(logs.has_entry, prev_progress, progress), policy.cap,
+                                valid=ok)
+    fc_obj_progress, _, _, fc_ok, _ = _rollup(
+        frame, st, hgt, parent, np.where(has_fc, fc_value, value),
+        np.where(has_fc, fc_progress_all, progress), policy.cap, valid=ok,
+        kid_has_fc=has_fc, kid_now=obj_progress)
+    fc_ok &= ok
+
+    # history: only through what the rollup counts
+    counted_kr = st.contributes & kr_ok
+    obj_hist = _group_count(obj, counted_kr & logs.has_entry, m) > 0
+    child_counted = ok & has_progress & (frame.obj_weight > 0)
+    max_h = int(hgt.max()) if m else -1
+    for level in range(1, max_h + 1):
+        kids = _kids_of_level(parent, hgt, level)
+        kids = kids[child_counted[kids] & st.uses_children[parent[kids]] & obj_hist[kids]]
+        obj_hist[parent[kids]] = True
+    obj_trend = np.where(ok & obj_hist & has_progress & ~np.isnan(prev_obj),
+                         _trend(prev_obj, obj_progress, tol), TREND_NONE).astype(np.int8)
+    logged = frame.kr_has_log & kr_ok
+    n_logged = _group_count(obj, logged, m)
+    n_stale = _group_count(obj, logged & (stale == 1), m)
+    obj_stale = np.where(n_logged > 0, (n_stale == n_logged).astype(np.int8), -1).astype(np.int8)
+    obj_expected = _expected(as_of, frame.obj_start, frame.obj_due)
+    opace, _ = _pace(np.where(has_progress, obj_progress, 0.0),
+                     np.where(np.isnan(obj_expected), 0.0, obj_expected), policy)
+    opace = np.where(np.isnan(obj_expected), COLOUR_GREEN, opace)
+    opace = np.where(has_progress, opace, COLOUR_NONE).astype(np.int8)
+    range_kr = (frame.kr_range_mode > 0) & kr_ok
+    hit = np.where(range_kr, status, COLOUR_NONE).astype(np.int64)
+    hit_for_null = np.where(hit >= COLOUR_YELLOW, hit, COLOUR_NONE)
+    worst_hit = np.full(m, COLOUR_NONE, dtype=np.int64)
+    worst_hit_null = np.full(m, COLOUR_NONE, dtype=np.int64)
+    fc_worst = np.full(m, COLOUR_NONE, dtype=np.int64)
+    if n:
+        np.maximum.at(worst_hit, obj, hit)
+        np.maximum.at(worst_hit_null, obj, hit_for_null)
+        fc_range = np.where(range_kr, np.where(has_fc, fc_status, status), COLOUR_NONE)
+        np.maximum.at(fc_worst, obj, fc_range.astype(np.int64))
+    computed = np.where(has_progress, np.maximum(opace, worst_hit), worst_hit_null).astype(np.int8)
+    manual = np.array([COLOUR_GREEN, COLOUR_YELLOW, COLOUR_YELLOW, COLOUR_RED], dtype=np.int8)
+    effective = np.where(frame.obj_status >= 0, manual[np.maximum(frame.obj_status, 0)],
+                         computed).astype(np.int8)
+    fpace, _ = _pace(np.where(fc_ok, fc_obj_progress, 0.0), np.ones(m), policy)
+    obj_fc_colour = np.where(fc_ok, np.maximum(fpace, fc_worst), COLOUR_NONE).astype(np.int8)
+    ogscore, ogband, ogsuccess = _grade(np.where(has_progress, obj_progress, 0.0),
+                                        frame.obj_ambition == 1, policy)
+    kr_contributes = np.where(ok[obj], st.contributes, frame.kr_weight > 0) & kr_ok
+
+    # --- people ----------------------------------------------------------------------------
+    person_progress, person_items, person_ref, person_seen = _people(
+        frame, obj_error, obj_progress, kr_error, progress)
+
+    return BatchResult(
+        as_of=as_of,
+        policy=policy,
+        kr_error=kr_error,
+        kr_error_ref=kr_ref,
+        kr_value=value,
+        kr_raw=raw,
+        kr_progress=progress,
+        kr_expected=expected,
+        kr_colour=colour,
+        kr_pace_colour=pace,
+        kr_range_status=status,
+        kr_contributes=kr_contributes,
+        kr_trend=trend,
+        kr_stale=stale,
+        kr_last_at=logs.last_at,
+        kr_forecast_value=fc_value,
+        kr_forecast_progress=fc_progress,
+        kr_forecast_colour=fc_colour,
+        kr_grade_score=score,
+        kr_grade_band=band,
+        kr_grade_success=success,
+        obj_error=obj_error,
+        obj_error_ref=obj_ref,
+        obj_mode=st.mode,
+        obj_rule=np.where(has_krs, st.rule,
+                          np.where(np.isnan(obj_progress), RULE_EMPTY, RULE_CHILDREN)
+                          ).astype(np.uint8),
+        obj_progress=obj_progress,
+        obj_raw=obj_raw,
+        obj_expected=obj_expected,
+        obj_colour=effective,
+        obj_computed_colour=computed,
+        obj_trend=obj_trend,
+        obj_stale=obj_stale,
+        obj_forecast_progress=np.where(fc_ok, fc_obj_progress, np.nan),
+        obj_forecast_colour=obj_fc_colour,
+        obj_grade_score=ogscore,
+        obj_grade_band=ogband,
+        obj_grade_success=ogsuccess,
+        obj_sum_unit=st.sum_unit,
+        obj_sum_target=st.sum_target,
+        obj_sum_start=st.sum_start,
+        obj_sum_value=value_sum,
+        obj_sum_progress=sum_progress,
+        obj_parent=parent,
+        obj_in_cycle=in_cycle,
+        person_progress=person_progress,
+        person_items=person_items,
+        person_error_ref=person_ref,
+        person_seen=person_seen,
+    )
+
+
+def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64,
+            kr_error: npt.NDArray[np.uint8], kr_progress: F64) -> tuple[F64, I64, I64, B]:
+    """Per person: mean progress over items (objectives owned; KRs owned on others')."""
+    n_people = len(frame.person_names) if frame.person_names is not None else int(
+        max(int(frame.obj_owner.max(initial=-1)), int(frame.kr_owner_ids.max(initial=-1))) + 1)
+    counts = np.diff(frame.kr_owner_offsets)
+    owner_kr = np.repeat(np.arange(frame.n_kr, dtype=np.int64), counts)
+    owner_person = frame.kr_owner_ids.astype(np.int64)
+    obj_of = frame.kr_objective[owner_kr]
+    elsewhere = owner_person != frame.obj_owner[obj_of]
+    owner_kr, owner_person, obj_of = owner_kr[elsewhere], owner_person[elsewhere], obj_of[elsewhere]
+    m = frame.n_obj
+    o_rows = np.flatnonzero(frame.obj_owner >= 0)
+    # items in document order: an objective, then the key results of that objective
+    key_obj = np.concatenate([o_rows, obj_of])
+    key_pos = np.concatenate([np.full(o_rows.shape[0], -1, dtype=np.int64), owner_kr])
+    who = np.concatenate([frame.obj_owner[o_rows].astype(np.int64), owner_person])
+    bad = np.concatenate([obj_error[o_rows] != 0, kr_error[owner_kr] != 0])
+    prog = np.concatenate([obj_progress[o_rows], kr_progress[owner_kr]])
+    ref = np.concatenate([o_rows + frame.n_kr, owner_kr])  # >= n_kr: an objective
+    order = np.lexsort((key_pos, key_obj))
+    who, bad, prog, ref = who[order], bad[order], prog[order], ref[order]
+    seen = np.zeros(n_people, dtype=bool)
+    seen[who] = True
+    counted = ~bad & ~np.isnan(prog)
+    items = np.bincount(who[counted], minlength=n_people).astype(np.int64)
+    total = np.bincount(who[counted], weights=np.full(int(counted.sum()), 1.0),
+                        minlength=n_people)
+    weighted = np.bincount(who[counted], weights=1.0 * prog[counted], minlength=n_people)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(total > 0, weighted / np.where(total > 0, total, 1.0), np.nan)
+    first_bad = np.full(n_people, -1, dtype=np.int64)
+    bad_rows = np.flatnonzero(bad)
+    if bad_rows.shape[0]:
+        persons, idx = np.unique(who[bad_rows], return_index=True)
+        first_bad[persons] = ref[bad_rows[idx]]
+    del m
+    return mean, items, first_bad, seen

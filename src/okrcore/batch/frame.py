@@ -1,0 +1,431 @@
+"""Columnar frames: a whole organisation as structure-of-arrays, ready for the batch engine.
+
+An :class:`OrgFrame` holds one numpy array per field of key results, objectives, check-in logs
+and owners (see ``docs/batch.rst`` for the layout).  It is built from an interchange document
+(:meth:`OrgFrame.from_document`), from plain column arrays (:meth:`OrgFrame.from_columns`), or
+from Arrow / pandas / Polars columns (:func:`okrcore.batch.columns_from_table`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from okrcore import errors as E
+from okrcore.evaluate import instant_us
+from okrcore.model import (
+    Binary,
+    Document,
+    InvalidKeyResult,
+    InvalidObjective,
+    Metric,
+    Milestone,
+    Objective,
+)
+
+__all__ = [
+    "AMBITION_CODES",
+    "KIND_BINARY",
+    "KIND_CHECKPOINTS",
+    "KIND_METRIC",
+    "KIND_MILESTONE",
+    "KIND_NAMES",
+    "KIND_STAGED",
+    "MODE_CODES",
+    "NONE_INSTANT",
+    "RANGE_MODE_CODES",
+    "STATUS_CODES",
+    "OrgFrame",
+]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+I32 = npt.NDArray[np.int32]
+U8 = npt.NDArray[np.uint8]
+I8 = npt.NDArray[np.int8]
+B = npt.NDArray[np.bool_]
+
+NONE_INSTANT: Final = int(np.iinfo(np.int64).min)
+"""The int64 instant that stands for "absent"."""
+
+KIND_METRIC: Final = 0
+KIND_BINARY: Final = 1
+KIND_MILESTONE: Final = 2
+"""A simple (done / not done) milestone."""
+KIND_STAGED: Final = 3
+KIND_CHECKPOINTS: Final = 4
+KIND_NAMES: Final = ("metric", "binary", "milestone", "milestone", "milestone")
+"""The interchange ``kind`` of each kind code."""
+RANGE_MODE_CODES: Final = {"band": 1, "graded": 2, "linear": 3}
+"""Range mode codes (0 = no range)."""
+MODE_CODES: Final = {"auto": 0, "mean": 1, "sum": 2}
+AMBITION_CODES: Final = {"committed": 0, "aspirational": 1}
+STATUS_CODES: Final = {"on_track": 0, "behind": 1, "at_risk": 2, "off_track": 3}
+"""Manual status codes (-1 = none)."""
+
+# Error codes stored in the frame's load-error columns.
+LOAD_OK: Final = 0
+LOAD_INVALID: Final = 1  # the item could not be read; its errors are in ``load_errors``
+LOAD_DUPLICATE: Final = 2  # a later occurrence of an id
+
+
+def _arr(value: Any, dtype: Any, name: str, length: int | None = None) -> Any:
+    array = np.ascontiguousarray(np.asarray(value, dtype=dtype))
+    if array.ndim != 1:
+        raise ValueError(f"column {name} must be one-dimensional, got shape {array.shape}")
+    if length is not None and array.shape[0] != length:
+        raise ValueError(f"column {name} has {array.shape[0]} rows, expected {length}")
+    return array
+
+
+def _optional(columns: Mapping[str, Any], name: str, default: Any, dtype: Any, n: int) -> Any:
+    if name in columns and columns[name] is not None:
+        return _arr(columns[name], dtype, name, n)
+    return np.full(n, default, dtype=dtype)
+
+
+@attrs.frozen(eq=False)
+class OrgFrame:
+    """A whole organisation in columns (structure of arrays).
+
+    Every array is one-dimensional and contiguous.  Key result columns have ``n_kr`` rows,
+    objective columns ``n_obj`` rows, log columns ``n_log`` rows (sorted by key result, then
+    instant, then input order), and the owners are CSR (``kr_owner_offsets`` has ``n_kr + 1``
+    entries).  Instants are int64 microseconds since the Unix epoch; :data:`NONE_INSTANT` and NaN
+    stand for absent values.  Labels (ids, names) are optional and only used for output.
+    """
+
+    kr_objective: I64
+    kr_kind: U8
+    kr_start: F64
+    kr_target: F64
+    kr_current: F64
+    kr_weight: F64
+    kr_unit: I32
+    kr_range_mode: U8
+    kr_red_low: F64
+    kr_yellow_low: F64
+    kr_yellow_high: F64
+    kr_red_high: F64
+    kr_due: I64
+    kr_has_log: B
+    kr_load: U8
+    log_kr: I64
+    log_at: I64
+    log_value: F64
+    kr_owner_offsets: I64
+    kr_owner_ids: I32
+    obj_parent: I64
+    obj_weight: F64
+    obj_start: I64
+    obj_due: I64
+    obj_mode: U8
+    obj_ambition: U8
+    obj_status: I8
+    obj_include_children: B
+    obj_owner: I32
+    obj_ps_unit: I32
+    obj_ps_target: F64
+    obj_ps_auto: B
+    obj_ps_start: F64
+    obj_load: U8
+    kr_ids: Sequence[str] | None = None
+    obj_ids: Sequence[str] | None = None
+    person_names: Sequence[str] | None = None
+    unit_names: Sequence[str] | None = None
+    obj_parent_names: Sequence[str | None] | None = None
+    load_errors: Mapping[str, tuple[E.OkrError, ...]] = attrs.field(factory=dict)
+    """Errors of items that could not be read, keyed ``"o<row>"`` / ``"k<row>"``."""
+
+    @property
+    def n_kr(self) -> int:
+        """Number of key result rows."""
+        return int(self.kr_kind.shape[0])
+
+    @property
+    def n_obj(self) -> int:
+        """Number of objective rows."""
+        return int(self.obj_parent.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the frame's numeric columns."""
+        return sum(
+            int(value.nbytes) for value in attrs.asdict(self, recurse=False).values()
+            if isinstance(value, np.ndarray)
+        )
+
+    @classmethod
+    def from_columns(cls, **columns: Any) -> OrgFrame:
+        """Build a frame from plain column arrays (the layout of ``docs/batch.rst``).
+
+        Required: ``kr_objective``, ``kr_kind``, ``kr_target``, ``obj_parent``.  Every other
+        column has a default (start 0, current absent, weight 1, no unit, no range, no due, no
+        log, no owners; objectives: weight 1, no timeline, mode auto, committed, no status, no
+        progress settings, no owner).  Arrays whose dtype already matches are used without a
+        copy.  The check-in log is sorted stably by key result and instant when it is not
+        sorted already.
+
+        Raises
+        ------
+        ValueError
+            For a structural problem (a missing required column, wrong lengths, an index out of
+            range).  Bad *values* are not raised: they become per-row errors when evaluated.
+        """
+        for name in ("kr_objective", "kr_kind", "kr_target", "obj_parent"):
+            if name not in columns:
+                raise ValueError(f"column {name} is required")
+        known = {f.name for f in attrs.fields(cls)} | {"log_kr", "log_at", "log_value"}
+        unknown = sorted(set(columns) - known)
+        if unknown:
+            raise ValueError(f"unknown column {unknown[0]!r}")
+        kr_objective = _arr(columns["kr_objective"], np.int64, "kr_objective")
+        n = kr_objective.shape[0]
+        obj_parent = _arr(columns["obj_parent"], np.int64, "obj_parent")
+        m = obj_parent.shape[0]
+        if n and (kr_objective.min() < 0 or kr_objective.max() >= m):
+            raise ValueError("kr_objective holds an index outside the objectives")
+        if m and (obj_parent.min() < -2 or obj_parent.max() >= m):
+            raise ValueError("obj_parent holds an index outside the objectives (-1 = none)")
+        log_kr = (_arr(columns["log_kr"], np.int64, "log_kr")
+                  if columns.get("log_kr") is not None else np.zeros(0, np.int64))
+        n_log = log_kr.shape[0]
+        log_at = _optional(columns, "log_at", 0, np.int64, n_log)
+        log_value = _optional(columns, "log_value", 0.0, np.float64, n_log)
+        if n_log and (log_kr.min() < 0 or log_kr.max() >= n):
+            raise ValueError("log_kr holds an index outside the key results")
+        if n_log > 1:
+            same_kr = log_kr[1:] == log_kr[:-1]
+            sorted_already = bool(np.all(
+                (log_kr[1:] > log_kr[:-1]) | (same_kr & (log_at[1:] >= log_at[:-1]))))
+            if not sorted_already:
+                order = np.lexsort((log_at, log_kr))
+                log_kr, log_at, log_value = log_kr[order], log_at[order], log_value[order]
+        has_log_default = np.zeros(n, dtype=np.bool_)
+        if n_log:
+            has_log_default[log_kr] = True
+        offsets = _optional(columns, "kr_owner_offsets", 0, np.int64, n + 1)
+        owner_ids = (_arr(columns["kr_owner_ids"], np.int32, "kr_owner_ids")
+                     if columns.get("kr_owner_ids") is not None else np.zeros(0, np.int32))
+        if offsets[-1] != owner_ids.shape[0] or np.any(offsets[1:] < offsets[:-1]):
+            raise ValueError("kr_owner_offsets is not a CSR index into kr_owner_ids")
+        return cls(
+            kr_objective=kr_objective,
+            kr_kind=_arr(columns["kr_kind"], np.uint8, "kr_kind", n),
+            kr_start=_optional(columns, "kr_start", 0.0, np.float64, n),
+            kr_target=_arr(columns["kr_target"], np.float64, "kr_target", n),
+            kr_current=_optional(columns, "kr_current", np.nan, np.float64, n),
+            kr_weight=_optional(columns, "kr_weight", 1.0, np.float64, n),
+            kr_unit=_optional(columns, "kr_unit", -1, np.int32, n),
+            kr_range_mode=_optional(columns, "kr_range_mode", 0, np.uint8, n),
+            kr_red_low=_optional(columns, "kr_red_low", np.nan, np.float64, n),
+            kr_yellow_low=_optional(columns, "kr_yellow_low", np.nan, np.float64, n),
+            kr_yellow_high=_optional(columns, "kr_yellow_high", np.nan, np.float64, n),
+            kr_red_high=_optional(columns, "kr_red_high", np.nan, np.float64, n),
+            kr_due=_optional(columns, "kr_due", NONE_INSTANT, np.int64, n),
+            kr_has_log=(_arr(columns["kr_has_log"], np.bool_, "kr_has_log", n)
+                        if columns.get("kr_has_log") is not None else has_log_default),
+            kr_load=_optional(columns, "kr_load", LOAD_OK, np.uint8, n),
+            log_kr=log_kr,
+            log_at=log_at,
+            log_value=log_value,
+            kr_owner_offsets=offsets,
+            kr_owner_ids=owner_ids,
+            obj_parent=obj_parent,
+            obj_weight=_optional(columns, "obj_weight", 1.0, np.float64, m),
+            obj_start=_optional(columns, "obj_start", NONE_INSTANT, np.int64, m),
+            obj_due=_optional(columns, "obj_due", NONE_INSTANT, np.int64, m),
+            obj_mode=_optional(columns, "obj_mode", 0, np.uint8, m),
+            obj_ambition=_optional(columns, "obj_ambition", 0, np.uint8, m),
+            obj_status=_optional(columns, "obj_status", -1, np.int8, m),
+            obj_include_children=_optional(columns, "obj_include_children", False, np.bool_, m),
+            obj_owner=_optional(columns, "obj_owner", -1, np.int32, m),
+            obj_ps_unit=_optional(columns, "obj_ps_unit", -1, np.int32, m),
+            obj_ps_target=_optional(columns, "obj_ps_target", np.nan, np.float64, m),
+            obj_ps_auto=_optional(columns, "obj_ps_auto", False, np.bool_, m),
+            obj_ps_start=_optional(columns, "obj_ps_start", np.nan, np.float64, m),
+            obj_load=_optional(columns, "obj_load", LOAD_OK, np.uint8, m),
+            kr_ids=columns.get("kr_ids"),
+            obj_ids=columns.get("obj_ids"),
+            person_names=columns.get("person_names"),
+            unit_names=columns.get("unit_names"),
+            obj_parent_names=columns.get("obj_parent_names"),
+        )
+
+    @classmethod
+    def from_document(cls, document: Document) -> OrgFrame:
+        """Build a frame from a document (also one loaded with bad items).
+
+        Items that could not be read keep a row, flagged in ``kr_load`` / ``obj_load``, with
+        their errors in ``load_errors``; later occurrences of an id are flagged as duplicates.
+        """
+        people: dict[str, int] = {}
+        units: dict[str, int] = {"": -1}
+
+        def person(name: str | None) -> int:
+            if name is None:
+                return -1
+            return people.setdefault(name, len(people))
+
+        def unit(name: str) -> int:
+            if name not in units:
+                units[name] = len(units) - 1
+            return units[name]
+
+        kr_cols: dict[str, list[Any]] = {k: [] for k in (
+            "kr_objective", "kr_kind", "kr_start", "kr_target", "kr_current", "kr_weight",
+            "kr_unit", "kr_range_mode", "kr_red_low", "kr_yellow_low", "kr_yellow_high",
+            "kr_red_high", "kr_due", "kr_has_log", "kr_load")}
+        log_kr: list[int] = []
+        log_at: list[int] = []
+        log_value: list[float] = []
+        offsets = [0]
+        owner_ids: list[int] = []
+        kr_ids: list[str] = []
+        obj_cols: dict[str, list[Any]] = {k: [] for k in (
+            "obj_weight", "obj_start", "obj_due", "obj_mode", "obj_ambition", "obj_status",
+            "obj_include_children", "obj_owner", "obj_ps_unit", "obj_ps_target", "obj_ps_auto",
+            "obj_ps_start", "obj_load")}
+        obj_ids: list[str] = []
+        parents: list[str | None] = []
+        load_errors: dict[str, tuple[E.OkrError, ...]] = {}
+        seen_obj: set[str] = set()
+        seen_kr: set[str] = set()
+        nan = float("nan")
+
+        for i, obj in enumerate(document.objectives):
+            valid = isinstance(obj, Objective)
+            load = LOAD_OK
+            if isinstance(obj, InvalidObjective):
+                load = LOAD_INVALID
+                load_errors[f"o{i}"] = obj.errors
+            elif obj.id in seen_obj:
+                load = LOAD_DUPLICATE
+            if obj.id is not None:
+                seen_obj.add(obj.id)
+            obj_ids.append(obj.id or "")
+            parents.append(obj.parent if load == LOAD_OK else None)
+            o = obj if isinstance(obj, Objective) else None
+            settings = o.progress_settings if o is not None else None
+            obj_cols["obj_weight"].append(float(obj.weight) if valid else 1.0)
+            obj_cols["obj_start"].append(
+                instant_us(o.start) if o is not None and o.start is not None else NONE_INSTANT)
+            obj_cols["obj_due"].append(
+                instant_us(o.due) if o is not None and o.due is not None else NONE_INSTANT)
+            obj_cols["obj_mode"].append(MODE_CODES[o.mode] if o is not None else 0)
+            obj_cols["obj_ambition"].append(AMBITION_CODES[o.ambition] if o is not None else 0)
+            obj_cols["obj_status"].append(
+                STATUS_CODES[o.status] if o is not None and o.status is not None else -1)
+            obj_cols["obj_include_children"].append(bool(o.include_children) if o else False)
+            obj_cols["obj_owner"].append(person(obj.owner))
+            obj_cols["obj_ps_unit"].append(unit(settings.unit) if settings is not None else -1)
+            obj_cols["obj_ps_target"].append(
+                float(settings.target) if settings is not None and settings.target is not None
+                else nan)
+            obj_cols["obj_ps_auto"].append(bool(settings.auto) if settings is not None else False)
+            obj_cols["obj_ps_start"].append(
+                float(settings.start) if settings is not None and settings.start is not None
+                else nan)
+            obj_cols["obj_load"].append(load)
+            default_owner = (obj.owner,) if obj.owner else ()
+            for kr in obj.key_results:
+                row = len(kr_ids)
+                kr_cols["kr_objective"].append(i)
+                kr_ids.append(kr.id or "")
+                kr_load = LOAD_OK
+                if isinstance(kr, InvalidKeyResult):
+                    kr_load = LOAD_INVALID
+                    load_errors[f"k{row}"] = kr.errors
+                elif kr.id in seen_kr:
+                    kr_load = LOAD_DUPLICATE
+                else:
+                    seen_kr.add(kr.id)
+                kr_cols["kr_load"].append(kr_load)
+                for name in (kr.owners or default_owner):
+                    owner_ids.append(person(name))
+                offsets.append(len(owner_ids))
+                kind, start, target, current = KIND_METRIC, 0.0, 1.0, nan
+                mode = 0
+                bounds = [nan, nan, nan, nan]
+                unit_code = -1
+                due = NONE_INSTANT
+                history = None
+                if isinstance(kr, Metric):
+                    start, target = float(kr.start), float(kr.target)
+                    current = nan if kr.current is None else float(kr.current)
+                    unit_code = unit(kr.unit)
+                    if kr.range is not None:
+                        r = kr.range
+                        mode = RANGE_MODE_CODES[r.mode]
+                        bounds = [nan if v is None else float(v)
+                                  for v in (r.red_low, r.yellow_low, r.yellow_high, r.red_high)]
+                elif isinstance(kr, Binary):
+                    kind = KIND_BINARY
+                    current = nan if kr.done is None else float(kr.done)
+                elif isinstance(kr, Milestone):
+                    target = float(kr.total)
+                    if kr.checkpoints is not None:
+                        kind = KIND_CHECKPOINTS
+                        current = float(sum(1 for c in kr.checkpoints if c.done))
+                    elif kr.stages_total is not None:
+                        kind = KIND_STAGED
+                        current = nan if kr.stages_done is None else float(kr.stages_done)
+                    else:
+                        kind = KIND_MILESTONE
+                        current = nan if kr.done is None else float(kr.done)
+                if not isinstance(kr, InvalidKeyResult):
+                    due = NONE_INSTANT if kr.due is None else instant_us(kr.due)
+                    history = kr.check_ins
+                kr_cols["kr_kind"].append(kind)
+                kr_cols["kr_start"].append(start)
+                kr_cols["kr_target"].append(target)
+                kr_cols["kr_current"].append(current)
+                kr_cols["kr_weight"].append(float(kr.weight))
+                kr_cols["kr_unit"].append(unit_code)
+                kr_cols["kr_range_mode"].append(mode)
+                for name, value in zip(("kr_red_low", "kr_yellow_low", "kr_yellow_high",
+                                        "kr_red_high"), bounds, strict=True):
+                    kr_cols[name].append(value)
+                kr_cols["kr_due"].append(due)
+                kr_cols["kr_has_log"].append(history is not None)
+                for entry in history or ():
+                    log_kr.append(row)
+                    log_at.append(instant_us(entry.at))
+                    log_value.append(float(entry.value))
+
+        index = {}
+        for i, ident in enumerate(obj_ids):
+            if ident and ident not in index:
+                index[ident] = i
+        obj_parent = [
+            -1 if p is None else index.get(p, -2) for p in parents
+        ]
+        people_list = sorted(people, key=people.__getitem__)
+        unit_list = [u for u, _ in sorted(((u, c) for u, c in units.items() if c >= 0),
+                                          key=lambda uc: uc[1])]
+        dtypes = {
+            "kr_objective": np.int64, "kr_kind": np.uint8, "kr_unit": np.int32,
+            "kr_range_mode": np.uint8, "kr_due": np.int64, "kr_has_log": np.bool_,
+            "kr_load": np.uint8, "obj_start": np.int64, "obj_due": np.int64,
+            "obj_mode": np.uint8, "obj_ambition": np.uint8, "obj_status": np.int8,
+            "obj_include_children": np.bool_, "obj_owner": np.int32, "obj_ps_unit": np.int32,
+            "obj_ps_auto": np.bool_, "obj_load": np.uint8,
+        }
+        arrays: dict[str, Any] = {k: np.asarray(v, dtype=dtypes.get(k, np.float64))
+                  for k, v in {**kr_cols, **obj_cols}.items()}
+        frame = cls.from_columns(
+            **arrays,
+            obj_parent=np.asarray(obj_parent, dtype=np.int64),
+            log_kr=np.asarray(log_kr, dtype=np.int64),
+            log_at=np.asarray(log_at, dtype=np.int64),
+            log_value=np.asarray(log_value, dtype=np.float64),
+            kr_owner_offsets=np.asarray(offsets, dtype=np.int64),
+            kr_owner_ids=np.asarray(owner_ids, dtype=np.int32),
+            kr_ids=kr_ids, obj_ids=obj_ids, person_names=people_list, unit_names=unit_list,
+            obj_parent_names=parents,
+        )
+        return attrs.evolve(frame, load_errors=load_errors)
