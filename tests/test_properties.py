@@ -268,7 +268,8 @@ def test_weighted_mean_between_min_and_max(krs: list[KeyResult], policy: Policy)
 
 
 @settings(max_examples=200)
-@given(values=st.lists(st.floats(0, 2, allow_subnormal=False), min_size=1, max_size=8), data=st.data())
+@given(values=st.lists(st.floats(0, 2, allow_subnormal=False), min_size=1, max_size=8),
+       data=st.data())
 def test_weighted_mean_formula_between_min_and_max(values: list[float],
                                                    data: st.DataObject) -> None:
     ws = data.draw(st.lists(weights, min_size=len(values), max_size=len(values)))
