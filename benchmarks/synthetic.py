@@ -200,7 +200,7 @@ def synthetic_columns(n_kr: int, seed: int = 0) -> Columns:
 
     kr_kind = np.zeros(n_kr, dtype=np.uint8)
     kr_kind[is_binary] = 1
-    kr_kind[is_milestone] = 2
+    kr_kind[is_milestone] = 3  # staged milestones (stages_total = 5)
 
     # --- start / target (each category drawn on its own rows) --------------------------------
     n_inc, n_red, n_range = int(is_inc.sum()), int(is_red.sum()), int(is_range.sum())
@@ -393,7 +393,7 @@ def synthetic_document(n_kr: int, seed: int = 0) -> dict[str, Any]:
     def key_result(j: int) -> dict[str, Any]:
         kind = kr["kr_kind"][j]
         current = _optional(kr["kr_current"][j])
-        item: dict[str, Any] = {"id": f"k{j}", "kind": ("metric", "binary", "milestone")[kind]}
+        item: dict[str, Any] = {"id": f"k{j}", "kind": ("metric", "binary", "milestone", "milestone")[kind]}
         history = [(log_at[i], log_value[i]) for i in range(log_offsets[j], log_offsets[j + 1])]
         if kind == 0:
             unit = kr["kr_unit"][j]

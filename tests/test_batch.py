@@ -264,3 +264,61 @@ def test_unsorted_logs_are_sorted_stably() -> None:
     assert result.kr_trend[0] == batch_engine.TREND_PROGRESSED
     before = evaluate_frame(frame, base + day + 1)
     assert before.kr_value[0] == 1.0
+
+
+# --- incremental recompute ------------------------------------------------------------------------
+
+
+def _changed_frame(frame: OrgFrame, rows: list[int], factor: float) -> OrgFrame:
+    current = frame.kr_current.copy()
+    target = frame.kr_target
+    current[rows] = np.where(np.isnan(current[rows]), target[rows] * factor,
+                             current[rows] * factor + 1)
+    log_value = frame.log_value.copy()
+    changed_log = np.isin(frame.log_kr, rows)
+    log_value[changed_log] = log_value[changed_log] * factor
+    binary = frame.kr_kind[rows] != 0
+    current[np.asarray(rows)[binary]] = np.where(factor > 0.5, 1.0, 0.0)
+    return attrs.evolve(frame, kr_current=current, log_value=log_value)
+
+
+@settings(max_examples=150)
+@given(doc=documents(), data=st.data())
+def test_incremental_recompute_equals_full_recompute(doc: Document, data: st.DataObject) -> None:
+    from okrcore.batch.incremental import recompute
+
+    frame = OrgFrame.from_document(doc)
+    as_of = instant_us(doc.as_of)
+    before = evaluate_frame(frame, as_of, doc.policy)
+    if frame.n_kr == 0:
+        return
+    rows = data.draw(st.lists(st.integers(0, frame.n_kr - 1), min_size=1, max_size=3))
+    factor = data.draw(st.sampled_from([0.0, 0.25, 0.9, 1.7]))
+    changed = _changed_frame(frame, rows, factor)
+    full = evaluate_frame(changed, as_of, doc.policy)
+    partial = recompute(changed, before, rows)
+    for field in attrs.fields(batch_engine.BatchResult):
+        a, b = getattr(full, field.name), getattr(partial, field.name)
+        if isinstance(a, np.ndarray):
+            assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), field.name
+    assert first_difference(to_evaluation(changed, full).to_json(),
+                            to_evaluation(changed, partial).to_json()) is None
+
+
+def test_incremental_recompute_touches_only_the_affected_branch() -> None:
+    from okrcore.batch.incremental import affected
+
+    doc = okrcore.load({
+        "okrcore": 1, "as_of": "2026-02-01T00:00:00Z",
+        "objectives": [
+            {"id": "company"},
+            {"id": "sales", "parent": "company",
+             "key_results": [{"id": "k0", "kind": "metric", "target": 10, "current": 5}]},
+            {"id": "eng", "parent": "company",
+             "key_results": [{"id": "k1", "kind": "binary", "done": False},
+                             {"id": "k2", "kind": "binary", "done": True}]},
+        ]})
+    frame = OrgFrame.from_document(doc)
+    objectives, key_results = affected(frame, [1])
+    assert objectives.tolist() == [0, 2]  # eng and its ancestor; sales is not touched
+    assert key_results.tolist() == [1, 2]

@@ -142,6 +142,8 @@ class BatchResult:
     obj_sum_start: F64
     obj_sum_value: F64
     obj_sum_progress: F64
+    obj_previous: F64
+    obj_has_history: B
     obj_parent: I64
     obj_in_cycle: B
     person_progress: F64
@@ -522,7 +524,8 @@ def _kids_of_level(parent: I64, height: I64, level: int) -> I64:
 def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             kr_value: F64, kr_progress: F64, cap: float | None, *,
             valid: B | None = None, errors: tuple[npt.NDArray[np.uint8], I64] | None = None,
-            kid_has_fc: B | None = None, kid_now: F64 | None = None
+            kid_has_fc: B | None = None, kid_now: F64 | None = None,
+            pin: tuple[B, F64, B | None, npt.NDArray[np.uint8] | None] | None = None,
             ) -> tuple[F64, F64, F64, B, F64]:
     """Objective progress (NaN = null), raw and summed value, forecast flags, summed part.
 
@@ -553,9 +556,19 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     has_fc = np.zeros(m, dtype=bool)
     if kid_has_fc is not None:
         has_fc = _group_count(obj, kr_has_fc_counted(st, kid_has_fc), m) > 0
+    pinned = np.zeros(m, dtype=bool)
+    if pin is not None:
+        # objectives whose results are known (incremental recompute): fixed, never computed
+        pinned, pin_progress, pin_fc, pin_error = pin
+        progress[pinned] = pin_progress[pinned]
+        if pin_fc is not None:
+            has_fc[pinned] = pin_fc[pinned]
+        if errors is not None and pin_error is not None:
+            errors[0][pinned] = pin_error[pinned]
     max_height = int(height.max()) if m else -1
     for level in range(max_height + 1):
         rows = np.flatnonzero(height == level)
+        rows = rows[~pinned[rows]]
         kids = _kids_of_level(parent, height, level) if level else np.zeros(0, dtype=np.int64)
         if errors is not None and kids.shape[0]:
             obj_error, obj_ref = errors
@@ -563,7 +576,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             if bad_kids.shape[0]:
                 ups, first = np.unique(parent[bad_kids], return_index=True)
                 open_ = (obj_error[ups] == 0) | (obj_error[ups] >= ERR_NO_CONTRIBUTING_METRIC)
-                hit = ups[open_ & st.uses_children[ups]]
+                hit = ups[open_ & st.uses_children[ups] & ~pinned[ups]]
                 ref = np.full(m, -1, dtype=np.int64)
                 ref[ups] = bad_kids[first] + n
                 obj_error[hit] = ERR_DEPENDS_ON_INVALID
@@ -577,6 +590,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 counted_now = ok_kid[kids] & ~np.isnan(kid_now[kids]) & (
                     frame.obj_weight[kids] > 0)
                 lift = kids[counted_now & has_fc[kids] & st.uses_children[parent[kids]]]
+                lift = lift[~pinned[parent[lift]]]
                 has_fc[parent[lift]] = True
             counted = ok_kid[kids] & ~np.isnan(p) & (frame.obj_weight[kids] > 0)
             wk = np.where(counted, frame.obj_weight[kids], 0.0)
@@ -635,7 +649,23 @@ def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None) ->
     :math:`(\sum c_i - S)/(T - S)`), level by level up the alignment tree; people as the
     equal-weight mean of their items.
     """
-    policy = policy or Policy()
+    return _evaluate(frame, as_of, policy or Policy(), None)
+
+
+@attrs.frozen(eq=False)
+class _Pinned:
+    """Objectives whose results are already known (children outside an incremental update)."""
+
+    mask: B
+    error: npt.NDArray[np.uint8]
+    progress: F64
+    previous: F64
+    forecast: F64
+    history: B
+
+
+def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | None
+              ) -> BatchResult:
     tol = policy.tolerance
     strict = policy.strict_breakpoints
     n, m = frame.n_kr, frame.n_obj
@@ -715,8 +745,14 @@ def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None) ->
     sum_err = (obj_error == 0) & (st.mode == 2) & has_krs & (st.sum_error != 0)
     obj_error[sum_err] = st.sum_error[sum_err]
     hgt = np.where(in_cycle, -1, height)
+    pin_now = pin_prev = pin_fc = None
+    if pinned is not None:
+        pin_now = (pinned.mask, pinned.progress, None, pinned.error)
+        pin_prev = (pinned.mask, pinned.previous, None, None)
+        pin_fc = (pinned.mask, pinned.forecast, ~np.isnan(pinned.forecast), None)
     obj_progress, obj_raw, value_sum, _, sum_progress = _rollup(
-        frame, st, hgt, parent, value, progress, policy.cap, errors=(obj_error, obj_ref))
+        frame, st, hgt, parent, value, progress, policy.cap, errors=(obj_error, obj_ref),
+        pin=pin_now)
     ok = obj_error == 0
     obj_progress = np.where(ok, obj_progress, np.nan)
     obj_raw = np.where(ok, obj_raw, np.nan)
@@ -724,21 +760,25 @@ def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None) ->
     prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent,
                                 np.where(logs.has_entry, prev_value, value),
                                 np.where(logs.has_entry, prev_progress, progress), policy.cap,
-                                valid=ok)
+                                valid=ok, pin=pin_prev)
     fc_obj_progress, _, _, fc_ok, _ = _rollup(
         frame, st, hgt, parent, np.where(has_fc, fc_value, value),
         np.where(has_fc, fc_progress_all, progress), policy.cap, valid=ok,
-        kid_has_fc=has_fc, kid_now=obj_progress)
+        kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc)
     fc_ok &= ok
 
     # history: only through what the rollup counts
     counted_kr = st.contributes & kr_ok
     obj_hist = _group_count(obj, counted_kr & logs.has_entry, m) > 0
+    if pinned is not None:
+        obj_hist[pinned.mask] = pinned.history[pinned.mask]
     child_counted = ok & has_progress & (frame.obj_weight > 0)
     max_h = int(hgt.max()) if m else -1
     for level in range(1, max_h + 1):
         kids = _kids_of_level(parent, hgt, level)
         kids = kids[child_counted[kids] & st.uses_children[parent[kids]] & obj_hist[kids]]
+        if pinned is not None:
+            kids = kids[~pinned.mask[parent[kids]]]
         obj_hist[parent[kids]] = True
     obj_trend = np.where(ok & obj_hist & has_progress & ~np.isnan(prev_obj),
                          _trend(prev_obj, obj_progress, tol), TREND_NONE).astype(np.int8)
@@ -821,6 +861,8 @@ def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None) ->
         obj_sum_start=st.sum_start,
         obj_sum_value=value_sum,
         obj_sum_progress=sum_progress,
+        obj_previous=np.where(ok, prev_obj, np.nan),
+        obj_has_history=obj_hist,
         obj_parent=parent,
         obj_in_cycle=in_cycle,
         person_progress=person_progress,

@@ -1,0 +1,473 @@
+"""Optional numba kernels of the batch engine: fused, parallel, bit-identical to numpy.
+
+numba is an optional extra (``pip install okrcore[fast]``): it is imported lazily by
+:func:`load`, never when this module is imported, so okrcore works with numpy alone.
+
+Two kernels replace the hottest steps of :func:`okrcore.batch.engine.evaluate_frame`:
+
+* :func:`kr_pass`: the per key result pass (value, raw progress, clamp, range status,
+  expected progress, pace colour, colour, grade), one row at a time in one sweep over memory
+  instead of some forty numpy temporaries;
+* :func:`group_sums`: the per-objective sums of the key-result part of a rollup (Σw, Σwp, Σ
+  value), i.e. ``np.bincount(objective, weights=...)``.
+
+Equality: every result is the numpy engine's *bit for bit* (signed zeros included; NaNs are
+NaN, their payload is not specified).  The kernels perform the same IEEE-754 double operations
+in the same order as the numpy twins in :mod:`okrcore.batch.engine` (no ``fastmath``, so no
+reassociation and no fused multiply-add), reproduce ``np.maximum`` / ``np.minimum`` exactly
+(NaN propagates; of two equal values the second operand is returned, as numpy does), and sum
+each group left to right starting from ``0.0`` like ``np.bincount``.
+
+The row loops run in parallel over blocks of rows (``prange``), each block sequentially with
+unsigned indices (no negative-index wraparound checks).  Compiled code is cached on disk
+(``cache=True``, in ``__pycache__``), so only the first run on a machine pays the compile time.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "BLOCK_ROWS",
+    "NONE_INSTANT",
+    "OBJ_BLOCK",
+    "PACE_RULE_CODES",
+    "UNCAPPED",
+    "Kernels",
+    "available",
+    "group_sums",
+    "kr_pass",
+    "load",
+]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+I8 = npt.NDArray[np.int8]
+U8 = npt.NDArray[np.uint8]
+B = npt.NDArray[np.bool_]
+
+NONE_INSTANT: Final = int(np.iinfo(np.int64).min)
+"""The int64 instant that stands for "absent" (as in :mod:`okrcore.batch.frame`)."""
+UNCAPPED: Final = math.inf
+"""The ``cap`` of :func:`kr_pass` for an uncapped policy (``Policy.cap is None``).
+
+``min(low, inf)`` is ``low`` for every clamped value (never NaN), so +inf gives exactly the
+numpy engine's uncapped progress."""
+PACE_RULE_CODES: Final = {"ratio": 0, "difference": 1, "points": 2}
+"""The ``pace_rule`` codes of :func:`kr_pass`."""
+BLOCK_ROWS: Final = 1 << 14
+"""Key result rows per parallel block of :func:`kr_pass`."""
+OBJ_BLOCK: Final = 1 << 12
+"""Objectives per parallel block of :func:`group_sums`."""
+
+_MESSAGE: Final = "the numba kernel needs the 'fast' extra: pip install okrcore[fast]"
+_CODE_NONE: Final = -1
+_CODE_GREEN: Final = 0
+_CODE_YELLOW: Final = 1
+_CODE_RED: Final = 2
+
+# ``numba.prange`` once :func:`load` has run; plain ``range`` before (the kernels below are
+# ordinary Python until numba compiles them, and numba reads this global at compile time).
+_prange: Any = range
+
+
+# ------------------------------------------------------------------------------------------
+# scalar twins of the numpy engine's helpers (compiled by numba via register_jitable)
+# ------------------------------------------------------------------------------------------
+
+
+def _np_maximum(a: float, b: float) -> float:
+    """``np.maximum(a, b)`` for two doubles: NaN propagates, equal values give ``b``."""
+    if math.isnan(a):
+        return a
+    if math.isnan(b):
+        return b
+    return a if a > b else b
+
+
+def _np_minimum(a: float, b: float) -> float:
+    """``np.minimum(a, b)`` for two doubles: NaN propagates, equal values give ``b``."""
+    if math.isnan(a):
+        return a
+    if math.isnan(b):
+        return b
+    return a if a < b else b
+
+
+def _approx_le(a: float, b: float, tol: float) -> bool:
+    """Twin of ``engine._approx_le`` (``a <= b`` up to a relative tolerance)."""
+    if a <= b:
+        return True
+    return abs(a - b) <= tol * _np_maximum(abs(a), abs(b))
+
+
+def _hits_low(value: float, limit: float, strict: bool) -> bool:
+    """Twin of ``engine._hits_low`` (a NaN limit is never hit: the comparison is false)."""
+    if math.isnan(limit):
+        return False
+    return value < limit if strict else value <= limit
+
+
+def _hits_high(value: float, limit: float, strict: bool) -> bool:
+    """Twin of ``engine._hits_high``."""
+    if math.isnan(limit):
+        return False
+    return value > limit if strict else value >= limit
+
+
+def _graded(value: float, target: float, red_low: float, yellow_low: float, yellow_high: float,
+            red_high: float) -> float:
+    """Twin of ``engine._graded`` (and of ``formulas.graded_range_progress``)."""
+    high_yellow = target if math.isnan(yellow_high) else yellow_high
+    low_yellow = target if math.isnan(yellow_low) else yellow_low
+    if not math.isnan(red_high) and value > high_yellow:
+        if value >= red_high:
+            return 0.0
+        return _np_minimum(_np_maximum((red_high - value) / (red_high - high_yellow), 0.0), 1.0)
+    if not math.isnan(red_low) and value < low_yellow:
+        if value <= red_low:
+            return 0.0
+        return _np_minimum(_np_maximum((value - red_low) / (low_yellow - red_low), 0.0), 1.0)
+    return 1.0
+
+
+def _behind(progress: float, expected: float, rule: int, threshold: float, tol: float) -> bool:
+    """The ``behind`` test of ``engine._pace`` for one threshold."""
+    if rule == 0:
+        bound = threshold * expected
+    elif rule == 1:
+        bound = expected + threshold
+    else:
+        bound = expected - threshold / 100.0
+    return _approx_le(progress, bound, tol)
+
+
+def _pace_colour(progress: float, expected: float, rule: int, yellow: float, red: float,
+                 tol: float) -> int:
+    """Twin of ``engine._pace``'s colour (reasons: complete, not_started, on_pace, red, yellow)."""
+    if _approx_le(1.0, progress, tol):
+        return _CODE_GREEN
+    if expected <= 0:
+        return _CODE_GREEN
+    if _approx_le(expected, progress, tol):
+        return _CODE_GREEN
+    if _behind(progress, expected, rule, red, tol):
+        return _CODE_RED
+    if _behind(progress, expected, rule, yellow, tol):
+        return _CODE_YELLOW
+    return _CODE_GREEN
+
+
+_HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
+                   _behind, _pace_colour)
+
+
+# ------------------------------------------------------------------------------------------
+# kernel bodies (plain Python until load() compiles them)
+# ------------------------------------------------------------------------------------------
+
+
+def _kr_pass_impl(
+        start: F64, target: F64, explicit: F64, log_has: Any, log_value: F64, range_mode: U8,
+        red_low: F64, yellow_low: F64, yellow_high: F64, red_high: F64, obj_start_kr: I64,
+        due_kr: I64, aspirational: B, as_of: int, cap: float, strict: bool, tol: float,
+        pace_rule: int, pace_yellow: float, pace_red: float, grade_yellow: float,
+        grade_green: float, aspirational_success: float, out_value: F64, out_raw: F64,
+        out_progress: F64, out_status: I8, out_expected: F64, out_pace: I8, out_colour: I8,
+        out_score: F64, out_band: I8, out_success: B) -> None:
+    n = np.uint64(start.shape[0])
+    block = np.uint64(BLOCK_ROWS)
+    n_blocks = (n + block - np.uint64(1)) // block
+    for b in _prange(n_blocks):
+        lo = np.uint64(b) * block
+        hi = min(lo + block, n)
+        for i in range(lo, hi):
+            # value: the as-of check-in, else the explicit current value, else the start
+            s = start[i]
+            if log_has[i]:
+                v = log_value[i]
+            else:
+                e = explicit[i]
+                v = s if math.isnan(e) else e
+            t = target[i]
+            mode = range_mode[i]
+            rl = red_low[i]
+            yl = yellow_low[i]
+            yh = yellow_high[i]
+            rh = red_high[i]
+            # raw progress (_raw_progress)
+            if mode == 1:
+                band_hit = _hits_low(v, rl, strict) or _hits_high(v, rh, strict)
+                raw = 0.0 if band_hit else 1.0
+            elif mode == 2:
+                raw = _graded(v, t, rl, yl, yh, rh)
+            else:
+                raw = (v - s) / (t - s)
+            # progress (_clamp): NaN and -0.0 become 0.0; np.minimum(low, cap)
+            low = raw if raw > 0.0 else 0.0
+            progress = low if low < cap else cap
+            # range status (_range_status)
+            if mode == 0:
+                status = _CODE_NONE
+            elif _hits_low(v, rl, strict) or _hits_high(v, rh, strict):
+                status = _CODE_RED
+            elif _hits_low(v, yl, strict) or _hits_high(v, yh, strict):
+                status = _CODE_YELLOW
+            else:
+                status = _CODE_GREEN
+            # expected progress (_expected) and pace colour (_pace; green without a timeline)
+            o_start = obj_start_kr[i]
+            due = due_kr[i]
+            if o_start != NONE_INSTANT and due != NONE_INSTANT:
+                span = np.float64(due - o_start)
+                elapsed = np.float64(as_of - o_start)
+                expected = _np_minimum(_np_maximum(elapsed / span, 0.0), 1.0)
+            else:
+                expected = np.nan
+            if math.isnan(expected):
+                pace = _CODE_GREEN
+            else:
+                pace = _pace_colour(progress, expected, pace_rule, pace_yellow, pace_red, tol)
+            # grade (_grade): progress is never NaN here
+            capped = progress if progress < 1.0 else 1.0
+            score = np.floor(10.0 * capped + 0.5 + tol) / 10.0
+            if score < grade_yellow:
+                band = _CODE_RED
+            elif score < grade_green:
+                band = _CODE_YELLOW
+            else:
+                band = _CODE_GREEN
+            threshold = aspirational_success if aspirational[i] else 1.0
+            out_value[i] = v
+            out_raw[i] = raw
+            out_progress[i] = progress
+            out_status[i] = status
+            out_expected[i] = expected
+            out_pace[i] = pace
+            out_colour[i] = pace if pace > status else status
+            out_score[i] = score
+            out_band[i] = band
+            out_success[i] = _approx_le(threshold, progress, tol)
+
+
+def _group_sums_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_mask: B,
+                     out_total: F64, out_weighted: F64, out_value: F64) -> None:
+    m = np.uint64(out_total.shape[0])
+    block = np.uint64(OBJ_BLOCK)
+    n_blocks = (m + block - np.uint64(1)) // block
+    for b in _prange(n_blocks):
+        lo = np.uint64(b) * block
+        hi = min(lo + block, m)
+        for o in range(lo, hi):
+            total = 0.0
+            weighted = 0.0
+            summed = 0.0
+            for r in range(np.uint64(offsets[o]), np.uint64(offsets[o + np.uint64(1)])):
+                w = weight[r]
+                total += w
+                weighted += w * progress[r]
+                summed += value[r] if sum_mask[r] else 0.0
+            out_total[o] = total
+            out_weighted[o] = weighted
+            out_value[o] = summed
+
+
+# ------------------------------------------------------------------------------------------
+# loading
+# ------------------------------------------------------------------------------------------
+
+
+class Kernels(NamedTuple):
+    """The compiled kernels (numba dispatchers; compiled on first call, cached on disk)."""
+
+    kr_pass: Any
+    group_sums: Any
+
+
+_kernels: Kernels | None = None
+
+
+def load() -> Kernels:
+    """Import numba and return the kernels (once; later calls return the same object).
+
+    Raises
+    ------
+    ImportError
+        When numba is not installed (or cannot be imported).
+    """
+    global _kernels, _prange
+    if _kernels is None:
+        try:
+            import numba
+            from numba.extending import register_jitable
+        except ImportError as exc:
+            raise ImportError(_MESSAGE) from exc
+        for helper in _HELPERS:
+            register_jitable(helper)
+        _prange = numba.prange
+        options: dict[str, Any] = {
+            "parallel": True, "cache": True, "nogil": True, "error_model": "numpy",
+            "boundscheck": False, "fastmath": False,
+        }
+        jit: Any = numba.njit
+        _kernels = Kernels(kr_pass=jit(**options)(_kr_pass_impl),
+                           group_sums=jit(**options)(_group_sums_impl))
+    return _kernels
+
+
+def available() -> bool:
+    """Whether the numba kernels can be used (numba is installed and imports)."""
+    try:
+        load()
+    except ImportError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------------------------
+# public entry points
+# ------------------------------------------------------------------------------------------
+
+
+def _check(name: str, array: Any, n: int, dtypes: tuple[Any, ...]) -> None:
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(array).__name__}")
+    if array.ndim != 1 or array.shape[0] != n:
+        raise ValueError(f"{name} must be one-dimensional with {n} rows, got {array.shape}")
+    if not array.flags.c_contiguous:
+        raise ValueError(f"{name} must be contiguous")
+    if array.dtype not in dtypes:
+        raise TypeError(f"{name} must have dtype {' or '.join(map(str, dtypes))}, "
+                        f"got {array.dtype}")
+
+
+_F: Final = (np.dtype(np.float64),)
+_I: Final = (np.dtype(np.int64),)
+_U: Final = (np.dtype(np.uint8),)
+_S: Final = (np.dtype(np.int8),)
+_BOOL: Final = (np.dtype(np.bool_),)
+
+
+def kr_pass(
+        kind: U8, start: F64, target: F64, explicit: F64, log_has: B | F64, log_value: F64,
+        range_mode: U8, red_low: F64, yellow_low: F64, yellow_high: F64, red_high: F64,
+        obj_start_kr: I64, due_kr: I64, aspirational: B, as_of: int, cap: float, strict: bool,
+        tol: float, pace_rule: int, pace_yellow: float, pace_red: float, grade_yellow: float,
+        grade_green: float, aspirational_success: float, out_value: F64, out_raw: F64,
+        out_progress: F64, out_status: I8, out_expected: F64, out_pace: I8, out_colour: I8,
+        out_score: F64, out_band: I8, out_success: B) -> None:
+    """The per key result pass of ``evaluate_frame``, fused: write every ``out_*`` row.
+
+    Parameters
+    ----------
+    kind : uint8 array
+        Kind codes.  Accepted for the interface; raw progress does not depend on the kind (a
+        milestone is ``(done - 0) / (total - 0)``, exactly like ``_raw_progress``).
+    start, target : float64 arrays
+        [unit].
+    explicit : float64 array
+        The explicit current value (``kr_current``); NaN = not given (the start is used).
+    log_has : bool or float64 array
+        Whether the key result has a check-in at or before ``as_of`` (non-zero = yes).
+    log_value : float64 array
+        The value of the latest kept check-in; ignored where ``log_has`` is false.
+    range_mode : uint8 array
+        0 none, 1 band, 2 graded, 3 linear.
+    red_low, yellow_low, yellow_high, red_high : float64 arrays
+        Breakpoints; NaN = absent.
+    obj_start_kr, due_kr : int64 arrays
+        The objective's start and the key result's due [µs]; :data:`NONE_INSTANT` = absent.
+    aspirational : bool array
+        Whether the key result's objective is aspirational.
+    as_of : int
+        [µs].
+    cap : float
+        ``Policy.cap``; :data:`UNCAPPED` (``math.inf``) for ``None``.
+    strict, tol : bool, float
+        ``Policy.strict_breakpoints``, ``Policy.tolerance``.
+    pace_rule, pace_yellow, pace_red : int, float, float
+        ``PACE_RULE_CODES[policy.pace.rule]``, ``policy.pace.yellow``, ``policy.pace.red``.
+    grade_yellow, grade_green, aspirational_success : float
+        The policy's grade band limits and aspirational success threshold.
+    out_value, out_raw, out_progress, out_expected, out_score : float64 arrays
+        Written: value, raw progress, clamped progress, expected progress (NaN without a
+        timeline), grade score.
+    out_status, out_pace, out_colour, out_band : int8 arrays
+        Written: range status (-1 without a range), pace colour, colour = worst of the two,
+        grade band (0 green, 1 yellow, 2 red).
+    out_success : bool array
+        Written: grade success.
+
+    Notes
+    -----
+    Raw progress is computed faithfully on every row, non-finite results included; the
+    engine marks those rows ``not_finite`` (and rows with any other error), sets their raw
+    progress to 0 and recomputes what depends on it.
+    """
+    n = int(start.shape[0]) if isinstance(start, np.ndarray) else -1
+    for name, array, dtypes in (
+            ("kind", kind, _U), ("start", start, _F), ("target", target, _F),
+            ("explicit", explicit, _F), ("log_has", log_has, _BOOL + _F),
+            ("log_value", log_value, _F), ("range_mode", range_mode, _U),
+            ("red_low", red_low, _F), ("yellow_low", yellow_low, _F),
+            ("yellow_high", yellow_high, _F), ("red_high", red_high, _F),
+            ("obj_start_kr", obj_start_kr, _I), ("due_kr", due_kr, _I),
+            ("aspirational", aspirational, _BOOL), ("out_value", out_value, _F),
+            ("out_raw", out_raw, _F), ("out_progress", out_progress, _F),
+            ("out_status", out_status, _S), ("out_expected", out_expected, _F),
+            ("out_pace", out_pace, _S), ("out_colour", out_colour, _S),
+            ("out_score", out_score, _F), ("out_band", out_band, _S),
+            ("out_success", out_success, _BOOL)):
+        _check(name, array, n, dtypes)
+    if pace_rule not in (0, 1, 2):
+        raise ValueError(f"pace_rule must be 0, 1 or 2, got {pace_rule!r}")
+    load().kr_pass(
+        start, target, explicit, log_has, log_value, range_mode, red_low, yellow_low,
+        yellow_high, red_high, obj_start_kr, due_kr, aspirational, int(as_of), float(cap),
+        bool(strict), float(tol), int(pace_rule), float(pace_yellow), float(pace_red),
+        float(grade_yellow), float(grade_green), float(aspirational_success), out_value,
+        out_raw, out_progress, out_status, out_expected, out_pace, out_colour, out_score,
+        out_band, out_success)
+
+
+def group_sums(kr_objective: I64, offsets: I64, weight: F64, progress: F64, value: F64,
+               sum_mask: B, out_total: F64, out_weighted: F64, out_value: F64) -> None:
+    """Per objective: Σ weight, Σ weight·progress and Σ (value where ``sum_mask``), in row order.
+
+    Parameters
+    ----------
+    kr_objective : int64 array
+        The objective of each key result row (rows grouped by objective).  Accepted for the
+        interface; the kernel walks ``offsets``, which must be its CSR index.
+    offsets : int64 array
+        ``m + 1`` entries: the key result rows of objective ``o`` are
+        ``offsets[o]:offsets[o + 1]``.
+    weight, progress, value : float64 arrays
+        Per key result.
+    sum_mask : bool array
+        Per key result: whether its value counts in its objective's sum.
+    out_total, out_weighted, out_value : float64 arrays
+        ``m`` entries, written.
+
+    Notes
+    -----
+    Each sum starts at ``0.0`` and adds its rows left to right (``value`` rows outside the
+    mask add ``0.0``), which is exactly ``np.bincount(kr_objective, weights=...)``.
+    Objectives are summed in parallel, each one sequentially.
+    """
+    n = int(weight.shape[0]) if isinstance(weight, np.ndarray) else -1
+    m = int(out_total.shape[0]) if isinstance(out_total, np.ndarray) else -1
+    for name, array, length, dtypes in (
+            ("kr_objective", kr_objective, n, _I), ("offsets", offsets, m + 1, _I),
+            ("weight", weight, n, _F), ("progress", progress, n, _F), ("value", value, n, _F),
+            ("sum_mask", sum_mask, n, _BOOL), ("out_total", out_total, m, _F),
+            ("out_weighted", out_weighted, m, _F), ("out_value", out_value, m, _F)):
+        _check(name, array, length, dtypes)
+    if int(offsets[0]) != 0 or int(offsets[-1]) != n:
+        raise ValueError(f"offsets must run from 0 to {n}")
+    load().group_sums(offsets, weight, progress, value, sum_mask, out_total, out_weighted,
+                      out_value)
