@@ -393,7 +393,8 @@ def synthetic_document(n_kr: int, seed: int = 0) -> dict[str, Any]:
     def key_result(j: int) -> dict[str, Any]:
         kind = kr["kr_kind"][j]
         current = _optional(kr["kr_current"][j])
-        item: dict[str, Any] = {"id": f"k{j}", "kind": ("metric", "binary", "milestone", "milestone")[kind]}
+        kinds = ("metric", "binary", "milestone", "milestone")
+        item: dict[str, Any] = {"id": f"k{j}", "kind": kinds[kind]}
         history = [(log_at[i], log_value[i]) for i in range(log_offsets[j], log_offsets[j + 1])]
         if kind == 0:
             unit = kr["kr_unit"][j]
