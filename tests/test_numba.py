@@ -1,0 +1,452 @@
+"""The numba kernels equal the numpy engine bit for bit (signed zeros included).
+
+The reference is computed with the numpy engine's own helpers (``_raw_progress``, ``_clamp``,
+``_range_status``, ``_expected``, ``_pace``, ``_worst``, ``_grade``, ``_group_sum``,
+``_kr_part``), exactly as ``evaluate_frame`` combines them.  numba is an optional extra: without
+it this module is skipped (the one allowed skip).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("numba")
+
+from okrcore import Document, PaceRule, Policy  # noqa: E402
+from okrcore.batch import OrgFrame, evaluate_frame  # noqa: E402
+from okrcore.batch import _numba as kernels  # noqa: E402
+from okrcore.batch import engine  # noqa: E402
+from okrcore.batch.frame import NONE_INSTANT  # noqa: E402
+from okrcore.evaluate import instant_us  # noqa: E402
+from strategies import documents  # noqa: E402
+
+F64 = npt.NDArray[np.float64]
+Array = npt.NDArray[Any]
+
+# --- comparison -----------------------------------------------------------------------------
+
+
+def assert_same(name: str, actual: Array, expected: Array) -> None:
+    """Equal dtype, shape and values; floats bit for bit (any NaN equals any NaN)."""
+    assert actual.dtype == expected.dtype, f"{name}: dtype {actual.dtype} != {expected.dtype}"
+    assert actual.shape == expected.shape, f"{name}: shape {actual.shape} != {expected.shape}"
+    if actual.dtype.kind == "f":
+        assert np.array_equal(actual, expected, equal_nan=True), f"{name}: values differ"
+        same_bits = actual.view(np.uint64) == expected.view(np.uint64)
+        both_nan = np.isnan(actual) & np.isnan(expected)
+        bad = np.flatnonzero(~(same_bits | both_nan))
+        assert bad.shape[0] == 0, (
+            f"{name}: bits differ at {bad[:5]}: {actual[bad[:5]]!r} vs {expected[bad[:5]]!r}")
+    else:
+        bad = np.flatnonzero(actual != expected)
+        assert bad.shape[0] == 0, (
+            f"{name}: differ at {bad[:5]}: {actual[bad[:5]]!r} vs {expected[bad[:5]]!r}")
+
+
+# --- inputs of kr_pass ----------------------------------------------------------------------
+
+
+@dataclass
+class KrColumns:
+    kind: npt.NDArray[np.uint8]
+    start: F64
+    target: F64
+    explicit: F64
+    log_has: Array  # bool or float64
+    log_value: F64
+    range_mode: npt.NDArray[np.uint8]
+    red_low: F64
+    yellow_low: F64
+    yellow_high: F64
+    red_high: F64
+    obj_start_kr: npt.NDArray[np.int64]
+    due_kr: npt.NDArray[np.int64]
+    aspirational: npt.NDArray[np.bool_]
+
+    @property
+    def n(self) -> int:
+        return int(self.start.shape[0])
+
+
+OUTPUTS = (("value", np.float64), ("raw", np.float64), ("progress", np.float64),
+           ("status", np.int8), ("expected", np.float64), ("pace", np.int8),
+           ("colour", np.int8), ("score", np.float64), ("band", np.int8),
+           ("success", np.bool_))
+
+INTERESTING = [0.0, -0.0, 1.0, -1.0, 2.0, 3.0, 4.0, 5.0, 10.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8,
+               0.4, 100.0, 1e308, -1e308, 5e-324, 1e-300, float("inf"), float("-inf")]
+values_ = st.one_of(st.sampled_from(INTERESTING), st.integers(-20, 20).map(float),
+                    st.floats(-1e3, 1e3), st.floats(width=64, allow_nan=False))
+"""Values, many of them equal to one another (to land on breakpoints and targets)."""
+maybe_values = st.one_of(st.just(float("nan")), values_)
+limits = st.one_of(st.just(float("nan")), st.just(float("nan")), values_)
+instants = st.one_of(st.just(NONE_INSTANT), st.integers(-10, 30),
+                     st.sampled_from([2**62, -(2**62), 2**63 - 1, NONE_INSTANT + 1]),
+                     st.integers(-(2**63) + 1, 2**63 - 1))
+as_ofs = st.one_of(st.integers(-10, 30), st.sampled_from([0, 2**62, -(2**62)]),
+                   st.integers(-(2**62), 2**62))
+
+
+@st.composite
+def kr_columns(draw: st.DrawFn, max_size: int = 40) -> KrColumns:
+    n = draw(st.integers(0, max_size))
+
+    def col(elements: st.SearchStrategy[Any], dtype: Any) -> Array:
+        return np.asarray(draw(st.lists(elements, min_size=n, max_size=n)), dtype=dtype)
+
+    log_has = col(st.booleans(), np.bool_)
+    if draw(st.booleans()):
+        log_has = log_has.astype(np.float64)
+    return KrColumns(
+        kind=col(st.integers(0, 4), np.uint8),
+        start=col(values_, np.float64),
+        target=col(values_, np.float64),
+        explicit=col(maybe_values, np.float64),
+        log_has=log_has,
+        log_value=col(maybe_values, np.float64),
+        range_mode=col(st.integers(0, 3), np.uint8),
+        red_low=col(limits, np.float64),
+        yellow_low=col(limits, np.float64),
+        yellow_high=col(limits, np.float64),
+        red_high=col(limits, np.float64),
+        obj_start_kr=col(instants, np.int64),
+        due_kr=col(instants, np.int64),
+        aspirational=col(st.booleans(), np.bool_),
+    )
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> Policy:
+    rule = draw(st.sampled_from(["ratio", "difference", "points"]))
+    if rule == "ratio":
+        yellow = draw(st.sampled_from([0.75, 0.9, 0.95, 1.0, 0.0]))
+        red = draw(st.sampled_from([0.5, 0.7, 0.75, 0.0])) if yellow else 0.0
+        red = min(red, yellow)
+    elif rule == "difference":
+        yellow = draw(st.sampled_from([-0.2, -0.1, 0.0]))
+        red = yellow - draw(st.sampled_from([0.0, 0.2, 0.25]))
+    else:
+        yellow = draw(st.sampled_from([0.0, 10.0, 25.0]))
+        red = yellow + draw(st.sampled_from([0.0, 15.0, 25.0]))
+    grade_yellow = draw(st.sampled_from([0.4, 0.3, 0.0]))
+    return Policy(
+        cap=draw(st.sampled_from([None, 1.0, 1.5])),
+        pace=PaceRule(rule, yellow, red),
+        aspirational_success=draw(st.sampled_from([0.65, 0.7, 1.0, 0.0])),
+        strict_breakpoints=draw(st.booleans()),
+        grade_yellow=grade_yellow,
+        grade_green=max(grade_yellow, draw(st.sampled_from([0.7, 0.4, 1.0]))),
+        tolerance=draw(st.sampled_from([1e-9, 0.0, 1e-3])),
+    )
+
+
+# --- the numpy engine's computation (evaluate_frame's key result section) -------------------
+
+
+def numpy_reference(cols: KrColumns, as_of: int, policy: Policy) -> dict[str, Array]:
+    n = cols.n
+    frame = OrgFrame.from_columns(
+        kr_objective=np.zeros(n, dtype=np.int64), kr_kind=cols.kind, kr_start=cols.start,
+        kr_target=cols.target, kr_current=cols.explicit, kr_range_mode=cols.range_mode,
+        kr_red_low=cols.red_low, kr_yellow_low=cols.yellow_low,
+        kr_yellow_high=cols.yellow_high, kr_red_high=cols.red_high,
+        obj_parent=np.array([-1], dtype=np.int64))
+    strict = policy.strict_breakpoints
+    explicit = np.where(np.isnan(frame.kr_current), frame.kr_start, frame.kr_current)
+    value = np.where(cols.log_has, cols.log_value, explicit)
+    with np.errstate(all="ignore"):
+        raw = engine._raw_progress(frame, value, strict)
+        progress = engine._clamp(raw, policy.cap)
+        status = engine._range_status(frame, value, strict)
+        expected = engine._expected(as_of, cols.obj_start_kr, cols.due_kr)
+        pace, _ = engine._pace(progress, np.where(np.isnan(expected), 0.0, expected), policy)
+        pace = np.where(np.isnan(expected), engine.COLOUR_GREEN, pace).astype(np.int8)
+        colour = engine._worst(pace, status)
+        score, band, success = engine._grade(progress, cols.aspirational, policy)
+    return {"value": value, "raw": raw, "progress": progress, "status": status,
+            "expected": expected, "pace": pace, "colour": colour, "score": score,
+            "band": band, "success": success}
+
+
+def empty_outputs(n: int, fill: bool = False) -> dict[str, Array]:
+    outs: dict[str, Array] = {}
+    for name, dtype in OUTPUTS:
+        out = np.empty(n, dtype=dtype)
+        if fill:  # garbage that a correct kernel overwrites everywhere
+            out[...] = np.array(True if dtype is np.bool_ else 7, dtype=dtype)
+            if dtype is np.float64:
+                out[...] = -0.0
+        outs[name] = out
+    return outs
+
+
+def run_kernel(cols: KrColumns, as_of: int, policy: Policy,
+               outs: dict[str, Array] | None = None) -> dict[str, Array]:
+    outs = empty_outputs(cols.n) if outs is None else outs
+    kernels.kr_pass(
+        cols.kind, cols.start, cols.target, cols.explicit, cols.log_has, cols.log_value,
+        cols.range_mode, cols.red_low, cols.yellow_low, cols.yellow_high, cols.red_high,
+        cols.obj_start_kr, cols.due_kr, cols.aspirational, as_of,
+        kernels.UNCAPPED if policy.cap is None else policy.cap, policy.strict_breakpoints,
+        policy.tolerance, kernels.PACE_RULE_CODES[policy.pace.rule], policy.pace.yellow,
+        policy.pace.red, policy.grade_yellow, policy.grade_green, policy.aspirational_success,
+        outs["value"], outs["raw"], outs["progress"], outs["status"], outs["expected"],
+        outs["pace"], outs["colour"], outs["score"], outs["band"], outs["success"])
+    return outs
+
+
+def assert_all_same(actual: dict[str, Array], expected: dict[str, Array],
+                    rows: Any = slice(None)) -> None:
+    for name, _ in OUTPUTS:
+        assert_same(name, actual[name][rows], expected[name][rows])
+
+
+# --- kr_pass ----------------------------------------------------------------------------------
+
+
+@settings(max_examples=300)
+@given(cols=kr_columns(), as_of=as_ofs, policy=policies())
+def test_kr_pass_equals_numpy_engine(cols: KrColumns, as_of: int, policy: Policy) -> None:
+    assert_all_same(run_kernel(cols, as_of, policy), numpy_reference(cols, as_of, policy))
+
+
+@settings(max_examples=50)
+@given(first=kr_columns(max_size=30), second=kr_columns(max_size=30), as_of=as_ofs,
+       policy=policies(), other=policies())
+def test_kr_pass_reuses_out_arrays(first: KrColumns, second: KrColumns, as_of: int,
+                                   policy: Policy, other: Policy) -> None:
+    n = max(first.n, second.n)
+    # same length for both calls: pad the shorter one by repeating its first row (or a default)
+    first, second = _resize(first, n), _resize(second, n)
+    outs = empty_outputs(n, fill=True)
+    assert_all_same(run_kernel(first, as_of, policy, outs), numpy_reference(first, as_of, policy))
+    again = run_kernel(second, as_of + 1, other, outs)
+    assert all(again[name] is outs[name] for name, _ in OUTPUTS)
+    assert_all_same(again, numpy_reference(second, as_of + 1, other))
+
+
+def _resize(cols: KrColumns, n: int) -> KrColumns:
+    if cols.n == n:
+        return cols
+    fields: dict[str, Array] = {}
+    for name, array in vars(cols).items():
+        if cols.n:
+            fields[name] = np.resize(array, n)
+        else:
+            fields[name] = np.zeros(n, dtype=array.dtype)
+    return KrColumns(**fields)
+
+
+def test_kr_pass_over_many_blocks() -> None:
+    """Rows across several parallel blocks (and a ragged tail) with realistic values."""
+    rng = np.random.default_rng(7)
+    n = 3 * kernels.BLOCK_ROWS + 123
+
+    def pick(values: list[float], size: int = n) -> F64:
+        return np.asarray(rng.choice(np.asarray(values, dtype=np.float64), size=size))
+
+    start = np.round(rng.normal(0, 50, n))
+    start[rng.random(n) < 0.3] = 0.0
+    target = np.where(rng.random(n) < 0.5, start + 100, start - 40)
+    degenerate = rng.random(n) < 0.01
+    target[degenerate] = start[degenerate]  # target == start: raw is inf or NaN
+    explicit = start + (target - start) * pick([0.0, 0.25, 0.5, 0.6, 0.75, 0.8, 1.0, 1.2, -0.1])
+    explicit[rng.random(n) < 0.1] = np.nan
+    mode = rng.integers(0, 4, n).astype(np.uint8)
+    limits = [np.where(rng.random(n) < 0.2, np.nan, target + offset)
+              for offset in (-30.0, -10.0, 10.0, 30.0)]
+    obj_start = np.where(rng.random(n) < 0.1, NONE_INSTANT, 0).astype(np.int64)
+    due = np.where(rng.random(n) < 0.1, NONE_INSTANT, 100).astype(np.int64)
+    cols = KrColumns(
+        kind=rng.integers(0, 5, n).astype(np.uint8), start=start, target=target,
+        explicit=explicit, log_has=rng.random(n) < 0.3, log_value=explicit[::-1].copy(),
+        range_mode=mode, red_low=limits[0], yellow_low=limits[1], yellow_high=limits[2],
+        red_high=limits[3], obj_start_kr=obj_start, due_kr=due,
+        aspirational=rng.random(n) < 0.2)
+    for policy in (Policy(), Policy.from_preset("viva", cap=None, strict_breakpoints=True),
+                   Policy.from_preset("burningokr", cap=1.5)):
+        for as_of in (-5, 0, 40, 80, 100, 150):
+            assert_all_same(run_kernel(cols, as_of, policy), numpy_reference(cols, as_of, policy))
+
+
+# --- the wiring: evaluate_frame's own results -------------------------------------------------
+
+
+@settings(max_examples=60)
+@given(doc=documents())
+def test_kr_pass_reproduces_evaluate_frame(doc: Document) -> None:
+    """From a frame's columns and its as-of check-ins, kr_pass gives evaluate_frame's results."""
+    frame = OrgFrame.from_document(doc)
+    as_of = instant_us(doc.as_of)
+    policy = doc.policy
+    result = evaluate_frame(frame, as_of, policy)
+    obj = frame.kr_objective
+    obj_start_kr = frame.obj_start[obj]
+    due_kr = np.where(frame.kr_due != NONE_INSTANT, frame.kr_due, frame.obj_due[obj])
+    logs = engine._logs(frame, as_of, obj_start_kr, due_kr)
+    cols = KrColumns(
+        kind=frame.kr_kind, start=frame.kr_start, target=frame.kr_target,
+        explicit=frame.kr_current, log_has=logs.has_entry,
+        log_value=np.where(logs.has_entry, logs.value, 0.0), range_mode=frame.kr_range_mode,
+        red_low=frame.kr_red_low, yellow_low=frame.kr_yellow_low,
+        yellow_high=frame.kr_yellow_high, red_high=frame.kr_red_high,
+        obj_start_kr=obj_start_kr, due_kr=due_kr,
+        aspirational=frame.obj_ambition[obj] == 1)
+    got = run_kernel(cols, as_of, policy)
+    want = {"value": result.kr_value, "raw": result.kr_raw, "progress": result.kr_progress,
+            "status": result.kr_range_status, "expected": result.kr_expected,
+            "pace": result.kr_pace_colour, "colour": result.kr_colour,
+            "score": result.kr_grade_score, "band": result.kr_grade_band,
+            "success": result.kr_grade_success}
+    ok = result.kr_error == 0
+    assert_all_same(got, want, ok)
+    for name in ("value", "status", "expected"):  # independent of the error handling
+        assert_same(name, got[name], want[name])
+
+
+# --- group_sums -------------------------------------------------------------------------------
+
+
+def numpy_group_sums(obj: npt.NDArray[np.int64], m: int, weight: F64, progress: F64,
+                     value: F64, mask: npt.NDArray[np.bool_]) -> tuple[F64, F64, F64]:
+    with np.errstate(all="ignore"):
+        return (engine._group_sum(obj, weight, m),
+                engine._group_sum(obj, weight * progress, m),
+                engine._group_sum(obj, np.where(mask, value, 0.0), m))
+
+
+def run_group_sums(obj: npt.NDArray[np.int64], m: int, weight: F64, progress: F64, value: F64,
+                   mask: npt.NDArray[np.bool_],
+                   outs: tuple[F64, F64, F64] | None = None) -> tuple[F64, F64, F64]:
+    offsets = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(np.bincount(obj, minlength=m), out=offsets[1:])
+    total, weighted, summed = outs or (np.empty(m), np.empty(m), np.empty(m))
+    kernels.group_sums(obj, offsets, weight, progress, value, mask, total, weighted, summed)
+    return total, weighted, summed
+
+
+weights_ = st.one_of(st.sampled_from([0.0, 1.0, 0.5, 2.0, 1e308]), st.floats(0, 10))
+progresses = st.one_of(st.sampled_from([0.0, 1.0, 1.5, 0.1, 0.2, 0.7, float("inf")]),
+                       st.floats(0, 2))
+
+
+@settings(max_examples=200)
+@given(sizes=st.lists(st.integers(0, 6), max_size=12), data=st.data())
+def test_group_sums_equal_bincount(sizes: list[int], data: st.DataObject) -> None:
+    m = len(sizes)
+    obj = np.repeat(np.arange(m, dtype=np.int64), sizes)
+    n = int(obj.shape[0])
+
+    def col(elements: st.SearchStrategy[Any], dtype: Any) -> Array:
+        return np.asarray(data.draw(st.lists(elements, min_size=n, max_size=n)), dtype=dtype)
+
+    weight = col(weights_, np.float64)
+    progress = col(progresses, np.float64)
+    value = col(maybe_values, np.float64)
+    mask = col(st.booleans(), np.bool_)
+    got = run_group_sums(obj, m, weight, progress, value, mask)
+    want = numpy_group_sums(obj, m, weight, progress, value, mask)
+    for name, a, b in zip(("total", "weighted", "value"), got, want, strict=True):
+        assert_same(name, a, b)
+    # the same out arrays again, with other inputs: every entry is rewritten
+    again = run_group_sums(obj, m, weight[::-1].copy(), progress, value, ~mask, outs=got)
+    want = numpy_group_sums(obj, m, weight[::-1].copy(), progress, value, ~mask)
+    for name, a, b in zip(("total", "weighted", "value"), again, want, strict=True):
+        assert_same(name, a, b)
+
+
+def test_group_sums_over_many_blocks() -> None:
+    rng = np.random.default_rng(3)
+    m = 2 * kernels.OBJ_BLOCK + 77
+    sizes = rng.integers(0, 9, m)
+    sizes[rng.random(m) < 0.05] = 200  # a few large objectives
+    obj = np.repeat(np.arange(m, dtype=np.int64), sizes)
+    n = int(obj.shape[0])
+    weight = rng.choice(np.array([0.0, 0.5, 1.0, 2.0]), n)
+    progress = rng.random(n) * 1.3
+    value = rng.normal(0, 1e3, n)
+    mask = rng.random(n) < 0.4
+    got = run_group_sums(obj, m, weight, progress, value, mask)
+    want = numpy_group_sums(obj, m, weight, progress, value, mask)
+    for name, a, b in zip(("total", "weighted", "value"), got, want, strict=True):
+        assert_same(name, a, b)
+
+
+@settings(max_examples=60)
+@given(doc=documents())
+def test_group_sums_reproduce_kr_part(doc: Document) -> None:
+    """The rollup's key result part (engine._kr_part) from group_sums, on a real structure."""
+    frame = OrgFrame.from_document(doc)
+    result = evaluate_frame(frame, instant_us(doc.as_of), doc.policy)
+    kr_ok = result.kr_error == 0
+    structure = engine._structure(frame, kr_ok)
+    obj = frame.kr_objective
+    m = frame.n_obj
+    value, progress = result.kr_value, result.kr_progress
+    mask = structure.contributes & (structure.mode[obj] == 2)
+    total, weighted, value_sum, _, _ = engine._kr_part(frame, structure, value, progress,
+                                                       doc.policy.cap)
+    got = run_group_sums(obj, m, frame.kr_weight, progress, value, mask)
+    for name, a, b in zip(("total", "weighted", "value"), got, (total, weighted, value_sum),
+                          strict=True):
+        assert_same(name, a, b)
+
+
+# --- interface ----------------------------------------------------------------------------------
+
+
+def test_available_and_constants() -> None:
+    assert kernels.available()
+    assert kernels.load() is kernels.load()
+    assert kernels.NONE_INSTANT == NONE_INSTANT == np.iinfo(np.int64).min
+    assert kernels.UNCAPPED == float("inf")
+
+
+def test_bad_columns_are_rejected() -> None:
+    nan = np.full(3, np.nan)
+    cols = KrColumns(
+        kind=np.zeros(3, np.uint8), start=np.zeros(3), target=np.ones(3), explicit=nan,
+        log_has=np.zeros(3, bool), log_value=np.zeros(3), range_mode=np.zeros(3, np.uint8),
+        red_low=nan, yellow_low=nan, yellow_high=nan, red_high=nan,
+        obj_start_kr=np.zeros(3, np.int64), due_kr=np.ones(3, np.int64),
+        aspirational=np.zeros(3, bool))
+    run_kernel(cols, 0, Policy())
+    with pytest.raises(TypeError, match="start"):
+        run_kernel(KrColumns(**{**vars(cols), "start": np.zeros(3, np.float32)}), 0, Policy())
+    with pytest.raises(ValueError, match="target"):
+        run_kernel(KrColumns(**{**vars(cols), "target": np.zeros(4)}), 0, Policy())
+    with pytest.raises(ValueError, match="contiguous"):
+        run_kernel(KrColumns(**{**vars(cols), "red_low": np.zeros(6)[::2]}), 0, Policy())
+    with pytest.raises(TypeError, match="out_status"):
+        outs = empty_outputs(3)
+        outs["status"] = np.zeros(3, np.int64)
+        run_kernel(cols, 0, Policy(), outs)
+    obj = np.zeros(3, np.int64)
+    with pytest.raises(ValueError, match="offsets"):
+        kernels.group_sums(obj, np.array([0, 2], np.int64), np.ones(3), np.ones(3), np.ones(3),
+                           np.ones(3, bool), np.empty(1), np.empty(1), np.empty(1))
+
+
+def test_numba_is_imported_only_by_load() -> None:
+    code = ("import sys, okrcore.batch._numba as k\n"
+            "assert 'numba' not in sys.modules\n"
+            "k.load()\n"
+            "assert 'numba' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_missing_numba_gives_the_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kernels, "_kernels", None)
+    monkeypatch.setitem(sys.modules, "numba", None)
+    with pytest.raises(ImportError, match=r"pip install okrcore\[fast\]"):
+        kernels.load()
+    assert not kernels.available()
