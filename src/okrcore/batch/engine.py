@@ -181,16 +181,17 @@ def _raw_progress(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(N
     mode = frame.kr_range_mode[rows]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw = (value - start) / (target - start)
-    band = mode == 1
-    graded = mode == 2
-    if band.any() or graded.any():
-        red_low = frame.kr_red_low[rows]
-        red_high = frame.kr_red_high[rows]
-        hit = _hits_low(value, red_low, strict) | _hits_high(value, red_high, strict)
-        raw = np.where(band, np.where(hit, 0.0, 1.0), raw)
-        if graded.any():
-            raw = np.where(graded, _graded(value, target, red_low, frame.kr_yellow_low[rows],
-                                           frame.kr_yellow_high[rows], red_high), raw)
+    ranged = np.flatnonzero((mode == 1) | (mode == 2))
+    if ranged.shape[0]:
+        # only the few range rows pay for the band and graded formulas
+        idx = ranged if isinstance(rows, slice) else np.asarray(rows)[ranged]
+        v = value[ranged]
+        red_low = frame.kr_red_low[idx]
+        red_high = frame.kr_red_high[idx]
+        hit = _hits_low(v, red_low, strict) | _hits_high(v, red_high, strict)
+        graded = _graded(v, frame.kr_target[idx], red_low, frame.kr_yellow_low[idx],
+                         frame.kr_yellow_high[idx], red_high)
+        raw[ranged] = np.where(mode[ranged] == 1, np.where(hit, 0.0, 1.0), graded)
     return np.asarray(raw, dtype=np.float64)
 
 
@@ -303,6 +304,12 @@ def _group_sum(groups: I64, weights: Any, length: int) -> F64:
     return summed
 
 
+def _first_of_runs(keys: I64) -> tuple[I64, I64]:
+    """For a sorted key array: each distinct key and the index of its first occurrence."""
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    return keys[starts], starts
+
+
 def _group_count(groups: I64, mask: Any, length: int) -> I64:
     if groups.shape[0] == 0:
         return np.zeros(length, dtype=np.int64)
@@ -409,9 +416,9 @@ def _graph(frame: OrgFrame, invalid_self: B) -> tuple[I64, B, I64]:
         ups = ups[ups >= 0]
         if ups.shape[0] == 0:
             break
-        np.subtract.at(remaining_children, ups, 1)
-        candidates = np.unique(ups)
-        frontier = candidates[(remaining_children[candidates] == 0) & alive[candidates]]
+        dec = np.bincount(ups, minlength=m)
+        remaining_children -= dec
+        frontier = np.flatnonzero((dec > 0) & (remaining_children == 0) & alive)
         level += 1
     in_cycle = alive
     # a node hanging below a cycle keeps its height (computed from its own children)
@@ -474,7 +481,7 @@ def _structure(frame: OrgFrame, kr_ok: B) -> _Structure:
     wm_rows = np.flatnonzero(weighted_metric)
     wm_first_unit = np.full(m, -2, dtype=np.int64)
     if wm_rows.shape[0]:
-        objs, idx = np.unique(obj[wm_rows], return_index=True)
+        objs, idx = _first_of_runs(obj[wm_rows])
         wm_first_unit[objs] = frame.kr_unit[wm_rows[idx]]
     wm_units_differ = _group_count(obj, weighted_metric & (frame.kr_unit != wm_first_unit[obj]),
                                    m) > 0
@@ -736,7 +743,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     first_bad = np.full(m, -1, dtype=np.int64)
     bad_rows = np.flatnonzero(~kr_ok)
     if bad_rows.shape[0]:
-        objs, idx = np.unique(obj[bad_rows], return_index=True)
+        objs, idx = _first_of_runs(obj[bad_rows])
         first_bad[objs] = bad_rows[idx]
     needs_bad_kr = (obj_error == 0) & (first_bad >= 0)
     obj_error[needs_bad_kr] = ERR_DEPENDS_ON_INVALID
@@ -887,12 +894,13 @@ def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64
     o_rows = np.flatnonzero(frame.obj_owner >= 0)
     # items in document order: an objective, then the key results of that objective
     key_obj = np.concatenate([o_rows, obj_of])
-    key_pos = np.concatenate([np.full(o_rows.shape[0], -1, dtype=np.int64), owner_kr])
     who = np.concatenate([frame.obj_owner[o_rows].astype(np.int64), owner_person])
     bad = np.concatenate([obj_error[o_rows] != 0, kr_error[owner_kr] != 0])
     prog = np.concatenate([obj_progress[o_rows], kr_progress[owner_kr]])
     ref = np.concatenate([o_rows + frame.n_kr, owner_kr])  # >= n_kr: an objective
-    order = np.lexsort((key_pos, key_obj))
+    # two sorted runs (objectives, then key results grouped by objective): a stable merge keeps
+    # each objective's own item before its key results, and key results in row order
+    order = np.argsort(key_obj, kind="stable")
     who, bad, prog, ref = who[order], bad[order], prog[order], ref[order]
     seen = np.zeros(n_people, dtype=bool)
     seen[who] = True
