@@ -59,5 +59,5 @@ def test_numeric_columns_are_shared_not_copied(make: Callable[[dict[str, Any]], 
 
 
 def test_unsupported_tables_are_refused_with_a_clear_message() -> None:
-    with pytest.raises(TypeError, match="pyarrow.Table, pandas.DataFrame, polars.DataFrame"):
+    with pytest.raises(TypeError, match=r"pyarrow\.Table, pandas\.DataFrame, polars\.DataFrame"):
         column_array([1, 2, 3], "kr_target")

@@ -6,6 +6,7 @@ comes from, and only numpy is used to take its columns.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,10 +43,8 @@ def column_array(table: Any, name: str) -> np.ndarray[Any, Any]:
     if module == "pyarrow":
         column = table.column(name)
         if column.num_chunks == 1 and column.null_count == 0:
-            try:
+            with contextlib.suppress(Exception):  # not zero-copy: fall back to a copy below
                 return np.asarray(column.chunk(0).to_numpy(zero_copy_only=True))
-            except Exception:  # noqa: BLE001 - not zero-copy: fall back to a copy
-                pass
         return np.asarray(column.to_numpy())
     if module == "polars":
         series = table.get_column(name)
