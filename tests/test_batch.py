@@ -322,3 +322,37 @@ def test_incremental_recompute_touches_only_the_affected_branch() -> None:
     objectives, key_results = affected(frame, [1])
     assert objectives.tolist() == [0, 2]  # eng and its ancestor; sales is not touched
     assert key_results.tolist() == [1, 2]
+
+
+def test_bad_rows_of_plain_columns_get_error_codes_and_the_rest_is_evaluated() -> None:
+    nan = float("nan")
+    frame = OrgFrame.from_columns(
+        kr_objective=[0, 0, 0, 0, 0, 1, 1],
+        kr_kind=np.array([0, 0, 0, 0, 3, 0, 9], dtype=np.uint8),
+        kr_start=[0.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        kr_target=[10.0, 5.0, 10.0, 10.0, 5.0, np.inf, 1.0],
+        kr_current=[4.0, 5.0, 1.0, 2.0, 7.0, 1.0, nan],
+        kr_weight=[1.0, 1.0, -1.0, 1.0, 1.0, 1.0, 1.0],
+        kr_range_mode=np.array([0, 0, 0, 1, 0, 0, 0], dtype=np.uint8),
+        kr_red_low=[nan, nan, nan, 12.0, nan, nan, nan],
+        obj_parent=[-1, -1, -1],
+        obj_weight=[1.0, 1.0, -2.0],
+    )
+    result = evaluate_frame(frame, 0)
+    assert result.kr_error.tolist() == [
+        batch_engine.ERR_NONE,
+        batch_engine.ERR_FIELD_DEGENERATE,
+        batch_engine.ERR_FIELD_NEGATIVE_WEIGHT,
+        batch_engine.ERR_FIELD_BREAKPOINTS,  # red_low 12 above the target 10
+        batch_engine.ERR_FIELD_OUT_OF_RANGE,  # 7 stages done of 5
+        batch_engine.ERR_FIELD_NOT_FINITE,
+        batch_engine.ERR_FIELD_UNKNOWN_VALUE,
+    ]
+    assert result.kr_progress[0] == 0.4
+    assert result.obj_error.tolist() == [batch_engine.ERR_DEPENDS_ON_INVALID,
+                                         batch_engine.ERR_DEPENDS_ON_INVALID,
+                                         batch_engine.ERR_FIELD_NEGATIVE_WEIGHT]
+    codes = [(e.code, e.path) for e in to_evaluation(frame, result).errors]
+    assert ("negative_weight", "objectives[2]") in codes
+    assert ("degenerate_metric", "objectives[0].key_results[1]") in codes
+    assert ("breakpoints_out_of_order", "objectives[0].key_results[3]") in codes

@@ -86,7 +86,7 @@ def _np_maximum(a: float, b: float) -> float:
         return a
     if math.isnan(b):
         return b
-    return a if a >= b else b
+    return a if a > b else b
 
 
 def _np_minimum(a: float, b: float) -> float:

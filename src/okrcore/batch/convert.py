@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Final
 
+import attrs
 import numpy as np
 
 from okrcore import errors as E
@@ -125,6 +126,31 @@ def _sum_error(frame: OrgFrame, result: G.BatchResult, i: int, units: list[str]
             f"the goal's target {target!r} equals its start {start!r}")
 
 
+_FIELD_ERRORS: Final = {
+    G.ERR_FIELD_NOT_FINITE: (E.NOT_FINITE, "a number is NaN or infinite"),
+    G.ERR_FIELD_NEGATIVE_WEIGHT: (E.NEGATIVE_WEIGHT, "the weight is negative"),
+    G.ERR_FIELD_DEGENERATE: (E.DEGENERATE_METRIC, "the target equals the start"),
+    G.ERR_FIELD_BREAKPOINTS: (E.BREAKPOINTS_OUT_OF_ORDER,
+                              "the breakpoints are not ordered red_low <= yellow_low <= target "
+                              "<= yellow_high <= red_high"),
+    G.ERR_FIELD_UNKNOWN_VALUE: (E.UNKNOWN_FIELD_VALUE, "a code is outside its vocabulary"),
+    G.ERR_FIELD_OUT_OF_RANGE: (E.OUT_OF_RANGE, "a value is outside what the field accepts"),
+    G.ERR_FIELD_TIMELINE: (E.INVALID_TIMELINE, "the due instant is not after the start"),
+}
+
+
+def _field_error(frame: OrgFrame, prefix: str, row: int, code: int, path: str) -> E.OkrError:
+    """A field error of a frame built from columns, naming the row's values."""
+    err, what = _FIELD_ERRORS[code]
+    names = [f.name for f in attrs.fields(OrgFrame)
+             if f.name.startswith(prefix) and isinstance(getattr(frame, f.name), np.ndarray)
+             and getattr(frame, f.name).shape[0] == (frame.n_kr if prefix == "kr_"
+                                                     else frame.n_obj)]
+    shown = ", ".join(f"{name}={getattr(frame, name)[row].item()!r}" for name in names
+                      if name not in ("kr_objective", "kr_load", "obj_load", "kr_has_log"))
+    return E.OkrError(err, path, f"row {row}: {what} ({shown})")
+
+
 def _errors(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str], obj_ids: list[str],
             people: list[str], units: list[str], paths: _Paths) -> list[E.OkrError]:
     out: list[E.OkrError] = []
@@ -166,6 +192,8 @@ def _errors(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str], obj_ids: 
             out.append(E.OkrError(E.NOT_FINITE, p,
                                   f"objective {ident!r}: progress is not a finite number "
                                   "(the summed values overflow floating point)"))
+        elif code >= G.ERR_FIELD_NOT_FINITE:
+            out.append(_field_error(frame, "obj_", i, code, p))
         else:
             err_code, field, message = _sum_error(frame, result, i, units)
             out.append(E.OkrError(err_code, E.join_path(p, field), message))
@@ -193,6 +221,8 @@ def _errors(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str], obj_ids: 
             out.append(E.OkrError(E.NOT_FINITE, p,
                                   f"key result {ident!r}: progress is not a finite number "
                                   "(the values overflow floating point)"))
+        elif code >= G.ERR_FIELD_NOT_FINITE:
+            out.append(_field_error(frame, "kr_", row, code, p))
     for person in np.flatnonzero(result.person_error_ref >= 0).tolist():
         name = people[person]
         ref = int(result.person_error_ref[person])

@@ -16,7 +16,10 @@ import numpy as np
 import numpy.typing as npt
 
 from okrcore.batch.frame import (
+    KIND_BINARY,
+    KIND_CHECKPOINTS,
     KIND_METRIC,
+    KIND_MILESTONE,
     KIND_STAGED,
     LOAD_OK,
     NONE_INSTANT,
@@ -82,6 +85,15 @@ ERR_NO_CONTRIBUTING_METRIC: Final = 8
 ERR_NO_SUM_UNIT: Final = 9
 ERR_MIXED_DIRECTIONS: Final = 10
 ERR_DEGENERATE_GOAL: Final = 11
+# Field errors found by the vectorised validation of frames built from plain columns (frames
+# built from documents were validated by the loader: their bad rows carry ERR_LOAD).
+ERR_FIELD_NOT_FINITE: Final = 12
+ERR_FIELD_NEGATIVE_WEIGHT: Final = 13
+ERR_FIELD_DEGENERATE: Final = 14
+ERR_FIELD_BREAKPOINTS: Final = 15
+ERR_FIELD_UNKNOWN_VALUE: Final = 16
+ERR_FIELD_OUT_OF_RANGE: Final = 17
+ERR_FIELD_TIMELINE: Final = 18
 
 RULE_EXPLICIT: Final = 0
 RULE_SETTINGS: Final = 1
@@ -302,6 +314,66 @@ def _group_sum(groups: I64, weights: Any, length: int) -> F64:
     summed: F64 = np.bincount(groups, weights=np.asarray(weights, dtype=np.float64),
                               minlength=length).astype(np.float64, copy=False)
     return summed
+
+
+def _validate_key_results(frame: OrgFrame) -> npt.NDArray[np.uint8]:
+    """Per key result row: the first field error, vectorised (0 = none)."""
+    n = frame.n_kr
+    code = np.zeros(n, dtype=np.uint8)
+
+    def flag(mask: Any, err: int) -> None:
+        code[(code == 0) & mask] = err
+
+    kind = frame.kr_kind
+    current = frame.kr_current
+    finite = (np.isfinite(frame.kr_start) & np.isfinite(frame.kr_target)
+              & np.isfinite(frame.kr_weight) & ~np.isinf(current))
+    for limit in (frame.kr_red_low, frame.kr_yellow_low, frame.kr_yellow_high, frame.kr_red_high):
+        finite &= ~np.isinf(limit)
+    flag(~finite, ERR_FIELD_NOT_FINITE)
+    flag((kind > 4) | (frame.kr_range_mode > 3), ERR_FIELD_UNKNOWN_VALUE)
+    flag(frame.kr_weight < 0, ERR_FIELD_NEGATIVE_WEIGHT)
+    metric = kind == KIND_METRIC
+    flat = (frame.kr_target == frame.kr_start) & ((frame.kr_range_mode == 0)
+                                                  | (frame.kr_range_mode == 3))
+    flag(metric & flat, ERR_FIELD_DEGENERATE)
+    chain = [frame.kr_red_low, frame.kr_yellow_low, frame.kr_target, frame.kr_yellow_high,
+             frame.kr_red_high]
+    out_of_order = np.zeros(n, dtype=bool)
+    highest = np.full(n, -np.inf)
+    for value in chain:
+        present = ~np.isnan(value)
+        out_of_order |= present & (value < highest)
+        highest = np.where(present, np.maximum(highest, value), highest)
+    flag(metric & (frame.kr_range_mode > 0) & out_of_order, ERR_FIELD_BREAKPOINTS)
+    counted = (kind == KIND_MILESTONE) | (kind == KIND_STAGED) | (kind == KIND_BINARY) | (
+        kind == KIND_CHECKPOINTS)
+    whole_total = (frame.kr_target >= 1) & (frame.kr_target == np.floor(frame.kr_target))
+    done_ok = np.isnan(current) | ((current >= 0) & (current <= frame.kr_target)
+                                   & (current == np.floor(np.where(np.isnan(current), 0,
+                                                                   current))))
+    flag(counted & ~(whole_total & done_ok & (frame.kr_start == 0)), ERR_FIELD_OUT_OF_RANGE)
+    return code
+
+
+def _validate_objectives(frame: OrgFrame) -> npt.NDArray[np.uint8]:
+    """Per objective row: the first field error, vectorised (0 = none)."""
+    code = np.zeros(frame.n_obj, dtype=np.uint8)
+
+    def flag(mask: Any, err: int) -> None:
+        code[(code == 0) & mask] = err
+
+    ps_target, ps_start = frame.obj_ps_target, frame.obj_ps_start
+    flag(~np.isfinite(frame.obj_weight) | np.isinf(ps_target) | np.isinf(ps_start),
+         ERR_FIELD_NOT_FINITE)
+    flag((frame.obj_mode > 2) | (frame.obj_ambition > 1) | (frame.obj_status > 3)
+         | (frame.obj_status < -1), ERR_FIELD_UNKNOWN_VALUE)
+    flag(frame.obj_weight < 0, ERR_FIELD_NEGATIVE_WEIGHT)
+    timed = (frame.obj_start != NONE_INSTANT) & (frame.obj_due != NONE_INSTANT)
+    flag(timed & (frame.obj_due <= frame.obj_start), ERR_FIELD_TIMELINE)
+    flag((frame.obj_ps_unit >= 0) & ~frame.obj_ps_auto & np.isnan(ps_target),
+         ERR_FIELD_OUT_OF_RANGE)
+    return code
 
 
 def _first_of_runs(keys: I64) -> tuple[I64, I64]:
@@ -682,8 +754,10 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     obj_error = np.zeros(m, dtype=np.uint8)
     obj_ref = np.full(m, -1, dtype=np.int64)
     obj_error[frame.obj_load == 1] = ERR_LOAD
+    obj_field = _validate_objectives(frame)
+    obj_error[(obj_error == 0) & (obj_field != 0)] = obj_field[(obj_error == 0) & (obj_field != 0)]
     obj_error[frame.obj_load == 2] = ERR_DUPLICATE_ID
-    broken = obj_error != 0
+    broken = obj_error != 0  # could not be read: its key results depend on it
     unknown = (frame.obj_parent == -2) & ~broken
     obj_error[unknown] = ERR_UNKNOWN_PARENT
     parent, in_cycle, height = _graph(frame, broken)
@@ -693,6 +767,8 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     kr_error = np.zeros(n, dtype=np.uint8)
     kr_ref = np.full(n, -1, dtype=np.int64)
     kr_error[frame.kr_load == 1] = ERR_LOAD
+    kr_field = _validate_key_results(frame)
+    kr_error[(kr_error == 0) & (kr_field != 0)] = kr_field[(kr_error == 0) & (kr_field != 0)]
     kr_error[frame.kr_load == 2] = ERR_DUPLICATE_ID
     kr_error[(kr_error == 0) & broken[obj]] = ERR_DEPENDS_ON_INVALID
     obj_start_kr = frame.obj_start[obj]
