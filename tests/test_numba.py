@@ -8,6 +8,7 @@ it this module is skipped (the one allowed skip).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -21,16 +22,19 @@ from hypothesis import strategies as st
 
 pytest.importorskip("numba")
 
-from okrcore import Document, PaceRule, Policy  # noqa: E402
-from okrcore.batch import OrgFrame, evaluate_frame  # noqa: E402
-from okrcore.batch import _numba as kernels  # noqa: E402
-from okrcore.batch import engine  # noqa: E402
-from okrcore.batch.frame import NONE_INSTANT  # noqa: E402
-from okrcore.evaluate import instant_us  # noqa: E402
-from strategies import documents  # noqa: E402
+import okrcore
+from okrcore import Document, PaceRule, Policy
+from okrcore.batch import OrgFrame, engine, evaluate_frame
+from okrcore.batch import _numba as kernels
+from okrcore.batch.frame import NONE_INSTANT
+from okrcore.evaluate import instant_us
+from okrcore.policy import PaceRuleName
+from strategies import documents
+from test_batch import corrupted
 
 F64 = npt.NDArray[np.float64]
 Array = npt.NDArray[Any]
+RULES: tuple[PaceRuleName, ...] = ("ratio", "difference", "points")
 
 # --- comparison -----------------------------------------------------------------------------
 
@@ -126,7 +130,7 @@ def kr_columns(draw: st.DrawFn, max_size: int = 40) -> KrColumns:
 
 @st.composite
 def policies(draw: st.DrawFn) -> Policy:
-    rule = draw(st.sampled_from(["ratio", "difference", "points"]))
+    rule = draw(st.sampled_from(RULES))
     if rule == "ratio":
         yellow = draw(st.sampled_from([0.75, 0.9, 0.95, 1.0, 0.0]))
         red = draw(st.sampled_from([0.5, 0.7, 0.75, 0.0])) if yellow else 0.0
@@ -246,6 +250,35 @@ def _resize(cols: KrColumns, n: int) -> KrColumns:
     return KrColumns(**fields)
 
 
+@settings(max_examples=100)
+@given(rule=st.sampled_from(RULES),
+       thresholds=st.lists(st.floats(0, 1), min_size=2, max_size=2), due=st.integers(1, 10**6),
+       data=st.data(), tol=st.sampled_from([0.0, 1e-9]))
+def test_kr_pass_pace_at_its_thresholds(rule: PaceRuleName, thresholds: list[float], due: int,
+                                        data: st.DataObject, tol: float) -> None:
+    """Progress exactly at (and one ulp around) each pace bound, expected and completion."""
+    a, b = sorted(thresholds)
+    yellow, red = {"ratio": (b, a), "difference": (-a, -b), "points": (100 * a, 100 * b)}[rule]
+    policy = Policy(pace=PaceRule(rule, yellow, red), tolerance=tol, cap=None)
+    as_of = data.draw(st.integers(0, due))
+    expected = engine._expected(as_of, np.zeros(1, np.int64), np.full(1, due, np.int64))
+    bounds = [np.float64(1.0), expected[0]]
+    for threshold in (yellow, red):
+        bounds.append({"ratio": lambda e, t: t * e, "difference": lambda e, t: e + t,
+                       "points": lambda e, t: e - t / 100.0}[rule](expected, threshold)[0])
+    progress = np.array([np.nextafter(p, d) for p in bounds for d in (-np.inf, 0.0, np.inf)])
+    progress = progress[progress > 0]
+    n = progress.shape[0]
+    nan = np.full(n, np.nan)
+    cols = KrColumns(
+        kind=np.zeros(n, np.uint8), start=np.zeros(n), target=np.ones(n), explicit=progress,
+        log_has=np.zeros(n, bool), log_value=np.zeros(n), range_mode=np.zeros(n, np.uint8),
+        red_low=nan, yellow_low=nan, yellow_high=nan, red_high=nan,
+        obj_start_kr=np.zeros(n, np.int64), due_kr=np.full(n, due, np.int64),
+        aspirational=np.zeros(n, bool))
+    assert_all_same(run_kernel(cols, as_of, policy), numpy_reference(cols, as_of, policy))
+
+
 def test_kr_pass_over_many_blocks() -> None:
     """Rows across several parallel blocks (and a ragged tail) with realistic values."""
     rng = np.random.default_rng(7)
@@ -302,7 +335,8 @@ def test_kr_pass_reproduces_evaluate_frame(doc: Document) -> None:
         obj_start_kr=obj_start_kr, due_kr=due_kr,
         aspirational=frame.obj_ambition[obj] == 1)
     got = run_kernel(cols, as_of, policy)
-    want = {"value": result.kr_value, "raw": result.kr_raw, "progress": result.kr_progress,
+    want: dict[str, Array] = {
+            "value": result.kr_value, "raw": result.kr_raw, "progress": result.kr_progress,
             "status": result.kr_range_status, "expected": result.kr_expected,
             "pace": result.kr_pace_colour, "colour": result.kr_colour,
             "score": result.kr_grade_score, "band": result.kr_grade_band,
@@ -408,7 +442,7 @@ def test_available_and_constants() -> None:
     assert kernels.available()
     assert kernels.load() is kernels.load()
     assert kernels.NONE_INSTANT == NONE_INSTANT == np.iinfo(np.int64).min
-    assert kernels.UNCAPPED == float("inf")
+    assert kernels.UNCAPPED == np.inf  # noqa: SIM300
 
 
 def test_bad_columns_are_rejected() -> None:
@@ -450,3 +484,58 @@ def test_missing_numba_gives_the_install_hint(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ImportError, match=r"pip install okrcore\[fast\]"):
         kernels.load()
     assert not kernels.available()
+
+
+# --- the whole engine with the numba kernel equals the numpy kernel ------------------------------
+
+
+def _same_columns(a: object, b: object) -> None:
+    import attrs as _attrs
+
+    from okrcore.batch import engine as _engine
+
+    for field in _attrs.fields(_engine.BatchResult):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if isinstance(x, np.ndarray):
+            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), field.name
+
+
+@settings(max_examples=80, deadline=None)
+@given(doc=documents())
+def test_engine_with_numba_kernel_equals_numpy_kernel(doc: okrcore.Document) -> None:
+    from okrcore.batch import OrgFrame, evaluate_frame, to_evaluation
+    from okrcore.evaluate import instant_us
+
+    frame = OrgFrame.from_document(doc)
+    as_of = instant_us(doc.as_of)
+    numpy_result = evaluate_frame(frame, as_of, doc.policy)
+    numba_result = evaluate_frame(frame, as_of, doc.policy, kernel="numba")
+    _same_columns(numpy_result, numba_result)
+    assert (to_evaluation(frame, numba_result).to_json()
+            == okrcore.evaluate(doc).to_json())
+    # out= buffers are reused and give the same result again
+    again = evaluate_frame(frame, as_of, doc.policy, kernel="numba", out=numba_result)
+    assert again.kr_progress is numba_result.kr_progress
+    _same_columns(numpy_result, again)
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=corrupted())
+def test_numba_kernel_on_documents_with_errors(data: dict[str, object]) -> None:
+    from okrcore.batch import OrgFrame, evaluate_frame
+    from okrcore.evaluate import instant_us
+
+    doc = okrcore.load(json.loads(json.dumps(data)))
+    frame = OrgFrame.from_document(doc)
+    as_of = instant_us(doc.as_of)
+    _same_columns(evaluate_frame(frame, as_of, doc.policy),
+                  evaluate_frame(frame, as_of, doc.policy, kernel="numba"))
+
+
+def test_unknown_kernel_is_refused() -> None:
+    from okrcore.batch import OrgFrame, evaluate_frame, kernels_available
+
+    assert kernels_available() == ("numpy", "numba")
+    frame = OrgFrame.from_columns(kr_objective=[0], kr_kind=[0], kr_target=[1.0], obj_parent=[-1])
+    with pytest.raises(ValueError, match="kernel must be one of numpy, numba"):
+        evaluate_frame(frame, 0, kernel="cuda")

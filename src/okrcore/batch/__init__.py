@@ -6,19 +6,21 @@ evaluate it with :func:`evaluate_frame`, and turn the result columns into the sc
 """
 
 from okrcore.batch.convert import explain, to_evaluation
-from okrcore.batch.engine import BatchResult, evaluate_frame
+from okrcore.batch.engine import KERNELS, BatchResult, evaluate_frame, kernels_available
 from okrcore.batch.frame import NONE_INSTANT, OrgFrame
 from okrcore.evaluate import instant_us
 from okrcore.model import Document
 from okrcore.results import Evaluation
 
 __all__ = [
+    "KERNELS",
     "NONE_INSTANT",
     "BatchResult",
     "OrgFrame",
     "evaluate_batch",
     "evaluate_frame",
     "explain",
+    "kernels_available",
     "to_evaluation",
 ]
 

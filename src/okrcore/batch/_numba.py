@@ -6,8 +6,8 @@ numba is an optional extra (``pip install okrcore[fast]``): it is imported lazil
 Two kernels replace the hottest steps of :func:`okrcore.batch.engine.evaluate_frame`:
 
 * :func:`kr_pass`: the per key result pass (value, raw progress, clamp, range status,
-  expected progress, pace colour, colour, grade), one row at a time in one sweep over memory
-  instead of some forty numpy temporaries;
+  expected progress, pace colour, colour, grade) in one sweep over memory instead of some
+  forty numpy temporaries;
 * :func:`group_sums`: the per-objective sums of the key-result part of a rollup (Σw, Σwp, Σ
   value), i.e. ``np.bincount(objective, weights=...)``.
 
@@ -19,13 +19,18 @@ reassociation and no fused multiply-add), reproduce ``np.maximum`` / ``np.minimu
 each group left to right starting from ``0.0`` like ``np.bincount``.
 
 The row loops run in parallel over blocks of rows (``prange``), each block sequentially with
-unsigned indices (no negative-index wraparound checks).  Compiled code is cached on disk
-(``cache=True``, in ``__pycache__``), so only the first run on a machine pays the compile time.
+unsigned indices (no negative-index wraparound checks).  Like numpy, :func:`kr_pass` computes
+every alternative (plain, band and graded progress; every pace bound) and then selects, so its
+loop has no data-dependent branch and LLVM vectorises it (SIMD division, floor and compares
+give the same bits as scalar ones).  Compiled code is cached on disk (``cache=True``, in
+``__pycache__``), so only the first run on a machine pays the compile time (a few seconds).
 """
 
 from __future__ import annotations
 
+import importlib
 import math
+import threading
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -64,6 +69,7 @@ BLOCK_ROWS: Final = 1 << 14
 OBJ_BLOCK: Final = 1 << 12
 """Objectives per parallel block of :func:`group_sums`."""
 
+_MEMORY_CHECKS: Final = 1024
 _MESSAGE: Final = "the numba kernel needs the 'fast' extra: pip install okrcore[fast]"
 _CODE_NONE: Final = -1
 _CODE_GREEN: Final = 0
@@ -82,88 +88,57 @@ _prange: Any = range
 
 def _np_maximum(a: float, b: float) -> float:
     """``np.maximum(a, b)`` for two doubles: NaN propagates, equal values give ``b``."""
-    if math.isnan(a):
-        return a
-    if math.isnan(b):
-        return b
-    return a if a > b else b
+    result = a if a > b else b
+    result = b if math.isnan(b) else result
+    return a if math.isnan(a) else result
 
 
 def _np_minimum(a: float, b: float) -> float:
     """``np.minimum(a, b)`` for two doubles: NaN propagates, equal values give ``b``."""
-    if math.isnan(a):
-        return a
-    if math.isnan(b):
-        return b
-    return a if a < b else b
+    result = a if a < b else b
+    result = b if math.isnan(b) else result
+    return a if math.isnan(a) else result
 
 
 def _approx_le(a: float, b: float, tol: float) -> bool:
     """Twin of ``engine._approx_le`` (``a <= b`` up to a relative tolerance)."""
-    if a <= b:
-        return True
-    return abs(a - b) <= tol * _np_maximum(abs(a), abs(b))
+    return (a <= b) | (abs(a - b) <= tol * _np_maximum(abs(a), abs(b)))
 
 
 def _hits_low(value: float, limit: float, strict: bool) -> bool:
-    """Twin of ``engine._hits_low`` (a NaN limit is never hit: the comparison is false)."""
-    if math.isnan(limit):
-        return False
-    return value < limit if strict else value <= limit
+    """Twin of ``engine._hits_low`` (a NaN limit is never hit: every comparison is false)."""
+    return (value < limit) if strict else (value <= limit)
 
 
 def _hits_high(value: float, limit: float, strict: bool) -> bool:
     """Twin of ``engine._hits_high``."""
-    if math.isnan(limit):
-        return False
-    return value > limit if strict else value >= limit
+    return (value > limit) if strict else (value >= limit)
 
 
 def _graded(value: float, target: float, red_low: float, yellow_low: float, yellow_high: float,
             red_high: float) -> float:
-    """Twin of ``engine._graded`` (and of ``formulas.graded_range_progress``)."""
+    """Twin of ``engine._graded``: both declines computed, then selected (no branches)."""
     high_yellow = target if math.isnan(yellow_high) else yellow_high
     low_yellow = target if math.isnan(yellow_low) else yellow_low
-    if not math.isnan(red_high) and value > high_yellow:
-        if value >= red_high:
-            return 0.0
-        return _np_minimum(_np_maximum((red_high - value) / (red_high - high_yellow), 0.0), 1.0)
-    if not math.isnan(red_low) and value < low_yellow:
-        if value <= red_low:
-            return 0.0
-        return _np_minimum(_np_maximum((value - red_low) / (low_yellow - red_low), 0.0), 1.0)
-    return 1.0
+    up = _np_minimum(_np_maximum((red_high - value) / (red_high - high_yellow), 0.0), 1.0)
+    down = _np_minimum(_np_maximum((value - red_low) / (low_yellow - red_low), 0.0), 1.0)
+    above = (not math.isnan(red_high)) & (value > high_yellow)
+    below = (not above) & (not math.isnan(red_low)) & (value < low_yellow)
+    result = 1.0
+    result = (0.0 if value >= red_high else up) if above else result
+    return (0.0 if value <= red_low else down) if below else result
 
 
-def _behind(progress: float, expected: float, rule: int, threshold: float, tol: float) -> bool:
-    """The ``behind`` test of ``engine._pace`` for one threshold."""
-    if rule == 0:
-        bound = threshold * expected
-    elif rule == 1:
-        bound = expected + threshold
-    else:
-        bound = expected - threshold / 100.0
-    return _approx_le(progress, bound, tol)
-
-
-def _pace_colour(progress: float, expected: float, rule: int, yellow: float, red: float,
-                 tol: float) -> int:
-    """Twin of ``engine._pace``'s colour (reasons: complete, not_started, on_pace, red, yellow)."""
-    if _approx_le(1.0, progress, tol):
-        return _CODE_GREEN
-    if expected <= 0:
-        return _CODE_GREEN
-    if _approx_le(expected, progress, tol):
-        return _CODE_GREEN
-    if _behind(progress, expected, rule, red, tol):
-        return _CODE_RED
-    if _behind(progress, expected, rule, yellow, tol):
-        return _CODE_YELLOW
-    return _CODE_GREEN
+def _bound(expected: float, rule: int, threshold: float, points: float) -> float:
+    """The bound of the ``behind`` test of ``engine._pace`` (``points = threshold / 100.0``)."""
+    ratio = threshold * expected
+    difference = expected + threshold
+    below = expected - points
+    return ratio if rule == 0 else (difference if rule == 1 else below)
 
 
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
-                   _behind, _pace_colour)
+                   _bound)
 
 
 # ------------------------------------------------------------------------------------------
@@ -182,66 +157,63 @@ def _kr_pass_impl(
     n = np.uint64(start.shape[0])
     block = np.uint64(BLOCK_ROWS)
     n_blocks = (n + block - np.uint64(1)) // block
+    red_points = pace_red / 100.0
+    yellow_points = pace_yellow / 100.0
     for b in _prange(n_blocks):
         lo = np.uint64(b) * block
         hi = min(lo + block, n)
+        # Every branch of the numpy engine is computed and then selected, as numpy does: no
+        # data-dependent branches, so the loop can be if-converted and vectorised.
         for i in range(lo, hi):
             # value: the as-of check-in, else the explicit current value, else the start
             s = start[i]
-            if log_has[i]:
-                v = log_value[i]
-            else:
-                e = explicit[i]
-                v = s if math.isnan(e) else e
+            e = explicit[i]
+            logged = log_value[i]
+            fallback = s if math.isnan(e) else e
+            v = logged if log_has[i] else fallback
             t = target[i]
             mode = range_mode[i]
             rl = red_low[i]
             yl = yellow_low[i]
             yh = yellow_high[i]
             rh = red_high[i]
-            # raw progress (_raw_progress)
-            if mode == 1:
-                band_hit = _hits_low(v, rl, strict) or _hits_high(v, rh, strict)
-                raw = 0.0 if band_hit else 1.0
-            elif mode == 2:
-                raw = _graded(v, t, rl, yl, yh, rh)
-            else:
-                raw = (v - s) / (t - s)
-            # progress (_clamp): NaN and -0.0 become 0.0; np.minimum(low, cap)
+            red = _hits_low(v, rl, strict) | _hits_high(v, rh, strict)
+            yellow = _hits_low(v, yl, strict) | _hits_high(v, yh, strict)
+            # raw progress (_raw_progress): plain, band (1 unless red), graded
+            plain = (v - s) / (t - s)
+            banded = 0.0 if red else 1.0
+            graded = _graded(v, t, rl, yl, yh, rh)
+            raw = banded if mode == 1 else plain
+            raw = graded if mode == 2 else raw
+            # progress (_clamp): NaN and -0.0 become 0.0, then np.minimum(low, cap)
             low = raw if raw > 0.0 else 0.0
-            progress = low if low < cap else cap
+            progress = _np_minimum(low, cap)
             # range status (_range_status)
-            if mode == 0:
-                status = _CODE_NONE
-            elif _hits_low(v, rl, strict) or _hits_high(v, rh, strict):
-                status = _CODE_RED
-            elif _hits_low(v, yl, strict) or _hits_high(v, yh, strict):
-                status = _CODE_YELLOW
-            else:
-                status = _CODE_GREEN
-            # expected progress (_expected) and pace colour (_pace; green without a timeline)
+            status = _CODE_RED if red else (_CODE_YELLOW if yellow else _CODE_GREEN)
+            status = _CODE_NONE if mode == 0 else status
+            # expected progress (_expected), NaN without a timeline
             o_start = obj_start_kr[i]
             due = due_kr[i]
-            if o_start != NONE_INSTANT and due != NONE_INSTANT:
-                span = np.float64(due - o_start)
-                elapsed = np.float64(as_of - o_start)
-                expected = _np_minimum(_np_maximum(elapsed / span, 0.0), 1.0)
-            else:
-                expected = np.nan
-            if math.isnan(expected):
-                pace = _CODE_GREEN
-            else:
-                pace = _pace_colour(progress, expected, pace_rule, pace_yellow, pace_red, tol)
-            # grade (_grade): progress is never NaN here
-            capped = progress if progress < 1.0 else 1.0
-            score = np.floor(10.0 * capped + 0.5 + tol) / 10.0
-            if score < grade_yellow:
-                band = _CODE_RED
-            elif score < grade_green:
-                band = _CODE_YELLOW
-            else:
-                band = _CODE_GREEN
+            span = np.float64(due - o_start)
+            elapsed = np.float64(as_of - o_start)
+            expected = _np_minimum(_np_maximum(elapsed / span, 0.0), 1.0)
+            timeline = (o_start != NONE_INSTANT) & (due != NONE_INSTANT)
+            expected = expected if timeline else np.nan
+            # pace colour (_pace; green without a timeline)
+            green = (_approx_le(1.0, progress, tol) | (expected <= 0)
+                     | _approx_le(expected, progress, tol) | math.isnan(expected))
+            behind_red = _approx_le(progress, _bound(expected, pace_rule, pace_red, red_points),
+                                    tol)
+            behind_yellow = _approx_le(
+                progress, _bound(expected, pace_rule, pace_yellow, yellow_points), tol)
+            pace = _CODE_RED if behind_red else (_CODE_YELLOW if behind_yellow else _CODE_GREEN)
+            pace = _CODE_GREEN if green else pace
+            # grade (_grade)
+            score = np.floor(10.0 * _np_minimum(progress, 1.0) + 0.5 + tol) / 10.0
+            band = _CODE_RED if score < grade_yellow else (
+                _CODE_YELLOW if score < grade_green else _CODE_GREEN)
             threshold = aspirational_success if aspirational[i] else 1.0
+            success = _approx_le(threshold, progress, tol)
             out_value[i] = v
             out_raw[i] = raw
             out_progress[i] = progress
@@ -251,7 +223,7 @@ def _kr_pass_impl(
             out_colour[i] = pace if pace > status else status
             out_score[i] = score
             out_band[i] = band
-            out_success[i] = _approx_le(threshold, progress, tol)
+            out_success[i] = success
 
 
 def _group_sums_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_mask: B,
@@ -289,6 +261,7 @@ class Kernels(NamedTuple):
 
 
 _kernels: Kernels | None = None
+_lock: Final = threading.Lock()
 
 
 def load() -> Kernels:
@@ -300,23 +273,31 @@ def load() -> Kernels:
         When numba is not installed (or cannot be imported).
     """
     global _kernels, _prange
-    if _kernels is None:
-        try:
-            import numba
-            from numba.extending import register_jitable
-        except ImportError as exc:
-            raise ImportError(_MESSAGE) from exc
-        for helper in _HELPERS:
-            register_jitable(helper)
-        _prange = numba.prange
-        options: dict[str, Any] = {
-            "parallel": True, "cache": True, "nogil": True, "error_model": "numpy",
-            "boundscheck": False, "fastmath": False,
-        }
-        jit: Any = numba.njit
-        _kernels = Kernels(kr_pass=jit(**options)(_kr_pass_impl),
-                           group_sums=jit(**options)(_group_sums_impl))
-    return _kernels
+    with _lock:
+        if _kernels is None:
+            try:
+                import numba
+                from numba.extending import register_jitable
+            except ImportError as exc:
+                raise ImportError(_MESSAGE) from exc
+            for helper in _HELPERS:
+                register_jitable(helper)
+            # kr_pass reads 14 columns and writes 10: LLVM's loop vectoriser gives up on the
+            # run-time alias checks this needs (default limit 128) unless the limit is raised.
+            # A process-wide LLVM option; it changes no result, only which loops vectorise.
+            llvm = importlib.import_module("llvmlite.binding")
+            llvm.set_option("okrcore", f"-vectorize-memory-check-threshold={_MEMORY_CHECKS}")
+            _prange = numba.prange
+            # The GIL is kept (no ``nogil``): concurrent calls from several Python threads
+            # then run one after the other, which every numba threading layer supports.
+            options: dict[str, Any] = {
+                "parallel": True, "cache": True, "error_model": "numpy", "boundscheck": False,
+                "fastmath": False,
+            }
+            jit: Any = numba.njit
+            _kernels = Kernels(kr_pass=jit(**options)(_kr_pass_impl),
+                               group_sums=jit(**options)(_group_sums_impl))
+        return _kernels
 
 
 def available() -> bool:

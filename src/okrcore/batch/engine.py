@@ -45,6 +45,7 @@ __all__ = [
     "ERR_NO_CONTRIBUTING_METRIC",
     "ERR_NO_SUM_UNIT",
     "ERR_UNKNOWN_PARENT",
+    "KERNELS",
     "RULE_CHILDREN",
     "RULE_EMPTY",
     "RULE_EXPLICIT",
@@ -57,6 +58,7 @@ __all__ = [
     "TREND_STALLED",
     "BatchResult",
     "evaluate_frame",
+    "kernels_available",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -376,6 +378,43 @@ def _validate_objectives(frame: OrgFrame) -> npt.NDArray[np.uint8]:
     return code
 
 
+KERNELS: Final = ("numpy", "numba")
+"""Kernels :func:`evaluate_frame` accepts."""
+
+
+def kernels_available() -> tuple[str, ...]:
+    """The kernels that can run here: ``numpy`` always, ``numba`` with the ``fast`` extra."""
+    from okrcore.batch import _numba
+
+    return ("numpy", "numba") if _numba.available() else ("numpy",)
+
+
+def _numba_kr_pass(frame: OrgFrame, logs: _Logs, obj_start_kr: I64, due_kr: I64,
+                   aspirational: B, as_of: int, policy: Policy, out: BatchResult | None
+                   ) -> tuple[F64, F64, F64, I8, F64, I8, I8, F64, I8, B]:
+    """The fused per key result pass (see :mod:`okrcore.batch._numba`)."""
+    from okrcore.batch import _numba
+
+    n = frame.n_kr
+    if out is not None and out.kr_value.shape[0] == n:
+        bufs = (out.kr_value, out.kr_raw, out.kr_progress, out.kr_range_status,
+                out.kr_expected, out.kr_pace_colour, out.kr_colour, out.kr_grade_score,
+                out.kr_grade_band, out.kr_grade_success)
+    else:
+        bufs = (np.empty(n), np.empty(n), np.empty(n), np.empty(n, np.int8), np.empty(n),
+                np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n), np.empty(n, np.int8),
+                np.empty(n, np.bool_))
+    _numba.kr_pass(
+        frame.kr_kind, frame.kr_start, frame.kr_target, frame.kr_current, logs.has_entry,
+        logs.value, frame.kr_range_mode, frame.kr_red_low, frame.kr_yellow_low,
+        frame.kr_yellow_high, frame.kr_red_high, obj_start_kr, due_kr, aspirational, as_of,
+        _numba.UNCAPPED if policy.cap is None else float(policy.cap),
+        policy.strict_breakpoints, policy.tolerance, _numba.PACE_RULE_CODES[policy.pace.rule],
+        float(policy.pace.yellow), float(policy.pace.red), float(policy.grade_yellow),
+        float(policy.grade_green), float(policy.aspirational_success), *bufs)
+    return bufs
+
+
 def _first_of_runs(keys: I64) -> tuple[I64, I64]:
     """For a sorted key array: each distinct key and the index of its first occurrence."""
     starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
@@ -579,15 +618,25 @@ def _structure(frame: OrgFrame, kr_ok: B) -> _Structure:
                       sum_start, sum_target, target_auto)
 
 
-def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None
-             ) -> tuple[F64, F64, F64, F64, F64]:
+def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None,
+             kernel: str = "numpy") -> tuple[F64, F64, F64, F64, F64]:
     """Per objective: KR mean sums (Σw, Σwp), the sum-mode value, raw and clamped progress."""
     m = frame.n_obj
     obj = frame.kr_objective
     w = frame.kr_weight
-    total = _group_sum(obj, w, m)
-    weighted = _group_sum(obj, w * progress, m)
-    value_sum = _group_sum(obj, np.where(st.contributes & (st.mode[obj] == 2), value, 0.0), m)
+    summed = st.contributes & (st.mode[obj] == 2)
+    if kernel == "numba" and obj.shape[0]:
+        from okrcore.batch import _numba
+
+        total, weighted, value_sum = np.empty(m), np.empty(m), np.empty(m)
+        offsets = np.concatenate([[0], np.cumsum(st.n_krs)]).astype(np.int64)
+        _numba.group_sums(obj, offsets, w, np.ascontiguousarray(progress),
+                          np.ascontiguousarray(value), np.ascontiguousarray(summed), total,
+                          weighted, value_sum)
+    else:
+        total = _group_sum(obj, w, m)
+        weighted = _group_sum(obj, w * progress, m)
+        value_sum = _group_sum(obj, np.where(summed, value, 0.0), m)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw_sum = (value_sum - st.sum_start) / (st.sum_target - st.sum_start)
     return total, weighted, value_sum, raw_sum, _clamp(raw_sum, cap)
@@ -605,7 +654,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             valid: B | None = None, errors: tuple[npt.NDArray[np.uint8], I64] | None = None,
             kid_has_fc: B | None = None, kid_now: F64 | None = None,
             pin: tuple[B, F64, B | None, npt.NDArray[np.uint8] | None] | None = None,
-            ) -> tuple[F64, F64, F64, B, F64]:
+            kernel: str = "numpy") -> tuple[F64, F64, F64, B, F64]:
     """Objective progress (NaN = null), raw and summed value, forecast flags, summed part.
 
     Level by level up the alignment tree (children before parents).  With ``errors`` (the
@@ -619,7 +668,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     obj = frame.kr_objective
     n = frame.n_kr
     total, weighted, value_sum, raw_sum, prog_sum = _kr_part(frame, st, kr_value, kr_progress,
-                                                             cap)
+                                                             cap, kernel)
     has_krs = st.n_krs > 0
     is_sum = st.mode == 2
     own_total = np.where(has_krs, np.where(is_sum, 1.0, total), 0.0)
@@ -703,7 +752,8 @@ def kr_has_fc_counted(st: _Structure, kr_has_fc: B) -> B:
     return np.asarray(kr_has_fc & st.contributes)
 
 
-def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None) -> BatchResult:
+def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None, *,
+                   kernel: str = "numpy", out: BatchResult | None = None) -> BatchResult:
     r"""Evaluate every key result, objective and person of a frame at ``as_of``.
 
     Parameters
@@ -714,6 +764,12 @@ def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None) ->
         The instant of evaluation [µs since the Unix epoch].
     policy : Policy, optional
         Default: the ``betterworks`` preset.
+    kernel : {"numpy", "numba"}
+        ``numba`` runs the per key result pass and the per objective sums as fused parallel
+        kernels (the ``fast`` extra); the results are identical.
+    out : BatchResult, optional
+        A previous result of a frame of the same shape whose key result columns are reused as
+        output buffers (``numba`` kernel), so that a job can keep its buffers.
 
     Returns
     -------
@@ -728,7 +784,9 @@ def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None) ->
     :math:`(\sum c_i - S)/(T - S)`), level by level up the alignment tree; people as the
     equal-weight mean of their items.
     """
-    return _evaluate(frame, as_of, policy or Policy(), None)
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {', '.join(KERNELS)}; got {kernel!r}")
+    return _evaluate(frame, as_of, policy or Policy(), None, kernel, out)
 
 
 @attrs.frozen(eq=False)
@@ -743,8 +801,8 @@ class _Pinned:
     history: B
 
 
-def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | None
-              ) -> BatchResult:
+def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | None,
+              kernel: str = "numpy", out: BatchResult | None = None) -> BatchResult:
     tol = policy.tolerance
     strict = policy.strict_breakpoints
     n, m = frame.n_kr, frame.n_obj
@@ -779,17 +837,35 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
 
     logs = _logs(frame, as_of, obj_start_kr, due_kr)
     baseline = frame.kr_start
-    explicit = np.where(np.isnan(frame.kr_current), baseline, frame.kr_current)
-    value = np.where(logs.has_entry, logs.value, explicit)
-    raw = _raw_progress(frame, value, strict)
-    kr_error[(kr_error == 0) & ~np.isfinite(raw)] = ERR_NOT_FINITE
-    raw = np.where(kr_error == 0, raw, 0.0)
-    progress = _clamp(raw, policy.cap)
-    status = _range_status(frame, value, strict)
-    expected = _expected(as_of, obj_start_kr, due_kr)
-    pace, _ = _pace(progress, np.where(np.isnan(expected), 0.0, expected), policy)
-    pace = np.where(np.isnan(expected), COLOUR_GREEN, pace).astype(np.int8)
-    colour = _worst(pace, status)
+    aspirational = frame.obj_ambition[obj] == 1
+    if kernel == "numba":
+        value, raw, progress, status, expected, pace, colour, score, band, success = (
+            _numba_kr_pass(frame, logs, obj_start_kr, due_kr, aspirational, as_of, policy, out))
+        kr_error[(kr_error == 0) & ~np.isfinite(raw)] = ERR_NOT_FINITE
+        bad = np.flatnonzero(kr_error != 0)
+        if bad.shape[0]:
+            # error rows are evaluated at raw 0 like the numpy path (their values are unused)
+            raw[bad] = 0.0
+            progress[bad] = _clamp(raw[bad], policy.cap)
+            e = expected[bad]
+            p_bad, _ = _pace(progress[bad], np.where(np.isnan(e), 0.0, e), policy)
+            pace[bad] = np.where(np.isnan(e), COLOUR_GREEN, p_bad)
+            colour[bad] = _worst(pace[bad], status[bad])
+            g_score, g_band, g_success = _grade(progress[bad], aspirational[bad], policy)
+            score[bad], band[bad], success[bad] = g_score, g_band, g_success
+    else:
+        explicit = np.where(np.isnan(frame.kr_current), baseline, frame.kr_current)
+        value = np.where(logs.has_entry, logs.value, explicit)
+        raw = _raw_progress(frame, value, strict)
+        kr_error[(kr_error == 0) & ~np.isfinite(raw)] = ERR_NOT_FINITE
+        raw = np.where(kr_error == 0, raw, 0.0)
+        progress = _clamp(raw, policy.cap)
+        status = _range_status(frame, value, strict)
+        expected = _expected(as_of, obj_start_kr, due_kr)
+        pace, _ = _pace(progress, np.where(np.isnan(expected), 0.0, expected), policy)
+        pace = np.where(np.isnan(expected), COLOUR_GREEN, pace).astype(np.int8)
+        colour = _worst(pace, status)
+        score, band, success = _grade(progress, aspirational, policy)
     prev_value = np.where(logs.has_previous, logs.previous, baseline)
     prev_raw = _raw_progress(frame, prev_value, strict)
     prev_progress = _clamp(np.where(kr_error == 0, prev_raw, 0.0), policy.cap)
@@ -810,8 +886,6 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     fc_pace, _ = _pace(fc_progress_all, np.ones(n), policy)
     fc_colour = np.where(has_fc, _worst(fc_pace, fc_status), COLOUR_NONE).astype(np.int8)
     fc_progress = np.where(has_fc, fc_progress_all, np.nan)
-    aspirational = frame.obj_ambition[obj] == 1
-    score, band, success = _grade(progress, aspirational, policy)
 
     # --- objectives ------------------------------------------------------------------------
     kr_ok = kr_error == 0
@@ -835,7 +909,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         pin_fc = (pinned.mask, pinned.forecast, ~np.isnan(pinned.forecast), None)
     obj_progress, obj_raw, value_sum, _, sum_progress = _rollup(
         frame, st, hgt, parent, value, progress, policy.cap, errors=(obj_error, obj_ref),
-        pin=pin_now)
+        pin=pin_now, kernel=kernel)
     ok = obj_error == 0
     obj_progress = np.where(ok, obj_progress, np.nan)
     obj_raw = np.where(ok, obj_raw, np.nan)
@@ -843,11 +917,11 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent,
                                 np.where(logs.has_entry, prev_value, value),
                                 np.where(logs.has_entry, prev_progress, progress), policy.cap,
-                                valid=ok, pin=pin_prev)
+                                valid=ok, pin=pin_prev, kernel=kernel)
     fc_obj_progress, _, _, fc_ok, _ = _rollup(
         frame, st, hgt, parent, np.where(has_fc, fc_value, value),
         np.where(has_fc, fc_progress_all, progress), policy.cap, valid=ok,
-        kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc)
+        kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel)
     fc_ok &= ok
 
     # history: only through what the rollup counts

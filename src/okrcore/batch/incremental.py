@@ -87,7 +87,8 @@ def _subset(frame: OrgFrame, objectives: I64, key_results: I64) -> OrgFrame:
     return OrgFrame.from_columns(**columns)
 
 
-def recompute(frame: OrgFrame, previous: BatchResult, changed_krs: Iterable[int]) -> BatchResult:
+def recompute(frame: OrgFrame, previous: BatchResult, changed_krs: Iterable[int],
+              kernel: str = "numpy") -> BatchResult:
     """Recompute after some key results changed; equal to a full evaluation.
 
     Parameters
@@ -101,6 +102,8 @@ def recompute(frame: OrgFrame, previous: BatchResult, changed_krs: Iterable[int]
         The result of the frame before the change (same ``as_of`` and policy are reused).
     changed_krs : iterable of int
         Rows of the changed key results (new check-ins count as a change of their key result).
+    kernel : {"numpy", "numba"}
+        As for :func:`~okrcore.batch.evaluate_frame`.
 
     Returns
     -------
@@ -134,7 +137,7 @@ def recompute(frame: OrgFrame, previous: BatchResult, changed_krs: Iterable[int]
         forecast=fc,
         history=previous.obj_has_history[members],
     )
-    part = _evaluate(sub, previous.as_of, previous.policy, pinned)
+    part = _evaluate(sub, previous.as_of, previous.policy, pinned, kernel)
     out = {f.name: getattr(previous, f.name) for f in attrs.fields(BatchResult)}
     for name, value in out.items():
         if isinstance(value, np.ndarray):
