@@ -25,6 +25,7 @@ from okrcore.batch.frame import (
     OrgFrame,
 )
 from okrcore.evaluate import EPOCH, MANUAL_COLOURS, isoformat
+from okrcore.evaluate import _mean_items as _scalar_mean_items
 from okrcore.formulas import Colour, Trend
 from okrcore.results import (
     ColourSource,
@@ -327,18 +328,8 @@ def _mean_items(own: Sequence[_Entry], children: Sequence[tuple[str, float, floa
 
 
 def _mean_items_grouped(*groups: Sequence[_Entry]) -> list[Item]:
-    total = 0.0
-    for group in groups:
-        group_total = 0.0
-        for _, _, w, p in group:
-            if p is not None and w > 0:
-                group_total += w
-        total += group_total
-    return [
-        Item(kind, ident, w, p, (w / total) if p is not None and w > 0 and total > 0 else None,
-             None, p is not None and w > 0)
-        for group in groups for kind, ident, w, p in group
-    ]
+    """The items of a mean with their shares: the scalar path's own function, reused."""
+    return _scalar_mean_items(*groups)[1]
 
 
 def _colour_source(frame: OrgFrame, result: G.BatchResult, i: int, kr_ids: list[str]
