@@ -47,6 +47,7 @@ __all__ = [
     "group_sums",
     "kr_pass",
     "load",
+    "logs_pass",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -248,6 +249,77 @@ def _group_sums_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_m
             out_value[o] = summed
 
 
+def _logs_impl(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_kr: I64,
+               due_kr: I64, none_instant: int, day: float, out_has_entry: B, out_value: F64,
+               out_has_previous: B, out_previous: F64, out_last_at: I64,
+               out_forecast: F64) -> None:
+    n = np.uint64(out_value.shape[0])
+    block = np.uint64(BLOCK_ROWS)
+    n_blocks = (n + block - np.uint64(1)) // block
+    nan = np.nan
+    for b in _prange(n_blocks):
+        lo = np.uint64(b) * block
+        hi = min(lo + block, n)
+        for k in range(lo, hi):
+            start = np.uint64(offsets[k])
+            end = np.uint64(offsets[k + np.uint64(1)])
+            period_start = obj_start_kr[k]
+            count = 0
+            last_v = nan
+            prev_v = nan
+            last_t = none_instant
+            m = 0
+            origin = 0
+            sum_x = 0.0
+            sum_v = 0.0
+            i = start
+            while i < end and log_at[i] <= as_of:
+                # a later entry at the same instant overwrites the earlier one
+                if i + np.uint64(1) < end and log_at[i + np.uint64(1)] == log_at[i]:
+                    i += np.uint64(1)
+                    continue
+                t = log_at[i]
+                v = log_value[i]
+                prev_v = last_v
+                last_v = v
+                last_t = t
+                count += 1
+                if period_start == none_instant or t >= period_start:
+                    if m == 0:
+                        origin = t
+                    sum_x += float(t - origin) / day
+                    sum_v += v
+                    m += 1
+                i += np.uint64(1)
+            out_has_entry[k] = count > 0
+            out_value[k] = last_v if count > 0 else nan
+            out_last_at[k] = last_t
+            out_has_previous[k] = count > 1
+            out_previous[k] = prev_v if count > 1 else nan
+            forecast = nan
+            due = due_kr[k]
+            if m >= 2 and due != none_instant:
+                mean_x = sum_x / float(m)
+                mean_v = sum_v / float(m)
+                sxx = 0.0
+                sxv = 0.0
+                i = start
+                while i < end and log_at[i] <= as_of:
+                    if i + np.uint64(1) < end and log_at[i + np.uint64(1)] == log_at[i]:
+                        i += np.uint64(1)
+                        continue
+                    t = log_at[i]
+                    if period_start == none_instant or t >= period_start:
+                        dx = float(t - origin) / day - mean_x
+                        sxx += dx * dx
+                        sxv += dx * (log_value[i] - mean_v)
+                    i += np.uint64(1)
+                if sxx != 0:
+                    at_due = float(due - origin) / day
+                    forecast = mean_v + (sxv / sxx) * (at_due - mean_x)
+            out_forecast[k] = forecast
+
+
 # ------------------------------------------------------------------------------------------
 # loading
 # ------------------------------------------------------------------------------------------
@@ -258,6 +330,7 @@ class Kernels(NamedTuple):
 
     kr_pass: Any
     group_sums: Any
+    logs: Any
 
 
 _kernels: Kernels | None = None
@@ -296,7 +369,8 @@ def load() -> Kernels:
             }
             jit: Any = numba.njit
             _kernels = Kernels(kr_pass=jit(**options)(_kr_pass_impl),
-                               group_sums=jit(**options)(_group_sums_impl))
+                               group_sums=jit(**options)(_group_sums_impl),
+                               logs=jit(**options)(_logs_impl))
         return _kernels
 
 
@@ -452,3 +526,38 @@ def group_sums(kr_objective: I64, offsets: I64, weight: F64, progress: F64, valu
         raise ValueError(f"offsets must run from 0 to {n}")
     load().group_sums(offsets, weight, progress, value, sum_mask, out_total, out_weighted,
                       out_value)
+
+
+def logs_pass(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_kr: I64,
+              due_kr: I64, day: float) -> tuple[B, F64, B, F64, I64, F64]:
+    """The check-in log pass of ``evaluate_frame`` (``engine._logs``), fused per key result.
+
+    Parameters
+    ----------
+    offsets : int64 array
+        CSR start of each key result's log rows (``n + 1`` entries); rows sorted by instant.
+    log_at, log_value : arrays
+        The log [µs], [unit].
+    as_of : int
+        [µs].
+    obj_start_kr, due_kr : int64 arrays
+        The objective's start (the forecast period) and the due instant [µs] per key result.
+    day : float
+        Microseconds per day.
+
+    Returns
+    -------
+    has_entry, value, has_previous, previous, last_at, forecast : arrays
+        As ``engine._logs``: the as-of value, the previous kept value, the last instant and the
+        least-squares value at due, bit for bit.
+    """
+    n = obj_start_kr.shape[0]
+    _check("offsets", offsets, n + 1, _I)
+    _check("log_at", log_at, log_at.shape[0], _I)
+    _check("log_value", log_value, log_at.shape[0], _F)
+    _check("due_kr", due_kr, n, _I)
+    outs = (np.empty(n, np.bool_), np.empty(n), np.empty(n, np.bool_), np.empty(n),
+            np.empty(n, np.int64), np.empty(n))
+    load().logs(offsets, log_at, log_value, int(as_of), obj_start_kr, due_kr, NONE_INSTANT,
+                float(day), *outs)
+    return outs

@@ -444,8 +444,19 @@ class _Logs:
     forecast: F64
 
 
-def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64) -> _Logs:
+def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
+          kernel: str = "numpy") -> _Logs:
     n = frame.n_kr
+    if kernel == "numba":
+        from okrcore.batch import _numba
+
+        counts = np.bincount(frame.log_kr, minlength=n) if frame.log_kr.shape[0] else (
+            np.zeros(n, dtype=np.int64))
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return _Logs(*_numba.logs_pass(offsets, frame.log_at, frame.log_value, as_of,
+                                       np.ascontiguousarray(obj_start_of_kr),
+                                       np.ascontiguousarray(due_of_kr),
+                                       float(MICROSECONDS_PER_DAY)))
     kr, at, val = frame.log_kr, frame.log_at, frame.log_value
     known = at <= as_of
     kr, at, val = kr[known], at[known], val[known]
@@ -835,7 +846,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
                & (frame.kr_due <= obj_start_kr))
     kr_error[(kr_error == 0) & bad_due] = ERR_INVALID_TIMELINE
 
-    logs = _logs(frame, as_of, obj_start_kr, due_kr)
+    logs = _logs(frame, as_of, obj_start_kr, due_kr, kernel)
     baseline = frame.kr_start
     aspirational = frame.obj_ambition[obj] == 1
     if kernel == "numba":
