@@ -823,7 +823,8 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     obj_error = np.zeros(m, dtype=np.uint8)
     obj_ref = np.full(m, -1, dtype=np.int64)
     obj_error[frame.obj_load == 1] = ERR_LOAD
-    obj_field = _validate_objectives(frame)
+    obj_field = (np.zeros(m, dtype=np.uint8) if frame.validated
+                 else _validate_objectives(frame))
     obj_error[(obj_error == 0) & (obj_field != 0)] = obj_field[(obj_error == 0) & (obj_field != 0)]
     obj_error[frame.obj_load == 2] = ERR_DUPLICATE_ID
     broken = obj_error != 0  # could not be read: its key results depend on it
@@ -836,7 +837,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     kr_error = np.zeros(n, dtype=np.uint8)
     kr_ref = np.full(n, -1, dtype=np.int64)
     kr_error[frame.kr_load == 1] = ERR_LOAD
-    kr_field = _validate_key_results(frame)
+    kr_field = np.zeros(n, dtype=np.uint8) if frame.validated else _validate_key_results(frame)
     kr_error[(kr_error == 0) & (kr_field != 0)] = kr_field[(kr_error == 0) & (kr_field != 0)]
     kr_error[frame.kr_load == 2] = ERR_DUPLICATE_ID
     kr_error[(kr_error == 0) & broken[obj]] = ERR_DEPENDS_ON_INVALID
@@ -878,9 +879,14 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         colour = _worst(pace, status)
         score, band, success = _grade(progress, aspirational, policy)
     prev_value = np.where(logs.has_previous, logs.previous, baseline)
-    prev_raw = _raw_progress(frame, prev_value, strict)
-    prev_progress = _clamp(np.where(kr_error == 0, prev_raw, 0.0), policy.cap)
-    trend = np.where(logs.has_entry, _trend(prev_raw, raw, tol), TREND_NONE).astype(np.int8)
+    # the previous state matters only where there is a check-in: compute it there alone
+    logged_rows = np.flatnonzero(logs.has_entry)
+    prev_raw = _raw_progress(frame, prev_value[logged_rows], strict, logged_rows)
+    prev_progress = progress.copy()
+    prev_progress[logged_rows] = _clamp(
+        np.where(kr_error[logged_rows] == 0, prev_raw, 0.0), policy.cap)
+    trend = np.full(n, TREND_NONE, dtype=np.int8)
+    trend[logged_rows] = _trend(prev_raw, raw[logged_rows], tol)
     window = policy.stale_days * MICROSECONDS_PER_DAY
     complete = _approx_le(1.0, progress, tol)
     early = (obj_start_kr != NONE_INSTANT) & (
@@ -891,11 +897,15 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     forecastable = (frame.kr_kind == KIND_METRIC) | (frame.kr_kind == KIND_STAGED)
     fc_value = np.where(forecastable & np.isfinite(logs.forecast), logs.forecast, np.nan)
     has_fc = ~np.isnan(fc_value)
-    fc_raw = _raw_progress(frame, np.where(has_fc, fc_value, value), strict)
-    fc_progress_all = _clamp(np.where(has_fc, fc_raw, 0.0), policy.cap)
-    fc_status = _range_status(frame, np.where(has_fc, fc_value, value), strict)
-    fc_pace, _ = _pace(fc_progress_all, np.ones(n), policy)
-    fc_colour = np.where(has_fc, _worst(fc_pace, fc_status), COLOUR_NONE).astype(np.int8)
+    fc_rows = np.flatnonzero(has_fc)
+    fc_raw = _raw_progress(frame, fc_value[fc_rows], strict, fc_rows)
+    fc_progress_all = progress.copy()
+    fc_progress_all[fc_rows] = _clamp(fc_raw, policy.cap)
+    fc_status = status.copy()
+    fc_status[fc_rows] = _range_status(frame, fc_value[fc_rows], strict, fc_rows)
+    fc_pace, _ = _pace(fc_progress_all[fc_rows], np.ones(fc_rows.shape[0]), policy)
+    fc_colour = np.full(n, COLOUR_NONE, dtype=np.int8)
+    fc_colour[fc_rows] = _worst(fc_pace, fc_status[fc_rows])
     fc_progress = np.where(has_fc, fc_progress_all, np.nan)
 
     # --- objectives ------------------------------------------------------------------------

@@ -140,6 +140,9 @@ class OrgFrame:
     obj_parent_names: Sequence[str | None] | None = None
     load_errors: Mapping[str, tuple[E.OkrError, ...]] = attrs.field(factory=dict)
     """Errors of items that could not be read, keyed ``"o<row>"`` / ``"k<row>"``."""
+    validated: bool = False
+    """True when every row was validated on the way in (frames built from documents): the
+    engine then skips its own per-row field validation."""
 
     @property
     def n_kr(self) -> int:
@@ -428,4 +431,4 @@ class OrgFrame:
             kr_ids=kr_ids, obj_ids=obj_ids, person_names=people_list, unit_names=unit_list,
             obj_parent_names=parents,
         )
-        return attrs.evolve(frame, load_errors=load_errors)
+        return attrs.evolve(frame, load_errors=load_errors, validated=True)
