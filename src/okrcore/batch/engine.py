@@ -514,7 +514,7 @@ def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
 # ------------------------------------------------------------------------------------------
 
 
-def _graph(frame: OrgFrame, invalid_self: B) -> tuple[I64, B, I64]:
+def _graph(frame: OrgFrame) -> tuple[I64, B, I64]:
     """Parent links, cycle membership and heights (children before parents).
 
     Returns ``parent`` (-1 none), ``in_cycle`` and ``height`` (0 for objectives without
@@ -694,7 +694,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     raw = np.full(m, np.nan)
     has_fc = np.zeros(m, dtype=bool)
     if kid_has_fc is not None:
-        has_fc = _group_count(obj, kr_has_fc_counted(st, kid_has_fc), m) > 0
+        has_fc = _group_count(obj, _counted_forecasts(st, kid_has_fc), m) > 0
     pinned = np.zeros(m, dtype=bool)
     if pin is not None:
         # objectives whose results are known (incremental recompute): fixed, never computed
@@ -758,7 +758,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     return progress, raw, value_sum, has_fc, prog_sum
 
 
-def kr_has_fc_counted(st: _Structure, kr_has_fc: B) -> B:
+def _counted_forecasts(st: _Structure, kr_has_fc: B) -> B:
     """Key results that have a forecast and count in their objective's rollup."""
     return np.asarray(kr_has_fc & st.contributes)
 
@@ -830,7 +830,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     broken = obj_error != 0  # could not be read: its key results depend on it
     unknown = (frame.obj_parent == -2) & ~broken
     obj_error[unknown] = ERR_UNKNOWN_PARENT
-    parent, in_cycle, height = _graph(frame, broken)
+    parent, in_cycle, height = _graph(frame)
     obj_error[in_cycle & (obj_error == 0)] = ERR_ALIGNMENT_CYCLE
 
     # --- key results -----------------------------------------------------------------------
@@ -1061,7 +1061,6 @@ def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64
     obj_of = frame.kr_objective[owner_kr]
     elsewhere = owner_person != frame.obj_owner[obj_of]
     owner_kr, owner_person, obj_of = owner_kr[elsewhere], owner_person[elsewhere], obj_of[elsewhere]
-    m = frame.n_obj
     o_rows = np.flatnonzero(frame.obj_owner >= 0)
     # items in document order: an objective, then the key results of that objective
     key_obj = np.concatenate([o_rows, obj_of])
@@ -1087,5 +1086,4 @@ def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64
     if bad_rows.shape[0]:
         persons, idx = np.unique(who[bad_rows], return_index=True)
         first_bad[persons] = ref[bad_rows[idx]]
-    del m
     return mean, items, first_bad, seen
