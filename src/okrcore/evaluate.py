@@ -43,8 +43,12 @@ from okrcore.results import (
 )
 
 __all__ = [
+    "CHILDREN_TOO",
     "MANUAL_COLOURS",
+    "RULE_REASONS",
+    "colour_source",
     "evaluate",
+    "explicit_reason",
     "instant_us",
     "isoformat",
     "key_result_progress",
@@ -278,22 +282,37 @@ def _plain_metric(kr: KeyResult) -> bool:
     return isinstance(kr, Metric) and kr.range is None
 
 
+RULE_REASONS: Final[dict[str, str]] = {
+    "auto:progress_settings": "progress settings with a unit: sum the metrics of that unit",
+    "auto:same_unit": "every key result is a plain metric of one unit and direction: sum them "
+    "against the sum of their targets",
+    "auto:mixed": "mixed kinds, units or directions: weighted mean of progress",
+    "children": "no key results of its own: weighted mean of aligned children",
+    "empty": "no key results and no aligned child with progress",
+}
+"""The words of each rollup rule in explanations (``explicit`` names the mode asked for)."""
+CHILDREN_TOO: Final = "; aligned children count as items too"
+"""Appended to the reason when ``include_children`` is set."""
+
+
+def explicit_reason(mode: str) -> str:
+    """The reason given when an objective asks for a mode explicitly."""
+    return f"the objective asks for mode {mode!r}"
+
+
 def _choose_mode(objective: Objective) -> tuple[str, str, str]:
     """Return (mode, rule, reason) from the objective's structure alone (SEMANTICS §3)."""
     krs = [kr for kr in objective.key_results if not isinstance(kr, InvalidKeyResult)]
     if objective.mode != "auto":
-        return objective.mode, "explicit", f"the objective asks for mode {objective.mode!r}"
+        return objective.mode, "explicit", explicit_reason(objective.mode)
     if objective.progress_settings is not None:
-        return ("sum", "auto:progress_settings",
-                "progress settings with a unit: sum the metrics of that unit")
+        return "sum", "auto:progress_settings", RULE_REASONS["auto:progress_settings"]
     units = {kr.unit for kr in krs if isinstance(kr, Metric)}
     directions = {kr.direction for kr in krs if isinstance(kr, Metric)}
     if (krs and all(_plain_metric(kr) for kr in krs) and len(units) == 1 and "" not in units
             and len(directions) == 1):
-        return ("sum", "auto:same_unit",
-                "every key result is a plain metric of one unit and direction: sum them "
-                "against the sum of their targets")
-    return "mean", "auto:mixed", "mixed kinds, units or directions: weighted mean of progress"
+        return "sum", "auto:same_unit", RULE_REASONS["auto:same_unit"]
+    return "mean", "auto:mixed", RULE_REASONS["auto:mixed"]
 
 
 def _sum_part(objective: Objective, states: Sequence[_State], policy: Policy
@@ -396,17 +415,14 @@ def _rollup(objective: Objective, states: Sequence[_State],
     if not states:
         mean, items = _mean_items(child_entries)
         if not children or mean is None:
-            expl = Explanation("mean", "empty",
-                               "no key results and no aligned child with progress", tuple(items))
+            expl = Explanation("mean", "empty", RULE_REASONS["empty"], tuple(items))
             return _Rollup(None, None, expl)
-        expl = Explanation("mean", "children",
-                           "no key results of its own: weighted mean of aligned children",
-                           tuple(items))
+        expl = Explanation("mean", "children", RULE_REASONS["children"], tuple(items))
         return _Rollup(mean, mean, expl)
     mode, rule, reason = _choose_mode(objective)
     extra = child_entries if objective.include_children else []
     if objective.include_children:
-        reason += "; aligned children count as items too"
+        reason += CHILDREN_TOO
     if mode == "sum":
         part = _sum_part(objective, states, policy)
         if isinstance(part, E.OkrValueError):
@@ -430,8 +446,25 @@ def _rollup(objective: Objective, states: Sequence[_State],
     return _Rollup(mean, mean, Explanation(mode, rule, reason, tuple(items)))
 
 
-def _colour(progress: float | None, expected: float | None, range_states: Sequence[_State],
-            policy: Policy) -> tuple[Colour | None, ColourSource]:
+def colour_source(progress: float | None, expected: float | None,
+                  range_statuses: Sequence[tuple[str, Colour | None]], policy: Policy
+                  ) -> tuple[Colour | None, ColourSource]:
+    """An objective's computed colour and the rule that set it.
+
+    Parameters
+    ----------
+    progress, expected : float or None
+        [fraction]; ``None`` for null progress or no timeline.
+    range_statuses : sequence of (str, colour)
+        The breakpoint status of each of the objective's range key results, by id.
+    policy : Policy
+        Pace thresholds and tolerance.
+
+    Notes
+    -----
+    colour = worst(pace colour, breakpoint statuses); with null progress only a breakpoint
+    that is hit (yellow or red) gives a colour.
+    """
     pace: Colour | None = None
     source = ColourSource("none", "no_progress")
     if progress is not None:
@@ -442,13 +475,13 @@ def _colour(progress: float | None, expected: float | None, range_states: Sequen
             threshold = {"red": policy.pace.red, "yellow": policy.pace.yellow}.get(why)
             source = ColourSource("pace", why, policy.pace.rule, threshold)
     colour = pace
-    for s in range_states:
-        if pace is None and s.range_status == "green":
+    for ident, status in range_statuses:
+        if pace is None and status == "green":
             continue  # with no progress, only a breakpoint that is hit gives a colour
-        worse = F.worst_colour(colour, s.range_status)
+        worse = F.worst_colour(colour, status)
         if worse != colour:
             colour = worse
-            source = ColourSource("breakpoint", s.kr.id)
+            source = ColourSource("breakpoint", ident)
     return colour, source
 
 
@@ -663,7 +696,8 @@ def evaluate(document: Document) -> Evaluation:
             contributes_in_sum[(i, j)] = item.contributes
         expected = _expected(as_of, obj.start, obj.due)
         range_states = [t.now for t in krs if t.now.range_status is not None]
-        computed, source = _colour(now.progress, expected, range_states, policy)
+        computed, source = colour_source(
+            now.progress, expected, [(t.kr.id, t.range_status) for t in range_states], policy)
         colour = computed
         if obj.status is not None:
             colour = MANUAL_COLOURS[obj.status]

@@ -24,7 +24,15 @@ from okrcore.batch.frame import (
     NONE_INSTANT,
     OrgFrame,
 )
-from okrcore.evaluate import EPOCH, MANUAL_COLOURS, isoformat
+from okrcore.evaluate import (
+    CHILDREN_TOO,
+    EPOCH,
+    MANUAL_COLOURS,
+    RULE_REASONS,
+    colour_source,
+    explicit_reason,
+    isoformat,
+)
 from okrcore.evaluate import _mean_items as _scalar_mean_items
 from okrcore.formulas import Colour, Trend
 from okrcore.results import (
@@ -52,13 +60,6 @@ _RULES: Final = {
     G.RULE_SAME_UNIT: "auto:same_unit",
     G.RULE_MIXED: "auto:mixed",
 }
-_REASONS: Final = {
-    G.RULE_SETTINGS: "progress settings with a unit: sum the metrics of that unit",
-    G.RULE_SAME_UNIT: "every key result is a plain metric of one unit and direction: sum them "
-    "against the sum of their targets",
-    G.RULE_MIXED: "mixed kinds, units or directions: weighted mean of progress",
-}
-_PACE_REASONS: Final = ("complete", "not_started", "on_pace", "red", "yellow", "ahead_of_yellow")
 
 
 def _colour(code: int) -> Colour | None:
@@ -269,22 +270,17 @@ def explain(frame: OrgFrame, result: G.BatchResult, rows: Iterable[int]) -> dict
         progress = _float(result.obj_progress[i])
         if counts_l[i] == 0:
             items = _mean_items([], child_entries)
-            if progress is None:
-                out[i] = Explanation("mean", "empty",
-                                     "no key results and no aligned child with progress",
-                                     tuple(items), expected=expected, colour=colour)
-            else:
-                out[i] = Explanation("mean", "children",
-                                     "no key results of its own: weighted mean of aligned "
-                                     "children", tuple(items), expected=expected, colour=colour)
+            rule = "empty" if progress is None else "children"
+            out[i] = Explanation("mean", rule, RULE_REASONS[rule], tuple(items),
+                                 expected=expected, colour=colour)
             continue
         mode = _MODES[int(result.obj_mode[i])]
         rule_code = int(result.obj_rule[i])
         rule = _RULES[rule_code]
-        reason = (f"the objective asks for mode {mode!r}" if rule_code == G.RULE_EXPLICIT
-                  else _REASONS[rule_code])
+        reason = (explicit_reason(mode) if rule_code == G.RULE_EXPLICIT
+                  else RULE_REASONS[rule])
         if frame.obj_include_children[i]:
-            reason += "; aligned children count as items too"
+            reason += CHILDREN_TOO
         else:
             child_entries = []
         if mode == "sum":
@@ -334,33 +330,14 @@ def _mean_items_grouped(*groups: Sequence[_Entry]) -> list[Item]:
 
 def _colour_source(frame: OrgFrame, result: G.BatchResult, i: int, kr_ids: list[str]
                    ) -> ColourSource:
+    """What set objective ``i``'s colour: the scalar path's own rule, fed with batch values."""
     status = int(frame.obj_status[i])
     if status >= 0:
         return ColourSource("manual", _STATUSES[status])
-    progress = result.obj_progress[i]
-    expected = result.obj_expected[i]
-    pace: int = -1
-    source = ColourSource("none", "no_progress")
-    policy = result.policy
-    if not np.isnan(progress):
-        if np.isnan(expected):
-            pace, source = G.COLOUR_GREEN, ColourSource("pace", "no_timeline")
-        else:
-            colours, reasons = G._pace(np.array([progress]), np.array([expected]), policy)
-            pace = int(colours[0])
-            why = _PACE_REASONS[int(reasons[0])]
-            threshold = {"red": policy.pace.red, "yellow": policy.pace.yellow}.get(why)
-            source = ColourSource("pace", why, policy.pace.rule, threshold)
-    colour = pace
     rows = np.flatnonzero((frame.kr_objective == i) & (frame.kr_range_mode > 0)).tolist()
-    for r in rows:
-        st = int(result.kr_range_status[r])
-        if colour < 0 and st == G.COLOUR_GREEN:
-            continue
-        if st > colour:
-            colour = st
-            source = ColourSource("breakpoint", kr_ids[r])
-    return source
+    statuses = [(kr_ids[r], _colour(int(result.kr_range_status[r]))) for r in rows]
+    return colour_source(_float(result.obj_progress[i]), _float(result.obj_expected[i]),
+                         statuses, result.policy)[1]
 
 
 def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
