@@ -476,7 +476,7 @@ def write_partition_results(out: str | os.PathLike[str], as_of: datetime, key: s
                             frame: OrgFrame, result: BatchResult, kr_rows: slice,
                             obj_rows: slice, items: tuple[Any, Any, Any, Any],
                             meta: Mapping[str, Any],
-                            before_rest: Callable[[], None] | None = None) -> Path:
+                            before_rest: Callable[[Path], None] | None = None) -> Path:
     """Write one partition's results for one instant, each file atomically.
 
     ``kr_rows`` / ``obj_rows`` select the partition's rows of ``frame`` / ``result`` (the whole
@@ -492,7 +492,7 @@ def write_partition_results(out: str | os.PathLike[str], as_of: datetime, key: s
     _atomic_write_table(_result_table(pa, "kr_", result, kr_rows, kr_ids),
                         where / "key_results.parquet")
     if before_rest is not None:
-        before_rest()
+        before_rest(where)
     _atomic_write_table(_result_table(pa, "obj_", result, obj_rows, obj_ids),
                         where / "objectives.parquet")
     _atomic_write_table(pa.table({name: pa.array(np.asarray(col))

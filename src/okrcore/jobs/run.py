@@ -218,11 +218,20 @@ def _row_errors(frame: OrgFrame, result: BatchResult, partition: str | None
     if not (np.any(result.kr_error) or np.any(result.obj_error)):
         return ()
     out = []
+    loaded: set[int] = set()
+    for key, errs in frame.load_errors.items():
+        row = int(key[1:])
+        table, ids = (("key_results", frame.kr_ids) if key[0] == "k"
+                      else ("objectives", frame.obj_ids))
+        ident = str(ids[row]) if ids is not None else key
+        for err in errs:
+            loaded.add(id(err))
+            out.append(RowError(table, ident, err, partition))
     for err in errors_of(frame, result):
-        if err.path.startswith("people."):
+        if err.path.startswith("people.") or id(err) in loaded:
             continue
-        table, key = _locate(frame, err.path)
-        out.append(RowError(table, key, err, partition))
+        table, ident = _locate(frame, err.path)
+        out.append(RowError(table, ident, err, partition))
     return tuple(out)
 
 
@@ -262,7 +271,7 @@ def _meta_of(out: str | os.PathLike[str], moment: datetime, key: str) -> dict[st
 def recompute_partition(dataset: str | os.PathLike[str], key: str,
                         out: str | os.PathLike[str], instants: Sequence[datetime],
                         policy: Policy, *, kernel: str = "numpy", incremental: bool = False,
-                        fault: Callable[[str, datetime], None] | None = None
+                        fault: Callable[[Path], None] | None = None
                         ) -> list[PartitionReport]:
     """Recompute one partition of a dataset at every instant and write its results.
 
@@ -284,8 +293,8 @@ def recompute_partition(dataset: str | os.PathLike[str], key: str,
         Reuse the results of an instant whose ``_meta.json`` shows the same input fingerprint
         (SHA-256 of the partition's files, people and units) and policy.
     fault : callable, optional
-        Called as ``fault(key, instant)`` after the key result file is written and before the
-        rest (fault drills: ``okrcore_dask`` kills a worker there in its tests).
+        Called as ``fault(directory)`` after the partition's key result file is written and
+        before the rest (fault drills: ``okrcore_dask`` kills a worker there in its tests).
 
     Returns
     -------
@@ -321,9 +330,7 @@ def recompute_partition(dataset: str | os.PathLike[str], key: str,
             _colour_counts(result.obj_colour, result.obj_error), errors,
             seconds_read / max(len(todo), 1), t2 - t1, 0.0)
         write_partition_results(out, moment, key, frame, result, slice(None), slice(None),
-                                items, report.to_meta(fingerprint, policy),
-                                before_rest=None if fault is None else (
-                                    lambda k=key, m=moment: fault(k, m)))
+                                items, report.to_meta(fingerprint, policy), before_rest=fault)
         reports[moment] = attrs.evolve(report, seconds_write=time.perf_counter() - t2)
     return [reports[m] for m in instants]
 
