@@ -51,6 +51,7 @@ from okrcore.model import Document
 from okrcore.policy import Policy
 
 __all__ = [
+    "COMPLETE",
     "FORMAT",
     "ITEM_COLUMNS",
     "MANIFEST",
@@ -68,6 +69,8 @@ __all__ = [
 
 FORMAT: Final = "okrcore-dataset"
 """The manifest's ``format``; version 1."""
+COMPLETE: Final = "_complete.json"
+"""Written last in an instant's result directory: the instant is complete."""
 MANIFEST: Final = "_okrcore_dataset.json"
 """The manifest file at the top of a dataset."""
 ITEM_COLUMNS: Final = ("who", "bad", "progress", "ref")
@@ -488,7 +491,9 @@ def write_partition_results(out: str | os.PathLike[str], as_of: datetime, key: s
     where = Path(out) / as_of_key(as_of) / f"partition={key}"
     kr_ids = list(frame.kr_ids[kr_rows]) if frame.kr_ids is not None else []
     obj_ids = list(frame.obj_ids[obj_rows]) if frame.obj_ids is not None else []
-    (where / "_meta.json").unlink(missing_ok=True)  # incomplete until the new one is written
+    # the partition and its instant are incomplete until their markers are written again
+    (where / "_meta.json").unlink(missing_ok=True)
+    (where.parent / COMPLETE).unlink(missing_ok=True)
     _atomic_write_table(_result_table(pa, "kr_", result, kr_rows, kr_ids),
                         where / "key_results.parquet")
     if before_rest is not None:
@@ -513,8 +518,10 @@ def read_items(out: str | os.PathLike[str], as_of: datetime, key: str
 
 def write_people(out: str | os.PathLike[str], as_of: datetime, names: Sequence[str],
                  progress: Any, items: Any, seen: Any, error_partition: Sequence[str | None],
-                 error_table: Sequence[str | None], error_id: Sequence[str | None]) -> Path:
-    """Write the people's results of one instant (only people who own something)."""
+                 error_table: Sequence[str | None], error_id: Sequence[str | None],
+                 partitions: Sequence[str]) -> Path:
+    """Write the people's results of one instant (only people who own something), then
+    ``_complete.json`` (the partitions, in order): an instant without it is incomplete."""
     pa = require_pyarrow()
     rows = np.flatnonzero(np.asarray(seen))
     table = pa.table({
@@ -528,22 +535,30 @@ def write_people(out: str | os.PathLike[str], as_of: datetime, names: Sequence[s
     })
     path = Path(out) / as_of_key(as_of) / "people.parquet"
     _atomic_write_table(table, path)
+    _atomic_write_text(json.dumps({"as_of": isoformat(as_of), "partitions": list(partitions),
+                                   "people": int(rows.shape[0])}),
+                       path.with_name(COMPLETE))
     return path
 
 
 def read_results(out: str | os.PathLike[str], as_of: datetime) -> dict[str, Any]:
-    """The results of one instant as pyarrow tables: ``key_results`` and ``objectives``
-    (partitions concatenated in directory order, with a ``partition`` column) and ``people``.
+    """The results of one complete instant as pyarrow tables: ``key_results`` and
+    ``objectives`` (partitions concatenated in dataset order, with a ``partition`` column) and
+    ``people``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the instant is not complete (no ``_complete.json``).
     """
     pa = require_pyarrow()
     where = Path(out) / as_of_key(as_of)
+    complete = json.loads((where / COMPLETE).read_text(encoding="utf-8"))
     tables: dict[str, list[Any]] = {"key_results": [], "objectives": []}
-    for part in sorted(where.glob("partition=*")):
-        if not (part / "_meta.json").is_file():
-            continue
+    for key in complete["partitions"]:
+        part = where / f"partition={key}"
         for name, acc in tables.items():
             table = pa.parquet.read_table(part / f"{name}.parquet")
-            key = part.name.split("=", 1)[1]
             acc.append(table.append_column("partition", pa.array([key] * table.num_rows,
                                                                  type=pa.string())))
     out_tables: dict[str, Any] = {name: pa.concat_tables(acc) if acc else None

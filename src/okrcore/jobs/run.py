@@ -400,7 +400,8 @@ def finish_people(dataset: str | os.PathLike[str], out: str | os.PathLike[str],
             E.DEPENDS_ON_INVALID, f"people.{name}",
             f"person {name!r} owns {kind} {ident!r} (partition {keys[p]!r}), which has an "
             "error"), keys[p]))
-    write_people(out, moment, ds.people, progress, counted, seen, err_part, err_table, err_id)
+    write_people(out, moment, ds.people, progress, counted, seen, err_part, err_table, err_id,
+                 keys)
     return int(np.count_nonzero(seen)), tuple(errors)
 
 
@@ -616,7 +617,7 @@ def _write_whole(out: str | None, out_kind: str | None, document: Document, fram
                      [None if r < 0 else ("objectives" if r >= n else "key_results")
                       for r in refs],
                      [None if r < 0 else (ids_obj[r - n] if r >= n else ids_kr[r])
-                      for r in refs])
+                      for r in refs], ["document"])
 
 
 def _database(url: str, instants: Sequence[datetime], policy: Policy | None,
