@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ MOMENTS = (datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 2, 15, 12, tzinfo=UT
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[distributed.Client]:
+def client() -> Iterator[Any]:
     with okrcore_dask.local_cluster(2, memory_limit="1GiB") as cluster, \
             distributed.Client(cluster) as c:
         yield c
@@ -66,12 +67,12 @@ def assert_same_results(a: Path, b: Path, moment: datetime) -> None:
                 assert u.tolist() == v.tolist(), (name, col)
 
 
-def test_distributed_equals_single_machine(client: distributed.Client, dataset: Dataset,
+def test_distributed_equals_single_machine(client: Any, dataset: Dataset,
                                           tmp_path: Path) -> None:
     spanning = people_spanning_partitions(dataset)
     assert "pat" in spanning and len(spanning) > 10
     local = recompute(str(dataset.path), output=str(tmp_path / "local"), instants=MOMENTS)
-    reports, failures = okrcore_dask.recompute_dataset(
+    reports, failures, _ = okrcore_dask.recompute_dataset(
         str(dataset.path), str(tmp_path / "dask"), MOMENTS, dataset.policy, client=client)
     assert failures == []
     assert [r.to_json() | {"seconds": None} for r in reports] == [
@@ -89,12 +90,12 @@ def test_distributed_equals_single_machine(client: distributed.Client, dataset: 
         1.0 + 0.125 + 0.1) / 3
 
 
-def test_killed_worker_loses_and_duplicates_nothing(client: distributed.Client,
+def test_killed_worker_loses_and_duplicates_nothing(client: Any,
                                                    dataset: Dataset, tmp_path: Path) -> None:
     marker = tmp_path / "kill-once"
     marker.write_text("")
     workers_before = set(client.scheduler_info()["workers"])
-    reports, failures = okrcore_dask.recompute_dataset(
+    reports, failures, _ = okrcore_dask.recompute_dataset(
         str(dataset.path), str(tmp_path / "dask"), MOMENTS, dataset.policy, client=client,
         fault_marker=str(marker))
     claimed = Path(f"{marker}.claimed")

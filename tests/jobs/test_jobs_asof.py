@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -63,5 +64,5 @@ def test_series_is_inclusive_and_evenly_spaced(days: int, hours: int) -> None:
     end = start + timedelta(days=days)
     got = parse_as_of(f"2026-01-01/{end.isoformat()}/PT{hours}H")
     assert got[0] == start
-    assert all(b - a == timedelta(hours=hours) for a, b in zip(got, got[1:], strict=False))
+    assert all(b - a == timedelta(hours=hours) for a, b in itertools.pairwise(got))
     assert got[-1] <= end < got[-1] + timedelta(hours=hours)

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import documents
 
 import okrcore
 from okrcore.batch import NONE_INSTANT, OrgFrame, evaluate_frame
 from okrcore.batch.engine import BatchResult
 from okrcore.evaluate import instant_us
+from strategies import documents
 
 pa = pytest.importorskip("pyarrow", reason="pyarrow not installed (okrcore[parquet])")
 

@@ -74,7 +74,7 @@ def local_cluster(workers: int = 2, **kwargs: Any) -> distributed.LocalCluster:
     """A LocalCluster of ``workers`` single-threaded worker processes on loopback."""
     options: dict[str, Any] = {"n_workers": workers, "threads_per_worker": 1,
                                "processes": True, "host": "127.0.0.1",
-                               "dashboard_address": None}
+                               "dashboard_address": ":0"}
     options.update(kwargs)
     return distributed.LocalCluster(**options)
 
@@ -103,7 +103,7 @@ def recompute_dataset(dataset: str, out: str, instants: Sequence[datetime], poli
                       incremental: bool = False,
                       progress: Callable[[str, int, int], None] | None = None,
                       retries: int = DEFAULT_RETRIES, fault_marker: str | None = None
-                      ) -> tuple[list[InstantReport], list[str]]:
+                      ) -> tuple[list[InstantReport], list[str], int]:
     """Recompute a Parquet dataset on a Dask cluster, partition by partition.
 
     Parameters
@@ -132,6 +132,8 @@ def recompute_dataset(dataset: str, out: str, instants: Sequence[datetime], poli
         One per instant whose partitions all succeeded (people combined).
     failures : list of str
         One line per partition that failed after its retries, and per instant left incomplete.
+    written : int
+        Partition results written (reused ones not counted).
     """
     require_pyarrow()
     ds = Dataset.open(dataset)
@@ -155,17 +157,15 @@ def recompute_dataset(dataset: str, out: str, instants: Sequence[datetime], poli
         total = len(futures)
         if progress:
             progress("compute", 0, total)
-        done = 0
-        for future in distributed.as_completed(futures):
+        for done, future in enumerate(distributed.as_completed(futures), start=1):
             key = ds.partitions[futures.index(future)]
             try:
                 reports: list[PartitionReport] = future.result()
-            except Exception as exc:  # noqa: BLE001 - any task failure is reported, not raised
+            except Exception as exc:
                 failures.append(f"partition {key!r}: {type(exc).__name__}: {exc}")
             else:
                 for report in reports:
                     by_instant[report.as_of].append(report)
-            done += 1
             if progress:
                 progress("compute", done, total)
         clean_temporaries(out, instants)

@@ -19,8 +19,10 @@ _STEP: Final = re.compile(
 
 
 def parse_step(text: str) -> timedelta:
-    """An ISO 8601 duration in weeks, days, hours, minutes and seconds (``P7D``, ``P1W``,
-    ``PT12H``, ``P1DT6H``); months and years are refused because they have no fixed length.
+    """An ISO 8601 duration in weeks, days, hours, minutes and seconds.
+
+    ``P7D``, ``P1W``, ``PT12H``, ``P1DT6H``; months and years are refused because they have
+    no fixed length.
 
     Raises
     ------

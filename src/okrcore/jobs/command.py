@@ -23,8 +23,8 @@ __all__ = ["SHOWN_ERRORS", "add_parser", "generate_sample", "make_progress", "re
 SHOWN_ERRORS: Final = 20
 """Row errors listed in the text summary (``--json`` lists them all)."""
 
-_PHASES: Final = {"generate": "generating", "read": "reading", "compute": "computing", "write": "writing",
-                  "people": "people"}
+_PHASES: Final = {"generate": "generating", "read": "reading", "compute": "computing",
+                  "write": "writing", "people": "people"}
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -135,8 +135,8 @@ def make_progress(mode: str, stream: TextIO | None = None
     if mode == "never" or (mode == "auto" and not stream.isatty()):
         return None, lambda: None
     try:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
         from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     except ImportError:
         rich_ok = False
     else:

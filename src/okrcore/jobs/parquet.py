@@ -89,7 +89,7 @@ def require_pyarrow() -> Any:
     """Import pyarrow (and ``pyarrow.parquet``), or raise an ImportError naming the extra."""
     try:
         import pyarrow as pa
-        import pyarrow.parquet  # noqa: F401  (registers pa.parquet)
+        import pyarrow.parquet
     except ImportError as exc:  # pragma: no cover - exercised without the extra
         raise ImportError("Parquet datasets need pyarrow: pip install 'okrcore[parquet]'"
                           ) from exc
@@ -520,8 +520,11 @@ def write_people(out: str | os.PathLike[str], as_of: datetime, names: Sequence[s
                  progress: Any, items: Any, seen: Any, error_partition: Sequence[str | None],
                  error_table: Sequence[str | None], error_id: Sequence[str | None],
                  partitions: Sequence[str]) -> Path:
-    """Write the people's results of one instant (only people who own something), then
-    ``_complete.json`` (the partitions, in order): an instant without it is incomplete."""
+    """Write the people's results of one instant, then mark the instant complete.
+
+    Only people who own something are written; ``_complete.json`` (the partitions, in order)
+    comes last: an instant without it is incomplete.
+    """
     pa = require_pyarrow()
     rows = np.flatnonzero(np.asarray(seen))
     table = pa.table({
@@ -542,9 +545,10 @@ def write_people(out: str | os.PathLike[str], as_of: datetime, names: Sequence[s
 
 
 def read_results(out: str | os.PathLike[str], as_of: datetime) -> dict[str, Any]:
-    """The results of one complete instant as pyarrow tables: ``key_results`` and
-    ``objectives`` (partitions concatenated in dataset order, with a ``partition`` column) and
-    ``people``.
+    """The results of one complete instant as pyarrow tables.
+
+    ``key_results`` and ``objectives`` (partitions concatenated in dataset order, with a
+    ``partition`` column) and ``people``.
 
     Raises
     ------

@@ -158,13 +158,17 @@ class JobReport:
     instants: tuple[InstantReport, ...]
     failures: tuple[str, ...] = ()
     seconds_total: float = 0.0
+    partial_outputs: int = 0
+    """Partition results written for instants that are not complete (a partial failure)."""
 
     @property
     def exit_code(self) -> int:
-        """:data:`EXIT_OK`, :data:`EXIT_ITEM_ERRORS`, :data:`EXIT_PARTIAL` or
-        :data:`EXIT_FAILED` (see ``docs/operating.rst``)."""
+        """The exit code for a scheduler (see ``docs/operating.rst``).
+
+        :data:`EXIT_OK`, :data:`EXIT_ITEM_ERRORS`, :data:`EXIT_PARTIAL` or :data:`EXIT_FAILED`.
+        """
         if self.failures:
-            return EXIT_PARTIAL if self.instants else EXIT_FAILED
+            return EXIT_PARTIAL if self.instants or self.partial_outputs else EXIT_FAILED
         if any(r.errors for r in self.instants):
             return EXIT_ITEM_ERRORS
         return EXIT_OK
@@ -421,7 +425,7 @@ def _combine(moment: datetime, parts: Sequence[PartitionReport], people: int,
 
 def _dataset_local(dataset: str, out: str, instants: Sequence[datetime], policy: Policy,
                    kernel: str, incremental: bool, progress: Progress | None
-                   ) -> tuple[list[InstantReport], list[str]]:
+                   ) -> tuple[list[InstantReport], list[str], int]:
     from okrcore.jobs.parquet import Dataset
 
     ds = Dataset.open(dataset)
@@ -445,8 +449,12 @@ def _dataset_local(dataset: str, out: str, instants: Sequence[datetime], policy:
 def finish_instants(dataset: str, out: str, instants: Sequence[datetime],
                     by_instant: Mapping[datetime, Sequence[PartitionReport]],
                     failures: list[str], progress: Progress | None
-                    ) -> tuple[list[InstantReport], list[str]]:
-    """Finish people for every instant whose partitions all succeeded; report the others."""
+                    ) -> tuple[list[InstantReport], list[str], int]:
+    """Finish people for every instant whose partitions all succeeded; report the others.
+
+    Returns the instant reports, the failures, and how many partition results were written
+    (complete instants or not: a partial failure has written some).
+    """
     from okrcore.jobs.parquet import Dataset
 
     ds = Dataset.open(dataset)
@@ -469,7 +477,8 @@ def finish_instants(dataset: str, out: str, instants: Sequence[datetime],
                                 time.perf_counter() - t0))
     if progress:
         progress("people", len(instants), len(instants))
-    return reports, failures
+    written = sum(1 for parts in by_instant.values() for p in parts if not p.reused)
+    return reports, failures, written
 
 
 # ------------------------------------------------------------------------------------------
@@ -502,7 +511,7 @@ def _spreadsheet() -> Any:
 def _sqlalchemy() -> tuple[Any, Any]:
     try:
         import okrcore_sqlalchemy  # type: ignore[import-not-found, unused-ignore]
-        import sqlalchemy
+        import sqlalchemy  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         raise JobError("databases need the SQLAlchemy adapter: pip install "
                        "'okrcore[sqlalchemy]' (okrcore_sqlalchemy is not installed)") from None
@@ -704,6 +713,7 @@ def recompute(source: str, *, output: str | None = None,
     if engine == "dask" and kind != "dataset":
         raise JobError("--engine dask needs a Parquet dataset as input")
     failures: list[str]
+    written = 0
     if kind == "dataset":
         from okrcore.jobs.parquet import Dataset
 
@@ -722,12 +732,12 @@ def recompute(source: str, *, output: str | None = None,
                 import okrcore_dask
             except ImportError as exc:
                 raise JobError(str(exc)) from None
-            reports, failures = okrcore_dask.recompute_dataset(
+            reports, failures, written = okrcore_dask.recompute_dataset(
                 source, output, instants, used, scheduler=scheduler, workers=workers,
                 kernel=kernel, incremental=incremental, progress=progress)
         else:
-            reports, failures = _dataset_local(source, output, instants, used, kernel,
-                                               incremental, progress)
+            reports, failures, written = _dataset_local(source, output, instants, used,
+                                                        kernel, incremental, progress)
     elif kind == "database" and (output is None or output == source):
         used, reports, failures = _database(source, instants, policy, incremental, progress)
     else:
@@ -737,4 +747,4 @@ def recompute(source: str, *, output: str | None = None,
         used, reports, failures = _whole(source, kind, output, out_kind, instants, policy,
                                          kernel, progress)
     return JobReport(source, output, engine, used, tuple(reports), tuple(failures),
-                     time.perf_counter() - t0)
+                     time.perf_counter() - t0, written)

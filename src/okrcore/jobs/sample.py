@@ -52,8 +52,9 @@ def _relabel(frame: OrgFrame, prefix: str, person_offset: int, unit_map: Any) ->
 
 def sample_frames(key_results: int = 1_000_000, tenants: int = 8, seed: int = 7
                   ) -> Iterator[tuple[str, OrgFrame]]:
-    """The sample as ``(tenant, frame)`` pairs, ready for
-    :func:`okrcore.jobs.parquet.write_dataset`.
+    """The sample as ``(tenant, frame)`` pairs.
+
+    Ready for :func:`okrcore.jobs.parquet.write_dataset`.
 
     Parameters
     ----------
@@ -76,7 +77,8 @@ def sample_frames(key_results: int = 1_000_000, tenants: int = 8, seed: int = 7
     per = [copies // tenants + (1 if t < copies % tenants else 0) for t in range(tenants)]
     first = 0
     for t, count in enumerate(per):
-        frames, names = [], []
+        frames: list[OrgFrame] = []
+        names: list[str] = []
         for c in range(first, first + count):
             base = bases[c % len(bases)]
             prefix = f"c{c:06d}."
