@@ -243,3 +243,27 @@ def test_sample_document_and_frames_describe_the_same_organisation() -> None:
     assert np.array_equal(a.kr_progress, b.kr_progress, equal_nan=True)
     assert json.dumps(sorted(frame.person_names or ())) == json.dumps(
         sorted(direct.person_names or ()))
+
+
+def test_frames_without_labels_and_buckets_of_trees(tmp_path: Path) -> None:
+    # two trees (0 <- 1, 2 <- 3) and a lone objective 4, people and units as bare codes
+    frame = OrgFrame.from_columns(
+        kr_objective=np.array([0, 1, 3, 4]), kr_kind=np.zeros(4, np.uint8),
+        kr_target=np.array([10.0, 10.0, 4.0, 2.0]), kr_current=np.array([5.0, 10.0, 1.0, 2.0]),
+        kr_unit=np.array([0, 1, -1, 0], np.int32),
+        obj_parent=np.array([-1, 0, -1, 2, -1]), obj_owner=np.array([0, 1, 1, 2, 0], np.int32))
+    ds = write_dataset(tmp_path / "ds", {"x": frame}, partition_by="root", buckets=2)
+    assert ds.partitions == ("x.b0000", "x.b0001")
+    assert ds.people == ("p0", "p1", "p2") and ds.units == ("u0", "u1")
+    first = ds.read_partition("x.b0000")
+    assert list(first.obj_ids or ()) == ["o0", "o1", "o4"]
+    assert list(first.obj_parent_names or ()) == [None, "o0", None]
+    assert list(first.kr_ids or ()) == ["k0", "k1", "k3"]
+    recompute(str(tmp_path / "ds"), output=str(tmp_path / "out"), instants=[AS_OF])
+    out = read_results(tmp_path / "out", AS_OF)
+    objectives = column(out["objectives"], "obj_progress")
+    assert objectives == {"o0": 0.5, "o1": 1.0, "o4": 1.0, "o2": 0.25, "o3": 0.25}
+    people = dict(zip(out["people"].column("name").to_pylist(),
+                      out["people"].column("person_progress").to_pylist(), strict=True))
+    # p0 owns o0 (0.5) and o4 (1.0); p1 owns o1 (1.0, partition b0000) and o2 (0.25, b0001)
+    assert people == {"p0": 0.75, "p1": 0.625, "p2": 0.25}

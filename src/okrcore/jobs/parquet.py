@@ -56,6 +56,7 @@ __all__ = [
     "ITEM_COLUMNS",
     "MANIFEST",
     "Dataset",
+    "Labels",
     "as_of_key",
     "component_keys",
     "is_dataset",
@@ -89,6 +90,7 @@ def require_pyarrow() -> Any:
     """Import pyarrow (and ``pyarrow.parquet``), or raise an ImportError naming the extra."""
     try:
         import pyarrow as pa
+        import pyarrow.compute
         import pyarrow.parquet
     except ImportError as exc:  # pragma: no cover - exercised without the extra
         raise ImportError("Parquet datasets need pyarrow: pip install 'okrcore[parquet]'"
@@ -244,7 +246,8 @@ class Dataset:
         load_errors = {**_load_errors(krs, "k"), **_load_errors(objs, "o")}
         frame = OrgFrame.from_columns(
             **columns,
-            kr_ids=krs.column("id").to_pylist(), obj_ids=objs.column("id").to_pylist(),
+            kr_ids=Labels(krs.column("id").combine_chunks()),
+            obj_ids=Labels(objs.column("id").combine_chunks()),
             obj_parent_names=objs.column("parent_id").to_pylist(),
             person_names=list(self.people), unit_names=list(self.units))
         return attrs.evolve(frame, load_errors=load_errors)
@@ -266,6 +269,41 @@ class Dataset:
         if len(frames) == 1:
             return frames[0], kr_off, obj_off
         return _concat(frames, kr_off, obj_off), kr_off, obj_off
+
+
+class Labels(Sequence[str]):
+    """Ids read from Parquet, left in their Arrow array (no Python string per row).
+
+    A :class:`~collections.abc.Sequence` of ``str`` for the engine's conversions; result
+    writers take :attr:`array` as is.
+    """
+
+    def __init__(self, array: Any) -> None:
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self.array))
+            if step == 1:
+                return Labels(self.array.slice(start, stop - start))
+            return [str(v) for v in self.array.to_pylist()[index]]
+        value = self.array[index].as_py()
+        return str(value)
+
+    def __iter__(self) -> Any:
+        return iter(self.array.to_pylist())
+
+
+def _ids(pa: Any, labels: Sequence[str] | None, rows: slice, prefix: str, n: int) -> Any:
+    """An Arrow string array of the ids of ``rows`` (generated ``k<row>`` when absent)."""
+    if isinstance(labels, Labels):
+        return labels[rows].array
+    if labels is None:
+        return pa.array(np.char.add(prefix, np.arange(n)[rows].astype(str)), type=pa.string())
+    return pa.array(list(labels[rows]), type=pa.string())
 
 
 def _load_errors(table: Any, prefix: str) -> dict[str, tuple[E.OkrError, ...]]:
@@ -328,6 +366,14 @@ def _remap(codes: Any, mapping: dict[int, int]) -> Any:
     return np.where(arr >= 0, table[np.maximum(arr, 0)], -1).astype(np.int32)
 
 
+def _names(names: Sequence[str] | None, prefix: str, *codes: Any) -> Sequence[str]:
+    """A frame's names, or ``p0``, ``p1`` ... for a frame without labels."""
+    if names is not None:
+        return names
+    top = max((int(c.max(initial=-1)) for c in codes), default=-1)
+    return [f"{prefix}{i}" for i in range(top + 1)]
+
+
 def _errors_json(errors: Mapping[str, tuple[E.OkrError, ...]], prefix: str, row: int
                  ) -> str | None:
     errs = errors.get(f"{prefix}{row}")
@@ -339,7 +385,8 @@ def _errors_json(errors: Mapping[str, tuple[E.OkrError, ...]], prefix: str, row:
 def write_dataset(path: str | os.PathLike[str],
                   tenants: Mapping[str, Document | OrgFrame] | Iterable[
                       tuple[str, Document | OrgFrame]],
-                  *, partition_by: str = "tenant", policy: Policy | None = None) -> Dataset:
+                  *, partition_by: str = "tenant", policy: Policy | None = None,
+                  buckets: int | None = None) -> Dataset:
     """Write organisations as a dataset.
 
     Parameters
@@ -355,6 +402,10 @@ def write_dataset(path: str | os.PathLike[str],
         each tenant (``<tenant>.<root id>``), so a tenant's people span several partitions.
     policy : Policy, optional
         The dataset's default policy (default: the first document's, else ``betterworks``).
+    buckets : int, optional
+        With ``root``: deal each tenant's trees into at most this many partitions
+        (``<tenant>.b<k>``; tree ``t`` in order of first row goes to bucket ``t % buckets``)
+        instead of one partition per tree.
 
     Returns
     -------
@@ -378,16 +429,25 @@ def write_dataset(path: str | os.PathLike[str],
         else:
             frame = source
         kr_ids, obj_ids = frame.kr_ids, frame.obj_ids
-        person_map = _codes(frame.person_names or (), people)
-        unit_map = _codes(frame.unit_names or (), units)
+        person_map = _codes(_names(frame.person_names, "p", frame.obj_owner,
+                                   frame.kr_owner_ids), people)
+        unit_map = _codes(_names(frame.unit_names, "u", frame.kr_unit, frame.obj_ps_unit), units)
         if partition_by == "tenant":
             groups = [(tenant, np.arange(frame.n_obj))]
         else:
             comp = component_keys(frame)
+            roots, tree = np.unique(comp, return_inverse=True)
             groups = []
-            for first in np.unique(comp).tolist():
-                name = obj_ids[first] if obj_ids is not None else f"o{first}"
-                groups.append((f"{tenant}.{name}", np.flatnonzero(comp == first)))
+            if buckets is not None:
+                bucket = tree % max(1, buckets)
+                for b in np.unique(bucket).tolist():
+                    groups.append((f"{tenant}.b{b:04d}", np.flatnonzero(bucket == b)))
+            else:
+                order = np.argsort(tree, kind="stable")
+                bounds = np.searchsorted(tree[order], np.arange(roots.shape[0] + 1))
+                for t, first in enumerate(roots.tolist()):
+                    name = obj_ids[first] if obj_ids is not None else f"o{first}"
+                    groups.append((f"{tenant}.{name}", order[bounds[t]:bounds[t + 1]]))
         for key, rows in groups:
             if "/" in key or key in keys:
                 raise ValueError(f"partition key {key!r} is not usable (or repeated)")
@@ -406,6 +466,24 @@ def write_dataset(path: str | os.PathLike[str],
     return Dataset.open(root)
 
 
+def _parent_ids(pa: Any, frame: OrgFrame, objectives: I64, obj_ids: Sequence[str] | None
+                ) -> Any:
+    if frame.obj_parent_names is not None:
+        names = frame.obj_parent_names
+        return pa.array([names[i] for i in objectives.tolist()], type=pa.string())
+    parent = frame.obj_parent[objectives]
+    ids = _take_ids(pa, obj_ids, np.maximum(parent, 0), "o")
+    return pa.compute.if_else(pa.array(parent >= 0), ids, pa.scalar(None, pa.string()))
+
+
+def _take_ids(pa: Any, labels: Sequence[str] | None, rows: I64, prefix: str) -> Any:
+    if labels is None:
+        return pa.array(np.char.add(prefix, rows.astype(str)), type=pa.string())
+    if isinstance(labels, Labels):
+        return labels.array.take(pa.array(rows))
+    return pa.array([labels[i] for i in rows.tolist()], type=pa.string())
+
+
 def _write_partition(pa: Any, where: Path, frame: OrgFrame, objectives: I64,
                      person_map: dict[int, int], unit_map: dict[int, int],
                      kr_ids: Sequence[str] | None, obj_ids: Sequence[str] | None) -> None:
@@ -415,15 +493,10 @@ def _write_partition(pa: Any, where: Path, frame: OrgFrame, objectives: I64,
     new_kr = np.full(frame.n_kr, -1, dtype=np.int64)
     new_kr[kr_rows] = np.arange(kr_rows.shape[0])
     obj_cols: dict[str, Any] = {
-        "id": pa.array([obj_ids[i] if obj_ids else f"o{i}" for i in objectives.tolist()],
-                       type=pa.string()),
-        "parent_id": pa.array([frame.obj_parent_names[i] if frame.obj_parent_names else None
-                               for i in objectives.tolist()], type=pa.string()),
+        "id": _take_ids(pa, obj_ids, objectives, "o"),
+        "parent_id": _parent_ids(pa, frame, objectives, obj_ids),
     }
-    kr_cols: dict[str, Any] = {
-        "id": pa.array([kr_ids[i] if kr_ids else f"k{i}" for i in kr_rows.tolist()],
-                       type=pa.string()),
-    }
+    kr_cols: dict[str, Any] = {"id": _take_ids(pa, kr_ids, kr_rows, "k")}
     for field in attrs.fields(OrgFrame):
         name = field.name
         value = getattr(frame, name)
@@ -466,9 +539,8 @@ def _write_partition(pa: Any, where: Path, frame: OrgFrame, objectives: I64,
     _atomic_write_table(pa.table(owners), where / "owners.parquet")
 
 
-def _result_table(pa: Any, prefix: str, result: BatchResult, rows: slice,
-                  ids: Sequence[str]) -> Any:
-    cols: dict[str, Any] = {"id": pa.array(list(ids), type=pa.string())}
+def _result_table(pa: Any, prefix: str, result: BatchResult, rows: slice, ids: Any) -> Any:
+    cols: dict[str, Any] = {"id": ids}
     for field in attrs.fields(BatchResult):
         if field.name.startswith(prefix):
             cols[field.name] = pa.array(np.asarray(getattr(result, field.name))[rows])
@@ -489,8 +561,8 @@ def write_partition_results(out: str | os.PathLike[str], as_of: datetime, key: s
     """
     pa = require_pyarrow()
     where = Path(out) / as_of_key(as_of) / f"partition={key}"
-    kr_ids = list(frame.kr_ids[kr_rows]) if frame.kr_ids is not None else []
-    obj_ids = list(frame.obj_ids[obj_rows]) if frame.obj_ids is not None else []
+    kr_ids = _ids(pa, frame.kr_ids, kr_rows, "k", frame.n_kr)
+    obj_ids = _ids(pa, frame.obj_ids, obj_rows, "o", frame.n_obj)
     # the partition and its instant are incomplete until their markers are written again
     (where / "_meta.json").unlink(missing_ok=True)
     (where.parent / COMPLETE).unlink(missing_ok=True)
