@@ -27,6 +27,7 @@ from okrcore.batch.engine import BatchResult, evaluate_frame, person_items, pers
 from okrcore.batch.frame import OrgFrame
 from okrcore.evaluate import instant_us, isoformat
 from okrcore.interchange import loads
+from okrcore.jobs.parquet import Dataset
 from okrcore.model import Document
 from okrcore.policy import Policy
 
@@ -261,6 +262,12 @@ def _evaluate(frame: OrgFrame, moment: datetime, policy: Policy, kernel: str) ->
 # ------------------------------------------------------------------------------------------
 
 
+def _open(dataset: str | os.PathLike[str] | Dataset) -> Dataset:
+    from okrcore.jobs.parquet import Dataset
+
+    return dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
+
+
 def _meta_of(out: str | os.PathLike[str], moment: datetime, key: str) -> dict[str, Any] | None:
     from okrcore.jobs.parquet import as_of_key
 
@@ -272,7 +279,7 @@ def _meta_of(out: str | os.PathLike[str], moment: datetime, key: str) -> dict[st
     return data
 
 
-def recompute_partition(dataset: str | os.PathLike[str], key: str,
+def recompute_partition(dataset: str | os.PathLike[str] | Dataset, key: str,
                         out: str | os.PathLike[str], instants: Sequence[datetime],
                         policy: Policy, *, kernel: str = "numpy", incremental: bool = False,
                         fault: Callable[[Path], None] | None = None
@@ -305,10 +312,10 @@ def recompute_partition(dataset: str | os.PathLike[str], key: str,
     list of PartitionReport
         One per instant, in order.
     """
-    from okrcore.jobs.parquet import Dataset, write_partition_results
+    from okrcore.jobs.parquet import write_partition_results
 
     t0 = time.perf_counter()
-    ds = Dataset.open(dataset)
+    ds = _open(dataset)
     fingerprint = ds.fingerprint(key)
     todo = []
     reports: dict[datetime, PartitionReport] = {}
@@ -347,7 +354,7 @@ def _reused(key: str, moment: datetime, meta: Mapping[str, Any]) -> PartitionRep
                            dict(meta["objective_colours"]), errors, 0.0, 0.0, 0.0, reused=True)
 
 
-def finish_people(dataset: str | os.PathLike[str], out: str | os.PathLike[str],
+def finish_people(dataset: str | os.PathLike[str] | Dataset, out: str | os.PathLike[str],
                   moment: datetime, partitions: Sequence[str] | None = None
                   ) -> tuple[int, tuple[RowError, ...]]:
     """Combine the people's items of every partition (in manifest order) and write people.
@@ -363,10 +370,10 @@ def finish_people(dataset: str | os.PathLike[str], out: str | os.PathLike[str],
     errors : tuple of RowError
         People whose items have an error (``depends_on_invalid``, naming the item).
     """
-    from okrcore.jobs.parquet import Dataset, read_items, require_pyarrow, write_people
+    from okrcore.jobs.parquet import read_items, require_pyarrow, write_people
 
     pa = require_pyarrow()
-    ds = Dataset.open(dataset)
+    ds = _open(dataset)
     keys = list(ds.partitions if partitions is None else partitions)
     parts = [read_items(out, moment, k) for k in keys]
     who = np.concatenate([p[0] for p in parts]).astype(np.int64)
@@ -426,9 +433,7 @@ def _combine(moment: datetime, parts: Sequence[PartitionReport], people: int,
 def _dataset_local(dataset: str, out: str, instants: Sequence[datetime], policy: Policy,
                    kernel: str, incremental: bool, progress: Progress | None
                    ) -> tuple[list[InstantReport], list[str], int]:
-    from okrcore.jobs.parquet import Dataset
-
-    ds = Dataset.open(dataset)
+    ds = _open(dataset)
     by_instant: dict[datetime, list[PartitionReport]] = {m: [] for m in instants}
     failures: list[str] = []
     total = len(ds.partitions)
@@ -436,17 +441,17 @@ def _dataset_local(dataset: str, out: str, instants: Sequence[datetime], policy:
         if progress:
             progress("compute", done, total)
         try:
-            for report in recompute_partition(dataset, key, out, instants, policy,
+            for report in recompute_partition(ds, key, out, instants, policy,
                                               kernel=kernel, incremental=incremental):
                 by_instant[report.as_of].append(report)
         except (OSError, ValueError) as exc:
             failures.append(f"partition {key!r}: {type(exc).__name__}: {exc}")
     if progress:
         progress("compute", total, total)
-    return finish_instants(dataset, out, instants, by_instant, failures, progress)
+    return finish_instants(ds, out, instants, by_instant, failures, progress)
 
 
-def finish_instants(dataset: str, out: str, instants: Sequence[datetime],
+def finish_instants(dataset: str | Dataset, out: str, instants: Sequence[datetime],
                     by_instant: Mapping[datetime, Sequence[PartitionReport]],
                     failures: list[str], progress: Progress | None
                     ) -> tuple[list[InstantReport], list[str], int]:
@@ -455,9 +460,7 @@ def finish_instants(dataset: str, out: str, instants: Sequence[datetime],
     Returns the instant reports, the failures, and how many partition results were written
     (complete instants or not: a partial failure has written some).
     """
-    from okrcore.jobs.parquet import Dataset
-
-    ds = Dataset.open(dataset)
+    ds = _open(dataset)
     reports = []
     for i, moment in enumerate(instants):
         if progress:
@@ -469,7 +472,7 @@ def finish_instants(dataset: str, out: str, instants: Sequence[datetime],
             continue
         t0 = time.perf_counter()
         try:
-            people, person_errors = finish_people(dataset, out, moment)
+            people, person_errors = finish_people(ds, out, moment)
         except OSError as exc:
             failures.append(f"as of {isoformat(moment)}: people: {exc}")
             continue
