@@ -526,11 +526,13 @@ def _read_whole(spec: str, kind: str) -> Document:
         return _read_document(spec)
     if kind == "workbook":
         module = _spreadsheet()
+        unreadable = (OSError, getattr(module, "WorkbookError", OSError))
         try:
             loaded = module.read_workbook(spec)
-        except OSError as exc:
+        except unreadable as exc:
             raise JobError(f"cannot read {spec}: {exc}") from None
-        document: Document = loaded[0] if isinstance(loaded, tuple) else loaded
+        # an ImportResult: the document (bad rows as invalid items) and the sheet errors
+        document: Document = getattr(loaded, "document", loaded)
         return document
     sqlalchemy, adapter = _sqlalchemy()
     try:
