@@ -136,3 +136,18 @@ def test_cli_engine_dask_on_a_local_cluster(dataset: Dataset, tmp_path: Path,
     assert instant["partitions"] == len(dataset.partitions)
     assert {(e["table"], e["key"]) for e in instant["errors"]} == {
         ("key_results", "c1"), ("objectives", "c"), ("people", "carl")}
+
+
+def test_unreachable_scheduler_exits_four(dataset: Dataset, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import dask
+
+    from okrcore.cli import main
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        status = main(["recompute", str(dataset.path), "-o", str(tmp_path / "out"),
+                       "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9",
+                       "--as-of", "2026-02-15", "--progress", "never"])
+    assert status == 4
+    assert "FAILED: dask scheduler tcp://127.0.0.1:9" in capsys.readouterr().out
+    assert not (tmp_path / "out").exists()

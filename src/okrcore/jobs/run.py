@@ -737,9 +737,12 @@ def recompute(source: str, *, output: str | None = None,
                 import okrcore_dask
             except ImportError as exc:
                 raise JobError(str(exc)) from None
-            reports, failures, written = okrcore_dask.recompute_dataset(
-                source, output, instants, used, scheduler=scheduler, workers=workers,
-                kernel=kernel, incremental=incremental, progress=progress)
+            try:
+                reports, failures, written = okrcore_dask.recompute_dataset(
+                    source, output, instants, used, scheduler=scheduler, workers=workers,
+                    kernel=kernel, incremental=incremental, progress=progress)
+            except (OSError, TimeoutError) as exc:  # the cluster cannot be reached
+                reports, failures = [], [f"dask scheduler {scheduler or '(local)'}: {exc}"]
         else:
             reports, failures, written = _dataset_local(source, output, instants, used,
                                                         kernel, incremental, progress)
