@@ -267,3 +267,17 @@ def test_frames_without_labels_and_buckets_of_trees(tmp_path: Path) -> None:
                       out["people"].column("person_progress").to_pylist(), strict=True))
     # p0 owns o0 (0.5) and o4 (1.0); p1 owns o1 (1.0, partition b0000) and o2 (0.25, b0001)
     assert people == {"p0": 0.75, "p1": 0.625, "p2": 0.25}
+
+
+def test_errors_of_is_to_evaluation_errors() -> None:
+    from okrcore.batch import to_evaluation
+    from okrcore.batch.convert import errors_of
+    from okrcore.errors import error_sort_key
+
+    document = oracle_document()
+    frame = OrgFrame.from_document(document)
+    result = evaluate_frame(frame, instant_us(document.as_of), document.policy)
+    assert sorted(errors_of(frame, result), key=error_sort_key) == list(
+        to_evaluation(frame, result).errors)
+    assert {e.code for e in errors_of(frame, result)} == {"degenerate_metric",
+                                                         "depends_on_invalid"}
