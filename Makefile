@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs bench bench-batch clean
+.PHONY: demo test lint docs bench bench-batch bench-recompute clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ bench: $(STAMP)
 bench-batch: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/bench_batch.py --sizes 1000000 10000000
+
+# okrcore recompute from Parquet: one process against a 2-worker Dask cluster.
+bench-recompute: $(STAMP)
+	$(BIN)/python benchmarks/bench_recompute.py --sizes 1000000 10000000
 
 clean:
 	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,4 +1,4 @@
-"""The ``okrcore`` command line: ``evaluate``, ``demo`` and ``schema``."""
+"""The ``okrcore`` command line: ``evaluate``, ``demo``, ``schema`` and ``recompute``."""
 
 from __future__ import annotations
 
@@ -94,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     sch = sub.add_parser("schema", help="print the JSON Schema of the document or the result")
     sch.add_argument("name", choices=("document", "result"), nargs="?", default="document")
     sch.set_defaults(run=_cmd_schema)
+
+    from okrcore.jobs.command import add_parser as add_recompute_parser
+
+    add_recompute_parser(sub)  # okrcore recompute (okrcore.jobs)
     return parser
 
 
