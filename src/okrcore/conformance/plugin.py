@@ -1,0 +1,1 @@
+"""pytest plug-in of the conformance suite (work in progress)."""
