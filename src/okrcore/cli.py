@@ -67,6 +67,13 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_conformance(args: argparse.Namespace) -> int:
+    # The vendor conformance suite has its own command line (okrcore.conformance.cli).
+    from okrcore.conformance.cli import main as conformance_main
+
+    return conformance_main(args.arguments)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="okrcore", description="Evaluate OKR progress, pace and rollups.")
@@ -94,12 +101,20 @@ def _parser() -> argparse.ArgumentParser:
     sch = sub.add_parser("schema", help="print the JSON Schema of the document or the result")
     sch.add_argument("name", choices=("document", "result"), nargs="?", default="document")
     sch.set_defaults(run=_cmd_schema)
+
+    conf = sub.add_parser("conformance", add_help=False,
+                          help="the vendor conformance suite (okrcore conformance --help)")
+    conf.add_argument("arguments", nargs=argparse.REMAINDER)
+    conf.set_defaults(run=_cmd_conformance)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["conformance"]:  # its options are its own, --help included
+        return _cmd_conformance(argparse.Namespace(arguments=arguments[1:]))
+    args = _parser().parse_args(arguments)
     try:
         status: int = args.run(args)
         sys.stdout.flush()
