@@ -363,19 +363,23 @@ for _preset in sorted(PRESETS):
               "invariant", lambda caps: _paces)(_pace_monotone(_preset))
 
 
-@_register("on_pace_is_green", "metrics", ("7.3",), "invariant", lambda caps: _paces)
+@_register("pace_bands_of_the_default_preset", "metrics", ("7.3",), "invariant",
+           lambda caps: _paces)
 def _on_pace(evaluate: Evaluate, example: tuple[int, int, int], caps: frozenset[str]) -> None:
-    """Progress at or above expected progress is green; at most half of it is red."""
+    """Under the default preset, progress p against expected e is green when p >= e or
+    p > 0.75 e, yellow when 0.5 e < p <= 0.75 e, and red when p <= 0.5 e."""
     document = _pace_docs(example, None)[1]
     result = evaluate(document)["objectives"]["o"]
     p, e, colour = result.get("progress"), result.get("expected"), result.get("computed_colour")
     if not isinstance(p, int | float) or not isinstance(e, int | float):
         raise Violation(f"progress {p}, expected {e}: numbers wanted", document)
-    if p >= e and colour != "green":
-        raise Violation(f"progress {p} >= expected {e} but the colour is {colour}", document)
-    if p < 1 and e > 0 and p <= 0.5 * e * (1 - 1e-9) and colour != "red":
-        raise Violation(f"progress {p} is at most half of expected {e} (the red ratio 0.5 "
-                        f"of the betterworks preset) but the colour is {colour}", document)
+    margin = 1e-6  # stay clear of the tolerance band around each line
+    want = ("green" if p >= e or p >= 1 or p > 0.75 * e + margin
+            else "yellow" if 0.5 * e + margin < p < 0.75 * e - margin
+            else "red" if p < 0.5 * e - margin else None)
+    if want is not None and colour != want:
+        raise Violation(f"progress {p} against expected {e} is {colour}, want {want} (ratio "
+                        "thresholds 0.75 and 0.5 of the betterworks preset)", document)
 
 
 # --------------------------------------------------------------------------------------------
@@ -486,6 +490,23 @@ def _sum_permutation(evaluate: Evaluate, example: Any, caps: frozenset[str]) -> 
     a, b = (_progress(evaluate(d), "objectives", "o", d) for d in docs)
     if a is None or b is None or not same_number(a, b):
         raise Violation(f"progress {a} in one order, {b} in another", *docs)
+
+
+@_register("sum_goal_capped", "rollup_modes", ("4.3", "3"), "invariant",
+           lambda caps: st.tuples(st.integers(1, 100), st.integers(1, 100),
+                                  st.integers(1, 100)))
+def _sum_capped(evaluate: Evaluate, example: tuple[int, int, int], caps: frozenset[str]
+                ) -> None:
+    """Under the default policy a sum goal past its target has progress 1, raw progress above."""
+    a, b, extra = example
+    document = _doc(_objective(_metric("k1", unit="USD", target=a, current=a + extra),
+                               _metric("k2", unit="USD", target=b, current=b),
+                               progress_settings={"unit": "USD", "target": a + b}))
+    result = evaluate(document)["objectives"]["o"]
+    if result.get("progress") != 1 or not result.get("raw_progress", 0) > 1:
+        raise Violation(f"progress {result.get('progress')}, raw progress "
+                        f"{result.get('raw_progress')} (want 1 and "
+                        f"{(a + b + extra) / (a + b):.6g})", document)
 
 
 @_register("auto_target_is_same_unit_rule", "auto_targets", ("4.3", "4.1"), "invariant",
