@@ -123,7 +123,11 @@ def load_implementation(spec: str) -> Implementation:
             raise ValueError(f"{module_name!r} has no attribute {attribute!r}")
         target = getattr(target, part)
     if isinstance(target, type) or (callable(target) and not hasattr(target, "evaluate")):
-        target = target()
+        try:
+            target = target()
+        except TypeError as exc:
+            raise ValueError(f"{spec} is neither an Implementation nor a factory of one: "
+                             f"{exc}") from exc
     if not isinstance(target, Implementation):
         missing = [m for m in ("name", "version", "capabilities", "evaluate")
                    if not hasattr(target, m)]
