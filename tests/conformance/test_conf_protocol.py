@@ -52,7 +52,8 @@ def test_protocol_schema_is_a_valid_schema() -> None:
 
 def test_every_message_of_a_session_validates() -> None:
     document = load_vectors()[0].document
-    requests = [{"cmd": "start", "protocol": 1, "suite": "1.0"},
+    requests: list[dict[str, Any]] = [
+                {"cmd": "start", "protocol": 1, "suite": "1.0"},
                 {"cmd": "evaluate", "seq": 1, "document": document},
                 {"cmd": "evaluate", "seq": 2, "document": {"okrcore": 1, "as_of": "2026-01-01"}},
                 {"cmd": "evaluate", "seq": 3, "document": {**document, "as_of": "2030-01-01"}},

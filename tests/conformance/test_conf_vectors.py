@@ -45,7 +45,7 @@ def test_lint_finds_nothing_in_the_shipped_files() -> None:
 @pytest.mark.parametrize("path", vector_files(), ids=lambda p: p.stem)
 def test_vector_file_is_what_the_reference_produces(path: Path) -> None:
     # The expected results are committed data; a change of behaviour shows up here.
-    # Regenerate deliberately with: python -m okrcore.conformance.vectors --write
+    # Regenerate deliberately with: python -m okrcore.conformance._regenerate
     assert path.read_text() == render(generate(path.stem))
 
 

@@ -1,7 +1,7 @@
 """Sources of the JSON vectors: documents, citations and hand-checked oracles.
 
 The vector files in ``vectors/`` are generated from these cases with the reference
-(``python -m okrcore.conformance.vectors --write``) and committed as data; the test suite checks
+(``python -m okrcore.conformance._regenerate``) and committed as data; the test suite checks
 that the files are what the reference produces today and that every hand-checked ``oracle``
 value (taken from a worked example of the specification) is in the expected result.
 """
@@ -48,7 +48,7 @@ def _metrics() -> list[Case]:
         _case("no-current-is-at-start", "A metric without a current value is at its start.",
               "2.1", _doc(_obj(_metric(start=5, target=10))),
               oracle={"key_results.k.current": 5, "key_results.k.progress": 0}),
-        _case("fallen-back-is-zero", "A metric 5 → 10 at 2 has raw progress −0.6, progress 0.",
+        _case("fallen-back-is-zero", "A metric 5 → 10 at 2 has raw progress -0.6, progress 0.",
               "3", _doc(_obj(_metric(start=5, target=10, current=2))),
               oracle={"key_results.k.raw_progress": -0.6, "key_results.k.progress": 0}),
         _case("overshoot-capped", "A metric with target 10 at 13: raw 1.3, progress 1.", "3",
@@ -93,7 +93,7 @@ def _pace(progress: float, day: int, preset: str | None = None) -> dict[str, Any
 def _reductions() -> list[Case]:
     return [
         _case("call-time-worked-example", "Average call time from 45 down to 20 minutes, now "
-              "30: (30 − 45)/(20 − 45) = 0.6.", "2.1",
+              "30: (30 - 45)/(20 - 45) = 0.6.", "2.1",
               _doc(_obj(_metric(start=45, target=20, current=30))),
               ("reductions",), {"key_results.k.progress": 0.6}),
         _case("reduction-overshoot", "A reduction 45 → 20 at 15 is capped at 1 (raw 1.2).",

@@ -29,11 +29,11 @@ TOLERANCE: Final = 1e-9
 
 
 def same_number(a: float, b: float) -> bool:
-    """Whether two numbers agree within :data:`TOLERANCE`.
+    r"""Whether two numbers agree within :data:`TOLERANCE`.
 
     Notes
     -----
-    :math:`|a - b| \\le 10^{-9} \\max(|a|, |b|, 1)`.
+    :math:`|a - b| \le 10^{-9} \max(|a|, |b|, 1)`.
     """
     return math.isclose(a, b, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
 

@@ -85,7 +85,7 @@ class Reference:
 
     @property
     def version(self) -> str:
-        """okrcore's version."""
+        """Okrcore's version."""
         from okrcore import __version__
 
         return __version__

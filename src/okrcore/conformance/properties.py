@@ -41,7 +41,7 @@ __all__ = [
     "Evaluate",
     "Outcome",
     "Property",
-    "Violation",
+    "ViolationError",
     "catalogue_rst",
     "run_property",
     "selected",
@@ -55,7 +55,7 @@ START: Final = "2026-01-01"
 DUE: Final = "2026-03-31"
 
 
-class Violation(Exception):
+class ViolationError(Exception):
     """A property does not hold: what went wrong, and the documents that show it."""
 
     def __init__(self, detail: str, *documents: Mapping[str, Any]) -> None:
@@ -85,7 +85,7 @@ class Property:
     strategy : callable
         Capabilities → hypothesis strategy of examples.
     check : callable
-        ``(evaluate, example, capabilities)``; raises :class:`Violation`.
+        ``(evaluate, example, capabilities)``; raises :class:`ViolationError`.
     """
 
     name: str
@@ -151,7 +151,7 @@ def _progress(result: Mapping[str, Any], section: str, ident: str,
     try:
         return result[section][ident]["progress"]
     except (KeyError, TypeError):
-        raise Violation(f"{section}.{ident}.progress is missing from the result (errors: "
+        raise ViolationError(f"{section}.{ident}.progress is missing from the result (errors: "
                         f"{json.dumps(result.get('errors'))})", *documents) from None
 
 
@@ -171,7 +171,7 @@ def _agrees(evaluate: Evaluate, document: Mapping[str, Any], caps: frozenset[str
     actual = evaluate(document)
     found = differences(expected, actual)
     if found:
-        raise Violation("differs from the reference: " + "; ".join(found), document)
+        raise ViolationError("differs from the reference: " + "; ".join(found), document)
 
 
 def _documents_for(group: str) -> Callable[[frozenset[str]], st.SearchStrategy[Any]]:
@@ -224,7 +224,7 @@ def _bounds(evaluate: Evaluate, document: Mapping[str, Any], caps: frozenset[str
                 continue
             if not isinstance(p, int | float) or p < 0 or (
                     cap is not None and p > cap * (1 + 1e-12)):
-                raise Violation(f"{section}.{ident}.progress is {json.dumps(p)}, outside "
+                raise ViolationError(f"{section}.{ident}.progress is {json.dumps(p)}, outside "
                                 f"[0, {cap if cap is not None else 'inf'}]", document)
 
 
@@ -239,7 +239,7 @@ def _monotone(evaluate: Evaluate, example: tuple[int, int, float, float],
             for v in (low, high)]
     p_low, p_high = (_progress(evaluate(d), "key_results", "k", d) for d in docs)
     if p_low > p_high and not same_number(p_low, p_high):
-        raise Violation(f"current {low} gives progress {p_low} but the higher {high} gives "
+        raise ViolationError(f"current {low} gives progress {p_low} but the higher {high} gives "
                         f"{p_high}", *docs)
 
 
@@ -253,7 +253,7 @@ def _regression(evaluate: Evaluate, example: tuple[int, int, int], caps: frozens
                                        current=start - back)))
     result = evaluate(document)["key_results"]["k"]
     if result.get("progress") != 0 or not result.get("raw_progress", 0) < 0:
-        raise Violation(f"progress {result.get('progress')}, raw progress "
+        raise ViolationError(f"progress {result.get('progress')}, raw progress "
                         f"{result.get('raw_progress')} (want 0 and "
                         f"{-back / length:.6g})", document)
 
@@ -267,7 +267,7 @@ def _capped(evaluate: Evaluate, example: tuple[int, int, int], caps: frozenset[s
                                        current=start + length + extra)))
     result = evaluate(document)["key_results"]["k"]
     if result.get("progress") != 1 or not result.get("raw_progress", 0) > 1:
-        raise Violation(f"progress {result.get('progress')}, raw progress "
+        raise ViolationError(f"progress {result.get('progress')}, raw progress "
                         f"{result.get('raw_progress')} (want 1 and "
                         f"{(length + extra) / length:.6g})", document)
 
@@ -292,7 +292,7 @@ def _mean_permutation(evaluate: Evaluate, example: tuple[list[tuple[int, int]], 
     docs = [_doc(_mean_objective(items)), _doc(_mean_objective(shuffled))]
     a, b = (_progress(evaluate(d), "objectives", "o", d) for d in docs)
     if not same_number(a, b):
-        raise Violation(f"progress {a} in one order, {b} in another", *docs)
+        raise ViolationError(f"progress {a} in one order, {b} in another", *docs)
 
 
 @_register("mean_between_min_and_max", "metrics", ("4.2",), "invariant",
@@ -305,7 +305,7 @@ def _mean_bounds(evaluate: Evaluate, items: list[tuple[int, int]], caps: frozens
     progresses = [_progress(result, "key_results", f"k{i}", document) for i in range(len(items))]
     p = _progress(result, "objectives", "o", document)
     if p is None or not (min(progresses) - 1e-9 <= p <= max(progresses) + 1e-9):
-        raise Violation(f"objective progress {p} outside [{min(progresses)}, "
+        raise ViolationError(f"objective progress {p} outside [{min(progresses)}, "
                         f"{max(progresses)}]", document)
 
 
@@ -316,11 +316,11 @@ def _expected_monotone(evaluate: Evaluate, example: tuple[int, int], caps: froze
     """Expected progress never falls as the evaluation instant moves later, and is in [0, 1]."""
     days = sorted(example)
     docs = [_doc(_objective(_metric(target=10)),
-                 as_of=f"2025-12-01T00:00:00Z" if d == 0 else _day(d)) for d in days]
+                 as_of="2025-12-01T00:00:00Z" if d == 0 else _day(d)) for d in days]
     a, b = (evaluate(d)["objectives"]["o"].get("expected") for d in docs)
     if not (isinstance(a, int | float) and isinstance(b, int | float)
             and 0 <= a <= b + 1e-12 and b <= 1):
-        raise Violation(f"expected progress {a} then {b}", *docs)
+        raise ViolationError(f"expected progress {a} then {b}", *docs)
 
 
 def _day(offset: int) -> str:
@@ -351,7 +351,7 @@ def _pace_monotone(preset: str) -> Callable[[Evaluate, Any, frozenset[str]], Non
         docs = _pace_docs(example, None if preset == "betterworks" else preset)
         low, high = (evaluate(d)["objectives"]["o"].get("computed_colour") for d in docs)
         if low not in _RANK or high not in _RANK or _RANK[low] < _RANK[high]:
-            raise Violation(f"lower progress is {low}, higher progress is {high}", *docs)
+            raise ViolationError(f"lower progress is {low}, higher progress is {high}", *docs)
     check.__doc__ = (f"Under the {preset} preset, lower progress never gets a better pace "
                      "colour (same instant, same timeline).")
     return check
@@ -366,19 +366,22 @@ for _preset in sorted(PRESETS):
 @_register("pace_bands_of_the_default_preset", "metrics", ("7.3",), "invariant",
            lambda caps: _paces)
 def _on_pace(evaluate: Evaluate, example: tuple[int, int, int], caps: frozenset[str]) -> None:
-    """Under the default preset, progress p against expected e is green when p >= e or
-    p > 0.75 e, yellow when 0.5 e < p <= 0.75 e, and red when p <= 0.5 e."""
+    """Default preset: green at p >= e or p > 0.75 e, yellow to 0.5 e, red at or below.
+
+    Progress p against expected e: green when p >= e or p > 0.75 e, yellow when
+    0.5 e < p <= 0.75 e, and red when p <= 0.5 e.
+    """
     document = _pace_docs(example, None)[1]
     result = evaluate(document)["objectives"]["o"]
     p, e, colour = result.get("progress"), result.get("expected"), result.get("computed_colour")
     if not isinstance(p, int | float) or not isinstance(e, int | float):
-        raise Violation(f"progress {p}, expected {e}: numbers wanted", document)
+        raise ViolationError(f"progress {p}, expected {e}: numbers wanted", document)
     margin = 1e-6  # stay clear of the tolerance band around each line
     want = ("green" if p >= e or p >= 1 or p > 0.75 * e + margin
             else "yellow" if 0.5 * e + margin < p < 0.75 * e - margin
             else "red" if p < 0.5 * e - margin else None)
     if want is not None and colour != want:
-        raise Violation(f"progress {p} against expected {e} is {colour}, want {want} (ratio "
+        raise ViolationError(f"progress {p} against expected {e} is {colour}, want {want} (ratio "
                         "thresholds 0.75 and 0.5 of the betterworks preset)", document)
 
 
@@ -389,7 +392,7 @@ def _on_pace(evaluate: Evaluate, example: tuple[int, int, int], caps: frozenset[
 @_register("reduction_mirrors_increase", "reductions", ("2.1",), "invariant",
            lambda caps: st.tuples(small, st.integers(1, 100), small))
 def _mirror(evaluate: Evaluate, example: tuple[int, int, int], caps: frozenset[str]) -> None:
-    """A reduction s→t at c has the progress of the increase −s→−t at −c."""
+    """A reduction s→t at c has the progress of the increase -s→-t at -c."""
     target, length, current = example
     start = target + length
     docs = [_doc(_objective(_metric(start=start, target=target, current=current))),
@@ -397,7 +400,7 @@ def _mirror(evaluate: Evaluate, example: tuple[int, int, int], caps: frozenset[s
     a, b = (evaluate(d)["key_results"]["k"] for d in docs)
     for field in ("progress", "raw_progress"):
         if not same_number(a.get(field), b.get(field)):
-            raise Violation(f"reduction {field} {a.get(field)} but mirrored increase "
+            raise ViolationError(f"reduction {field} {a.get(field)} but mirrored increase "
                             f"{b.get(field)}", *docs)
 
 
@@ -411,7 +414,7 @@ def _binary(evaluate: Evaluate, done: bool | None, caps: frozenset[str]) -> None
     document = _doc(_objective(kr))
     p = _progress(evaluate(document), "key_results", "k", document)
     if p != (1 if done else 0):
-        raise Violation(f"done={json.dumps(done)} gives progress {p}", document)
+        raise ViolationError(f"done={json.dumps(done)} gives progress {p}", document)
 
 
 @_register("staged_milestone_is_stage_ratio", "milestones", ("2.4",), "invariant",
@@ -424,7 +427,7 @@ def _staged(evaluate: Evaluate, example: tuple[int, int], caps: frozenset[str]) 
                                 "stages_done": done}))
     p = _progress(evaluate(document), "key_results", "k", document)
     if not isinstance(p, int | float) or not same_number(p, done / total):
-        raise Violation(f"{done} of {total} stages give progress {p}, not {done}/{total}",
+        raise ViolationError(f"{done} of {total} stages give progress {p}, not {done}/{total}",
                         document)
 
 
@@ -437,7 +440,7 @@ def _band(evaluate: Evaluate, example: tuple[str, float], caps: frozenset[str]) 
         "red_low": 8, "yellow_low": 10, "yellow_high": 15, "red_high": 18, "mode": mode})))
     p = _progress(evaluate(document), "key_results", "k", document)
     if not isinstance(p, int | float) or not 0 <= p <= 1 or (mode == "band" and p not in (0, 1)):
-        raise Violation(f"{mode} progress {p} at value {value}", document)
+        raise ViolationError(f"{mode} progress {p} at value {value}", document)
 
 
 # --------------------------------------------------------------------------------------------
@@ -476,7 +479,7 @@ def _scale(evaluate: Evaluate, example: tuple[tuple[list[tuple[int, int, int]], 
     docs = [_doc(_sum_objective(krs, target)), _doc(_sum_objective(krs, target, factor))]
     a, b = (_progress(evaluate(d), "objectives", "o", d) for d in docs)
     if a is None or b is None or not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9):
-        raise Violation(f"progress {a}, scaled by {factor}: {b}", *docs)
+        raise ViolationError(f"progress {a}, scaled by {factor}: {b}", *docs)
 
 
 @_register("sum_permutation_invariant", "rollup_modes", ("4.3",), "invariant",
@@ -489,7 +492,7 @@ def _sum_permutation(evaluate: Evaluate, example: Any, caps: frozenset[str]) -> 
     docs = [_doc(_sum_objective(krs, target)), _doc(_sum_objective(krs, target, order=order))]
     a, b = (_progress(evaluate(d), "objectives", "o", d) for d in docs)
     if a is None or b is None or not same_number(a, b):
-        raise Violation(f"progress {a} in one order, {b} in another", *docs)
+        raise ViolationError(f"progress {a} in one order, {b} in another", *docs)
 
 
 @_register("sum_goal_capped", "rollup_modes", ("4.3", "3"), "invariant",
@@ -504,7 +507,7 @@ def _sum_capped(evaluate: Evaluate, example: tuple[int, int, int], caps: frozens
                                progress_settings={"unit": "USD", "target": a + b}))
     result = evaluate(document)["objectives"]["o"]
     if result.get("progress") != 1 or not result.get("raw_progress", 0) > 1:
-        raise Violation(f"progress {result.get('progress')}, raw progress "
+        raise ViolationError(f"progress {result.get('progress')}, raw progress "
                         f"{result.get('raw_progress')} (want 1 and "
                         f"{(a + b + extra) / (a + b):.6g})", document)
 
@@ -519,7 +522,7 @@ def _auto_target(evaluate: Evaluate, krs: list[tuple[int, int, int]], caps: froz
                     if k != "progress_settings"})
     a, b = (_progress(evaluate(d), "objectives", "o", d) for d in (with_settings, without))
     if a is None or b is None or not same_number(a, b):
-        raise Violation(f"progress {a} with auto settings, {b} by the same-unit rule",
+        raise ViolationError(f"progress {a} with auto settings, {b} by the same-unit rule",
                         with_settings, without)
 
 
@@ -531,8 +534,10 @@ _children = st.lists(st.tuples(st.sampled_from((None, 0, 25, 50, 100)), st.integ
            lambda caps: _children)
 def _parent(evaluate: Evaluate, children: list[tuple[int | None, int]], caps: frozenset[str]
             ) -> None:
-    """A parent without key results has the weighted mean of its children's non-null progress
-    (weight-0 children and children without progress are skipped; none left: null)."""
+    """A parent without key results has the weighted mean of its children's progress.
+
+    Weight-0 children and children without progress are skipped; none left: null.
+    """
     objs: list[dict[str, Any]] = [{"id": "parent"}]
     for i, (current, weight) in enumerate(children):
         krs = [] if current is None else [_metric(f"k{i}", target=100, current=current)]
@@ -545,7 +550,7 @@ def _parent(evaluate: Evaluate, children: list[tuple[int | None, int]], caps: fr
     want = (sum(w * p for w, p in counted) / sum(w for w, _p in counted)) if counted else None
     got = _progress(result, "objectives", "parent", document)
     if (want is None) != (got is None) or (want is not None and not same_number(want, got)):
-        raise Violation(f"parent progress {got}; the weighted mean of its children's "
+        raise ViolationError(f"parent progress {got}; the weighted mean of its children's "
                         f"reported progress (weights, progress) {pairs} is {want}", document)
 
 
@@ -559,7 +564,7 @@ def _person(evaluate: Evaluate, currents: list[int], caps: frozenset[str]) -> No
     want = _progress(result, "objectives", "o", document)
     got = _progress(result, "people", "ann", document)
     if not same_number(want, got):
-        raise Violation(f"person ann has progress {got}, her only objective {want}", document)
+        raise ViolationError(f"person ann has progress {got}, her only objective {want}", document)
 
 
 # --------------------------------------------------------------------------------------------
@@ -582,8 +587,10 @@ def _at(seconds: int, minus_us: int = 0) -> str:
            lambda caps: st.tuples(_logs, st.integers(0, 3)))
 def _as_of(evaluate: Evaluate, example: tuple[list[tuple[int, int]], int], caps: frozenset[str]
            ) -> None:
-    """Evaluated at the instant of a check-in the value is that check-in's; one microsecond
-    before, it is the previous check-in's (or the start)."""
+    """At the instant of a check-in its value is seen; one microsecond before, it is not.
+
+    One microsecond before, the value is the previous check-in's (or the start).
+    """
     log, pick = example
     log = sorted(log)
     index = pick % len(log)
@@ -595,7 +602,7 @@ def _as_of(evaluate: Evaluate, example: tuple[list[tuple[int, int]], int], caps:
         document = _doc(_objective(kr), as_of=as_of)
         got = evaluate(document)["key_results"]["k"].get("current")
         if not isinstance(got, int | float) or not same_number(got, want):
-            raise Violation(f"as of {as_of} the current value is {got}, want {want}", document)
+            raise ViolationError(f"as of {as_of} the current value is {got}, want {want}", document)
 
 
 @_register("future_check_ins_ignored", "as_of_history", ("8.1",), "invariant",
@@ -611,7 +618,7 @@ def _future(evaluate: Evaluate, document: dict[str, Any], caps: frozenset[str]) 
     before, after = evaluate(document), evaluate(later)
     found = differences(project(before, caps), after)
     if found:
-        raise Violation("a future check-in changed the result: " + "; ".join(found),
+        raise ViolationError("a future check-in changed the result: " + "; ".join(found),
                         document, later)
 
 
@@ -656,8 +663,10 @@ def _faulty_documents(caps: frozenset[str]) -> st.SearchStrategy[Any]:
            _faulty_documents)
 def _errors_agree(evaluate: Evaluate, example: tuple[dict[str, Any], str],
                   caps: frozenset[str]) -> None:
-    """Documents with one bad item give the reference's error codes and paths, and the
-    reference's results for everything else."""
+    """Documents with one bad item give the reference's error codes, paths and results.
+
+    The results of everything else must agree with the reference too.
+    """
     document, _path = _inject(*example)
     _agrees(evaluate, document, caps)
 
@@ -665,21 +674,23 @@ def _errors_agree(evaluate: Evaluate, example: tuple[dict[str, Any], str],
 @_register("bad_item_is_contained", "errors", ("1.3", "1.2"), "invariant", _faulty_documents)
 def _contained(evaluate: Evaluate, example: tuple[dict[str, Any], str], caps: frozenset[str]
                ) -> None:
-    """A bad item in a new objective is reported with its code and path and changes nothing
-    else in the result."""
+    """A bad item in a new objective is reported with its code and path, and nothing else.
+
+    Every other result stays what it was without the bad item.
+    """
     document, fault = example
     bad, path = _inject(document, fault)
     before, after = evaluate(document), evaluate(bad)
     reported = {(e.get("code"), e.get("path")) for e in after.get("errors", [])}
     if (fault, path) not in reported:
-        raise Violation(f"{fault} at {path} is not reported (errors: {sorted(reported)})", bad)
+        raise ViolationError(f"{fault} at {path} is not reported (errors: {sorted(reported)})", bad)
     kept = project(before, caps - {"errors", "people"})
     found = differences(kept, {
         section: {k: v for k, v in after.get(section, {}).items()
                   if k not in ("bad", "bad_k") and not (fault == "duplicate_id" and k == "bad")}
         for section in ("objectives", "key_results")})
     if found:
-        raise Violation(f"the bad item ({fault}) changed other results: " + "; ".join(found),
+        raise ViolationError(f"the bad item ({fault}) changed other results: " + "; ".join(found),
                         document, bad)
 
 
@@ -736,7 +747,7 @@ def run_property(prop: Property, evaluate: Evaluate, capabilities: Collection[st
     if not prop.requires <= caps:
         missing = ", ".join(sorted(prop.requires - caps))
         return Outcome(prop, "skipped", f"needs capability {missing}")
-    last: list[Violation] = []
+    last: list[ViolationError] = []
     count = [0]
 
     def guarded(document: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -744,10 +755,10 @@ def run_property(prop: Property, evaluate: Evaluate, capabilities: Collection[st
             return evaluate(document)
         except NotSupportedError:
             reject()
-        except Violation:
+        except ViolationError:
             raise
         except Exception as exc:
-            raise Violation(f"evaluate raised {type(exc).__name__}: {exc}", document) from exc
+            raise ViolationError(f"evaluate raised {type(exc).__name__}: {exc}", document) from exc
 
     @hypothesis_settings(max_examples=max_examples, derandomize=derandomize, database=None,
                          deadline=None, print_blob=False,
@@ -757,21 +768,21 @@ def run_property(prop: Property, evaluate: Evaluate, capabilities: Collection[st
         count[0] += 1
         try:
             prop.check(guarded, example, caps)
-        except Violation as violation:
+        except ViolationError as violation:
             last.append(violation)
             raise
         except (KeyError, TypeError, AttributeError) as exc:
-            violation = Violation(f"the result document is malformed: {type(exc).__name__}: "
-                                  f"{exc}")
-            last.append(violation)
-            raise violation from exc
+            malformed = ViolationError(
+                f"the result document is malformed: {type(exc).__name__}: {exc}")
+            last.append(malformed)
+            raise malformed from exc
 
     try:
         test()
     except Unsatisfiable:
         return Outcome(prop, "skipped", "the implementation skipped every example",
                        examples=count[0])
-    except Violation:
+    except ViolationError:
         found = last[-1]
         return Outcome(prop, "failed", failure_message(prop, found.detail, found.documents),
                        found.documents, count[0])

@@ -21,6 +21,7 @@ request                                       response
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 import subprocess
@@ -183,10 +184,8 @@ class HarnessProcess:
     def close(self) -> None:
         """Send ``stop`` (when still running) and wait for the process to exit."""
         if self._process.poll() is None:
-            try:
+            with contextlib.suppress(HarnessError):
                 self._ask({"cmd": "stop"})
-            except HarnessError:
-                pass
             for stream in (self._process.stdin, self._process.stdout):
                 if stream is not None:
                     stream.close()

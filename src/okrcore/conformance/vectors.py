@@ -10,7 +10,6 @@ reference and are committed as data; the test suite checks the reference still p
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -178,8 +177,11 @@ def _iter_problems(path: Path, seen: set[str]) -> Iterator[str]:
 
 
 def lint(paths: Sequence[Path] | None = None) -> list[str]:
-    """Check vector files: their schema, unique ids, known sections and capabilities, and
-    that every document validates against the interchange document schema.
+    """Check vector files against their schema and the suite's rules.
+
+    Rules: unique ids, known spec sections and capabilities, a case that the reference sums
+    needs ``rollup_modes``, and every document outside the errors area validates against the
+    interchange document schema.
 
     Returns
     -------
@@ -192,11 +194,3 @@ def lint(paths: Sequence[Path] | None = None) -> list[str]:
         problems.extend(_iter_problems(path, seen))
     return problems
 
-
-if __name__ == "__main__":  # pragma: no cover - maintainer's command
-    if sys.argv[1:] == ["--write"]:
-        for written in write_all():
-            print(written)
-    else:
-        print("usage: python -m okrcore.conformance.vectors --write", file=sys.stderr)
-        sys.exit(2)
