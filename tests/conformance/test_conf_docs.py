@@ -7,6 +7,7 @@ from pathlib import Path
 from okrcore.conformance import CAPABILITIES
 from okrcore.conformance.capabilities import SECTIONS
 from okrcore.conformance.properties import PROPERTIES, catalogue_rst
+from okrcore.conformance.vectors import load_vectors, vector_files
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -22,6 +23,12 @@ def test_guide_lists_every_capability() -> None:
     for name, promise in CAPABILITIES.items():
         assert f"* - ``{name}`` - {promise.replace('include_children', '``include_children``')}" \
             in guide, name
+
+
+def test_guide_states_the_number_of_vectors() -> None:
+    guide = (DOCS / "conformance.rst").read_text()
+    assert f"**{len(load_vectors())} JSON vectors** in eleven files" in guide
+    assert len(vector_files()) == 11
 
 
 def test_every_cited_section_label_exists_in_the_spec() -> None:

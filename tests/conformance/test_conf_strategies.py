@@ -61,19 +61,21 @@ def test_readable_drops_defaults() -> None:
                                                      "target": 10}]}]}
 
 
+def _run_without(modules: tuple[str, ...], code: str) -> str:
+    """Run ``code`` in a fresh interpreter in which ``modules`` cannot be imported."""
+    blocked = "".join(f"sys.modules[{m!r}] = None\n" for m in modules)
+    return subprocess.run([sys.executable, "-c", f"import sys\n{blocked}{code}"],
+                          capture_output=True, text=True, check=True).stdout
+
+
 def test_strategies_name_the_extra_without_hypothesis() -> None:
-    code = ("import sys; sys.modules['hypothesis'] = None\n"
-            "try:\n    import okrcore.conformance.strategies\n"
-            "except ImportError as exc:\n    print(exc)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = _run_without(("hypothesis",), "try:\n    import okrcore.conformance.strategies\n"
+                       "except ImportError as exc:\n    print(exc)\n")
     assert "pip install 'okrcore[conformance]'" in out
 
 
 def test_package_imports_without_hypothesis_or_pytest() -> None:
-    code = ("import sys; sys.modules['hypothesis'] = None; sys.modules['pytest'] = None\n"
-            "import okrcore.conformance, okrcore.conformance.vectors\n"
-            "print(len(okrcore.conformance.load_vectors()))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = _run_without(("hypothesis", "pytest"),
+                       "import okrcore.conformance, okrcore.conformance.vectors\n"
+                       "print(len(okrcore.conformance.load_vectors()))\n")
     assert int(out) > 50
