@@ -147,3 +147,19 @@ def test_okrcore_command_forwards_to_conformance() -> None:
                          capture_output=True, text=True, check=False)
     assert out.returncode == 0
     assert "{run,harness,vectors,lint,schema}" in out.stdout
+
+
+def test_a_harness_that_dies_mid_run_stops_the_run(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    # Answers the handshake, then exits on the first evaluate request.
+    script = tmp_path / "dying.py"
+    script.write_text(
+        "import json, sys\n"
+        "sys.stdin.readline()\n"
+        "print(json.dumps({'type': 'started', 'protocol': 1, 'name': 'dying', 'version': '0',"
+        " 'capabilities': ['metrics']}), flush=True)\n"
+        "sys.stdin.readline()\n")
+    status = main(["run", "--harness", f"{sys.executable} {script}", "--properties-only",
+                   "--only", "increase_metric_monotone", "--max-examples", "5"])
+    assert status == 2
+    assert "harness closed its output" in capsys.readouterr().err

@@ -24,7 +24,7 @@ try:
     from hypothesis import HealthCheck, given, reject
     from hypothesis import settings as hypothesis_settings
     from hypothesis import strategies as st
-    from hypothesis.errors import Unsatisfiable
+    from hypothesis.errors import Flaky, Unsatisfiable
 except ImportError as exc:  # pragma: no cover - exercised without the extra only
     raise ImportError(
         "okrcore.conformance.properties needs hypothesis: pip install 'okrcore[conformance]'"
@@ -748,6 +748,7 @@ def run_property(prop: Property, evaluate: Evaluate, capabilities: Collection[st
         missing = ", ".join(sorted(prop.requires - caps))
         return Outcome(prop, "skipped", f"needs capability {missing}")
     last: list[ViolationError] = []
+    fatal: list[Exception] = []
     count = [0]
 
     def guarded(document: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -758,6 +759,9 @@ def run_property(prop: Property, evaluate: Evaluate, capabilities: Collection[st
         except ViolationError:
             raise
         except Exception as exc:
+            if getattr(exc, "fatal", False):  # the harness is gone: stop the run
+                fatal.append(exc)
+                raise
             raise ViolationError(f"evaluate raised {type(exc).__name__}: {exc}", document) from exc
 
     @hypothesis_settings(max_examples=max_examples, derandomize=derandomize, database=None,
@@ -778,10 +782,20 @@ def run_property(prop: Property, evaluate: Evaluate, capabilities: Collection[st
             raise malformed from exc
 
     try:
-        test()
+        try:
+            test()
+        except BaseException:
+            if fatal:
+                raise fatal[0] from None
+            raise
     except Unsatisfiable:
         return Outcome(prop, "skipped", "the implementation skipped every example",
                        examples=count[0])
+    except Flaky as exc:
+        documents = last[-1].documents if last else ()
+        return Outcome(prop, "failed", failure_message(
+            prop, f"the implementation is not deterministic: the same example passed once "
+                  f"and failed once ({type(exc).__name__})", documents), documents, count[0])
     except ViolationError:
         found = last[-1]
         return Outcome(prop, "failed", failure_message(prop, found.detail, found.documents),

@@ -39,7 +39,12 @@ PROTOCOL_VERSION: Final = 1
 
 
 class HarnessError(Exception):
-    """The harness process broke the protocol, or exited."""
+    """The harness process broke the protocol, or exited.
+
+    It is *fatal*: the runner stops instead of counting it as the failure of one example.
+    """
+
+    fatal = True
 
 
 def _reply(out: IO[str], message: Mapping[str, Any]) -> None:
