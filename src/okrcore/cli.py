@@ -71,7 +71,7 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     # The vendor conformance suite has its own command line (okrcore.conformance.cli).
     from okrcore.conformance.cli import main as conformance_main
 
-    return conformance_main(args.arguments)
+    return conformance_main(["--help"] * args.help + args.arguments)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -104,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
 
     conf = sub.add_parser("conformance", add_help=False,
                           help="the vendor conformance suite (okrcore conformance --help)")
+    conf.add_argument("-h", "--help", action="store_true")
     conf.add_argument("arguments", nargs=argparse.REMAINDER)
     conf.set_defaults(run=_cmd_conformance)
     return parser
@@ -111,10 +112,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    arguments = sys.argv[1:] if argv is None else list(argv)
-    if arguments[:1] == ["conformance"]:  # its options are its own, --help included
-        return _cmd_conformance(argparse.Namespace(arguments=arguments[1:]))
-    args = _parser().parse_args(arguments)
+    args = _parser().parse_args(argv)
     try:
         status: int = args.run(args)
         sys.stdout.flush()
