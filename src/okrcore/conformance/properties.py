@@ -316,7 +316,7 @@ def _expected_monotone(evaluate: Evaluate, example: tuple[int, int], caps: froze
     """Expected progress never falls as the evaluation instant moves later, and is in [0, 1]."""
     days = sorted(example)
     docs = [_doc(_objective(_metric(target=10)),
-                 as_of="2025-12-01T00:00:00Z" if d == 0 else _day(d)) for d in days]
+                 as_of=_day(d)) for d in days]
     a, b = (evaluate(d)["objectives"]["o"].get("expected") for d in docs)
     if not (isinstance(a, int | float) and isinstance(b, int | float)
             and 0 <= a <= b + 1e-12 and b <= 1):
