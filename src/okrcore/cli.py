@@ -67,6 +67,13 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_conformance(args: argparse.Namespace) -> int:
+    # The vendor conformance suite has its own command line (okrcore.conformance.cli).
+    from okrcore.conformance.cli import main as conformance_main
+
+    return conformance_main(["--help"] * args.help + args.arguments)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="okrcore", description="Evaluate OKR progress, pace and rollups.")
@@ -98,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
     from okrcore.jobs.command import add_parser as add_recompute_parser
 
     add_recompute_parser(sub)  # okrcore recompute (okrcore.jobs)
+
+    conf = sub.add_parser("conformance", add_help=False,
+                          help="the vendor conformance suite (okrcore conformance --help)")
+    conf.add_argument("-h", "--help", action="store_true")
+    conf.add_argument("arguments", nargs=argparse.REMAINDER)
+    conf.set_defaults(run=_cmd_conformance)
     return parser
 
 
