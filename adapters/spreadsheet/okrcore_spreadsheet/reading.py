@@ -141,8 +141,8 @@ def _read_xlsx(path: Path) -> dict[str, _Table]:
     return tables
 
 
-def _ods_value(cell: Any) -> Raw:
-    from odf.namespaces import OFFICENS
+def _ods_value(cell: Any, with_time: set[str]) -> Raw:
+    from odf.namespaces import OFFICENS, TABLENS
 
     kind = cell.getAttrNS(OFFICENS, "value-type")
     if kind in ("float", "percentage", "currency"):
@@ -153,9 +153,10 @@ def _ods_value(cell: Any) -> Raw:
         return str(cell.getAttrNS(OFFICENS, "boolean-value")).lower() == "true"
     if kind == "date":
         text = str(cell.getAttrNS(OFFICENS, "date-value"))
-        if "T" not in text:
-            return date.fromisoformat(text)
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
+        if str(cell.getAttrNS(TABLENS, "style-name")) in with_time:
+            return moment
+        return moment.date() if moment.time() == datetime.min.time() else moment
     if kind == "string":
         parts = []
         for node in cell.childNodes:
@@ -163,6 +164,25 @@ def _ods_value(cell: Any) -> Raw:
                 parts.append(str(node))
         return "\n".join(parts)
     return None
+
+
+def _ods_time_styles(doc: Any) -> set[str]:
+    """Cell styles whose date format shows a time: their midnight values are instants, not days."""
+    from odf.namespaces import NUMBERNS, STYLENS
+
+    timed = set()
+    for container in (doc.automaticstyles, doc.styles):
+        for node in container.childNodes:
+            if node.qname == (NUMBERNS, "date-style") and any(
+                    child.qname == (NUMBERNS, "hours") for child in node.childNodes):
+                timed.add(str(node.getAttrNS(STYLENS, "name")))
+    cells = set()
+    for container in (doc.automaticstyles, doc.styles):
+        for node in container.childNodes:
+            if node.qname == (STYLENS, "style") and \
+                    str(node.getAttrNS(STYLENS, "data-style-name")) in timed:
+                cells.add(str(node.getAttrNS(STYLENS, "name")))
+    return cells
 
 
 def _read_ods(path: Path) -> dict[str, _Table]:
@@ -174,6 +194,7 @@ def _read_ods(path: Path) -> dict[str, _Table]:
         doc = load(str(path))
     except Exception as exc:
         raise WorkbookError(f"{path}: not a readable ods workbook ({exc})") from None
+    with_time = _ods_time_styles(doc)
     tables = {}
     for table in doc.spreadsheet.getElementsByType(Table):
         name = str(table.getAttrNS(TABLENS, "name"))
@@ -185,7 +206,7 @@ def _read_ods(path: Path) -> dict[str, _Table]:
                 if cell.qname[1] not in ("table-cell", "covered-table-cell"):
                     continue
                 repeat = int(cell.getAttrNS(TABLENS, "number-columns-repeated") or 1)
-                value = _ods_value(cell)
+                value = _ods_value(cell, with_time)
                 values.extend([value] * min(repeat, 1024))
             while values and values[-1] is None:
                 values.pop()

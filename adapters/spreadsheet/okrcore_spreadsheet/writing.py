@@ -571,6 +571,7 @@ def _write_openpyxl(sheets: Sequence[Sheet], path: Path) -> dict[tuple[str, str]
     wb = Workbook()
     wb.remove(wb.active)
     cached: dict[tuple[str, str], float | str] = {}
+    exact: dict[tuple[str, str], float] = {}
     for sheet in sheets:
         ws = wb.create_sheet(sheet.name)
         ws.append(sheet.headers)
@@ -586,6 +587,8 @@ def _write_openpyxl(sheets: Sequence[Sheet], path: Path) -> dict[tuple[str, str]
                     cached[(sheet.name, cell.coordinate)] = value.cached
                 else:
                     cell.value = value
+                    if isinstance(value, float):
+                        exact[(sheet.name, cell.coordinate)] = value
                     if isinstance(value, str) and value.startswith("="):
                         cell.data_type = "s"  # text, not a formula
                 label = header if sheet.name != L.SETTINGS else str(row.get("Setting"))
@@ -624,16 +627,22 @@ def _write_openpyxl(sheets: Sequence[Sheet], path: Path) -> dict[tuple[str, str]
             ws.add_chart(chart, "G2")
     wb.calculation = CalcProperties(fullCalcOnLoad=True)
     wb.save(path)
-    _store_cached_values(path, [s.name for s in sheets], cached)
+    _store_cached_values(path, [s.name for s in sheets], cached, exact)
     return cached
 
 
 _CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>(.*?)</f><v\s*/></c>', re.S)
+_NUMBER_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><v>([^<]*)</v></c>')
 
 
 def _store_cached_values(path: Path, names: Sequence[str],
-                         cached: Mapping[tuple[str, str], float | str]) -> None:
-    """Write okrcore's values into the ``<v>`` of every formula cell (openpyxl leaves it empty)."""
+                         cached: Mapping[tuple[str, str], float | str],
+                         exact: Mapping[tuple[str, str], float]) -> None:
+    """Write okrcore's values into the ``<v>`` of every formula cell (openpyxl leaves it empty).
+
+    Numbers are rewritten with ``repr`` too: openpyxl writes ``%.16g``, one digit short of a
+    faithful double.
+    """
     from xml.sax.saxutils import escape
 
     with zipfile.ZipFile(path) as zin:
@@ -650,7 +659,14 @@ def _store_cached_values(path: Path, names: Sequence[str],
                         return f'<c r="{ref}"{attrs_} t="str"><f>{text}</f><v>{escape(value)}</v></c>'
                     return f'<c r="{ref}"{attrs_}><f>{text}</f><v>{value!r}</v></c>'
 
-                data = _CELL.sub(fill, data.decode("utf-8")).encode("utf-8")
+                def number(match: re.Match[str], sheet: str = name) -> str:
+                    value = exact.get((sheet, match.group(1)))
+                    if value is None:
+                        return match.group(0)
+                    return f'<c r="{match.group(1)}"{match.group(2)}><v>{value!r}</v></c>'
+
+                text = _CELL.sub(fill, data.decode("utf-8"))
+                data = _NUMBER_CELL.sub(number, text).encode("utf-8")
             zout.writestr(info, data)
 
 
