@@ -12,10 +12,10 @@ from typing import Any
 import attrs
 import pytest
 from hypothesis import strategies as st
+from okrcore_spreadsheet import find_soffice
 
 import okrcore
-from okrcore import CheckIn, Checkpoint, Document, Metric, Milestone, Objective
-from okrcore_spreadsheet import find_soffice
+from okrcore import CheckIn, Checkpoint, Document, Milestone, Objective
 
 Expected = Mapping[tuple[str, str], float | str]
 
@@ -31,10 +31,12 @@ def soffice_or_skip() -> None:
     pytest.skip("LibreOffice (soffice) is not installed: apt-get install libreoffice-calc")
 
 
-def _ms(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
+def _ms(moment: datetime) -> datetime:
     return moment - timedelta(microseconds=moment.microsecond % 1000)
+
+
+def _ms_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else _ms(moment)
 
 
 def _text(value: str) -> str:
@@ -51,13 +53,13 @@ def fit(document: Document) -> Document:
     objectives = []
     for obj in document.objectives:
         assert isinstance(obj, Objective)
-        start, due = _ms(obj.start), _ms(obj.due)
+        start, due = _ms_or_none(obj.start), _ms_or_none(obj.due)
         if start is not None and due is not None and due - start < timedelta(days=1):
             due = start + timedelta(days=1) + (due - start)
         krs = []
         for kr in obj.key_results:
             assert not isinstance(kr, okrcore.InvalidKeyResult)
-            kr_due = _ms(kr.due)
+            kr_due = _ms_or_none(kr.due)
             if kr_due is not None and start is not None and start < kr_due < start + timedelta(
                     days=1):
                 kr_due = kr_due + timedelta(days=1)
@@ -77,7 +79,8 @@ def workbook_documents() -> st.SearchStrategy[Document]:
     """Generated valid documents, fitted to a workbook."""
     from strategies import documents
 
-    return documents().map(fit)
+    generated: st.SearchStrategy[Document] = documents()
+    return generated.map(fit)
 
 
 def close(got: Any, want: float | str) -> bool:
@@ -89,9 +92,8 @@ def close(got: Any, want: float | str) -> bool:
 
 def libreoffice_values(paths: Sequence[Path], outdir: Path) -> list[Any]:
     """Recalculate workbooks with LibreOffice (one run) and open the results' values."""
-    from openpyxl import load_workbook
-
     from okrcore_spreadsheet import convert
+    from openpyxl import load_workbook
 
     outputs = convert(paths, outdir, to="xlsx", recalculate=True)
     return [load_workbook(p, data_only=True) for p in outputs]
@@ -116,9 +118,9 @@ def compare_formulas(path: Path, expected: Expected) -> None:
     wrong = {}
     for (sheet, ref), want in expected.items():
         key = f"'[{path.name}]{sheet}'!{ref}".upper()
-        cell = values[key].value if key in values else None
-        got = cell[0][0] if cell is not None else None
-        got = got.item() if hasattr(got, "item") else got
+        got: Any = values[key].value[0][0] if key in values else None
+        if hasattr(got, "item"):
+            got = got.item()
         if isinstance(got, str) and not isinstance(want, str):
             got = None
         if not close(got, want):

@@ -461,8 +461,8 @@ def _key_result(reader: _Reader, rows: _Rows, n: int, values: Mapping[str, Raw],
                 tables: tuple[_Rows | None, _Rows | None]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     reader.cells[path] = (L.KEY_RESULTS, rows.ref("ID", n), values.get("id"))
-    for key, header, kind in _KR_FIELDS:
-        reader.put(out, key, path, rows, header, n, values, kind)
+    for key, header, conv in _KR_FIELDS:
+        reader.put(out, key, path, rows, header, n, values, conv)
     owners = values.get("owners")
     if owners is not None and str(owners).strip():
         out["owners"] = [o.strip() for o in str(owners).split(",") if o.strip()]

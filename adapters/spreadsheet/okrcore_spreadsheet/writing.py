@@ -12,7 +12,6 @@ listed in the layout reference (``docs/spreadsheet.rst``).
 from __future__ import annotations
 
 import csv
-import math
 import os
 import re
 import tempfile
@@ -25,7 +24,6 @@ from typing import Any
 import attrs
 
 import okrcore
-from okrcore.evaluate import isoformat
 from okrcore import (
     Binary,
     Document,
@@ -37,6 +35,7 @@ from okrcore import (
     Milestone,
     Objective,
 )
+from okrcore.evaluate import isoformat
 
 from . import layout as L
 
@@ -309,8 +308,8 @@ class _Builder:
     # ------------------------------------------------------------------ key results
     def build_key_results(self) -> None:
         point_rows: dict[str, list[int]] = {}
-        for n, row in enumerate(self.checkpoints.rows):
-            point_rows.setdefault(str(row["Key result"]), []).append(n)
+        for n, point in enumerate(self.checkpoints.rows):
+            point_rows.setdefault(str(point["Key result"]), []).append(n)
         for obj in self.doc.objectives:
             if isinstance(obj, InvalidObjective):
                 continue
@@ -656,7 +655,8 @@ def _store_cached_values(path: Path, names: Sequence[str],
                     ref, attrs_, text = match.group(1), match.group(2), match.group(3)
                     value = cached[(sheet, ref)]
                     if isinstance(value, str):
-                        return f'<c r="{ref}"{attrs_} t="str"><f>{text}</f><v>{escape(value)}</v></c>'
+                        return (f'<c r="{ref}"{attrs_} t="str"><f>{text}</f>'
+                                f"<v>{escape(value)}</v></c>")
                     return f'<c r="{ref}"{attrs_}><f>{text}</f><v>{value!r}</v></c>'
 
                 def number(match: re.Match[str], sheet: str = name) -> str:
