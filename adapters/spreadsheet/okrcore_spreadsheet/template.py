@@ -37,15 +37,28 @@ def write_template(path: str | os.PathLike[str], example: bool = True) -> Path:
     checkins = Sheet(L.CHECKINS, list(L.CHECKIN_COLUMNS))
     checkpoints = Sheet(L.CHECKPOINTS, list(L.CHECKPOINT_COLUMNS))
     if example:
-        objectives.rows.append({"ID": "support", "Name": "Faster support", "Owner": "ann",
-                                "Start": datetime(2026, 1, 1), "Due": datetime(2026, 4, 1)})
+        quarter = {"Start": datetime(2026, 1, 1), "Due": datetime(2026, 4, 1)}
+        objectives.rows += [
+            {"ID": "company", "Name": "Grow the company", "Owner": "ceo", **quarter},
+            {"ID": "support", "Name": "Faster support", "Owner": "ann", "Parent": "company",
+             **quarter},
+            {"ID": "sales", "Name": "Win the quarter", "Owner": "bob", "Parent": "company",
+             "Sum unit": "USD", "Sum target": 800000, **quarter},
+        ]
         krs.rows += [
             {"Objective": "support", "ID": "call-time", "Name": "Average call time",
              "Kind": "metric", "Unit": "min", "Start": 45, "Target": 20, "Current": 30},
             {"Objective": "support", "ID": "crm", "Name": "CRM in 5 stages", "Kind": "milestone",
              "Owners": "bob", "Stages total": 5, "Stages done": 3},
-            {"Objective": "support", "ID": "nps", "Name": "NPS", "Kind": "metric",
+            {"Objective": "support", "ID": "nps", "Name": "Net promoter score", "Kind": "metric",
              "Target": 50},
+            {"Objective": "sales", "ID": "enterprise", "Name": "Enterprise revenue",
+             "Kind": "metric", "Unit": "USD", "Target": 500000, "Current": 320000},
+            {"Objective": "sales", "ID": "smb", "Name": "SMB revenue", "Kind": "metric",
+             "Unit": "USD", "Target": 350000, "Current": 180000},
+            {"Objective": "sales", "ID": "deals", "Name": "Deals per month", "Kind": "metric",
+             "Unit": "deals", "Target": 12, "Current": 9, "Red low": 8, "Yellow low": 10,
+             "Yellow high": 15, "Red high": 18, "Range mode": "band"},
         ]
         checkins.rows += [{"Key result": "nps", "At": datetime(2026, 1, 20), "Value": 30},
                           {"Key result": "nps", "At": datetime(2026, 2, 10), "Value": 40}]

@@ -598,7 +598,9 @@ def _write_openpyxl(sheets: Sequence[Sheet], path: Path) -> dict[tuple[str, str]
         last = len(sheet.rows) + 1
         for index, header in enumerate(sheet.headers):
             letter = _letter(index)
-            ws.column_dimensions[letter].width = max(10, len(header) + 3)
+            longest = max([len(str(row.get(header) or "")) for row in sheet.rows
+                           if not isinstance(row.get(header), Formula | datetime)] + [0])
+            ws.column_dimensions[letter].width = min(40, max(10, len(header) + 3, longest + 2))
             if last < 2:
                 continue
             area = f"{letter}2:{letter}{last}"
@@ -621,9 +623,10 @@ def _write_openpyxl(sheets: Sequence[Sheet], path: Path) -> dict[tuple[str, str]
             data = Reference(ws, min_col=3, max_col=4, min_row=1, max_row=last)
             chart.add_data(data, titles_from_data=True)
             chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
-            chart.height = 3 + 0.8 * len(sheet.rows)
-            chart.width = 18
-            ws.add_chart(chart, "G2")
+            chart.height = 4 + 0.9 * len(sheet.rows)
+            chart.width = 16
+            ws.add_chart(chart, f"A{last + 3}")
+            ws.page_setup.orientation = "landscape"
     wb.calculation = CalcProperties(fullCalcOnLoad=True)
     wb.save(path)
     _store_cached_values(path, [s.name for s in sheets], cached, exact)
