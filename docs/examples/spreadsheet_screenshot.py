@@ -10,8 +10,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import okrcore
 from okrcore_spreadsheet import convert, read_workbook, write_template, write_workbook
+
+import okrcore
 
 OUT = Path(__file__).resolve().parents[1] / "images" / "spreadsheet-summary.png"
 

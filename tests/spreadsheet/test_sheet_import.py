@@ -126,8 +126,18 @@ def test_template_imports_and_evaluates(tmp_path: Path) -> None:
     result = read_workbook(write_template(tmp_path / "t.xlsx"))
     assert result.errors == ()
     ev = okrcore.evaluate(result.document)
-    # (0.6 + 0.6 + 40/50) / 3
-    assert ev.objectives["support"].progress == pytest.approx((0.6 + 0.6 + 0.8) / 3)
+    # the tutorial's numbers (docs/spreadsheet.rst): support (0.6 + 0.6 + 40/50) / 3
+    support = (0.6 + 0.6 + 0.8) / 3
+    assert ev.objectives["support"].progress == pytest.approx(support)
+    # sales sums USD against its fixed target: (320000 + 180000) / 800000
+    assert ev.objectives["sales"].progress == pytest.approx(0.625)
+    # deals at 9 hits the yellow limit 10: the objective is yellow although on pace
+    assert ev.objectives["sales"].colour == "yellow"
+    assert ev.key_results["deals"].progress == 1.0
+    assert ev.objectives["company"].progress == pytest.approx((support + 0.625) / 2)
+    assert ev.objectives["company"].expected == pytest.approx(0.5)
+    # bob: sales (his objective) and crm (his key result on ann's objective)
+    assert ev.people["bob"].progress == pytest.approx((0.625 + 0.6) / 2)
     empty = read_workbook(write_template(tmp_path / "e.xlsx", example=False))
     assert empty.document.objectives == ()
 
