@@ -137,14 +137,18 @@ def _pace(p: str, e: str, rule: str, yellow: str, red: str) -> str:
             f'IF({behind(red)},"red",IF({behind(yellow)},"yellow","green")))')
 
 
-def _worst(cells: Sequence[str]) -> str:
-    """The worst colour of some colour cells; ``""`` when all are empty (spec 7.4)."""
+def _worst(cells: Sequence[str], paced: bool) -> str:
+    """The worst colour of some colour cells (spec 7.4).
+
+    A breakpoint colours only when it is hit (yellow or red); without a pace colour (``paced``
+    false: null progress) nothing hit leaves the colour empty (null).
+    """
 
     def any_is(colour: str) -> str:
         return "OR(" + ",".join(f'{c}="{colour}"' for c in cells) + ")"
 
-    return (f'IF({any_is("red")},"red",IF({any_is("yellow")},"yellow",'
-            f'IF({any_is("green")},"green","")))')
+    rest = '"green"' if paced else '""'
+    return f'IF({any_is("red")},"red",IF({any_is("yellow")},"yellow",{rest}))'
 
 
 def _clamp(raw: str, cap: float | None) -> str:
@@ -380,7 +384,7 @@ class _Builder:
             cells["Range status"] = Formula(
                 f'IF({red},"red",IF({yellow},"yellow","green"))', str(result.range_status))
             colours.append(ref("Range status"))
-        cells["Colour"] = Formula(_worst(colours), result.colour)
+        cells["Colour"] = Formula(_worst(colours, paced=True), result.colour)
         cells["Trend"] = result.trend
         cells["Stale"] = result.stale
         if result.forecast is not None:
@@ -469,7 +473,8 @@ class _Builder:
                     and k.id in self.ev.key_results]
         computed = result.computed_colour or ""
         if colours:
-            cells["Computed colour"] = Formula(_worst(colours), computed)
+            cells["Computed colour"] = Formula(_worst(colours, paced=progress is not None),
+                                                computed)
             computed_ref = ref("Computed colour")
         else:
             computed_ref = '""'
