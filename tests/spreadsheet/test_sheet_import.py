@@ -99,6 +99,27 @@ def test_missing_settings_is_a_workbook_error(tmp_path: Path) -> None:
         read_workbook(tmp_path / "x.xlsx")
 
 
+def test_bad_settings_name_their_cell(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Settings"
+    for row in (["Setting", "Value"], ["As of", datetime(2026, 2, 15)], ["Cap", "lots"]):
+        ws.append(row)
+    wb.save(tmp_path / "cap.xlsx")
+    with pytest.raises(WorkbookError, match=r"^Settings!B3: policy.cap: cap must be a number"):
+        read_workbook(tmp_path / "cap.xlsx")
+    ws["A3"], ws["B3"] = "Pace rule", "ratio"
+    ws.append(["Pace yellow", 0.2])
+    ws.append(["Pace red", 0.5])
+    wb.save(tmp_path / "pace.xlsx")
+    with pytest.raises(WorkbookError, match=r"^Settings!B5: policy.pace.red"):
+        read_workbook(tmp_path / "pace.xlsx")
+    ws["B2"] = "soon"
+    wb.save(tmp_path / "as_of.xlsx")
+    with pytest.raises(WorkbookError, match=r"^Settings!B2: as_of is not an ISO 8601"):
+        read_workbook(tmp_path / "as_of.xlsx")
+
+
 def test_csv_directory_imports_with_the_same_errors(tmp_path: Path) -> None:
     rows = {
         "Settings": [["Setting", "Value"], ["As of", "2026-02-15"], ["Preset", "viva"]],

@@ -354,6 +354,10 @@ _POLICY_FIELDS = {
 }
 
 
+_POLICY_LABELS = {key: label for label, (key, _) in _POLICY_FIELDS.items()} | {
+    "cap": "Cap", "pace_rule": "Pace rule", "pace_yellow": "Pace yellow", "pace_red": "Pace red"}
+
+
 def _settings(reader: _Reader) -> tuple[Any, dict[str, Any]]:
     rows = reader.table(L.SETTINGS)
     if rows is None:
@@ -563,7 +567,13 @@ def read_workbook(path: str | os.PathLike[str]) -> ImportResult:
     try:
         document = okrcore.load(data)
     except DocumentError as exc:
-        raise WorkbookError(f"{where('As of')}: {exc}") from None
+        text = str(exc)
+        field = re.match(r"policy\.(\w+)(?:\.(\w+))?", text)
+        label = "As of"
+        if field is not None:
+            key = field.group(1) if field.group(1) != "pace" else f"pace_{field.group(2)}"
+            label = _POLICY_LABELS.get(key, "Preset")
+        raise WorkbookError(f"{where(label)}: {text}") from None
     errors = list(reader.errors)
     result = ImportResult(document, (), data, dict(reader.cells))
     for obj in document.objectives:
