@@ -571,8 +571,8 @@ def read_workbook(path: str | os.PathLike[str]) -> ImportResult:
         field = re.match(r"policy\.(\w+)(?:\.(\w+))?", text)
         label = "As of"
         if field is not None:
-            key = field.group(1) if field.group(1) != "pace" else f"pace_{field.group(2)}"
-            label = _POLICY_LABELS.get(key, "Preset")
+            name = field.group(1) if field.group(1) != "pace" else f"pace_{field.group(2)}"
+            label = _POLICY_LABELS.get(name, "Preset")
         raise WorkbookError(f"{where(label)}: {text}") from None
     errors = list(reader.errors)
     result = ImportResult(document, (), data, dict(reader.cells))
