@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -121,7 +122,10 @@ def _read_xlsx(path: Path) -> dict[str, _Table]:
     from openpyxl import load_workbook
 
     try:
-        wb = load_workbook(path, data_only=True)
+        with warnings.catch_warnings():
+            # formatting extensions openpyxl cannot read are irrelevant to an import
+            warnings.simplefilter("ignore", UserWarning)
+            wb = load_workbook(path, data_only=True)
     except Exception as exc:
         raise WorkbookError(f"{path}: not a readable xlsx workbook ({exc})") from None
     tables = {}
