@@ -186,3 +186,18 @@ def test_tutorial_edit_recalculates_as_the_docs_say(tmp_path: Path) -> None:
     assert progress["sales"] == pytest.approx((320000 + 280000) / 800000)
     assert progress["company"] == pytest.approx((support + 0.75) / 2)
     assert column("People", "Person", "Progress")["bob"] == pytest.approx((0.75 + 0.6) / 2)
+
+
+def test_formulas_use_only_functions_every_engine_has() -> None:
+    """docs/spreadsheet.rst: IF, OR, MIN, MAX, ABS, INT, ISBLANK (Excel, LibreOffice, Sheets)."""
+    import re
+
+    used: set[str] = set()
+    for doc in hand_written().values():
+        for sheet in W.build_sheets(doc):
+            for row in sheet.rows:
+                for value in row.values():
+                    if isinstance(value, W.Formula):
+                        text = re.sub(r"'[^']*'!|\"[^\"]*\"", "", value.text)
+                        used |= set(re.findall(r"([A-Z]+)\(", text))
+    assert used == {"IF", "OR", "MIN", "MAX", "ABS", "INT", "ISBLANK"}
