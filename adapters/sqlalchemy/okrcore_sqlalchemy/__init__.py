@@ -21,6 +21,7 @@ from okrcore_sqlalchemy.job import (
     RowError,
     create_schema,
     load_document,
+    load_evaluation,
     recompute,
     store_document,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "add_check_in",
     "create_schema",
     "load_document",
+    "load_evaluation",
     "recompute",
     "store_document",
 ]

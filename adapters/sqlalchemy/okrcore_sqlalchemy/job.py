@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import okrcore
 from okrcore import rows
-from okrcore.batch import BatchResult, OrgFrame, evaluate_frame
+from okrcore.batch import BatchResult, OrgFrame, evaluate_frame, to_evaluation
 from okrcore.batch import incremental as inc
 from okrcore.errors import OkrError
 from okrcore.evaluate import instant_us
@@ -38,6 +38,7 @@ __all__ = [
     "RowError",
     "create_schema",
     "load_document",
+    "load_evaluation",
     "recompute",
     "store_document",
 ]
@@ -146,7 +147,7 @@ def _columns(conn: Connection, table: Table, names: Sequence[str], order: Sequen
     query = select(*[_raw(table, n) for n in names]).order_by(*[table.c[o] for o in order])
     if where is not None:
         query = query.where(where)
-    data = conn.execute(query).tuples().all()
+    data = conn.execute(query).all()
     if not data:
         return {n: [] for n in names}
     return {n: list(c) for n, c in zip(names, zip(*data, strict=True), strict=True)}
@@ -154,7 +155,7 @@ def _columns(conn: Connection, table: Table, names: Sequence[str], order: Sequen
 
 def _row_dicts(conn: Connection, table: Table, names: Sequence[str]) -> list[dict[str, Any]]:
     return [dict(zip(names, r, strict=True))
-            for r in conn.execute(select(*[_raw(table, n) for n in names])).tuples()]
+            for r in conn.execute(select(*[_raw(table, n) for n in names]))]
 
 
 _INPUTS: Final = {
@@ -290,10 +291,13 @@ def _row_errors(read: _Read, result: BatchResult) -> list[RowError]:
     return out
 
 
-def _previous(conn: Connection, schema: Schema, read: _Read, as_of: int,
-              policy: Policy) -> tuple[BatchResult, _I64] | None:
-    """The stored snapshot at ``as_of`` as a batch result, and the key results changed since."""
-    frame = read.frame
+def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
+            policy: Policy) -> tuple[BatchResult, dict[str, _I64]] | None:
+    """The complete stored snapshot at ``as_of`` as a batch result aligned with ``frame``.
+
+    Also returns the input versions of the key result and objective results.  ``None`` when
+    the snapshot is missing, was computed with another policy, or lacks a row of the frame.
+    """
     assert frame.kr_ids is not None and frame.obj_ids is not None
     snaps = schema.table("snapshot")
     stored = conn.execute(select(snaps.c.policy).where(_raw(snaps, "as_of") == as_of)).first()
@@ -310,11 +314,9 @@ def _previous(conn: Connection, schema: Schema, read: _Read, as_of: int,
         index = {ident: i for i, ident in enumerate(data[key])}
         order = [index.get(ident, -1) for ident in ids]
         if len(ids) != len(index) or -1 in order:
-            return None  # rows were added, removed or never stored: recompute fully
+            return None  # rows were added, removed or never stored
         columns[prefix] = {n: [data[n][j] for j in order] for n in names}
         versions[prefix] = np.asarray([data["input_version"][j] for j in order], np.int64)
-    if np.any(versions["obj"] != read.obj_version):
-        return None  # an objective changed: its structure may have changed
     table = schema.table("person_result")
     names = [name for name, _ in rows.RESULT_COLUMNS["person"]]
     data = _columns(conn, table, ("person_id", *names), ("person_id",),
@@ -324,9 +326,52 @@ def _previous(conn: Connection, schema: Schema, read: _Read, as_of: int,
     defaults = {"progress": None, "items": 0, "error_ref": -1, "seen": False}
     columns["person"] = {n: [data[n][index[p]] if p in index else defaults[n] for p in people]
                          for n in names}
-    previous = rows.batch_result_from_columns(as_of, policy, columns)
-    changed = np.flatnonzero(versions["kr"] != read.kr_version)
-    return previous, changed
+    return rows.batch_result_from_columns(as_of, policy, columns), versions
+
+
+def _previous(conn: Connection, schema: Schema, read: _Read, as_of: int,
+              policy: Policy) -> tuple[BatchResult, _I64] | None:
+    """The stored snapshot at ``as_of`` and the key result rows changed since it was taken."""
+    stored = _stored(conn, schema, read.frame, as_of, policy)
+    if stored is None:
+        return None
+    previous, versions = stored
+    if np.any(versions["obj"] != read.obj_version):
+        return None  # an objective changed: its structure may have changed
+    return previous, np.flatnonzero(versions["kr"] != read.kr_version)
+
+
+def load_evaluation(bind: Engine, as_of: datetime | None = None,
+                    schema: Schema = REFERENCE) -> okrcore.Evaluation:
+    """Read stored results back as the core's :class:`~okrcore.results.Evaluation`.
+
+    Parameters
+    ----------
+    bind : Engine
+        The database.
+    as_of : datetime, optional
+        The snapshot to read (default the latest).
+    schema : Schema
+        The mapped classes.
+
+    Raises
+    ------
+    LookupError
+        No complete snapshot at that instant (or the organisation changed since).
+    """
+    with bind.connect() as conn, conn.begin():
+        read = _read(conn, schema, lambda _p, _d, _t: None)
+        snaps = schema.table("snapshot")
+        query = select(_raw(snaps, "as_of"), snaps.c.policy)
+        if as_of is not None:
+            query = query.where(_raw(snaps, "as_of") == instant_us(as_of))
+        row = conn.execute(query.order_by(snaps.c.as_of.desc()).limit(1)).first()
+        stored = None if row is None else _stored(conn, schema, read.frame, int(row[0]),
+                                                  _policy_from_json(str(row[1])))
+    if stored is None:
+        raise LookupError("no complete stored snapshot" + (
+            "" if as_of is None else f" at {as_of.isoformat()}"))
+    return to_evaluation(read.frame, stored[0])
 
 
 def _nan_equal(a: Any, b: Any) -> Any:
