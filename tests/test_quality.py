@@ -28,7 +28,7 @@ def test_mypy_strict_is_clean() -> None:
 
 
 def test_ruff_is_clean() -> None:
-    result = _run("ruff", "check", "src", "tests", "benchmarks", "docs")
+    result = _run("ruff", "check", "src", "tests", "benchmarks", "docs", "adapters")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

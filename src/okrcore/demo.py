@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
 from okrcore.errors import OkrValueError
-from okrcore.evaluate import evaluate
 from okrcore.interchange import dumps, parse_instant
 from okrcore.model import (
     Binary,

@@ -157,6 +157,10 @@ def from_instant(value: int | None) -> datetime | None:
     return None if value is None else EPOCH + timedelta(microseconds=int(value))
 
 
+def _at(value: int) -> datetime:
+    return EPOCH + timedelta(microseconds=int(value))
+
+
 # --- core -> rows ------------------------------------------------------------------------------
 
 
@@ -246,6 +250,10 @@ def _done(value: Any, field: str) -> bool | None:
     raise E.OkrValueError(E.OUT_OF_RANGE, field, f"{field} must be 0 or 1, got {value!r}", value)
 
 
+def _value(value: Any, staged: bool) -> Any:
+    return value if staged else _done(value, "check_ins.value")
+
+
 def key_result_from_row(
     row: Mapping[str, Any],
     check_ins: Sequence[tuple[int, float]] | None = None,
@@ -267,8 +275,9 @@ def key_result_from_row(
     }
     if kind == "metric":
         entries = None if history is None else [
-            CheckIn(at=from_instant(at), value=value) for at, value in history]
-        return Metric(target=row.get("target"), start=row.get("start", 0.0),
+            CheckIn(at=_at(at), value=value) for at, value in history]
+        target: Any = row.get("target")
+        return Metric(target=target, start=row.get("start", 0.0),
                       current=row.get("current"), unit=row.get("unit") or "",
                       range=_range(row), check_ins=entries, **common)
     if kind not in ("binary", "milestone"):
@@ -276,8 +285,7 @@ def key_result_from_row(
                               f"kind must be metric, binary or milestone, got {kind!r}", kind)
     staged = kind == "milestone" and row.get("stages_total") is not None
     entries = None if history is None else [
-        CheckIn(at=from_instant(at),
-                value=(value if staged else _done(value, "check_ins.value")))
+        CheckIn(at=_at(at), value=_value(value, staged))
         for at, value in history]
     if kind == "binary":
         return Binary(done=_done(row.get("current"), "current"), check_ins=entries, **common)

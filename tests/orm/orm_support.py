@@ -37,8 +37,8 @@ def drop_okrcore_tables(engine: Engine) -> None:
                 conn.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+@pytest.fixture(name="engine", params=["sqlite", "postgresql"])
+def engine_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     if request.param == "sqlite":
         bind = create_engine(f"sqlite:///{tmp_path / 'okr.db'}")
     else:

@@ -7,16 +7,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-import okrcore_sqlalchemy as S
 import pytest
 from hypothesis import HealthCheck, given, settings
-from okrcore_sqlalchemy.schema import progress_expression
-from orm_support import engine  # noqa: F401  (fixture)
+from hypothesis import strategies as st
+from orm_support import engine_fixture  # noqa: F401  (the engine fixture)
 from sqlalchemy import Engine, create_engine, delete, insert, select, text, update
 from sqlalchemy.orm import Session
-from strategies import documents
 
 import okrcore
+import okrcore_sqlalchemy as S
 from okrcore import (
     Binary,
     CheckIn,
@@ -28,6 +27,8 @@ from okrcore import (
     Range,
 )
 from okrcore.demo import generate_organisation
+from okrcore_sqlalchemy.schema import progress_expression
+from strategies import documents, instants, key_results, policies
 
 AS_OF = datetime(2026, 2, 15, tzinfo=UTC)
 JAN1 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -65,8 +66,8 @@ def dump(bind: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every stored result row (snapshots without the time they were computed)."""
     out = {}
     with bind.connect() as conn:
-        for model in (S.KeyResultResult, S.ObjectiveResult, S.PersonResult):
-            table = model.__table__
+        for table in (S.REFERENCE.table(r) for r in ("kr_result", "objective_result",
+                                                     "person_result")):
             out[table.name] = sorted(tuple(r) for r in conn.execute(select(table)).all())
         out["snapshots"] = sorted(tuple(r) for r in conn.execute(
             select(S.Snapshot.as_of, S.Snapshot.policy)).all())
@@ -133,8 +134,8 @@ def test_stored_result_records_instant_policy_and_snapshots_side_by_side(engine:
 
 def _clear_results(bind: Engine) -> None:
     with bind.begin() as conn:
-        for model in (S.KeyResultResult, S.ObjectiveResult, S.PersonResult, S.Snapshot):
-            conn.execute(delete(model.__table__))
+        for role in ("kr_result", "objective_result", "person_result", "snapshot"):
+            conn.execute(delete(S.REFERENCE.table(role)))
 
 
 def _printable(document: Document) -> Document:
@@ -167,10 +168,10 @@ def test_recompute_equals_the_core_on_generated_documents(engine: Engine,
         if kid in krs:
             assert krs[kid] == result.progress
     objectives = stored(engine, S.ObjectiveResult, "objective_id")
-    for oid, result in expected.objectives.items():
+    for oid, outcome in expected.objectives.items():
         assert (oid in objectives) != (("objectives", oid) in bad)
         if oid in objectives:
-            assert objectives[oid] == result.progress
+            assert objectives[oid] == outcome.progress
 
 
 # --- bad rows ---------------------------------------------------------------------------------
@@ -209,7 +210,7 @@ def test_bad_rows_are_reported_with_their_key_and_never_written(engine: Engine) 
 # --- nothing lost -----------------------------------------------------------------------------
 
 
-class Boom(RuntimeError):
+class BoomError(RuntimeError):
     pass
 
 
@@ -223,9 +224,9 @@ def test_failure_half_way_leaves_stored_results_intact(engine: Engine) -> None:
 
     def fail_after_first_table(phase: str, done: int, total: int) -> None:
         if phase == "write" and done == 1:
-            raise Boom("injected after the key result results were written")
+            raise BoomError("injected after the key result results were written")
 
-    with pytest.raises(Boom):
+    with pytest.raises(BoomError):
         S.recompute(engine, as_of=AS_OF, progress=fail_after_first_table)
     assert dump(engine) == before
     S.recompute(engine, as_of=AS_OF)
@@ -337,3 +338,18 @@ def test_progress_in_sql_filters_and_sorts(engine: Engine) -> None:
     with engine.connect() as conn:
         raw = conn.execute(text("SELECT 1")).scalar()
     assert raw == 1
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(krs=st.lists(key_results(), min_size=1, max_size=6), policy=policies(), when=instants)
+def test_progress_in_sql_equals_the_core(engine: Engine, krs: list[Any], policy: okrcore.Policy,
+                                         when: datetime) -> None:
+    krs = [attrs.evolve(kr, id=f"k{i}", name="") for i, kr in enumerate(krs)]
+    document = Document(as_of=when, policy=policy, objectives=[
+        Objective(id=f"o{i}", key_results=[kr]) for i, kr in enumerate(krs)])
+    S.store_document(engine, document)
+    expected = okrcore.evaluate(document).key_results
+    with engine.connect() as conn:
+        got = dict(conn.execute(select(
+            S.KeyResult.id, progress_expression(S.KeyResult, policy, when))).all())
+    assert got == {kid: result.progress for kid, result in expected.items()}

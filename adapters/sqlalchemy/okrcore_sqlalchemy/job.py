@@ -20,6 +20,8 @@ from typing import Any, Final
 import attrs
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import BigInteger, Connection, Engine, Table, delete, insert, select, type_coerce
+
 import okrcore
 from okrcore import rows
 from okrcore.batch import BatchResult, OrgFrame, evaluate_frame, to_evaluation
@@ -28,8 +30,6 @@ from okrcore.errors import OkrError
 from okrcore.evaluate import instant_us
 from okrcore.interchange import loads
 from okrcore.policy import Policy
-from sqlalchemy import BigInteger, Connection, Engine, Table, delete, insert, select, type_coerce
-
 from okrcore_sqlalchemy.schema import REFERENCE, Instant, Schema
 
 __all__ = [
@@ -265,7 +265,7 @@ def _read(conn: Connection, schema: Schema, progress: Progress) -> _Read:
 def _row_errors(read: _Read, result: BatchResult) -> list[RowError]:
     frame = read.frame
     assert frame.kr_ids is not None and frame.obj_ids is not None
-    bad_krs = {frame.kr_ids[i] for i in np.flatnonzero(result.kr_error)}
+    bad_krs = {frame.kr_ids[int(i)] for i in np.flatnonzero(result.kr_error)}
     history: dict[str, list[tuple[int, float]]] = {}
     points: dict[str, list[tuple[str, bool]]] = {}
     for kid, at, value in zip(read.check_ins["kr_id"], read.check_ins["at"],
@@ -431,7 +431,7 @@ def _skipped_by_change(conn: Connection, schema: Schema, read: _Read) -> tuple[A
     if now_obj["id"] != list(frame.obj_ids or ()) or now_kr["id"] != list(frame.kr_ids or ()):
         return (np.ones(frame.n_kr, bool), np.ones(frame.n_obj, bool), np.ones(n_people, bool))
     kr_changed = np.flatnonzero(np.asarray(now_kr["version"], np.int64) != read.kr_version)
-    objectives, key_results = inc.affected(frame, kr_changed)
+    objectives, _ = inc.affected(frame, kr_changed)
     obj_skip = np.zeros(frame.n_obj, bool)
     obj_skip[objectives] = True
     for row in np.flatnonzero(np.asarray(now_obj["version"], np.int64) != read.obj_version):
@@ -566,7 +566,7 @@ def recompute(
         for step, (role, key, prefix, mask, ids, version) in enumerate(plans, start=1):
             picked = np.flatnonzero(mask)
             columns: dict[str, Any] = {"as_of": np.full(picked.shape[0], when, np.int64),
-                                       key: [ids[i] for i in picked]}
+                                       key: [ids[int(i)] for i in picked]}
             if version is not None:
                 columns["input_version"] = version[picked]
             columns.update(rows.result_columns(result, prefix, picked))

@@ -13,9 +13,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import attrs
-import okrcore
-from okrcore import rows
-from okrcore.policy import Policy
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -40,6 +37,10 @@ from sqlalchemy.orm import (
     object_session,
 )
 from sqlalchemy.types import TypeDecorator
+
+import okrcore
+from okrcore import rows
+from okrcore.policy import Policy
 
 __all__ = [
     "REFERENCE",
@@ -181,7 +182,7 @@ class KeyResultMixin:
     version: Mapped[int] = mapped_column(BigInteger, default=1)
 
     def to_core(self, policy: Policy | None = None) -> okrcore.KeyResult:
-        """This row as the core key result, with its check-ins and checkpoints (no owners).
+        """Build the core key result of this row, with its check-ins and checkpoints (no owners).
 
         Raises
         ------

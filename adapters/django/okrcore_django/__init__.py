@@ -1,0 +1,1 @@
+"""okrcore on Django (to come)."""
