@@ -10,51 +10,24 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from orm_support import engine_fixture  # noqa: F401  (the engine fixture)
+from orm_support import (  # noqa: F401  (engine_fixture)
+    AS_OF,
+    engine_fixture,
+    hand_document,
+    printable,
+)
 from sqlalchemy import Engine, create_engine, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 import okrcore
 import okrcore_sqlalchemy as S
 from okrcore import (
-    Binary,
-    CheckIn,
-    Checkpoint,
     Document,
-    Metric,
-    Milestone,
     Objective,
-    Range,
 )
 from okrcore.demo import generate_organisation
 from okrcore_sqlalchemy.schema import progress_expression
 from strategies import documents, instants, key_results, policies
-
-AS_OF = datetime(2026, 2, 15, tzinfo=UTC)
-JAN1 = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def hand_document() -> Document:
-    """Hand-computed: call-time 0.6, crm 0.6 -> support 0.6; deal 1, calls 0.4 -> sales 0.7."""
-    return Document(as_of=AS_OF, objectives=[
-        Objective(id="support", owner="ann", start=JAN1, due=datetime(2026, 4, 1, tzinfo=UTC),
-                  key_results=[
-                      Metric(id="call-time", unit="min", start=45, target=20, current=30),
-                      Milestone(id="crm", stages_total=5, stages_done=3),
-                  ]),
-        Objective(id="company", owner="cea"),
-        Objective(id="sales", owner="bob", parent="company", key_results=[
-            Binary(id="deal", done=True),
-            Metric(id="calls", unit="calls", target=10, check_ins=[
-                CheckIn(at=datetime(2026, 1, 10, tzinfo=UTC), value=4),
-                CheckIn(at=datetime(2026, 2, 20, tzinfo=UTC), value=9)]),
-            Milestone(id="launch", checkpoints=[Checkpoint("spec", True), Checkpoint("beta")],
-                      weight=0),
-            Metric(id="latency", target=200, start=400, current=320, owners=["dan"],
-                   range=Range(red_low=100, yellow_low=150, yellow_high=300, red_high=350,
-                               mode="graded"), weight=0),
-        ]),
-    ])
 
 
 def stored(bind: Engine, table: Any, key: str, column: str = "progress") -> dict[str, Any]:
@@ -138,20 +111,11 @@ def _clear_results(bind: Engine) -> None:
             conn.execute(delete(S.REFERENCE.table(role)))
 
 
-def _printable(document: Document) -> Document:
-    """PostgreSQL text cannot hold NUL characters."""
-    def clean(item: Any) -> Any:
-        return attrs.evolve(item, name=item.name.replace("\x00", "?"))
-    return attrs.evolve(document, objectives=[
-        attrs.evolve(clean(o), key_results=[clean(k) for k in o.key_results])
-        for o in document.objectives])
-
-
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(document=documents())
 def test_recompute_equals_the_core_on_generated_documents(engine: Engine,
                                                           document: Document) -> None:
-    document = _printable(document)
+    document = printable(document)
     S.store_document(engine, document)
     _clear_results(engine)
     report = S.recompute(engine, as_of=document.as_of, policy=document.policy)
@@ -345,8 +309,8 @@ def test_progress_in_sql_filters_and_sorts(engine: Engine) -> None:
 def test_progress_in_sql_equals_the_core(engine: Engine, krs: list[Any], policy: okrcore.Policy,
                                          when: datetime) -> None:
     krs = [attrs.evolve(kr, id=f"k{i}", name="") for i, kr in enumerate(krs)]
-    document = Document(as_of=when, policy=policy, objectives=[
-        Objective(id=f"o{i}", key_results=[kr]) for i, kr in enumerate(krs)])
+    document = printable(Document(as_of=when, policy=policy, objectives=[
+        Objective(id=f"o{i}", key_results=[kr]) for i, kr in enumerate(krs)]))
     S.store_document(engine, document)
     expected = okrcore.evaluate(document).key_results
     with engine.connect() as conn:

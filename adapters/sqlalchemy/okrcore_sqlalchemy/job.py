@@ -180,6 +180,9 @@ def store_document(bind: Engine, document: okrcore.Document, schema: Schema = RE
         The document holds an invalid item (the database holds only what the core accepts).
     """
     data = rows.document_rows(document)
+    for name in ("objectives", "key_results"):
+        for row in data[name]:
+            row["version"] = 1
     create_schema(bind, schema)
     with bind.begin() as conn:
         for name in reversed(rows.TABLES):
