@@ -8,6 +8,7 @@ Instants are integers [µs since the Unix epoch, UTC] (``*_at`` fields and ``as_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -63,8 +64,9 @@ class KeyResultQuerySet(models.QuerySet[Any]):
 
     def with_progress(self, policy: Policy | None = None, as_of: datetime | None = None,
                       name: str = "progress") -> KeyResultQuerySet:
-        """Annotate every key result with its clamped progress [fraction] (see
-        :func:`progress_sql`), so that a query can filter and order on it.
+        """Annotate every key result with its clamped progress [fraction].
+
+        See :func:`progress_sql`; a query can then filter and order on it in the database.
         """
         return self.annotate(**{name: progress_sql(self.model, policy, as_of)})
 
@@ -72,15 +74,15 @@ class KeyResultQuerySet(models.QuerySet[Any]):
 class PersonBase(models.Model):
     """A person."""
 
-    id = models.CharField(max_length=ID_LENGTH, primary_key=True)
-    name = models.CharField(max_length=400, default="", blank=True)
+    id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH, primary_key=True)
+    name: models.CharField[str, str] = models.CharField(max_length=400, default="", blank=True)
 
     class Meta:
         abstract = True
 
 
 class _Versioned(models.Model):
-    version = models.BigIntegerField(default=1)
+    version: models.BigIntegerField[int, int] = models.BigIntegerField(default=1)
 
     class Meta:
         abstract = True
@@ -97,22 +99,22 @@ class _Versioned(models.Model):
 class ObjectiveBase(_Versioned):
     """An objective (columns of :data:`okrcore.rows.OBJECTIVE_COLUMNS`)."""
 
-    id = models.CharField(max_length=ID_LENGTH, primary_key=True)
-    position = models.IntegerField(default=0, db_index=True)
-    name = models.CharField(max_length=400, default="", blank=True)
-    owner_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True, db_index=True)
-    parent_id = models.CharField(max_length=ID_LENGTH, null=True, blank=True, db_index=True)
-    weight = models.FloatField(default=1.0)
-    start_at = models.BigIntegerField(null=True, blank=True)
-    due_at = models.BigIntegerField(null=True, blank=True)
-    mode = models.CharField(max_length=20, default="auto")
-    ambition = models.CharField(max_length=20, default="committed")
-    status = models.CharField(max_length=20, null=True, blank=True)
-    include_children = models.BooleanField(default=False)
-    ps_unit = models.CharField(max_length=100, null=True, blank=True)
-    ps_target = models.FloatField(null=True, blank=True)
-    ps_auto = models.BooleanField(default=False)
-    ps_start = models.FloatField(null=True, blank=True)
+    id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH, primary_key=True)
+    position: models.IntegerField[int, int] = models.IntegerField(default=0, db_index=True)
+    name: models.CharField[str, str] = models.CharField(max_length=400, default="", blank=True)
+    owner_id: models.CharField[str | None, str | None] = models.CharField(max_length=ID_LENGTH, null=True, blank=True, db_index=True)
+    parent_id: models.CharField[str | None, str | None] = models.CharField(max_length=ID_LENGTH, null=True, blank=True, db_index=True)
+    weight: models.FloatField[float, float] = models.FloatField(default=1.0)
+    start_at: models.BigIntegerField[int | None, int | None] = models.BigIntegerField(null=True, blank=True)
+    due_at: models.BigIntegerField[int | None, int | None] = models.BigIntegerField(null=True, blank=True)
+    mode: models.CharField[str, str] = models.CharField(max_length=20, default="auto")
+    ambition: models.CharField[str, str] = models.CharField(max_length=20, default="committed")
+    status: models.CharField[str | None, str | None] = models.CharField(max_length=20, null=True, blank=True)
+    include_children: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+    ps_unit: models.CharField[str | None, str | None] = models.CharField(max_length=100, null=True, blank=True)
+    ps_target: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
+    ps_auto: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+    ps_start: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -123,24 +125,24 @@ class KeyResultBase(_Versioned):
 
     okrcore_models: ClassVar[dict[str, str]] = {}
 
-    id = models.CharField(max_length=ID_LENGTH, primary_key=True)
-    objective_id = models.CharField(max_length=ID_LENGTH, db_index=True)
-    position = models.IntegerField(default=0)
-    name = models.CharField(max_length=400, default="", blank=True)
-    kind = models.CharField(max_length=20)
-    start = models.FloatField(default=0.0)
-    target = models.FloatField(null=True, blank=True)
-    current = models.FloatField(null=True, blank=True)
-    stages_total = models.IntegerField(null=True, blank=True)
-    unit = models.CharField(max_length=100, default="", blank=True)
-    range_mode = models.CharField(max_length=20, null=True, blank=True)
-    red_low = models.FloatField(null=True, blank=True)
-    yellow_low = models.FloatField(null=True, blank=True)
-    yellow_high = models.FloatField(null=True, blank=True)
-    red_high = models.FloatField(null=True, blank=True)
-    due_at = models.BigIntegerField(null=True, blank=True)
-    weight = models.FloatField(default=1.0)
-    has_history = models.BooleanField(default=False)
+    id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH, primary_key=True)
+    objective_id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH, db_index=True)
+    position: models.IntegerField[int, int] = models.IntegerField(default=0)
+    name: models.CharField[str, str] = models.CharField(max_length=400, default="", blank=True)
+    kind: models.CharField[str, str] = models.CharField(max_length=20)
+    start: models.FloatField[float, float] = models.FloatField(default=0.0)
+    target: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
+    current: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
+    stages_total: models.IntegerField[int | None, int | None] = models.IntegerField(null=True, blank=True)
+    unit: models.CharField[str, str] = models.CharField(max_length=100, default="", blank=True)
+    range_mode: models.CharField[str | None, str | None] = models.CharField(max_length=20, null=True, blank=True)
+    red_low: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
+    yellow_low: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
+    yellow_high: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
+    red_high: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
+    due_at: models.BigIntegerField[int | None, int | None] = models.BigIntegerField(null=True, blank=True)
+    weight: models.FloatField[float, float] = models.FloatField(default=1.0)
+    has_history: models.BooleanField[bool, bool] = models.BooleanField(default=False)
 
     objects = KeyResultQuerySet.as_manager()
 
@@ -168,7 +170,7 @@ class _TouchesKeyResult(models.Model):
     """A row whose change is a change of its key result (bumps the key result's version)."""
 
     okrcore_models: ClassVar[dict[str, str]] = {}
-    kr_id = models.CharField(max_length=ID_LENGTH, db_index=True)
+    kr_id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH, db_index=True)
 
     class Meta:
         abstract = True
@@ -191,8 +193,8 @@ class _TouchesKeyResult(models.Model):
 class KrOwnerBase(_TouchesKeyResult):
     """One owner of a key result."""
 
-    position = models.IntegerField(default=0)
-    person_id = models.CharField(max_length=ID_LENGTH, db_index=True)
+    position: models.IntegerField[int, int] = models.IntegerField(default=0)
+    person_id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH, db_index=True)
 
     class Meta:
         abstract = True
@@ -203,9 +205,9 @@ class KrOwnerBase(_TouchesKeyResult):
 class CheckpointBase(_TouchesKeyResult):
     """One named step of a checkpoint milestone."""
 
-    position = models.IntegerField(default=0)
-    name = models.CharField(max_length=400)
-    done = models.BooleanField(default=False)
+    position: models.IntegerField[int, int] = models.IntegerField(default=0)
+    name: models.CharField[str, str] = models.CharField(max_length=400)
+    done: models.BooleanField[bool, bool] = models.BooleanField(default=False)
 
     class Meta:
         abstract = True
@@ -216,9 +218,9 @@ class CheckpointBase(_TouchesKeyResult):
 class CheckInBase(_TouchesKeyResult):
     """One entry of a key result's history (``seq`` orders entries of one instant)."""
 
-    seq = models.BigIntegerField(default=0)
-    at = models.BigIntegerField()
-    value = models.FloatField()
+    seq: models.BigIntegerField[int, int] = models.BigIntegerField(default=0)
+    at: models.BigIntegerField[int, int] = models.BigIntegerField()
+    value: models.FloatField[float, float] = models.FloatField()
 
     class Meta:
         abstract = True
@@ -227,15 +229,15 @@ class CheckInBase(_TouchesKeyResult):
 class SnapshotBase(models.Model):
     """One computed snapshot: as-of instant [µs] and policy (JSON)."""
 
-    as_of = models.BigIntegerField(primary_key=True)
-    policy = models.TextField()
-    computed_at = models.BigIntegerField()
+    as_of: models.BigIntegerField[int, int] = models.BigIntegerField(primary_key=True)
+    policy: models.TextField[str, str] = models.TextField()
+    computed_at: models.BigIntegerField[int, int] = models.BigIntegerField()
 
     class Meta:
         abstract = True
 
 
-_FIELDS = {
+_FIELDS: dict[str, Callable[[], models.Field[Any, Any]]] = {
     "float": lambda: models.FloatField(null=True, blank=True),
     "int": lambda: models.BigIntegerField(),
     "bool": lambda: models.BooleanField(),
@@ -249,9 +251,9 @@ def _result_fields(prefix: str) -> dict[str, models.Field[Any, Any]]:
 class KeyResultResultBase(models.Model):
     """The stored result of a key result at one as-of instant (every batch result column)."""
 
-    as_of = models.BigIntegerField()
-    kr_id = models.CharField(max_length=ID_LENGTH)
-    input_version = models.BigIntegerField()
+    as_of: models.BigIntegerField[int, int] = models.BigIntegerField()
+    kr_id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH)
+    input_version: models.BigIntegerField[int, int] = models.BigIntegerField()
     locals().update(_result_fields("kr"))
 
     class Meta:
@@ -263,9 +265,9 @@ class KeyResultResultBase(models.Model):
 class ObjectiveResultBase(models.Model):
     """The stored result of an objective at one as-of instant (every batch result column)."""
 
-    as_of = models.BigIntegerField()
-    objective_id = models.CharField(max_length=ID_LENGTH)
-    input_version = models.BigIntegerField()
+    as_of: models.BigIntegerField[int, int] = models.BigIntegerField()
+    objective_id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH)
+    input_version: models.BigIntegerField[int, int] = models.BigIntegerField()
     locals().update(_result_fields("obj"))
 
     class Meta:
@@ -277,8 +279,8 @@ class ObjectiveResultBase(models.Model):
 class PersonResultBase(models.Model):
     """The stored result of a person at one as-of instant."""
 
-    as_of = models.BigIntegerField()
-    person_id = models.CharField(max_length=ID_LENGTH)
+    as_of: models.BigIntegerField[int, int] = models.BigIntegerField()
+    person_id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH)
     locals().update(_result_fields("person"))
 
     class Meta:
