@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from django.apps import apps
 from django.db import models
@@ -37,6 +37,18 @@ __all__ = [
 ]
 
 ID_LENGTH = 200
+
+if TYPE_CHECKING:
+    _Str: TypeAlias = models.CharField[str, str]
+    _NStr: TypeAlias = models.CharField[str | None, str | None]
+    _Float: TypeAlias = models.FloatField[float, float]
+    _NFloat: TypeAlias = models.FloatField[float | None, float | None]
+    _Int: TypeAlias = models.IntegerField[int, int]
+    _NInt: TypeAlias = models.IntegerField[int | None, int | None]
+    _Big: TypeAlias = models.BigIntegerField[int, int]
+    _NBig: TypeAlias = models.BigIntegerField[int | None, int | None]
+    _Bool: TypeAlias = models.BooleanField[bool, bool]
+    _Text: TypeAlias = models.TextField[str, str]
 
 
 def _model(owner: Any, role: str) -> Any:
@@ -74,15 +86,15 @@ class KeyResultQuerySet(models.QuerySet[Any]):
 class PersonBase(models.Model):
     """A person."""
 
-    id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH, primary_key=True)
-    name: models.CharField[str, str] = models.CharField(max_length=400, default="", blank=True)
+    id: _Str = models.CharField(max_length=ID_LENGTH, primary_key=True)
+    name: _Str = models.CharField(max_length=400, default="", blank=True)
 
     class Meta:
         abstract = True
 
 
 class _Versioned(models.Model):
-    version: models.BigIntegerField[int, int] = models.BigIntegerField(default=1)
+    version: _Big = models.BigIntegerField(default=1)
 
     class Meta:
         abstract = True
@@ -99,22 +111,22 @@ class _Versioned(models.Model):
 class ObjectiveBase(_Versioned):
     """An objective (columns of :data:`okrcore.rows.OBJECTIVE_COLUMNS`)."""
 
-    id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH, primary_key=True)
-    position: models.IntegerField[int, int] = models.IntegerField(default=0, db_index=True)
-    name: models.CharField[str, str] = models.CharField(max_length=400, default="", blank=True)
-    owner_id: models.CharField[str | None, str | None] = models.CharField(max_length=ID_LENGTH, null=True, blank=True, db_index=True)
-    parent_id: models.CharField[str | None, str | None] = models.CharField(max_length=ID_LENGTH, null=True, blank=True, db_index=True)
-    weight: models.FloatField[float, float] = models.FloatField(default=1.0)
-    start_at: models.BigIntegerField[int | None, int | None] = models.BigIntegerField(null=True, blank=True)
-    due_at: models.BigIntegerField[int | None, int | None] = models.BigIntegerField(null=True, blank=True)
-    mode: models.CharField[str, str] = models.CharField(max_length=20, default="auto")
-    ambition: models.CharField[str, str] = models.CharField(max_length=20, default="committed")
-    status: models.CharField[str | None, str | None] = models.CharField(max_length=20, null=True, blank=True)
-    include_children: models.BooleanField[bool, bool] = models.BooleanField(default=False)
-    ps_unit: models.CharField[str | None, str | None] = models.CharField(max_length=100, null=True, blank=True)
-    ps_target: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
-    ps_auto: models.BooleanField[bool, bool] = models.BooleanField(default=False)
-    ps_start: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
+    id: _Str = models.CharField(max_length=ID_LENGTH, primary_key=True)
+    position: _Int = models.IntegerField(default=0, db_index=True)
+    name: _Str = models.CharField(max_length=400, default="", blank=True)
+    owner_id: _NStr = models.CharField(max_length=ID_LENGTH, null=True, blank=True, db_index=True)
+    parent_id: _NStr = models.CharField(max_length=ID_LENGTH, null=True, blank=True, db_index=True)
+    weight: _Float = models.FloatField(default=1.0)
+    start_at: _NBig = models.BigIntegerField(null=True, blank=True)
+    due_at: _NBig = models.BigIntegerField(null=True, blank=True)
+    mode: _Str = models.CharField(max_length=20, default="auto")
+    ambition: _Str = models.CharField(max_length=20, default="committed")
+    status: _NStr = models.CharField(max_length=20, null=True, blank=True)
+    include_children: _Bool = models.BooleanField(default=False)
+    ps_unit: _NStr = models.CharField(max_length=100, null=True, blank=True)
+    ps_target: _NFloat = models.FloatField(null=True, blank=True)
+    ps_auto: _Bool = models.BooleanField(default=False)
+    ps_start: _NFloat = models.FloatField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -125,24 +137,24 @@ class KeyResultBase(_Versioned):
 
     okrcore_models: ClassVar[dict[str, str]] = {}
 
-    id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH, primary_key=True)
-    objective_id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH, db_index=True)
-    position: models.IntegerField[int, int] = models.IntegerField(default=0)
-    name: models.CharField[str, str] = models.CharField(max_length=400, default="", blank=True)
-    kind: models.CharField[str, str] = models.CharField(max_length=20)
-    start: models.FloatField[float, float] = models.FloatField(default=0.0)
-    target: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
-    current: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
-    stages_total: models.IntegerField[int | None, int | None] = models.IntegerField(null=True, blank=True)
-    unit: models.CharField[str, str] = models.CharField(max_length=100, default="", blank=True)
-    range_mode: models.CharField[str | None, str | None] = models.CharField(max_length=20, null=True, blank=True)
-    red_low: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
-    yellow_low: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
-    yellow_high: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
-    red_high: models.FloatField[float | None, float | None] = models.FloatField(null=True, blank=True)
-    due_at: models.BigIntegerField[int | None, int | None] = models.BigIntegerField(null=True, blank=True)
-    weight: models.FloatField[float, float] = models.FloatField(default=1.0)
-    has_history: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+    id: _Str = models.CharField(max_length=ID_LENGTH, primary_key=True)
+    objective_id: _Str = models.CharField(max_length=ID_LENGTH, db_index=True)
+    position: _Int = models.IntegerField(default=0)
+    name: _Str = models.CharField(max_length=400, default="", blank=True)
+    kind: _Str = models.CharField(max_length=20)
+    start: _Float = models.FloatField(default=0.0)
+    target: _NFloat = models.FloatField(null=True, blank=True)
+    current: _NFloat = models.FloatField(null=True, blank=True)
+    stages_total: _NInt = models.IntegerField(null=True, blank=True)
+    unit: _Str = models.CharField(max_length=100, default="", blank=True)
+    range_mode: _NStr = models.CharField(max_length=20, null=True, blank=True)
+    red_low: _NFloat = models.FloatField(null=True, blank=True)
+    yellow_low: _NFloat = models.FloatField(null=True, blank=True)
+    yellow_high: _NFloat = models.FloatField(null=True, blank=True)
+    red_high: _NFloat = models.FloatField(null=True, blank=True)
+    due_at: _NBig = models.BigIntegerField(null=True, blank=True)
+    weight: _Float = models.FloatField(default=1.0)
+    has_history: _Bool = models.BooleanField(default=False)
 
     objects = KeyResultQuerySet.as_manager()
 
@@ -170,7 +182,7 @@ class _TouchesKeyResult(models.Model):
     """A row whose change is a change of its key result (bumps the key result's version)."""
 
     okrcore_models: ClassVar[dict[str, str]] = {}
-    kr_id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH, db_index=True)
+    kr_id: _Str = models.CharField(max_length=ID_LENGTH, db_index=True)
 
     class Meta:
         abstract = True
@@ -193,8 +205,8 @@ class _TouchesKeyResult(models.Model):
 class KrOwnerBase(_TouchesKeyResult):
     """One owner of a key result."""
 
-    position: models.IntegerField[int, int] = models.IntegerField(default=0)
-    person_id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH, db_index=True)
+    position: _Int = models.IntegerField(default=0)
+    person_id: _Str = models.CharField(max_length=ID_LENGTH, db_index=True)
 
     class Meta:
         abstract = True
@@ -205,9 +217,9 @@ class KrOwnerBase(_TouchesKeyResult):
 class CheckpointBase(_TouchesKeyResult):
     """One named step of a checkpoint milestone."""
 
-    position: models.IntegerField[int, int] = models.IntegerField(default=0)
-    name: models.CharField[str, str] = models.CharField(max_length=400)
-    done: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+    position: _Int = models.IntegerField(default=0)
+    name: _Str = models.CharField(max_length=400)
+    done: _Bool = models.BooleanField(default=False)
 
     class Meta:
         abstract = True
@@ -218,9 +230,9 @@ class CheckpointBase(_TouchesKeyResult):
 class CheckInBase(_TouchesKeyResult):
     """One entry of a key result's history (``seq`` orders entries of one instant)."""
 
-    seq: models.BigIntegerField[int, int] = models.BigIntegerField(default=0)
-    at: models.BigIntegerField[int, int] = models.BigIntegerField()
-    value: models.FloatField[float, float] = models.FloatField()
+    seq: _Big = models.BigIntegerField(default=0)
+    at: _Big = models.BigIntegerField()
+    value: _Float = models.FloatField()
 
     class Meta:
         abstract = True
@@ -229,9 +241,9 @@ class CheckInBase(_TouchesKeyResult):
 class SnapshotBase(models.Model):
     """One computed snapshot: as-of instant [µs] and policy (JSON)."""
 
-    as_of: models.BigIntegerField[int, int] = models.BigIntegerField(primary_key=True)
-    policy: models.TextField[str, str] = models.TextField()
-    computed_at: models.BigIntegerField[int, int] = models.BigIntegerField()
+    as_of: _Big = models.BigIntegerField(primary_key=True)
+    policy: _Text = models.TextField()
+    computed_at: _Big = models.BigIntegerField()
 
     class Meta:
         abstract = True
@@ -251,9 +263,9 @@ def _result_fields(prefix: str) -> dict[str, models.Field[Any, Any]]:
 class KeyResultResultBase(models.Model):
     """The stored result of a key result at one as-of instant (every batch result column)."""
 
-    as_of: models.BigIntegerField[int, int] = models.BigIntegerField()
-    kr_id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH)
-    input_version: models.BigIntegerField[int, int] = models.BigIntegerField()
+    as_of: _Big = models.BigIntegerField()
+    kr_id: _Str = models.CharField(max_length=ID_LENGTH)
+    input_version: _Big = models.BigIntegerField()
     locals().update(_result_fields("kr"))
 
     class Meta:
@@ -265,9 +277,9 @@ class KeyResultResultBase(models.Model):
 class ObjectiveResultBase(models.Model):
     """The stored result of an objective at one as-of instant (every batch result column)."""
 
-    as_of: models.BigIntegerField[int, int] = models.BigIntegerField()
-    objective_id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH)
-    input_version: models.BigIntegerField[int, int] = models.BigIntegerField()
+    as_of: _Big = models.BigIntegerField()
+    objective_id: _Str = models.CharField(max_length=ID_LENGTH)
+    input_version: _Big = models.BigIntegerField()
     locals().update(_result_fields("obj"))
 
     class Meta:
@@ -279,8 +291,8 @@ class ObjectiveResultBase(models.Model):
 class PersonResultBase(models.Model):
     """The stored result of a person at one as-of instant."""
 
-    as_of: models.BigIntegerField[int, int] = models.BigIntegerField()
-    person_id: models.CharField[str, str] = models.CharField(max_length=ID_LENGTH)
+    as_of: _Big = models.BigIntegerField()
+    person_id: _Str = models.CharField(max_length=ID_LENGTH)
     locals().update(_result_fields("person"))
 
     class Meta:
