@@ -41,6 +41,7 @@ __all__ = [
     "load_evaluation",
     "recompute",
     "store_document",
+    "upsert_columns",
 ]
 
 PHASES: Final = ("read", "compute", "write")
@@ -384,9 +385,29 @@ def _nan_equal(a: Any, b: Any) -> Any:
     return a == b
 
 
-def _upsert(conn: Connection, table: Table, keys: Sequence[str], guard: bool,
-            columns: Mapping[str, Any]) -> None:
-    """Insert or update rows given as columns, in one statement (PostgreSQL: set-based)."""
+def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: bool,
+                   columns: Mapping[str, Any]) -> None:
+    """Insert or update rows given as columns, in one statement.
+
+    Parameters
+    ----------
+    conn : Connection
+        In a transaction.
+    table : Table
+        The target; ``keys`` must be a unique key of it.
+    keys : sequence of str
+        The conflict target.
+    guard : bool
+        Update a conflicting row only when its ``input_version`` is not newer.
+    columns : mapping of str to array or list
+        Equal-length columns; float NaN is stored as NULL.
+
+    Notes
+    -----
+    PostgreSQL: ``INSERT … SELECT … FROM unnest(%s::type[], …) ON CONFLICT … DO UPDATE`` (one
+    set-based statement, the arrays sent as parameters); SQLite: the same upsert through
+    ``executemany``.
+    """
     names = list(columns)
     if not len(columns[names[0]]):
         return
@@ -549,7 +570,7 @@ def recompute(
                               for r in ("objective", "key_result", "check_in", "kr_owner",
                                         "checkpoint"))
             conn.exec_driver_sql(f"LOCK TABLE {names} IN SHARE MODE")
-        _upsert(conn, schema.table("snapshot"), ("as_of",), False, {
+        upsert_columns(conn, schema.table("snapshot"), ("as_of",), False, {
             "as_of": [when], "policy": [_policy_json(policy)],
             "computed_at": [instant_us(datetime.now(UTC))]})
         kr_skip, obj_skip, person_skip = _skipped_by_change(conn, schema, read)
@@ -573,7 +594,7 @@ def recompute(
             if version is not None:
                 columns["input_version"] = version[picked]
             columns.update(rows.result_columns(result, prefix, picked))
-            _upsert(conn, schema.table(role), ("as_of", key), version is not None, columns)
+            upsert_columns(conn, schema.table(role), ("as_of", key), version is not None, columns)
             report("write", step, len(plans))
         written = (int(kr_rows.sum()), int(obj_rows.sum()), int(person_rows.sum()))
     t3 = time.perf_counter()
