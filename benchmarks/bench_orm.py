@@ -30,18 +30,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import okrcore_sqlalchemy as S
-from okrcore_sqlalchemy.job import upsert_columns
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session
 
-sys.path.insert(0, str(Path(__file__).parent))
-from synthetic import AS_OF, synthetic_columns  # noqa: E402
+import okrcore_sqlalchemy as S
+from okrcore_sqlalchemy.job import upsert_columns
 
-import okrcore  # noqa: E402
-from okrcore import rows  # noqa: E402
-from okrcore.batch.frame import NONE_INSTANT  # noqa: E402
-from okrcore.interchange import parse_instant  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parent))
+from synthetic import AS_OF, synthetic_columns
+
+import okrcore
+from okrcore import rows
+from okrcore.batch.frame import NONE_INSTANT
+from okrcore.interchange import parse_instant
 
 KINDS = np.array(["metric", "binary", "milestone", "milestone", "milestone"], dtype=object)
 RANGES = np.array([None, "band", "graded", "linear"], dtype=object)
@@ -103,12 +104,12 @@ def load(bind: Engine, n: int) -> dict[str, int]:
     people = sorted({p for p in objectives["owner_id"] if p} | set(owners["person_id"]))
     S.create_schema(bind)
     with bind.begin() as conn:
-        upsert_columns(conn, S.Person.__table__, ("id",), False,
+        upsert_columns(conn, S.REFERENCE.table("person"), ("id",), False,
                        {"id": people, "name": people})
-        upsert_columns(conn, S.Objective.__table__, ("id",), False, objectives)
-        upsert_columns(conn, S.KeyResult.__table__, ("id",), False, key_results)
-        upsert_columns(conn, S.CheckIn.__table__, ("id",), False, check_ins)
-        upsert_columns(conn, S.KrOwner.__table__, ("kr_id", "position"), False, owners)
+        upsert_columns(conn, S.REFERENCE.table("objective"), ("id",), False, objectives)
+        upsert_columns(conn, S.REFERENCE.table("key_result"), ("id",), False, key_results)
+        upsert_columns(conn, S.REFERENCE.table("check_in"), ("id",), False, check_ins)
+        upsert_columns(conn, S.REFERENCE.table("kr_owner"), ("kr_id", "position"), False, owners)
     return {"key_results": n, "objectives": n_obj, "check_ins": int(log_kr.shape[0])}
 
 

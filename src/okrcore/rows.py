@@ -374,6 +374,8 @@ def sort_key_results(objective_ids: Sequence[str],
     index = {ident: i for i, ident in enumerate(objective_ids)}
     owner = np.fromiter((index.get(o, len(index)) for o in key_results["objective_id"]),
                         np.int64, len(key_results["objective_id"]))
+    if owner.shape[0] < 2 or bool(np.all(owner[1:] >= owner[:-1])):
+        return {name: list(values) for name, values in key_results.items()}
     order = np.argsort(owner, kind="stable").tolist()
     return {name: [values[i] for i in order] for name, values in key_results.items()}
 
@@ -474,16 +476,18 @@ def frame_from_columns(
                          len(check_ins["kr_id"]))
     has_log = np.asarray(key_results["has_history"], dtype=np.bool_).copy()
     has_log[log_kr] = True
-    owner_names = [[] for _ in range(n)]  # type: list[list[Any]]
-    for kid, who in zip(owners["kr_id"], owners["person_id"], strict=True):
-        owner_names[kr_row[kid]].append(who)
-    obj_owner = [objectives["owner_id"][i] for i in range(m)]
-    counts = np.zeros(n + 1, dtype=np.int64)
-    owner_ids: list[int] = []
-    for i, names in enumerate(owner_names):
-        chosen = names or ([obj_owner[kr_objective[i]]] if obj_owner[kr_objective[i]] else [])
-        owner_ids.extend(person(name) for name in chosen)
-        counts[i + 1] = len(chosen)
+    obj_owner = np.fromiter((person(o) for o in objectives["owner_id"]), np.int32, m)
+    explicit_kr = np.fromiter((kr_row[k] for k in owners["kr_id"]), np.int64,
+                              len(owners["kr_id"]))
+    explicit = np.fromiter((person(p) for p in owners["person_id"]), np.int32,
+                           len(owners["person_id"]))
+    # a key result without owners belongs to its objective's owner
+    implicit_kr = np.flatnonzero((np.bincount(explicit_kr, minlength=n) == 0)
+                                 & (obj_owner[kr_objective] >= 0))
+    owner_kr = np.concatenate([explicit_kr, implicit_kr])
+    order = np.argsort(owner_kr, kind="stable")
+    owner_ids = np.concatenate([explicit, obj_owner[kr_objective[implicit_kr]]])[order]
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(owner_kr, minlength=n))])
     parents = list(objectives["parent_id"])
     frame = OrgFrame.from_columns(
         kr_objective=kr_objective, kr_kind=kind, kr_start=start, kr_target=target,
@@ -497,7 +501,7 @@ def frame_from_columns(
         kr_due=_instants(key_results["due_at"]), kr_has_log=has_log,
         log_kr=log_kr, log_at=np.asarray(check_ins["at"], dtype=np.int64),
         log_value=_floats(check_ins["value"]),
-        kr_owner_offsets=np.cumsum(counts), kr_owner_ids=np.asarray(owner_ids, np.int32),
+        kr_owner_offsets=offsets.astype(np.int64), kr_owner_ids=owner_ids.astype(np.int32),
         obj_parent=np.fromiter((-1 if p is None else obj_row.get(p, -2) for p in parents),
                                np.int64, m),
         obj_weight=_floats(objectives["weight"]),
@@ -507,7 +511,7 @@ def frame_from_columns(
                             _UNKNOWN),
         obj_status=_codes(objectives["status"], {None: -1, **STATUS_CODES}, np.int8, 100),
         obj_include_children=np.asarray(objectives["include_children"], dtype=np.bool_),
-        obj_owner=np.fromiter((person(o) for o in obj_owner), np.int32, m),
+        obj_owner=obj_owner,
         obj_ps_unit=np.fromiter((unit(u) if u is not None else -1
                                  for u in objectives["ps_unit"]), np.int32, m),
         obj_ps_target=_floats(objectives["ps_target"]),

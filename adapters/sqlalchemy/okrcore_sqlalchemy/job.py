@@ -143,15 +143,36 @@ def _raw(table: Table, name: str) -> Any:
     return type_coerce(column, BigInteger()) if isinstance(column.type, Instant) else column
 
 
+def _fetch(conn: Connection, query: Any, names: Sequence[str]) -> dict[str, list[Any]]:
+    """Run a Core select on the DBAPI cursor and return its columns (no Row per row)."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled))
+        data = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not data:
+        return {n: [] for n in names}
+    return {n: list(c) for n, c in zip(names, zip(*data, strict=True), strict=True)}
+
+
 def _columns(conn: Connection, table: Table, names: Sequence[str], order: Sequence[str],
              where: Any = None) -> dict[str, list[Any]]:
     query = select(*[_raw(table, n) for n in names]).order_by(*[table.c[o] for o in order])
     if where is not None:
         query = query.where(where)
-    data = conn.execute(query).all()
-    if not data:
-        return {n: [] for n in names}
-    return {n: list(c) for n, c in zip(names, zip(*data, strict=True), strict=True)}
+    return _fetch(conn, query, names)
+
+
+def _kr_columns(conn: Connection, schema: Schema, names: Sequence[str]) -> dict[str, list[Any]]:
+    """Key result columns in the objectives' order (the database sorts)."""
+    kr, obj = schema.table("key_result"), schema.table("objective")
+    query = (select(*[_raw(kr, n) for n in names])
+             .select_from(kr.outerjoin(obj, kr.c.objective_id == obj.c.id))
+             .order_by(obj.c.position.is_(None), obj.c.position, obj.c.id, kr.c.objective_id,
+                       kr.c.position, kr.c.id))
+    return _fetch(conn, query, names)
 
 
 def _row_dicts(conn: Connection, table: Table, names: Sequence[str]) -> list[dict[str, Any]]:
@@ -240,16 +261,14 @@ class _Read:
 
 
 _OBJ_ORDER: Final = ("position", "id")
-_KR_ORDER: Final = ("objective_id", "position", "id")
 
 
 def _read(conn: Connection, schema: Schema, progress: Progress) -> _Read:
     objectives = _columns(conn, schema.table("objective"), (*rows.OBJECTIVE_COLUMNS, "version"),
                           _OBJ_ORDER)
     progress("read", 1, 5)
-    key_results = rows.sort_key_results(objectives["id"], _columns(
-        conn, schema.table("key_result"), (*rows.KEY_RESULT_COLUMNS, "version"),
-        _KR_ORDER))
+    key_results = rows.sort_key_results(
+        objectives["id"], _kr_columns(conn, schema, (*rows.KEY_RESULT_COLUMNS, "version")))
     progress("read", 2, 5)
     check_ins = _columns(conn, schema.table("check_in"), ("kr_id", "at", "value"),
                          ("kr_id", "at", "seq"))
@@ -449,8 +468,8 @@ def _skipped_by_change(conn: Connection, schema: Schema, read: _Read) -> tuple[A
     """Rows whose input changed since it was read (checked inside the write transaction)."""
     frame = read.frame
     now_obj = _columns(conn, schema.table("objective"), ("id", "version"), _OBJ_ORDER)
-    now_kr = rows.sort_key_results(now_obj["id"], _columns(
-        conn, schema.table("key_result"), ("id", "version", "objective_id"), _KR_ORDER))
+    now_kr = rows.sort_key_results(
+        now_obj["id"], _kr_columns(conn, schema, ("id", "version", "objective_id")))
     n_people = len(frame.person_names or ())
     if now_obj["id"] != list(frame.obj_ids or ()) or now_kr["id"] != list(frame.kr_ids or ()):
         return (np.ones(frame.n_kr, bool), np.ones(frame.n_obj, bool), np.ones(n_people, bool))
