@@ -152,6 +152,8 @@ def test_bad_rows_are_reported_with_their_key_and_never_written(engine: Engine) 
         conn.execute(insert(S.KeyResult).values(id="half", objective_id="company",
                                                 kind="binary", current=0.5))
         conn.execute(insert(S.Objective).values(id="lonely", position=9, mode="median"))
+        conn.execute(insert(S.KeyResult).values(id="stray", objective_id="gone", kind="binary"))
+        conn.execute(insert(S.CheckIn).values(kr_id="nowhere", seq=0, at=AS_OF, value=1.0))
     report = S.recompute(engine, as_of=AS_OF)
     errors = {(e.table, e.key): e.error for e in report.errors}
     assert errors[("key_results", "call-time")].code == "degenerate_metric"
@@ -164,8 +166,10 @@ def test_bad_rows_are_reported_with_their_key_and_never_written(engine: Engine) 
     assert errors[("objectives", "sales")].code == "depends_on_invalid"
     assert errors[("key_results", "half")].code == "out_of_range"
     assert errors[("key_results", "half")].path == "current"
+    assert errors[("key_results", "stray")].path == "objective_id"
+    assert errors[("check_ins", "nowhere")].path == "kr_id"
     krs = stored(engine, S.KeyResultResult, "kr_id")
-    assert "odd" not in krs and "half" not in krs
+    assert "odd" not in krs and "half" not in krs and "stray" not in krs
     assert krs["call-time"] == pytest.approx(0.6)  # the good old result is kept, not garbage
     assert krs["crm"] == pytest.approx(0.6)  # a valid row beside a bad one is still written
     assert report.to_json()["errors"][0].keys() == {"table", "key", "code", "path", "message"}

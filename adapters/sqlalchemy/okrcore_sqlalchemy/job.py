@@ -23,6 +23,7 @@ import numpy.typing as npt
 from sqlalchemy import BigInteger, Connection, Engine, Table, delete, insert, select, type_coerce
 
 import okrcore
+from okrcore import errors as E
 from okrcore import rows
 from okrcore.batch import BatchResult, OrgFrame, evaluate_frame, to_evaluation
 from okrcore.batch import incremental as inc
@@ -59,7 +60,8 @@ class RowError:
     Parameters
     ----------
     table : str
-        ``key_results`` or ``objectives``.
+        ``key_results``, ``objectives``, or ``check_ins`` / ``kr_owners`` / ``checkpoints``
+        for a row naming a key result that is not stored.
     key : str
         The row's primary key.
     error : OkrError
@@ -258,9 +260,24 @@ class _Read:
     checkpoints: dict[str, list[Any]]
     kr_version: _I64
     obj_version: _I64
+    orphans: list[RowError]
 
 
 _OBJ_ORDER: Final = ("position", "id")
+
+
+def _attached(columns: dict[str, list[Any]], key: str, known: set[Any], table: str,
+              ident: str, orphans: list[RowError]) -> dict[str, list[Any]]:
+    """The rows whose ``key`` names a known row; the others are reported in ``orphans``."""
+    keep = [value in known for value in columns[key]]
+    if all(keep):
+        return columns
+    for value, ok, name in zip(columns[key], keep, columns[ident], strict=True):
+        if not ok:
+            orphans.append(RowError(table, str(name), OkrError(
+                E.INVALID_VALUE, key, f"{key} {value!r} names a row that is not stored")))
+    return {name: [v for v, ok in zip(values, keep, strict=True) if ok]
+            for name, values in columns.items()}
 
 
 def _read(conn: Connection, schema: Schema, progress: Progress) -> _Read:
@@ -279,10 +296,17 @@ def _read(conn: Connection, schema: Schema, progress: Progress) -> _Read:
     checkpoints = _columns(conn, schema.table("checkpoint"), ("kr_id", "name", "done"),
                            ("kr_id", "position"))
     progress("read", 5, 5)
+    orphans: list[RowError] = []
+    key_results = _attached(key_results, "objective_id", set(objectives["id"]), "key_results",
+                            "id", orphans)
+    known = set(key_results["id"])
+    check_ins = _attached(check_ins, "kr_id", known, "check_ins", "kr_id", orphans)
+    owners = _attached(owners, "kr_id", known, "kr_owners", "kr_id", orphans)
+    checkpoints = _attached(checkpoints, "kr_id", known, "checkpoints", "kr_id", orphans)
     frame = rows.frame_from_columns(objectives, key_results, check_ins, owners, checkpoints)
     return _Read(frame, objectives, key_results, check_ins, checkpoints,
                  np.asarray(key_results["version"], dtype=np.int64),
-                 np.asarray(objectives["version"], dtype=np.int64))
+                 np.asarray(objectives["version"], dtype=np.int64), orphans)
 
 
 def _row_errors(read: _Read, result: BatchResult) -> list[RowError]:
@@ -468,8 +492,9 @@ def _skipped_by_change(conn: Connection, schema: Schema, read: _Read) -> tuple[A
     """Rows whose input changed since it was read (checked inside the write transaction)."""
     frame = read.frame
     now_obj = _columns(conn, schema.table("objective"), ("id", "version"), _OBJ_ORDER)
-    now_kr = rows.sort_key_results(
-        now_obj["id"], _kr_columns(conn, schema, ("id", "version", "objective_id")))
+    now_kr = _attached(rows.sort_key_results(
+        now_obj["id"], _kr_columns(conn, schema, ("id", "version", "objective_id"))),
+        "objective_id", set(now_obj["id"]), "key_results", "id", [])
     n_people = len(frame.person_names or ())
     if now_obj["id"] != list(frame.obj_ids or ()) or now_kr["id"] != list(frame.kr_ids or ()):
         return (np.ones(frame.n_kr, bool), np.ones(frame.n_obj, bool), np.ones(n_people, bool))
@@ -574,7 +599,7 @@ def recompute(
         kr_rows = np.ones(frame.n_kr, bool)
         obj_rows = np.ones(frame.n_obj, bool)
         person_rows = np.ones(n_people, bool)
-    errors = _row_errors(read, result)
+    errors = read.orphans + _row_errors(read, result)
     kr_rows &= result.kr_error == 0
     obj_rows &= result.obj_error == 0
     person_rows &= result.person_seen & (result.person_error_ref < 0)
