@@ -11,9 +11,11 @@ policy (table of snapshots) and the version of the input they were computed from
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -280,7 +282,26 @@ def _attached(columns: dict[str, list[Any]], key: str, known: set[Any], table: s
             for name, values in columns.items()}
 
 
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of tuples are built (none are cyclic;
+    left on, its full collections make a large read superlinear).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _read(conn: Connection, schema: Schema, progress: Progress) -> _Read:
+    with _no_gc():
+        return _read_columns(conn, schema, progress)
+
+
+def _read_columns(conn: Connection, schema: Schema, progress: Progress) -> _Read:
     objectives = _columns(conn, schema.table("objective"), (*rows.OBJECTIVE_COLUMNS, "version"),
                           _OBJ_ORDER)
     progress("read", 1, 5)
@@ -428,6 +449,26 @@ def _nan_equal(a: Any, b: Any) -> Any:
     return a == b
 
 
+def _pg_text(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def _pg_array(values: list[Any], kind: str) -> str:
+    """One column as a PostgreSQL array literal (built by C-level joins, not per element)."""
+    if kind == "float8":
+        body = ",".join(map(repr, values)).replace("None", "NULL")
+    elif kind == "bigint":
+        body = ",".join(map(str, values)).replace("None", "NULL")
+    elif kind == "boolean":
+        body = ",".join(["NULL" if v is None else "t" if v else "f" for v in values])
+    else:
+        body = ",".join(map(_pg_text, values))
+    return "{" + body + "}"
+
+
 def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: bool,
                    columns: Mapping[str, Any]) -> None:
     """Insert or update rows given as columns, in one statement.
@@ -463,25 +504,24 @@ def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: b
     values = [np.asarray(columns[n]).tolist() if isinstance(columns[n], np.ndarray)
               else list(columns[n]) for n in names]
     if conn.dialect.name == "postgresql":
-        types, selects = [], []
-        for n in names:
+        types, selects, literals = [], [], []
+        for n, column_values in zip(names, values, strict=True):
             column = table.c[n]
             if isinstance(column.type, Instant | BigInteger) or column.type.python_type is int:
-                types.append("bigint[]")
-                selects.append(q(n))
+                kind = "bigint"
             elif column.type.python_type is float:
-                types.append("float8[]")
-                selects.append(f"NULLIF({q(n)}, 'NaN'::float8)")
+                kind = "float8"
             elif column.type.python_type is bool:
-                types.append("boolean[]")
-                selects.append(q(n))
+                kind = "boolean"
             else:
-                types.append("text[]")
-                selects.append(q(n))
-        args = ", ".join(f"%s::{t}" for t in types)
+                kind = "text"
+            types.append(kind)
+            selects.append(f"NULLIF({q(n)}, 'NaN'::float8)" if kind == "float8" else q(n))
+            literals.append(_pg_array(column_values, kind))
+        args = ", ".join(f"%s::{t}[]" for t in types)
         sql = (f"INSERT INTO {target} ({cols}) SELECT {', '.join(selects)} "
                f"FROM unnest({args}) AS u({cols}) {conflict}")
-        conn.exec_driver_sql(sql, tuple(values))
+        conn.exec_driver_sql(sql, tuple(literals))
     else:
         marks = ", ".join("?" for _ in names)
         sql = f"INSERT INTO {target} ({cols}) VALUES ({marks}) {conflict}"
@@ -607,7 +647,7 @@ def recompute(
     t2 = time.perf_counter()
     written = (0, 0, 0)
     skipped = 0
-    with bind.connect() as conn, conn.begin():
+    with _no_gc(), bind.connect() as conn, conn.begin():
         is_pg = conn.dialect.name == "postgresql"
         if is_pg:
             names = ", ".join(conn.dialect.identifier_preparer.quote(schema.table(r).name)
