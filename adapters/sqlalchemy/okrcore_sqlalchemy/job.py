@@ -284,8 +284,9 @@ def _attached(columns: dict[str, list[Any]], key: str, known: set[Any], table: s
 
 @contextlib.contextmanager
 def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of tuples are built (none are cyclic;
-    left on, its full collections make a large read superlinear).
+    """Pause the cyclic garbage collector while millions of tuples are built.
+
+    None of them is cyclic; left on, its full collections make a large read superlinear.
     """
     enabled = gc.isenabled()
     gc.disable()
