@@ -12,8 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from orm_support import (  # noqa: F401  (engine_fixture)
     AS_OF,
+    POSTGRES_URL_VAR,
     engine_fixture,
     hand_document,
+    postgres_url,
     printable,
 )
 from sqlalchemy import Engine, create_engine, delete, insert, select, text, update
@@ -321,3 +323,16 @@ def test_progress_in_sql_equals_the_core(engine: Engine, krs: list[Any], policy:
         got = dict(conn.execute(select(
             S.KeyResult.id, progress_expression(S.KeyResult, policy, when))).all())
     assert got == {kid: result.progress for kid, result in expected.items()}
+
+
+def test_missing_postgres_is_skipped_locally_and_fails_in_ci(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(POSTGRES_URL_VAR, raising=False)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        postgres_url()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match=POSTGRES_URL_VAR):
+        postgres_url()
+    monkeypatch.setenv(POSTGRES_URL_VAR, "postgresql+psycopg://u@h:1/d")
+    assert postgres_url() == "postgresql+psycopg://u@h:1/d"
