@@ -170,6 +170,8 @@ def test_bad_rows_are_reported_with_their_key_and_never_written(engine: Engine) 
     assert errors[("key_results", "half")].path == "current"
     assert errors[("key_results", "stray")].path == "objective_id"
     assert errors[("check_ins", "nowhere")].path == "kr_id"
+    assert errors[("people", "ann")].code == "depends_on_invalid"  # owns support
+    assert stored(engine, S.PersonResult, "person_id")["ann"] == pytest.approx(0.6)  # kept
     krs = stored(engine, S.KeyResultResult, "kr_id")
     assert "odd" not in krs and "half" not in krs and "stray" not in krs
     assert krs["call-time"] == pytest.approx(0.6)  # the good old result is kept, not garbage

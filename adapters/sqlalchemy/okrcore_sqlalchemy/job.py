@@ -62,8 +62,9 @@ class RowError:
     Parameters
     ----------
     table : str
-        ``key_results``, ``objectives``, or ``check_ins`` / ``kr_owners`` / ``checkpoints``
-        for a row naming a key result that is not stored.
+        ``key_results``, ``objectives``, ``people`` (a person owning an item in error), or
+        ``check_ins`` / ``kr_owners`` / ``checkpoints`` for a row naming a key result that is
+        not stored.
     key : str
         The row's primary key.
     error : OkrError
@@ -357,6 +358,10 @@ def _row_errors(read: _Read, result: BatchResult) -> list[RowError]:
     for table, row, error in rows.row_errors(result, kr, objective):
         ids = frame.kr_ids if table == "key_results" else frame.obj_ids
         out.append(RowError(table, ids[row], error))
+    people = list(frame.person_names or ())
+    for index in np.flatnonzero(result.person_seen & (result.person_error_ref >= 0)):
+        out.append(RowError("people", people[int(index)], OkrError(
+            E.DEPENDS_ON_INVALID, "", "owns an objective or key result that has an error")))
     return out
 
 
