@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs bench bench-batch bench-orm clean
+.PHONY: demo test lint docs bench bench-batch bench-recompute bench-orm clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ bench: $(STAMP)
 bench-batch: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/bench_batch.py --sizes 1000000 10000000
+
+# okrcore recompute from Parquet: one process against a 2-worker Dask cluster.
+bench-recompute: $(STAMP)
+	$(BIN)/python benchmarks/bench_recompute.py --sizes 1000000 10000000
 
 # The ORM adapter: recompute of 10^6 stored KRs from SQLite (and PostgreSQL when
 # OKRCORE_TEST_POSTGRES_URL is set) against ORM objects + the scalar path.

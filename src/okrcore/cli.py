@@ -1,4 +1,4 @@
-"""The ``okrcore`` command line: ``evaluate``, ``demo`` and ``schema``."""
+"""The ``okrcore`` command line: ``evaluate``, ``demo``, ``schema`` and ``recompute``."""
 
 from __future__ import annotations
 
@@ -68,6 +68,13 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_conformance(args: argparse.Namespace) -> int:
+    # The vendor conformance suite has its own command line (okrcore.conformance.cli).
+    from okrcore.conformance.cli import main as conformance_main
+
+    return conformance_main(["--help"] * args.help + args.arguments)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="okrcore", description="Evaluate OKR progress, pace and rollups.")
@@ -98,6 +105,16 @@ def _parser() -> argparse.ArgumentParser:
     sch = sub.add_parser("schema", help="print the JSON Schema of the document or the result")
     sch.add_argument("name", choices=("document", "result"), nargs="?", default="document")
     sch.set_defaults(run=_cmd_schema)
+
+    from okrcore.jobs.command import add_parser as add_recompute_parser
+
+    add_recompute_parser(sub)  # okrcore recompute (okrcore.jobs)
+
+    conf = sub.add_parser("conformance", add_help=False,
+                          help="the vendor conformance suite (okrcore conformance --help)")
+    conf.add_argument("-h", "--help", action="store_true")
+    conf.add_argument("arguments", nargs=argparse.REMAINDER)
+    conf.set_defaults(run=_cmd_conformance)
     return parser
 
 

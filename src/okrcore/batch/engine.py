@@ -59,6 +59,8 @@ __all__ = [
     "BatchResult",
     "evaluate_frame",
     "kernels_available",
+    "person_items",
+    "person_rollup",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -1055,6 +1057,24 @@ def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64
     """Per person: mean progress over items (objectives owned; KRs owned on others')."""
     n_people = len(frame.person_names) if frame.person_names is not None else int(
         max(int(frame.obj_owner.max(initial=-1)), int(frame.kr_owner_ids.max(initial=-1))) + 1)
+    who, bad, prog, ref = person_items(frame, obj_error, obj_progress, kr_error, kr_progress)
+    return person_rollup(who, bad, prog, ref, n_people)
+
+
+def person_items(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64,
+                 kr_error: npt.NDArray[np.uint8], kr_progress: F64
+                 ) -> tuple[I64, B, F64, I64]:
+    """The people's items of a frame, in the order :func:`person_rollup` adds them.
+
+    Returns
+    -------
+    who, bad, progress, ref : ndarray
+        One row per item (an objective owned, or a key result owned on someone else's
+        objective), in document order: person code, whether the item has an error, its
+        progress (NaN = null), and its row (``>= n_kr``: objective ``ref - n_kr``).  Items of
+        frames laid one after the other concatenate into the items of the combined frame,
+        which is how a partitioned job finishes people exactly (``okrcore_dask``).
+    """
     counts = np.diff(frame.kr_owner_offsets)
     owner_kr = np.repeat(np.arange(frame.n_kr, dtype=np.int64), counts)
     owner_person = frame.kr_owner_ids.astype(np.int64)
@@ -1071,7 +1091,25 @@ def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64
     # two sorted runs (objectives, then key results grouped by objective): a stable merge keeps
     # each objective's own item before its key results, and key results in row order
     order = np.argsort(key_obj, kind="stable")
-    who, bad, prog, ref = who[order], bad[order], prog[order], ref[order]
+    return who[order], bad[order], prog[order], ref[order]
+
+
+def person_rollup(who: I64, bad: B, prog: F64, ref: I64, n_people: int
+                  ) -> tuple[F64, I64, I64, B]:
+    r"""People's progress from their items (see :func:`person_items`).
+
+    Returns
+    -------
+    progress, items, error_ref, seen : ndarray
+        Per person: the mean progress (NaN = no counted item), the number of counted items,
+        the ``ref`` of the first item with an error (-1 = none), and whether the person owns
+        anything.
+
+    Notes
+    -----
+    :math:`\bar p = \sum_i p_i / \sum_i 1` over the items without error and with a progress,
+    added in item order (``np.bincount``), as the scalar path adds them.
+    """
     seen = np.zeros(n_people, dtype=bool)
     seen[who] = True
     counted = ~bad & ~np.isnan(prog)

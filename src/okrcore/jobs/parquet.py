@@ -1,0 +1,644 @@
+"""Parquet datasets: an organisation (or many tenants) as partitioned column files.
+
+The layout (``docs/operating.rst`` documents it for other tools)::
+
+    DATASET/
+      _okrcore_dataset.json          manifest: format, version, partitions (in order), policy
+      people.parquet                 person (int32 code), name (string)
+      units.parquet                  unit (int32 code), name (string)
+      partition=<key>/objectives.parquet    id, parent_id, obj_* columns of the batch layout
+      partition=<key>/key_results.parquet   id, kr_* columns (kr_objective: row in the partition)
+      partition=<key>/check_ins.parquet     log_kr, log_at, log_value
+      partition=<key>/owners.parquet        kr, person (one row per owner, grouped by kr)
+
+A partition holds whole alignment trees (a tenant, or one root objective with everything
+aligned under it), so it evaluates on its own; people and units have global codes, so a person
+who owns items in several partitions is one person.  Columns carry the batch engine's names and
+dtypes (``docs/batch.rst``), so reading is :func:`okrcore.batch.tables.column_array` over
+memory-mapped files: numeric columns without nulls are handed to the engine without a copy.
+Instants are ``timestamp[us, UTC]`` (null = absent).
+
+Results go to ``OUT/as_of=<instant>/partition=<key>/{key_results,objectives,items}.parquet``
+and ``OUT/as_of=<instant>/people.parquet``: every :class:`~okrcore.batch.BatchResult` column
+under its own name plus ``id``.  Each file is written to a temporary name and renamed into
+place, so a reader (or a retried job) never sees half a file.
+
+pyarrow is imported lazily: ``pip install 'okrcore[parquet]'``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+from okrcore import errors as E
+from okrcore.batch.engine import BatchResult
+from okrcore.batch.frame import NONE_INSTANT, OrgFrame
+from okrcore.batch.tables import column_array
+from okrcore.evaluate import isoformat
+from okrcore.interchange import load
+from okrcore.model import Document
+from okrcore.policy import Policy
+
+__all__ = [
+    "COMPLETE",
+    "FORMAT",
+    "ITEM_COLUMNS",
+    "MANIFEST",
+    "Dataset",
+    "Labels",
+    "as_of_key",
+    "component_keys",
+    "is_dataset",
+    "read_items",
+    "read_results",
+    "require_pyarrow",
+    "write_dataset",
+    "write_partition_results",
+    "write_people",
+]
+
+FORMAT: Final = "okrcore-dataset"
+"""The manifest's ``format``; version 1."""
+COMPLETE: Final = "_complete.json"
+"""Written last in an instant's result directory: the instant is complete."""
+MANIFEST: Final = "_okrcore_dataset.json"
+"""The manifest file at the top of a dataset."""
+ITEM_COLUMNS: Final = ("who", "bad", "progress", "ref")
+"""Columns of a partition's ``items.parquet`` (see :func:`okrcore.batch.engine.person_items`;
+``ref`` is local: ``>= n_kr`` an objective row ``ref - n_kr``)."""
+
+_TS_COLUMNS: Final = frozenset({"kr_due", "obj_start", "obj_due", "log_at"})
+_SKIP: Final = frozenset({"kr_owner_offsets", "kr_owner_ids", "kr_ids", "obj_ids",
+                          "person_names", "unit_names", "obj_parent_names", "load_errors",
+                          "validated"})
+
+I64 = npt.NDArray[np.int64]
+
+
+def require_pyarrow() -> Any:
+    """Import pyarrow (and ``pyarrow.parquet``), or raise an ImportError naming the extra."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute
+        import pyarrow.parquet
+    except ImportError as exc:  # pragma: no cover - exercised without the extra
+        raise ImportError("Parquet datasets need pyarrow: pip install 'okrcore[parquet]'"
+                          ) from exc
+    return pa
+
+
+def as_of_key(moment: datetime) -> str:
+    """The directory name of one as-of instant: ``as_of=20260215T120000Z`` (UTC, seconds)."""
+    text = isoformat(moment).replace("-", "").replace(":", "")
+    return "as_of=" + text.split(".")[0].rstrip("Z") + "Z"
+
+
+def is_dataset(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a directory holding a dataset manifest."""
+    return (Path(path) / MANIFEST).is_file()
+
+
+def _atomic_write_table(table: Any, path: Path) -> None:
+    """Write a Parquet file to a temporary name beside ``path`` and rename it into place."""
+    pa = require_pyarrow()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        pa.parquet.write_table(table, tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _atomic_write_text(text: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _column(pa: Any, name: str, values: Any) -> Any:
+    array = np.asarray(values)
+    if name in _TS_COLUMNS:
+        mask = array == NONE_INSTANT
+        return pa.array(array.view("datetime64[us]"), type=pa.timestamp("us", tz="UTC"),
+                        mask=mask if mask.any() else None)
+    return pa.array(array)
+
+
+def component_keys(frame: OrgFrame) -> I64:
+    """Per objective row: the first row of its alignment tree (its connected component).
+
+    Objectives linked by ``obj_parent`` (cycles included) get the same key, so partitioning by
+    this key keeps whole trees together.
+    """
+    m = frame.n_obj
+    label = np.arange(m, dtype=np.int64)
+    parent = frame.obj_parent
+    child = np.flatnonzero(parent >= 0)
+    # min-label propagation along the parent edges until nothing changes (depth iterations)
+    while child.shape[0]:
+        a, b = label[child], label[parent[child]]
+        low = np.minimum(a, b)
+        changed = (a != low) | (b != low)
+        if not changed.any():
+            break
+        np.minimum.at(label, child, low)
+        np.minimum.at(label, parent[child], low)
+        label = label[label]  # pointer jumping
+    return label
+
+
+@attrs.frozen
+class Dataset:
+    """An open dataset: its directory, partitions (in order), people, units and policy."""
+
+    path: Path
+    partitions: tuple[str, ...]
+    people: tuple[str, ...]
+    units: tuple[str, ...]
+    policy: Policy
+    partition_by: str
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Dataset:
+        """Read a dataset's manifest, people and units.
+
+        Raises
+        ------
+        okrcore.DocumentError
+            When the directory holds no readable version 1 manifest.
+        """
+        pa = require_pyarrow()
+        root = Path(path)
+        try:
+            manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise E.DocumentError(f"{root}: not an okrcore dataset ({exc})") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get(
+                "version") != 1:
+            raise E.DocumentError(f"{root / MANIFEST}: format must be {FORMAT!r} version 1")
+        parts = manifest.get("partitions")
+        if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
+            raise E.DocumentError(f"{root / MANIFEST}: partitions must be a list of names")
+        policy = load({"okrcore": 1, "as_of": "1970-01-01T00:00:00Z",
+                       "policy": manifest.get("policy"), "objectives": []}).policy
+        people = pa.parquet.read_table(root / "people.parquet").column("name").to_pylist()
+        units = pa.parquet.read_table(root / "units.parquet").column("name").to_pylist()
+        return cls(root, tuple(parts), tuple(people), tuple(units), policy,
+                   str(manifest.get("partition_by", "tenant")))
+
+    def partition_dir(self, key: str) -> Path:
+        """The directory of one partition."""
+        return self.path / f"partition={key}"
+
+    def fingerprint(self, key: str) -> str:
+        """SHA-256 of a partition's input files and of the dataset's people and units."""
+        digest = hashlib.sha256()
+        for file in (self.path / "people.parquet", self.path / "units.parquet",
+                     *sorted(self.partition_dir(key).glob("*.parquet"))):
+            digest.update(file.name.encode())
+            with open(file, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+        return digest.hexdigest()
+
+    def read_partition(self, key: str) -> OrgFrame:
+        """One partition as an :class:`OrgFrame` (memory-mapped; zero-copy where it can)."""
+        pa = require_pyarrow()
+        where = self.partition_dir(key)
+
+        def table(name: str) -> Any:
+            return pa.parquet.read_table(where / f"{name}.parquet", memory_map=True)
+
+        krs, objs, logs, owners = (table(n) for n in (
+            "key_results", "objectives", "check_ins", "owners"))
+        columns: dict[str, Any] = {}
+        for tbl, prefix in ((krs, "kr_"), (objs, "obj_"), (logs, "log_")):
+            for name in tbl.column_names:
+                if not name.startswith(prefix):
+                    continue
+                if name in _TS_COLUMNS:
+                    col = tbl.column(name)
+                    if col.null_count:
+                        values = col.cast(pa.int64()).fill_null(NONE_INSTANT)
+                        columns[name] = np.asarray(values.to_numpy())
+                    else:
+                        columns[name] = column_array(tbl, name).view(np.int64)
+                else:
+                    columns[name] = column_array(tbl, name)
+        kr = column_array(owners, "kr").astype(np.int64, copy=False)
+        counts = np.bincount(kr, minlength=krs.num_rows)
+        columns["kr_owner_offsets"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        columns["kr_owner_ids"] = column_array(owners, "person").astype(np.int32, copy=False)
+        load_errors = {**_load_errors(krs, "k"), **_load_errors(objs, "o")}
+        frame = OrgFrame.from_columns(
+            **columns,
+            kr_ids=Labels(krs.column("id").combine_chunks()),
+            obj_ids=Labels(objs.column("id").combine_chunks()),
+            obj_parent_names=objs.column("parent_id").to_pylist(),
+            person_names=list(self.people), unit_names=list(self.units))
+        return attrs.evolve(frame, load_errors=load_errors)
+
+    def read(self, partitions: Sequence[str] | None = None) -> tuple[OrgFrame, I64, I64]:
+        """Several partitions (default all, in manifest order) laid one after the other.
+
+        Returns
+        -------
+        frame : OrgFrame
+            The combined organisation (a single partition is returned without a copy).
+        kr_offsets, obj_offsets : ndarray of int64
+            Where each partition's key result and objective rows start (plus the total).
+        """
+        keys = list(self.partitions if partitions is None else partitions)
+        frames = [self.read_partition(k) for k in keys]
+        kr_off = np.concatenate([[0], np.cumsum([f.n_kr for f in frames])]).astype(np.int64)
+        obj_off = np.concatenate([[0], np.cumsum([f.n_obj for f in frames])]).astype(np.int64)
+        if len(frames) == 1:
+            return frames[0], kr_off, obj_off
+        return _concat(frames, kr_off, obj_off), kr_off, obj_off
+
+
+class Labels(Sequence[str]):
+    """Ids read from Parquet, left in their Arrow array (no Python string per row).
+
+    A :class:`~collections.abc.Sequence` of ``str`` for the engine's conversions; result
+    writers take :attr:`array` as is.
+    """
+
+    def __init__(self, array: Any) -> None:
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self.array))
+            if step == 1:
+                return Labels(self.array.slice(start, stop - start))
+            return [str(v) for v in self.array.to_pylist()[index]]
+        value = self.array[index].as_py()
+        return str(value)
+
+    def __iter__(self) -> Any:
+        return iter(self.array.to_pylist())
+
+
+def _ids(pa: Any, labels: Sequence[str] | None, rows: slice, prefix: str, n: int) -> Any:
+    """An Arrow string array of the ids of ``rows`` (generated ``k<row>`` when absent)."""
+    if isinstance(labels, Labels):
+        return labels[rows].array
+    if labels is None:
+        return pa.array(np.char.add(prefix, np.arange(n)[rows].astype(str)), type=pa.string())
+    return pa.array(list(labels[rows]), type=pa.string())
+
+
+def _load_errors(table: Any, prefix: str) -> dict[str, tuple[E.OkrError, ...]]:
+    if "load_errors" not in table.column_names:
+        return {}
+    out: dict[str, tuple[E.OkrError, ...]] = {}
+    for row, text in enumerate(table.column("load_errors").to_pylist()):
+        if text:
+            out[f"{prefix}{row}"] = tuple(
+                E.OkrError(e["code"], e["path"], e["message"]) for e in json.loads(text))
+    return out
+
+
+def _concat(frames: Sequence[OrgFrame], kr_off: I64, obj_off: I64) -> OrgFrame:
+    columns: dict[str, Any] = {}
+    for field in attrs.fields(OrgFrame):
+        name = field.name
+        if name in _SKIP or not isinstance(getattr(frames[0], name), np.ndarray):
+            continue
+        parts = [getattr(f, name) for f in frames]
+        if name == "kr_objective":
+            parts = [p + obj_off[i] for i, p in enumerate(parts)]
+        elif name == "obj_parent":
+            parts = [np.where(p >= 0, p + obj_off[i], p) for i, p in enumerate(parts)]
+        elif name == "log_kr":
+            parts = [p + kr_off[i] for i, p in enumerate(parts)]
+        columns[name] = np.concatenate(parts)
+    owner_counts = np.concatenate([np.diff(f.kr_owner_offsets) for f in frames])
+    columns["kr_owner_offsets"] = np.concatenate([[0], np.cumsum(owner_counts)]).astype(np.int64)
+    columns["kr_owner_ids"] = np.concatenate([f.kr_owner_ids for f in frames])
+    load_errors: dict[str, tuple[E.OkrError, ...]] = {}
+    for i, f in enumerate(frames):
+        for key, errs in f.load_errors.items():
+            off = kr_off[i] if key[0] == "k" else obj_off[i]
+            load_errors[f"{key[0]}{int(key[1:]) + int(off)}"] = errs
+    frame = OrgFrame.from_columns(
+        **columns,
+        kr_ids=[i for f in frames for i in (f.kr_ids or ())],
+        obj_ids=[i for f in frames for i in (f.obj_ids or ())],
+        obj_parent_names=[i for f in frames for i in (f.obj_parent_names or ())],
+        person_names=frames[0].person_names, unit_names=frames[0].unit_names)
+    return attrs.evolve(frame, load_errors=load_errors)
+
+
+def _codes(names: Iterable[str | None], index: dict[str, int]) -> dict[int, int]:
+    """Map a frame's local codes to global ones, adding new names to ``index``."""
+    out: dict[int, int] = {}
+    for local, name in enumerate(names):
+        if name is None:
+            continue
+        out[local] = index.setdefault(name, len(index))
+    return out
+
+
+def _remap(codes: Any, mapping: dict[int, int]) -> Any:
+    table = np.full(max(mapping, default=-1) + 2, -1, dtype=np.int32)
+    for local, glob in mapping.items():
+        table[local] = glob
+    arr = np.asarray(codes, dtype=np.int64)
+    return np.where(arr >= 0, table[np.maximum(arr, 0)], -1).astype(np.int32)
+
+
+def _names(names: Sequence[str] | None, prefix: str, *codes: Any) -> Sequence[str]:
+    """A frame's names, or ``p0``, ``p1`` ... for a frame without labels."""
+    if names is not None:
+        return names
+    top = max((int(c.max(initial=-1)) for c in codes), default=-1)
+    return [f"{prefix}{i}" for i in range(top + 1)]
+
+
+def _errors_json(errors: Mapping[str, tuple[E.OkrError, ...]], prefix: str, row: int
+                 ) -> str | None:
+    errs = errors.get(f"{prefix}{row}")
+    if not errs:
+        return None
+    return json.dumps([{"code": e.code, "path": e.path, "message": e.message} for e in errs])
+
+
+def write_dataset(path: str | os.PathLike[str],
+                  tenants: Mapping[str, Document | OrgFrame] | Iterable[
+                      tuple[str, Document | OrgFrame]],
+                  *, partition_by: str = "tenant", policy: Policy | None = None,
+                  buckets: int | None = None) -> Dataset:
+    """Write organisations as a dataset.
+
+    Parameters
+    ----------
+    path : path
+        The dataset directory (created; an existing manifest is replaced last, so a reader
+        sees the old or the new dataset).
+    tenants : mapping or iterable of (key, Document or OrgFrame)
+        One organisation per tenant, in the order the partitions are to be listed.  Tenant
+        keys must be usable in a directory name.
+    partition_by : {"tenant", "root"}
+        ``tenant``: one partition per tenant.  ``root``: one partition per alignment tree of
+        each tenant (``<tenant>.<root id>``), so a tenant's people span several partitions.
+    policy : Policy, optional
+        The dataset's default policy (default: the first document's, else ``betterworks``).
+    buckets : int, optional
+        With ``root``: deal each tenant's trees into at most this many partitions
+        (``<tenant>.b<k>``; tree ``t`` in order of first row goes to bucket ``t % buckets``)
+        instead of one partition per tree.
+
+    Returns
+    -------
+    Dataset
+        The dataset, opened.
+    """
+    pa = require_pyarrow()
+    if partition_by not in ("tenant", "root"):
+        raise ValueError(f"partition_by must be 'tenant' or 'root', got {partition_by!r}")
+    root = Path(path)
+    root.mkdir(parents=True, exist_ok=True)
+    people: dict[str, int] = {}
+    units: dict[str, int] = {}
+    keys: list[str] = []
+    items = tenants.items() if isinstance(tenants, Mapping) else tenants
+    for tenant, source in items:
+        if isinstance(source, Document):
+            if policy is None:
+                policy = source.policy
+            frame = OrgFrame.from_document(source)
+        else:
+            frame = source
+        kr_ids, obj_ids = frame.kr_ids, frame.obj_ids
+        person_map = _codes(_names(frame.person_names, "p", frame.obj_owner,
+                                   frame.kr_owner_ids), people)
+        unit_map = _codes(_names(frame.unit_names, "u", frame.kr_unit, frame.obj_ps_unit), units)
+        if partition_by == "tenant":
+            groups = [(tenant, np.arange(frame.n_obj))]
+        else:
+            comp = component_keys(frame)
+            roots, tree = np.unique(comp, return_inverse=True)
+            groups = []
+            if buckets is not None:
+                bucket = tree % max(1, buckets)
+                for b in np.unique(bucket).tolist():
+                    groups.append((f"{tenant}.b{b:04d}", np.flatnonzero(bucket == b)))
+            else:
+                order = np.argsort(tree, kind="stable")
+                bounds = np.searchsorted(tree[order], np.arange(roots.shape[0] + 1))
+                for t, first in enumerate(roots.tolist()):
+                    name = obj_ids[first] if obj_ids is not None else f"o{first}"
+                    groups.append((f"{tenant}.{name}", order[bounds[t]:bounds[t + 1]]))
+        for key, rows in groups:
+            if "/" in key or key in keys:
+                raise ValueError(f"partition key {key!r} is not usable (or repeated)")
+            keys.append(key)
+            _write_partition(pa, root / f"partition={key}", frame, rows, person_map, unit_map,
+                             kr_ids, obj_ids)
+    _atomic_write_table(pa.table({"person": pa.array(np.arange(len(people), dtype=np.int32)),
+                                  "name": pa.array(list(people), type=pa.string())}),
+                        root / "people.parquet")
+    _atomic_write_table(pa.table({"unit": pa.array(np.arange(len(units), dtype=np.int32)),
+                                  "name": pa.array(list(units), type=pa.string())}),
+                        root / "units.parquet")
+    manifest = {"format": FORMAT, "version": 1, "partition_by": partition_by,
+                "partitions": keys, "policy": (policy or Policy()).to_json()}
+    _atomic_write_text(json.dumps(manifest, indent=1), root / MANIFEST)
+    return Dataset.open(root)
+
+
+def _parent_ids(pa: Any, frame: OrgFrame, objectives: I64, obj_ids: Sequence[str] | None
+                ) -> Any:
+    if frame.obj_parent_names is not None:
+        names = frame.obj_parent_names
+        return pa.array([names[i] for i in objectives.tolist()], type=pa.string())
+    parent = frame.obj_parent[objectives]
+    ids = _take_ids(pa, obj_ids, np.maximum(parent, 0), "o")
+    return pa.compute.if_else(pa.array(parent >= 0), ids, pa.scalar(None, pa.string()))
+
+
+def _take_ids(pa: Any, labels: Sequence[str] | None, rows: I64, prefix: str) -> Any:
+    if labels is None:
+        return pa.array(np.char.add(prefix, rows.astype(str)), type=pa.string())
+    if isinstance(labels, Labels):
+        return labels.array.take(pa.array(rows))
+    return pa.array([labels[i] for i in rows.tolist()], type=pa.string())
+
+
+def _write_partition(pa: Any, where: Path, frame: OrgFrame, objectives: I64,
+                     person_map: dict[int, int], unit_map: dict[int, int],
+                     kr_ids: Sequence[str] | None, obj_ids: Sequence[str] | None) -> None:
+    new_obj = np.full(frame.n_obj, -1, dtype=np.int64)
+    new_obj[objectives] = np.arange(objectives.shape[0])
+    kr_rows = np.flatnonzero(new_obj[frame.kr_objective] >= 0)
+    new_kr = np.full(frame.n_kr, -1, dtype=np.int64)
+    new_kr[kr_rows] = np.arange(kr_rows.shape[0])
+    obj_cols: dict[str, Any] = {
+        "id": _take_ids(pa, obj_ids, objectives, "o"),
+        "parent_id": _parent_ids(pa, frame, objectives, obj_ids),
+    }
+    kr_cols: dict[str, Any] = {"id": _take_ids(pa, kr_ids, kr_rows, "k")}
+    for field in attrs.fields(OrgFrame):
+        name = field.name
+        value = getattr(frame, name)
+        if name in _SKIP or not isinstance(value, np.ndarray) or name.startswith("log_"):
+            continue
+        if name.startswith("obj_"):
+            value = value[objectives]
+            if name == "obj_parent":
+                value = np.where(value >= 0, new_obj[np.maximum(value, 0)], value)
+            elif name == "obj_owner":
+                value = _remap(value, person_map)
+            elif name == "obj_ps_unit":
+                value = _remap(value, unit_map)
+            obj_cols[name] = _column(pa, name, value)
+        else:
+            value = value[kr_rows]
+            if name == "kr_objective":
+                value = new_obj[value]
+            elif name == "kr_unit":
+                value = _remap(value, unit_map)
+            kr_cols[name] = _column(pa, name, value)
+    obj_errors = [_errors_json(frame.load_errors, "o", i) for i in objectives.tolist()]
+    kr_errors = [_errors_json(frame.load_errors, "k", i) for i in kr_rows.tolist()]
+    if any(obj_errors):
+        obj_cols["load_errors"] = pa.array(obj_errors, type=pa.string())
+    if any(kr_errors):
+        kr_cols["load_errors"] = pa.array(kr_errors, type=pa.string())
+    keep = new_kr[frame.log_kr] >= 0
+    logs = {"log_kr": pa.array(new_kr[frame.log_kr[keep]]),
+            "log_at": _column(pa, "log_at", frame.log_at[keep]),
+            "log_value": pa.array(frame.log_value[keep])}
+    counts = np.diff(frame.kr_owner_offsets)
+    owner_kr = np.repeat(np.arange(frame.n_kr, dtype=np.int64), counts)
+    take = new_kr[owner_kr] >= 0
+    owners = {"kr": pa.array(new_kr[owner_kr[take]]),
+              "person": pa.array(_remap(frame.kr_owner_ids[take], person_map))}
+    _atomic_write_table(pa.table(obj_cols), where / "objectives.parquet")
+    _atomic_write_table(pa.table(kr_cols), where / "key_results.parquet")
+    _atomic_write_table(pa.table(logs), where / "check_ins.parquet")
+    _atomic_write_table(pa.table(owners), where / "owners.parquet")
+
+
+def _result_table(pa: Any, prefix: str, result: BatchResult, rows: slice, ids: Any) -> Any:
+    cols: dict[str, Any] = {"id": ids}
+    for field in attrs.fields(BatchResult):
+        if field.name.startswith(prefix):
+            cols[field.name] = pa.array(np.asarray(getattr(result, field.name))[rows])
+    return pa.table(cols)
+
+
+def write_partition_results(out: str | os.PathLike[str], as_of: datetime, key: str,
+                            frame: OrgFrame, result: BatchResult, kr_rows: slice,
+                            obj_rows: slice, items: tuple[Any, Any, Any, Any],
+                            meta: Mapping[str, Any],
+                            before_rest: Callable[[Path], None] | None = None) -> Path:
+    """Write one partition's results for one instant, each file atomically.
+
+    ``kr_rows`` / ``obj_rows`` select the partition's rows of ``frame`` / ``result`` (the whole
+    frame for a partition evaluated on its own); ``items`` are its people's items with local
+    ``ref``.  ``_meta.json`` (fingerprint, policy) is written last: a partition directory
+    without it is incomplete.
+    """
+    pa = require_pyarrow()
+    where = Path(out) / as_of_key(as_of) / f"partition={key}"
+    kr_ids = _ids(pa, frame.kr_ids, kr_rows, "k", frame.n_kr)
+    obj_ids = _ids(pa, frame.obj_ids, obj_rows, "o", frame.n_obj)
+    # the partition and its instant are incomplete until their markers are written again
+    (where / "_meta.json").unlink(missing_ok=True)
+    (where.parent / COMPLETE).unlink(missing_ok=True)
+    _atomic_write_table(_result_table(pa, "kr_", result, kr_rows, kr_ids),
+                        where / "key_results.parquet")
+    if before_rest is not None:
+        before_rest(where)
+    _atomic_write_table(_result_table(pa, "obj_", result, obj_rows, obj_ids),
+                        where / "objectives.parquet")
+    _atomic_write_table(pa.table({name: pa.array(np.asarray(col))
+                                  for name, col in zip(ITEM_COLUMNS, items, strict=True)}),
+                        where / "items.parquet")
+    _atomic_write_text(json.dumps(dict(meta), sort_keys=True), where / "_meta.json")
+    return where
+
+
+def read_items(out: str | os.PathLike[str], as_of: datetime, key: str
+               ) -> tuple[Any, Any, Any, Any]:
+    """One partition's people items, as written by :func:`write_partition_results`."""
+    pa = require_pyarrow()
+    table = pa.parquet.read_table(Path(out) / as_of_key(as_of) / f"partition={key}"
+                                  / "items.parquet")
+    return tuple(np.asarray(table.column(c).to_numpy()) for c in ITEM_COLUMNS)  # type: ignore[return-value]
+
+
+def write_people(out: str | os.PathLike[str], as_of: datetime, names: Sequence[str],
+                 progress: Any, items: Any, seen: Any, error_partition: Sequence[str | None],
+                 error_table: Sequence[str | None], error_id: Sequence[str | None],
+                 partitions: Sequence[str]) -> Path:
+    """Write the people's results of one instant, then mark the instant complete.
+
+    Only people who own something are written; ``_complete.json`` (the partitions, in order)
+    comes last: an instant without it is incomplete.
+    """
+    pa = require_pyarrow()
+    rows = np.flatnonzero(np.asarray(seen))
+    table = pa.table({
+        "name": pa.array([names[i] for i in rows.tolist()], type=pa.string()),
+        "person_progress": pa.array(np.asarray(progress)[rows]),
+        "person_items": pa.array(np.asarray(items)[rows]),
+        "error_partition": pa.array([error_partition[i] for i in rows.tolist()],
+                                    type=pa.string()),
+        "error_table": pa.array([error_table[i] for i in rows.tolist()], type=pa.string()),
+        "error_id": pa.array([error_id[i] for i in rows.tolist()], type=pa.string()),
+    })
+    path = Path(out) / as_of_key(as_of) / "people.parquet"
+    _atomic_write_table(table, path)
+    _atomic_write_text(json.dumps({"as_of": isoformat(as_of), "partitions": list(partitions),
+                                   "people": int(rows.shape[0])}),
+                       path.with_name(COMPLETE))
+    return path
+
+
+def read_results(out: str | os.PathLike[str], as_of: datetime) -> dict[str, Any]:
+    """The results of one complete instant as pyarrow tables.
+
+    ``key_results`` and ``objectives`` (partitions concatenated in dataset order, with a
+    ``partition`` column) and ``people``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the instant is not complete (no ``_complete.json``).
+    """
+    pa = require_pyarrow()
+    where = Path(out) / as_of_key(as_of)
+    complete = json.loads((where / COMPLETE).read_text(encoding="utf-8"))
+    tables: dict[str, list[Any]] = {"key_results": [], "objectives": []}
+    for key in complete["partitions"]:
+        part = where / f"partition={key}"
+        for name, acc in tables.items():
+            table = pa.parquet.read_table(part / f"{name}.parquet")
+            acc.append(table.append_column("partition", pa.array([key] * table.num_rows,
+                                                                 type=pa.string())))
+    out_tables: dict[str, Any] = {name: pa.concat_tables(acc) if acc else None
+                                  for name, acc in tables.items()}
+    out_tables["people"] = pa.parquet.read_table(where / "people.parquet")
+    return out_tables
+
