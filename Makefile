@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs bench bench-batch bench-recompute clean
+.PHONY: demo test lint docs bench bench-batch bench-recompute bench-orm clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ bench-batch: $(STAMP)
 # okrcore recompute from Parquet: one process against a 2-worker Dask cluster.
 bench-recompute: $(STAMP)
 	$(BIN)/python benchmarks/bench_recompute.py --sizes 1000000 10000000
+
+# The ORM adapter: recompute of 10^6 stored KRs from SQLite (and PostgreSQL when
+# OKRCORE_TEST_POSTGRES_URL is set) against ORM objects + the scalar path.
+bench-orm: $(STAMP)
+	$(BIN)/python benchmarks/bench_orm.py --size 1000000 \
+		--databases sqlite $(if $(OKRCORE_TEST_POSTGRES_URL),postgresql,)
 
 clean:
 	rm -rf $(VENV) docs/_build .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -350,8 +350,13 @@ def test_command_prints_the_tree() -> None:
     assert "├─ Grow new ARR to $1.1M in EMEA and North America" in done.stdout
     assert "└─ Catch incidents before customers do" in done.stdout
     assert "\x1b" not in done.stdout
+    # What is shown was stored in SQLite, recomputed there and read back: it must be exactly
+    # the in-memory evaluation of the same organisation, followed by the database line.
     expected = render(generate_organisation(), evaluate(generate_organisation()), colour=False)
-    assert done.stdout == expected + "\n"
+    shown, summary = done.stdout.rsplit("\n", 2)[0], done.stdout.rsplit("\n", 2)[1]
+    assert shown == expected
+    assert re.fullmatch(r"SQLite: 62 key results, 18 objectives, 27 people recomputed and read "
+                        r"back \(read \d+ ms, compute \d+ ms, write \d+ ms\)", summary)
 
 
 def test_command_colour_always_and_seed() -> None:
@@ -359,7 +364,7 @@ def test_command_colour_always_and_seed() -> None:
     assert done.returncode == 0
     assert "\x1b[" in done.stdout
     plain = render(generate_organisation(3), evaluate(generate_organisation(3)), colour=False)
-    assert ANSI.sub("", done.stdout) == plain + "\n"
+    assert ANSI.sub("", done.stdout).startswith(plain + "\nSQLite: ")
 
 
 def test_command_output_round_trips(tmp_path: Path) -> None:
@@ -392,3 +397,25 @@ def test_run_demo_directly(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert run_demo(output=str(tmp_path / "missing" / "org.json")) == 2
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 2
+
+
+def test_demo_keeps_its_sqlite_database(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "demo.db"
+    done = _demo("--colour", "never", "--database", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(f"kept in {path}\n")
+    document = generate_organisation()
+    evaluation = evaluate(document)
+    with sqlite3.connect(path) as db:
+        rows = dict(db.execute("SELECT kr_id, progress FROM okrcore_kr_results").fetchall())
+        counts = [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in (
+            "okrcore_objectives", "okrcore_key_results", "okrcore_objective_results",
+            "okrcore_person_results", "okrcore_snapshots")]
+    assert counts == [18, 62, 18, 27, 1]
+    assert rows == {k: r.progress for k, r in evaluation.key_results.items()}
+    # a second run on the same file replaces the organisation and stays idempotent
+    again = _demo("--colour", "never", "--database", str(path))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.split("SQLite:")[0] == done.stdout.split("SQLite:")[0]

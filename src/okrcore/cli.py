@@ -56,7 +56,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from okrcore.demo import run_demo
 
     status: int = run_demo(
-        seed=args.seed, as_of=args.as_of, colour=args.colour, output=args.output
+        seed=args.seed, as_of=args.as_of, colour=args.colour, output=args.output,
+        database=args.database,
     )
     return status
 
@@ -88,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="JSON indentation (default 2; 0 for compact output)")
     ev.set_defaults(run=_cmd_evaluate)
 
-    demo = sub.add_parser("demo", help="generate a sample organisation, evaluate and show it")
+    demo = sub.add_parser("demo", help="generate a sample organisation into SQLite, recompute "
+                          "it there and show the stored results")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--as-of", default=None,
                       help="instant of evaluation, ISO 8601 (default: mid-quarter of the sample)")
@@ -96,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="ANSI colours in the output (default auto: when a terminal)")
     demo.add_argument("--output", default=None,
                       help="also write the generated document to this JSON file")
+    demo.add_argument("--database", default=None,
+                      help="the SQLite file to generate into (kept; default a temporary file)")
     demo.set_defaults(run=_cmd_demo)
 
     sch = sub.add_parser("schema", help="print the JSON Schema of the document or the result")

@@ -19,14 +19,15 @@ results of every objective; a people table; and a summary.  :func:`run_demo` is 
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
 from okrcore.errors import OkrValueError
-from okrcore.evaluate import evaluate
 from okrcore.interchange import dumps, parse_instant
 from okrcore.model import (
     Binary,
@@ -924,10 +925,42 @@ def render(document: Document, evaluation: Evaluation, colour: bool) -> str:
     return "\n".join(line.rstrip() for line in renderer.lines)
 
 
+def _through_sqlite(document: Document, path: str) -> tuple[Document, Evaluation, str]:
+    """Store the document in an SQLite file, recompute it there, read the stored results back.
+
+    Returns the document and evaluation read back from the database and a one-line summary.
+    """
+    from sqlalchemy import create_engine
+
+    import okrcore_sqlalchemy as store
+
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        store.store_document(engine, document)
+        report = store.recompute(engine, as_of=document.as_of, policy=document.policy)
+        stored = store.load_document(engine)
+        evaluation = store.load_evaluation(engine, as_of=document.as_of)
+    finally:
+        engine.dispose()
+    summary = (
+        f"SQLite: {report.key_results} key results, {report.objectives} objectives, "
+        f"{report.people} people recomputed and read back (read "
+        f"{report.seconds_read * 1e3:.0f} ms, compute {report.seconds_compute * 1e3:.0f} ms, "
+        f"write {report.seconds_write * 1e3:.0f} ms)"
+    )
+    return stored, evaluation, summary
+
+
 def run_demo(
-    seed: int = 7, as_of: str | None = None, colour: str = "auto", output: str | None = None
+    seed: int = 7, as_of: str | None = None, colour: str = "auto", output: str | None = None,
+    database: str | None = None,
 ) -> int:
-    """Generate the sample organisation, evaluate it and print it (``okrcore demo``).
+    """Generate the sample organisation, recompute it in SQLite and print it (``okrcore demo``).
+
+    The organisation is written into an SQLite file through the SQLAlchemy adapter
+    (:func:`okrcore_sqlalchemy.store_document`), recomputed there
+    (:func:`okrcore_sqlalchemy.recompute`), and what is printed is read back from the
+    database: the stored organisation and its stored results.
 
     Parameters
     ----------
@@ -940,12 +973,14 @@ def run_demo(
         ANSI colours: ``auto`` when standard output is a terminal.
     output : str or None
         Also write the generated document (interchange format v1, JSON) to this file.
+    database : str or None
+        The SQLite file to use (kept afterwards); default a temporary file, removed at the end.
 
     Returns
     -------
     int
-        0 on success; 2, with one line on standard error, for a bad ``as_of`` or ``colour``
-        or an ``output`` that cannot be written.
+        0 on success; 2, with one line on standard error, for a bad ``as_of`` or ``colour``,
+        an ``output`` that cannot be written, or a missing ``sqlalchemy`` extra.
     """
     when: datetime | None = None
     if as_of is not None:
@@ -966,7 +1001,16 @@ def run_demo(
         except OSError as exc:
             print(f"okrcore demo: cannot write {output}: {exc.strerror}", file=sys.stderr)
             return _EXIT_USAGE
-    evaluation = evaluate(document)
+    try:
+        import okrcore_sqlalchemy  # noqa: F401
+    except ImportError:
+        print("okrcore demo: the demo runs on SQLite through the SQLAlchemy adapter: "
+              "pip install 'okrcore[sqlalchemy]'", file=sys.stderr)
+        return _EXIT_USAGE
+    with tempfile.TemporaryDirectory(prefix="okrcore-demo-") as scratch:
+        path = database or os.path.join(scratch, "okrcore-demo.db")
+        stored, evaluation, summary = _through_sqlite(document, path)
     on = colour == "always" or (colour == "auto" and sys.stdout.isatty())
-    sys.stdout.write(render(document, evaluation, on) + "\n")
+    where = f"\nkept in {database}" if database else ""
+    sys.stdout.write(render(stored, evaluation, on) + "\n" + summary + where + "\n")
     return _EXIT_OK

@@ -513,8 +513,9 @@ def _spreadsheet() -> Any:
 
 def _sqlalchemy() -> tuple[Any, Any]:
     try:
-        import okrcore_sqlalchemy  # type: ignore[import-not-found, unused-ignore]
         import sqlalchemy  # type: ignore[import-not-found, unused-ignore]
+
+        import okrcore_sqlalchemy  # type: ignore[import-not-found, unused-ignore]
     except ImportError:
         raise JobError("databases need the SQLAlchemy adapter: pip install "
                        "'okrcore[sqlalchemy]' (okrcore_sqlalchemy is not installed)") from None

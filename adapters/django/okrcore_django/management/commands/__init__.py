@@ -1,0 +1,1 @@
+"""``okrcore_recompute``."""

@@ -1,0 +1,701 @@
+"""The bulk job: store and load documents, recompute in columns, write back in one transaction.
+
+:func:`recompute` reads the input tables with Core ``select`` statements straight into columns
+(no ORM object per row), builds an :class:`~okrcore.batch.OrgFrame`
+(:func:`okrcore.rows.frame_from_columns`), evaluates it with the batch engine (or, incrementally,
+with :func:`okrcore.batch.incremental.recompute`), and writes every result in one transaction:
+on PostgreSQL one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE`` statement per result
+table, on SQLite one ``executemany`` upsert per table.  Results record the as-of instant and the
+policy (table of snapshots) and the version of the input they were computed from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import BigInteger, Connection, Engine, Table, delete, insert, select, type_coerce
+
+import okrcore
+from okrcore import errors as E
+from okrcore import rows
+from okrcore.batch import BatchResult, OrgFrame, evaluate_frame, to_evaluation
+from okrcore.batch import incremental as inc
+from okrcore.errors import OkrError
+from okrcore.evaluate import instant_us
+from okrcore.interchange import loads
+from okrcore.policy import Policy
+from okrcore_sqlalchemy.schema import REFERENCE, Instant, Schema
+
+__all__ = [
+    "PHASES",
+    "RecomputeReport",
+    "RowError",
+    "create_schema",
+    "load_document",
+    "load_evaluation",
+    "recompute",
+    "store_document",
+    "upsert_columns",
+]
+
+PHASES: Final = ("read", "compute", "write")
+"""Phases reported to a ``progress`` callback, in order."""
+
+Progress = Callable[[str, int, int], None]
+_COLOURS: Final = {-1: "none", 0: "green", 1: "yellow", 2: "red"}
+_I64 = npt.NDArray[np.int64]
+
+
+@attrs.frozen
+class RowError:
+    """A stored row that could not be evaluated (its result is not written).
+
+    Parameters
+    ----------
+    table : str
+        ``key_results``, ``objectives``, ``people`` (a person owning an item in error), or
+        ``check_ins`` / ``kr_owners`` / ``checkpoints`` for a row naming a key result that is
+        not stored.
+    key : str
+        The row's primary key.
+    error : OkrError
+        Code, path (the column) and message naming the value.
+    """
+
+    table: str
+    key: str
+    error: OkrError
+
+    def to_json(self) -> dict[str, Any]:
+        """``{table, key, code, path, message}``."""
+        return {"table": self.table, "key": self.key, **self.error.to_json()}
+
+
+@attrs.frozen
+class RecomputeReport:
+    """What one :func:`recompute` did.
+
+    Parameters
+    ----------
+    as_of : datetime
+        The instant the results are for.
+    policy : Policy
+        The policy they were computed with.
+    key_results, objectives, people : int
+        Results written.
+    skipped_newer : int
+        Results not written because their input changed while the job ran (they stay
+        out of date until the next run, which picks the change up).
+    errors : tuple of RowError
+        Bad rows, never written.
+    objective_colours : mapping of str to int
+        ``green`` / ``yellow`` / ``red`` / ``none``: objectives of each effective colour.
+    seconds_read, seconds_compute, seconds_write : float
+        Wall time of each phase [s].
+    incremental : bool
+        True when only what changed since the stored snapshot was recomputed.
+    """
+
+    as_of: datetime
+    policy: Policy
+    key_results: int
+    objectives: int
+    people: int
+    skipped_newer: int
+    errors: tuple[RowError, ...]
+    objective_colours: Mapping[str, int]
+    seconds_read: float
+    seconds_compute: float
+    seconds_write: float
+    incremental: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as a JSON-able object (instants in ISO 8601, UTC)."""
+        return {
+            "as_of": self.as_of.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "policy": self.policy.to_json(),
+            "key_results": self.key_results,
+            "objectives": self.objectives,
+            "people": self.people,
+            "skipped_newer": self.skipped_newer,
+            "errors": [e.to_json() for e in self.errors],
+            "objective_colours": dict(self.objective_colours),
+            "seconds_read": self.seconds_read,
+            "seconds_compute": self.seconds_compute,
+            "seconds_write": self.seconds_write,
+            "incremental": self.incremental,
+        }
+
+
+def create_schema(bind: Engine, schema: Schema = REFERENCE) -> None:
+    """Create the schema's tables that do not exist yet (idempotent; no Alembic)."""
+    with bind.begin() as conn:
+        for table in schema.tables:
+            table.create(conn, checkfirst=True)
+
+
+def _raw(table: Table, name: str) -> Any:
+    column = table.c[name]
+    return type_coerce(column, BigInteger()) if isinstance(column.type, Instant) else column
+
+
+def _fetch(conn: Connection, query: Any, names: Sequence[str]) -> dict[str, list[Any]]:
+    """Run a Core select on the DBAPI cursor and return its columns (no Row per row)."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled))
+        data = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not data:
+        return {n: [] for n in names}
+    return {n: list(c) for n, c in zip(names, zip(*data, strict=True), strict=True)}
+
+
+def _columns(conn: Connection, table: Table, names: Sequence[str], order: Sequence[str],
+             where: Any = None) -> dict[str, list[Any]]:
+    query = select(*[_raw(table, n) for n in names]).order_by(*[table.c[o] for o in order])
+    if where is not None:
+        query = query.where(where)
+    return _fetch(conn, query, names)
+
+
+def _kr_columns(conn: Connection, schema: Schema, names: Sequence[str]) -> dict[str, list[Any]]:
+    """Key result columns in the objectives' order (the database sorts)."""
+    kr, obj = schema.table("key_result"), schema.table("objective")
+    query = (select(*[_raw(kr, n) for n in names])
+             .select_from(kr.outerjoin(obj, kr.c.objective_id == obj.c.id))
+             .order_by(obj.c.position.is_(None), obj.c.position, obj.c.id, kr.c.objective_id,
+                       kr.c.position, kr.c.id))
+    return _fetch(conn, query, names)
+
+
+def _row_dicts(conn: Connection, table: Table, names: Sequence[str]) -> list[dict[str, Any]]:
+    return [dict(zip(names, r, strict=True))
+            for r in conn.execute(select(*[_raw(table, n) for n in names]))]
+
+
+_INPUTS: Final = {
+    "people": ("person", rows.PERSON_COLUMNS),
+    "objectives": ("objective", rows.OBJECTIVE_COLUMNS),
+    "key_results": ("key_result", rows.KEY_RESULT_COLUMNS),
+    "kr_owners": ("kr_owner", rows.OWNER_COLUMNS),
+    "checkpoints": ("checkpoint", rows.CHECKPOINT_COLUMNS),
+    "check_ins": ("check_in", rows.CHECK_IN_COLUMNS),
+}
+
+
+def store_document(bind: Engine, document: okrcore.Document, schema: Schema = REFERENCE) -> None:
+    """Write a document into the schema in one transaction, replacing the stored organisation.
+
+    Creates the schema if needed; stored results are kept (they record the versions they were
+    computed from).  Every row starts at version 1.
+
+    Raises
+    ------
+    ValueError
+        The document holds an invalid item (the database holds only what the core accepts).
+    """
+    data = rows.document_rows(document)
+    for name in ("objectives", "key_results"):
+        for row in data[name]:
+            row["version"] = 1
+    create_schema(bind, schema)
+    with bind.begin() as conn:
+        for name in reversed(rows.TABLES):
+            conn.execute(delete(schema.table(_INPUTS[name][0])))
+        for name in rows.TABLES:
+            if data[name]:
+                conn.execute(insert(schema.table(_INPUTS[name][0])), data[name])
+
+
+def _policy_json(policy: Policy) -> str:
+    return json.dumps(policy.to_json(), sort_keys=True)
+
+
+def _policy_from_json(text: str) -> Policy:
+    document = loads(json.dumps({"okrcore": 1, "as_of": "2000-01-01T00:00:00Z",
+                                 "policy": json.loads(text), "objectives": []}))
+    return document.policy
+
+
+def _latest_snapshot(conn: Connection, schema: Schema) -> tuple[int, str] | None:
+    table = schema.table("snapshot")
+    row = conn.execute(select(_raw(table, "as_of"), table.c.policy)
+                       .order_by(table.c.as_of.desc()).limit(1)).first()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+def load_document(bind: Engine, schema: Schema = REFERENCE) -> okrcore.Document:
+    """Read the stored organisation back as a document.
+
+    Its ``as_of`` and policy are those of the latest stored snapshot (now and the default
+    policy when nothing was computed yet).  For small data and round trips: the job itself
+    never builds documents.
+    """
+    with bind.connect() as conn:
+        tables = {name: _row_dicts(conn, schema.table(role), columns)
+                  for name, (role, columns) in _INPUTS.items()}
+        latest = _latest_snapshot(conn, schema)
+    if latest is None:
+        return rows.document_from_rows(tables, datetime.now(UTC))
+    as_of = rows.from_instant(latest[0])
+    assert as_of is not None
+    return rows.document_from_rows(tables, as_of, _policy_from_json(latest[1]))
+
+
+@attrs.frozen(eq=False)
+class _Read:
+    frame: OrgFrame
+    objectives: dict[str, list[Any]]
+    key_results: dict[str, list[Any]]
+    check_ins: dict[str, list[Any]]
+    checkpoints: dict[str, list[Any]]
+    kr_version: _I64
+    obj_version: _I64
+    orphans: list[RowError]
+
+
+_OBJ_ORDER: Final = ("position", "id")
+
+
+def _attached(columns: dict[str, list[Any]], key: str, known: set[Any], table: str,
+              ident: str, orphans: list[RowError]) -> dict[str, list[Any]]:
+    """The rows whose ``key`` names a known row; the others are reported in ``orphans``."""
+    keep = [value in known for value in columns[key]]
+    if all(keep):
+        return columns
+    for value, ok, name in zip(columns[key], keep, columns[ident], strict=True):
+        if not ok:
+            orphans.append(RowError(table, str(name), OkrError(
+                E.INVALID_VALUE, key, f"{key} {value!r} names a row that is not stored")))
+    return {name: [v for v, ok in zip(values, keep, strict=True) if ok]
+            for name, values in columns.items()}
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of tuples are built.
+
+    None of them is cyclic; left on, its full collections make a large read superlinear.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(conn: Connection, schema: Schema, progress: Progress) -> _Read:
+    with _no_gc():
+        return _read_columns(conn, schema, progress)
+
+
+def _read_columns(conn: Connection, schema: Schema, progress: Progress) -> _Read:
+    objectives = _columns(conn, schema.table("objective"), (*rows.OBJECTIVE_COLUMNS, "version"),
+                          _OBJ_ORDER)
+    progress("read", 1, 5)
+    key_results = rows.sort_key_results(
+        objectives["id"], _kr_columns(conn, schema, (*rows.KEY_RESULT_COLUMNS, "version")))
+    progress("read", 2, 5)
+    check_ins = _columns(conn, schema.table("check_in"), ("kr_id", "at", "value"),
+                         ("kr_id", "at", "seq"))
+    progress("read", 3, 5)
+    owners = _columns(conn, schema.table("kr_owner"), ("kr_id", "person_id"),
+                      ("kr_id", "position"))
+    progress("read", 4, 5)
+    checkpoints = _columns(conn, schema.table("checkpoint"), ("kr_id", "name", "done"),
+                           ("kr_id", "position"))
+    progress("read", 5, 5)
+    orphans: list[RowError] = []
+    key_results = _attached(key_results, "objective_id", set(objectives["id"]), "key_results",
+                            "id", orphans)
+    known = set(key_results["id"])
+    check_ins = _attached(check_ins, "kr_id", known, "check_ins", "kr_id", orphans)
+    owners = _attached(owners, "kr_id", known, "kr_owners", "kr_id", orphans)
+    checkpoints = _attached(checkpoints, "kr_id", known, "checkpoints", "kr_id", orphans)
+    frame = rows.frame_from_columns(objectives, key_results, check_ins, owners, checkpoints)
+    return _Read(frame, objectives, key_results, check_ins, checkpoints,
+                 np.asarray(key_results["version"], dtype=np.int64),
+                 np.asarray(objectives["version"], dtype=np.int64), orphans)
+
+
+def _row_errors(read: _Read, result: BatchResult) -> list[RowError]:
+    frame = read.frame
+    assert frame.kr_ids is not None and frame.obj_ids is not None
+    bad_krs = {frame.kr_ids[int(i)] for i in np.flatnonzero(result.kr_error)}
+    history: dict[str, list[tuple[int, float]]] = {}
+    points: dict[str, list[tuple[str, bool]]] = {}
+    for kid, at, value in zip(read.check_ins["kr_id"], read.check_ins["at"],
+                              read.check_ins["value"], strict=True):
+        if kid in bad_krs:
+            history.setdefault(kid, []).append((at, value))
+    for kid, name, done in zip(read.checkpoints["kr_id"], read.checkpoints["name"],
+                               read.checkpoints["done"], strict=True):
+        if kid in bad_krs:
+            points.setdefault(kid, []).append((name, bool(done)))
+
+    def kr(row: int) -> None:
+        data = {k: v[row] for k, v in read.key_results.items()}
+        rows.key_result_from_row(data, history.get(data["id"]), (), points.get(data["id"]))
+
+    def objective(row: int) -> None:
+        rows.objective_from_row({k: v[row] for k, v in read.objectives.items()})
+
+    out = []
+    for table, row, error in rows.row_errors(result, kr, objective):
+        ids = frame.kr_ids if table == "key_results" else frame.obj_ids
+        out.append(RowError(table, ids[row], error))
+    people = list(frame.person_names or ())
+    for index in np.flatnonzero(result.person_seen & (result.person_error_ref >= 0)):
+        out.append(RowError("people", people[int(index)], OkrError(
+            E.DEPENDS_ON_INVALID, "", "owns an objective or key result that has an error")))
+    return out
+
+
+def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
+            policy: Policy) -> tuple[BatchResult, dict[str, _I64]] | None:
+    """The complete stored snapshot at ``as_of`` as a batch result aligned with ``frame``.
+
+    Also returns the input versions of the key result and objective results.  ``None`` when
+    the snapshot is missing, was computed with another policy, or lacks a row of the frame.
+    """
+    assert frame.kr_ids is not None and frame.obj_ids is not None
+    snaps = schema.table("snapshot")
+    stored = conn.execute(select(snaps.c.policy).where(_raw(snaps, "as_of") == as_of)).first()
+    if stored is None or stored[0] != _policy_json(policy):
+        return None
+    columns: dict[str, dict[str, Any]] = {}
+    versions: dict[str, _I64] = {}
+    for prefix, role, key, ids in (("kr", "kr_result", "kr_id", frame.kr_ids),
+                                   ("obj", "objective_result", "objective_id", frame.obj_ids)):
+        table = schema.table(role)
+        names = [name for name, _ in rows.RESULT_COLUMNS[prefix]]
+        data = _columns(conn, table, (key, "input_version", *names), (key,),
+                        _raw(table, "as_of") == as_of)
+        index = {ident: i for i, ident in enumerate(data[key])}
+        order = [index.get(ident, -1) for ident in ids]
+        if len(ids) != len(index) or -1 in order:
+            return None  # rows were added, removed or never stored
+        columns[prefix] = {n: [data[n][j] for j in order] for n in names}
+        versions[prefix] = np.asarray([data["input_version"][j] for j in order], np.int64)
+    table = schema.table("person_result")
+    names = [name for name, _ in rows.RESULT_COLUMNS["person"]]
+    data = _columns(conn, table, ("person_id", *names), ("person_id",),
+                    _raw(table, "as_of") == as_of)
+    index = {ident: i for i, ident in enumerate(data["person_id"])}
+    people = list(frame.person_names or ())
+    defaults = {"progress": None, "items": 0, "error_ref": -1, "seen": False}
+    columns["person"] = {n: [data[n][index[p]] if p in index else defaults[n] for p in people]
+                         for n in names}
+    return rows.batch_result_from_columns(as_of, policy, columns), versions
+
+
+def _previous(conn: Connection, schema: Schema, read: _Read, as_of: int,
+              policy: Policy) -> tuple[BatchResult, _I64] | None:
+    """The stored snapshot at ``as_of`` and the key result rows changed since it was taken."""
+    stored = _stored(conn, schema, read.frame, as_of, policy)
+    if stored is None:
+        return None
+    previous, versions = stored
+    if np.any(versions["obj"] != read.obj_version):
+        return None  # an objective changed: its structure may have changed
+    return previous, np.flatnonzero(versions["kr"] != read.kr_version)
+
+
+def load_evaluation(bind: Engine, as_of: datetime | None = None,
+                    schema: Schema = REFERENCE) -> okrcore.Evaluation:
+    """Read stored results back as the core's :class:`~okrcore.results.Evaluation`.
+
+    Parameters
+    ----------
+    bind : Engine
+        The database.
+    as_of : datetime, optional
+        The snapshot to read (default the latest).
+    schema : Schema
+        The mapped classes.
+
+    Raises
+    ------
+    LookupError
+        No complete snapshot at that instant (or the organisation changed since).
+    """
+    with bind.connect() as conn, conn.begin():
+        read = _read(conn, schema, lambda _p, _d, _t: None)
+        snaps = schema.table("snapshot")
+        query = select(_raw(snaps, "as_of"), snaps.c.policy)
+        if as_of is not None:
+            query = query.where(_raw(snaps, "as_of") == instant_us(as_of))
+        row = conn.execute(query.order_by(snaps.c.as_of.desc()).limit(1)).first()
+        stored = None if row is None else _stored(conn, schema, read.frame, int(row[0]),
+                                                  _policy_from_json(str(row[1])))
+    if stored is None:
+        raise LookupError("no complete stored snapshot" + (
+            "" if as_of is None else f" at {as_of.isoformat()}"))
+    return to_evaluation(read.frame, stored[0])
+
+
+def _nan_equal(a: Any, b: Any) -> Any:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype.kind == "f":
+        return (a == b) | (np.isnan(a) & np.isnan(b))
+    return a == b
+
+
+def _pg_text(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def _pg_array(values: list[Any], kind: str) -> str:
+    """One column as a PostgreSQL array literal (built by C-level joins, not per element)."""
+    if kind == "float8":
+        body = ",".join(map(repr, values)).replace("None", "NULL")
+    elif kind == "bigint":
+        body = ",".join(map(str, values)).replace("None", "NULL")
+    elif kind == "boolean":
+        body = ",".join(["NULL" if v is None else "t" if v else "f" for v in values])
+    else:
+        body = ",".join(map(_pg_text, values))
+    return "{" + body + "}"
+
+
+def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: bool,
+                   columns: Mapping[str, Any]) -> None:
+    """Insert or update rows given as columns, in one statement.
+
+    Parameters
+    ----------
+    conn : Connection
+        In a transaction.
+    table : Table
+        The target; ``keys`` must be a unique key of it.
+    keys : sequence of str
+        The conflict target.
+    guard : bool
+        Update a conflicting row only when its ``input_version`` is not newer.
+    columns : mapping of str to array or list
+        Equal-length columns; float NaN is stored as NULL.
+
+    Notes
+    -----
+    PostgreSQL: ``INSERT … SELECT … FROM unnest(%s::type[], …) ON CONFLICT … DO UPDATE`` (one
+    set-based statement, the arrays sent as parameters); SQLite: the same upsert through
+    ``executemany``.
+    """
+    names = list(columns)
+    if not len(columns[names[0]]):
+        return
+    q = conn.dialect.identifier_preparer.quote
+    target = q(table.name)
+    cols = ", ".join(q(n) for n in names)
+    update = ", ".join(f"{q(n)} = excluded.{q(n)}" for n in names if n not in keys)
+    where = (f" WHERE {target}.input_version <= excluded.input_version" if guard else "")
+    conflict = f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {update}{where}"
+    values = [np.asarray(columns[n]).tolist() if isinstance(columns[n], np.ndarray)
+              else list(columns[n]) for n in names]
+    if conn.dialect.name == "postgresql":
+        types, selects, literals = [], [], []
+        for n, column_values in zip(names, values, strict=True):
+            column = table.c[n]
+            if isinstance(column.type, Instant | BigInteger) or column.type.python_type is int:
+                kind = "bigint"
+            elif column.type.python_type is float:
+                kind = "float8"
+            elif column.type.python_type is bool:
+                kind = "boolean"
+            else:
+                kind = "text"
+            types.append(kind)
+            selects.append(f"NULLIF({q(n)}, 'NaN'::float8)" if kind == "float8" else q(n))
+            literals.append(_pg_array(column_values, kind))
+        args = ", ".join(f"%s::{t}[]" for t in types)
+        sql = (f"INSERT INTO {target} ({cols}) SELECT {', '.join(selects)} "
+               f"FROM unnest({args}) AS u({cols}) {conflict}")
+        conn.exec_driver_sql(sql, tuple(literals))
+    else:
+        marks = ", ".join("?" for _ in names)
+        sql = f"INSERT INTO {target} ({cols}) VALUES ({marks}) {conflict}"
+        conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
+
+
+def _skipped_by_change(conn: Connection, schema: Schema, read: _Read) -> tuple[Any, Any, Any]:
+    """Rows whose input changed since it was read (checked inside the write transaction)."""
+    frame = read.frame
+    now_obj = _columns(conn, schema.table("objective"), ("id", "version"), _OBJ_ORDER)
+    now_kr = _attached(rows.sort_key_results(
+        now_obj["id"], _kr_columns(conn, schema, ("id", "version", "objective_id"))),
+        "objective_id", set(now_obj["id"]), "key_results", "id", [])
+    n_people = len(frame.person_names or ())
+    if now_obj["id"] != list(frame.obj_ids or ()) or now_kr["id"] != list(frame.kr_ids or ()):
+        return (np.ones(frame.n_kr, bool), np.ones(frame.n_obj, bool), np.ones(n_people, bool))
+    kr_changed = np.flatnonzero(np.asarray(now_kr["version"], np.int64) != read.kr_version)
+    objectives, _ = inc.affected(frame, kr_changed)
+    obj_skip = np.zeros(frame.n_obj, bool)
+    obj_skip[objectives] = True
+    for row in np.flatnonzero(np.asarray(now_obj["version"], np.int64) != read.obj_version):
+        up = int(row)
+        while up >= 0 and not obj_skip[up]:
+            obj_skip[up] = True
+            up = int(frame.obj_parent[up])
+    kr_skip = obj_skip[frame.kr_objective]
+    person_skip = np.zeros(n_people, bool)
+    owners = frame.obj_owner[obj_skip]
+    person_skip[owners[owners >= 0]] = True
+    counts = np.diff(frame.kr_owner_offsets)
+    person_skip[frame.kr_owner_ids[np.repeat(kr_skip, counts)]] = True
+    return kr_skip, obj_skip, person_skip
+
+
+def recompute(
+    bind: Engine,
+    *,
+    as_of: datetime | None = None,
+    policy: Policy | None = None,
+    incremental: bool = False,
+    progress: Progress | None = None,
+    schema: Schema = REFERENCE,
+    kernel: str = "numpy",
+) -> RecomputeReport:
+    r"""Recompute the stored organisation in columns and write the results in one transaction.
+
+    Parameters
+    ----------
+    bind : Engine
+        SQLite or PostgreSQL.
+    as_of : datetime, optional
+        The instant to compute for.  Default: now (UTC); with ``incremental``, the instant of
+        the latest stored snapshot (the one being brought up to date), else now.
+    policy : Policy, optional
+        Default: okrcore's default policy.
+    incremental : bool
+        Recompute only the key results whose ``version`` differs from the one their stored
+        result was computed from, with their objectives, ancestors and people
+        (:func:`okrcore.batch.incremental.recompute`), and write only those rows.  Falls back to
+        a full recompute when there is no complete snapshot at ``as_of`` with this policy, or
+        when an objective or the set of key results changed.
+    progress : callable, optional
+        Called as ``progress(phase, done, total)`` during each phase of :data:`PHASES`.
+    schema : Schema
+        The mapped classes (default the reference models).
+    kernel : {"numpy", "numba"}
+        The batch engine's kernel.
+
+    Returns
+    -------
+    RecomputeReport
+
+    Notes
+    -----
+    Nothing is computed here: the batch engine computes (``docs/spec.rst``).  Writing is one
+    transaction.  Inside it (PostgreSQL: after ``LOCK TABLE … IN SHARE MODE`` on the input
+    tables; SQLite: after taking the write lock) the job re-reads the versions: a key result
+    that changed since it was read is not written, nor are its objective, that objective's
+    ancestors and their owners (``skipped_newer``); the upsert also never replaces a stored
+    result computed from a newer input version.  Bad rows are reported, not written.  Running
+    the job twice stores the same results.
+    """
+    report: Progress = progress or (lambda _phase, _done, _total: None)
+    policy = policy or Policy()
+    t0 = time.perf_counter()
+    with bind.connect() as conn, conn.begin():
+        read = _read(conn, schema, report)
+        previous = None
+        when = None if as_of is None else instant_us(as_of)
+        if incremental:
+            if when is None:
+                latest = _latest_snapshot(conn, schema)
+                when = latest[0] if latest is not None else None
+            if when is not None:
+                previous = _previous(conn, schema, read, when, policy)
+    when = instant_us(datetime.now(UTC)) if when is None else when
+    frame = read.frame
+    t1 = time.perf_counter()
+    report("compute", 0, 1)
+    n_people = len(frame.person_names or ())
+    if previous is not None:
+        last, changed = previous
+        result = inc.recompute(frame, last, changed, kernel=kernel)
+        objectives, key_results = inc.affected(frame, changed)
+        kr_rows = np.zeros(frame.n_kr, bool)
+        kr_rows[key_results] = True
+        obj_rows = np.zeros(frame.n_obj, bool)
+        obj_rows[objectives] = True
+        person_rows = np.zeros(n_people, bool)
+        for name, _ in rows.RESULT_COLUMNS["person"]:
+            person_rows |= ~_nan_equal(getattr(result, f"person_{name}"),
+                                       getattr(last, f"person_{name}"))
+    else:
+        result = evaluate_frame(frame, when, policy, kernel=kernel)
+        kr_rows = np.ones(frame.n_kr, bool)
+        obj_rows = np.ones(frame.n_obj, bool)
+        person_rows = np.ones(n_people, bool)
+    errors = read.orphans + _row_errors(read, result)
+    kr_rows &= result.kr_error == 0
+    obj_rows &= result.obj_error == 0
+    person_rows &= result.person_seen & (result.person_error_ref < 0)
+    report("compute", 1, 1)
+    t2 = time.perf_counter()
+    written = (0, 0, 0)
+    skipped = 0
+    with _no_gc(), bind.connect() as conn, conn.begin():
+        is_pg = conn.dialect.name == "postgresql"
+        if is_pg:
+            names = ", ".join(conn.dialect.identifier_preparer.quote(schema.table(r).name)
+                              for r in ("objective", "key_result", "check_in", "kr_owner",
+                                        "checkpoint"))
+            conn.exec_driver_sql(f"LOCK TABLE {names} IN SHARE MODE")
+        upsert_columns(conn, schema.table("snapshot"), ("as_of",), False, {
+            "as_of": [when], "policy": [_policy_json(policy)],
+            "computed_at": [instant_us(datetime.now(UTC))]})
+        kr_skip, obj_skip, person_skip = _skipped_by_change(conn, schema, read)
+        skipped = int((kr_rows & kr_skip).sum() + (obj_rows & obj_skip).sum()
+                      + (person_rows & person_skip).sum())
+        kr_rows &= ~kr_skip
+        obj_rows &= ~obj_skip
+        person_rows &= ~person_skip
+        assert frame.kr_ids is not None and frame.obj_ids is not None
+        plans = (
+            ("kr_result", "kr_id", "kr", kr_rows, frame.kr_ids, read.kr_version),
+            ("objective_result", "objective_id", "obj", obj_rows, frame.obj_ids,
+             read.obj_version),
+            ("person_result", "person_id", "person", person_rows, frame.person_names or (),
+             None),
+        )
+        for step, (role, key, prefix, mask, ids, version) in enumerate(plans, start=1):
+            picked = np.flatnonzero(mask)
+            columns: dict[str, Any] = {"as_of": np.full(picked.shape[0], when, np.int64),
+                                       key: [ids[int(i)] for i in picked]}
+            if version is not None:
+                columns["input_version"] = version[picked]
+            columns.update(rows.result_columns(result, prefix, picked))
+            upsert_columns(conn, schema.table(role), ("as_of", key), version is not None, columns)
+            report("write", step, len(plans))
+        written = (int(kr_rows.sum()), int(obj_rows.sum()), int(person_rows.sum()))
+    t3 = time.perf_counter()
+    colours = {name: 0 for name in ("green", "yellow", "red", "none")}
+    codes, counts = np.unique(result.obj_colour, return_counts=True)
+    for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
+        colours[_COLOURS.get(code, "none")] += count
+    moment = rows.from_instant(when)
+    assert moment is not None
+    return RecomputeReport(
+        as_of=moment, policy=policy, key_results=written[0], objectives=written[1],
+        people=written[2], skipped_newer=skipped, errors=tuple(errors),
+        objective_colours=colours, seconds_read=t1 - t0, seconds_compute=t2 - t1,
+        seconds_write=t3 - t2, incremental=previous is not None)

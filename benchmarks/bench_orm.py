@@ -1,0 +1,236 @@
+"""Benchmark of the ORM adapter: recompute of a stored organisation, SQLite and PostgreSQL.
+
+For each database the synthetic organisation of ``benchmarks/synthetic.py`` (``--size`` key
+results, a quarter as many objectives, a third of the key results with check-in logs) is loaded
+into the reference schema (not timed), then:
+
+* **okrcore_sqlalchemy.recompute**: Core ``select`` straight into columns, the batch engine,
+  and the write-back of every result column in one transaction (PostgreSQL: one
+  ``INSERT … SELECT FROM unnest(…) ON CONFLICT`` per result table; SQLite: ``executemany``
+  upserts).  Rows/s of each phase are key results per second of that phase.
+* **baseline** (on ``--baseline-size`` key results, extrapolated linearly to ``--size``):
+  load every row as an ORM object, map them to the core, evaluate with the scalar path
+  (``okrcore.evaluate``, one Python call chain per objective and key result), and write one
+  ORM result object per key result, objective and person (progress, raw progress and colour
+  only: fewer columns than the job writes) in one commit.
+
+Prints a table and writes the figures as JSON (``--json``).  ``--postgres-url`` (or
+``OKRCORE_TEST_POSTGRES_URL``) selects the PostgreSQL database; its ``okrcore_*`` tables are
+dropped first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.orm import Session
+
+import okrcore_sqlalchemy as S
+from okrcore_sqlalchemy.job import upsert_columns
+
+sys.path.insert(0, str(Path(__file__).parent))
+from synthetic import AS_OF, synthetic_columns
+
+import okrcore
+from okrcore import rows
+from okrcore.batch.frame import NONE_INSTANT
+from okrcore.interchange import parse_instant
+
+KINDS = np.array(["metric", "binary", "milestone", "milestone", "milestone"], dtype=object)
+RANGES = np.array([None, "band", "graded", "linear"], dtype=object)
+MODES = np.array(["auto", "mean", "sum"], dtype=object)
+AMBITIONS = np.array(["committed", "aspirational"], dtype=object)
+STATUSES = np.array([None, "on_track", "behind", "at_risk", "off_track"], dtype=object)
+
+
+def _names(prefix: str, codes: Any, none: Any = None) -> list[Any]:
+    return [none if c < 0 else f"{prefix}{c}" for c in np.asarray(codes).tolist()]
+
+
+def _instants(values: Any) -> list[int | None]:
+    return [None if v == NONE_INSTANT else v for v in np.asarray(values).tolist()]
+
+
+def load(bind: Engine, n: int) -> dict[str, int]:
+    """Write the synthetic organisation of ``n`` key results into the reference schema."""
+    c = synthetic_columns(n)
+    n_obj = c["obj_parent"].shape[0]
+    kr_obj = c["kr_objective"]
+    first = np.searchsorted(kr_obj, kr_obj, side="left")
+    kind = c["kr_kind"]
+    staged = kind == 3
+    objectives = {
+        "id": _names("o", np.arange(n_obj)), "position": np.arange(n_obj),
+        "name": [""] * n_obj, "owner_id": _names("p", c["obj_owner"]),
+        "parent_id": _names("o", c["obj_parent"]), "weight": c["obj_weight"],
+        "start_at": _instants(c["obj_start"]), "due_at": _instants(c["obj_due"]),
+        "mode": MODES[c["obj_mode"]].tolist(), "ambition": AMBITIONS[c["obj_ambition"]].tolist(),
+        "status": STATUSES[c["obj_status"] + 1].tolist(),
+        "include_children": c["obj_include_children"],
+        "ps_unit": _names("u", c["obj_ps_unit"]), "ps_target": c["obj_ps_target"],
+        "ps_auto": c["obj_ps_auto"], "ps_start": c["obj_ps_start"],
+        "version": np.ones(n_obj, np.int64),
+    }
+    key_results = {
+        "id": _names("k", np.arange(n)), "objective_id": _names("o", kr_obj),
+        "position": np.arange(n) - first, "name": [""] * n, "kind": KINDS[kind].tolist(),
+        "start": c["kr_start"], "target": c["kr_target"], "current": c["kr_current"],
+        "stages_total": [int(t) if s else None
+                         for t, s in zip(c["kr_target"].tolist(), staged.tolist(), strict=True)],
+        "unit": _names("u", c["kr_unit"], ""), "range_mode": RANGES[c["kr_range_mode"]].tolist(),
+        "red_low": c["kr_red_low"], "yellow_low": c["kr_yellow_low"],
+        "yellow_high": c["kr_yellow_high"], "red_high": c["kr_red_high"],
+        "due_at": _instants(c["kr_due"]), "weight": c["kr_weight"],
+        "has_history": c["kr_has_log"], "version": np.ones(n, np.int64),
+    }
+    log_kr = c["log_kr"]
+    check_ins = {"id": np.arange(1, log_kr.shape[0] + 1), "kr_id": _names("k", log_kr),
+                 "seq": np.arange(log_kr.shape[0]), "at": c["log_at"],
+                 "value": c["log_value"]}
+    counts = np.diff(c["kr_owner_offsets"])
+    owner_kr = np.repeat(np.arange(n), counts)
+    starts = np.repeat(c["kr_owner_offsets"][:-1], counts)
+    owners = {"kr_id": _names("k", owner_kr),
+              "position": np.arange(owner_kr.shape[0]) - starts,
+              "person_id": _names("p", c["kr_owner_ids"])}
+    people = sorted({p for p in objectives["owner_id"] if p} | set(owners["person_id"]))
+    S.create_schema(bind)
+    with bind.begin() as conn:
+        upsert_columns(conn, S.REFERENCE.table("person"), ("id",), False,
+                       {"id": people, "name": people})
+        upsert_columns(conn, S.REFERENCE.table("objective"), ("id",), False, objectives)
+        upsert_columns(conn, S.REFERENCE.table("key_result"), ("id",), False, key_results)
+        upsert_columns(conn, S.REFERENCE.table("check_in"), ("id",), False, check_ins)
+        upsert_columns(conn, S.REFERENCE.table("kr_owner"), ("kr_id", "position"), False, owners)
+    return {"key_results": n, "objectives": n_obj, "check_ins": int(log_kr.shape[0])}
+
+
+def baseline(bind: Engine) -> dict[str, float]:
+    """ORM objects per row, the scalar path, ORM objects written back; seconds per phase."""
+    t0 = time.perf_counter()
+    with Session(bind) as session:
+        tables: dict[str, list[dict[str, Any]]] = {}
+        for name, model, columns in (
+                ("objectives", S.Objective, rows.OBJECTIVE_COLUMNS),
+                ("key_results", S.KeyResult, rows.KEY_RESULT_COLUMNS),
+                ("kr_owners", S.KrOwner, rows.OWNER_COLUMNS),
+                ("checkpoints", S.Checkpoint, rows.CHECKPOINT_COLUMNS),
+                ("check_ins", S.CheckIn, rows.CHECK_IN_COLUMNS)):
+            tables[name] = [{col: getattr(obj, col) for col in columns}
+                            for obj in session.scalars(select(model)).all()]
+    for row in tables["objectives"] + tables["key_results"]:
+        for col in ("start_at", "due_at"):
+            if row.get(col) is not None:
+                row[col] = rows.to_instant(row[col])
+    for row in tables["check_ins"]:
+        row["at"] = rows.to_instant(row["at"])
+    as_of = parse_instant(AS_OF, "as_of")
+    document = rows.document_from_rows(tables, as_of)
+    t1 = time.perf_counter()
+    evaluation = okrcore.evaluate(document)
+    t2 = time.perf_counter()
+    with Session(bind) as session:
+        session.execute(text("DELETE FROM okrcore_kr_results"))
+        session.execute(text("DELETE FROM okrcore_objective_results"))
+        session.execute(text("DELETE FROM okrcore_person_results"))
+        colour = {None: -1, "green": 0, "yellow": 1, "red": 2}
+        for kid, kr in evaluation.key_results.items():
+            session.add(S.KeyResultResult(as_of=as_of, kr_id=kid, input_version=1,
+                                          progress=kr.progress, raw=kr.raw_progress,
+                                          colour=colour[kr.colour], **_zeros("kr")))
+        for oid, obj in evaluation.objectives.items():
+            session.add(S.ObjectiveResult(as_of=as_of, objective_id=oid, input_version=1,
+                                          progress=obj.progress, raw=obj.raw_progress,
+                                          colour=colour[obj.colour], **_zeros("obj")))
+        for pid, person in evaluation.people.items():
+            session.add(S.PersonResult(as_of=as_of, person_id=pid, progress=person.progress,
+                                       **_zeros("person")))
+        session.commit()
+    t3 = time.perf_counter()
+    return {"read": t1 - t0, "compute": t2 - t1, "write": t3 - t2}
+
+
+def _zeros(prefix: str) -> dict[str, Any]:
+    """Filler for the NOT NULL result columns the baseline does not compute."""
+    return {name: (False if kind == "bool" else 0) for name, kind in rows.RESULT_COLUMNS[prefix]
+            if kind != "float" and name != "colour"}
+
+
+def fresh(kind: str, url: str | None, scratch: Path) -> Engine:
+    if kind == "sqlite":
+        path = scratch / "bench_orm.db"
+        path.unlink(missing_ok=True)
+        return create_engine(f"sqlite:///{path}")
+    if not url:
+        raise SystemExit("PostgreSQL needs --postgres-url or OKRCORE_TEST_POSTGRES_URL")
+    bind = create_engine(url)
+    S.Base.metadata.drop_all(bind)
+    return bind
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--baseline-size", type=int, default=20_000)
+    parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--postgres-url", default=os.environ.get("OKRCORE_TEST_POSTGRES_URL"))
+    parser.add_argument("--scratch", default="/tmp/okrcore-bench-orm")
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
+    args = parser.parse_args()
+    scratch = Path(args.scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    as_of = parse_instant(AS_OF, "as_of")
+    out: dict[str, Any] = {"size": args.size, "baseline_size": args.baseline_size, "runs": []}
+    for kind in args.databases:
+        bind = fresh(kind, args.postgres_url, scratch)
+        t = time.perf_counter()
+        counts = load(bind, args.size)
+        loaded = time.perf_counter() - t
+        report = S.recompute(bind, as_of=as_of)
+        assert report.errors == () and report.key_results == args.size, report.errors[:3]
+        job = {"read": report.seconds_read, "compute": report.seconds_compute,
+               "write": report.seconds_write}
+        bind.dispose()
+        bind = fresh(kind, args.postgres_url, scratch)
+        load(bind, args.baseline_size)
+        base = baseline(bind)
+        bind.dispose()
+        factor = args.size / args.baseline_size
+        extrapolated = {k: v * factor for k, v in base.items()}
+        out["runs"].append({
+            "database": kind, "counts": counts, "load_seconds": loaded,
+            "okrcore_sqlalchemy": {k: {"seconds": v, "krs_per_second": args.size / v}
+                                   for k, v in job.items()},
+            "baseline_measured": {"krs": args.baseline_size, "seconds": base},
+            "baseline_extrapolated": {k: {"seconds": v, "krs_per_second": args.size / v}
+                                      for k, v in extrapolated.items()},
+        })
+    print(f"recompute of {args.size:,} key results; baseline measured on "
+          f"{args.baseline_size:,} and extrapolated linearly")
+    print(f"{'database':<11} {'path':<22} {'read s':>9} {'compute s':>10} {'write s':>9} "
+          f"{'total s':>9} {'read KR/s':>11} {'compute KR/s':>13} {'write KR/s':>11}")
+    for run in out["runs"]:
+        for label, key in (("okrcore_sqlalchemy", "okrcore_sqlalchemy"),
+                           ("ORM + scalar (extrap.)", "baseline_extrapolated")):
+            p = run[key]
+            total = sum(p[phase]["seconds"] for phase in ("read", "compute", "write"))
+            print(f"{run['database']:<11} {label:<22} {p['read']['seconds']:>9.2f} "
+                  f"{p['compute']['seconds']:>10.2f} {p['write']['seconds']:>9.2f} "
+                  f"{total:>9.2f} {p['read']['krs_per_second']:>11,.0f} "
+                  f"{p['compute']['krs_per_second']:>13,.0f} "
+                  f"{p['write']['krs_per_second']:>11,.0f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
