@@ -10,9 +10,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from okrcore_spreadsheet import convert, read_workbook, write_template, write_workbook
-
 import okrcore
+from okrcore_spreadsheet import convert, read_workbook, write_template, write_workbook
 
 OUT = Path(__file__).resolve().parents[1] / "images" / "spreadsheet-summary.png"
 

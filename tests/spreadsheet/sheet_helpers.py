@@ -13,10 +13,10 @@ from typing import Any
 import attrs
 import pytest
 from hypothesis import strategies as st
-from okrcore_spreadsheet import find_soffice
 
 import okrcore
 from okrcore import CheckIn, Checkpoint, Document, Milestone, Objective
+from okrcore_spreadsheet import find_soffice
 
 Expected = Mapping[tuple[str, str], float | str]
 
@@ -93,8 +93,9 @@ def close(got: Any, want: float | str) -> bool:
 
 def libreoffice_values(paths: Sequence[Path], outdir: Path) -> list[Any]:
     """Recalculate workbooks with LibreOffice (one run) and open the results' values."""
-    from okrcore_spreadsheet import convert
     from openpyxl import load_workbook
+
+    from okrcore_spreadsheet import convert
 
     outputs = convert(paths, outdir, to="xlsx", recalculate=True)
     with warnings.catch_warnings():

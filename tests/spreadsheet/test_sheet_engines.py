@@ -11,8 +11,6 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from okrcore_spreadsheet import write_workbook
-from okrcore_spreadsheet import writing as W
 from openpyxl import load_workbook
 from sheet_cases import hand_written
 from sheet_helpers import (
@@ -26,6 +24,8 @@ from sheet_helpers import (
 
 import okrcore
 from okrcore import Document, Metric
+from okrcore_spreadsheet import write_workbook
+from okrcore_spreadsheet import writing as W
 
 
 def _export(document: Document, path: Path, poison: bool = True) -> tuple[Path, Expected]:

@@ -7,6 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
+from sheet_helpers import soffice_or_skip
+
+import okrcore
 from okrcore_spreadsheet import (
     SheetError,
     WorkbookError,
@@ -14,10 +18,6 @@ from okrcore_spreadsheet import (
     read_workbook,
     write_template,
 )
-from openpyxl import Workbook
-from sheet_helpers import soffice_or_skip
-
-import okrcore
 
 
 def _hand_written(path: Path, target: object = 20, weight: object = 1) -> Path:

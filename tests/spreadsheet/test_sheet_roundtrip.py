@@ -7,12 +7,12 @@ import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
-from okrcore_spreadsheet import read_workbook, write_csv, write_workbook
 from sheet_cases import hand_written
 from sheet_helpers import soffice_or_skip, workbook_documents
 
 import okrcore
 from okrcore import Document
+from okrcore_spreadsheet import read_workbook, write_csv, write_workbook
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
