@@ -353,10 +353,14 @@ def test_command_prints_the_tree() -> None:
     # What is shown was stored in SQLite, recomputed there and read back: it must be exactly
     # the in-memory evaluation of the same organisation, followed by the database line.
     expected = render(generate_organisation(), evaluate(generate_organisation()), colour=False)
-    shown, summary = done.stdout.rsplit("\n", 2)[0], done.stdout.rsplit("\n", 2)[1]
+    shown, summary = done.stdout.split("\nokrcore recompute: ")
     assert shown == expected
-    assert re.fullmatch(r"SQLite: 62 key results, 18 objectives, 27 people recomputed and read "
-                        r"back \(read \d+ ms, compute \d+ ms, write \d+ ms\)", summary)
+    # ... and by the summary of the `okrcore recompute` job that stored the results
+    assert re.fullmatch(
+        r"sqlite:///\S+/okrcore-demo\.db -> \(stored in the database\) \[local, preset "
+        r"betterworks\]\n  as of 2026-02-15T12:00:00Z: 62 key results, 18 objectives \(green 8, "
+        r"yellow 10, red 0, none 0\), 27 people, 0 errors\n    time: read \d+\.\d\d s, "
+        r"compute \d+\.\d\d s, write \d+\.\d\d s\n  total \d+\.\d\d s; exit 0\n", summary)
 
 
 def test_command_colour_always_and_seed() -> None:
@@ -364,7 +368,7 @@ def test_command_colour_always_and_seed() -> None:
     assert done.returncode == 0
     assert "\x1b[" in done.stdout
     plain = render(generate_organisation(3), evaluate(generate_organisation(3)), colour=False)
-    assert ANSI.sub("", done.stdout).startswith(plain + "\nSQLite: ")
+    assert ANSI.sub("", done.stdout).startswith(plain + "\nokrcore recompute: sqlite:///")
 
 
 def test_command_output_round_trips(tmp_path: Path) -> None:
@@ -418,4 +422,4 @@ def test_demo_keeps_its_sqlite_database(tmp_path: Path) -> None:
     # a second run on the same file replaces the organisation and stays idempotent
     again = _demo("--colour", "never", "--database", str(path))
     assert again.returncode == 0, again.stderr
-    assert again.stdout.split("SQLite:")[0] == done.stdout.split("SQLite:")[0]
+    assert again.stdout.split("okrcore recompute:")[0] == done.stdout.split("okrcore recompute:")[0]

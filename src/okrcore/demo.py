@@ -928,27 +928,31 @@ def render(document: Document, evaluation: Evaluation, colour: bool) -> str:
 def _through_sqlite(document: Document, path: str) -> tuple[Document, Evaluation, str]:
     """Store the document in an SQLite file, recompute it there, read the stored results back.
 
-    Returns the document and evaluation read back from the database and a one-line summary.
+    The recompute is the ``okrcore recompute sqlite:///PATH`` job
+    (:func:`okrcore.jobs.run.recompute`), which runs the SQLAlchemy adapter's columnar
+    recompute.  Returns the document and evaluation read back from the database and the job's
+    summary.
     """
+    import io
+
     from sqlalchemy import create_engine
 
     import okrcore_sqlalchemy as store
+    from okrcore.jobs.command import render_summary
+    from okrcore.jobs.run import recompute
 
-    engine = create_engine(f"sqlite:///{path}")
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
     try:
         store.store_document(engine, document)
-        report = store.recompute(engine, as_of=document.as_of, policy=document.policy)
+        report = recompute(url, instants=(document.as_of,), policy=document.policy)
         stored = store.load_document(engine)
         evaluation = store.load_evaluation(engine, as_of=document.as_of)
     finally:
         engine.dispose()
-    summary = (
-        f"SQLite: {report.key_results} key results, {report.objectives} objectives, "
-        f"{report.people} people recomputed and read back (read "
-        f"{report.seconds_read * 1e3:.0f} ms, compute {report.seconds_compute * 1e3:.0f} ms, "
-        f"write {report.seconds_write * 1e3:.0f} ms)"
-    )
-    return stored, evaluation, summary
+    summary = io.StringIO()
+    render_summary(report, summary)
+    return stored, evaluation, summary.getvalue().rstrip("\n")
 
 
 def run_demo(
@@ -958,9 +962,10 @@ def run_demo(
     """Generate the sample organisation, recompute it in SQLite and print it (``okrcore demo``).
 
     The organisation is written into an SQLite file through the SQLAlchemy adapter
-    (:func:`okrcore_sqlalchemy.store_document`), recomputed there
-    (:func:`okrcore_sqlalchemy.recompute`), and what is printed is read back from the
-    database: the stored organisation and its stored results.
+    (:func:`okrcore_sqlalchemy.store_document`), recomputed there by the ``okrcore recompute``
+    job (:func:`okrcore.jobs.run.recompute`, which calls :func:`okrcore_sqlalchemy.recompute`),
+    and what is printed is read back from the database: the stored organisation and its stored
+    results, then the job's summary.
 
     Parameters
     ----------

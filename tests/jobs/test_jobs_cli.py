@@ -163,11 +163,10 @@ def test_dataset_needs_an_output_directory(tmp_path: Path, capsys: pytest.Captur
     assert "--output" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(__import__("importlib").util.find_spec("okrcore_spreadsheet") is not None,
-                    reason="okrcore_spreadsheet is installed: the workbook path is live")
 def test_workbook_without_the_adapter_names_the_extra(tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]
-                                                      ) -> None:
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "okrcore_spreadsheet", None)  # as if not installed
     (tmp_path / "okrs.xlsx").write_bytes(b"PK")
     assert main(["recompute", str(tmp_path / "okrs.xlsx")]) == EXIT_USAGE
     assert "okrcore[spreadsheet]" in capsys.readouterr().err

@@ -14,7 +14,7 @@ from okrcore.demo import DEFAULT_AS_OF
 from okrcore.evaluate import isoformat
 from okrcore.interchange import load
 from okrcore.jobs.asof import parse_as_of
-from okrcore.jobs.run import EXIT_USAGE, JobError, JobReport, recompute
+from okrcore.jobs.run import EXIT_USAGE, JobError, JobReport, kind_of, recompute
 from okrcore.policy import PRESETS, Policy
 
 __all__ = ["SHOWN_ERRORS", "add_parser", "generate_sample", "make_progress", "render_summary",
@@ -81,7 +81,7 @@ def generate_sample(target: str, key_results: int,
     JobError
         For a target that is neither a directory path nor a database URL, or a missing extra.
     """
-    from okrcore.jobs.run import _sqlalchemy, kind_of
+    from okrcore.jobs.run import _sqlalchemy
     from okrcore.jobs.sample import copies_for, sample_document, sample_frames
 
     if key_results < 1:
@@ -178,7 +178,9 @@ def make_progress(mode: str, stream: TextIO | None = None
 def render_summary(report: JobReport, out: TextIO) -> None:
     """The human summary: per instant the counts, colours, errors and the time split."""
     w = out.write
-    w(f"okrcore recompute: {report.source} -> {report.output or '(no output)'} "
+    where = report.output or ("(stored in the database)" if kind_of(report.source) == "database"
+                              else "(no output)")
+    w(f"okrcore recompute: {report.source} -> {where} "
       f"[{report.engine}, preset {report.policy.preset}]\n")
     for r in report.instants:
         c = r.objective_colours
