@@ -30,7 +30,7 @@ from okrcore.batch.frame import NONE_INSTANT
 from okrcore.evaluate import instant_us
 from okrcore.policy import PaceRuleName
 from strategies import documents
-from test_batch import corrupted
+from test_batch import _changed_frame, corrupted
 
 F64 = npt.NDArray[np.float64]
 Array = npt.NDArray[Any]
@@ -539,3 +539,20 @@ def test_unknown_kernel_is_refused() -> None:
     frame = OrgFrame.from_columns(kr_objective=[0], kr_kind=[0], kr_target=[1.0], obj_parent=[-1])
     with pytest.raises(ValueError, match="kernel must be one of numpy, numba"):
         evaluate_frame(frame, 0, kernel="cuda")
+
+
+@settings(max_examples=40, deadline=None)
+@given(doc=documents(), data=st.data())
+def test_incremental_recompute_with_numba_equals_full_numpy(doc: Document,
+                                                            data: st.DataObject) -> None:
+    from okrcore.batch.incremental import recompute
+
+    frame = OrgFrame.from_document(doc)
+    as_of = instant_us(doc.as_of)
+    if frame.n_kr == 0:
+        return
+    before = evaluate_frame(frame, as_of, doc.policy, kernel="numba")
+    rows = data.draw(st.lists(st.integers(0, frame.n_kr - 1), min_size=1, max_size=3))
+    changed = _changed_frame(frame, rows, data.draw(st.sampled_from([0.0, 0.9, 1.7])))
+    _same_columns(evaluate_frame(changed, as_of, doc.policy),
+                  recompute(changed, before, rows, kernel="numba"))

@@ -36,6 +36,41 @@ from typing import Any, Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from okrcore.batch.engine import (
+    ERR_DEGENERATE_GOAL as _ERR_DEGENERATE_GOAL,
+)
+from okrcore.batch.engine import (
+    ERR_DEPENDS_ON_INVALID as _ERR_DEPENDS_ON_INVALID,
+)
+from okrcore.batch.engine import (
+    ERR_MIXED_DIRECTIONS as _ERR_MIXED_DIRECTIONS,
+)
+from okrcore.batch.engine import (
+    ERR_NO_CONTRIBUTING_METRIC as _ERR_NO_CONTRIBUTING_METRIC,
+)
+from okrcore.batch.engine import (
+    ERR_NO_SUM_UNIT as _ERR_NO_SUM_UNIT,
+)
+from okrcore.batch.engine import (
+    ERR_NOT_FINITE as _ERR_NOT_FINITE,
+)
+from okrcore.batch.engine import (
+    RULE_CHILDREN as _RULE_CHILDREN,
+)
+from okrcore.batch.engine import (
+    RULE_EXPLICIT as _RULE_EXPLICIT,
+)
+from okrcore.batch.engine import (
+    RULE_MIXED as _RULE_MIXED,
+)
+from okrcore.batch.engine import (
+    RULE_SAME_UNIT as _RULE_SAME_UNIT,
+)
+from okrcore.batch.engine import (
+    RULE_SETTINGS as _RULE_SETTINGS,
+)
+from okrcore.batch.frame import KIND_METRIC as _KIND_METRIC
+
 __all__ = [
     "BLOCK_ROWS",
     "NONE_INSTANT",
@@ -76,6 +111,10 @@ _CODE_NONE: Final = -1
 _CODE_GREEN: Final = 0
 _CODE_YELLOW: Final = 1
 _CODE_RED: Final = 2
+_INT64_MIN: Final = int(np.iinfo(np.int64).min)
+_NOW: Final = 0
+_PREVIOUS: Final = 1
+_FORECAST: Final = 2
 
 # ``numba.prange`` once :func:`load` has run; plain ``range`` before (the kernels below are
 # ordinary Python until numba compiles them, and numba reads this global at compile time).
@@ -138,8 +177,29 @@ def _bound(expected: float, rule: int, threshold: float, points: float) -> float
     return ratio if rule == 0 else (difference if rule == 1 else below)
 
 
+def _direction(start: float, target: float) -> int:
+    """Twin of ``np.sign(target - start).astype(np.int64)``.
+
+    NaN gives the int64 minimum, as numpy's cast does on this platform (it then counts as a
+    downward direction, as in numpy).
+    """
+    d = target - start
+    return 1 if d > 0 else (-1 if d < 0 else (0 if d == 0 else _INT64_MIN))
+
+
+def _n_blocks(n: int, block: int) -> np.uint64:
+    """How many blocks of ``block`` rows cover ``n`` rows (unsigned)."""
+    return (np.uint64(n) + np.uint64(block) - np.uint64(1)) // np.uint64(block)
+
+
+def _block_rows(b: int, block: int, n: int) -> tuple[np.uint64, np.uint64]:
+    """The unsigned row range ``[lo, hi)`` of block ``b``."""
+    lo = np.uint64(b) * np.uint64(block)
+    return lo, min(lo + np.uint64(block), np.uint64(n))
+
+
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
-                   _bound)
+                   _bound, _direction, _n_blocks, _block_rows)
 
 
 # ------------------------------------------------------------------------------------------
@@ -155,14 +215,11 @@ def _kr_pass_impl(
         grade_green: float, aspirational_success: float, out_value: F64, out_raw: F64,
         out_progress: F64, out_status: I8, out_expected: F64, out_pace: I8, out_colour: I8,
         out_score: F64, out_band: I8, out_success: B) -> None:
-    n = np.uint64(start.shape[0])
-    block = np.uint64(BLOCK_ROWS)
-    n_blocks = (n + block - np.uint64(1)) // block
+    n = start.shape[0]
     red_points = pace_red / 100.0
     yellow_points = pace_yellow / 100.0
-    for b in _prange(n_blocks):
-        lo = np.uint64(b) * block
-        hi = min(lo + block, n)
+    for b in _prange(_n_blocks(n, BLOCK_ROWS)):
+        lo, hi = _block_rows(b, BLOCK_ROWS, n)
         # Every branch of the numpy engine is computed and then selected, as numpy does: no
         # data-dependent branches, so the loop can be if-converted and vectorised.
         for i in range(lo, hi):
@@ -229,12 +286,9 @@ def _kr_pass_impl(
 
 def _group_sums_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_mask: B,
                      out_total: F64, out_weighted: F64, out_value: F64) -> None:
-    m = np.uint64(out_total.shape[0])
-    block = np.uint64(OBJ_BLOCK)
-    n_blocks = (m + block - np.uint64(1)) // block
-    for b in _prange(n_blocks):
-        lo = np.uint64(b) * block
-        hi = min(lo + block, m)
+    m = out_total.shape[0]
+    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
+        lo, hi = _block_rows(b, OBJ_BLOCK, m)
         for o in range(lo, hi):
             total = 0.0
             weighted = 0.0
@@ -253,13 +307,10 @@ def _logs_impl(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_
                due_kr: I64, none_instant: int, day: float, out_has_entry: B, out_value: F64,
                out_has_previous: B, out_previous: F64, out_last_at: I64,
                out_forecast: F64) -> None:
-    n = np.uint64(out_value.shape[0])
-    block = np.uint64(BLOCK_ROWS)
-    n_blocks = (n + block - np.uint64(1)) // block
+    n = out_value.shape[0]
     nan = np.nan
-    for b in _prange(n_blocks):
-        lo = np.uint64(b) * block
-        hi = min(lo + block, n)
+    for b in _prange(_n_blocks(n, BLOCK_ROWS)):
+        lo, hi = _block_rows(b, BLOCK_ROWS, n)
         for k in range(lo, hi):
             start = np.uint64(offsets[k])
             end = np.uint64(offsets[k + np.uint64(1)])
@@ -320,6 +371,181 @@ def _logs_impl(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_
             out_forecast[k] = forecast
 
 
+def _csr_of_sorted_impl(keys: I64, out_offsets: I64) -> bool:
+    """CSR offsets of keys in ``[0, m)`` sorted ascending.
+
+    ``out_offsets[k]`` is the first row of key ``k``.  False, with the offsets unspecified,
+    when the keys are not sorted.
+    """
+    n = keys.shape[0]
+    m = out_offsets.shape[0] - 1
+    row = 0
+    for k in range(m):
+        out_offsets[k] = row
+        while row < n and keys[row] == k:
+            row += 1
+    out_offsets[m] = row
+    return bool(row == n)
+
+
+def _children_impl(parent: I64, height: I64, out_offsets: I64, out_children: I64) -> None:
+    """Children CSR of the alignment forest (a stable counting sort).
+
+    The linked rows with a height (not on a cycle), grouped by parent, in row order.
+    """
+    m = parent.shape[0]
+    for o in range(m + 1):
+        out_offsets[o] = 0
+    for c in range(m):
+        p = parent[c]
+        if p >= 0 and height[c] >= 0:
+            out_offsets[p + 1] += 1
+    for o in range(m):
+        out_offsets[o + 1] += out_offsets[o]
+    fill = out_offsets[:m].copy()
+    for c in range(m):
+        p = parent[c]
+        if p >= 0 and height[c] >= 0:
+            out_children[fill[p]] = c
+            fill[p] += 1
+
+
+def _structure_impl(offsets: I64, kind: U8, range_mode: U8, start: F64, target: F64,
+                    weight: F64, unit: Any, kr_ok: B, obj_mode: U8, ps_unit: Any,
+                    ps_auto: B, ps_start: F64, ps_target: F64, include_children: B,
+                    out_n_krs: I64, out_mode: U8, out_rule: U8, out_uses_children: B,
+                    out_sum_unit: Any, out_sum_error: U8, out_sum_start: F64,
+                    out_sum_target: F64, out_target_auto: B, out_contributes: B) -> None:
+    m = out_n_krs.shape[0]
+    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
+        lo, hi = _block_rows(b, OBJ_BLOCK, m)
+        for o in range(lo, hi):
+            first = np.uint64(offsets[o])
+            end = np.uint64(offsets[o + np.uint64(1)])
+            count = np.int64(end - first)
+            has_krs = count > 0
+            unit_first = np.int64(unit[first]) if has_krs else np.int64(-1)
+            dir_first = _direction(start[first], target[first]) if has_krs else 0
+            all_plain = True
+            same_unit = True
+            same_dir = True
+            wm_first = np.int64(-2)
+            wm_differ = False
+            for r in range(first, end):
+                metric = kind[r] == _KIND_METRIC
+                all_plain &= metric & (range_mode[r] == 0)
+                u = np.int64(unit[r])
+                same_unit &= u == unit_first
+                same_dir &= _direction(start[r], target[r]) == dir_first
+                if metric and weight[r] > 0:
+                    if wm_first == -2:
+                        wm_first = u
+                    elif u != wm_first:
+                        wm_differ = True
+            has_settings = ps_unit[o] >= 0
+            explicit = obj_mode[o] != 0
+            auto_same = has_krs & all_plain & same_unit & (unit_first >= 0) & same_dir
+            mode = obj_mode[o] if explicit else (2 if has_settings | auto_same else 1)
+            rule = _RULE_EXPLICIT if explicit else (
+                _RULE_SETTINGS if has_settings else (
+                    _RULE_SAME_UNIT if auto_same else _RULE_MIXED))
+            if not has_krs:
+                rule = _RULE_CHILDREN
+                mode = 1
+            sum_unit = np.int64(ps_unit[o]) if has_settings else wm_first
+            is_sum = (mode == 2) & has_krs
+            error = 0
+            if is_sum and not has_settings and (wm_first == -2 or wm_differ):
+                error = _ERR_NO_SUM_UNIT
+            n_contrib = 0
+            up = 0
+            down = 0
+            starts = 0.0
+            targets = 0.0
+            for r in range(first, end):
+                weighted_metric = (kind[r] == _KIND_METRIC) & (weight[r] > 0)
+                contrib = weighted_metric & (np.int64(unit[r]) == sum_unit) & is_sum
+                if contrib:
+                    n_contrib += 1
+                    direction = _direction(start[r], target[r])
+                    up += 1 if direction > 0 else 0
+                    down += 1 if direction < 0 else 0
+                    starts += start[r]
+                    targets += target[r]
+                out_contributes[r] = (contrib if is_sum else weight[r] > 0) & kr_ok[r]
+            if is_sum and error == 0 and n_contrib == 0:
+                error = _ERR_NO_CONTRIBUTING_METRIC
+            if is_sum and error == 0 and up > 0 and down > 0:
+                error = _ERR_MIXED_DIRECTIONS
+            sum_start = ps_start[o] if has_settings and not math.isnan(ps_start[o]) else starts
+            target_auto = (not has_settings) | ps_auto[o]
+            sum_target = targets if target_auto else ps_target[o]
+            if is_sum and error == 0 and sum_target == sum_start:
+                error = _ERR_DEGENERATE_GOAL
+            out_n_krs[o] = count
+            out_mode[o] = mode
+            out_rule[o] = rule
+            out_uses_children[o] = (not has_krs) | include_children[o]
+            out_sum_unit[o] = sum_unit
+            out_sum_error[o] = error
+            out_sum_start[o] = sum_start
+            out_sum_target[o] = sum_target
+            out_target_auto[o] = target_auto
+
+
+def _rollup_impl(order: I64, child_offsets: I64, children: I64, n_kr: int, has_krs: B,
+                 is_sum: B, uses: B, n_children: I64, total: F64, weighted: F64,
+                 raw_sum: F64, prog_sum: F64, obj_weight: F64, obj_due: I64, pinned: B,
+                 scenario: int, obj_error: U8, obj_ref: I64, valid: B, kid_now: F64,
+                 has_fc: B, progress: F64, raw: F64) -> None:
+    """One rollup scenario over the objectives in ``order`` (children before parents)."""
+    nan = np.nan
+    for k in range(order.shape[0]):
+        o = order[k]
+        if pinned[o]:
+            continue
+        lo = child_offsets[o]
+        hi = child_offsets[o + 1]
+        if scenario == _NOW and uses[o] and (obj_error[o] == 0
+                                              or obj_error[o] >= _ERR_NO_CONTRIBUTING_METRIC):
+            for j in range(lo, hi):
+                c = children[j]
+                if obj_error[c] != 0:
+                    obj_error[o] = _ERR_DEPENDS_ON_INVALID
+                    obj_ref[o] = c + n_kr
+                    break
+        ctot = 0.0
+        cw = 0.0
+        for j in range(lo, hi):
+            c = children[j]
+            ok = (obj_error[c] == 0) if scenario == _NOW else valid[c]
+            p = progress[c]
+            if scenario == _FORECAST:
+                if not has_fc[c]:
+                    p = kid_now[c]
+                if (ok and not math.isnan(kid_now[c]) and obj_weight[c] > 0 and has_fc[c]
+                        and uses[o]):
+                    has_fc[o] = True
+            if ok and not math.isnan(p) and obj_weight[c] > 0:
+                w = obj_weight[c]
+                ctot += w
+                cw += w * p
+        own_total = (1.0 if is_sum[o] else total[o]) if has_krs[o] else 0.0
+        own_weighted = (1.0 * prog_sum[o] if is_sum[o] else weighted[o]) if has_krs[o] else 0.0
+        plain_sum = is_sum[o] & has_krs[o] & ((not uses[o]) | (n_children[o] == 0))
+        mixed_total = own_total + (ctot if uses[o] else 0.0)
+        mixed = (own_weighted + (cw if uses[o] else 0.0)) / mixed_total
+        null = (not plain_sum) & (mixed_total == 0)
+        mean = nan if null else mixed
+        progress[o] = prog_sum[o] if plain_sum else mean
+        raw[o] = raw_sum[o] if plain_sum else mean
+        if scenario == _NOW and obj_error[o] == 0 and not null and not math.isfinite(raw[o]):
+            obj_error[o] = _ERR_NOT_FINITE
+        if scenario == _FORECAST:
+            good = (obj_due[o] != NONE_INSTANT) & (not math.isnan(progress[o])) & valid[o]
+            has_fc[o] = has_fc[o] & good
+
+
 # ------------------------------------------------------------------------------------------
 # loading
 # ------------------------------------------------------------------------------------------
@@ -331,6 +557,10 @@ class Kernels(NamedTuple):
     kr_pass: Any
     group_sums: Any
     logs: Any
+    csr_of_sorted: Any
+    children: Any
+    structure: Any
+    rollup: Any
 
 
 _kernels: Kernels | None = None
@@ -368,9 +598,14 @@ def load() -> Kernels:
                 "fastmath": False,
             }
             jit: Any = numba.njit
+            serial = {**options, "parallel": False}
             _kernels = Kernels(kr_pass=jit(**options)(_kr_pass_impl),
                                group_sums=jit(**options)(_group_sums_impl),
-                               logs=jit(**options)(_logs_impl))
+                               logs=jit(**options)(_logs_impl),
+                               csr_of_sorted=jit(**serial)(_csr_of_sorted_impl),
+                               children=jit(**serial)(_children_impl),
+                               structure=jit(**options)(_structure_impl),
+                               rollup=jit(**serial)(_rollup_impl))
         return _kernels
 
 

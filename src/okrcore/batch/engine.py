@@ -566,11 +566,14 @@ class _Structure:
     sum_start: F64
     sum_target: F64
     target_auto: B
+    offsets: I64 | None = None  # CSR of the key result rows of each objective (numba kernel)
 
 
-def _structure(frame: OrgFrame, kr_ok: B) -> _Structure:
+def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     m = frame.n_obj
     obj = frame.kr_objective
+    if kernel == "numba":
+        return _numba_structure(frame, kr_ok)
     n_krs = np.bincount(obj, minlength=m).astype(np.int64) if obj.shape[0] else np.zeros(
         m, dtype=np.int64)
     metric = frame.kr_kind == KIND_METRIC
@@ -629,6 +632,54 @@ def _structure(frame: OrgFrame, kr_ok: B) -> _Structure:
                       sum_start, sum_target, target_auto)
 
 
+def _numba_structure(frame: OrgFrame, kr_ok: B) -> _Structure:
+    """:func:`_structure` as one fused kernel over each objective's key result rows."""
+    from okrcore.batch import _numba
+
+    kernels = _numba.load()
+    m = frame.n_obj
+    offsets = np.empty(m + 1, dtype=np.int64)
+    if not kernels.csr_of_sorted(frame.kr_objective, offsets):
+        raise ValueError("key result rows must be grouped by objective (sort by kr_objective)")
+    st = _Structure(
+        n_krs=np.empty(m, np.int64), mode=np.empty(m, np.uint8), rule=np.empty(m, np.uint8),
+        uses_children=np.empty(m, np.bool_), sum_unit=np.empty(m, np.int32),
+        contributes=np.empty(frame.n_kr, np.bool_), sum_error=np.empty(m, np.uint8),
+        sum_start=np.empty(m), sum_target=np.empty(m), target_auto=np.empty(m, np.bool_),
+        offsets=offsets)
+    kernels.structure(
+        offsets, frame.kr_kind, frame.kr_range_mode, frame.kr_start, frame.kr_target,
+        frame.kr_weight, frame.kr_unit, np.ascontiguousarray(kr_ok), frame.obj_mode,
+        frame.obj_ps_unit, frame.obj_ps_auto, frame.obj_ps_start, frame.obj_ps_target,
+        frame.obj_include_children, st.n_krs, st.mode, st.rule, st.uses_children, st.sum_unit,
+        st.sum_error, st.sum_start, st.sum_target, st.target_auto, st.contributes)
+    return st
+
+
+@attrs.frozen(eq=False)
+class _Tree:
+    """The alignment forest for the numba rollup kernel."""
+
+    order: I64  # objectives with a height, by height (children before parents), row order
+    child_offsets: I64  # CSR: the children of o are children[child_offsets[o]:...[o + 1]]
+    children: I64  # in row order within each parent
+    n_children: I64
+
+
+def _tree(parent: I64, height: I64) -> _Tree:
+    from okrcore.batch import _numba
+
+    m = parent.shape[0]
+    max_h = int(height.max()) if m else -1
+    order = (np.concatenate([np.flatnonzero(height == level) for level in range(max_h + 1)])
+             if max_h >= 0 else np.zeros(0, dtype=np.int64))
+    count = int(np.count_nonzero((parent >= 0) & (height >= 0)))
+    offsets = np.empty(m + 1, dtype=np.int64)
+    children = np.empty(count, dtype=np.int64)
+    _numba.load().children(parent, height, offsets, children)
+    return _Tree(order.astype(np.int64, copy=False), offsets, children, np.diff(offsets))
+
+
 def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None,
              kernel: str = "numpy") -> tuple[F64, F64, F64, F64, F64]:
     """Per objective: KR mean sums (Σw, Σwp), the sum-mode value, raw and clamped progress."""
@@ -640,7 +691,8 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
         from okrcore.batch import _numba
 
         total, weighted, value_sum = np.empty(m), np.empty(m), np.empty(m)
-        offsets = np.concatenate([[0], np.cumsum(st.n_krs)]).astype(np.int64)
+        offsets = st.offsets if st.offsets is not None else np.concatenate(
+            [[0], np.cumsum(st.n_krs)]).astype(np.int64)
         _numba.group_sums(obj, offsets, w, np.ascontiguousarray(progress),
                           np.ascontiguousarray(value), np.ascontiguousarray(summed), total,
                           weighted, value_sum)
@@ -665,7 +717,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             valid: B | None = None, errors: tuple[npt.NDArray[np.uint8], I64] | None = None,
             kid_has_fc: B | None = None, kid_now: F64 | None = None,
             pin: tuple[B, F64, B | None, npt.NDArray[np.uint8] | None] | None = None,
-            kernel: str = "numpy") -> tuple[F64, F64, F64, B, F64]:
+            kernel: str = "numpy", tree: _Tree | None = None) -> tuple[F64, F64, F64, B, F64]:
     """Objective progress (NaN = null), raw and summed value, forecast flags, summed part.
 
     Level by level up the alignment tree (children before parents).  With ``errors`` (the
@@ -704,6 +756,19 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             has_fc[pinned] = pin_fc[pinned]
         if errors is not None and pin_error is not None:
             errors[0][pinned] = pin_error[pinned]
+    if tree is not None:
+        from okrcore.batch import _numba
+
+        scenario = (0 if errors is not None else (2 if kid_has_fc is not None else 1))
+        err, ref = errors if errors is not None else (np.zeros(m, np.uint8),
+                                                      np.zeros(m, np.int64))
+        _numba.load().rollup(
+            tree.order, tree.child_offsets, tree.children, n, has_krs, is_sum,
+            st.uses_children, tree.n_children, total, weighted, raw_sum, prog_sum,
+            frame.obj_weight, frame.obj_due, pinned, scenario, err, ref,
+            valid if valid is not None else np.ones(m, np.bool_),
+            kid_now if kid_now is not None else progress, has_fc, progress, raw)
+        return progress, raw, value_sum, has_fc, prog_sum
     max_height = int(height.max()) if m else -1
     for level in range(max_height + 1):
         rows = np.flatnonzero(height == level)
@@ -910,7 +975,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
 
     # --- objectives ------------------------------------------------------------------------
     kr_ok = kr_error == 0
-    st = _structure(frame, kr_ok)
+    st = _structure(frame, kr_ok, kernel)
     first_bad = np.full(m, -1, dtype=np.int64)
     bad_rows = np.flatnonzero(~kr_ok)
     if bad_rows.shape[0]:
@@ -923,6 +988,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     sum_err = (obj_error == 0) & (st.mode == 2) & has_krs & (st.sum_error != 0)
     obj_error[sum_err] = st.sum_error[sum_err]
     hgt = np.where(in_cycle, -1, height)
+    tree = _tree(parent, hgt) if kernel == "numba" else None
     pin_now = pin_prev = pin_fc = None
     if pinned is not None:
         pin_now = (pinned.mask, pinned.progress, None, pinned.error)
@@ -930,7 +996,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         pin_fc = (pinned.mask, pinned.forecast, ~np.isnan(pinned.forecast), None)
     obj_progress, obj_raw, value_sum, _, sum_progress = _rollup(
         frame, st, hgt, parent, value, progress, policy.cap, errors=(obj_error, obj_ref),
-        pin=pin_now, kernel=kernel)
+        pin=pin_now, kernel=kernel, tree=tree)
     ok = obj_error == 0
     obj_progress = np.where(ok, obj_progress, np.nan)
     obj_raw = np.where(ok, obj_raw, np.nan)
@@ -938,11 +1004,11 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent,
                                 np.where(logs.has_entry, prev_value, value),
                                 np.where(logs.has_entry, prev_progress, progress), policy.cap,
-                                valid=ok, pin=pin_prev, kernel=kernel)
+                                valid=ok, pin=pin_prev, kernel=kernel, tree=tree)
     fc_obj_progress, _, _, fc_ok, _ = _rollup(
         frame, st, hgt, parent, np.where(has_fc, fc_value, value),
         np.where(has_fc, fc_progress_all, progress), policy.cap, valid=ok,
-        kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel)
+        kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel, tree=tree)
     fc_ok &= ok
 
     # history: only through what the rollup counts
