@@ -69,7 +69,20 @@ from okrcore.batch.engine import (
 from okrcore.batch.engine import (
     RULE_SETTINGS as _RULE_SETTINGS,
 )
+from okrcore.batch.engine import (
+    TREND_NONE as _TREND_NONE,
+)
+from okrcore.batch.engine import (
+    TREND_PROGRESSED as _TREND_PROGRESSED,
+)
+from okrcore.batch.engine import (
+    TREND_REGRESSED as _TREND_REGRESSED,
+)
+from okrcore.batch.engine import (
+    TREND_STALLED as _TREND_STALLED,
+)
 from okrcore.batch.frame import KIND_METRIC as _KIND_METRIC
+from okrcore.batch.frame import KIND_STAGED as _KIND_STAGED
 
 __all__ = [
     "BLOCK_ROWS",
@@ -187,6 +200,33 @@ def _direction(start: float, target: float) -> int:
     return 1 if d > 0 else (-1 if d < 0 else (0 if d == 0 else _INT64_MIN))
 
 
+def _raw_and_status(v: float, s: float, t: float, mode: int, rl: float, yl: float, yh: float,
+                    rh: float, strict: bool) -> tuple[float, int]:
+    """Twins of ``engine._raw_progress`` and ``engine._range_status`` at value ``v``."""
+    red = _hits_low(v, rl, strict) | _hits_high(v, rh, strict)
+    yellow = _hits_low(v, yl, strict) | _hits_high(v, yh, strict)
+    raw = (0.0 if red else 1.0) if mode == 1 else (v - s) / (t - s)
+    raw = _graded(v, t, rl, yl, yh, rh) if mode == 2 else raw
+    status = _CODE_RED if red else (_CODE_YELLOW if yellow else _CODE_GREEN)
+    return raw, (_CODE_NONE if mode == 0 else status)
+
+
+def _pace_code(progress: float, expected: float, tol: float, rule: int, yellow: float,
+               red: float) -> int:
+    """Twin of ``engine._pace`` (green without a timeline: ``expected`` NaN)."""
+    green = (_approx_le(1.0, progress, tol) | (expected <= 0)
+             | _approx_le(expected, progress, tol) | math.isnan(expected))
+    behind_red = _approx_le(progress, _bound(expected, rule, red, red / 100.0), tol)
+    behind_yellow = _approx_le(progress, _bound(expected, rule, yellow, yellow / 100.0), tol)
+    pace = _CODE_RED if behind_red else (_CODE_YELLOW if behind_yellow else _CODE_GREEN)
+    return _CODE_GREEN if green else pace
+
+
+def _clamped(raw: float, cap: float) -> float:
+    """Twin of ``engine._clamp`` (NaN and -0.0 become 0.0)."""
+    return _np_minimum(raw if raw > 0.0 else 0.0, cap)
+
+
 def _n_blocks(n: int, block: int) -> np.uint64:
     """How many blocks of ``block`` rows cover ``n`` rows (unsigned)."""
     return (np.uint64(n) + np.uint64(block) - np.uint64(1)) // np.uint64(block)
@@ -199,7 +239,8 @@ def _block_rows(b: int, block: int, n: int) -> tuple[np.uint64, np.uint64]:
 
 
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
-                   _bound, _direction, _n_blocks, _block_rows)
+                   _bound, _direction, _raw_and_status, _pace_code, _clamped, _n_blocks,
+                   _block_rows)
 
 
 # ------------------------------------------------------------------------------------------
@@ -369,6 +410,118 @@ def _logs_impl(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_
                     at_due = float(due - origin) / day
                     forecast = mean_v + (sxv / sxx) * (at_due - mean_x)
             out_forecast[k] = forecast
+
+
+def _kr_post_impl(kr_error: U8, kind: U8, start: F64, target: F64, range_mode: U8,
+                  red_low: F64, yellow_low: F64, yellow_high: F64, red_high: F64, value: F64,
+                  raw: F64, progress: F64, status: I8, has_log: B, has_entry: B,
+                  has_previous: B, previous: F64, last_at: I64, forecast: F64,
+                  obj_start_kr: I64, as_of: int, window: float, cap: float, strict: bool,
+                  tol: float, pace_rule: int, pace_yellow: float, pace_red: float,
+                  out_trend: I8, out_stale: I8, out_fc_value: F64, out_fc_progress: F64,
+                  out_fc_status: I8, out_fc_colour: I8, out_has_fc: B, out_prev_value: F64,
+                  out_prev_progress: F64, out_fc_in_value: F64,
+                  out_fc_in_progress: F64) -> None:
+    n = value.shape[0]
+    for b in _prange(_n_blocks(n, BLOCK_ROWS)):
+        lo, hi = _block_rows(b, BLOCK_ROWS, n)
+        for i in range(lo, hi):
+            s = start[i]
+            limits = (target[i], range_mode[i], red_low[i], yellow_low[i], yellow_high[i],
+                      red_high[i], strict)
+            v = value[i]
+            r = raw[i]
+            p = progress[i]
+            logged = has_entry[i]
+            # the previous state (only where there is a check-in)
+            prev_value = previous[i] if has_previous[i] else s
+            prev_raw, _ = _raw_and_status(prev_value, s, *limits)
+            prev_progress = _clamped(prev_raw if kr_error[i] == 0 else 0.0, cap)
+            same = abs(r - prev_raw) <= tol * _np_maximum(abs(r), abs(prev_raw))
+            trend = _TREND_STALLED if same else (
+                _TREND_PROGRESSED if r > prev_raw else _TREND_REGRESSED)
+            out_trend[i] = trend if logged else _TREND_NONE
+            out_prev_value[i] = prev_value if logged else v
+            out_prev_progress[i] = prev_progress if logged else p
+            # staleness
+            o_start = obj_start_kr[i]
+            complete = _approx_le(1.0, p, tol)
+            early = (o_start != NONE_INSTANT) & (np.float64(as_of - o_start) < window)
+            since_last = np.float64(as_of - last_at[i]) if logged else 0.0
+            stale = (not complete) & (not early) & ((not logged) | (since_last > window))
+            out_stale[i] = (1 if stale else 0) if has_log[i] else -1
+            # forecast
+            k = kind[i]
+            f = forecast[i]
+            has_fc = ((k == _KIND_METRIC) | (k == _KIND_STAGED)) & math.isfinite(f)
+            fc_raw, fc_status = _raw_and_status(f, s, *limits)
+            fc_progress = _clamped(fc_raw, cap)
+            fc_pace = _pace_code(fc_progress, 1.0, tol, pace_rule, pace_yellow, pace_red)
+            out_has_fc[i] = has_fc
+            out_fc_value[i] = f if has_fc else np.nan
+            out_fc_progress[i] = fc_progress if has_fc else np.nan
+            out_fc_status[i] = fc_status if has_fc else status[i]
+            out_fc_colour[i] = (fc_pace if fc_pace > fc_status else fc_status) if has_fc else (
+                _CODE_NONE)
+            out_fc_in_value[i] = f if has_fc else v
+            out_fc_in_progress[i] = fc_progress if has_fc else p
+
+
+def _obj_aggregates_impl(offsets: I64, kr_error: U8, contributes: B, has_entry: B,
+                         has_fc: B, has_log: B, stale: I8, range_mode: U8, status: I8,
+                         fc_status: I8, out_first_bad: I64, out_has_fc: B, out_history: B,
+                         out_stale: I8, out_worst: I8, out_worst_null: I8,
+                         out_fc_worst: I8) -> None:
+    """Per objective, over its key results: what ``_evaluate`` gathers with scatters.
+
+    The first bad row, the forecast and history flags, staleness and the worst range statuses.
+    """
+    m = out_first_bad.shape[0]
+    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
+        lo, hi = _block_rows(b, OBJ_BLOCK, m)
+        for o in range(lo, hi):
+            first_bad = np.int64(-1)
+            any_fc = False
+            history = False
+            n_logged = 0
+            n_stale = 0
+            worst = _CODE_NONE
+            worst_null = _CODE_NONE
+            fc_worst = _CODE_NONE
+            for r in range(np.uint64(offsets[o]), np.uint64(offsets[o + np.uint64(1)])):
+                ok = kr_error[r] == 0
+                if not ok and first_bad < 0:
+                    first_bad = np.int64(r)
+                any_fc |= has_fc[r] & contributes[r]
+                history |= contributes[r] & ok & has_entry[r]
+                logged = has_log[r] & ok
+                n_logged += 1 if logged else 0
+                n_stale += 1 if logged and stale[r] == 1 else 0
+                if range_mode[r] > 0 and ok:
+                    hit = status[r]
+                    worst = max(worst, hit)
+                    worst_null = max(worst_null, hit if hit >= _CODE_YELLOW else _CODE_NONE)
+                    fc_worst = max(fc_worst, fc_status[r])
+            out_first_bad[o] = first_bad
+            out_has_fc[o] = any_fc
+            out_history[o] = history
+            out_stale[o] = (1 if n_stale == n_logged else 0) if n_logged > 0 else -1
+            out_worst[o] = worst
+            out_worst_null[o] = worst_null
+            out_fc_worst[o] = fc_worst
+
+
+def _history_impl(order: I64, child_offsets: I64, children: I64, child_counted: B, uses: B,
+                  pinned: B, history: B) -> None:
+    """Objective history flags lifted from counted children, children before parents."""
+    for k in range(order.shape[0]):
+        o = order[k]
+        if pinned[o] or not uses[o]:
+            continue
+        for j in range(child_offsets[o], child_offsets[o + 1]):
+            c = children[j]
+            if child_counted[c] and history[c]:
+                history[o] = True
 
 
 def _csr_of_sorted_impl(keys: I64, out_offsets: I64) -> bool:
@@ -561,6 +714,9 @@ class Kernels(NamedTuple):
     children: Any
     structure: Any
     rollup: Any
+    kr_post: Any
+    obj_aggregates: Any
+    history: Any
 
 
 _kernels: Kernels | None = None
@@ -605,7 +761,10 @@ def load() -> Kernels:
                                csr_of_sorted=jit(**serial)(_csr_of_sorted_impl),
                                children=jit(**serial)(_children_impl),
                                structure=jit(**options)(_structure_impl),
-                               rollup=jit(**serial)(_rollup_impl))
+                               rollup=jit(**serial)(_rollup_impl),
+                               kr_post=jit(**options)(_kr_post_impl),
+                               obj_aggregates=jit(**options)(_obj_aggregates_impl),
+                               history=jit(**serial)(_history_impl))
         return _kernels
 
 

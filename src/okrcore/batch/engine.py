@@ -717,7 +717,8 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             valid: B | None = None, errors: tuple[npt.NDArray[np.uint8], I64] | None = None,
             kid_has_fc: B | None = None, kid_now: F64 | None = None,
             pin: tuple[B, F64, B | None, npt.NDArray[np.uint8] | None] | None = None,
-            kernel: str = "numpy", tree: _Tree | None = None) -> tuple[F64, F64, F64, B, F64]:
+            kernel: str = "numpy", tree: _Tree | None = None, fc_start: B | None = None
+            ) -> tuple[F64, F64, F64, B, F64]:
     """Objective progress (NaN = null), raw and summed value, forecast flags, summed part.
 
     Level by level up the alignment tree (children before parents).  With ``errors`` (the
@@ -745,7 +746,9 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     progress = np.full(m, np.nan)
     raw = np.full(m, np.nan)
     has_fc = np.zeros(m, dtype=bool)
-    if kid_has_fc is not None:
+    if fc_start is not None:
+        has_fc = fc_start
+    elif kid_has_fc is not None:
         has_fc = _group_count(obj, _counted_forecasts(st, kid_has_fc), m) > 0
     pinned = np.zeros(m, dtype=bool)
     if pin is not None:
@@ -943,44 +946,60 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         pace = np.where(np.isnan(expected), COLOUR_GREEN, pace).astype(np.int8)
         colour = _worst(pace, status)
         score, band, success = _grade(progress, aspirational, policy)
-    prev_value = np.where(logs.has_previous, logs.previous, baseline)
-    # the previous state matters only where there is a check-in: compute it there alone
-    logged_rows = np.flatnonzero(logs.has_entry)
-    prev_raw = _raw_progress(frame, prev_value[logged_rows], strict, logged_rows)
-    prev_progress = progress.copy()
-    prev_progress[logged_rows] = _clamp(
-        np.where(kr_error[logged_rows] == 0, prev_raw, 0.0), policy.cap)
-    trend = np.full(n, TREND_NONE, dtype=np.int8)
-    trend[logged_rows] = _trend(prev_raw, raw[logged_rows], tol)
-    window = policy.stale_days * MICROSECONDS_PER_DAY
-    complete = _approx_le(1.0, progress, tol)
-    early = (obj_start_kr != NONE_INSTANT) & (
-        (as_of - np.where(obj_start_kr != NONE_INSTANT, obj_start_kr, 0)) < window)
-    since_last = as_of - np.where(logs.has_entry, logs.last_at, as_of)
-    stale_bool = ~complete & ~early & (~logs.has_entry | (since_last > window))
-    stale = np.where(frame.kr_has_log, stale_bool.astype(np.int8), -1).astype(np.int8)
-    forecastable = (frame.kr_kind == KIND_METRIC) | (frame.kr_kind == KIND_STAGED)
-    fc_value = np.where(forecastable & np.isfinite(logs.forecast), logs.forecast, np.nan)
-    has_fc = ~np.isnan(fc_value)
-    fc_rows = np.flatnonzero(has_fc)
-    fc_raw = _raw_progress(frame, fc_value[fc_rows], strict, fc_rows)
-    fc_progress_all = progress.copy()
-    fc_progress_all[fc_rows] = _clamp(fc_raw, policy.cap)
-    fc_status = status.copy()
-    fc_status[fc_rows] = _range_status(frame, fc_value[fc_rows], strict, fc_rows)
-    fc_pace, _ = _pace(fc_progress_all[fc_rows], np.ones(fc_rows.shape[0]), policy)
-    fc_colour = np.full(n, COLOUR_NONE, dtype=np.int8)
-    fc_colour[fc_rows] = _worst(fc_pace, fc_status[fc_rows])
-    fc_progress = np.where(has_fc, fc_progress_all, np.nan)
+    if kernel == "numba":
+        post = _numba_post(frame, kr_error, value, raw, progress, status, logs, obj_start_kr,
+                           as_of, policy)
+        trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc = post[:7]
+        prev_in_value, prev_in_progress, fc_in_value, fc_in_progress = post[7:]
+    else:
+        prev_value = np.where(logs.has_previous, logs.previous, baseline)
+        # the previous state matters only where there is a check-in: compute it there alone
+        logged_rows = np.flatnonzero(logs.has_entry)
+        prev_raw = _raw_progress(frame, prev_value[logged_rows], strict, logged_rows)
+        prev_progress = progress.copy()
+        prev_progress[logged_rows] = _clamp(
+            np.where(kr_error[logged_rows] == 0, prev_raw, 0.0), policy.cap)
+        trend = np.full(n, TREND_NONE, dtype=np.int8)
+        trend[logged_rows] = _trend(prev_raw, raw[logged_rows], tol)
+        window = policy.stale_days * MICROSECONDS_PER_DAY
+        complete = _approx_le(1.0, progress, tol)
+        early = (obj_start_kr != NONE_INSTANT) & (
+            (as_of - np.where(obj_start_kr != NONE_INSTANT, obj_start_kr, 0)) < window)
+        since_last = as_of - np.where(logs.has_entry, logs.last_at, as_of)
+        stale_bool = ~complete & ~early & (~logs.has_entry | (since_last > window))
+        stale = np.where(frame.kr_has_log, stale_bool.astype(np.int8), -1).astype(np.int8)
+        forecastable = (frame.kr_kind == KIND_METRIC) | (frame.kr_kind == KIND_STAGED)
+        fc_value = np.where(forecastable & np.isfinite(logs.forecast), logs.forecast, np.nan)
+        has_fc = ~np.isnan(fc_value)
+        fc_rows = np.flatnonzero(has_fc)
+        fc_raw = _raw_progress(frame, fc_value[fc_rows], strict, fc_rows)
+        fc_progress_all = progress.copy()
+        fc_progress_all[fc_rows] = _clamp(fc_raw, policy.cap)
+        fc_status = status.copy()
+        fc_status[fc_rows] = _range_status(frame, fc_value[fc_rows], strict, fc_rows)
+        fc_pace, _ = _pace(fc_progress_all[fc_rows], np.ones(fc_rows.shape[0]), policy)
+        fc_colour = np.full(n, COLOUR_NONE, dtype=np.int8)
+        fc_colour[fc_rows] = _worst(fc_pace, fc_status[fc_rows])
+        fc_progress = np.where(has_fc, fc_progress_all, np.nan)
+
+        prev_in_value = np.where(logs.has_entry, prev_value, value)
+        prev_in_progress = np.where(logs.has_entry, prev_progress, progress)
+        fc_in_value = np.where(has_fc, fc_value, value)
+        fc_in_progress = np.where(has_fc, fc_progress_all, progress)
 
     # --- objectives ------------------------------------------------------------------------
     kr_ok = kr_error == 0
     st = _structure(frame, kr_ok, kernel)
-    first_bad = np.full(m, -1, dtype=np.int64)
-    bad_rows = np.flatnonzero(~kr_ok)
-    if bad_rows.shape[0]:
-        objs, idx = _first_of_runs(obj[bad_rows])
-        first_bad[objs] = bad_rows[idx]
+    if kernel == "numba":
+        agg = _numba_aggregates(frame, st, kr_error, logs, has_fc, stale, status, fc_status)
+        first_bad, fc_start, obj_hist, obj_stale, worst_hit, worst_hit_null, fc_worst = agg
+    else:
+        first_bad = np.full(m, -1, dtype=np.int64)
+        bad_rows = np.flatnonzero(~kr_ok)
+        if bad_rows.shape[0]:
+            objs, idx = _first_of_runs(obj[bad_rows])
+            first_bad[objs] = bad_rows[idx]
+        fc_start = None
     needs_bad_kr = (obj_error == 0) & (first_bad >= 0)
     obj_error[needs_bad_kr] = ERR_DEPENDS_ON_INVALID
     obj_ref[needs_bad_kr] = first_bad[needs_bad_kr]
@@ -1001,23 +1020,29 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     obj_progress = np.where(ok, obj_progress, np.nan)
     obj_raw = np.where(ok, obj_raw, np.nan)
     has_progress = ~np.isnan(obj_progress)
-    prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent,
-                                np.where(logs.has_entry, prev_value, value),
-                                np.where(logs.has_entry, prev_progress, progress), policy.cap,
-                                valid=ok, pin=pin_prev, kernel=kernel, tree=tree)
+    prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent, prev_in_value, prev_in_progress,
+                                   policy.cap, valid=ok, pin=pin_prev, kernel=kernel, tree=tree)
     fc_obj_progress, _, _, fc_ok, _ = _rollup(
-        frame, st, hgt, parent, np.where(has_fc, fc_value, value),
-        np.where(has_fc, fc_progress_all, progress), policy.cap, valid=ok,
-        kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel, tree=tree)
+        frame, st, hgt, parent, fc_in_value, fc_in_progress, policy.cap, valid=ok,
+        kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel, tree=tree,
+        fc_start=fc_start)
     fc_ok &= ok
 
     # history: only through what the rollup counts
-    counted_kr = st.contributes & kr_ok
-    obj_hist = _group_count(obj, counted_kr & logs.has_entry, m) > 0
+    if kernel != "numba":
+        counted_kr = st.contributes & kr_ok
+        obj_hist = _group_count(obj, counted_kr & logs.has_entry, m) > 0
     if pinned is not None:
         obj_hist[pinned.mask] = pinned.history[pinned.mask]
     child_counted = ok & has_progress & (frame.obj_weight > 0)
-    max_h = int(hgt.max()) if m else -1
+    if tree is not None:
+        from okrcore.batch import _numba
+
+        _numba.load().history(tree.order, tree.child_offsets, tree.children, child_counted,
+                              st.uses_children,
+                              pinned.mask if pinned is not None else np.zeros(m, np.bool_),
+                              obj_hist)
+    max_h = int(hgt.max()) if m and tree is None else -1
     for level in range(1, max_h + 1):
         kids = _kids_of_level(parent, hgt, level)
         kids = kids[child_counted[kids] & st.uses_children[parent[kids]] & obj_hist[kids]]
@@ -1026,26 +1051,20 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         obj_hist[parent[kids]] = True
     obj_trend = np.where(ok & obj_hist & has_progress & ~np.isnan(prev_obj),
                          _trend(prev_obj, obj_progress, tol), TREND_NONE).astype(np.int8)
-    logged = frame.kr_has_log & kr_ok
-    n_logged = _group_count(obj, logged, m)
-    n_stale = _group_count(obj, logged & (stale == 1), m)
-    obj_stale = np.where(n_logged > 0, (n_stale == n_logged).astype(np.int8), -1).astype(np.int8)
+    if kernel != "numba":
+        logged = frame.kr_has_log & kr_ok
+        n_logged = _group_count(obj, logged, m)
+        n_stale = _group_count(obj, logged & (stale == 1), m)
+        obj_stale = np.where(n_logged > 0, (n_stale == n_logged).astype(np.int8),
+                             -1).astype(np.int8)
     obj_expected = _expected(as_of, frame.obj_start, frame.obj_due)
     opace, _ = _pace(np.where(has_progress, obj_progress, 0.0),
                      np.where(np.isnan(obj_expected), 0.0, obj_expected), policy)
     opace = np.where(np.isnan(obj_expected), COLOUR_GREEN, opace)
     opace = np.where(has_progress, opace, COLOUR_NONE).astype(np.int8)
-    range_kr = (frame.kr_range_mode > 0) & kr_ok
-    hit = np.where(range_kr, status, COLOUR_NONE).astype(np.int64)
-    hit_for_null = np.where(hit >= COLOUR_YELLOW, hit, COLOUR_NONE)
-    worst_hit = np.full(m, COLOUR_NONE, dtype=np.int64)
-    worst_hit_null = np.full(m, COLOUR_NONE, dtype=np.int64)
-    fc_worst = np.full(m, COLOUR_NONE, dtype=np.int64)
-    if n:
-        np.maximum.at(worst_hit, obj, hit)
-        np.maximum.at(worst_hit_null, obj, hit_for_null)
-        fc_range = np.where(range_kr, np.where(has_fc, fc_status, status), COLOUR_NONE)
-        np.maximum.at(fc_worst, obj, fc_range.astype(np.int64))
+    if kernel != "numba":
+        worst_hit, worst_hit_null, fc_worst = _worst_ranges(frame, kr_ok, status, has_fc,
+                                                            fc_status)
     computed = np.where(has_progress, np.maximum(opace, worst_hit), worst_hit_null).astype(np.int8)
     manual = np.array([COLOUR_GREEN, COLOUR_YELLOW, COLOUR_YELLOW, COLOUR_RED], dtype=np.int8)
     effective = np.where(frame.obj_status >= 0, manual[np.maximum(frame.obj_status, 0)],
@@ -1114,6 +1133,68 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         person_error_ref=person_ref,
         person_seen=person_seen,
     )
+
+
+def _worst_ranges(frame: OrgFrame, kr_ok: B, status: I8, has_fc: B, fc_status: I8
+                  ) -> tuple[I64, I64, I64]:
+    """Per objective: the worst range status now (also: only yellow and red), and forecast."""
+    m = frame.n_obj
+    obj = frame.kr_objective
+    range_kr = (frame.kr_range_mode > 0) & kr_ok
+    hit = np.where(range_kr, status, COLOUR_NONE).astype(np.int64)
+    hit_for_null = np.where(hit >= COLOUR_YELLOW, hit, COLOUR_NONE)
+    worst_hit = np.full(m, COLOUR_NONE, dtype=np.int64)
+    worst_hit_null = np.full(m, COLOUR_NONE, dtype=np.int64)
+    fc_worst = np.full(m, COLOUR_NONE, dtype=np.int64)
+    if frame.n_kr:
+        np.maximum.at(worst_hit, obj, hit)
+        np.maximum.at(worst_hit_null, obj, hit_for_null)
+        fc_range = np.where(range_kr, np.where(has_fc, fc_status, status), COLOUR_NONE)
+        np.maximum.at(fc_worst, obj, fc_range.astype(np.int64))
+    return worst_hit, worst_hit_null, fc_worst
+
+
+def _numba_post(frame: OrgFrame, kr_error: npt.NDArray[np.uint8], value: F64, raw: F64,
+                progress: F64, status: I8, logs: _Logs, obj_start_kr: I64, as_of: int,
+                policy: Policy) -> tuple[Any, ...]:
+    """Trend, staleness, forecast and the rollup inputs of each scenario, fused (numba)."""
+    from okrcore.batch import _numba
+
+    n = frame.n_kr
+    outs = (np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n), np.empty(n),
+            np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n, np.bool_), np.empty(n),
+            np.empty(n), np.empty(n), np.empty(n))
+    _numba.load().kr_post(
+        kr_error, frame.kr_kind, frame.kr_start, frame.kr_target, frame.kr_range_mode,
+        frame.kr_red_low, frame.kr_yellow_low, frame.kr_yellow_high, frame.kr_red_high, value,
+        raw, progress, status, frame.kr_has_log, logs.has_entry, logs.has_previous,
+        logs.previous, logs.last_at, logs.forecast, np.ascontiguousarray(obj_start_kr),
+        as_of, float(policy.stale_days * MICROSECONDS_PER_DAY),
+        _numba.UNCAPPED if policy.cap is None else float(policy.cap),
+        policy.strict_breakpoints, policy.tolerance, _numba.PACE_RULE_CODES[policy.pace.rule],
+        float(policy.pace.yellow), float(policy.pace.red), *outs)
+    return outs
+
+
+def _numba_aggregates(frame: OrgFrame, st: _Structure, kr_error: npt.NDArray[np.uint8],
+                      logs: _Logs, has_fc: B, stale: I8, status: I8, fc_status: I8
+                      ) -> tuple[Any, ...]:
+    """Per objective, in one pass over its key results (numba).
+
+    The first bad key result, forecast and history flags, staleness, worst range statuses.
+    """
+    from okrcore.batch import _numba
+
+    m = frame.n_obj
+    offsets = st.offsets
+    assert offsets is not None
+    outs = (np.empty(m, np.int64), np.empty(m, np.bool_), np.empty(m, np.bool_),
+            np.empty(m, np.int8), np.empty(m, np.int8), np.empty(m, np.int8),
+            np.empty(m, np.int8))
+    _numba.load().obj_aggregates(offsets, kr_error, st.contributes, logs.has_entry, has_fc,
+                                 frame.kr_has_log, stale, frame.kr_range_mode, status,
+                                 fc_status, *outs)
+    return outs
 
 
 def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64,
