@@ -36,53 +36,8 @@ from typing import Any, Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from okrcore.batch.engine import (
-    ERR_DEGENERATE_GOAL as _ERR_DEGENERATE_GOAL,
-)
-from okrcore.batch.engine import (
-    ERR_DEPENDS_ON_INVALID as _ERR_DEPENDS_ON_INVALID,
-)
-from okrcore.batch.engine import (
-    ERR_MIXED_DIRECTIONS as _ERR_MIXED_DIRECTIONS,
-)
-from okrcore.batch.engine import (
-    ERR_NO_CONTRIBUTING_METRIC as _ERR_NO_CONTRIBUTING_METRIC,
-)
-from okrcore.batch.engine import (
-    ERR_NO_SUM_UNIT as _ERR_NO_SUM_UNIT,
-)
-from okrcore.batch.engine import (
-    ERR_NOT_FINITE as _ERR_NOT_FINITE,
-)
-from okrcore.batch.engine import (
-    RULE_CHILDREN as _RULE_CHILDREN,
-)
-from okrcore.batch.engine import (
-    RULE_EXPLICIT as _RULE_EXPLICIT,
-)
-from okrcore.batch.engine import (
-    RULE_MIXED as _RULE_MIXED,
-)
-from okrcore.batch.engine import (
-    RULE_SAME_UNIT as _RULE_SAME_UNIT,
-)
-from okrcore.batch.engine import (
-    RULE_SETTINGS as _RULE_SETTINGS,
-)
-from okrcore.batch.engine import (
-    TREND_NONE as _TREND_NONE,
-)
-from okrcore.batch.engine import (
-    TREND_PROGRESSED as _TREND_PROGRESSED,
-)
-from okrcore.batch.engine import (
-    TREND_REGRESSED as _TREND_REGRESSED,
-)
-from okrcore.batch.engine import (
-    TREND_STALLED as _TREND_STALLED,
-)
-from okrcore.batch.frame import KIND_METRIC as _KIND_METRIC
-from okrcore.batch.frame import KIND_STAGED as _KIND_STAGED
+from okrcore.batch import engine as _e
+from okrcore.batch import frame as _f
 
 __all__ = [
     "BLOCK_ROWS",
@@ -241,6 +196,7 @@ def _block_rows(b: int, block: int, n: int) -> tuple[np.uint64, np.uint64]:
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
                    _bound, _direction, _raw_and_status, _pace_code, _clamped, _n_blocks,
                    _block_rows)
+_LATE_HELPERS: Final = ("_field_error",)
 
 
 # ------------------------------------------------------------------------------------------
@@ -422,6 +378,7 @@ def _kr_post_impl(kr_error: U8, kind: U8, start: F64, target: F64, range_mode: U
                   out_fc_status: I8, out_fc_colour: I8, out_has_fc: B, out_prev_value: F64,
                   out_prev_progress: F64, out_fc_in_value: F64,
                   out_fc_in_progress: F64) -> None:
+    """Per key result, after its pass: trend, staleness, forecast and the rollup inputs."""
     n = value.shape[0]
     for b in _prange(_n_blocks(n, BLOCK_ROWS)):
         lo, hi = _block_rows(b, BLOCK_ROWS, n)
@@ -438,9 +395,9 @@ def _kr_post_impl(kr_error: U8, kind: U8, start: F64, target: F64, range_mode: U
             prev_raw, _ = _raw_and_status(prev_value, s, *limits)
             prev_progress = _clamped(prev_raw if kr_error[i] == 0 else 0.0, cap)
             same = abs(r - prev_raw) <= tol * _np_maximum(abs(r), abs(prev_raw))
-            trend = _TREND_STALLED if same else (
-                _TREND_PROGRESSED if r > prev_raw else _TREND_REGRESSED)
-            out_trend[i] = trend if logged else _TREND_NONE
+            trend = _e.TREND_STALLED if same else (
+                _e.TREND_PROGRESSED if r > prev_raw else _e.TREND_REGRESSED)
+            out_trend[i] = trend if logged else _e.TREND_NONE
             out_prev_value[i] = prev_value if logged else v
             out_prev_progress[i] = prev_progress if logged else p
             # staleness
@@ -453,7 +410,7 @@ def _kr_post_impl(kr_error: U8, kind: U8, start: F64, target: F64, range_mode: U
             # forecast
             k = kind[i]
             f = forecast[i]
-            has_fc = ((k == _KIND_METRIC) | (k == _KIND_STAGED)) & math.isfinite(f)
+            has_fc = ((k == _f.KIND_METRIC) | (k == _f.KIND_STAGED)) & math.isfinite(f)
             fc_raw, fc_status = _raw_and_status(f, s, *limits)
             fc_progress = _clamped(fc_raw, cap)
             fc_pace = _pace_code(fc_progress, 1.0, tol, pace_rule, pace_yellow, pace_red)
@@ -524,6 +481,118 @@ def _history_impl(order: I64, child_offsets: I64, children: I64, child_counted: 
                 history[o] = True
 
 
+def _field_error(kind: int, start: float, target: float, current: float, weight: float,
+                 mode: int, red_low: float, yellow_low: float, yellow_high: float,
+                 red_high: float) -> int:
+    """Twin of ``engine._validate_key_results`` for one row: its first field error (0 none)."""
+    finite = (math.isfinite(start) & math.isfinite(target) & math.isfinite(weight)
+              & (not math.isinf(current)) & (not math.isinf(red_low))
+              & (not math.isinf(yellow_low)) & (not math.isinf(yellow_high))
+              & (not math.isinf(red_high)))
+    if not finite:
+        return _e.ERR_FIELD_NOT_FINITE
+    if kind > 4 or mode > 3:
+        return _e.ERR_FIELD_UNKNOWN_VALUE
+    if weight < 0:
+        return _e.ERR_FIELD_NEGATIVE_WEIGHT
+    metric = kind == _f.KIND_METRIC
+    if metric and target == start and (mode == 0 or mode == 3):
+        return _e.ERR_FIELD_DEGENERATE
+    if metric and mode > 0:
+        out_of_order = False
+        highest = -np.inf
+        for value in (red_low, yellow_low, target, yellow_high, red_high):
+            present = not math.isnan(value)
+            out_of_order |= present & (value < highest)
+            highest = _np_maximum(highest, value) if present else highest
+        if out_of_order:
+            return _e.ERR_FIELD_BREAKPOINTS
+    if 1 <= kind <= 4:
+        whole_total = (target >= 1) & (target == np.floor(target))
+        done_ok = math.isnan(current) or ((current >= 0) & (current <= target)
+                                          & (current == np.floor(current)))
+        if not (whole_total & done_ok & (start == 0)):
+            return _e.ERR_FIELD_OUT_OF_RANGE
+    return 0
+
+
+def _kr_front_impl(kr_objective: I64, kr_load: U8, validate: bool, kind: U8, start: F64,
+                   target: F64, current: F64, weight: F64, range_mode: U8, red_low: F64,
+                   yellow_low: F64, yellow_high: F64, red_high: F64, kr_due: I64,
+                   broken: B, obj_start: I64, obj_due: I64, obj_ambition: U8,
+                   out_error: U8, out_obj_start: I64, out_due: I64,
+                   out_aspirational: B) -> None:
+    """Per key result: the errors known before evaluating it, and its objective's columns."""
+    n = kr_objective.shape[0]
+    for b in _prange(_n_blocks(n, BLOCK_ROWS)):
+        lo, hi = _block_rows(b, BLOCK_ROWS, n)
+        for i in range(lo, hi):
+            o = kr_objective[i]
+            load = kr_load[i]
+            error = _e.ERR_LOAD if load == 1 else 0
+            if error == 0 and validate:
+                error = _field_error(kind[i], start[i], target[i], current[i], weight[i],
+                                     range_mode[i], red_low[i], yellow_low[i], yellow_high[i],
+                                     red_high[i])
+            if load == 2:
+                error = _e.ERR_DUPLICATE_ID
+            if error == 0 and broken[o]:
+                error = _e.ERR_DEPENDS_ON_INVALID
+            o_start = obj_start[o]
+            due = kr_due[i]
+            if (error == 0 and due != NONE_INSTANT and o_start != NONE_INSTANT
+                    and due <= o_start):
+                error = _e.ERR_INVALID_TIMELINE
+            out_error[i] = error
+            out_obj_start[i] = o_start
+            out_due[i] = due if due != NONE_INSTANT else obj_due[o]
+            out_aspirational[i] = obj_ambition[o] == 1
+
+
+def _people_impl(kr_offsets: I64, owner_offsets: I64, owner_ids: Any, obj_owner: Any,
+                 obj_error: U8, obj_progress: F64, kr_error: U8, kr_progress: F64, n_kr: int,
+                 out_mean: F64, out_items: I64, out_first_bad: I64, out_seen: B) -> None:
+    """Per person: the mean progress of the counted items, summed in document order.
+
+    Items: an objective, then its key results' owners other than the objective's owner.
+    """
+    n_people = out_mean.shape[0]
+    total = np.zeros(n_people)
+    weighted = np.zeros(n_people)
+    for k in range(n_people):
+        out_items[k] = 0
+        out_first_bad[k] = -1
+        out_seen[k] = False
+    for o in range(obj_owner.shape[0]):
+        owner = obj_owner[o]
+        if owner >= 0:
+            out_seen[owner] = True
+            p = obj_progress[o]
+            if obj_error[o] != 0:
+                if out_first_bad[owner] < 0:
+                    out_first_bad[owner] = o + n_kr
+            elif not math.isnan(p):
+                out_items[owner] += 1
+                total[owner] += 1.0
+                weighted[owner] += 1.0 * p
+        for r in range(kr_offsets[o], kr_offsets[o + 1]):
+            for j in range(owner_offsets[r], owner_offsets[r + 1]):
+                person = owner_ids[j]
+                if person == owner:
+                    continue
+                out_seen[person] = True
+                p = kr_progress[r]
+                if kr_error[r] != 0:
+                    if out_first_bad[person] < 0:
+                        out_first_bad[person] = r
+                elif not math.isnan(p):
+                    out_items[person] += 1
+                    total[person] += 1.0
+                    weighted[person] += 1.0 * p
+    for k in range(n_people):
+        out_mean[k] = weighted[k] / total[k] if total[k] > 0 else np.nan
+
+
 def _csr_of_sorted_impl(keys: I64, out_offsets: I64) -> bool:
     """CSR offsets of keys in ``[0, m)`` sorted ascending.
 
@@ -585,7 +654,7 @@ def _structure_impl(offsets: I64, kind: U8, range_mode: U8, start: F64, target: 
             wm_first = np.int64(-2)
             wm_differ = False
             for r in range(first, end):
-                metric = kind[r] == _KIND_METRIC
+                metric = kind[r] == _f.KIND_METRIC
                 all_plain &= metric & (range_mode[r] == 0)
                 u = np.int64(unit[r])
                 same_unit &= u == unit_first
@@ -599,24 +668,24 @@ def _structure_impl(offsets: I64, kind: U8, range_mode: U8, start: F64, target: 
             explicit = obj_mode[o] != 0
             auto_same = has_krs & all_plain & same_unit & (unit_first >= 0) & same_dir
             mode = obj_mode[o] if explicit else (2 if has_settings | auto_same else 1)
-            rule = _RULE_EXPLICIT if explicit else (
-                _RULE_SETTINGS if has_settings else (
-                    _RULE_SAME_UNIT if auto_same else _RULE_MIXED))
+            rule = _e.RULE_EXPLICIT if explicit else (
+                _e.RULE_SETTINGS if has_settings else (
+                    _e.RULE_SAME_UNIT if auto_same else _e.RULE_MIXED))
             if not has_krs:
-                rule = _RULE_CHILDREN
+                rule = _e.RULE_CHILDREN
                 mode = 1
             sum_unit = np.int64(ps_unit[o]) if has_settings else wm_first
             is_sum = (mode == 2) & has_krs
             error = 0
             if is_sum and not has_settings and (wm_first == -2 or wm_differ):
-                error = _ERR_NO_SUM_UNIT
+                error = _e.ERR_NO_SUM_UNIT
             n_contrib = 0
             up = 0
             down = 0
             starts = 0.0
             targets = 0.0
             for r in range(first, end):
-                weighted_metric = (kind[r] == _KIND_METRIC) & (weight[r] > 0)
+                weighted_metric = (kind[r] == _f.KIND_METRIC) & (weight[r] > 0)
                 contrib = weighted_metric & (np.int64(unit[r]) == sum_unit) & is_sum
                 if contrib:
                     n_contrib += 1
@@ -627,14 +696,14 @@ def _structure_impl(offsets: I64, kind: U8, range_mode: U8, start: F64, target: 
                     targets += target[r]
                 out_contributes[r] = (contrib if is_sum else weight[r] > 0) & kr_ok[r]
             if is_sum and error == 0 and n_contrib == 0:
-                error = _ERR_NO_CONTRIBUTING_METRIC
+                error = _e.ERR_NO_CONTRIBUTING_METRIC
             if is_sum and error == 0 and up > 0 and down > 0:
-                error = _ERR_MIXED_DIRECTIONS
+                error = _e.ERR_MIXED_DIRECTIONS
             sum_start = ps_start[o] if has_settings and not math.isnan(ps_start[o]) else starts
             target_auto = (not has_settings) | ps_auto[o]
             sum_target = targets if target_auto else ps_target[o]
             if is_sum and error == 0 and sum_target == sum_start:
-                error = _ERR_DEGENERATE_GOAL
+                error = _e.ERR_DEGENERATE_GOAL
             out_n_krs[o] = count
             out_mode[o] = mode
             out_rule[o] = rule
@@ -660,11 +729,11 @@ def _rollup_impl(order: I64, child_offsets: I64, children: I64, n_kr: int, has_k
         lo = child_offsets[o]
         hi = child_offsets[o + 1]
         if scenario == _NOW and uses[o] and (obj_error[o] == 0
-                                              or obj_error[o] >= _ERR_NO_CONTRIBUTING_METRIC):
+                                              or obj_error[o] >= _e.ERR_NO_CONTRIBUTING_METRIC):
             for j in range(lo, hi):
                 c = children[j]
                 if obj_error[c] != 0:
-                    obj_error[o] = _ERR_DEPENDS_ON_INVALID
+                    obj_error[o] = _e.ERR_DEPENDS_ON_INVALID
                     obj_ref[o] = c + n_kr
                     break
         ctot = 0.0
@@ -693,7 +762,7 @@ def _rollup_impl(order: I64, child_offsets: I64, children: I64, n_kr: int, has_k
         progress[o] = prog_sum[o] if plain_sum else mean
         raw[o] = raw_sum[o] if plain_sum else mean
         if scenario == _NOW and obj_error[o] == 0 and not null and not math.isfinite(raw[o]):
-            obj_error[o] = _ERR_NOT_FINITE
+            obj_error[o] = _e.ERR_NOT_FINITE
         if scenario == _FORECAST:
             good = (obj_due[o] != NONE_INSTANT) & (not math.isnan(progress[o])) & valid[o]
             has_fc[o] = has_fc[o] & good
@@ -717,6 +786,8 @@ class Kernels(NamedTuple):
     kr_post: Any
     obj_aggregates: Any
     history: Any
+    kr_front: Any
+    people: Any
 
 
 _kernels: Kernels | None = None
@@ -739,7 +810,7 @@ def load() -> Kernels:
                 from numba.extending import register_jitable
             except ImportError as exc:
                 raise ImportError(_MESSAGE) from exc
-            for helper in _HELPERS:
+            for helper in _HELPERS + tuple(globals()[name] for name in _LATE_HELPERS):
                 register_jitable(helper)
             # kr_pass reads 14 columns and writes 10: LLVM's loop vectoriser gives up on the
             # run-time alias checks this needs (default limit 128) unless the limit is raised.
@@ -764,7 +835,9 @@ def load() -> Kernels:
                                rollup=jit(**serial)(_rollup_impl),
                                kr_post=jit(**options)(_kr_post_impl),
                                obj_aggregates=jit(**options)(_obj_aggregates_impl),
-                               history=jit(**serial)(_history_impl))
+                               history=jit(**serial)(_history_impl),
+                               kr_front=jit(**options)(_kr_front_impl),
+                               people=jit(**serial)(_people_impl))
         return _kernels
 
 

@@ -902,22 +902,26 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     obj_error[in_cycle & (obj_error == 0)] = ERR_ALIGNMENT_CYCLE
 
     # --- key results -----------------------------------------------------------------------
-    kr_error = np.zeros(n, dtype=np.uint8)
     kr_ref = np.full(n, -1, dtype=np.int64)
-    kr_error[frame.kr_load == 1] = ERR_LOAD
-    kr_field = np.zeros(n, dtype=np.uint8) if frame.validated else _validate_key_results(frame)
-    kr_error[(kr_error == 0) & (kr_field != 0)] = kr_field[(kr_error == 0) & (kr_field != 0)]
-    kr_error[frame.kr_load == 2] = ERR_DUPLICATE_ID
-    kr_error[(kr_error == 0) & broken[obj]] = ERR_DEPENDS_ON_INVALID
-    obj_start_kr = frame.obj_start[obj]
-    due_kr = np.where(frame.kr_due != NONE_INSTANT, frame.kr_due, frame.obj_due[obj])
-    bad_due = ((frame.kr_due != NONE_INSTANT) & (obj_start_kr != NONE_INSTANT)
-               & (frame.kr_due <= obj_start_kr))
-    kr_error[(kr_error == 0) & bad_due] = ERR_INVALID_TIMELINE
+    if kernel == "numba":
+        kr_error, obj_start_kr, due_kr, aspirational = _numba_front(frame, broken)
+    else:
+        kr_error = np.zeros(n, dtype=np.uint8)
+        kr_error[frame.kr_load == 1] = ERR_LOAD
+        kr_field = (np.zeros(n, dtype=np.uint8) if frame.validated
+                    else _validate_key_results(frame))
+        kr_error[(kr_error == 0) & (kr_field != 0)] = kr_field[(kr_error == 0) & (kr_field != 0)]
+        kr_error[frame.kr_load == 2] = ERR_DUPLICATE_ID
+        kr_error[(kr_error == 0) & broken[obj]] = ERR_DEPENDS_ON_INVALID
+        obj_start_kr = frame.obj_start[obj]
+        due_kr = np.where(frame.kr_due != NONE_INSTANT, frame.kr_due, frame.obj_due[obj])
+        bad_due = ((frame.kr_due != NONE_INSTANT) & (obj_start_kr != NONE_INSTANT)
+                   & (frame.kr_due <= obj_start_kr))
+        kr_error[(kr_error == 0) & bad_due] = ERR_INVALID_TIMELINE
+        aspirational = frame.obj_ambition[obj] == 1
 
     logs = _logs(frame, as_of, obj_start_kr, due_kr, kernel)
     baseline = frame.kr_start
-    aspirational = frame.obj_ambition[obj] == 1
     if kernel == "numba":
         value, raw, progress, status, expected, pace, colour, score, band, success = (
             _numba_kr_pass(frame, logs, obj_start_kr, due_kr, aspirational, as_of, policy, out))
@@ -1067,7 +1071,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
                                                             fc_status)
     computed = np.where(has_progress, np.maximum(opace, worst_hit), worst_hit_null).astype(np.int8)
     manual = np.array([COLOUR_GREEN, COLOUR_YELLOW, COLOUR_YELLOW, COLOUR_RED], dtype=np.int8)
-    effective = np.where(frame.obj_status >= 0, manual[np.maximum(frame.obj_status, 0)],
+    effective = np.where(frame.obj_status >= 0, manual[np.clip(frame.obj_status, 0, 3)],
                          computed).astype(np.int8)
     fpace, _ = _pace(np.where(fc_ok, fc_obj_progress, 0.0), np.ones(m), policy)
     obj_fc_colour = np.where(fc_ok, np.maximum(fpace, fc_worst), COLOUR_NONE).astype(np.int8)
@@ -1077,7 +1081,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
 
     # --- people ----------------------------------------------------------------------------
     person_progress, person_items, person_ref, person_seen = _people(
-        frame, obj_error, obj_progress, kr_error, progress)
+        frame, obj_error, obj_progress, kr_error, progress, kernel, st.offsets)
 
     return BatchResult(
         as_of=as_of,
@@ -1154,6 +1158,25 @@ def _worst_ranges(frame: OrgFrame, kr_ok: B, status: I8, has_fc: B, fc_status: I
     return worst_hit, worst_hit_null, fc_worst
 
 
+def _numba_front(frame: OrgFrame, broken: B) -> tuple[Any, ...]:
+    """Per key result, before evaluation (numba): errors, objective start, due, ambition.
+
+    The errors include the field validation of frames built from plain columns.
+    """
+    from okrcore.batch import _numba
+
+    n = frame.n_kr
+    outs = (np.empty(n, np.uint8), np.empty(n, np.int64), np.empty(n, np.int64),
+            np.empty(n, np.bool_))
+    _numba.load().kr_front(
+        frame.kr_objective, frame.kr_load, not frame.validated, frame.kr_kind, frame.kr_start,
+        frame.kr_target, frame.kr_current, frame.kr_weight, frame.kr_range_mode,
+        frame.kr_red_low, frame.kr_yellow_low, frame.kr_yellow_high, frame.kr_red_high,
+        frame.kr_due, np.ascontiguousarray(broken), frame.obj_start, frame.obj_due,
+        frame.obj_ambition, *outs)
+    return outs
+
+
 def _numba_post(frame: OrgFrame, kr_error: npt.NDArray[np.uint8], value: F64, raw: F64,
                 progress: F64, status: I8, logs: _Logs, obj_start_kr: I64, as_of: int,
                 policy: Policy) -> tuple[Any, ...]:
@@ -1198,10 +1221,20 @@ def _numba_aggregates(frame: OrgFrame, st: _Structure, kr_error: npt.NDArray[np.
 
 
 def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64,
-            kr_error: npt.NDArray[np.uint8], kr_progress: F64) -> tuple[F64, I64, I64, B]:
+            kr_error: npt.NDArray[np.uint8], kr_progress: F64, kernel: str = "numpy",
+            kr_offsets: I64 | None = None) -> tuple[F64, I64, I64, B]:
     """Per person: mean progress over items (objectives owned; KRs owned on others')."""
     n_people = len(frame.person_names) if frame.person_names is not None else int(
         max(int(frame.obj_owner.max(initial=-1)), int(frame.kr_owner_ids.max(initial=-1))) + 1)
+    if kernel == "numba" and kr_offsets is not None:
+        from okrcore.batch import _numba
+
+        outs = (np.empty(n_people), np.empty(n_people, np.int64),
+                np.empty(n_people, np.int64), np.empty(n_people, np.bool_))
+        _numba.load().people(kr_offsets, frame.kr_owner_offsets, frame.kr_owner_ids,
+                             frame.obj_owner, obj_error, np.ascontiguousarray(obj_progress),
+                             kr_error, np.ascontiguousarray(kr_progress), frame.n_kr, *outs)
+        return outs
     counts = np.diff(frame.kr_owner_offsets)
     owner_kr = np.repeat(np.arange(frame.n_kr, dtype=np.int64), counts)
     owner_person = frame.kr_owner_ids.astype(np.int64)
