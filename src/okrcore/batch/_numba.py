@@ -391,15 +391,19 @@ def _kr_post_impl(kr_error: U8, kind: U8, start: F64, target: F64, range_mode: U
             p = progress[i]
             logged = has_entry[i]
             # the previous state (only where there is a check-in)
-            prev_value = previous[i] if has_previous[i] else s
-            prev_raw, _ = _raw_and_status(prev_value, s, *limits)
-            prev_progress = _clamped(prev_raw if kr_error[i] == 0 else 0.0, cap)
-            same = abs(r - prev_raw) <= tol * _np_maximum(abs(r), abs(prev_raw))
-            trend = _e.TREND_STALLED if same else (
-                _e.TREND_PROGRESSED if r > prev_raw else _e.TREND_REGRESSED)
-            out_trend[i] = trend if logged else _e.TREND_NONE
-            out_prev_value[i] = prev_value if logged else v
-            out_prev_progress[i] = prev_progress if logged else p
+            trend = _e.TREND_NONE
+            prev_value = v
+            prev_progress = p
+            if logged:
+                prev_value = previous[i] if has_previous[i] else s
+                prev_raw, _ = _raw_and_status(prev_value, s, *limits)
+                prev_progress = _clamped(prev_raw if kr_error[i] == 0 else 0.0, cap)
+                same = abs(r - prev_raw) <= tol * _np_maximum(abs(r), abs(prev_raw))
+                trend = _e.TREND_STALLED if same else (
+                    _e.TREND_PROGRESSED if r > prev_raw else _e.TREND_REGRESSED)
+            out_trend[i] = trend
+            out_prev_value[i] = prev_value
+            out_prev_progress[i] = prev_progress
             # staleness
             o_start = obj_start_kr[i]
             complete = _approx_le(1.0, p, tol)
@@ -411,17 +415,24 @@ def _kr_post_impl(kr_error: U8, kind: U8, start: F64, target: F64, range_mode: U
             k = kind[i]
             f = forecast[i]
             has_fc = ((k == _f.KIND_METRIC) | (k == _f.KIND_STAGED)) & math.isfinite(f)
-            fc_raw, fc_status = _raw_and_status(f, s, *limits)
-            fc_progress = _clamped(fc_raw, cap)
-            fc_pace = _pace_code(fc_progress, 1.0, tol, pace_rule, pace_yellow, pace_red)
             out_has_fc[i] = has_fc
-            out_fc_value[i] = f if has_fc else np.nan
-            out_fc_progress[i] = fc_progress if has_fc else np.nan
-            out_fc_status[i] = fc_status if has_fc else status[i]
-            out_fc_colour[i] = (fc_pace if fc_pace > fc_status else fc_status) if has_fc else (
-                _CODE_NONE)
-            out_fc_in_value[i] = f if has_fc else v
-            out_fc_in_progress[i] = fc_progress if has_fc else p
+            if has_fc:
+                fc_raw, fc_status = _raw_and_status(f, s, *limits)
+                fc_progress = _clamped(fc_raw, cap)
+                fc_pace = _pace_code(fc_progress, 1.0, tol, pace_rule, pace_yellow, pace_red)
+                out_fc_value[i] = f
+                out_fc_progress[i] = fc_progress
+                out_fc_status[i] = fc_status
+                out_fc_colour[i] = fc_pace if fc_pace > fc_status else fc_status
+                out_fc_in_value[i] = f
+                out_fc_in_progress[i] = fc_progress
+            else:
+                out_fc_value[i] = np.nan
+                out_fc_progress[i] = np.nan
+                out_fc_status[i] = status[i]
+                out_fc_colour[i] = _CODE_NONE
+                out_fc_in_value[i] = v
+                out_fc_in_progress[i] = p
 
 
 def _obj_aggregates_impl(offsets: I64, kr_error: U8, contributes: B, has_entry: B,
@@ -637,7 +648,8 @@ def _structure_impl(offsets: I64, kind: U8, range_mode: U8, start: F64, target: 
                     ps_auto: B, ps_start: F64, ps_target: F64, include_children: B,
                     out_n_krs: I64, out_mode: U8, out_rule: U8, out_uses_children: B,
                     out_sum_unit: Any, out_sum_error: U8, out_sum_start: F64,
-                    out_sum_target: F64, out_target_auto: B, out_contributes: B) -> None:
+                    out_sum_target: F64, out_target_auto: B, out_contributes: B,
+                    out_summed: B) -> None:
     m = out_n_krs.shape[0]
     for b in _prange(_n_blocks(m, OBJ_BLOCK)):
         lo, hi = _block_rows(b, OBJ_BLOCK, m)
@@ -695,6 +707,7 @@ def _structure_impl(offsets: I64, kind: U8, range_mode: U8, start: F64, target: 
                     starts += start[r]
                     targets += target[r]
                 out_contributes[r] = (contrib if is_sum else weight[r] > 0) & kr_ok[r]
+                out_summed[r] = contrib & kr_ok[r]
             if is_sum and error == 0 and n_contrib == 0:
                 error = _e.ERR_NO_CONTRIBUTING_METRIC
             if is_sum and error == 0 and up > 0 and down > 0:

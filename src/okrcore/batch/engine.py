@@ -567,6 +567,7 @@ class _Structure:
     sum_target: F64
     target_auto: B
     offsets: I64 | None = None  # CSR of the key result rows of each objective (numba kernel)
+    summed: B | None = None  # per KR: counted in its objective's sum (numba kernel)
 
 
 def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
@@ -646,13 +647,13 @@ def _numba_structure(frame: OrgFrame, kr_ok: B) -> _Structure:
         uses_children=np.empty(m, np.bool_), sum_unit=np.empty(m, np.int32),
         contributes=np.empty(frame.n_kr, np.bool_), sum_error=np.empty(m, np.uint8),
         sum_start=np.empty(m), sum_target=np.empty(m), target_auto=np.empty(m, np.bool_),
-        offsets=offsets)
+        offsets=offsets, summed=np.empty(frame.n_kr, np.bool_))
     kernels.structure(
         offsets, frame.kr_kind, frame.kr_range_mode, frame.kr_start, frame.kr_target,
         frame.kr_weight, frame.kr_unit, np.ascontiguousarray(kr_ok), frame.obj_mode,
         frame.obj_ps_unit, frame.obj_ps_auto, frame.obj_ps_start, frame.obj_ps_target,
         frame.obj_include_children, st.n_krs, st.mode, st.rule, st.uses_children, st.sum_unit,
-        st.sum_error, st.sum_start, st.sum_target, st.target_auto, st.contributes)
+        st.sum_error, st.sum_start, st.sum_target, st.target_auto, st.contributes, st.summed)
     return st
 
 
@@ -686,7 +687,7 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
     m = frame.n_obj
     obj = frame.kr_objective
     w = frame.kr_weight
-    summed = st.contributes & (st.mode[obj] == 2)
+    summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
     if kernel == "numba" and obj.shape[0]:
         from okrcore.batch import _numba
 
@@ -735,33 +736,11 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                                                              cap, kernel)
     has_krs = st.n_krs > 0
     is_sum = st.mode == 2
-    own_total = np.where(has_krs, np.where(is_sum, 1.0, total), 0.0)
-    own_weighted = np.where(has_krs, np.where(is_sum, 1.0 * prog_sum, weighted), 0.0)
-    linked = np.flatnonzero(parent >= 0)
-    linked = linked[height[linked] >= 0]
-    n_children = np.bincount(parent[linked], minlength=m) if linked.shape[0] else np.zeros(
-        m, dtype=np.int64)
-    # a sum with include_children but no aligned child is just the sum (raw reported as is)
-    plain_sum = is_sum & has_krs & (~st.uses_children | (n_children == 0))
-    progress = np.full(m, np.nan)
-    raw = np.full(m, np.nan)
-    has_fc = np.zeros(m, dtype=bool)
-    if fc_start is not None:
-        has_fc = fc_start
-    elif kid_has_fc is not None:
-        has_fc = _group_count(obj, _counted_forecasts(st, kid_has_fc), m) > 0
-    pinned = np.zeros(m, dtype=bool)
-    if pin is not None:
-        # objectives whose results are known (incremental recompute): fixed, never computed
-        pinned, pin_progress, pin_fc, pin_error = pin
-        progress[pinned] = pin_progress[pinned]
-        if pin_fc is not None:
-            has_fc[pinned] = pin_fc[pinned]
-        if errors is not None and pin_error is not None:
-            errors[0][pinned] = pin_error[pinned]
     if tree is not None:
         from okrcore.batch import _numba
 
+        progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
+                                                      fc_start)
         scenario = (0 if errors is not None else (2 if kid_has_fc is not None else 1))
         err, ref = errors if errors is not None else (np.zeros(m, np.uint8),
                                                       np.zeros(m, np.int64))
@@ -772,6 +751,16 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             valid if valid is not None else np.ones(m, np.bool_),
             kid_now if kid_now is not None else progress, has_fc, progress, raw)
         return progress, raw, value_sum, has_fc, prog_sum
+    own_total = np.where(has_krs, np.where(is_sum, 1.0, total), 0.0)
+    own_weighted = np.where(has_krs, np.where(is_sum, 1.0 * prog_sum, weighted), 0.0)
+    linked = np.flatnonzero(parent >= 0)
+    linked = linked[height[linked] >= 0]
+    n_children = np.bincount(parent[linked], minlength=m) if linked.shape[0] else np.zeros(
+        m, dtype=np.int64)
+    # a sum with include_children but no aligned child is just the sum (raw reported as is)
+    plain_sum = is_sum & has_krs & (~st.uses_children | (n_children == 0))
+    progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
+                                                  fc_start)
     max_height = int(height.max()) if m else -1
     for level in range(max_height + 1):
         rows = np.flatnonzero(height == level)
@@ -824,6 +813,28 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 good &= valid[rows]
             has_fc[rows] &= good
     return progress, raw, value_sum, has_fc, prog_sum
+
+
+def _rollup_start(m: int, obj: I64, st: _Structure, errors: Any, kid_has_fc: B | None,
+                  pin: Any, fc_start: B | None) -> tuple[F64, F64, B, B]:
+    """The rollup's starting columns: progress and raw (NaN), forecast flags, pinned rows."""
+    progress = np.full(m, np.nan)
+    raw = np.full(m, np.nan)
+    has_fc = np.zeros(m, dtype=bool)
+    if fc_start is not None:
+        has_fc = fc_start
+    elif kid_has_fc is not None:
+        has_fc = _group_count(obj, _counted_forecasts(st, kid_has_fc), m) > 0
+    pinned = np.zeros(m, dtype=bool)
+    if pin is not None:
+        # objectives whose results are known (incremental recompute): fixed, never computed
+        pinned, pin_progress, pin_fc, pin_error = pin
+        progress[pinned] = pin_progress[pinned]
+        if pin_fc is not None:
+            has_fc[pinned] = pin_fc[pinned]
+        if errors is not None and pin_error is not None:
+            errors[0][pinned] = pin_error[pinned]
+    return progress, raw, has_fc, pinned
 
 
 def _counted_forecasts(st: _Structure, kr_has_fc: B) -> B:
