@@ -245,12 +245,8 @@ def _range_status(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(N
     return np.where(frame.kr_range_mode[rows] > 0, status, COLOUR_NONE).astype(np.int8)
 
 
-def _pace(progress: F64, expected: F64, policy: Policy) -> tuple[I8, npt.NDArray[np.uint8]]:
-    """Twin of :func:`okrcore.formulas.pace_colour`: colour codes and reason codes.
-
-    Reasons: 0 complete, 1 not_started, 2 on_pace, 3 red, 4 yellow, 5 ahead_of_yellow.
-    NaN expected (no timeline) is treated by the caller.
-    """
+def _pace_conditions(progress: F64, expected: F64, policy: Policy) -> tuple[B, ...]:
+    """complete, not_started, on_pace, behind red, behind yellow (see :func:`_pace`)."""
     tol = policy.tolerance
     rule = policy.pace
 
@@ -263,15 +259,34 @@ def _pace(progress: F64, expected: F64, policy: Policy) -> tuple[I8, npt.NDArray
             bound = expected - threshold / 100.0
         return np.asarray(_approx_le(progress, bound, tol))
 
-    complete = _approx_le(1.0, progress, tol)
-    not_started = expected <= 0
-    on_pace = _approx_le(expected, progress, tol)
-    red = behind(rule.red)
-    yellow = behind(rule.yellow)
+    return (np.asarray(_approx_le(1.0, progress, tol)), np.asarray(expected <= 0),
+            np.asarray(_approx_le(expected, progress, tol)), behind(rule.red),
+            behind(rule.yellow))
+
+
+def _pace_colour(progress: F64, expected: F64, policy: Policy) -> I8:
+    """The colour codes of :func:`_pace` alone, without its reasons (cheaper)."""
+    complete, not_started, on_pace, red, yellow = _pace_conditions(progress, expected, policy)
+    # green when complete, not started or on pace; else red, yellow, or green (ahead)
+    colour = red.astype(np.int8)
+    colour *= COLOUR_RED
+    yellow &= ~red
+    colour += yellow
+    complete |= not_started
+    complete |= on_pace
+    colour[complete] = COLOUR_GREEN
+    return colour
+
+
+def _pace(progress: F64, expected: F64, policy: Policy) -> tuple[I8, npt.NDArray[np.uint8]]:
+    """Twin of :func:`okrcore.formulas.pace_colour`: colour codes and reason codes.
+
+    Reasons: 0 complete, 1 not_started, 2 on_pace, 3 red, 4 yellow, 5 ahead_of_yellow.
+    NaN expected (no timeline) is treated by the caller.
+    """
+    complete, not_started, on_pace, red, yellow = _pace_conditions(progress, expected, policy)
     reason = np.select([complete, not_started, on_pace, red, yellow], [0, 1, 2, 3, 4], 5)
-    colour = np.select([reason <= 2, reason == 3, reason == 4],
-                       [COLOUR_GREEN, COLOUR_RED, COLOUR_YELLOW], COLOUR_GREEN)
-    return colour.astype(np.int8), reason.astype(np.uint8)
+    return _pace_colour(progress, expected, policy), reason.astype(np.uint8)
 
 
 def _expected(as_of: int | I64, start: I64, due: I64) -> F64:
@@ -458,26 +473,27 @@ def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
                                        np.ascontiguousarray(due_of_kr),
                                        float(MICROSECONDS_PER_DAY)))
     kr, at, val = frame.log_kr, frame.log_at, frame.log_value
-    known = at <= as_of
-    kr, at, val = kr[known], at[known], val[known]
+    keep = at <= as_of
     # a later entry at the same instant overwrites the earlier one: keep the last of each run
-    if kr.shape[0]:
-        last_of_run = np.ones(kr.shape[0], dtype=bool)
-        last_of_run[:-1] = (kr[1:] != kr[:-1]) | (at[1:] != at[:-1])
-        kr, at, val = kr[last_of_run], at[last_of_run], val[last_of_run]
+    # (rows are sorted by key result and instant, so the known entries of a key result are a
+    # prefix of its rows: one mask selects the kept entries of the known ones)
+    if kr.shape[0] > 1:
+        keep[:-1] &= (kr[1:] != kr[:-1]) | (at[1:] != at[:-1])
+    kr, at, val = kr[keep], at[keep], val[keep]
     count = np.bincount(kr, minlength=n) if kr.shape[0] else np.zeros(n, dtype=np.int64)
     ends = np.cumsum(count)
     has_entry = count > 0
-    last = np.where(has_entry, ends - 1, 0)
+    has_previous = count > 1
     value = np.full(n, np.nan)
     last_at = np.full(n, NONE_INSTANT, dtype=np.int64)
-    if kr.shape[0]:
-        value[has_entry] = val[last[has_entry]]
-        last_at[has_entry] = at[last[has_entry]]
-    has_previous = count > 1
     previous = np.full(n, np.nan)
     if kr.shape[0]:
-        previous[has_previous] = val[last[has_previous] - 1]
+        rows = np.flatnonzero(has_entry)
+        last = ends[rows] - 1
+        value[rows] = val[last]
+        last_at[rows] = at[last]
+        rows = np.flatnonzero(has_previous)
+        previous[rows] = val[ends[rows] - 2]
     # forecast: least squares through the period's entries (instants >= the objective's start)
     forecast = np.full(n, np.nan)
     if kr.shape[0]:
@@ -486,26 +502,29 @@ def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
         pk, pt, pv = kr[in_period], at[in_period], val[in_period]
         m = np.bincount(pk, minlength=n) if pk.shape[0] else np.zeros(n, dtype=np.int64)
         eligible = m >= 2
-        if eligible.any():
+        ids = np.flatnonzero(eligible)
+        if ids.shape[0]:
+            # in the compact index of the eligible key results (the same sums, in row order)
             sel = eligible[pk]
-            pk, pt, pv = pk[sel], pt[sel], pv[sel]
-            m = np.where(eligible, m, 0)
-            first = np.cumsum(m) - m
-            origin = pt[first[pk]]
-            x = (pt - origin).astype(np.float64) / MICROSECONDS_PER_DAY
-            mf = m.astype(np.float64)
+            rank = np.cumsum(eligible) - 1
+            pk, pt, pv = rank[pk[sel]], pt[sel], pv[sel]
+            k = ids.shape[0]
+            mc = m[ids]
+            first = np.cumsum(mc) - mc
+            origin = pt[first]
+            x = (pt - origin[pk]).astype(np.float64) / MICROSECONDS_PER_DAY
+            mf = mc.astype(np.float64)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                mean_x = np.bincount(pk, weights=x, minlength=n) / mf
-                mean_v = np.bincount(pk, weights=pv, minlength=n) / mf
+                mean_x = np.bincount(pk, weights=x, minlength=k) / mf
+                mean_v = np.bincount(pk, weights=pv, minlength=k) / mf
                 dx = x - mean_x[pk]
-                sxx = np.bincount(pk, weights=dx * dx, minlength=n)
-                sxv = np.bincount(pk, weights=dx * (pv - mean_v[pk]), minlength=n)
-                origin_kr = np.zeros(n, dtype=np.int64)
-                origin_kr[pk] = origin
-                at_due = (due_of_kr - origin_kr).astype(np.float64) / MICROSECONDS_PER_DAY
+                sxx = np.bincount(pk, weights=dx * dx, minlength=k)
+                sxv = np.bincount(pk, weights=dx * (pv - mean_v[pk]), minlength=k)
+                due = due_of_kr[ids]
+                at_due = (due - origin).astype(np.float64) / MICROSECONDS_PER_DAY
                 line = mean_v + (sxv / sxx) * (at_due - mean_x)
-            ok = eligible & (sxx != 0) & (due_of_kr != NONE_INSTANT)
-            forecast = np.where(ok, line, np.nan)
+            ok = (sxx != 0) & (due != NONE_INSTANT)
+            forecast[ids[ok]] = line[ok]
     return _Logs(has_entry, value, has_previous, previous, last_at, forecast)
 
 
@@ -943,7 +962,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
             raw[bad] = 0.0
             progress[bad] = _clamp(raw[bad], policy.cap)
             e = expected[bad]
-            p_bad, _ = _pace(progress[bad], np.where(np.isnan(e), 0.0, e), policy)
+            p_bad = _pace_colour(progress[bad], np.where(np.isnan(e), 0.0, e), policy)
             pace[bad] = np.where(np.isnan(e), COLOUR_GREEN, p_bad)
             colour[bad] = _worst(pace[bad], status[bad])
             g_score, g_band, g_success = _grade(progress[bad], aspirational[bad], policy)
@@ -957,7 +976,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         progress = _clamp(raw, policy.cap)
         status = _range_status(frame, value, strict)
         expected = _expected(as_of, obj_start_kr, due_kr)
-        pace, _ = _pace(progress, np.where(np.isnan(expected), 0.0, expected), policy)
+        pace = _pace_colour(progress, np.where(np.isnan(expected), 0.0, expected), policy)
         pace = np.where(np.isnan(expected), COLOUR_GREEN, pace).astype(np.int8)
         colour = _worst(pace, status)
         score, band, success = _grade(progress, aspirational, policy)
@@ -992,7 +1011,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         fc_progress_all[fc_rows] = _clamp(fc_raw, policy.cap)
         fc_status = status.copy()
         fc_status[fc_rows] = _range_status(frame, fc_value[fc_rows], strict, fc_rows)
-        fc_pace, _ = _pace(fc_progress_all[fc_rows], np.ones(fc_rows.shape[0]), policy)
+        fc_pace = _pace_colour(fc_progress_all[fc_rows], np.ones(fc_rows.shape[0]), policy)
         fc_colour = np.full(n, COLOUR_NONE, dtype=np.int8)
         fc_colour[fc_rows] = _worst(fc_pace, fc_status[fc_rows])
         fc_progress = np.where(has_fc, fc_progress_all, np.nan)
@@ -1073,7 +1092,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         obj_stale = np.where(n_logged > 0, (n_stale == n_logged).astype(np.int8),
                              -1).astype(np.int8)
     obj_expected = _expected(as_of, frame.obj_start, frame.obj_due)
-    opace, _ = _pace(np.where(has_progress, obj_progress, 0.0),
+    opace = _pace_colour(np.where(has_progress, obj_progress, 0.0),
                      np.where(np.isnan(obj_expected), 0.0, obj_expected), policy)
     opace = np.where(np.isnan(obj_expected), COLOUR_GREEN, opace)
     opace = np.where(has_progress, opace, COLOUR_NONE).astype(np.int8)
@@ -1084,7 +1103,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     manual = np.array([COLOUR_GREEN, COLOUR_YELLOW, COLOUR_YELLOW, COLOUR_RED], dtype=np.int8)
     effective = np.where(frame.obj_status >= 0, manual[np.clip(frame.obj_status, 0, 3)],
                          computed).astype(np.int8)
-    fpace, _ = _pace(np.where(fc_ok, fc_obj_progress, 0.0), np.ones(m), policy)
+    fpace = _pace_colour(np.where(fc_ok, fc_obj_progress, 0.0), np.ones(m), policy)
     obj_fc_colour = np.where(fc_ok, np.maximum(fpace, fc_worst), COLOUR_NONE).astype(np.int8)
     ogscore, ogband, ogsuccess = _grade(np.where(has_progress, obj_progress, 0.0),
                                         frame.obj_ambition == 1, policy)
