@@ -596,20 +596,33 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
         return _numba_structure(frame, kr_ok)
     n_krs = np.bincount(obj, minlength=m).astype(np.int64) if obj.shape[0] else np.zeros(
         m, dtype=np.int64)
-    metric = frame.kr_kind == KIND_METRIC
-    plain = metric & (frame.kr_range_mode == 0)
-    direction = np.sign(frame.kr_target - frame.kr_start).astype(np.int64)
-    first = np.cumsum(n_krs) - n_krs  # first KR row of each objective (rows are grouped)
     grouped = bool(np.all(obj[1:] >= obj[:-1])) if obj.shape[0] > 1 else True
     if not grouped:
         raise ValueError("key result rows must be grouped by objective (sort by kr_objective)")
+    metric = frame.kr_kind == KIND_METRIC
+    weight_ok = frame.kr_weight > 0
+    # direction: the sign of target - start as int8; NaN is its own code, counted as down
+    # (as numpy's int64 cast of a NaN sign, the int64 minimum, is)
+    span = frame.kr_target - frame.kr_start
+    direction = (span > 0).view(np.int8) - (span < 0).view(np.int8)
+    direction[np.isnan(span)] = -128
+    del span
+    first = np.cumsum(n_krs) - n_krs  # first KR row of each objective (rows are grouped)
     has_krs = n_krs > 0
     first_safe = np.where(has_krs, first, 0)
     unit_first = np.where(has_krs, frame.kr_unit[first_safe] if obj.shape[0] else -1, -1)
-    dir_first = np.where(has_krs, direction[first_safe] if obj.shape[0] else 0, 0)
-    all_plain = _group_count(obj, plain, m) == n_krs
-    same_unit = _group_count(obj, frame.kr_unit != unit_first[obj], m) == 0
-    same_dir = _group_count(obj, direction != dir_first[obj], m) == 0
+    # "every row of a group equals its first row" is "no two neighbours in a group differ"
+    same_group = obj[1:] == obj[:-1]
+
+    def all_same(column: Any) -> B:
+        result = np.ones(m, dtype=bool)
+        result[obj[1:][same_group & (column[1:] != column[:-1])]] = False
+        return result
+
+    all_plain = np.ones(m, dtype=bool)
+    all_plain[obj[~(metric & (frame.kr_range_mode == 0))]] = False
+    same_unit = all_same(frame.kr_unit)
+    same_dir = all_same(direction)
     has_settings = frame.obj_ps_unit >= 0
     explicit = frame.obj_mode != 0
     auto_same = has_krs & all_plain & same_unit & (unit_first >= 0) & same_dir
@@ -622,32 +635,41 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     mode = np.where(has_krs, mode, 1).astype(np.uint8)
     uses_children = ~has_krs | frame.obj_include_children
     # the unit of a sum: the settings' unit, else the one unit of the weighted metrics
-    weighted_metric = metric & (frame.kr_weight > 0)
-    wm_rows = np.flatnonzero(weighted_metric)
+    wm_rows = np.flatnonzero(metric & weight_ok)
+    wm_obj = obj[wm_rows]
+    wm_unit = frame.kr_unit[wm_rows]
     wm_first_unit = np.full(m, -2, dtype=np.int64)
+    wm_units_differ = np.zeros(m, dtype=bool)
     if wm_rows.shape[0]:
-        objs, idx = _first_of_runs(obj[wm_rows])
-        wm_first_unit[objs] = frame.kr_unit[wm_rows[idx]]
-    wm_units_differ = _group_count(obj, weighted_metric & (frame.kr_unit != wm_first_unit[obj]),
-                                   m) > 0
+        objs, idx = _first_of_runs(wm_obj)
+        wm_first_unit[objs] = wm_unit[idx]
+        wm_units_differ[wm_obj[1:][(wm_obj[1:] == wm_obj[:-1])
+                                   & (wm_unit[1:] != wm_unit[:-1])]] = True
     sum_unit = np.where(has_settings, frame.obj_ps_unit, wm_first_unit).astype(np.int32)
     sum_error = np.zeros(m, dtype=np.uint8)
     is_sum = (mode == 2) & has_krs
     no_unit = is_sum & ~has_settings & ((wm_first_unit == -2) | wm_units_differ)
     sum_error[no_unit] = ERR_NO_SUM_UNIT
-    contrib_sum = weighted_metric & (frame.kr_unit == sum_unit[obj]) & is_sum[obj]
-    n_contrib = _group_count(obj, contrib_sum, m)
+    # the rows that count in a sum: weighted metrics of the sum's unit
+    picked = (wm_unit == sum_unit[wm_obj]) & is_sum[wm_obj]
+    cs_rows, cs_obj = wm_rows[picked], wm_obj[picked]
+    n_contrib = np.bincount(cs_obj, minlength=m)
+    cs_dir = direction[cs_rows]
+    up = np.bincount(cs_obj[cs_dir > 0], minlength=m)
+    down = np.bincount(cs_obj[cs_dir < 0], minlength=m)
     sum_error[is_sum & (sum_error == 0) & (n_contrib == 0)] = ERR_NO_CONTRIBUTING_METRIC
-    up = _group_count(obj, contrib_sum & (direction > 0), m)
-    down = _group_count(obj, contrib_sum & (direction < 0), m)
     sum_error[is_sum & (sum_error == 0) & (up > 0) & (down > 0)] = ERR_MIXED_DIRECTIONS
-    starts = _group_sum(obj, np.where(contrib_sum, frame.kr_start, 0.0), m)
-    targets = _group_sum(obj, np.where(contrib_sum, frame.kr_target, 0.0), m)
+    # sums from 0.0 over the contributing rows in row order: the rows left out would add 0.0,
+    # which changes no such sum (it is never -0.0)
+    starts = _group_sum(cs_obj, frame.kr_start[cs_rows], m)
+    targets = _group_sum(cs_obj, frame.kr_target[cs_rows], m)
     sum_start = np.where(has_settings & ~np.isnan(frame.obj_ps_start), frame.obj_ps_start, starts)
     target_auto = ~has_settings | frame.obj_ps_auto
     sum_target = np.where(target_auto, targets, frame.obj_ps_target)
     sum_error[is_sum & (sum_error == 0) & (sum_target == sum_start)] = ERR_DEGENERATE_GOAL
-    contributes = np.where(is_sum[obj], contrib_sum, frame.kr_weight > 0) & kr_ok
+    contributes = weight_ok & ~is_sum[obj]
+    contributes[cs_rows] = True
+    contributes &= kr_ok
     return _Structure(n_krs, mode, rule, uses_children, sum_unit, contributes, sum_error,
                       sum_start, sum_target, target_auto)
 
