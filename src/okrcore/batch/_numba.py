@@ -196,7 +196,7 @@ def _block_rows(b: int, block: int, n: int) -> tuple[np.uint64, np.uint64]:
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
                    _bound, _direction, _raw_and_status, _pace_code, _clamped, _n_blocks,
                    _block_rows)
-_LATE_HELPERS: Final = ("_field_error",)
+_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_rollup_one")
 
 
 # ------------------------------------------------------------------------------------------
@@ -281,23 +281,48 @@ def _kr_pass_impl(
             out_success[i] = success
 
 
+def _sums_of(offsets: I64, o: int, weight: F64, progress: F64, value: F64,
+             sum_mask: B) -> tuple[float, float, float]:
+    """Σ weight, Σ weight·progress, Σ value (masked) over the rows of objective ``o``."""
+    total = 0.0
+    weighted = 0.0
+    summed = 0.0
+    for r in range(np.uint64(offsets[o]), np.uint64(offsets[o + np.uint64(1)])):
+        w = weight[r]
+        total += w
+        weighted += w * progress[r]
+        summed += value[r] if sum_mask[r] else 0.0
+    return total, weighted, summed
+
+
 def _group_sums_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_mask: B,
                      out_total: F64, out_weighted: F64, out_value: F64) -> None:
     m = out_total.shape[0]
     for b in _prange(_n_blocks(m, OBJ_BLOCK)):
         lo, hi = _block_rows(b, OBJ_BLOCK, m)
         for o in range(lo, hi):
-            total = 0.0
-            weighted = 0.0
-            summed = 0.0
-            for r in range(np.uint64(offsets[o]), np.uint64(offsets[o + np.uint64(1)])):
-                w = weight[r]
-                total += w
-                weighted += w * progress[r]
-                summed += value[r] if sum_mask[r] else 0.0
+            total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask)
             out_total[o] = total
             out_weighted[o] = weighted
             out_value[o] = summed
+
+
+def _kr_part_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_mask: B,
+                  sum_start: F64, sum_target: F64, cap: float, out_total: F64,
+                  out_weighted: F64, out_value: F64, out_raw: F64, out_progress: F64) -> None:
+    """``engine._kr_part``: the group sums, then the summed part's raw and clamped progress."""
+    m = out_total.shape[0]
+    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
+        lo, hi = _block_rows(b, OBJ_BLOCK, m)
+        for o in range(lo, hi):
+            total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask)
+            start = sum_start[o]
+            raw = (summed - start) / (sum_target[o] - start)
+            out_total[o] = total
+            out_weighted[o] = weighted
+            out_value[o] = summed
+            out_raw[o] = raw
+            out_progress[o] = _clamped(raw, cap)
 
 
 def _logs_impl(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_kr: I64,
@@ -728,57 +753,72 @@ def _structure_impl(offsets: I64, kind: U8, range_mode: U8, start: F64, target: 
             out_target_auto[o] = target_auto
 
 
-def _rollup_impl(order: I64, child_offsets: I64, children: I64, n_kr: int, has_krs: B,
-                 is_sum: B, uses: B, n_children: I64, total: F64, weighted: F64,
-                 raw_sum: F64, prog_sum: F64, obj_weight: F64, obj_due: I64, pinned: B,
-                 scenario: int, obj_error: U8, obj_ref: I64, valid: B, kid_now: F64,
-                 has_fc: B, progress: F64, raw: F64) -> None:
-    """One rollup scenario over the objectives in ``order`` (children before parents)."""
+def _rollup_impl(order: I64, level_offsets: I64, child_offsets: I64, children: I64,
+                 n_kr: int, has_krs: B, is_sum: B, uses: B, n_children: I64, total: F64,
+                 weighted: F64, raw_sum: F64, prog_sum: F64, obj_weight: F64, obj_due: I64,
+                 pinned: B, scenario: int, obj_error: U8, obj_ref: I64, valid: B,
+                 kid_now: F64, has_fc: B, progress: F64, raw: F64) -> None:
+    """One rollup scenario, level by level (children before parents).
+
+    In parallel within a level: its objectives only read their children's results.
+    """
+    for level in range(level_offsets.shape[0] - 1):
+        for k in _prange(level_offsets[level], level_offsets[level + 1]):
+            _rollup_one(order[k], child_offsets, children, n_kr, has_krs, is_sum, uses,
+                        n_children, total, weighted, raw_sum, prog_sum, obj_weight, obj_due,
+                        pinned, scenario, obj_error, obj_ref, valid, kid_now, has_fc, progress,
+                        raw)
+
+
+def _rollup_one(o: int, child_offsets: I64, children: I64, n_kr: int, has_krs: B, is_sum: B,
+                uses: B, n_children: I64, total: F64, weighted: F64, raw_sum: F64,
+                prog_sum: F64, obj_weight: F64, obj_due: I64, pinned: B, scenario: int,
+                obj_error: U8, obj_ref: I64, valid: B, kid_now: F64, has_fc: B,
+                progress: F64, raw: F64) -> None:
+    """The rollup of objective ``o`` (see ``engine._rollup``)."""
     nan = np.nan
-    for k in range(order.shape[0]):
-        o = order[k]
-        if pinned[o]:
-            continue
-        lo = child_offsets[o]
-        hi = child_offsets[o + 1]
-        if scenario == _NOW and uses[o] and (obj_error[o] == 0
-                                              or obj_error[o] >= _e.ERR_NO_CONTRIBUTING_METRIC):
-            for j in range(lo, hi):
-                c = children[j]
-                if obj_error[c] != 0:
-                    obj_error[o] = _e.ERR_DEPENDS_ON_INVALID
-                    obj_ref[o] = c + n_kr
-                    break
-        ctot = 0.0
-        cw = 0.0
+    if pinned[o]:
+        return
+    lo = child_offsets[o]
+    hi = child_offsets[o + 1]
+    if scenario == _NOW and uses[o] and (obj_error[o] == 0
+                                          or obj_error[o] >= _e.ERR_NO_CONTRIBUTING_METRIC):
         for j in range(lo, hi):
             c = children[j]
-            ok = (obj_error[c] == 0) if scenario == _NOW else valid[c]
-            p = progress[c]
-            if scenario == _FORECAST:
-                if not has_fc[c]:
-                    p = kid_now[c]
-                if (ok and not math.isnan(kid_now[c]) and obj_weight[c] > 0 and has_fc[c]
-                        and uses[o]):
-                    has_fc[o] = True
-            if ok and not math.isnan(p) and obj_weight[c] > 0:
-                w = obj_weight[c]
-                ctot += w
-                cw += w * p
-        own_total = (1.0 if is_sum[o] else total[o]) if has_krs[o] else 0.0
-        own_weighted = (1.0 * prog_sum[o] if is_sum[o] else weighted[o]) if has_krs[o] else 0.0
-        plain_sum = is_sum[o] & has_krs[o] & ((not uses[o]) | (n_children[o] == 0))
-        mixed_total = own_total + (ctot if uses[o] else 0.0)
-        mixed = (own_weighted + (cw if uses[o] else 0.0)) / mixed_total
-        null = (not plain_sum) & (mixed_total == 0)
-        mean = nan if null else mixed
-        progress[o] = prog_sum[o] if plain_sum else mean
-        raw[o] = raw_sum[o] if plain_sum else mean
-        if scenario == _NOW and obj_error[o] == 0 and not null and not math.isfinite(raw[o]):
-            obj_error[o] = _e.ERR_NOT_FINITE
+            if obj_error[c] != 0:
+                obj_error[o] = _e.ERR_DEPENDS_ON_INVALID
+                obj_ref[o] = c + n_kr
+                break
+    ctot = 0.0
+    cw = 0.0
+    for j in range(lo, hi):
+        c = children[j]
+        ok = (obj_error[c] == 0) if scenario == _NOW else valid[c]
+        p = progress[c]
         if scenario == _FORECAST:
-            good = (obj_due[o] != NONE_INSTANT) & (not math.isnan(progress[o])) & valid[o]
-            has_fc[o] = has_fc[o] & good
+            if not has_fc[c]:
+                p = kid_now[c]
+            if (ok and not math.isnan(kid_now[c]) and obj_weight[c] > 0 and has_fc[c]
+                    and uses[o]):
+                has_fc[o] = True
+        if ok and not math.isnan(p) and obj_weight[c] > 0:
+            w = obj_weight[c]
+            ctot += w
+            cw += w * p
+    own_total = (1.0 if is_sum[o] else total[o]) if has_krs[o] else 0.0
+    own_weighted = (1.0 * prog_sum[o] if is_sum[o] else weighted[o]) if has_krs[o] else 0.0
+    plain_sum = is_sum[o] & has_krs[o] & ((not uses[o]) | (n_children[o] == 0))
+    mixed_total = own_total + (ctot if uses[o] else 0.0)
+    mixed = (own_weighted + (cw if uses[o] else 0.0)) / mixed_total
+    null = (not plain_sum) & (mixed_total == 0)
+    mean = nan if null else mixed
+    progress[o] = prog_sum[o] if plain_sum else mean
+    raw[o] = raw_sum[o] if plain_sum else mean
+    if scenario == _NOW and obj_error[o] == 0 and not null and not math.isfinite(raw[o]):
+        obj_error[o] = _e.ERR_NOT_FINITE
+    if scenario == _FORECAST:
+        good = (obj_due[o] != NONE_INSTANT) & (not math.isnan(progress[o])) & valid[o]
+        has_fc[o] = has_fc[o] & good
 
 
 # ------------------------------------------------------------------------------------------
@@ -792,6 +832,7 @@ class Kernels(NamedTuple):
     kr_pass: Any
     group_sums: Any
     logs: Any
+    kr_part: Any
     csr_of_sorted: Any
     children: Any
     structure: Any
@@ -842,10 +883,11 @@ def load() -> Kernels:
             _kernels = Kernels(kr_pass=jit(**options)(_kr_pass_impl),
                                group_sums=jit(**options)(_group_sums_impl),
                                logs=jit(**options)(_logs_impl),
+                               kr_part=jit(**options)(_kr_part_impl),
                                csr_of_sorted=jit(**serial)(_csr_of_sorted_impl),
                                children=jit(**serial)(_children_impl),
                                structure=jit(**options)(_structure_impl),
-                               rollup=jit(**serial)(_rollup_impl),
+                               rollup=jit(**options)(_rollup_impl),
                                kr_post=jit(**options)(_kr_post_impl),
                                obj_aggregates=jit(**options)(_obj_aggregates_impl),
                                history=jit(**serial)(_history_impl),

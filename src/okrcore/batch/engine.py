@@ -703,6 +703,7 @@ class _Tree:
     """The alignment forest for the numba rollup kernel."""
 
     order: I64  # objectives with a height, by height (children before parents), row order
+    level_offsets: I64  # the objectives of height h are order[level_offsets[h]:...[h + 1]]
     child_offsets: I64  # CSR: the children of o are children[child_offsets[o]:...[o + 1]]
     children: I64  # in row order within each parent
     n_children: I64
@@ -713,13 +714,16 @@ def _tree(parent: I64, height: I64) -> _Tree:
 
     m = parent.shape[0]
     max_h = int(height.max()) if m else -1
-    order = (np.concatenate([np.flatnonzero(height == level) for level in range(max_h + 1)])
-             if max_h >= 0 else np.zeros(0, dtype=np.int64))
+    levels = [np.flatnonzero(height == level) for level in range(max_h + 1)]
+    order = np.concatenate(levels) if levels else np.zeros(0, dtype=np.int64)
+    level_offsets = np.concatenate([[0], np.cumsum([len(rows) for rows in levels])]).astype(
+        np.int64)
     count = int(np.count_nonzero((parent >= 0) & (height >= 0)))
     offsets = np.empty(m + 1, dtype=np.int64)
     children = np.empty(count, dtype=np.int64)
     _numba.load().children(parent, height, offsets, children)
-    return _Tree(order.astype(np.int64, copy=False), offsets, children, np.diff(offsets))
+    return _Tree(order.astype(np.int64, copy=False), level_offsets, offsets, children,
+                 np.diff(offsets))
 
 
 def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None,
@@ -729,19 +733,17 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
     obj = frame.kr_objective
     w = frame.kr_weight
     summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
-    if kernel == "numba" and obj.shape[0]:
+    if kernel == "numba" and obj.shape[0] and st.offsets is not None:
         from okrcore.batch import _numba
 
-        total, weighted, value_sum = np.empty(m), np.empty(m), np.empty(m)
-        offsets = st.offsets if st.offsets is not None else np.concatenate(
-            [[0], np.cumsum(st.n_krs)]).astype(np.int64)
-        _numba.group_sums(obj, offsets, w, np.ascontiguousarray(progress),
-                          np.ascontiguousarray(value), np.ascontiguousarray(summed), total,
-                          weighted, value_sum)
-    else:
-        total = _group_sum(obj, w, m)
-        weighted = _group_sum(obj, w * progress, m)
-        value_sum = _group_sum(obj, np.where(summed, value, 0.0), m)
+        outs = (np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m))
+        _numba.load().kr_part(st.offsets, w, np.ascontiguousarray(progress),
+                              np.ascontiguousarray(value), summed, st.sum_start, st.sum_target,
+                              _numba.UNCAPPED if cap is None else float(cap), *outs)
+        return outs
+    total = _group_sum(obj, w, m)
+    weighted = _group_sum(obj, w * progress, m)
+    value_sum = _group_sum(obj, np.where(summed, value, 0.0), m)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw_sum = (value_sum - st.sum_start) / (st.sum_target - st.sum_start)
     return total, weighted, value_sum, raw_sum, _clamp(raw_sum, cap)
@@ -786,7 +788,8 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         err, ref = errors if errors is not None else (np.zeros(m, np.uint8),
                                                       np.zeros(m, np.int64))
         _numba.load().rollup(
-            tree.order, tree.child_offsets, tree.children, n, has_krs, is_sum,
+            tree.order, tree.level_offsets, tree.child_offsets, tree.children, n, has_krs,
+            is_sum,
             st.uses_children, tree.n_children, total, weighted, raw_sum, prog_sum,
             frame.obj_weight, frame.obj_due, pinned, scenario, err, ref,
             valid if valid is not None else np.ones(m, np.bool_),
