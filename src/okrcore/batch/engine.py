@@ -1041,10 +1041,9 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         fc_colour[fc_rows] = _worst(fc_pace, fc_status[fc_rows])
         fc_progress = np.where(has_fc, fc_progress_all, np.nan)
 
-        prev_in_value = np.where(logs.has_entry, prev_value, value)
-        prev_in_progress = np.where(logs.has_entry, prev_progress, progress)
-        fc_in_value = np.where(has_fc, fc_value, value)
-        fc_in_progress = np.where(has_fc, fc_progress_all, progress)
+        # the rollup inputs of the previous and forecast states are built when needed (below),
+        # so that only one pair is held at a time
+        prev_in_value = prev_in_progress = fc_in_value = fc_in_progress = None
 
     # --- objectives ------------------------------------------------------------------------
     kr_ok = kr_error == 0
@@ -1079,12 +1078,20 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     obj_progress = np.where(ok, obj_progress, np.nan)
     obj_raw = np.where(ok, obj_raw, np.nan)
     has_progress = ~np.isnan(obj_progress)
+    if prev_in_value is None:
+        prev_in_value = np.where(logs.has_entry, prev_value, value)
+        prev_in_progress = np.where(logs.has_entry, prev_progress, progress)
     prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent, prev_in_value, prev_in_progress,
                                    policy.cap, valid=ok, pin=pin_prev, kernel=kernel, tree=tree)
+    del prev_in_value, prev_in_progress
+    if fc_in_value is None:
+        fc_in_value = np.where(has_fc, fc_value, value)
+        fc_in_progress = np.where(has_fc, fc_progress_all, progress)
     fc_obj_progress, _, _, fc_ok, _ = _rollup(
         frame, st, hgt, parent, fc_in_value, fc_in_progress, policy.cap, valid=ok,
         kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel, tree=tree,
         fc_start=fc_start)
+    del fc_in_value, fc_in_progress
     fc_ok &= ok
 
     # history: only through what the rollup counts
