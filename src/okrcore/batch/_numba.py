@@ -3,13 +3,20 @@
 numba is an optional extra (``pip install okrcore[fast]``): it is imported lazily by
 :func:`load`, never when this module is imported, so okrcore works with numpy alone.
 
-Two kernels replace the hottest steps of :func:`okrcore.batch.engine.evaluate_frame`:
+Public kernels (with argument checks):
 
 * :func:`kr_pass`: the per key result pass (value, raw progress, clamp, range status,
   expected progress, pace colour, colour, grade) in one sweep over memory instead of some
   forty numpy temporaries;
 * :func:`group_sums`: the per-objective sums of the key-result part of a rollup (Σw, Σwp, Σ
-  value), i.e. ``np.bincount(objective, weights=...)``.
+  value), i.e. ``np.bincount(objective, weights=...)``;
+* :func:`logs_pass`: the check-in log pass.
+
+The engine also calls internal kernels through :func:`load`: the key result front pass
+(errors, field validation, gathers of objective columns), the pass after ``kr_pass`` (trend,
+staleness, forecast, scenario inputs), the rollup structure and the per-objective aggregates
+(over each objective's CSR rows), the rollup of one scenario (level by level, parallel within a
+level), the history lift and people.  Each is the twin of the numpy step it replaces.
 
 Equality: every result is the numpy engine's *bit for bit* (signed zeros included; NaNs are
 NaN, their payload is not specified).  The kernels perform the same IEEE-754 double operations
