@@ -30,7 +30,7 @@ from okrcore.batch.frame import NONE_INSTANT
 from okrcore.evaluate import instant_us
 from okrcore.policy import PaceRuleName
 from strategies import documents
-from test_batch import corrupted
+from test_batch import _changed_frame, corrupted
 
 F64 = npt.NDArray[np.float64]
 Array = npt.NDArray[Any]
@@ -539,3 +539,78 @@ def test_unknown_kernel_is_refused() -> None:
     frame = OrgFrame.from_columns(kr_objective=[0], kr_kind=[0], kr_target=[1.0], obj_parent=[-1])
     with pytest.raises(ValueError, match="kernel must be one of numpy, numba"):
         evaluate_frame(frame, 0, kernel="cuda")
+
+
+@settings(max_examples=40, deadline=None)
+@given(doc=documents(), data=st.data())
+def test_incremental_recompute_with_numba_equals_full_numpy(doc: Document,
+                                                            data: st.DataObject) -> None:
+    from okrcore.batch.incremental import recompute
+
+    frame = OrgFrame.from_document(doc)
+    as_of = instant_us(doc.as_of)
+    if frame.n_kr == 0:
+        return
+    before = evaluate_frame(frame, as_of, doc.policy, kernel="numba")
+    rows = data.draw(st.lists(st.integers(0, frame.n_kr - 1), min_size=1, max_size=3))
+    changed = _changed_frame(frame, rows, data.draw(st.sampled_from([0.0, 0.9, 1.7])))
+    _same_columns(evaluate_frame(changed, as_of, doc.policy),
+                  recompute(changed, before, rows, kernel="numba"))
+
+
+_VALUES = [0.0, 1.0, -1.0, 2.5, 3.0, 10.0, -0.0, np.nan, np.inf, -np.inf]
+_DAY = 86_400_000_000
+_T0 = 1_767_225_600_000_000  # 2026-01-01 [µs]
+_INSTANTS = [NONE_INSTANT, _T0, _T0 + 30 * _DAY, _T0 + 90 * _DAY]
+
+
+@st.composite
+def raw_columns(draw: st.DrawFn) -> dict[str, Any]:
+    """Plain columns with bad values anywhere (not validated on the way in)."""
+    m = draw(st.integers(1, 6))
+    n = draw(st.integers(0, 16))
+
+    def floats(k: int, values: list[float] = _VALUES) -> Array:
+        return np.array(draw(st.lists(st.sampled_from(values), min_size=k, max_size=k)),
+                        dtype=np.float64)
+
+    def ints(k: int, low: int, high: int) -> list[int]:
+        return draw(st.lists(st.integers(low, high), min_size=k, max_size=k))
+
+    def instants(k: int) -> Array:
+        return np.array(draw(st.lists(st.sampled_from(_INSTANTS), min_size=k, max_size=k)),
+                        dtype=np.int64)
+
+    n_log = draw(st.integers(0, 2 * n)) if n else 0
+    owners = ints(n, 0, 2)
+    return {
+        "kr_objective": sorted(ints(n, 0, m - 1)), "kr_kind": ints(n, 0, 5),
+        "kr_start": floats(n), "kr_target": floats(n), "kr_current": floats(n),
+        "kr_weight": floats(n, [0.0, 1.0, 2.0, -1.0, np.nan]), "kr_unit": ints(n, -1, 1),
+        "kr_range_mode": ints(n, 0, 4), "kr_red_low": floats(n), "kr_yellow_low": floats(n),
+        "kr_yellow_high": floats(n), "kr_red_high": floats(n), "kr_due": instants(n),
+        "log_kr": ints(n_log, 0, n - 1) if n else [],
+        "log_at": [_T0 + d * _DAY for d in ints(n_log, -5, 60)],
+        "log_value": floats(n_log), "kr_owner_offsets": np.concatenate(
+            [[0], np.cumsum([1 if k else 0 for k in owners])]).astype(np.int64),
+        "kr_owner_ids": [k for k in owners if k],
+        "obj_parent": ints(m, -2, m - 1), "obj_weight": floats(m, [0.0, 1.0, 2.0, -1.0]),
+        "obj_start": instants(m), "obj_due": instants(m), "obj_mode": ints(m, 0, 3),
+        "obj_ambition": ints(m, 0, 2), "obj_status": ints(m, -2, 4),
+        "obj_include_children": draw(st.lists(st.booleans(), min_size=m, max_size=m)),
+        "obj_owner": ints(m, -1, 2), "obj_ps_unit": ints(m, -1, 1),
+        "obj_ps_target": floats(m), "obj_ps_auto": draw(st.lists(st.booleans(), min_size=m,
+                                                                 max_size=m)),
+        "obj_ps_start": floats(m),
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(columns=raw_columns())
+def test_numba_kernel_on_bad_plain_columns(columns: dict[str, Any]) -> None:
+    frame = OrgFrame.from_columns(**columns)
+    as_of = _T0 + 45 * _DAY
+    for policy in (Policy(), Policy(cap=None, strict_breakpoints=True)):
+        with np.errstate(all="ignore"):
+            expected = evaluate_frame(frame, as_of, policy)
+        _same_columns(expected, evaluate_frame(frame, as_of, policy, kernel="numba"))

@@ -3,13 +3,20 @@
 numba is an optional extra (``pip install okrcore[fast]``): it is imported lazily by
 :func:`load`, never when this module is imported, so okrcore works with numpy alone.
 
-Two kernels replace the hottest steps of :func:`okrcore.batch.engine.evaluate_frame`:
+Public kernels (with argument checks):
 
 * :func:`kr_pass`: the per key result pass (value, raw progress, clamp, range status,
   expected progress, pace colour, colour, grade) in one sweep over memory instead of some
   forty numpy temporaries;
 * :func:`group_sums`: the per-objective sums of the key-result part of a rollup (Σw, Σwp, Σ
-  value), i.e. ``np.bincount(objective, weights=...)``.
+  value), i.e. ``np.bincount(objective, weights=...)``;
+* :func:`logs_pass`: the check-in log pass.
+
+The engine also calls internal kernels through :func:`load`: the key result front pass
+(errors, field validation, gathers of objective columns), the pass after ``kr_pass`` (trend,
+staleness, forecast, scenario inputs), the rollup structure and the per-objective aggregates
+(over each objective's CSR rows), the rollup of one scenario (level by level, parallel within a
+level), the history lift and people.  Each is the twin of the numpy step it replaces.
 
 Equality: every result is the numpy engine's *bit for bit* (signed zeros included; NaNs are
 NaN, their payload is not specified).  The kernels perform the same IEEE-754 double operations
@@ -35,6 +42,9 @@ from typing import Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+
+from okrcore.batch import engine as _e
+from okrcore.batch import frame as _f
 
 __all__ = [
     "BLOCK_ROWS",
@@ -76,6 +86,10 @@ _CODE_NONE: Final = -1
 _CODE_GREEN: Final = 0
 _CODE_YELLOW: Final = 1
 _CODE_RED: Final = 2
+_INT64_MIN: Final = int(np.iinfo(np.int64).min)
+_NOW: Final = 0
+_PREVIOUS: Final = 1
+_FORECAST: Final = 2
 
 # ``numba.prange`` once :func:`load` has run; plain ``range`` before (the kernels below are
 # ordinary Python until numba compiles them, and numba reads this global at compile time).
@@ -138,8 +152,58 @@ def _bound(expected: float, rule: int, threshold: float, points: float) -> float
     return ratio if rule == 0 else (difference if rule == 1 else below)
 
 
+def _direction(start: float, target: float) -> int:
+    """Twin of ``np.sign(target - start).astype(np.int64)``.
+
+    NaN gives the int64 minimum, as numpy's cast does on this platform (it then counts as a
+    downward direction, as in numpy).
+    """
+    d = target - start
+    return 1 if d > 0 else (-1 if d < 0 else (0 if d == 0 else _INT64_MIN))
+
+
+def _raw_and_status(v: float, s: float, t: float, mode: int, rl: float, yl: float, yh: float,
+                    rh: float, strict: bool) -> tuple[float, int]:
+    """Twins of ``engine._raw_progress`` and ``engine._range_status`` at value ``v``."""
+    red = _hits_low(v, rl, strict) | _hits_high(v, rh, strict)
+    yellow = _hits_low(v, yl, strict) | _hits_high(v, yh, strict)
+    raw = (0.0 if red else 1.0) if mode == 1 else (v - s) / (t - s)
+    raw = _graded(v, t, rl, yl, yh, rh) if mode == 2 else raw
+    status = _CODE_RED if red else (_CODE_YELLOW if yellow else _CODE_GREEN)
+    return raw, (_CODE_NONE if mode == 0 else status)
+
+
+def _pace_code(progress: float, expected: float, tol: float, rule: int, yellow: float,
+               red: float) -> int:
+    """Twin of ``engine._pace`` (green without a timeline: ``expected`` NaN)."""
+    green = (_approx_le(1.0, progress, tol) | (expected <= 0)
+             | _approx_le(expected, progress, tol) | math.isnan(expected))
+    behind_red = _approx_le(progress, _bound(expected, rule, red, red / 100.0), tol)
+    behind_yellow = _approx_le(progress, _bound(expected, rule, yellow, yellow / 100.0), tol)
+    pace = _CODE_RED if behind_red else (_CODE_YELLOW if behind_yellow else _CODE_GREEN)
+    return _CODE_GREEN if green else pace
+
+
+def _clamped(raw: float, cap: float) -> float:
+    """Twin of ``engine._clamp`` (NaN and -0.0 become 0.0)."""
+    return _np_minimum(raw if raw > 0.0 else 0.0, cap)
+
+
+def _n_blocks(n: int, block: int) -> np.uint64:
+    """How many blocks of ``block`` rows cover ``n`` rows (unsigned)."""
+    return (np.uint64(n) + np.uint64(block) - np.uint64(1)) // np.uint64(block)
+
+
+def _block_rows(b: int, block: int, n: int) -> tuple[np.uint64, np.uint64]:
+    """The unsigned row range ``[lo, hi)`` of block ``b``."""
+    lo = np.uint64(b) * np.uint64(block)
+    return lo, min(lo + np.uint64(block), np.uint64(n))
+
+
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
-                   _bound)
+                   _bound, _direction, _raw_and_status, _pace_code, _clamped, _n_blocks,
+                   _block_rows)
+_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_rollup_one")
 
 
 # ------------------------------------------------------------------------------------------
@@ -155,14 +219,11 @@ def _kr_pass_impl(
         grade_green: float, aspirational_success: float, out_value: F64, out_raw: F64,
         out_progress: F64, out_status: I8, out_expected: F64, out_pace: I8, out_colour: I8,
         out_score: F64, out_band: I8, out_success: B) -> None:
-    n = np.uint64(start.shape[0])
-    block = np.uint64(BLOCK_ROWS)
-    n_blocks = (n + block - np.uint64(1)) // block
+    n = start.shape[0]
     red_points = pace_red / 100.0
     yellow_points = pace_yellow / 100.0
-    for b in _prange(n_blocks):
-        lo = np.uint64(b) * block
-        hi = min(lo + block, n)
+    for b in _prange(_n_blocks(n, BLOCK_ROWS)):
+        lo, hi = _block_rows(b, BLOCK_ROWS, n)
         # Every branch of the numpy engine is computed and then selected, as numpy does: no
         # data-dependent branches, so the loop can be if-converted and vectorised.
         for i in range(lo, hi):
@@ -227,39 +288,58 @@ def _kr_pass_impl(
             out_success[i] = success
 
 
+def _sums_of(offsets: I64, o: int, weight: F64, progress: F64, value: F64,
+             sum_mask: B) -> tuple[float, float, float]:
+    """Σ weight, Σ weight·progress, Σ value (masked) over the rows of objective ``o``."""
+    total = 0.0
+    weighted = 0.0
+    summed = 0.0
+    for r in range(np.uint64(offsets[o]), np.uint64(offsets[o + np.uint64(1)])):
+        w = weight[r]
+        total += w
+        weighted += w * progress[r]
+        summed += value[r] if sum_mask[r] else 0.0
+    return total, weighted, summed
+
+
 def _group_sums_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_mask: B,
                      out_total: F64, out_weighted: F64, out_value: F64) -> None:
-    m = np.uint64(out_total.shape[0])
-    block = np.uint64(OBJ_BLOCK)
-    n_blocks = (m + block - np.uint64(1)) // block
-    for b in _prange(n_blocks):
-        lo = np.uint64(b) * block
-        hi = min(lo + block, m)
+    m = out_total.shape[0]
+    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
+        lo, hi = _block_rows(b, OBJ_BLOCK, m)
         for o in range(lo, hi):
-            total = 0.0
-            weighted = 0.0
-            summed = 0.0
-            for r in range(np.uint64(offsets[o]), np.uint64(offsets[o + np.uint64(1)])):
-                w = weight[r]
-                total += w
-                weighted += w * progress[r]
-                summed += value[r] if sum_mask[r] else 0.0
+            total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask)
             out_total[o] = total
             out_weighted[o] = weighted
             out_value[o] = summed
+
+
+def _kr_part_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_mask: B,
+                  sum_start: F64, sum_target: F64, cap: float, out_total: F64,
+                  out_weighted: F64, out_value: F64, out_raw: F64, out_progress: F64) -> None:
+    """``engine._kr_part``: the group sums, then the summed part's raw and clamped progress."""
+    m = out_total.shape[0]
+    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
+        lo, hi = _block_rows(b, OBJ_BLOCK, m)
+        for o in range(lo, hi):
+            total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask)
+            start = sum_start[o]
+            raw = (summed - start) / (sum_target[o] - start)
+            out_total[o] = total
+            out_weighted[o] = weighted
+            out_value[o] = summed
+            out_raw[o] = raw
+            out_progress[o] = _clamped(raw, cap)
 
 
 def _logs_impl(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_kr: I64,
                due_kr: I64, none_instant: int, day: float, out_has_entry: B, out_value: F64,
                out_has_previous: B, out_previous: F64, out_last_at: I64,
                out_forecast: F64) -> None:
-    n = np.uint64(out_value.shape[0])
-    block = np.uint64(BLOCK_ROWS)
-    n_blocks = (n + block - np.uint64(1)) // block
+    n = out_value.shape[0]
     nan = np.nan
-    for b in _prange(n_blocks):
-        lo = np.uint64(b) * block
-        hi = min(lo + block, n)
+    for b in _prange(_n_blocks(n, BLOCK_ROWS)):
+        lo, hi = _block_rows(b, BLOCK_ROWS, n)
         for k in range(lo, hi):
             start = np.uint64(offsets[k])
             end = np.uint64(offsets[k + np.uint64(1)])
@@ -320,6 +400,434 @@ def _logs_impl(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_
             out_forecast[k] = forecast
 
 
+def _kr_post_impl(kr_error: U8, kind: U8, start: F64, target: F64, range_mode: U8,
+                  red_low: F64, yellow_low: F64, yellow_high: F64, red_high: F64, value: F64,
+                  raw: F64, progress: F64, status: I8, has_log: B, has_entry: B,
+                  has_previous: B, previous: F64, last_at: I64, forecast: F64,
+                  obj_start_kr: I64, as_of: int, window: float, cap: float, strict: bool,
+                  tol: float, pace_rule: int, pace_yellow: float, pace_red: float,
+                  out_trend: I8, out_stale: I8, out_fc_value: F64, out_fc_progress: F64,
+                  out_fc_status: I8, out_fc_colour: I8, out_has_fc: B, out_prev_value: F64,
+                  out_prev_progress: F64, out_fc_in_value: F64,
+                  out_fc_in_progress: F64) -> None:
+    """Per key result, after its pass: trend, staleness, forecast and the rollup inputs."""
+    n = value.shape[0]
+    for b in _prange(_n_blocks(n, BLOCK_ROWS)):
+        lo, hi = _block_rows(b, BLOCK_ROWS, n)
+        for i in range(lo, hi):
+            s = start[i]
+            limits = (target[i], range_mode[i], red_low[i], yellow_low[i], yellow_high[i],
+                      red_high[i], strict)
+            v = value[i]
+            r = raw[i]
+            p = progress[i]
+            logged = has_entry[i]
+            # the previous state (only where there is a check-in)
+            trend = _e.TREND_NONE
+            prev_value = v
+            prev_progress = p
+            if logged:
+                prev_value = previous[i] if has_previous[i] else s
+                prev_raw, _ = _raw_and_status(prev_value, s, *limits)
+                prev_progress = _clamped(prev_raw if kr_error[i] == 0 else 0.0, cap)
+                same = abs(r - prev_raw) <= tol * _np_maximum(abs(r), abs(prev_raw))
+                trend = _e.TREND_STALLED if same else (
+                    _e.TREND_PROGRESSED if r > prev_raw else _e.TREND_REGRESSED)
+            out_trend[i] = trend
+            out_prev_value[i] = prev_value
+            out_prev_progress[i] = prev_progress
+            # staleness
+            o_start = obj_start_kr[i]
+            complete = _approx_le(1.0, p, tol)
+            early = (o_start != NONE_INSTANT) & (np.float64(as_of - o_start) < window)
+            since_last = np.float64(as_of - last_at[i]) if logged else 0.0
+            stale = (not complete) & (not early) & ((not logged) | (since_last > window))
+            out_stale[i] = (1 if stale else 0) if has_log[i] else -1
+            # forecast
+            k = kind[i]
+            f = forecast[i]
+            has_fc = ((k == _f.KIND_METRIC) | (k == _f.KIND_STAGED)) & math.isfinite(f)
+            out_has_fc[i] = has_fc
+            if has_fc:
+                fc_raw, fc_status = _raw_and_status(f, s, *limits)
+                fc_progress = _clamped(fc_raw, cap)
+                fc_pace = _pace_code(fc_progress, 1.0, tol, pace_rule, pace_yellow, pace_red)
+                out_fc_value[i] = f
+                out_fc_progress[i] = fc_progress
+                out_fc_status[i] = fc_status
+                out_fc_colour[i] = fc_pace if fc_pace > fc_status else fc_status
+                out_fc_in_value[i] = f
+                out_fc_in_progress[i] = fc_progress
+            else:
+                out_fc_value[i] = np.nan
+                out_fc_progress[i] = np.nan
+                out_fc_status[i] = status[i]
+                out_fc_colour[i] = _CODE_NONE
+                out_fc_in_value[i] = v
+                out_fc_in_progress[i] = p
+
+
+def _obj_aggregates_impl(offsets: I64, kr_error: U8, contributes: B, has_entry: B,
+                         has_fc: B, has_log: B, stale: I8, range_mode: U8, status: I8,
+                         fc_status: I8, out_first_bad: I64, out_has_fc: B, out_history: B,
+                         out_stale: I8, out_worst: I8, out_worst_null: I8,
+                         out_fc_worst: I8) -> None:
+    """Per objective, over its key results: what ``_evaluate`` gathers with scatters.
+
+    The first bad row, the forecast and history flags, staleness and the worst range statuses.
+    """
+    m = out_first_bad.shape[0]
+    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
+        lo, hi = _block_rows(b, OBJ_BLOCK, m)
+        for o in range(lo, hi):
+            first_bad = np.int64(-1)
+            any_fc = False
+            history = False
+            n_logged = 0
+            n_stale = 0
+            worst = _CODE_NONE
+            worst_null = _CODE_NONE
+            fc_worst = _CODE_NONE
+            for r in range(np.uint64(offsets[o]), np.uint64(offsets[o + np.uint64(1)])):
+                ok = kr_error[r] == 0
+                if not ok and first_bad < 0:
+                    first_bad = np.int64(r)
+                any_fc |= has_fc[r] & contributes[r]
+                history |= contributes[r] & ok & has_entry[r]
+                logged = has_log[r] & ok
+                n_logged += 1 if logged else 0
+                n_stale += 1 if logged and stale[r] == 1 else 0
+                if range_mode[r] > 0 and ok:
+                    hit = status[r]
+                    worst = max(worst, hit)
+                    worst_null = max(worst_null, hit if hit >= _CODE_YELLOW else _CODE_NONE)
+                    fc_worst = max(fc_worst, fc_status[r])
+            out_first_bad[o] = first_bad
+            out_has_fc[o] = any_fc
+            out_history[o] = history
+            out_stale[o] = (1 if n_stale == n_logged else 0) if n_logged > 0 else -1
+            out_worst[o] = worst
+            out_worst_null[o] = worst_null
+            out_fc_worst[o] = fc_worst
+
+
+def _history_impl(order: I64, child_offsets: I64, children: I64, child_counted: B, uses: B,
+                  pinned: B, history: B) -> None:
+    """Objective history flags lifted from counted children, children before parents."""
+    for k in range(order.shape[0]):
+        o = order[k]
+        if pinned[o] or not uses[o]:
+            continue
+        for j in range(child_offsets[o], child_offsets[o + 1]):
+            c = children[j]
+            if child_counted[c] and history[c]:
+                history[o] = True
+
+
+def _field_error(kind: int, start: float, target: float, current: float, weight: float,
+                 mode: int, red_low: float, yellow_low: float, yellow_high: float,
+                 red_high: float) -> int:
+    """Twin of ``engine._validate_key_results`` for one row: its first field error (0 none)."""
+    finite = (math.isfinite(start) & math.isfinite(target) & math.isfinite(weight)
+              & (not math.isinf(current)) & (not math.isinf(red_low))
+              & (not math.isinf(yellow_low)) & (not math.isinf(yellow_high))
+              & (not math.isinf(red_high)))
+    if not finite:
+        return _e.ERR_FIELD_NOT_FINITE
+    if kind > 4 or mode > 3:
+        return _e.ERR_FIELD_UNKNOWN_VALUE
+    if weight < 0:
+        return _e.ERR_FIELD_NEGATIVE_WEIGHT
+    metric = kind == _f.KIND_METRIC
+    if metric and target == start and (mode == 0 or mode == 3):
+        return _e.ERR_FIELD_DEGENERATE
+    if metric and mode > 0:
+        out_of_order = False
+        highest = -np.inf
+        for value in (red_low, yellow_low, target, yellow_high, red_high):
+            present = not math.isnan(value)
+            out_of_order |= present & (value < highest)
+            highest = _np_maximum(highest, value) if present else highest
+        if out_of_order:
+            return _e.ERR_FIELD_BREAKPOINTS
+    if 1 <= kind <= 4:
+        whole_total = (target >= 1) & (target == np.floor(target))
+        done_ok = math.isnan(current) or ((current >= 0) & (current <= target)
+                                          & (current == np.floor(current)))
+        if not (whole_total & done_ok & (start == 0)):
+            return _e.ERR_FIELD_OUT_OF_RANGE
+    return 0
+
+
+def _kr_front_impl(kr_objective: I64, kr_load: U8, validate: bool, kind: U8, start: F64,
+                   target: F64, current: F64, weight: F64, range_mode: U8, red_low: F64,
+                   yellow_low: F64, yellow_high: F64, red_high: F64, kr_due: I64,
+                   broken: B, obj_start: I64, obj_due: I64, obj_ambition: U8,
+                   out_error: U8, out_obj_start: I64, out_due: I64,
+                   out_aspirational: B) -> None:
+    """Per key result: the errors known before evaluating it, and its objective's columns."""
+    n = kr_objective.shape[0]
+    for b in _prange(_n_blocks(n, BLOCK_ROWS)):
+        lo, hi = _block_rows(b, BLOCK_ROWS, n)
+        for i in range(lo, hi):
+            o = kr_objective[i]
+            load = kr_load[i]
+            error = _e.ERR_LOAD if load == 1 else 0
+            if error == 0 and validate:
+                error = _field_error(kind[i], start[i], target[i], current[i], weight[i],
+                                     range_mode[i], red_low[i], yellow_low[i], yellow_high[i],
+                                     red_high[i])
+            if load == 2:
+                error = _e.ERR_DUPLICATE_ID
+            if error == 0 and broken[o]:
+                error = _e.ERR_DEPENDS_ON_INVALID
+            o_start = obj_start[o]
+            due = kr_due[i]
+            if (error == 0 and due != NONE_INSTANT and o_start != NONE_INSTANT
+                    and due <= o_start):
+                error = _e.ERR_INVALID_TIMELINE
+            out_error[i] = error
+            out_obj_start[i] = o_start
+            out_due[i] = due if due != NONE_INSTANT else obj_due[o]
+            out_aspirational[i] = obj_ambition[o] == 1
+
+
+def _people_impl(kr_offsets: I64, owner_offsets: I64, owner_ids: Any, obj_owner: Any,
+                 obj_error: U8, obj_progress: F64, kr_error: U8, kr_progress: F64, n_kr: int,
+                 out_mean: F64, out_items: I64, out_first_bad: I64, out_seen: B) -> None:
+    """Per person: the mean progress of the counted items, summed in document order.
+
+    Items: an objective, then its key results' owners other than the objective's owner.
+    """
+    n_people = out_mean.shape[0]
+    total = np.zeros(n_people)
+    weighted = np.zeros(n_people)
+    for k in range(n_people):
+        out_items[k] = 0
+        out_first_bad[k] = -1
+        out_seen[k] = False
+    for o in range(obj_owner.shape[0]):
+        owner = obj_owner[o]
+        if owner >= 0:
+            out_seen[owner] = True
+            p = obj_progress[o]
+            if obj_error[o] != 0:
+                if out_first_bad[owner] < 0:
+                    out_first_bad[owner] = o + n_kr
+            elif not math.isnan(p):
+                out_items[owner] += 1
+                total[owner] += 1.0
+                weighted[owner] += 1.0 * p
+        for r in range(kr_offsets[o], kr_offsets[o + 1]):
+            for j in range(owner_offsets[r], owner_offsets[r + 1]):
+                person = owner_ids[j]
+                if person == owner:
+                    continue
+                out_seen[person] = True
+                p = kr_progress[r]
+                if kr_error[r] != 0:
+                    if out_first_bad[person] < 0:
+                        out_first_bad[person] = r
+                elif not math.isnan(p):
+                    out_items[person] += 1
+                    total[person] += 1.0
+                    weighted[person] += 1.0 * p
+    for k in range(n_people):
+        out_mean[k] = weighted[k] / total[k] if total[k] > 0 else np.nan
+
+
+def _csr_of_sorted_impl(keys: I64, out_offsets: I64) -> bool:
+    """CSR offsets of keys in ``[0, m)`` sorted ascending.
+
+    ``out_offsets[k]`` is the first row of key ``k``.  False, with the offsets unspecified,
+    when the keys are not sorted.
+    """
+    n = keys.shape[0]
+    m = out_offsets.shape[0] - 1
+    row = 0
+    for k in range(m):
+        out_offsets[k] = row
+        while row < n and keys[row] == k:
+            row += 1
+    out_offsets[m] = row
+    return bool(row == n)
+
+
+def _children_impl(parent: I64, height: I64, out_offsets: I64, out_children: I64) -> None:
+    """Children CSR of the alignment forest (a stable counting sort).
+
+    The linked rows with a height (not on a cycle), grouped by parent, in row order.
+    """
+    m = parent.shape[0]
+    for o in range(m + 1):
+        out_offsets[o] = 0
+    for c in range(m):
+        p = parent[c]
+        if p >= 0 and height[c] >= 0:
+            out_offsets[p + 1] += 1
+    for o in range(m):
+        out_offsets[o + 1] += out_offsets[o]
+    fill = out_offsets[:m].copy()
+    for c in range(m):
+        p = parent[c]
+        if p >= 0 and height[c] >= 0:
+            out_children[fill[p]] = c
+            fill[p] += 1
+
+
+def _structure_impl(offsets: I64, kind: U8, range_mode: U8, start: F64, target: F64,
+                    weight: F64, unit: Any, kr_ok: B, obj_mode: U8, ps_unit: Any,
+                    ps_auto: B, ps_start: F64, ps_target: F64, include_children: B,
+                    out_n_krs: I64, out_mode: U8, out_rule: U8, out_uses_children: B,
+                    out_sum_unit: Any, out_sum_error: U8, out_sum_start: F64,
+                    out_sum_target: F64, out_target_auto: B, out_contributes: B,
+                    out_summed: B) -> None:
+    m = out_n_krs.shape[0]
+    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
+        lo, hi = _block_rows(b, OBJ_BLOCK, m)
+        for o in range(lo, hi):
+            first = np.uint64(offsets[o])
+            end = np.uint64(offsets[o + np.uint64(1)])
+            count = np.int64(end - first)
+            has_krs = count > 0
+            unit_first = np.int64(unit[first]) if has_krs else np.int64(-1)
+            dir_first = _direction(start[first], target[first]) if has_krs else 0
+            all_plain = True
+            same_unit = True
+            same_dir = True
+            wm_first = np.int64(-2)
+            wm_differ = False
+            for r in range(first, end):
+                metric = kind[r] == _f.KIND_METRIC
+                all_plain &= metric & (range_mode[r] == 0)
+                u = np.int64(unit[r])
+                same_unit &= u == unit_first
+                same_dir &= _direction(start[r], target[r]) == dir_first
+                if metric and weight[r] > 0:
+                    if wm_first == -2:
+                        wm_first = u
+                    elif u != wm_first:
+                        wm_differ = True
+            has_settings = ps_unit[o] >= 0
+            explicit = obj_mode[o] != 0
+            auto_same = has_krs & all_plain & same_unit & (unit_first >= 0) & same_dir
+            mode = obj_mode[o] if explicit else (2 if has_settings | auto_same else 1)
+            rule = _e.RULE_EXPLICIT if explicit else (
+                _e.RULE_SETTINGS if has_settings else (
+                    _e.RULE_SAME_UNIT if auto_same else _e.RULE_MIXED))
+            if not has_krs:
+                rule = _e.RULE_CHILDREN
+                mode = 1
+            sum_unit = np.int64(ps_unit[o]) if has_settings else wm_first
+            is_sum = (mode == 2) & has_krs
+            error = 0
+            if is_sum and not has_settings and (wm_first == -2 or wm_differ):
+                error = _e.ERR_NO_SUM_UNIT
+            n_contrib = 0
+            up = 0
+            down = 0
+            starts = 0.0
+            targets = 0.0
+            for r in range(first, end):
+                weighted_metric = (kind[r] == _f.KIND_METRIC) & (weight[r] > 0)
+                contrib = weighted_metric & (np.int64(unit[r]) == sum_unit) & is_sum
+                if contrib:
+                    n_contrib += 1
+                    direction = _direction(start[r], target[r])
+                    up += 1 if direction > 0 else 0
+                    down += 1 if direction < 0 else 0
+                    starts += start[r]
+                    targets += target[r]
+                out_contributes[r] = (contrib if is_sum else weight[r] > 0) & kr_ok[r]
+                out_summed[r] = contrib & kr_ok[r]
+            if is_sum and error == 0 and n_contrib == 0:
+                error = _e.ERR_NO_CONTRIBUTING_METRIC
+            if is_sum and error == 0 and up > 0 and down > 0:
+                error = _e.ERR_MIXED_DIRECTIONS
+            sum_start = ps_start[o] if has_settings and not math.isnan(ps_start[o]) else starts
+            target_auto = (not has_settings) | ps_auto[o]
+            sum_target = targets if target_auto else ps_target[o]
+            if is_sum and error == 0 and sum_target == sum_start:
+                error = _e.ERR_DEGENERATE_GOAL
+            out_n_krs[o] = count
+            out_mode[o] = mode
+            out_rule[o] = rule
+            out_uses_children[o] = (not has_krs) | include_children[o]
+            out_sum_unit[o] = sum_unit
+            out_sum_error[o] = error
+            out_sum_start[o] = sum_start
+            out_sum_target[o] = sum_target
+            out_target_auto[o] = target_auto
+
+
+def _rollup_impl(order: I64, level_offsets: I64, child_offsets: I64, children: I64,
+                 n_kr: int, has_krs: B, is_sum: B, uses: B, n_children: I64, total: F64,
+                 weighted: F64, raw_sum: F64, prog_sum: F64, obj_weight: F64, obj_due: I64,
+                 pinned: B, scenario: int, obj_error: U8, obj_ref: I64, valid: B,
+                 kid_now: F64, has_fc: B, progress: F64, raw: F64) -> None:
+    """One rollup scenario, level by level (children before parents).
+
+    In parallel within a level: its objectives only read their children's results.
+    """
+    for level in range(level_offsets.shape[0] - 1):
+        for k in _prange(level_offsets[level], level_offsets[level + 1]):
+            _rollup_one(order[k], child_offsets, children, n_kr, has_krs, is_sum, uses,
+                        n_children, total, weighted, raw_sum, prog_sum, obj_weight, obj_due,
+                        pinned, scenario, obj_error, obj_ref, valid, kid_now, has_fc, progress,
+                        raw)
+
+
+def _rollup_one(o: int, child_offsets: I64, children: I64, n_kr: int, has_krs: B, is_sum: B,
+                uses: B, n_children: I64, total: F64, weighted: F64, raw_sum: F64,
+                prog_sum: F64, obj_weight: F64, obj_due: I64, pinned: B, scenario: int,
+                obj_error: U8, obj_ref: I64, valid: B, kid_now: F64, has_fc: B,
+                progress: F64, raw: F64) -> None:
+    """The rollup of objective ``o`` (see ``engine._rollup``)."""
+    nan = np.nan
+    if pinned[o]:
+        return
+    lo = child_offsets[o]
+    hi = child_offsets[o + 1]
+    if scenario == _NOW and uses[o] and (obj_error[o] == 0
+                                          or obj_error[o] >= _e.ERR_NO_CONTRIBUTING_METRIC):
+        for j in range(lo, hi):
+            c = children[j]
+            if obj_error[c] != 0:
+                obj_error[o] = _e.ERR_DEPENDS_ON_INVALID
+                obj_ref[o] = c + n_kr
+                break
+    ctot = 0.0
+    cw = 0.0
+    for j in range(lo, hi):
+        c = children[j]
+        ok = (obj_error[c] == 0) if scenario == _NOW else valid[c]
+        p = progress[c]
+        if scenario == _FORECAST:
+            if not has_fc[c]:
+                p = kid_now[c]
+            if (ok and not math.isnan(kid_now[c]) and obj_weight[c] > 0 and has_fc[c]
+                    and uses[o]):
+                has_fc[o] = True
+        if ok and not math.isnan(p) and obj_weight[c] > 0:
+            w = obj_weight[c]
+            ctot += w
+            cw += w * p
+    own_total = (1.0 if is_sum[o] else total[o]) if has_krs[o] else 0.0
+    own_weighted = (1.0 * prog_sum[o] if is_sum[o] else weighted[o]) if has_krs[o] else 0.0
+    plain_sum = is_sum[o] & has_krs[o] & ((not uses[o]) | (n_children[o] == 0))
+    mixed_total = own_total + (ctot if uses[o] else 0.0)
+    mixed = (own_weighted + (cw if uses[o] else 0.0)) / mixed_total
+    null = (not plain_sum) & (mixed_total == 0)
+    mean = nan if null else mixed
+    progress[o] = prog_sum[o] if plain_sum else mean
+    raw[o] = raw_sum[o] if plain_sum else mean
+    if scenario == _NOW and obj_error[o] == 0 and not null and not math.isfinite(raw[o]):
+        obj_error[o] = _e.ERR_NOT_FINITE
+    if scenario == _FORECAST:
+        good = (obj_due[o] != NONE_INSTANT) & (not math.isnan(progress[o])) & valid[o]
+        has_fc[o] = has_fc[o] & good
+
+
 # ------------------------------------------------------------------------------------------
 # loading
 # ------------------------------------------------------------------------------------------
@@ -331,6 +839,16 @@ class Kernels(NamedTuple):
     kr_pass: Any
     group_sums: Any
     logs: Any
+    kr_part: Any
+    csr_of_sorted: Any
+    children: Any
+    structure: Any
+    rollup: Any
+    kr_post: Any
+    obj_aggregates: Any
+    history: Any
+    kr_front: Any
+    people: Any
 
 
 _kernels: Kernels | None = None
@@ -353,7 +871,7 @@ def load() -> Kernels:
                 from numba.extending import register_jitable
             except ImportError as exc:
                 raise ImportError(_MESSAGE) from exc
-            for helper in _HELPERS:
+            for helper in _HELPERS + tuple(globals()[name] for name in _LATE_HELPERS):
                 register_jitable(helper)
             # kr_pass reads 14 columns and writes 10: LLVM's loop vectoriser gives up on the
             # run-time alias checks this needs (default limit 128) unless the limit is raised.
@@ -368,9 +886,20 @@ def load() -> Kernels:
                 "fastmath": False,
             }
             jit: Any = numba.njit
+            serial = {**options, "parallel": False}
             _kernels = Kernels(kr_pass=jit(**options)(_kr_pass_impl),
                                group_sums=jit(**options)(_group_sums_impl),
-                               logs=jit(**options)(_logs_impl))
+                               logs=jit(**options)(_logs_impl),
+                               kr_part=jit(**options)(_kr_part_impl),
+                               csr_of_sorted=jit(**serial)(_csr_of_sorted_impl),
+                               children=jit(**serial)(_children_impl),
+                               structure=jit(**options)(_structure_impl),
+                               rollup=jit(**options)(_rollup_impl),
+                               kr_post=jit(**options)(_kr_post_impl),
+                               obj_aggregates=jit(**options)(_obj_aggregates_impl),
+                               history=jit(**serial)(_history_impl),
+                               kr_front=jit(**options)(_kr_front_impl),
+                               people=jit(**serial)(_people_impl))
         return _kernels
 
 

@@ -247,12 +247,8 @@ def _range_status(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(N
     return np.where(frame.kr_range_mode[rows] > 0, status, COLOUR_NONE).astype(np.int8)
 
 
-def _pace(progress: F64, expected: F64, policy: Policy) -> tuple[I8, npt.NDArray[np.uint8]]:
-    """Twin of :func:`okrcore.formulas.pace_colour`: colour codes and reason codes.
-
-    Reasons: 0 complete, 1 not_started, 2 on_pace, 3 red, 4 yellow, 5 ahead_of_yellow.
-    NaN expected (no timeline) is treated by the caller.
-    """
+def _pace_conditions(progress: F64, expected: F64, policy: Policy) -> tuple[B, ...]:
+    """complete, not_started, on_pace, behind red, behind yellow (see :func:`_pace`)."""
     tol = policy.tolerance
     rule = policy.pace
 
@@ -265,15 +261,34 @@ def _pace(progress: F64, expected: F64, policy: Policy) -> tuple[I8, npt.NDArray
             bound = expected - threshold / 100.0
         return np.asarray(_approx_le(progress, bound, tol))
 
-    complete = _approx_le(1.0, progress, tol)
-    not_started = expected <= 0
-    on_pace = _approx_le(expected, progress, tol)
-    red = behind(rule.red)
-    yellow = behind(rule.yellow)
+    return (np.asarray(_approx_le(1.0, progress, tol)), np.asarray(expected <= 0),
+            np.asarray(_approx_le(expected, progress, tol)), behind(rule.red),
+            behind(rule.yellow))
+
+
+def _pace_colour(progress: F64, expected: F64, policy: Policy) -> I8:
+    """The colour codes of :func:`_pace` alone, without its reasons (cheaper)."""
+    complete, not_started, on_pace, red, yellow = _pace_conditions(progress, expected, policy)
+    # green when complete, not started or on pace; else red, yellow, or green (ahead)
+    colour = red.astype(np.int8)
+    colour *= COLOUR_RED
+    yellow &= ~red
+    colour += yellow
+    complete |= not_started
+    complete |= on_pace
+    colour[complete] = COLOUR_GREEN
+    return colour
+
+
+def _pace(progress: F64, expected: F64, policy: Policy) -> tuple[I8, npt.NDArray[np.uint8]]:
+    """Twin of :func:`okrcore.formulas.pace_colour`: colour codes and reason codes.
+
+    Reasons: 0 complete, 1 not_started, 2 on_pace, 3 red, 4 yellow, 5 ahead_of_yellow.
+    NaN expected (no timeline) is treated by the caller.
+    """
+    complete, not_started, on_pace, red, yellow = _pace_conditions(progress, expected, policy)
     reason = np.select([complete, not_started, on_pace, red, yellow], [0, 1, 2, 3, 4], 5)
-    colour = np.select([reason <= 2, reason == 3, reason == 4],
-                       [COLOUR_GREEN, COLOUR_RED, COLOUR_YELLOW], COLOUR_GREEN)
-    return colour.astype(np.int8), reason.astype(np.uint8)
+    return _pace_colour(progress, expected, policy), reason.astype(np.uint8)
 
 
 def _expected(as_of: int | I64, start: I64, due: I64) -> F64:
@@ -460,26 +475,27 @@ def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
                                        np.ascontiguousarray(due_of_kr),
                                        float(MICROSECONDS_PER_DAY)))
     kr, at, val = frame.log_kr, frame.log_at, frame.log_value
-    known = at <= as_of
-    kr, at, val = kr[known], at[known], val[known]
+    keep = at <= as_of
     # a later entry at the same instant overwrites the earlier one: keep the last of each run
-    if kr.shape[0]:
-        last_of_run = np.ones(kr.shape[0], dtype=bool)
-        last_of_run[:-1] = (kr[1:] != kr[:-1]) | (at[1:] != at[:-1])
-        kr, at, val = kr[last_of_run], at[last_of_run], val[last_of_run]
+    # (rows are sorted by key result and instant, so the known entries of a key result are a
+    # prefix of its rows: one mask selects the kept entries of the known ones)
+    if kr.shape[0] > 1:
+        keep[:-1] &= (kr[1:] != kr[:-1]) | (at[1:] != at[:-1])
+    kr, at, val = kr[keep], at[keep], val[keep]
     count = np.bincount(kr, minlength=n) if kr.shape[0] else np.zeros(n, dtype=np.int64)
     ends = np.cumsum(count)
     has_entry = count > 0
-    last = np.where(has_entry, ends - 1, 0)
+    has_previous = count > 1
     value = np.full(n, np.nan)
     last_at = np.full(n, NONE_INSTANT, dtype=np.int64)
-    if kr.shape[0]:
-        value[has_entry] = val[last[has_entry]]
-        last_at[has_entry] = at[last[has_entry]]
-    has_previous = count > 1
     previous = np.full(n, np.nan)
     if kr.shape[0]:
-        previous[has_previous] = val[last[has_previous] - 1]
+        rows = np.flatnonzero(has_entry)
+        last = ends[rows] - 1
+        value[rows] = val[last]
+        last_at[rows] = at[last]
+        rows = np.flatnonzero(has_previous)
+        previous[rows] = val[ends[rows] - 2]
     # forecast: least squares through the period's entries (instants >= the objective's start)
     forecast = np.full(n, np.nan)
     if kr.shape[0]:
@@ -488,26 +504,29 @@ def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
         pk, pt, pv = kr[in_period], at[in_period], val[in_period]
         m = np.bincount(pk, minlength=n) if pk.shape[0] else np.zeros(n, dtype=np.int64)
         eligible = m >= 2
-        if eligible.any():
+        ids = np.flatnonzero(eligible)
+        if ids.shape[0]:
+            # in the compact index of the eligible key results (the same sums, in row order)
             sel = eligible[pk]
-            pk, pt, pv = pk[sel], pt[sel], pv[sel]
-            m = np.where(eligible, m, 0)
-            first = np.cumsum(m) - m
-            origin = pt[first[pk]]
-            x = (pt - origin).astype(np.float64) / MICROSECONDS_PER_DAY
-            mf = m.astype(np.float64)
+            rank = np.cumsum(eligible) - 1
+            pk, pt, pv = rank[pk[sel]], pt[sel], pv[sel]
+            k = ids.shape[0]
+            mc = m[ids]
+            first = np.cumsum(mc) - mc
+            origin = pt[first]
+            x = (pt - origin[pk]).astype(np.float64) / MICROSECONDS_PER_DAY
+            mf = mc.astype(np.float64)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                mean_x = np.bincount(pk, weights=x, minlength=n) / mf
-                mean_v = np.bincount(pk, weights=pv, minlength=n) / mf
+                mean_x = np.bincount(pk, weights=x, minlength=k) / mf
+                mean_v = np.bincount(pk, weights=pv, minlength=k) / mf
                 dx = x - mean_x[pk]
-                sxx = np.bincount(pk, weights=dx * dx, minlength=n)
-                sxv = np.bincount(pk, weights=dx * (pv - mean_v[pk]), minlength=n)
-                origin_kr = np.zeros(n, dtype=np.int64)
-                origin_kr[pk] = origin
-                at_due = (due_of_kr - origin_kr).astype(np.float64) / MICROSECONDS_PER_DAY
+                sxx = np.bincount(pk, weights=dx * dx, minlength=k)
+                sxv = np.bincount(pk, weights=dx * (pv - mean_v[pk]), minlength=k)
+                due = due_of_kr[ids]
+                at_due = (due - origin).astype(np.float64) / MICROSECONDS_PER_DAY
                 line = mean_v + (sxv / sxx) * (at_due - mean_x)
-            ok = eligible & (sxx != 0) & (due_of_kr != NONE_INSTANT)
-            forecast = np.where(ok, line, np.nan)
+            ok = (sxx != 0) & (due != NONE_INSTANT)
+            forecast[ids[ok]] = line[ok]
     return _Logs(has_entry, value, has_previous, previous, last_at, forecast)
 
 
@@ -568,27 +587,44 @@ class _Structure:
     sum_start: F64
     sum_target: F64
     target_auto: B
+    offsets: I64 | None = None  # CSR of the key result rows of each objective (numba kernel)
+    summed: B | None = None  # per KR: counted in its objective's sum (numba kernel)
 
 
-def _structure(frame: OrgFrame, kr_ok: B) -> _Structure:
+def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     m = frame.n_obj
     obj = frame.kr_objective
+    if kernel == "numba":
+        return _numba_structure(frame, kr_ok)
     n_krs = np.bincount(obj, minlength=m).astype(np.int64) if obj.shape[0] else np.zeros(
         m, dtype=np.int64)
-    metric = frame.kr_kind == KIND_METRIC
-    plain = metric & (frame.kr_range_mode == 0)
-    direction = np.sign(frame.kr_target - frame.kr_start).astype(np.int64)
-    first = np.cumsum(n_krs) - n_krs  # first KR row of each objective (rows are grouped)
     grouped = bool(np.all(obj[1:] >= obj[:-1])) if obj.shape[0] > 1 else True
     if not grouped:
         raise ValueError("key result rows must be grouped by objective (sort by kr_objective)")
+    metric = frame.kr_kind == KIND_METRIC
+    weight_ok = frame.kr_weight > 0
+    # direction: the sign of target - start as int8; NaN is its own code, counted as down
+    # (as numpy's int64 cast of a NaN sign, the int64 minimum, is)
+    span = frame.kr_target - frame.kr_start
+    direction = (span > 0).view(np.int8) - (span < 0).view(np.int8)
+    direction[np.isnan(span)] = -128
+    del span
+    first = np.cumsum(n_krs) - n_krs  # first KR row of each objective (rows are grouped)
     has_krs = n_krs > 0
     first_safe = np.where(has_krs, first, 0)
     unit_first = np.where(has_krs, frame.kr_unit[first_safe] if obj.shape[0] else -1, -1)
-    dir_first = np.where(has_krs, direction[first_safe] if obj.shape[0] else 0, 0)
-    all_plain = _group_count(obj, plain, m) == n_krs
-    same_unit = _group_count(obj, frame.kr_unit != unit_first[obj], m) == 0
-    same_dir = _group_count(obj, direction != dir_first[obj], m) == 0
+    # "every row of a group equals its first row" is "no two neighbours in a group differ"
+    same_group = obj[1:] == obj[:-1]
+
+    def all_same(column: Any) -> B:
+        result = np.ones(m, dtype=bool)
+        result[obj[1:][same_group & (column[1:] != column[:-1])]] = False
+        return result
+
+    all_plain = np.ones(m, dtype=bool)
+    all_plain[obj[~(metric & (frame.kr_range_mode == 0))]] = False
+    same_unit = all_same(frame.kr_unit)
+    same_dir = all_same(direction)
     has_settings = frame.obj_ps_unit >= 0
     explicit = frame.obj_mode != 0
     auto_same = has_krs & all_plain & same_unit & (unit_first >= 0) & same_dir
@@ -601,34 +637,95 @@ def _structure(frame: OrgFrame, kr_ok: B) -> _Structure:
     mode = np.where(has_krs, mode, 1).astype(np.uint8)
     uses_children = ~has_krs | frame.obj_include_children
     # the unit of a sum: the settings' unit, else the one unit of the weighted metrics
-    weighted_metric = metric & (frame.kr_weight > 0)
-    wm_rows = np.flatnonzero(weighted_metric)
+    wm_rows = np.flatnonzero(metric & weight_ok)
+    wm_obj = obj[wm_rows]
+    wm_unit = frame.kr_unit[wm_rows]
     wm_first_unit = np.full(m, -2, dtype=np.int64)
+    wm_units_differ = np.zeros(m, dtype=bool)
     if wm_rows.shape[0]:
-        objs, idx = _first_of_runs(obj[wm_rows])
-        wm_first_unit[objs] = frame.kr_unit[wm_rows[idx]]
-    wm_units_differ = _group_count(obj, weighted_metric & (frame.kr_unit != wm_first_unit[obj]),
-                                   m) > 0
+        objs, idx = _first_of_runs(wm_obj)
+        wm_first_unit[objs] = wm_unit[idx]
+        wm_units_differ[wm_obj[1:][(wm_obj[1:] == wm_obj[:-1])
+                                   & (wm_unit[1:] != wm_unit[:-1])]] = True
     sum_unit = np.where(has_settings, frame.obj_ps_unit, wm_first_unit).astype(np.int32)
     sum_error = np.zeros(m, dtype=np.uint8)
     is_sum = (mode == 2) & has_krs
     no_unit = is_sum & ~has_settings & ((wm_first_unit == -2) | wm_units_differ)
     sum_error[no_unit] = ERR_NO_SUM_UNIT
-    contrib_sum = weighted_metric & (frame.kr_unit == sum_unit[obj]) & is_sum[obj]
-    n_contrib = _group_count(obj, contrib_sum, m)
+    # the rows that count in a sum: weighted metrics of the sum's unit
+    picked = (wm_unit == sum_unit[wm_obj]) & is_sum[wm_obj]
+    cs_rows, cs_obj = wm_rows[picked], wm_obj[picked]
+    n_contrib = np.bincount(cs_obj, minlength=m)
+    cs_dir = direction[cs_rows]
+    up = np.bincount(cs_obj[cs_dir > 0], minlength=m)
+    down = np.bincount(cs_obj[cs_dir < 0], minlength=m)
     sum_error[is_sum & (sum_error == 0) & (n_contrib == 0)] = ERR_NO_CONTRIBUTING_METRIC
-    up = _group_count(obj, contrib_sum & (direction > 0), m)
-    down = _group_count(obj, contrib_sum & (direction < 0), m)
     sum_error[is_sum & (sum_error == 0) & (up > 0) & (down > 0)] = ERR_MIXED_DIRECTIONS
-    starts = _group_sum(obj, np.where(contrib_sum, frame.kr_start, 0.0), m)
-    targets = _group_sum(obj, np.where(contrib_sum, frame.kr_target, 0.0), m)
+    # sums from 0.0 over the contributing rows in row order: the rows left out would add 0.0,
+    # which changes no such sum (it is never -0.0)
+    starts = _group_sum(cs_obj, frame.kr_start[cs_rows], m)
+    targets = _group_sum(cs_obj, frame.kr_target[cs_rows], m)
     sum_start = np.where(has_settings & ~np.isnan(frame.obj_ps_start), frame.obj_ps_start, starts)
     target_auto = ~has_settings | frame.obj_ps_auto
     sum_target = np.where(target_auto, targets, frame.obj_ps_target)
     sum_error[is_sum & (sum_error == 0) & (sum_target == sum_start)] = ERR_DEGENERATE_GOAL
-    contributes = np.where(is_sum[obj], contrib_sum, frame.kr_weight > 0) & kr_ok
+    contributes = weight_ok & ~is_sum[obj]
+    contributes[cs_rows] = True
+    contributes &= kr_ok
     return _Structure(n_krs, mode, rule, uses_children, sum_unit, contributes, sum_error,
                       sum_start, sum_target, target_auto)
+
+
+def _numba_structure(frame: OrgFrame, kr_ok: B) -> _Structure:
+    """:func:`_structure` as one fused kernel over each objective's key result rows."""
+    from okrcore.batch import _numba
+
+    kernels = _numba.load()
+    m = frame.n_obj
+    offsets = np.empty(m + 1, dtype=np.int64)
+    if not kernels.csr_of_sorted(frame.kr_objective, offsets):
+        raise ValueError("key result rows must be grouped by objective (sort by kr_objective)")
+    st = _Structure(
+        n_krs=np.empty(m, np.int64), mode=np.empty(m, np.uint8), rule=np.empty(m, np.uint8),
+        uses_children=np.empty(m, np.bool_), sum_unit=np.empty(m, np.int32),
+        contributes=np.empty(frame.n_kr, np.bool_), sum_error=np.empty(m, np.uint8),
+        sum_start=np.empty(m), sum_target=np.empty(m), target_auto=np.empty(m, np.bool_),
+        offsets=offsets, summed=np.empty(frame.n_kr, np.bool_))
+    kernels.structure(
+        offsets, frame.kr_kind, frame.kr_range_mode, frame.kr_start, frame.kr_target,
+        frame.kr_weight, frame.kr_unit, np.ascontiguousarray(kr_ok), frame.obj_mode,
+        frame.obj_ps_unit, frame.obj_ps_auto, frame.obj_ps_start, frame.obj_ps_target,
+        frame.obj_include_children, st.n_krs, st.mode, st.rule, st.uses_children, st.sum_unit,
+        st.sum_error, st.sum_start, st.sum_target, st.target_auto, st.contributes, st.summed)
+    return st
+
+
+@attrs.frozen(eq=False)
+class _Tree:
+    """The alignment forest for the numba rollup kernel."""
+
+    order: I64  # objectives with a height, by height (children before parents), row order
+    level_offsets: I64  # the objectives of height h are order[level_offsets[h]:...[h + 1]]
+    child_offsets: I64  # CSR: the children of o are children[child_offsets[o]:...[o + 1]]
+    children: I64  # in row order within each parent
+    n_children: I64
+
+
+def _tree(parent: I64, height: I64) -> _Tree:
+    from okrcore.batch import _numba
+
+    m = parent.shape[0]
+    max_h = int(height.max()) if m else -1
+    levels = [np.flatnonzero(height == level) for level in range(max_h + 1)]
+    order = np.concatenate(levels) if levels else np.zeros(0, dtype=np.int64)
+    level_offsets = np.concatenate([[0], np.cumsum([len(rows) for rows in levels])]).astype(
+        np.int64)
+    count = int(np.count_nonzero((parent >= 0) & (height >= 0)))
+    offsets = np.empty(m + 1, dtype=np.int64)
+    children = np.empty(count, dtype=np.int64)
+    _numba.load().children(parent, height, offsets, children)
+    return _Tree(order.astype(np.int64, copy=False), level_offsets, offsets, children,
+                 np.diff(offsets))
 
 
 def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None,
@@ -637,19 +734,18 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
     m = frame.n_obj
     obj = frame.kr_objective
     w = frame.kr_weight
-    summed = st.contributes & (st.mode[obj] == 2)
-    if kernel == "numba" and obj.shape[0]:
+    summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
+    if kernel == "numba" and obj.shape[0] and st.offsets is not None:
         from okrcore.batch import _numba
 
-        total, weighted, value_sum = np.empty(m), np.empty(m), np.empty(m)
-        offsets = np.concatenate([[0], np.cumsum(st.n_krs)]).astype(np.int64)
-        _numba.group_sums(obj, offsets, w, np.ascontiguousarray(progress),
-                          np.ascontiguousarray(value), np.ascontiguousarray(summed), total,
-                          weighted, value_sum)
-    else:
-        total = _group_sum(obj, w, m)
-        weighted = _group_sum(obj, w * progress, m)
-        value_sum = _group_sum(obj, np.where(summed, value, 0.0), m)
+        outs = (np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m))
+        _numba.load().kr_part(st.offsets, w, np.ascontiguousarray(progress),
+                              np.ascontiguousarray(value), summed, st.sum_start, st.sum_target,
+                              _numba.UNCAPPED if cap is None else float(cap), *outs)
+        return outs
+    total = _group_sum(obj, w, m)
+    weighted = _group_sum(obj, w * progress, m)
+    value_sum = _group_sum(obj, np.where(summed, value, 0.0), m)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw_sum = (value_sum - st.sum_start) / (st.sum_target - st.sum_start)
     return total, weighted, value_sum, raw_sum, _clamp(raw_sum, cap)
@@ -667,7 +763,8 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             valid: B | None = None, errors: tuple[npt.NDArray[np.uint8], I64] | None = None,
             kid_has_fc: B | None = None, kid_now: F64 | None = None,
             pin: tuple[B, F64, B | None, npt.NDArray[np.uint8] | None] | None = None,
-            kernel: str = "numpy") -> tuple[F64, F64, F64, B, F64]:
+            kernel: str = "numpy", tree: _Tree | None = None, fc_start: B | None = None
+            ) -> tuple[F64, F64, F64, B, F64]:
     """Objective progress (NaN = null), raw and summed value, forecast flags, summed part.
 
     Level by level up the alignment tree (children before parents).  With ``errors`` (the
@@ -684,6 +781,22 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                                                              cap, kernel)
     has_krs = st.n_krs > 0
     is_sum = st.mode == 2
+    if tree is not None:
+        from okrcore.batch import _numba
+
+        progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
+                                                      fc_start)
+        scenario = (0 if errors is not None else (2 if kid_has_fc is not None else 1))
+        err, ref = errors if errors is not None else (np.zeros(m, np.uint8),
+                                                      np.zeros(m, np.int64))
+        _numba.load().rollup(
+            tree.order, tree.level_offsets, tree.child_offsets, tree.children, n, has_krs,
+            is_sum,
+            st.uses_children, tree.n_children, total, weighted, raw_sum, prog_sum,
+            frame.obj_weight, frame.obj_due, pinned, scenario, err, ref,
+            valid if valid is not None else np.ones(m, np.bool_),
+            kid_now if kid_now is not None else progress, has_fc, progress, raw)
+        return progress, raw, value_sum, has_fc, prog_sum
     own_total = np.where(has_krs, np.where(is_sum, 1.0, total), 0.0)
     own_weighted = np.where(has_krs, np.where(is_sum, 1.0 * prog_sum, weighted), 0.0)
     linked = np.flatnonzero(parent >= 0)
@@ -692,20 +805,8 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         m, dtype=np.int64)
     # a sum with include_children but no aligned child is just the sum (raw reported as is)
     plain_sum = is_sum & has_krs & (~st.uses_children | (n_children == 0))
-    progress = np.full(m, np.nan)
-    raw = np.full(m, np.nan)
-    has_fc = np.zeros(m, dtype=bool)
-    if kid_has_fc is not None:
-        has_fc = _group_count(obj, _counted_forecasts(st, kid_has_fc), m) > 0
-    pinned = np.zeros(m, dtype=bool)
-    if pin is not None:
-        # objectives whose results are known (incremental recompute): fixed, never computed
-        pinned, pin_progress, pin_fc, pin_error = pin
-        progress[pinned] = pin_progress[pinned]
-        if pin_fc is not None:
-            has_fc[pinned] = pin_fc[pinned]
-        if errors is not None and pin_error is not None:
-            errors[0][pinned] = pin_error[pinned]
+    progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
+                                                  fc_start)
     max_height = int(height.max()) if m else -1
     for level in range(max_height + 1):
         rows = np.flatnonzero(height == level)
@@ -758,6 +859,28 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 good &= valid[rows]
             has_fc[rows] &= good
     return progress, raw, value_sum, has_fc, prog_sum
+
+
+def _rollup_start(m: int, obj: I64, st: _Structure, errors: Any, kid_has_fc: B | None,
+                  pin: Any, fc_start: B | None) -> tuple[F64, F64, B, B]:
+    """The rollup's starting columns: progress and raw (NaN), forecast flags, pinned rows."""
+    progress = np.full(m, np.nan)
+    raw = np.full(m, np.nan)
+    has_fc = np.zeros(m, dtype=bool)
+    if fc_start is not None:
+        has_fc = fc_start
+    elif kid_has_fc is not None:
+        has_fc = _group_count(obj, _counted_forecasts(st, kid_has_fc), m) > 0
+    pinned = np.zeros(m, dtype=bool)
+    if pin is not None:
+        # objectives whose results are known (incremental recompute): fixed, never computed
+        pinned, pin_progress, pin_fc, pin_error = pin
+        progress[pinned] = pin_progress[pinned]
+        if pin_fc is not None:
+            has_fc[pinned] = pin_fc[pinned]
+        if errors is not None and pin_error is not None:
+            errors[0][pinned] = pin_error[pinned]
+    return progress, raw, has_fc, pinned
 
 
 def _counted_forecasts(st: _Structure, kr_has_fc: B) -> B:
@@ -836,22 +959,26 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     obj_error[in_cycle & (obj_error == 0)] = ERR_ALIGNMENT_CYCLE
 
     # --- key results -----------------------------------------------------------------------
-    kr_error = np.zeros(n, dtype=np.uint8)
     kr_ref = np.full(n, -1, dtype=np.int64)
-    kr_error[frame.kr_load == 1] = ERR_LOAD
-    kr_field = np.zeros(n, dtype=np.uint8) if frame.validated else _validate_key_results(frame)
-    kr_error[(kr_error == 0) & (kr_field != 0)] = kr_field[(kr_error == 0) & (kr_field != 0)]
-    kr_error[frame.kr_load == 2] = ERR_DUPLICATE_ID
-    kr_error[(kr_error == 0) & broken[obj]] = ERR_DEPENDS_ON_INVALID
-    obj_start_kr = frame.obj_start[obj]
-    due_kr = np.where(frame.kr_due != NONE_INSTANT, frame.kr_due, frame.obj_due[obj])
-    bad_due = ((frame.kr_due != NONE_INSTANT) & (obj_start_kr != NONE_INSTANT)
-               & (frame.kr_due <= obj_start_kr))
-    kr_error[(kr_error == 0) & bad_due] = ERR_INVALID_TIMELINE
+    if kernel == "numba":
+        kr_error, obj_start_kr, due_kr, aspirational = _numba_front(frame, broken)
+    else:
+        kr_error = np.zeros(n, dtype=np.uint8)
+        kr_error[frame.kr_load == 1] = ERR_LOAD
+        kr_field = (np.zeros(n, dtype=np.uint8) if frame.validated
+                    else _validate_key_results(frame))
+        kr_error[(kr_error == 0) & (kr_field != 0)] = kr_field[(kr_error == 0) & (kr_field != 0)]
+        kr_error[frame.kr_load == 2] = ERR_DUPLICATE_ID
+        kr_error[(kr_error == 0) & broken[obj]] = ERR_DEPENDS_ON_INVALID
+        obj_start_kr = frame.obj_start[obj]
+        due_kr = np.where(frame.kr_due != NONE_INSTANT, frame.kr_due, frame.obj_due[obj])
+        bad_due = ((frame.kr_due != NONE_INSTANT) & (obj_start_kr != NONE_INSTANT)
+                   & (frame.kr_due <= obj_start_kr))
+        kr_error[(kr_error == 0) & bad_due] = ERR_INVALID_TIMELINE
+        aspirational = frame.obj_ambition[obj] == 1
 
     logs = _logs(frame, as_of, obj_start_kr, due_kr, kernel)
     baseline = frame.kr_start
-    aspirational = frame.obj_ambition[obj] == 1
     if kernel == "numba":
         value, raw, progress, status, expected, pace, colour, score, band, success = (
             _numba_kr_pass(frame, logs, obj_start_kr, due_kr, aspirational, as_of, policy, out))
@@ -862,7 +989,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
             raw[bad] = 0.0
             progress[bad] = _clamp(raw[bad], policy.cap)
             e = expected[bad]
-            p_bad, _ = _pace(progress[bad], np.where(np.isnan(e), 0.0, e), policy)
+            p_bad = _pace_colour(progress[bad], np.where(np.isnan(e), 0.0, e), policy)
             pace[bad] = np.where(np.isnan(e), COLOUR_GREEN, p_bad)
             colour[bad] = _worst(pace[bad], status[bad])
             g_score, g_band, g_success = _grade(progress[bad], aspirational[bad], policy)
@@ -876,48 +1003,63 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         progress = _clamp(raw, policy.cap)
         status = _range_status(frame, value, strict)
         expected = _expected(as_of, obj_start_kr, due_kr)
-        pace, _ = _pace(progress, np.where(np.isnan(expected), 0.0, expected), policy)
+        pace = _pace_colour(progress, np.where(np.isnan(expected), 0.0, expected), policy)
         pace = np.where(np.isnan(expected), COLOUR_GREEN, pace).astype(np.int8)
         colour = _worst(pace, status)
         score, band, success = _grade(progress, aspirational, policy)
-    prev_value = np.where(logs.has_previous, logs.previous, baseline)
-    # the previous state matters only where there is a check-in: compute it there alone
-    logged_rows = np.flatnonzero(logs.has_entry)
-    prev_raw = _raw_progress(frame, prev_value[logged_rows], strict, logged_rows)
-    prev_progress = progress.copy()
-    prev_progress[logged_rows] = _clamp(
-        np.where(kr_error[logged_rows] == 0, prev_raw, 0.0), policy.cap)
-    trend = np.full(n, TREND_NONE, dtype=np.int8)
-    trend[logged_rows] = _trend(prev_raw, raw[logged_rows], tol)
-    window = policy.stale_days * MICROSECONDS_PER_DAY
-    complete = _approx_le(1.0, progress, tol)
-    early = (obj_start_kr != NONE_INSTANT) & (
-        (as_of - np.where(obj_start_kr != NONE_INSTANT, obj_start_kr, 0)) < window)
-    since_last = as_of - np.where(logs.has_entry, logs.last_at, as_of)
-    stale_bool = ~complete & ~early & (~logs.has_entry | (since_last > window))
-    stale = np.where(frame.kr_has_log, stale_bool.astype(np.int8), -1).astype(np.int8)
-    forecastable = (frame.kr_kind == KIND_METRIC) | (frame.kr_kind == KIND_STAGED)
-    fc_value = np.where(forecastable & np.isfinite(logs.forecast), logs.forecast, np.nan)
-    has_fc = ~np.isnan(fc_value)
-    fc_rows = np.flatnonzero(has_fc)
-    fc_raw = _raw_progress(frame, fc_value[fc_rows], strict, fc_rows)
-    fc_progress_all = progress.copy()
-    fc_progress_all[fc_rows] = _clamp(fc_raw, policy.cap)
-    fc_status = status.copy()
-    fc_status[fc_rows] = _range_status(frame, fc_value[fc_rows], strict, fc_rows)
-    fc_pace, _ = _pace(fc_progress_all[fc_rows], np.ones(fc_rows.shape[0]), policy)
-    fc_colour = np.full(n, COLOUR_NONE, dtype=np.int8)
-    fc_colour[fc_rows] = _worst(fc_pace, fc_status[fc_rows])
-    fc_progress = np.where(has_fc, fc_progress_all, np.nan)
+    if kernel == "numba":
+        post = _numba_post(frame, kr_error, value, raw, progress, status, logs, obj_start_kr,
+                           as_of, policy)
+        trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc = post[:7]
+        prev_in_value, prev_in_progress, fc_in_value, fc_in_progress = post[7:]
+    else:
+        prev_value = np.where(logs.has_previous, logs.previous, baseline)
+        # the previous state matters only where there is a check-in: compute it there alone
+        logged_rows = np.flatnonzero(logs.has_entry)
+        prev_raw = _raw_progress(frame, prev_value[logged_rows], strict, logged_rows)
+        prev_progress = progress.copy()
+        prev_progress[logged_rows] = _clamp(
+            np.where(kr_error[logged_rows] == 0, prev_raw, 0.0), policy.cap)
+        trend = np.full(n, TREND_NONE, dtype=np.int8)
+        trend[logged_rows] = _trend(prev_raw, raw[logged_rows], tol)
+        window = policy.stale_days * MICROSECONDS_PER_DAY
+        complete = _approx_le(1.0, progress, tol)
+        early = (obj_start_kr != NONE_INSTANT) & (
+            (as_of - np.where(obj_start_kr != NONE_INSTANT, obj_start_kr, 0)) < window)
+        since_last = as_of - np.where(logs.has_entry, logs.last_at, as_of)
+        stale_bool = ~complete & ~early & (~logs.has_entry | (since_last > window))
+        stale = np.where(frame.kr_has_log, stale_bool.astype(np.int8), -1).astype(np.int8)
+        forecastable = (frame.kr_kind == KIND_METRIC) | (frame.kr_kind == KIND_STAGED)
+        fc_value = np.where(forecastable & np.isfinite(logs.forecast), logs.forecast, np.nan)
+        has_fc = ~np.isnan(fc_value)
+        fc_rows = np.flatnonzero(has_fc)
+        fc_raw = _raw_progress(frame, fc_value[fc_rows], strict, fc_rows)
+        fc_progress_all = progress.copy()
+        fc_progress_all[fc_rows] = _clamp(fc_raw, policy.cap)
+        fc_status = status.copy()
+        fc_status[fc_rows] = _range_status(frame, fc_value[fc_rows], strict, fc_rows)
+        fc_pace = _pace_colour(fc_progress_all[fc_rows], np.ones(fc_rows.shape[0]), policy)
+        fc_colour = np.full(n, COLOUR_NONE, dtype=np.int8)
+        fc_colour[fc_rows] = _worst(fc_pace, fc_status[fc_rows])
+        fc_progress = np.where(has_fc, fc_progress_all, np.nan)
+
+        # the rollup inputs of the previous and forecast states are built when needed (below),
+        # so that only one pair is held at a time
+        prev_in_value = prev_in_progress = fc_in_value = fc_in_progress = None
 
     # --- objectives ------------------------------------------------------------------------
     kr_ok = kr_error == 0
-    st = _structure(frame, kr_ok)
-    first_bad = np.full(m, -1, dtype=np.int64)
-    bad_rows = np.flatnonzero(~kr_ok)
-    if bad_rows.shape[0]:
-        objs, idx = _first_of_runs(obj[bad_rows])
-        first_bad[objs] = bad_rows[idx]
+    st = _structure(frame, kr_ok, kernel)
+    if kernel == "numba":
+        agg = _numba_aggregates(frame, st, kr_error, logs, has_fc, stale, status, fc_status)
+        first_bad, fc_start, obj_hist, obj_stale, worst_hit, worst_hit_null, fc_worst = agg
+    else:
+        first_bad = np.full(m, -1, dtype=np.int64)
+        bad_rows = np.flatnonzero(~kr_ok)
+        if bad_rows.shape[0]:
+            objs, idx = _first_of_runs(obj[bad_rows])
+            first_bad[objs] = bad_rows[idx]
+        fc_start = None
     needs_bad_kr = (obj_error == 0) & (first_bad >= 0)
     obj_error[needs_bad_kr] = ERR_DEPENDS_ON_INVALID
     obj_ref[needs_bad_kr] = first_bad[needs_bad_kr]
@@ -925,6 +1067,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     sum_err = (obj_error == 0) & (st.mode == 2) & has_krs & (st.sum_error != 0)
     obj_error[sum_err] = st.sum_error[sum_err]
     hgt = np.where(in_cycle, -1, height)
+    tree = _tree(parent, hgt) if kernel == "numba" else None
     pin_now = pin_prev = pin_fc = None
     if pinned is not None:
         pin_now = (pinned.mask, pinned.progress, None, pinned.error)
@@ -932,28 +1075,42 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         pin_fc = (pinned.mask, pinned.forecast, ~np.isnan(pinned.forecast), None)
     obj_progress, obj_raw, value_sum, _, sum_progress = _rollup(
         frame, st, hgt, parent, value, progress, policy.cap, errors=(obj_error, obj_ref),
-        pin=pin_now, kernel=kernel)
+        pin=pin_now, kernel=kernel, tree=tree)
     ok = obj_error == 0
     obj_progress = np.where(ok, obj_progress, np.nan)
     obj_raw = np.where(ok, obj_raw, np.nan)
     has_progress = ~np.isnan(obj_progress)
-    prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent,
-                                np.where(logs.has_entry, prev_value, value),
-                                np.where(logs.has_entry, prev_progress, progress), policy.cap,
-                                valid=ok, pin=pin_prev, kernel=kernel)
+    if prev_in_value is None:
+        prev_in_value = np.where(logs.has_entry, prev_value, value)
+        prev_in_progress = np.where(logs.has_entry, prev_progress, progress)
+    prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent, prev_in_value, prev_in_progress,
+                                   policy.cap, valid=ok, pin=pin_prev, kernel=kernel, tree=tree)
+    del prev_in_value, prev_in_progress
+    if fc_in_value is None:
+        fc_in_value = np.where(has_fc, fc_value, value)
+        fc_in_progress = np.where(has_fc, fc_progress_all, progress)
     fc_obj_progress, _, _, fc_ok, _ = _rollup(
-        frame, st, hgt, parent, np.where(has_fc, fc_value, value),
-        np.where(has_fc, fc_progress_all, progress), policy.cap, valid=ok,
-        kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel)
+        frame, st, hgt, parent, fc_in_value, fc_in_progress, policy.cap, valid=ok,
+        kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel, tree=tree,
+        fc_start=fc_start)
+    del fc_in_value, fc_in_progress
     fc_ok &= ok
 
     # history: only through what the rollup counts
-    counted_kr = st.contributes & kr_ok
-    obj_hist = _group_count(obj, counted_kr & logs.has_entry, m) > 0
+    if kernel != "numba":
+        counted_kr = st.contributes & kr_ok
+        obj_hist = _group_count(obj, counted_kr & logs.has_entry, m) > 0
     if pinned is not None:
         obj_hist[pinned.mask] = pinned.history[pinned.mask]
     child_counted = ok & has_progress & (frame.obj_weight > 0)
-    max_h = int(hgt.max()) if m else -1
+    if tree is not None:
+        from okrcore.batch import _numba
+
+        _numba.load().history(tree.order, tree.child_offsets, tree.children, child_counted,
+                              st.uses_children,
+                              pinned.mask if pinned is not None else np.zeros(m, np.bool_),
+                              obj_hist)
+    max_h = int(hgt.max()) if m and tree is None else -1
     for level in range(1, max_h + 1):
         kids = _kids_of_level(parent, hgt, level)
         kids = kids[child_counted[kids] & st.uses_children[parent[kids]] & obj_hist[kids]]
@@ -962,31 +1119,25 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         obj_hist[parent[kids]] = True
     obj_trend = np.where(ok & obj_hist & has_progress & ~np.isnan(prev_obj),
                          _trend(prev_obj, obj_progress, tol), TREND_NONE).astype(np.int8)
-    logged = frame.kr_has_log & kr_ok
-    n_logged = _group_count(obj, logged, m)
-    n_stale = _group_count(obj, logged & (stale == 1), m)
-    obj_stale = np.where(n_logged > 0, (n_stale == n_logged).astype(np.int8), -1).astype(np.int8)
+    if kernel != "numba":
+        logged = frame.kr_has_log & kr_ok
+        n_logged = _group_count(obj, logged, m)
+        n_stale = _group_count(obj, logged & (stale == 1), m)
+        obj_stale = np.where(n_logged > 0, (n_stale == n_logged).astype(np.int8),
+                             -1).astype(np.int8)
     obj_expected = _expected(as_of, frame.obj_start, frame.obj_due)
-    opace, _ = _pace(np.where(has_progress, obj_progress, 0.0),
+    opace = _pace_colour(np.where(has_progress, obj_progress, 0.0),
                      np.where(np.isnan(obj_expected), 0.0, obj_expected), policy)
     opace = np.where(np.isnan(obj_expected), COLOUR_GREEN, opace)
     opace = np.where(has_progress, opace, COLOUR_NONE).astype(np.int8)
-    range_kr = (frame.kr_range_mode > 0) & kr_ok
-    hit = np.where(range_kr, status, COLOUR_NONE).astype(np.int64)
-    hit_for_null = np.where(hit >= COLOUR_YELLOW, hit, COLOUR_NONE)
-    worst_hit = np.full(m, COLOUR_NONE, dtype=np.int64)
-    worst_hit_null = np.full(m, COLOUR_NONE, dtype=np.int64)
-    fc_worst = np.full(m, COLOUR_NONE, dtype=np.int64)
-    if n:
-        np.maximum.at(worst_hit, obj, hit)
-        np.maximum.at(worst_hit_null, obj, hit_for_null)
-        fc_range = np.where(range_kr, np.where(has_fc, fc_status, status), COLOUR_NONE)
-        np.maximum.at(fc_worst, obj, fc_range.astype(np.int64))
+    if kernel != "numba":
+        worst_hit, worst_hit_null, fc_worst = _worst_ranges(frame, kr_ok, status, has_fc,
+                                                            fc_status)
     computed = np.where(has_progress, np.maximum(opace, worst_hit), worst_hit_null).astype(np.int8)
     manual = np.array([COLOUR_GREEN, COLOUR_YELLOW, COLOUR_YELLOW, COLOUR_RED], dtype=np.int8)
-    effective = np.where(frame.obj_status >= 0, manual[np.maximum(frame.obj_status, 0)],
+    effective = np.where(frame.obj_status >= 0, manual[np.clip(frame.obj_status, 0, 3)],
                          computed).astype(np.int8)
-    fpace, _ = _pace(np.where(fc_ok, fc_obj_progress, 0.0), np.ones(m), policy)
+    fpace = _pace_colour(np.where(fc_ok, fc_obj_progress, 0.0), np.ones(m), policy)
     obj_fc_colour = np.where(fc_ok, np.maximum(fpace, fc_worst), COLOUR_NONE).astype(np.int8)
     ogscore, ogband, ogsuccess = _grade(np.where(has_progress, obj_progress, 0.0),
                                         frame.obj_ambition == 1, policy)
@@ -994,7 +1145,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
 
     # --- people ----------------------------------------------------------------------------
     person_progress, person_items, person_ref, person_seen = _people(
-        frame, obj_error, obj_progress, kr_error, progress)
+        frame, obj_error, obj_progress, kr_error, progress, kernel, st.offsets)
 
     return BatchResult(
         as_of=as_of,
@@ -1052,11 +1203,102 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     )
 
 
+def _worst_ranges(frame: OrgFrame, kr_ok: B, status: I8, has_fc: B, fc_status: I8
+                  ) -> tuple[I64, I64, I64]:
+    """Per objective: the worst range status now (also: only yellow and red), and forecast."""
+    m = frame.n_obj
+    obj = frame.kr_objective
+    range_kr = (frame.kr_range_mode > 0) & kr_ok
+    hit = np.where(range_kr, status, COLOUR_NONE).astype(np.int64)
+    hit_for_null = np.where(hit >= COLOUR_YELLOW, hit, COLOUR_NONE)
+    worst_hit = np.full(m, COLOUR_NONE, dtype=np.int64)
+    worst_hit_null = np.full(m, COLOUR_NONE, dtype=np.int64)
+    fc_worst = np.full(m, COLOUR_NONE, dtype=np.int64)
+    if frame.n_kr:
+        np.maximum.at(worst_hit, obj, hit)
+        np.maximum.at(worst_hit_null, obj, hit_for_null)
+        fc_range = np.where(range_kr, np.where(has_fc, fc_status, status), COLOUR_NONE)
+        np.maximum.at(fc_worst, obj, fc_range.astype(np.int64))
+    return worst_hit, worst_hit_null, fc_worst
+
+
+def _numba_front(frame: OrgFrame, broken: B) -> tuple[Any, ...]:
+    """Per key result, before evaluation (numba): errors, objective start, due, ambition.
+
+    The errors include the field validation of frames built from plain columns.
+    """
+    from okrcore.batch import _numba
+
+    n = frame.n_kr
+    outs = (np.empty(n, np.uint8), np.empty(n, np.int64), np.empty(n, np.int64),
+            np.empty(n, np.bool_))
+    _numba.load().kr_front(
+        frame.kr_objective, frame.kr_load, not frame.validated, frame.kr_kind, frame.kr_start,
+        frame.kr_target, frame.kr_current, frame.kr_weight, frame.kr_range_mode,
+        frame.kr_red_low, frame.kr_yellow_low, frame.kr_yellow_high, frame.kr_red_high,
+        frame.kr_due, np.ascontiguousarray(broken), frame.obj_start, frame.obj_due,
+        frame.obj_ambition, *outs)
+    return outs
+
+
+def _numba_post(frame: OrgFrame, kr_error: npt.NDArray[np.uint8], value: F64, raw: F64,
+                progress: F64, status: I8, logs: _Logs, obj_start_kr: I64, as_of: int,
+                policy: Policy) -> tuple[Any, ...]:
+    """Trend, staleness, forecast and the rollup inputs of each scenario, fused (numba)."""
+    from okrcore.batch import _numba
+
+    n = frame.n_kr
+    outs = (np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n), np.empty(n),
+            np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n, np.bool_), np.empty(n),
+            np.empty(n), np.empty(n), np.empty(n))
+    _numba.load().kr_post(
+        kr_error, frame.kr_kind, frame.kr_start, frame.kr_target, frame.kr_range_mode,
+        frame.kr_red_low, frame.kr_yellow_low, frame.kr_yellow_high, frame.kr_red_high, value,
+        raw, progress, status, frame.kr_has_log, logs.has_entry, logs.has_previous,
+        logs.previous, logs.last_at, logs.forecast, np.ascontiguousarray(obj_start_kr),
+        as_of, float(policy.stale_days * MICROSECONDS_PER_DAY),
+        _numba.UNCAPPED if policy.cap is None else float(policy.cap),
+        policy.strict_breakpoints, policy.tolerance, _numba.PACE_RULE_CODES[policy.pace.rule],
+        float(policy.pace.yellow), float(policy.pace.red), *outs)
+    return outs
+
+
+def _numba_aggregates(frame: OrgFrame, st: _Structure, kr_error: npt.NDArray[np.uint8],
+                      logs: _Logs, has_fc: B, stale: I8, status: I8, fc_status: I8
+                      ) -> tuple[Any, ...]:
+    """Per objective, in one pass over its key results (numba).
+
+    The first bad key result, forecast and history flags, staleness, worst range statuses.
+    """
+    from okrcore.batch import _numba
+
+    m = frame.n_obj
+    offsets = st.offsets
+    assert offsets is not None
+    outs = (np.empty(m, np.int64), np.empty(m, np.bool_), np.empty(m, np.bool_),
+            np.empty(m, np.int8), np.empty(m, np.int8), np.empty(m, np.int8),
+            np.empty(m, np.int8))
+    _numba.load().obj_aggregates(offsets, kr_error, st.contributes, logs.has_entry, has_fc,
+                                 frame.kr_has_log, stale, frame.kr_range_mode, status,
+                                 fc_status, *outs)
+    return outs
+
+
 def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64,
-            kr_error: npt.NDArray[np.uint8], kr_progress: F64) -> tuple[F64, I64, I64, B]:
+            kr_error: npt.NDArray[np.uint8], kr_progress: F64, kernel: str = "numpy",
+            kr_offsets: I64 | None = None) -> tuple[F64, I64, I64, B]:
     """Per person: mean progress over items (objectives owned; KRs owned on others')."""
     n_people = len(frame.person_names) if frame.person_names is not None else int(
         max(int(frame.obj_owner.max(initial=-1)), int(frame.kr_owner_ids.max(initial=-1))) + 1)
+    if kernel == "numba" and kr_offsets is not None:
+        from okrcore.batch import _numba
+
+        outs = (np.empty(n_people), np.empty(n_people, np.int64),
+                np.empty(n_people, np.int64), np.empty(n_people, np.bool_))
+        _numba.load().people(kr_offsets, frame.kr_owner_offsets, frame.kr_owner_ids,
+                             frame.obj_owner, obj_error, np.ascontiguousarray(obj_progress),
+                             kr_error, np.ascontiguousarray(kr_progress), frame.n_kr, *outs)
+        return outs
     who, bad, prog, ref = person_items(frame, obj_error, obj_progress, kr_error, kr_progress)
     return person_rollup(who, bad, prog, ref, n_people)
 
