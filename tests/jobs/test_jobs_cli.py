@@ -100,7 +100,7 @@ def test_clean_input_exits_zero_and_prints_a_summary(
     ([str(ORACLE), "--as-of", "2026-13-01"], "--as-of"),
     ([str(ORACLE), "--as-of", "2026-01-01/2026-02-01/P1M"], "P1M"),
     ([str(ORACLE), "--engine", "dask"], "needs a Parquet dataset"),
-    ([str(ORACLE), "-o", "sqlite:///x.db"], "database URL as the input"),
+    ([str(ORACLE), "-o", "sqlite:///x.db"], "nothing was written"),  # items that are unreadable
 ])
 def test_usage_errors_exit_two(args: list[str], message: str, tmp_path: Path,
                                capsys: pytest.CaptureFixture[str],

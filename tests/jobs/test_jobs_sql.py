@@ -1,11 +1,13 @@
-"""``okrcore recompute`` on a database, through okrcore_sqlalchemy (CONTRACT-sql.md)."""
+"""``okrcore recompute`` on a database, through the SQLAlchemy adapter (okrcore_sqlalchemy)."""
 
 from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import attrs
 import pytest
 
 from okrcore.cli import main
@@ -65,3 +67,42 @@ def test_sample_on_sqlite_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert instant["as_of"] == "2026-02-15T12:00:00Z"
     assert instant["key_results"] == 17 * 62
     assert instant["people"] == 17 * 27
+
+
+def test_a_document_written_to_a_database_is_stored_and_recomputed_there(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    adapter = pytest.importorskip("okrcore_sqlalchemy", reason="okrcore_sqlalchemy not installed")
+    sqlalchemy = pytest.importorskip("sqlalchemy", reason="okrcore_sqlalchemy not installed")
+    import okrcore
+
+    source = tmp_path / "okrs.json"
+    source.write_text(clean_document())
+    url = f"sqlite:///{tmp_path / 'out.db'}"
+    status = main(["recompute", str(source), "-o", url, "--as-of", "2026-02-15", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert status == EXIT_OK, report
+    [instant] = report["instants"]
+    assert (instant["key_results"], instant["objectives"], instant["people"]) == (5, 3, 3)
+    assert instant["objective_colours"] == {"green": 1, "yellow": 1, "red": 1, "none": 0}
+    # what the database holds is the scalar reference's evaluation of the document
+    document = okrcore.loads(clean_document())
+    reference = okrcore.evaluate(attrs.evolve(document, as_of=datetime(2026, 2, 15, tzinfo=UTC)))
+    stored = adapter.load_evaluation(sqlalchemy.create_engine(url),
+                                     as_of=datetime(2026, 2, 15, tzinfo=UTC))
+    assert {k: r.progress for k, r in stored.objectives.items()} == {
+        k: r.progress for k, r in reference.objectives.items()}
+    assert {k: r.progress for k, r in stored.key_results.items()} == {
+        k: r.progress for k, r in reference.key_results.items()}
+
+
+def test_a_document_with_unreadable_items_is_not_stored_over_a_database(
+        database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    adapter = pytest.importorskip("okrcore_sqlalchemy", reason="okrcore_sqlalchemy not installed")
+    sqlalchemy = pytest.importorskip("sqlalchemy", reason="okrcore_sqlalchemy not installed")
+    before = adapter.load_document(sqlalchemy.create_engine(database))
+    source = tmp_path / "bad.json"
+    source.write_text((HERE / "jobs_oracle.json").read_text())  # objective "c" has bad rows
+    assert main(["recompute", str(source), "-o", database]) == EXIT_USAGE
+    assert "nothing was written" in capsys.readouterr().err
+    after = adapter.load_document(sqlalchemy.create_engine(database))
+    assert after.objectives == before.objectives  # (as_of is "now" without a stored snapshot)

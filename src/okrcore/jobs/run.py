@@ -543,6 +543,20 @@ def _read_whole(spec: str, kind: str) -> Document:
     return loaded_doc
 
 
+def _store(url: str, document: Document) -> None:
+    """Store a whole organisation in a database (``okrcore_sqlalchemy.store_document``).
+
+    The adapter refuses items that could not be read: nothing is written then.
+    """
+    sqlalchemy, adapter = _sqlalchemy()
+    try:
+        bind = sqlalchemy.create_engine(url)
+        adapter.store_document(bind, document)
+    except (sqlalchemy.exc.SQLAlchemyError, ValueError) as exc:
+        raise JobError(f"cannot store the organisation in {url}: {exc} (nothing was written)"
+                       ) from None
+
+
 def _write_json(path: str, payload: Any) -> None:
     import sys
 
@@ -749,10 +763,21 @@ def recompute(source: str, *, output: str | None = None,
                                                         kernel, incremental, progress)
     elif kind == "database" and (output is None or output == source):
         used, reports, failures = _database(source, instants, policy, incremental, progress)
+    elif out_kind == "database":
+        # a document or workbook into a database: store the organisation there (replacing
+        # what was stored, in one transaction), then recompute it in the database
+        assert output is not None
+        if kind == "database":
+            raise JobError("a database is recomputed into itself: give it as the input only")
+        t_read = time.perf_counter()
+        document = _read_whole(source, kind)
+        _store(output, document)
+        used, reports, failures = _database(output, instants, policy or document.policy,
+                                            incremental=False, progress=progress)
+        if reports:
+            reports[0] = attrs.evolve(
+                reports[0], seconds_read=reports[0].seconds_read + time.perf_counter() - t_read)
     else:
-        if out_kind == "database":
-            raise JobError("results are written to a database by recomputing it: give the "
-                           "database URL as the input (store the organisation there first)")
         used, reports, failures = _whole(source, kind, output, out_kind, instants, policy,
                                          kernel, progress)
     return JobReport(source, output, engine, used, tuple(reports), tuple(failures),
