@@ -174,14 +174,32 @@ class BatchResult:
 
 
 def _approx_le(a: Any, b: Any, tol: float) -> Any:
-    """Twin of :func:`okrcore.formulas.approx_le`."""
-    return (a <= b) | (np.abs(a - b) <= tol * np.maximum(np.abs(a), np.abs(b)))
+    """Twin of :func:`okrcore.formulas.approx_le`.
+
+    Over columns, with two temporaries reused in place (the same values as
+    ``(a <= b) | (|a - b| <= tol * max(|a|, |b|))``: ``*`` and ``max`` commute exactly).
+    """
+    if not isinstance(a, np.ndarray) and not isinstance(b, np.ndarray):
+        return (a <= b) | (np.abs(a - b) <= tol * np.maximum(np.abs(a), np.abs(b)))
+    le = np.less_equal(a, b)
+    diff = np.subtract(a, b)
+    np.abs(diff, out=diff)
+    column, other = (a, b) if isinstance(a, np.ndarray) else (b, a)
+    bound = np.abs(column)
+    np.maximum(bound, np.abs(other), out=bound)
+    bound *= tol
+    le |= diff <= bound
+    return le
 
 
 def _clamp(raw: F64, cap: float | None) -> F64:
     """Twin of :func:`okrcore.formulas.clamp` (``-0.0`` becomes ``0.0``)."""
-    low = np.where(raw > 0.0, raw, 0.0)
-    return low if cap is None else np.minimum(low, cap)
+    # fmax turns NaN and negatives into 0.0; adding 0.0 turns its possible -0.0 into 0.0
+    low: F64 = np.fmax(raw, 0.0)
+    low += 0.0
+    if cap is not None:
+        np.minimum(low, cap, out=low)
+    return low
 
 
 def _safe_div(num: F64, den: F64) -> F64:
@@ -196,7 +214,8 @@ def _raw_progress(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(N
     target = frame.kr_target[rows]
     mode = frame.kr_range_mode[rows]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        raw = (value - start) / (target - start)
+        raw = np.subtract(value, start)
+        raw /= target - start
     ranged = np.flatnonzero((mode == 1) | (mode == 2))
     if ranged.shape[0]:
         # only the few range rows pay for the band and graded formulas
@@ -212,13 +231,12 @@ def _raw_progress(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(N
 
 
 def _hits_low(value: F64, limit: F64, strict: bool) -> B:
-    hit = value < limit if strict else value <= limit
-    return np.asarray(hit & ~np.isnan(limit))
+    # a comparison with an absent (NaN) limit is False: no limit is never hit
+    return np.asarray(value < limit if strict else value <= limit)
 
 
 def _hits_high(value: F64, limit: F64, strict: bool) -> B:
-    hit = value > limit if strict else value >= limit
-    return np.asarray(hit & ~np.isnan(limit))
+    return np.asarray(value > limit if strict else value >= limit)
 
 
 def _graded(value: F64, target: F64, red_low: F64, yellow_low: F64, yellow_high: F64,
@@ -239,12 +257,21 @@ def _graded(value: F64, target: F64, red_low: F64, yellow_low: F64, yellow_high:
 
 def _range_status(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(None)) -> I8:
     """Twin of :func:`okrcore.formulas.range_status`; COLOUR_NONE where there is no range."""
-    red = (_hits_low(value, frame.kr_red_low[rows], strict)
-           | _hits_high(value, frame.kr_red_high[rows], strict))
-    yellow = (_hits_low(value, frame.kr_yellow_low[rows], strict)
-              | _hits_high(value, frame.kr_yellow_high[rows], strict))
-    status = np.where(red, COLOUR_RED, np.where(yellow, COLOUR_YELLOW, COLOUR_GREEN))
-    return np.where(frame.kr_range_mode[rows] > 0, status, COLOUR_NONE).astype(np.int8)
+    mode = frame.kr_range_mode[rows]
+    status = np.full(mode.shape, COLOUR_NONE, dtype=np.int8)
+    # only the range rows are compared with their limits
+    ranged = np.flatnonzero(mode > 0)
+    idx = ranged if isinstance(rows, slice) else np.asarray(rows)[ranged]
+    v = value[ranged]
+    red = (_hits_low(v, frame.kr_red_low[idx], strict)
+           | _hits_high(v, frame.kr_red_high[idx], strict))
+    yellow = (_hits_low(v, frame.kr_yellow_low[idx], strict)
+              | _hits_high(v, frame.kr_yellow_high[idx], strict))
+    found = np.zeros(ranged.shape, dtype=np.int8)  # COLOUR_GREEN
+    found[yellow] = COLOUR_YELLOW
+    found[red] = COLOUR_RED
+    status[ranged] = found
+    return status
 
 
 def _pace_conditions(progress: F64, expected: F64, policy: Policy) -> tuple[B, ...]:
@@ -293,12 +320,17 @@ def _pace(progress: F64, expected: F64, policy: Policy) -> tuple[I8, npt.NDArray
 
 def _expected(as_of: int | I64, start: I64, due: I64) -> F64:
     """Twin of :func:`okrcore.formulas.expected_progress`; NaN without a timeline."""
-    has = (start != NONE_INSTANT) & (due != NONE_INSTANT)
-    span = np.where(has, due - start, 1).astype(np.float64)
-    elapsed = np.where(has, as_of - np.where(has, start, 0), 0).astype(np.float64)
+    has = np.not_equal(start, NONE_INSTANT)
+    has &= due != NONE_INSTANT
+    # computed on every row (the int64 differences of rows without a timeline wrap harmlessly
+    # and are replaced by NaN), in place
+    value = np.subtract(as_of, start).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.minimum(np.maximum(elapsed / span, 0.0), 1.0)
-    return np.where(has, value, np.nan)
+        value /= np.subtract(due, start).astype(np.float64)
+    np.maximum(value, 0.0, out=value)
+    np.minimum(value, 1.0, out=value)
+    value[~has] = np.nan
+    return value
 
 
 def _trend(previous: F64, current: F64, tol: float) -> I8:
@@ -310,12 +342,19 @@ def _trend(previous: F64, current: F64, tol: float) -> I8:
 
 def _grade(progress: F64, aspirational: B, policy: Policy) -> tuple[F64, I8, B]:
     tol = policy.tolerance
-    score = np.floor(10 * np.minimum(progress, 1.0) + 0.5 + tol) / 10
-    band = np.where(score < policy.grade_yellow, COLOUR_RED,
-                    np.where(score < policy.grade_green, COLOUR_YELLOW, COLOUR_GREEN))
+    # floor(10 * min(p, 1) + 0.5 + tol) / 10, in place, in the same order
+    score = np.minimum(progress, 1.0)
+    score *= 10
+    score += 0.5
+    score += tol
+    np.floor(score, out=score)
+    score /= 10
+    band = np.full(score.shape, COLOUR_GREEN, dtype=np.int8)
+    band[score < policy.grade_green] = COLOUR_YELLOW
+    band[score < policy.grade_yellow] = COLOUR_RED
     threshold = np.where(aspirational, policy.aspirational_success, 1.0)
     success = _approx_le(threshold, progress, tol)
-    return score, band.astype(np.int8), np.asarray(success)
+    return score, band, np.asarray(success)
 
 
 def _worst(*colours: I8) -> I8:
@@ -323,7 +362,7 @@ def _worst(*colours: I8) -> I8:
     result = colours[0]
     for colour in colours[1:]:
         result = np.maximum(result, colour)
-    return result.astype(np.int8)
+    return result.astype(np.int8, copy=False)
 
 
 def _group_sum(groups: I64, weights: Any, length: int) -> F64:
@@ -995,17 +1034,21 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
             g_score, g_band, g_success = _grade(progress[bad], aspirational[bad], policy)
             score[bad], band[bad], success[bad] = g_score, g_band, g_success
     else:
-        explicit = np.where(np.isnan(frame.kr_current), baseline, frame.kr_current)
-        value = np.where(logs.has_entry, logs.value, explicit)
+        # the value: the last check-in, else the explicit current value, else the baseline
+        value = frame.kr_current.copy()
+        np.copyto(value, baseline, where=np.isnan(value))
+        np.copyto(value, logs.value, where=logs.has_entry)
         raw = _raw_progress(frame, value, strict)
         kr_error[(kr_error == 0) & ~np.isfinite(raw)] = ERR_NOT_FINITE
-        raw = np.where(kr_error == 0, raw, 0.0)
+        raw[kr_error != 0] = 0.0
         progress = _clamp(raw, policy.cap)
         status = _range_status(frame, value, strict)
         expected = _expected(as_of, obj_start_kr, due_kr)
-        pace = _pace_colour(progress, np.where(np.isnan(expected), 0.0, expected), policy)
-        pace = np.where(np.isnan(expected), COLOUR_GREEN, pace).astype(np.int8)
-        colour = _worst(pace, status)
+        no_timeline = np.isnan(expected)
+        pace = _pace_colour(progress, np.where(no_timeline, 0.0, expected), policy)
+        pace[no_timeline] = COLOUR_GREEN
+        del no_timeline
+        colour = np.maximum(pace, status)
         score, band, success = _grade(progress, aspirational, policy)
     if kernel == "numba":
         post = _numba_post(frame, kr_error, value, raw, progress, status, logs, obj_start_kr,
