@@ -628,6 +628,11 @@ class _Structure:
     target_auto: B
     offsets: I64 | None = None  # CSR of the key result rows of each objective (numba kernel)
     summed: B | None = None  # per KR: counted in its objective's sum (numba kernel)
+    # numpy kernel: per objective the sum of its key results' weights (the same in every
+    # scenario), and the rows counted in sums with their objectives
+    weight_total: F64 | None = None
+    summed_rows: I64 | None = None
+    summed_obj: I64 | None = None
 
 
 def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
@@ -711,8 +716,11 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     contributes = weight_ok & ~is_sum[obj]
     contributes[cs_rows] = True
     contributes &= kr_ok
+    summed_rows = cs_rows[kr_ok[cs_rows]]
     return _Structure(n_krs, mode, rule, uses_children, sum_unit, contributes, sum_error,
-                      sum_start, sum_target, target_auto)
+                      sum_start, sum_target, target_auto,
+                      weight_total=_group_sum(obj, frame.kr_weight, m),
+                      summed_rows=summed_rows, summed_obj=obj[summed_rows])
 
 
 def _numba_structure(frame: OrgFrame, kr_ok: B) -> _Structure:
@@ -773,28 +781,36 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
     m = frame.n_obj
     obj = frame.kr_objective
     w = frame.kr_weight
-    summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
     if kernel == "numba" and obj.shape[0] and st.offsets is not None:
         from okrcore.batch import _numba
 
         outs = (np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m))
+        summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
         _numba.load().kr_part(st.offsets, w, np.ascontiguousarray(progress),
                               np.ascontiguousarray(value), summed, st.sum_start, st.sum_target,
                               _numba.UNCAPPED if cap is None else float(cap), *outs)
         return outs
-    total = _group_sum(obj, w, m)
+    total = st.weight_total if st.weight_total is not None else _group_sum(obj, w, m)
     weighted = _group_sum(obj, w * progress, m)
-    value_sum = _group_sum(obj, np.where(summed, value, 0.0), m)
+    if st.summed_rows is not None and st.summed_obj is not None:
+        # the rows left out would add 0.0, which changes no such sum (it is never -0.0)
+        value_sum = _group_sum(st.summed_obj, value[st.summed_rows], m)
+    else:
+        summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
+        value_sum = _group_sum(obj, np.where(summed, value, 0.0), m)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw_sum = (value_sum - st.sum_start) / (st.sum_target - st.sum_start)
     return total, weighted, value_sum, raw_sum, _clamp(raw_sum, cap)
 
 
-def _kids_of_level(parent: I64, height: I64, level: int) -> I64:
-    """Rows whose parent is at ``level`` (in document order)."""
-    kids: I64 = np.flatnonzero(parent >= 0)
-    selected: I64 = kids[height[parent[kids]] == level]
-    return selected
+def _levels(parent: I64, height: I64) -> list[tuple[I64, I64]]:
+    """Per height: the rows of that height and the rows whose parent is at it (row order)."""
+    kids = np.flatnonzero(parent >= 0)
+    kid_level = height[parent[kids]]
+    max_height = int(height.max()) if height.shape[0] else -1
+    return [(np.flatnonzero(height == level),
+             kids[kid_level == level] if level else np.zeros(0, dtype=np.int64))
+            for level in range(max_height + 1)]
 
 
 def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
@@ -802,8 +818,8 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             valid: B | None = None, errors: tuple[npt.NDArray[np.uint8], I64] | None = None,
             kid_has_fc: B | None = None, kid_now: F64 | None = None,
             pin: tuple[B, F64, B | None, npt.NDArray[np.uint8] | None] | None = None,
-            kernel: str = "numpy", tree: _Tree | None = None, fc_start: B | None = None
-            ) -> tuple[F64, F64, F64, B, F64]:
+            kernel: str = "numpy", tree: _Tree | None = None, fc_start: B | None = None,
+            levels: list[tuple[I64, I64]] | None = None) -> tuple[F64, F64, F64, B, F64]:
     """Objective progress (NaN = null), raw and summed value, forecast flags, summed part.
 
     Level by level up the alignment tree (children before parents).  With ``errors`` (the
@@ -846,11 +862,10 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     plain_sum = is_sum & has_krs & (~st.uses_children | (n_children == 0))
     progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
                                                   fc_start)
-    max_height = int(height.max()) if m else -1
-    for level in range(max_height + 1):
-        rows = np.flatnonzero(height == level)
-        rows = rows[~pinned[rows]]
-        kids = _kids_of_level(parent, height, level) if level else np.zeros(0, dtype=np.int64)
+    if levels is None:
+        levels = _levels(parent, height)
+    for level_rows, kids in levels:
+        rows = level_rows[~pinned[level_rows]]
         if errors is not None and kids.shape[0]:
             obj_error, obj_ref = errors
             bad_kids = kids[obj_error[kids] != 0]
@@ -1111,6 +1126,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     obj_error[sum_err] = st.sum_error[sum_err]
     hgt = np.where(in_cycle, -1, height)
     tree = _tree(parent, hgt) if kernel == "numba" else None
+    levels = _levels(parent, hgt) if tree is None else None
     pin_now = pin_prev = pin_fc = None
     if pinned is not None:
         pin_now = (pinned.mask, pinned.progress, None, pinned.error)
@@ -1118,7 +1134,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         pin_fc = (pinned.mask, pinned.forecast, ~np.isnan(pinned.forecast), None)
     obj_progress, obj_raw, value_sum, _, sum_progress = _rollup(
         frame, st, hgt, parent, value, progress, policy.cap, errors=(obj_error, obj_ref),
-        pin=pin_now, kernel=kernel, tree=tree)
+        pin=pin_now, kernel=kernel, tree=tree, levels=levels)
     ok = obj_error == 0
     obj_progress = np.where(ok, obj_progress, np.nan)
     obj_raw = np.where(ok, obj_raw, np.nan)
@@ -1127,7 +1143,8 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         prev_in_value = np.where(logs.has_entry, prev_value, value)
         prev_in_progress = np.where(logs.has_entry, prev_progress, progress)
     prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent, prev_in_value, prev_in_progress,
-                                   policy.cap, valid=ok, pin=pin_prev, kernel=kernel, tree=tree)
+                                   policy.cap, valid=ok, pin=pin_prev, kernel=kernel, tree=tree,
+                                   levels=levels)
     del prev_in_value, prev_in_progress
     if fc_in_value is None:
         fc_in_value = np.where(has_fc, fc_value, value)
@@ -1135,7 +1152,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     fc_obj_progress, _, _, fc_ok, _ = _rollup(
         frame, st, hgt, parent, fc_in_value, fc_in_progress, policy.cap, valid=ok,
         kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel, tree=tree,
-        fc_start=fc_start)
+        fc_start=fc_start, levels=levels)
     del fc_in_value, fc_in_progress
     fc_ok &= ok
 
@@ -1153,9 +1170,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
                               st.uses_children,
                               pinned.mask if pinned is not None else np.zeros(m, np.bool_),
                               obj_hist)
-    max_h = int(hgt.max()) if m and tree is None else -1
-    for level in range(1, max_h + 1):
-        kids = _kids_of_level(parent, hgt, level)
+    for _, kids in (levels or [])[1:]:
         kids = kids[child_counted[kids] & st.uses_children[parent[kids]] & obj_hist[kids]]
         if pinned is not None:
             kids = kids[~pinned.mask[parent[kids]]]
