@@ -382,6 +382,10 @@ def _validate_key_results(frame: OrgFrame) -> npt.NDArray[np.uint8]:
     def flag(mask: Any, err: int) -> None:
         code[(code == 0) & mask] = err
 
+    def flag_rows(rows: I64, err: int) -> None:
+        rows = rows[code[rows] == 0]
+        code[rows] = err
+
     kind = frame.kr_kind
     current = frame.kr_current
     finite = (np.isfinite(frame.kr_start) & np.isfinite(frame.kr_target)
@@ -395,22 +399,27 @@ def _validate_key_results(frame: OrgFrame) -> npt.NDArray[np.uint8]:
     flat = (frame.kr_target == frame.kr_start) & ((frame.kr_range_mode == 0)
                                                   | (frame.kr_range_mode == 3))
     flag(metric & flat, ERR_FIELD_DEGENERATE)
+    # the breakpoint chain of the range metrics, on their rows only
+    ranged = np.flatnonzero(metric & (frame.kr_range_mode > 0))
     chain = [frame.kr_red_low, frame.kr_yellow_low, frame.kr_target, frame.kr_yellow_high,
              frame.kr_red_high]
-    out_of_order = np.zeros(n, dtype=bool)
-    highest = np.full(n, -np.inf)
-    for value in chain:
+    out_of_order = np.zeros(ranged.shape[0], dtype=bool)
+    highest = np.full(ranged.shape[0], -np.inf)
+    for column in chain:
+        value = column[ranged]
         present = ~np.isnan(value)
         out_of_order |= present & (value < highest)
         highest = np.where(present, np.maximum(highest, value), highest)
-    flag(metric & (frame.kr_range_mode > 0) & out_of_order, ERR_FIELD_BREAKPOINTS)
-    counted = (kind == KIND_MILESTONE) | (kind == KIND_STAGED) | (kind == KIND_BINARY) | (
-        kind == KIND_CHECKPOINTS)
-    whole_total = (frame.kr_target >= 1) & (frame.kr_target == np.floor(frame.kr_target))
-    done_ok = np.isnan(current) | ((current >= 0) & (current <= frame.kr_target)
-                                   & (current == np.floor(np.where(np.isnan(current), 0,
-                                                                   current))))
-    flag(counted & ~(whole_total & done_ok & (frame.kr_start == 0)), ERR_FIELD_OUT_OF_RANGE)
+    flag_rows(ranged[out_of_order], ERR_FIELD_BREAKPOINTS)
+    # the counted kinds, on their rows only
+    rows = np.flatnonzero((kind == KIND_MILESTONE) | (kind == KIND_STAGED)
+                          | (kind == KIND_BINARY) | (kind == KIND_CHECKPOINTS))
+    target, done = frame.kr_target[rows], current[rows]
+    whole_total = (target >= 1) & (target == np.floor(target))
+    done_ok = np.isnan(done) | ((done >= 0) & (done <= target)
+                                & (done == np.floor(np.where(np.isnan(done), 0, done))))
+    flag_rows(rows[~(whole_total & done_ok & (frame.kr_start[rows] == 0))],
+              ERR_FIELD_OUT_OF_RANGE)
     return code
 
 
