@@ -1080,22 +1080,28 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc = post[:7]
         prev_in_value, prev_in_progress, fc_in_value, fc_in_progress = post[7:]
     else:
-        prev_value = np.where(logs.has_previous, logs.previous, baseline)
         # the previous state matters only where there is a check-in: compute it there alone
         logged_rows = np.flatnonzero(logs.has_entry)
-        prev_raw = _raw_progress(frame, prev_value[logged_rows], strict, logged_rows)
+        prev_logged = np.where(logs.has_previous[logged_rows], logs.previous[logged_rows],
+                               baseline[logged_rows])
+        prev_raw = _raw_progress(frame, prev_logged, strict, logged_rows)
         prev_progress = progress.copy()
         prev_progress[logged_rows] = _clamp(
             np.where(kr_error[logged_rows] == 0, prev_raw, 0.0), policy.cap)
         trend = np.full(n, TREND_NONE, dtype=np.int8)
         trend[logged_rows] = _trend(prev_raw, raw[logged_rows], tol)
         window = policy.stale_days * MICROSECONDS_PER_DAY
-        complete = _approx_le(1.0, progress, tol)
-        early = (obj_start_kr != NONE_INSTANT) & (
-            (as_of - np.where(obj_start_kr != NONE_INSTANT, obj_start_kr, 0)) < window)
-        since_last = as_of - np.where(logs.has_entry, logs.last_at, as_of)
-        stale_bool = ~complete & ~early & (~logs.has_entry | (since_last > window))
-        stale = np.where(frame.kr_has_log, stale_bool.astype(np.int8), -1).astype(np.int8)
+        # staleness only on the rows with a check-in log (the others are null, -1)
+        log_rows = np.flatnonzero(frame.kr_has_log)
+        complete = _approx_le(1.0, progress[log_rows], tol)
+        log_start = obj_start_kr[log_rows]
+        early = (log_start != NONE_INSTANT) & (
+            (as_of - np.where(log_start != NONE_INSTANT, log_start, 0)) < window)
+        log_entry = logs.has_entry[log_rows]
+        since_last = as_of - np.where(log_entry, logs.last_at[log_rows], as_of)
+        stale = np.full(n, -1, dtype=np.int8)
+        stale[log_rows] = ~complete & ~early & (~log_entry | (since_last > window))
+        del log_rows, complete, log_start, early, log_entry, since_last
         forecastable = (frame.kr_kind == KIND_METRIC) | (frame.kr_kind == KIND_STAGED)
         fc_value = np.where(forecastable & np.isfinite(logs.forecast), logs.forecast, np.nan)
         has_fc = ~np.isnan(fc_value)
@@ -1149,15 +1155,18 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     obj_raw = np.where(ok, obj_raw, np.nan)
     has_progress = ~np.isnan(obj_progress)
     if prev_in_value is None:
-        prev_in_value = np.where(logs.has_entry, prev_value, value)
-        prev_in_progress = np.where(logs.has_entry, prev_progress, progress)
+        # the previous state differs from now only on the rows with a check-in
+        prev_in_value = value.copy()
+        prev_in_value[logged_rows] = prev_logged
+        prev_in_progress = prev_progress
     prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent, prev_in_value, prev_in_progress,
                                    policy.cap, valid=ok, pin=pin_prev, kernel=kernel, tree=tree,
                                    levels=levels)
     del prev_in_value, prev_in_progress
     if fc_in_value is None:
-        fc_in_value = np.where(has_fc, fc_value, value)
-        fc_in_progress = np.where(has_fc, fc_progress_all, progress)
+        fc_in_value = value.copy()
+        fc_in_value[fc_rows] = fc_value[fc_rows]
+        fc_in_progress = fc_progress_all
     fc_obj_progress, _, _, fc_ok, _ = _rollup(
         frame, st, hgt, parent, fc_in_value, fc_in_progress, policy.cap, valid=ok,
         kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel, tree=tree,
