@@ -1284,17 +1284,19 @@ def _worst_ranges(frame: OrgFrame, kr_ok: B, status: I8, has_fc: B, fc_status: I
     """Per objective: the worst range status now (also: only yellow and red), and forecast."""
     m = frame.n_obj
     obj = frame.kr_objective
-    range_kr = (frame.kr_range_mode > 0) & kr_ok
-    hit = np.where(range_kr, status, COLOUR_NONE).astype(np.int64)
+    # only the range rows take part: every other row would add COLOUR_NONE, the start value
+    rows = np.flatnonzero((frame.kr_range_mode > 0) & kr_ok)
+    hit = status[rows].astype(np.int64)
     hit_for_null = np.where(hit >= COLOUR_YELLOW, hit, COLOUR_NONE)
     worst_hit = np.full(m, COLOUR_NONE, dtype=np.int64)
     worst_hit_null = np.full(m, COLOUR_NONE, dtype=np.int64)
     fc_worst = np.full(m, COLOUR_NONE, dtype=np.int64)
-    if frame.n_kr:
-        np.maximum.at(worst_hit, obj, hit)
-        np.maximum.at(worst_hit_null, obj, hit_for_null)
-        fc_range = np.where(range_kr, np.where(has_fc, fc_status, status), COLOUR_NONE)
-        np.maximum.at(fc_worst, obj, fc_range.astype(np.int64))
+    if rows.shape[0]:
+        groups = obj[rows]
+        np.maximum.at(worst_hit, groups, hit)
+        np.maximum.at(worst_hit_null, groups, hit_for_null)
+        fc_range = np.where(has_fc[rows], fc_status[rows], status[rows]).astype(np.int64)
+        np.maximum.at(fc_worst, groups, fc_range)
     return worst_hit, worst_hit_null, fc_worst
 
 
