@@ -174,14 +174,32 @@ class BatchResult:
 
 
 def _approx_le(a: Any, b: Any, tol: float) -> Any:
-    """Twin of :func:`okrcore.formulas.approx_le`."""
-    return (a <= b) | (np.abs(a - b) <= tol * np.maximum(np.abs(a), np.abs(b)))
+    """Twin of :func:`okrcore.formulas.approx_le`.
+
+    Over columns, with two temporaries reused in place (the same values as
+    ``(a <= b) | (|a - b| <= tol * max(|a|, |b|))``: ``*`` and ``max`` commute exactly).
+    """
+    if not isinstance(a, np.ndarray) and not isinstance(b, np.ndarray):
+        return (a <= b) | (np.abs(a - b) <= tol * np.maximum(np.abs(a), np.abs(b)))
+    le = np.less_equal(a, b)
+    diff = np.subtract(a, b)
+    np.abs(diff, out=diff)
+    column, other = (a, b) if isinstance(a, np.ndarray) else (b, a)
+    bound = np.abs(column)
+    np.maximum(bound, np.abs(other), out=bound)
+    bound *= tol
+    le |= diff <= bound
+    return le
 
 
 def _clamp(raw: F64, cap: float | None) -> F64:
     """Twin of :func:`okrcore.formulas.clamp` (``-0.0`` becomes ``0.0``)."""
-    low = np.where(raw > 0.0, raw, 0.0)
-    return low if cap is None else np.minimum(low, cap)
+    # fmax turns NaN and negatives into 0.0; adding 0.0 turns its possible -0.0 into 0.0
+    low: F64 = np.fmax(raw, 0.0)
+    low += 0.0
+    if cap is not None:
+        np.minimum(low, cap, out=low)
+    return low
 
 
 def _safe_div(num: F64, den: F64) -> F64:
@@ -196,7 +214,8 @@ def _raw_progress(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(N
     target = frame.kr_target[rows]
     mode = frame.kr_range_mode[rows]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        raw = (value - start) / (target - start)
+        raw = np.subtract(value, start)
+        raw /= target - start
     ranged = np.flatnonzero((mode == 1) | (mode == 2))
     if ranged.shape[0]:
         # only the few range rows pay for the band and graded formulas
@@ -212,13 +231,12 @@ def _raw_progress(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(N
 
 
 def _hits_low(value: F64, limit: F64, strict: bool) -> B:
-    hit = value < limit if strict else value <= limit
-    return np.asarray(hit & ~np.isnan(limit))
+    # a comparison with an absent (NaN) limit is False: no limit is never hit
+    return np.asarray(value < limit if strict else value <= limit)
 
 
 def _hits_high(value: F64, limit: F64, strict: bool) -> B:
-    hit = value > limit if strict else value >= limit
-    return np.asarray(hit & ~np.isnan(limit))
+    return np.asarray(value > limit if strict else value >= limit)
 
 
 def _graded(value: F64, target: F64, red_low: F64, yellow_low: F64, yellow_high: F64,
@@ -239,12 +257,21 @@ def _graded(value: F64, target: F64, red_low: F64, yellow_low: F64, yellow_high:
 
 def _range_status(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(None)) -> I8:
     """Twin of :func:`okrcore.formulas.range_status`; COLOUR_NONE where there is no range."""
-    red = (_hits_low(value, frame.kr_red_low[rows], strict)
-           | _hits_high(value, frame.kr_red_high[rows], strict))
-    yellow = (_hits_low(value, frame.kr_yellow_low[rows], strict)
-              | _hits_high(value, frame.kr_yellow_high[rows], strict))
-    status = np.where(red, COLOUR_RED, np.where(yellow, COLOUR_YELLOW, COLOUR_GREEN))
-    return np.where(frame.kr_range_mode[rows] > 0, status, COLOUR_NONE).astype(np.int8)
+    mode = frame.kr_range_mode[rows]
+    status = np.full(mode.shape, COLOUR_NONE, dtype=np.int8)
+    # only the range rows are compared with their limits
+    ranged = np.flatnonzero(mode > 0)
+    idx = ranged if isinstance(rows, slice) else np.asarray(rows)[ranged]
+    v = value[ranged]
+    red = (_hits_low(v, frame.kr_red_low[idx], strict)
+           | _hits_high(v, frame.kr_red_high[idx], strict))
+    yellow = (_hits_low(v, frame.kr_yellow_low[idx], strict)
+              | _hits_high(v, frame.kr_yellow_high[idx], strict))
+    found = np.zeros(ranged.shape, dtype=np.int8)  # COLOUR_GREEN
+    found[yellow] = COLOUR_YELLOW
+    found[red] = COLOUR_RED
+    status[ranged] = found
+    return status
 
 
 def _pace_conditions(progress: F64, expected: F64, policy: Policy) -> tuple[B, ...]:
@@ -293,12 +320,17 @@ def _pace(progress: F64, expected: F64, policy: Policy) -> tuple[I8, npt.NDArray
 
 def _expected(as_of: int | I64, start: I64, due: I64) -> F64:
     """Twin of :func:`okrcore.formulas.expected_progress`; NaN without a timeline."""
-    has = (start != NONE_INSTANT) & (due != NONE_INSTANT)
-    span = np.where(has, due - start, 1).astype(np.float64)
-    elapsed = np.where(has, as_of - np.where(has, start, 0), 0).astype(np.float64)
+    has = np.not_equal(start, NONE_INSTANT)
+    has &= due != NONE_INSTANT
+    # computed on every row (the int64 differences of rows without a timeline wrap harmlessly
+    # and are replaced by NaN), in place
+    value = np.subtract(as_of, start).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = np.minimum(np.maximum(elapsed / span, 0.0), 1.0)
-    return np.where(has, value, np.nan)
+        value /= np.subtract(due, start).astype(np.float64)
+    np.maximum(value, 0.0, out=value)
+    np.minimum(value, 1.0, out=value)
+    value[~has] = np.nan
+    return value
 
 
 def _trend(previous: F64, current: F64, tol: float) -> I8:
@@ -310,12 +342,19 @@ def _trend(previous: F64, current: F64, tol: float) -> I8:
 
 def _grade(progress: F64, aspirational: B, policy: Policy) -> tuple[F64, I8, B]:
     tol = policy.tolerance
-    score = np.floor(10 * np.minimum(progress, 1.0) + 0.5 + tol) / 10
-    band = np.where(score < policy.grade_yellow, COLOUR_RED,
-                    np.where(score < policy.grade_green, COLOUR_YELLOW, COLOUR_GREEN))
+    # floor(10 * min(p, 1) + 0.5 + tol) / 10, in place, in the same order
+    score = np.minimum(progress, 1.0)
+    score *= 10
+    score += 0.5
+    score += tol
+    np.floor(score, out=score)
+    score /= 10
+    band = np.full(score.shape, COLOUR_GREEN, dtype=np.int8)
+    band[score < policy.grade_green] = COLOUR_YELLOW
+    band[score < policy.grade_yellow] = COLOUR_RED
     threshold = np.where(aspirational, policy.aspirational_success, 1.0)
     success = _approx_le(threshold, progress, tol)
-    return score, band.astype(np.int8), np.asarray(success)
+    return score, band, np.asarray(success)
 
 
 def _worst(*colours: I8) -> I8:
@@ -323,7 +362,7 @@ def _worst(*colours: I8) -> I8:
     result = colours[0]
     for colour in colours[1:]:
         result = np.maximum(result, colour)
-    return result.astype(np.int8)
+    return result.astype(np.int8, copy=False)
 
 
 def _group_sum(groups: I64, weights: Any, length: int) -> F64:
@@ -343,6 +382,10 @@ def _validate_key_results(frame: OrgFrame) -> npt.NDArray[np.uint8]:
     def flag(mask: Any, err: int) -> None:
         code[(code == 0) & mask] = err
 
+    def flag_rows(rows: I64, err: int) -> None:
+        rows = rows[code[rows] == 0]
+        code[rows] = err
+
     kind = frame.kr_kind
     current = frame.kr_current
     finite = (np.isfinite(frame.kr_start) & np.isfinite(frame.kr_target)
@@ -356,22 +399,27 @@ def _validate_key_results(frame: OrgFrame) -> npt.NDArray[np.uint8]:
     flat = (frame.kr_target == frame.kr_start) & ((frame.kr_range_mode == 0)
                                                   | (frame.kr_range_mode == 3))
     flag(metric & flat, ERR_FIELD_DEGENERATE)
+    # the breakpoint chain of the range metrics, on their rows only
+    ranged = np.flatnonzero(metric & (frame.kr_range_mode > 0))
     chain = [frame.kr_red_low, frame.kr_yellow_low, frame.kr_target, frame.kr_yellow_high,
              frame.kr_red_high]
-    out_of_order = np.zeros(n, dtype=bool)
-    highest = np.full(n, -np.inf)
-    for value in chain:
+    out_of_order = np.zeros(ranged.shape[0], dtype=bool)
+    highest = np.full(ranged.shape[0], -np.inf)
+    for column in chain:
+        value = column[ranged]
         present = ~np.isnan(value)
         out_of_order |= present & (value < highest)
         highest = np.where(present, np.maximum(highest, value), highest)
-    flag(metric & (frame.kr_range_mode > 0) & out_of_order, ERR_FIELD_BREAKPOINTS)
-    counted = (kind == KIND_MILESTONE) | (kind == KIND_STAGED) | (kind == KIND_BINARY) | (
-        kind == KIND_CHECKPOINTS)
-    whole_total = (frame.kr_target >= 1) & (frame.kr_target == np.floor(frame.kr_target))
-    done_ok = np.isnan(current) | ((current >= 0) & (current <= frame.kr_target)
-                                   & (current == np.floor(np.where(np.isnan(current), 0,
-                                                                   current))))
-    flag(counted & ~(whole_total & done_ok & (frame.kr_start == 0)), ERR_FIELD_OUT_OF_RANGE)
+    flag_rows(ranged[out_of_order], ERR_FIELD_BREAKPOINTS)
+    # the counted kinds, on their rows only
+    rows = np.flatnonzero((kind == KIND_MILESTONE) | (kind == KIND_STAGED)
+                          | (kind == KIND_BINARY) | (kind == KIND_CHECKPOINTS))
+    target, done = frame.kr_target[rows], current[rows]
+    whole_total = (target >= 1) & (target == np.floor(target))
+    done_ok = np.isnan(done) | ((done >= 0) & (done <= target)
+                                & (done == np.floor(np.where(np.isnan(done), 0, done))))
+    flag_rows(rows[~(whole_total & done_ok & (frame.kr_start[rows] == 0))],
+              ERR_FIELD_OUT_OF_RANGE)
     return code
 
 
@@ -589,6 +637,11 @@ class _Structure:
     target_auto: B
     offsets: I64 | None = None  # CSR of the key result rows of each objective (numba kernel)
     summed: B | None = None  # per KR: counted in its objective's sum (numba kernel)
+    # numpy kernel: per objective the sum of its key results' weights (the same in every
+    # scenario), and the rows counted in sums with their objectives
+    weight_total: F64 | None = None
+    summed_rows: I64 | None = None
+    summed_obj: I64 | None = None
 
 
 def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
@@ -672,8 +725,11 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     contributes = weight_ok & ~is_sum[obj]
     contributes[cs_rows] = True
     contributes &= kr_ok
+    summed_rows = cs_rows[kr_ok[cs_rows]]
     return _Structure(n_krs, mode, rule, uses_children, sum_unit, contributes, sum_error,
-                      sum_start, sum_target, target_auto)
+                      sum_start, sum_target, target_auto,
+                      weight_total=_group_sum(obj, frame.kr_weight, m),
+                      summed_rows=summed_rows, summed_obj=obj[summed_rows])
 
 
 def _numba_structure(frame: OrgFrame, kr_ok: B) -> _Structure:
@@ -734,28 +790,36 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
     m = frame.n_obj
     obj = frame.kr_objective
     w = frame.kr_weight
-    summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
     if kernel == "numba" and obj.shape[0] and st.offsets is not None:
         from okrcore.batch import _numba
 
         outs = (np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m))
+        summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
         _numba.load().kr_part(st.offsets, w, np.ascontiguousarray(progress),
                               np.ascontiguousarray(value), summed, st.sum_start, st.sum_target,
                               _numba.UNCAPPED if cap is None else float(cap), *outs)
         return outs
-    total = _group_sum(obj, w, m)
+    total = st.weight_total if st.weight_total is not None else _group_sum(obj, w, m)
     weighted = _group_sum(obj, w * progress, m)
-    value_sum = _group_sum(obj, np.where(summed, value, 0.0), m)
+    if st.summed_rows is not None and st.summed_obj is not None:
+        # the rows left out would add 0.0, which changes no such sum (it is never -0.0)
+        value_sum = _group_sum(st.summed_obj, value[st.summed_rows], m)
+    else:
+        summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
+        value_sum = _group_sum(obj, np.where(summed, value, 0.0), m)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw_sum = (value_sum - st.sum_start) / (st.sum_target - st.sum_start)
     return total, weighted, value_sum, raw_sum, _clamp(raw_sum, cap)
 
 
-def _kids_of_level(parent: I64, height: I64, level: int) -> I64:
-    """Rows whose parent is at ``level`` (in document order)."""
-    kids: I64 = np.flatnonzero(parent >= 0)
-    selected: I64 = kids[height[parent[kids]] == level]
-    return selected
+def _levels(parent: I64, height: I64) -> list[tuple[I64, I64]]:
+    """Per height: the rows of that height and the rows whose parent is at it (row order)."""
+    kids = np.flatnonzero(parent >= 0)
+    kid_level = height[parent[kids]]
+    max_height = int(height.max()) if height.shape[0] else -1
+    return [(np.flatnonzero(height == level),
+             kids[kid_level == level] if level else np.zeros(0, dtype=np.int64))
+            for level in range(max_height + 1)]
 
 
 def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
@@ -763,8 +827,8 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             valid: B | None = None, errors: tuple[npt.NDArray[np.uint8], I64] | None = None,
             kid_has_fc: B | None = None, kid_now: F64 | None = None,
             pin: tuple[B, F64, B | None, npt.NDArray[np.uint8] | None] | None = None,
-            kernel: str = "numpy", tree: _Tree | None = None, fc_start: B | None = None
-            ) -> tuple[F64, F64, F64, B, F64]:
+            kernel: str = "numpy", tree: _Tree | None = None, fc_start: B | None = None,
+            levels: list[tuple[I64, I64]] | None = None) -> tuple[F64, F64, F64, B, F64]:
     """Objective progress (NaN = null), raw and summed value, forecast flags, summed part.
 
     Level by level up the alignment tree (children before parents).  With ``errors`` (the
@@ -807,11 +871,10 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     plain_sum = is_sum & has_krs & (~st.uses_children | (n_children == 0))
     progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
                                                   fc_start)
-    max_height = int(height.max()) if m else -1
-    for level in range(max_height + 1):
-        rows = np.flatnonzero(height == level)
-        rows = rows[~pinned[rows]]
-        kids = _kids_of_level(parent, height, level) if level else np.zeros(0, dtype=np.int64)
+    if levels is None:
+        levels = _levels(parent, height)
+    for level_rows, kids in levels:
+        rows = level_rows[~pinned[level_rows]]
         if errors is not None and kids.shape[0]:
             obj_error, obj_ref = errors
             bad_kids = kids[obj_error[kids] != 0]
@@ -995,17 +1058,21 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
             g_score, g_band, g_success = _grade(progress[bad], aspirational[bad], policy)
             score[bad], band[bad], success[bad] = g_score, g_band, g_success
     else:
-        explicit = np.where(np.isnan(frame.kr_current), baseline, frame.kr_current)
-        value = np.where(logs.has_entry, logs.value, explicit)
+        # the value: the last check-in, else the explicit current value, else the baseline
+        value = frame.kr_current.copy()
+        np.copyto(value, baseline, where=np.isnan(value))
+        np.copyto(value, logs.value, where=logs.has_entry)
         raw = _raw_progress(frame, value, strict)
         kr_error[(kr_error == 0) & ~np.isfinite(raw)] = ERR_NOT_FINITE
-        raw = np.where(kr_error == 0, raw, 0.0)
+        raw[kr_error != 0] = 0.0
         progress = _clamp(raw, policy.cap)
         status = _range_status(frame, value, strict)
         expected = _expected(as_of, obj_start_kr, due_kr)
-        pace = _pace_colour(progress, np.where(np.isnan(expected), 0.0, expected), policy)
-        pace = np.where(np.isnan(expected), COLOUR_GREEN, pace).astype(np.int8)
-        colour = _worst(pace, status)
+        no_timeline = np.isnan(expected)
+        pace = _pace_colour(progress, np.where(no_timeline, 0.0, expected), policy)
+        pace[no_timeline] = COLOUR_GREEN
+        del no_timeline
+        colour = np.maximum(pace, status)
         score, band, success = _grade(progress, aspirational, policy)
     if kernel == "numba":
         post = _numba_post(frame, kr_error, value, raw, progress, status, logs, obj_start_kr,
@@ -1013,22 +1080,28 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc = post[:7]
         prev_in_value, prev_in_progress, fc_in_value, fc_in_progress = post[7:]
     else:
-        prev_value = np.where(logs.has_previous, logs.previous, baseline)
         # the previous state matters only where there is a check-in: compute it there alone
         logged_rows = np.flatnonzero(logs.has_entry)
-        prev_raw = _raw_progress(frame, prev_value[logged_rows], strict, logged_rows)
+        prev_logged = np.where(logs.has_previous[logged_rows], logs.previous[logged_rows],
+                               baseline[logged_rows])
+        prev_raw = _raw_progress(frame, prev_logged, strict, logged_rows)
         prev_progress = progress.copy()
         prev_progress[logged_rows] = _clamp(
             np.where(kr_error[logged_rows] == 0, prev_raw, 0.0), policy.cap)
         trend = np.full(n, TREND_NONE, dtype=np.int8)
         trend[logged_rows] = _trend(prev_raw, raw[logged_rows], tol)
         window = policy.stale_days * MICROSECONDS_PER_DAY
-        complete = _approx_le(1.0, progress, tol)
-        early = (obj_start_kr != NONE_INSTANT) & (
-            (as_of - np.where(obj_start_kr != NONE_INSTANT, obj_start_kr, 0)) < window)
-        since_last = as_of - np.where(logs.has_entry, logs.last_at, as_of)
-        stale_bool = ~complete & ~early & (~logs.has_entry | (since_last > window))
-        stale = np.where(frame.kr_has_log, stale_bool.astype(np.int8), -1).astype(np.int8)
+        # staleness only on the rows with a check-in log (the others are null, -1)
+        log_rows = np.flatnonzero(frame.kr_has_log)
+        complete = _approx_le(1.0, progress[log_rows], tol)
+        log_start = obj_start_kr[log_rows]
+        early = (log_start != NONE_INSTANT) & (
+            (as_of - np.where(log_start != NONE_INSTANT, log_start, 0)) < window)
+        log_entry = logs.has_entry[log_rows]
+        since_last = as_of - np.where(log_entry, logs.last_at[log_rows], as_of)
+        stale = np.full(n, -1, dtype=np.int8)
+        stale[log_rows] = ~complete & ~early & (~log_entry | (since_last > window))
+        del log_rows, complete, log_start, early, log_entry, since_last
         forecastable = (frame.kr_kind == KIND_METRIC) | (frame.kr_kind == KIND_STAGED)
         fc_value = np.where(forecastable & np.isfinite(logs.forecast), logs.forecast, np.nan)
         has_fc = ~np.isnan(fc_value)
@@ -1068,6 +1141,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     obj_error[sum_err] = st.sum_error[sum_err]
     hgt = np.where(in_cycle, -1, height)
     tree = _tree(parent, hgt) if kernel == "numba" else None
+    levels = _levels(parent, hgt) if tree is None else None
     pin_now = pin_prev = pin_fc = None
     if pinned is not None:
         pin_now = (pinned.mask, pinned.progress, None, pinned.error)
@@ -1075,24 +1149,28 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         pin_fc = (pinned.mask, pinned.forecast, ~np.isnan(pinned.forecast), None)
     obj_progress, obj_raw, value_sum, _, sum_progress = _rollup(
         frame, st, hgt, parent, value, progress, policy.cap, errors=(obj_error, obj_ref),
-        pin=pin_now, kernel=kernel, tree=tree)
+        pin=pin_now, kernel=kernel, tree=tree, levels=levels)
     ok = obj_error == 0
     obj_progress = np.where(ok, obj_progress, np.nan)
     obj_raw = np.where(ok, obj_raw, np.nan)
     has_progress = ~np.isnan(obj_progress)
     if prev_in_value is None:
-        prev_in_value = np.where(logs.has_entry, prev_value, value)
-        prev_in_progress = np.where(logs.has_entry, prev_progress, progress)
+        # the previous state differs from now only on the rows with a check-in
+        prev_in_value = value.copy()
+        prev_in_value[logged_rows] = prev_logged
+        prev_in_progress = prev_progress
     prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent, prev_in_value, prev_in_progress,
-                                   policy.cap, valid=ok, pin=pin_prev, kernel=kernel, tree=tree)
+                                   policy.cap, valid=ok, pin=pin_prev, kernel=kernel, tree=tree,
+                                   levels=levels)
     del prev_in_value, prev_in_progress
     if fc_in_value is None:
-        fc_in_value = np.where(has_fc, fc_value, value)
-        fc_in_progress = np.where(has_fc, fc_progress_all, progress)
+        fc_in_value = value.copy()
+        fc_in_value[fc_rows] = fc_value[fc_rows]
+        fc_in_progress = fc_progress_all
     fc_obj_progress, _, _, fc_ok, _ = _rollup(
         frame, st, hgt, parent, fc_in_value, fc_in_progress, policy.cap, valid=ok,
         kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel, tree=tree,
-        fc_start=fc_start)
+        fc_start=fc_start, levels=levels)
     del fc_in_value, fc_in_progress
     fc_ok &= ok
 
@@ -1110,9 +1188,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
                               st.uses_children,
                               pinned.mask if pinned is not None else np.zeros(m, np.bool_),
                               obj_hist)
-    max_h = int(hgt.max()) if m and tree is None else -1
-    for level in range(1, max_h + 1):
-        kids = _kids_of_level(parent, hgt, level)
+    for _, kids in (levels or [])[1:]:
         kids = kids[child_counted[kids] & st.uses_children[parent[kids]] & obj_hist[kids]]
         if pinned is not None:
             kids = kids[~pinned.mask[parent[kids]]]
@@ -1208,17 +1284,19 @@ def _worst_ranges(frame: OrgFrame, kr_ok: B, status: I8, has_fc: B, fc_status: I
     """Per objective: the worst range status now (also: only yellow and red), and forecast."""
     m = frame.n_obj
     obj = frame.kr_objective
-    range_kr = (frame.kr_range_mode > 0) & kr_ok
-    hit = np.where(range_kr, status, COLOUR_NONE).astype(np.int64)
+    # only the range rows take part: every other row would add COLOUR_NONE, the start value
+    rows = np.flatnonzero((frame.kr_range_mode > 0) & kr_ok)
+    hit = status[rows].astype(np.int64)
     hit_for_null = np.where(hit >= COLOUR_YELLOW, hit, COLOUR_NONE)
     worst_hit = np.full(m, COLOUR_NONE, dtype=np.int64)
     worst_hit_null = np.full(m, COLOUR_NONE, dtype=np.int64)
     fc_worst = np.full(m, COLOUR_NONE, dtype=np.int64)
-    if frame.n_kr:
-        np.maximum.at(worst_hit, obj, hit)
-        np.maximum.at(worst_hit_null, obj, hit_for_null)
-        fc_range = np.where(range_kr, np.where(has_fc, fc_status, status), COLOUR_NONE)
-        np.maximum.at(fc_worst, obj, fc_range.astype(np.int64))
+    if rows.shape[0]:
+        groups = obj[rows]
+        np.maximum.at(worst_hit, groups, hit)
+        np.maximum.at(worst_hit_null, groups, hit_for_null)
+        fc_range = np.where(has_fc[rows], fc_status[rows], status[rows]).astype(np.int64)
+        np.maximum.at(fc_worst, groups, fc_range)
     return worst_hit, worst_hit_null, fc_worst
 
 
