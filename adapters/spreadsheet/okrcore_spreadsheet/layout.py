@@ -26,6 +26,7 @@ __all__ = [
     "SETTING_ROWS",
     "SUMMARY",
     "SUMMARY_COLUMNS",
+    "column_letter",
 ]
 
 SETTINGS: Final = "Settings"
@@ -73,3 +74,13 @@ PEOPLE_COLUMNS: Final = ("Person", "Progress", "Items", "Errors")
 """Columns of the People sheet (written on export, ignored on import)."""
 SUMMARY_COLUMNS: Final = ("Objective", "Name", "Progress", "Expected", "Colour")
 """Columns of the Summary sheet (written on export, ignored on import)."""
+
+
+def column_letter(index: int) -> str:
+    """The spreadsheet column letters of a 0-based column index (0 → ``A``, 26 → ``AA``)."""
+    out = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out

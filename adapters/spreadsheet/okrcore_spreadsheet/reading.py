@@ -109,15 +109,6 @@ class _Table:
                 if h is not None and str(h).strip()}
 
 
-def _letter(index: int) -> str:
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 def _read_xlsx(path: Path) -> dict[str, _Table]:
     from openpyxl import load_workbook
 
@@ -266,7 +257,7 @@ class _Rows:
 
     def ref(self, header: str, row: int) -> str:
         index = self.index.get(header.lower())
-        return f"{_letter(index if index is not None else 0)}{row}"
+        return f"{L.column_letter(index if index is not None else 0)}{row}"
 
 
 class _Reader:

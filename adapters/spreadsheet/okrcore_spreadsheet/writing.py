@@ -91,7 +91,7 @@ class Sheet:
 
     def col(self, header: str) -> str:
         """The column letter of a header."""
-        return _letter(self.headers.index(header))
+        return L.column_letter(self.headers.index(header))
 
     def ref(self, header: str, row: int, here: str | None = None) -> str:
         """A reference to the cell of ``header`` in data row ``row`` (0-based)."""
@@ -99,15 +99,6 @@ class Sheet:
         if here == self.name:
             return cell
         return f"{_quote(self.name)}!{cell}"
-
-
-def _letter(index: int) -> str:
-    out = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _quote(name: str) -> str:
@@ -602,7 +593,7 @@ def _write_openpyxl(sheets: Sequence[Sheet], path: Path) -> dict[tuple[str, str]
                     cell.number_format = PERCENT_FORMAT
         last = len(sheet.rows) + 1
         for index, header in enumerate(sheet.headers):
-            letter = _letter(index)
+            letter = L.column_letter(index)
             longest = max([len(str(row.get(header) or "")) for row in sheet.rows
                            if not isinstance(row.get(header), Formula | datetime)] + [0])
             ws.column_dimensions[letter].width = min(40, max(10, len(header) + 3, longest + 2))

@@ -763,10 +763,9 @@ def recompute(source: str, *, output: str | None = None,
                                                         kernel, incremental, progress)
     elif kind == "database" and (output is None or output == source):
         used, reports, failures = _database(source, instants, policy, incremental, progress)
-    elif out_kind == "database":
+    elif output is not None and out_kind == "database":
         # a document or workbook into a database: store the organisation there (replacing
         # what was stored, in one transaction), then recompute it in the database
-        assert output is not None
         if kind == "database":
             raise JobError("a database is recomputed into itself: give it as the input only")
         t_read = time.perf_counter()
