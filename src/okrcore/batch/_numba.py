@@ -871,8 +871,13 @@ def load() -> Kernels:
                 from numba.extending import register_jitable
             except ImportError as exc:
                 raise ImportError(_MESSAGE) from exc
-            for helper in _HELPERS + tuple(globals()[name] for name in _LATE_HELPERS):
+            for helper in _HELPERS:
                 register_jitable(helper)
+            # The helpers that take arrays are inlined into their kernels (numba IR inlining):
+            # a call would pass every array by value and count its references, once per
+            # objective, which made the rollup several times slower than its memory traffic.
+            for name in _LATE_HELPERS:
+                register_jitable(inline="always")(globals()[name])
             # kr_pass reads 14 columns and writes 10: LLVM's loop vectoriser gives up on the
             # run-time alias checks this needs (default limit 128) unless the limit is raised.
             # A process-wide LLVM option; it changes no result, only which loops vectorise.
