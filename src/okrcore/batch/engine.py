@@ -9,6 +9,7 @@ left-to-right scatter-adds, exactly like the scalar path's running sums).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import attrs
@@ -219,7 +220,7 @@ def _raw_progress(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(N
     ranged = np.flatnonzero((mode == 1) | (mode == 2))
     if ranged.shape[0]:
         # only the few range rows pay for the band and graded formulas
-        idx = ranged if isinstance(rows, slice) else np.asarray(rows)[ranged]
+        idx = _row_index(rows, ranged)
         v = value[ranged]
         red_low = frame.kr_red_low[idx]
         red_high = frame.kr_red_high[idx]
@@ -228,6 +229,13 @@ def _raw_progress(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(N
                          frame.kr_yellow_high[idx], red_high)
         raw[ranged] = np.where(mode[ranged] == 1, np.where(hit, 0.0, 1.0), graded)
     return np.asarray(raw, dtype=np.float64)
+
+
+def _row_index(rows: Any, picked: I64) -> I64:
+    """The frame rows of positions ``picked`` of ``rows`` (a slice of step 1, or row indices)."""
+    if isinstance(rows, slice):
+        return picked + rows.start if rows.start else picked
+    return np.asarray(np.asarray(rows)[picked], dtype=np.int64)
 
 
 def _hits_low(value: F64, limit: F64, strict: bool) -> B:
@@ -261,7 +269,7 @@ def _range_status(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(N
     status = np.full(mode.shape, COLOUR_NONE, dtype=np.int8)
     # only the range rows are compared with their limits
     ranged = np.flatnonzero(mode > 0)
-    idx = ranged if isinstance(rows, slice) else np.asarray(rows)[ranged]
+    idx = _row_index(rows, ranged)
     v = value[ranged]
     red = (_hits_low(v, frame.kr_red_low[idx], strict)
            | _hits_high(v, frame.kr_red_high[idx], strict))
@@ -374,6 +382,39 @@ def _group_sum(groups: I64, weights: Any, length: int) -> F64:
     return summed
 
 
+def _group_blocks(groups: I64) -> list[tuple[int, int]]:
+    """Blocks of about :data:`BLOCK_ROWS` rows of non-decreasing ``groups``, cut between groups."""
+    n = groups.shape[0]
+    cuts = np.unique(np.searchsorted(groups, groups[::BLOCK_ROWS], side="left")).tolist()
+    return list(zip(cuts, [*cuts[1:], n], strict=True)) if n else []
+
+
+def _sorted_group_sum(groups: I64, length: int, weights: Callable[[slice], F64]) -> F64:
+    """:func:`_group_sum` of non-decreasing ``groups``, whole groups at a time.
+
+    ``weights(rows)`` gives the weights of a slice of rows, so that the weight column is never
+    built whole.  No group is cut, and ``np.bincount`` adds each group's rows in row order
+    from 0.0: the sums are the same as one ``np.bincount`` over every row.
+    """
+    summed = np.zeros(length)
+    for lo, hi in _group_blocks(groups):
+        g = groups[lo:hi]
+        first = int(g[0])
+        summed[first:int(g[-1]) + 1] = np.bincount(g - first, weights=weights(slice(lo, hi)))
+    return summed
+
+
+def _sorted_group_count(groups: I64, length: int, mask: B) -> I64:
+    """:func:`_group_count` of non-decreasing ``groups``, whole groups at a time."""
+    counted = np.zeros(length, dtype=np.int64)
+    for lo, hi in _group_blocks(groups):
+        g = groups[lo:hi]
+        first = int(g[0])
+        counted[first:int(g[-1]) + 1] = np.bincount(g[mask[lo:hi]] - first,
+                                                    minlength=int(g[-1]) + 1 - first)
+    return counted
+
+
 def _validate_key_results(frame: OrgFrame) -> npt.NDArray[np.uint8]:
     """Per key result row: the first field error, vectorised (0 = none)."""
     n = frame.n_kr
@@ -480,6 +521,53 @@ def _numba_kr_pass(frame: OrgFrame, logs: _Logs, obj_start_kr: I64, due_kr: I64,
     return bufs
 
 
+BLOCK_ROWS = 1 << 15
+"""Rows per block of the numpy kernel's per key result pass (its temporaries stay in cache)."""
+
+
+def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8],
+                   obj_start_kr: I64, due_kr: I64, aspirational: B, as_of: int,
+                   policy: Policy) -> tuple[F64, F64, F64, I8, F64, I8, I8, F64, I8, B]:
+    """The per key result pass of the numpy kernel, block by block of rows.
+
+    Value, raw and clamped progress, range status, expected progress, pace colour, colour and
+    grade; ``kr_error`` gains ``not_finite`` where the raw progress overflows.  Every step is
+    elementwise, so a block computes exactly what the whole column would; only the block's
+    temporaries are allocated (they stay in cache), the outputs are written in place.
+    """
+    n = frame.n_kr
+    strict = policy.strict_breakpoints
+    value, raw, progress, expected, score = (np.empty(n) for _ in range(5))
+    status, pace, colour, band = (np.empty(n, np.int8) for _ in range(4))
+    success = np.empty(n, np.bool_)
+    for lo in range(0, n, BLOCK_ROWS):
+        rows = slice(lo, min(lo + BLOCK_ROWS, n))
+        # the value: the last check-in, else the explicit current value, else the baseline
+        v = value[rows]
+        np.copyto(v, frame.kr_current[rows])
+        np.copyto(v, frame.kr_start[rows], where=np.isnan(v))
+        np.copyto(v, logs.value[rows], where=logs.has_entry[rows])
+        r = _raw_progress(frame, v, strict, rows)
+        err = kr_error[rows]
+        err[(err == 0) & ~np.isfinite(r)] = ERR_NOT_FINITE
+        r[err != 0] = 0.0
+        raw[rows] = r
+        p = _clamp(r, policy.cap)
+        progress[rows] = p
+        s = _range_status(frame, v, strict, rows)
+        status[rows] = s
+        e = _expected(as_of, obj_start_kr[rows], due_kr[rows])
+        expected[rows] = e
+        no_timeline = np.isnan(e)
+        e[no_timeline] = 0.0
+        c = _pace_colour(p, e, policy)
+        c[no_timeline] = COLOUR_GREEN
+        pace[rows] = c
+        np.maximum(c, s, out=colour[rows])
+        score[rows], band[rows], success[rows] = _grade(p, aspirational[rows], policy)
+    return value, raw, progress, status, expected, pace, colour, score, band, success
+
+
 def _first_of_runs(keys: I64) -> tuple[I64, I64]:
     """For a sorted key array: each distinct key and the index of its first occurrence."""
     starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
@@ -522,7 +610,24 @@ def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
                                        np.ascontiguousarray(obj_start_of_kr),
                                        np.ascontiguousarray(due_of_kr),
                                        float(MICROSECONDS_PER_DAY)))
-    kr, at, val = frame.log_kr, frame.log_at, frame.log_value
+    logs = _Logs(np.empty(n, np.bool_), np.empty(n), np.empty(n, np.bool_), np.empty(n),
+                 np.empty(n, np.int64), np.empty(n))
+    # log rows are sorted by key result: a block of key results owns a slice of log rows,
+    # and everything below is computed per key result, so blocks give the same values
+    bounds = np.searchsorted(frame.log_kr, np.arange(0, n + BLOCK_ROWS, BLOCK_ROWS).clip(0, n))
+    for block, lo in enumerate(range(0, n, BLOCK_ROWS)):
+        hi = min(lo + BLOCK_ROWS, n)
+        rows = slice(int(bounds[block]), int(bounds[block + 1]))
+        _logs_block(frame.log_kr[rows] - lo, frame.log_at[rows], frame.log_value[rows],
+                    as_of, obj_start_of_kr[lo:hi], due_of_kr[lo:hi],
+                    _Logs(*(getattr(logs, f.name)[lo:hi] for f in attrs.fields(_Logs))))
+    return logs
+
+
+def _logs_block(kr: I64, at: I64, val: F64, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
+                out: _Logs) -> None:
+    """:func:`_logs` of ``n`` key results (``kr`` in ``0..n-1``), written into ``out``."""
+    n = obj_start_of_kr.shape[0]
     keep = at <= as_of
     # a later entry at the same instant overwrites the earlier one: keep the last of each run
     # (rows are sorted by key result and instant, so the known entries of a key result are a
@@ -532,11 +637,14 @@ def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
     kr, at, val = kr[keep], at[keep], val[keep]
     count = np.bincount(kr, minlength=n) if kr.shape[0] else np.zeros(n, dtype=np.int64)
     ends = np.cumsum(count)
-    has_entry = count > 0
-    has_previous = count > 1
-    value = np.full(n, np.nan)
-    last_at = np.full(n, NONE_INSTANT, dtype=np.int64)
-    previous = np.full(n, np.nan)
+    np.greater(count, 0, out=out.has_entry)
+    np.greater(count, 1, out=out.has_previous)
+    has_entry, has_previous = out.has_entry, out.has_previous
+    value, last_at, previous, forecast = out.value, out.last_at, out.previous, out.forecast
+    value.fill(np.nan)
+    last_at.fill(NONE_INSTANT)
+    previous.fill(np.nan)
+    forecast.fill(np.nan)
     if kr.shape[0]:
         rows = np.flatnonzero(has_entry)
         last = ends[rows] - 1
@@ -545,7 +653,6 @@ def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
         rows = np.flatnonzero(has_previous)
         previous[rows] = val[ends[rows] - 2]
     # forecast: least squares through the period's entries (instants >= the objective's start)
-    forecast = np.full(n, np.nan)
     if kr.shape[0]:
         period_start = obj_start_of_kr[kr]
         in_period = (period_start == NONE_INSTANT) | (at >= period_start)
@@ -575,7 +682,6 @@ def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
                 line = mean_v + (sxv / sxx) * (at_due - mean_x)
             ok = (sxx != 0) & (due != NONE_INSTANT)
             forecast[ids[ok]] = line[ok]
-    return _Logs(has_entry, value, has_previous, previous, last_at, forecast)
 
 
 # ------------------------------------------------------------------------------------------
@@ -728,7 +834,7 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     summed_rows = cs_rows[kr_ok[cs_rows]]
     return _Structure(n_krs, mode, rule, uses_children, sum_unit, contributes, sum_error,
                       sum_start, sum_target, target_auto,
-                      weight_total=_group_sum(obj, frame.kr_weight, m),
+                      weight_total=_sorted_group_sum(obj, m, frame.kr_weight.__getitem__),
                       summed_rows=summed_rows, summed_obj=obj[summed_rows])
 
 
@@ -800,7 +906,7 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
                               _numba.UNCAPPED if cap is None else float(cap), *outs)
         return outs
     total = st.weight_total if st.weight_total is not None else _group_sum(obj, w, m)
-    weighted = _group_sum(obj, w * progress, m)
+    weighted = _sorted_group_sum(obj, m, lambda rows: w[rows] * progress[rows])
     if st.summed_rows is not None and st.summed_obj is not None:
         # the rows left out would add 0.0, which changes no such sum (it is never -0.0)
         value_sum = _group_sum(st.summed_obj, value[st.summed_rows], m)
@@ -933,7 +1039,7 @@ def _rollup_start(m: int, obj: I64, st: _Structure, errors: Any, kid_has_fc: B |
     if fc_start is not None:
         has_fc = fc_start
     elif kid_has_fc is not None:
-        has_fc = _group_count(obj, _counted_forecasts(st, kid_has_fc), m) > 0
+        has_fc = _sorted_group_count(obj, m, _counted_forecasts(st, kid_has_fc)) > 0
     pinned = np.zeros(m, dtype=bool)
     if pin is not None:
         # objectives whose results are known (incremental recompute): fixed, never computed
@@ -1058,22 +1164,9 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
             g_score, g_band, g_success = _grade(progress[bad], aspirational[bad], policy)
             score[bad], band[bad], success[bad] = g_score, g_band, g_success
     else:
-        # the value: the last check-in, else the explicit current value, else the baseline
-        value = frame.kr_current.copy()
-        np.copyto(value, baseline, where=np.isnan(value))
-        np.copyto(value, logs.value, where=logs.has_entry)
-        raw = _raw_progress(frame, value, strict)
-        kr_error[(kr_error == 0) & ~np.isfinite(raw)] = ERR_NOT_FINITE
-        raw[kr_error != 0] = 0.0
-        progress = _clamp(raw, policy.cap)
-        status = _range_status(frame, value, strict)
-        expected = _expected(as_of, obj_start_kr, due_kr)
-        no_timeline = np.isnan(expected)
-        pace = _pace_colour(progress, np.where(no_timeline, 0.0, expected), policy)
-        pace[no_timeline] = COLOUR_GREEN
-        del no_timeline
-        colour = np.maximum(pace, status)
-        score, band, success = _grade(progress, aspirational, policy)
+        value, raw, progress, status, expected, pace, colour, score, band, success = (
+            _numpy_kr_pass(frame, logs, kr_error, obj_start_kr, due_kr, aspirational, as_of,
+                           policy))
     if kernel == "numba":
         post = _numba_post(frame, kr_error, value, raw, progress, status, logs, obj_start_kr,
                            as_of, policy)
@@ -1177,7 +1270,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     # history: only through what the rollup counts
     if kernel != "numba":
         counted_kr = st.contributes & kr_ok
-        obj_hist = _group_count(obj, counted_kr & logs.has_entry, m) > 0
+        obj_hist = _sorted_group_count(obj, m, counted_kr & logs.has_entry) > 0
     if pinned is not None:
         obj_hist[pinned.mask] = pinned.history[pinned.mask]
     child_counted = ok & has_progress & (frame.obj_weight > 0)
@@ -1197,8 +1290,8 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
                          _trend(prev_obj, obj_progress, tol), TREND_NONE).astype(np.int8)
     if kernel != "numba":
         logged = frame.kr_has_log & kr_ok
-        n_logged = _group_count(obj, logged, m)
-        n_stale = _group_count(obj, logged & (stale == 1), m)
+        n_logged = _sorted_group_count(obj, m, logged)
+        n_stale = _sorted_group_count(obj, m, logged & (stale == 1))
         obj_stale = np.where(n_logged > 0, (n_stale == n_logged).astype(np.int8),
                              -1).astype(np.int8)
     obj_expected = _expected(as_of, frame.obj_start, frame.obj_due)
@@ -1395,23 +1488,46 @@ def person_items(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress
         frames laid one after the other concatenate into the items of the combined frame,
         which is how a partitioned job finishes people exactly (``okrcore_dask``).
     """
-    counts = np.diff(frame.kr_owner_offsets)
-    owner_kr = np.repeat(np.arange(frame.n_kr, dtype=np.int64), counts)
+    offsets = frame.kr_owner_offsets
+    # the key result of each owner entry (the last row whose owners start at or before it)
+    owner_kr = np.searchsorted(offsets, np.arange(frame.kr_owner_ids.shape[0]),
+                               side="right").astype(np.int64)
+    owner_kr -= 1
     owner_person = frame.kr_owner_ids.astype(np.int64)
     obj_of = frame.kr_objective[owner_kr]
     elsewhere = owner_person != frame.obj_owner[obj_of]
     owner_kr, owner_person, obj_of = owner_kr[elsewhere], owner_person[elsewhere], obj_of[elsewhere]
     o_rows = np.flatnonzero(frame.obj_owner >= 0)
-    # items in document order: an objective, then the key results of that objective
-    key_obj = np.concatenate([o_rows, obj_of])
-    who = np.concatenate([frame.obj_owner[o_rows].astype(np.int64), owner_person])
-    bad = np.concatenate([obj_error[o_rows] != 0, kr_error[owner_kr] != 0])
-    prog = np.concatenate([obj_progress[o_rows], kr_progress[owner_kr]])
-    ref = np.concatenate([o_rows + frame.n_kr, owner_kr])  # >= n_kr: an objective
-    # two sorted runs (objectives, then key results grouped by objective): a stable merge keeps
+    # items in document order: an objective, then the key results of that objective; two
+    # sorted runs (objectives, then key results grouped by objective) whose stable merge keeps
     # each objective's own item before its key results, and key results in row order
-    order = np.argsort(key_obj, kind="stable")
-    return who[order], bad[order], prog[order], ref[order]
+    k = o_rows.shape[0] + obj_of.shape[0]
+    if obj_of.shape[0] > 1 and bool(np.any(obj_of[1:] < obj_of[:-1])):
+        order = np.argsort(np.concatenate([o_rows, obj_of]), kind="stable")
+        at_obj = np.empty(k, dtype=np.int64)
+        at_obj[order] = np.arange(k)
+        at_kr = at_obj[o_rows.shape[0]:]
+        at_obj = at_obj[:o_rows.shape[0]]
+    else:
+        # the merge's positions, without sorting: each item moves past the other run's
+        # smaller keys (an objective's own item before its key results)
+        at_obj = np.searchsorted(obj_of, o_rows, side="left")
+        at_obj += np.arange(o_rows.shape[0])
+        at_kr = np.searchsorted(o_rows, obj_of, side="right")
+        at_kr += np.arange(obj_of.shape[0])
+    who = np.empty(k, dtype=np.int64)
+    who[at_obj] = frame.obj_owner[o_rows]
+    who[at_kr] = owner_person
+    bad = np.empty(k, dtype=np.bool_)
+    bad[at_obj] = obj_error[o_rows] != 0
+    bad[at_kr] = kr_error[owner_kr] != 0
+    prog = np.empty(k)
+    prog[at_obj] = obj_progress[o_rows]
+    prog[at_kr] = kr_progress[owner_kr]
+    ref = np.empty(k, dtype=np.int64)
+    ref[at_obj] = o_rows + frame.n_kr  # >= n_kr: an objective
+    ref[at_kr] = owner_kr
+    return who, bad, prog, ref
 
 
 def person_rollup(who: I64, bad: B, prog: F64, ref: I64, n_people: int

@@ -1,0 +1,126 @@
+"""The numpy kernel's block-by-block passes give the same bits as one pass over every row.
+
+The per key result pass, the check-in log pass and the sorted group sums and counts of
+``okrcore.batch.engine`` work on blocks of :data:`~okrcore.batch.engine.BLOCK_ROWS` rows.
+Shrinking the block to a few rows puts block boundaries inside objectives and inside runs of
+check-ins; every column must stay equal byte for byte (NaN payloads and signed zeros
+included) to the result with one block, which the rest of the suite proves equal to the
+scalar path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import okrcore
+from okrcore import Document, Policy
+from okrcore.batch import OrgFrame, engine, evaluate_frame
+from okrcore.batch.engine import BatchResult, person_items
+from okrcore.evaluate import instant_us
+from strategies import documents
+from test_batch import corrupted
+
+BLOCKS = (1, 3, 7)
+
+
+def _same_bits(actual: BatchResult, expected: BatchResult, label: str) -> None:
+    for field in attrs.fields(BatchResult):
+        x, y = getattr(actual, field.name), getattr(expected, field.name)
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and x.shape == y.shape, (label, field.name)
+            assert x.tobytes() == y.tobytes(), (label, field.name, x, y)
+
+
+def _blocked_equals_whole(frame: OrgFrame, as_of: int, policy: Policy,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    with np.errstate(all="ignore"):
+        with monkeypatch.context() as patch:
+            patch.setattr(engine, "BLOCK_ROWS", 1 << 30)
+            whole = evaluate_frame(frame, as_of, policy)
+        for rows in BLOCKS:
+            with monkeypatch.context() as patch:
+                patch.setattr(engine, "BLOCK_ROWS", rows)
+                _same_bits(evaluate_frame(frame, as_of, policy), whole, f"block of {rows}")
+
+
+@settings(max_examples=60, deadline=None)
+@given(doc=documents())
+def test_blocks_equal_one_pass(doc: Document) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        frame = OrgFrame.from_document(doc)
+        _blocked_equals_whole(frame, instant_us(doc.as_of), doc.policy, monkeypatch)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=corrupted())
+def test_blocks_equal_one_pass_with_errors(data: dict[str, Any]) -> None:
+    doc = okrcore.load(json.loads(json.dumps(data)))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        frame = OrgFrame.from_document(doc)
+        _blocked_equals_whole(frame, instant_us(doc.as_of), doc.policy, monkeypatch)
+
+
+def _frame(**changes: Any) -> OrgFrame:
+    """Two objectives of owner 0 and 1 (none for the third); five key results."""
+    nan = np.nan
+    day = 86_400_000_000
+    t0 = 1_767_225_600_000_000
+    columns: dict[str, Any] = {
+        "kr_objective": [0, 0, 1, 1, 1], "kr_kind": [0, 0, 0, 1, 0],
+        "kr_start": [0.0, 10.0, 0.0, 0.0, -0.0], "kr_target": [10.0, 0.0, 4.0, 1.0, 2.0],
+        "kr_current": [5.0, nan, -0.0, 1.0, nan], "kr_weight": [1.0, 2.0, 1.0, 0.0, 1.0],
+        "kr_unit": [0, 0, 1, -1, 1], "kr_range_mode": [0, 0, 0, 0, 0],
+        "kr_red_low": [nan] * 5, "kr_yellow_low": [nan] * 5, "kr_yellow_high": [nan] * 5,
+        "kr_red_high": [nan] * 5, "kr_due": [okrcore.batch.frame.NONE_INSTANT] * 5,
+        "log_kr": [1, 1, 1, 4, 4], "log_at": [t0 + day, t0 + 2 * day, t0 + 2 * day, t0,
+                                               t0 + 3 * day],
+        "log_value": [9.0, 8.0, 7.0, 0.5, 1.5],
+        "kr_owner_offsets": [0, 1, 1, 3, 3, 4], "kr_owner_ids": [2, 1, 0, 1],
+        "obj_parent": [-1, 0, 0], "obj_weight": [1.0, 1.0, 1.0],
+        "obj_start": [t0] * 3, "obj_due": [t0 + 90 * day] * 3, "obj_mode": [0, 0, 0],
+        "obj_ambition": [0, 0, 0], "obj_status": [-1, -1, -1],
+        "obj_include_children": [False] * 3, "obj_owner": [0, 1, -1],
+        "obj_ps_unit": [-1] * 3, "obj_ps_target": [nan] * 3, "obj_ps_auto": [False] * 3,
+        "obj_ps_start": [nan] * 3,
+    }
+    columns.update(changes)
+    return OrgFrame.from_columns(**columns)
+
+
+def test_person_items_merge_objectives_and_key_results(monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    # owners: kr0 -> p2 (objective 0 is p0's: an item), kr2 -> p1 and p0 (objective 1 is p1's:
+    # only p0 is an item), kr4 -> p1 (its objective's owner: no item)
+    frame = _frame()
+    n = frame.n_kr
+    obj_error = np.array([0, 3, 0], dtype=np.uint8)
+    obj_progress = np.array([0.25, 0.5, 0.75])
+    kr_error = np.array([0, 0, 5, 0, 0], dtype=np.uint8)
+    kr_progress = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
+    who, bad, prog, ref = person_items(frame, obj_error, obj_progress, kr_error, kr_progress)
+    # document order: objective 0, its key result 0, objective 1, its key result 2
+    assert who.tolist() == [0, 2, 1, 0]
+    assert bad.tolist() == [False, False, True, True]
+    assert prog.tolist() == [0.25, 0.1, 0.5, 0.3]
+    assert ref.tolist() == [n + 0, 0, n + 1, 2]
+
+
+def test_person_items_of_rows_not_grouped_by_objective() -> None:
+    # key results listed objective 1 first: the items still follow the objectives' order
+    frame = _frame(kr_objective=[1, 1, 0, 0, 0], kr_owner_offsets=[0, 1, 1, 3, 3, 4],
+                   kr_owner_ids=[0, 1, 2, 0])
+    obj_error = np.zeros(3, dtype=np.uint8)
+    kr_error = np.zeros(5, dtype=np.uint8)
+    obj_progress = np.array([0.25, 0.5, 0.75])
+    kr_progress = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
+    who, _, prog, ref = person_items(frame, obj_error, obj_progress, kr_error, kr_progress)
+    # kr0 (objective 1) -> p0; kr2 (objective 0) -> p1, p2; kr4 (objective 0) -> p0 (its owner)
+    assert who.tolist() == [0, 1, 2, 1, 0]
+    assert prog.tolist() == [0.25, 0.3, 0.3, 0.5, 0.1]
+    assert ref.tolist() == [5, 2, 2, 6, 0]
