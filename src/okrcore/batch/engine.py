@@ -525,13 +525,27 @@ BLOCK_ROWS = 1 << 15
 """Rows per block of the numpy kernel's per key result pass (its temporaries stay in cache)."""
 
 
-def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8],
-                   obj_start_kr: I64, due_kr: I64, aspirational: B, as_of: int,
+def _swap(column: F64, rows: I64, values: F64) -> F64:
+    """Write ``values`` into ``column`` at ``rows``; return what was there."""
+    old = column[rows]
+    column[rows] = values
+    return old
+
+
+def _kr_timeline(frame: OrgFrame, rows: slice) -> tuple[I64, I64, I64]:
+    """Key results ``rows``: their objective's start, their due (else the objective's), rows."""
+    obj = frame.kr_objective[rows]
+    due = frame.kr_due[rows]
+    return frame.obj_start[obj], np.where(due != NONE_INSTANT, due, frame.obj_due[obj]), obj
+
+
+def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8], as_of: int,
                    policy: Policy) -> tuple[F64, F64, F64, I8, F64, I8, I8, F64, I8, B]:
     """The per key result pass of the numpy kernel, block by block of rows.
 
     Value, raw and clamped progress, range status, expected progress, pace colour, colour and
-    grade; ``kr_error`` gains ``not_finite`` where the raw progress overflows.  Every step is
+    grade; ``kr_error`` gains ``invalid_timeline`` (a due not after the objective's start) and
+    then ``not_finite`` where the raw progress overflows.  Every step is
     elementwise, so a block computes exactly what the whole column would; only the block's
     temporaries are allocated (they stay in cache), the outputs are written in place.
     """
@@ -547,8 +561,12 @@ def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8]
         np.copyto(v, frame.kr_current[rows])
         np.copyto(v, frame.kr_start[rows], where=np.isnan(v))
         np.copyto(v, logs.value[rows], where=logs.has_entry[rows])
-        r = _raw_progress(frame, v, strict, rows)
+        start, due, obj = _kr_timeline(frame, rows)
         err = kr_error[rows]
+        kr_due = frame.kr_due[rows]
+        err[(err == 0) & (kr_due != NONE_INSTANT) & (start != NONE_INSTANT)
+            & (kr_due <= start)] = ERR_INVALID_TIMELINE
+        r = _raw_progress(frame, v, strict, rows)
         err[(err == 0) & ~np.isfinite(r)] = ERR_NOT_FINITE
         r[err != 0] = 0.0
         raw[rows] = r
@@ -556,7 +574,7 @@ def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8]
         progress[rows] = p
         s = _range_status(frame, v, strict, rows)
         status[rows] = s
-        e = _expected(as_of, obj_start_kr[rows], due_kr[rows])
+        e = _expected(as_of, start, due)
         expected[rows] = e
         no_timeline = np.isnan(e)
         e[no_timeline] = 0.0
@@ -564,7 +582,7 @@ def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8]
         c[no_timeline] = COLOUR_GREEN
         pace[rows] = c
         np.maximum(c, s, out=colour[rows])
-        score[rows], band[rows], success[rows] = _grade(p, aspirational[rows], policy)
+        score[rows], band[rows], success[rows] = _grade(p, frame.obj_ambition[obj] == 1, policy)
     return value, raw, progress, status, expected, pace, colour, score, band, success
 
 
@@ -610,16 +628,29 @@ def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
                                        np.ascontiguousarray(obj_start_of_kr),
                                        np.ascontiguousarray(due_of_kr),
                                        float(MICROSECONDS_PER_DAY)))
+    return _numpy_logs(frame, as_of, lambda rows: (obj_start_of_kr[rows], due_of_kr[rows]))
+
+
+def _numpy_logs(frame: OrgFrame, as_of: int,
+                timeline: Callable[[slice], tuple[I64, I64]] | None = None) -> _Logs:
+    """:func:`_logs` of the numpy kernel, block by block of key results.
+
+    ``timeline(rows)`` gives the objective's start and the due of key results ``rows``
+    (default: gathered from the frame, block by block).  Log rows are sorted by key result:
+    a block of key results owns a slice of log rows, and everything is computed per key
+    result, so blocks give the same values as one pass.
+    """
+    n = frame.n_kr
     logs = _Logs(np.empty(n, np.bool_), np.empty(n), np.empty(n, np.bool_), np.empty(n),
                  np.empty(n, np.int64), np.empty(n))
-    # log rows are sorted by key result: a block of key results owns a slice of log rows,
-    # and everything below is computed per key result, so blocks give the same values
     bounds = np.searchsorted(frame.log_kr, np.arange(0, n + BLOCK_ROWS, BLOCK_ROWS).clip(0, n))
     for block, lo in enumerate(range(0, n, BLOCK_ROWS)):
         hi = min(lo + BLOCK_ROWS, n)
         rows = slice(int(bounds[block]), int(bounds[block + 1]))
+        start, due = (timeline(slice(lo, hi)) if timeline is not None
+                      else _kr_timeline(frame, slice(lo, hi))[:2])
         _logs_block(frame.log_kr[rows] - lo, frame.log_at[rows], frame.log_value[rows],
-                    as_of, obj_start_of_kr[lo:hi], due_of_kr[lo:hi],
+                    as_of, start, due,
                     _Logs(*(getattr(logs, f.name)[lo:hi] for f in attrs.fields(_Logs))))
     return logs
 
@@ -1139,14 +1170,13 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         kr_error[(kr_error == 0) & (kr_field != 0)] = kr_field[(kr_error == 0) & (kr_field != 0)]
         kr_error[frame.kr_load == 2] = ERR_DUPLICATE_ID
         kr_error[(kr_error == 0) & broken[obj]] = ERR_DEPENDS_ON_INVALID
-        obj_start_kr = frame.obj_start[obj]
-        due_kr = np.where(frame.kr_due != NONE_INSTANT, frame.kr_due, frame.obj_due[obj])
-        bad_due = ((frame.kr_due != NONE_INSTANT) & (obj_start_kr != NONE_INSTANT)
-                   & (frame.kr_due <= obj_start_kr))
-        kr_error[(kr_error == 0) & bad_due] = ERR_INVALID_TIMELINE
-        aspirational = frame.obj_ambition[obj] == 1
+        # the objective's start and due of each key result are gathered block by block (in
+        # _numpy_logs and _numpy_kr_pass, which also flags invalid_timeline)
 
-    logs = _logs(frame, as_of, obj_start_kr, due_kr, kernel)
+    if kernel == "numba":
+        logs = _logs(frame, as_of, obj_start_kr, due_kr, kernel)
+    else:
+        logs = _numpy_logs(frame, as_of)
     baseline = frame.kr_start
     if kernel == "numba":
         value, raw, progress, status, expected, pace, colour, score, band, success = (
@@ -1165,8 +1195,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
             score[bad], band[bad], success[bad] = g_score, g_band, g_success
     else:
         value, raw, progress, status, expected, pace, colour, score, band, success = (
-            _numpy_kr_pass(frame, logs, kr_error, obj_start_kr, due_kr, aspirational, as_of,
-                           policy))
+            _numpy_kr_pass(frame, logs, kr_error, as_of, policy))
     if kernel == "numba":
         post = _numba_post(frame, kr_error, value, raw, progress, status, logs, obj_start_kr,
                            as_of, policy)
@@ -1178,16 +1207,14 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         prev_logged = np.where(logs.has_previous[logged_rows], logs.previous[logged_rows],
                                baseline[logged_rows])
         prev_raw = _raw_progress(frame, prev_logged, strict, logged_rows)
-        prev_progress = progress.copy()
-        prev_progress[logged_rows] = _clamp(
-            np.where(kr_error[logged_rows] == 0, prev_raw, 0.0), policy.cap)
+        prev_clamped = _clamp(np.where(kr_error[logged_rows] == 0, prev_raw, 0.0), policy.cap)
         trend = np.full(n, TREND_NONE, dtype=np.int8)
         trend[logged_rows] = _trend(prev_raw, raw[logged_rows], tol)
         window = policy.stale_days * MICROSECONDS_PER_DAY
         # staleness only on the rows with a check-in log (the others are null, -1)
         log_rows = np.flatnonzero(frame.kr_has_log)
         complete = _approx_le(1.0, progress[log_rows], tol)
-        log_start = obj_start_kr[log_rows]
+        log_start = frame.obj_start[obj[log_rows]]
         early = (log_start != NONE_INSTANT) & (
             (as_of - np.where(log_start != NONE_INSTANT, log_start, 0)) < window)
         log_entry = logs.has_entry[log_rows]
@@ -1196,18 +1223,20 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         stale[log_rows] = ~complete & ~early & (~log_entry | (since_last > window))
         del log_rows, complete, log_start, early, log_entry, since_last
         forecastable = (frame.kr_kind == KIND_METRIC) | (frame.kr_kind == KIND_STAGED)
-        fc_value = np.where(forecastable & np.isfinite(logs.forecast), logs.forecast, np.nan)
+        # the forecast column of the logs becomes the forecast value (in place)
+        fc_value = logs.forecast
+        fc_value[~(forecastable & np.isfinite(fc_value))] = np.nan
         has_fc = ~np.isnan(fc_value)
         fc_rows = np.flatnonzero(has_fc)
         fc_raw = _raw_progress(frame, fc_value[fc_rows], strict, fc_rows)
-        fc_progress_all = progress.copy()
-        fc_progress_all[fc_rows] = _clamp(fc_raw, policy.cap)
+        fc_clamped = _clamp(fc_raw, policy.cap)
         fc_status = status.copy()
         fc_status[fc_rows] = _range_status(frame, fc_value[fc_rows], strict, fc_rows)
-        fc_pace = _pace_colour(fc_progress_all[fc_rows], np.ones(fc_rows.shape[0]), policy)
+        fc_pace = _pace_colour(fc_clamped, np.ones(fc_rows.shape[0]), policy)
         fc_colour = np.full(n, COLOUR_NONE, dtype=np.int8)
         fc_colour[fc_rows] = _worst(fc_pace, fc_status[fc_rows])
-        fc_progress = np.where(has_fc, fc_progress_all, np.nan)
+        fc_progress = np.full(n, np.nan)
+        fc_progress[fc_rows] = fc_clamped
 
         # the rollup inputs of the previous and forecast states are built when needed (below),
         # so that only one pair is held at a time
@@ -1247,23 +1276,33 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     obj_progress = np.where(ok, obj_progress, np.nan)
     obj_raw = np.where(ok, obj_raw, np.nan)
     has_progress = ~np.isnan(obj_progress)
+    swapped = None
     if prev_in_value is None:
-        # the previous state differs from now only on the rows with a check-in
-        prev_in_value = value.copy()
-        prev_in_value[logged_rows] = prev_logged
-        prev_in_progress = prev_progress
+        # numpy: the previous state differs from now only on the rows with a check-in; they
+        # are swapped into the value and progress columns for its rollup, then swapped back
+        swapped = (logged_rows, _swap(value, logged_rows, prev_logged),
+                   _swap(progress, logged_rows, prev_clamped))
+        prev_in_value, prev_in_progress = value, progress
     prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent, prev_in_value, prev_in_progress,
                                    policy.cap, valid=ok, pin=pin_prev, kernel=kernel, tree=tree,
                                    levels=levels)
+    if swapped is not None:
+        _swap(value, swapped[0], swapped[1])
+        _swap(progress, swapped[0], swapped[2])
+        swapped = None
     del prev_in_value, prev_in_progress
     if fc_in_value is None:
-        fc_in_value = value.copy()
-        fc_in_value[fc_rows] = fc_value[fc_rows]
-        fc_in_progress = fc_progress_all
+        # the same for the forecast state, on the rows with a forecast
+        swapped = (fc_rows, _swap(value, fc_rows, fc_value[fc_rows]),
+                   _swap(progress, fc_rows, fc_clamped))
+        fc_in_value, fc_in_progress = value, progress
     fc_obj_progress, _, _, fc_ok, _ = _rollup(
         frame, st, hgt, parent, fc_in_value, fc_in_progress, policy.cap, valid=ok,
         kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel, tree=tree,
         fc_start=fc_start, levels=levels)
+    if swapped is not None:
+        _swap(value, swapped[0], swapped[1])
+        _swap(progress, swapped[0], swapped[2])
     del fc_in_value, fc_in_progress
     fc_ok &= ok
 
