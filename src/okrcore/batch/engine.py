@@ -786,35 +786,55 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     obj = frame.kr_objective
     if kernel == "numba":
         return _numba_structure(frame, kr_ok)
-    n_krs = np.bincount(obj, minlength=m).astype(np.int64) if obj.shape[0] else np.zeros(
-        m, dtype=np.int64)
     grouped = bool(np.all(obj[1:] >= obj[:-1])) if obj.shape[0] > 1 else True
     if not grouped:
         raise ValueError("key result rows must be grouped by objective (sort by kr_objective)")
-    metric = frame.kr_kind == KIND_METRIC
-    weight_ok = frame.kr_weight > 0
-    # direction: the sign of target - start as int8; NaN is its own code, counted as down
-    # (as numpy's int64 cast of a NaN sign, the int64 minimum, is)
-    span = frame.kr_target - frame.kr_start
-    direction = (span > 0).view(np.int8) - (span < 0).view(np.int8)
-    direction[np.isnan(span)] = -128
-    del span
+    # per key result work in blocks of whole objectives (no objective is cut, so every
+    # per-objective sum adds the same rows in the same order as over the whole column);
+    # objectives without key results keep the starting values
+    blocks = _group_blocks(obj)
+    n_krs = np.zeros(m, dtype=np.int64)
+    all_plain = np.ones(m, dtype=bool)
+    same_unit = np.ones(m, dtype=bool)
+    same_dir = np.ones(m, dtype=bool)
+    wm_first_unit = np.full(m, -2, dtype=np.int64)
+    wm_units_differ = np.zeros(m, dtype=bool)
+    weight_total = np.zeros(m)
+    direction = np.empty(obj.shape[0], dtype=np.int8)
+    for lo, hi in blocks:
+        rows = slice(lo, hi)
+        local, first_obj, objs = _block_groups(obj, lo, hi)
+        n_krs[objs] = np.bincount(local)
+        weight_total[objs] = np.bincount(local, weights=frame.kr_weight[rows])
+        # direction: the sign of target - start as int8; NaN is its own code, counted as
+        # down (as numpy's int64 cast of a NaN sign, the int64 minimum, is)
+        span = frame.kr_target[rows] - frame.kr_start[rows]
+        d = direction[rows]
+        np.subtract((span > 0).view(np.int8), (span < 0).view(np.int8), out=d)
+        d[np.isnan(span)] = -128
+        metric = frame.kr_kind[rows] == KIND_METRIC
+        plain = all_plain[objs]
+        plain[local[~(metric & (frame.kr_range_mode[rows] == 0))]] = False
+        all_plain[objs] = plain
+        # "every row of a group equals its first row" is "no two neighbours in a group differ"
+        same_group = local[1:] == local[:-1]
+        unit = frame.kr_unit[rows]
+        for result, column in ((same_unit, unit), (same_dir, d)):
+            same = result[objs]
+            same[local[1:][same_group & (column[1:] != column[:-1])]] = False
+            result[objs] = same
+        # the unit of a sum: the one unit of the weighted metrics
+        wm = np.flatnonzero(metric & (frame.kr_weight[rows] > 0))
+        wm_obj, wm_unit = local[wm], unit[wm]
+        if wm.shape[0]:
+            runs, idx = _first_of_runs(wm_obj)
+            wm_first_unit[runs + first_obj] = wm_unit[idx]
+            wm_units_differ[wm_obj[1:][(wm_obj[1:] == wm_obj[:-1])
+                                       & (wm_unit[1:] != wm_unit[:-1])] + first_obj] = True
     first = np.cumsum(n_krs) - n_krs  # first KR row of each objective (rows are grouped)
     has_krs = n_krs > 0
     first_safe = np.where(has_krs, first, 0)
     unit_first = np.where(has_krs, frame.kr_unit[first_safe] if obj.shape[0] else -1, -1)
-    # "every row of a group equals its first row" is "no two neighbours in a group differ"
-    same_group = obj[1:] == obj[:-1]
-
-    def all_same(column: Any) -> B:
-        result = np.ones(m, dtype=bool)
-        result[obj[1:][same_group & (column[1:] != column[:-1])]] = False
-        return result
-
-    all_plain = np.ones(m, dtype=bool)
-    all_plain[obj[~(metric & (frame.kr_range_mode == 0))]] = False
-    same_unit = all_same(frame.kr_unit)
-    same_dir = all_same(direction)
     has_settings = frame.obj_ps_unit >= 0
     explicit = frame.obj_mode != 0
     auto_same = has_krs & all_plain & same_unit & (unit_first >= 0) & same_dir
@@ -827,46 +847,59 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     mode = np.where(has_krs, mode, 1).astype(np.uint8)
     uses_children = ~has_krs | frame.obj_include_children
     # the unit of a sum: the settings' unit, else the one unit of the weighted metrics
-    wm_rows = np.flatnonzero(metric & weight_ok)
-    wm_obj = obj[wm_rows]
-    wm_unit = frame.kr_unit[wm_rows]
-    wm_first_unit = np.full(m, -2, dtype=np.int64)
-    wm_units_differ = np.zeros(m, dtype=bool)
-    if wm_rows.shape[0]:
-        objs, idx = _first_of_runs(wm_obj)
-        wm_first_unit[objs] = wm_unit[idx]
-        wm_units_differ[wm_obj[1:][(wm_obj[1:] == wm_obj[:-1])
-                                   & (wm_unit[1:] != wm_unit[:-1])]] = True
     sum_unit = np.where(has_settings, frame.obj_ps_unit, wm_first_unit).astype(np.int32)
     sum_error = np.zeros(m, dtype=np.uint8)
     is_sum = (mode == 2) & has_krs
     no_unit = is_sum & ~has_settings & ((wm_first_unit == -2) | wm_units_differ)
     sum_error[no_unit] = ERR_NO_SUM_UNIT
-    # the rows that count in a sum: weighted metrics of the sum's unit
-    picked = (wm_unit == sum_unit[wm_obj]) & is_sum[wm_obj]
-    cs_rows, cs_obj = wm_rows[picked], wm_obj[picked]
-    n_contrib = np.bincount(cs_obj, minlength=m)
-    cs_dir = direction[cs_rows]
-    up = np.bincount(cs_obj[cs_dir > 0], minlength=m)
-    down = np.bincount(cs_obj[cs_dir < 0], minlength=m)
+    # the rows that count in a sum: weighted metrics of the sum's unit; sums from 0.0 over
+    # them in row order (the rows left out would add 0.0, which changes no such sum: it is
+    # never -0.0)
+    n_contrib = np.zeros(m, dtype=np.int64)
+    up = np.zeros(m, dtype=np.int64)
+    down = np.zeros(m, dtype=np.int64)
+    starts = np.zeros(m)
+    targets = np.zeros(m)
+    contributes = np.empty(obj.shape[0], dtype=bool)
+    summed_rows = []
+    for lo, hi in blocks:
+        rows = slice(lo, hi)
+        local, first_obj, objs = _block_groups(obj, lo, hi)
+        weight_ok = frame.kr_weight[rows] > 0
+        wm = np.flatnonzero((frame.kr_kind[rows] == KIND_METRIC) & weight_ok)
+        wm_obj = local[wm] + first_obj
+        picked = (frame.kr_unit[rows][wm] == sum_unit[wm_obj]) & is_sum[wm_obj]
+        cs, cs_obj = wm[picked], local[wm[picked]]
+        k = objs.stop - objs.start
+        n_contrib[objs] = np.bincount(cs_obj, minlength=k)
+        cs_dir = direction[rows][cs]
+        up[objs] = np.bincount(cs_obj[cs_dir > 0], minlength=k)
+        down[objs] = np.bincount(cs_obj[cs_dir < 0], minlength=k)
+        starts[objs] = np.bincount(cs_obj, weights=frame.kr_start[rows][cs], minlength=k)
+        targets[objs] = np.bincount(cs_obj, weights=frame.kr_target[rows][cs], minlength=k)
+        c = contributes[rows]
+        np.logical_and(weight_ok, ~is_sum[objs][local], out=c)
+        c[cs] = True
+        c &= kr_ok[rows]
+        summed_rows.append(cs[kr_ok[rows][cs]] + lo)
     sum_error[is_sum & (sum_error == 0) & (n_contrib == 0)] = ERR_NO_CONTRIBUTING_METRIC
     sum_error[is_sum & (sum_error == 0) & (up > 0) & (down > 0)] = ERR_MIXED_DIRECTIONS
-    # sums from 0.0 over the contributing rows in row order: the rows left out would add 0.0,
-    # which changes no such sum (it is never -0.0)
-    starts = _group_sum(cs_obj, frame.kr_start[cs_rows], m)
-    targets = _group_sum(cs_obj, frame.kr_target[cs_rows], m)
     sum_start = np.where(has_settings & ~np.isnan(frame.obj_ps_start), frame.obj_ps_start, starts)
     target_auto = ~has_settings | frame.obj_ps_auto
     sum_target = np.where(target_auto, targets, frame.obj_ps_target)
     sum_error[is_sum & (sum_error == 0) & (sum_target == sum_start)] = ERR_DEGENERATE_GOAL
-    contributes = weight_ok & ~is_sum[obj]
-    contributes[cs_rows] = True
-    contributes &= kr_ok
-    summed_rows = cs_rows[kr_ok[cs_rows]]
+    summed = (np.concatenate(summed_rows) if summed_rows else np.zeros(0, np.int64)).astype(
+        np.int64, copy=False)
     return _Structure(n_krs, mode, rule, uses_children, sum_unit, contributes, sum_error,
-                      sum_start, sum_target, target_auto,
-                      weight_total=_sorted_group_sum(obj, m, frame.kr_weight.__getitem__),
-                      summed_rows=summed_rows, summed_obj=obj[summed_rows])
+                      sum_start, sum_target, target_auto, weight_total=weight_total,
+                      summed_rows=summed, summed_obj=obj[summed])
+
+
+def _block_groups(groups: I64, lo: int, hi: int) -> tuple[I64, int, slice]:
+    """Rows ``lo:hi`` of non-decreasing ``groups``: groups from 0, the first, the groups."""
+    block = groups[lo:hi]
+    first = int(block[0])
+    return block - first, first, slice(first, int(block[-1]) + 1)
 
 
 def _numba_structure(frame: OrgFrame, kr_ok: B) -> _Structure:
@@ -1528,10 +1561,12 @@ def person_items(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress
         which is how a partitioned job finishes people exactly (``okrcore_dask``).
     """
     offsets = frame.kr_owner_offsets
-    # the key result of each owner entry (the last row whose owners start at or before it)
-    owner_kr = np.searchsorted(offsets, np.arange(frame.kr_owner_ids.shape[0]),
-                               side="right").astype(np.int64)
-    owner_kr -= 1
+    # the key result of each owner entry, block by block of key results
+    owner_kr = np.empty(frame.kr_owner_ids.shape[0], dtype=np.int64)
+    for lo in range(0, frame.n_kr, BLOCK_ROWS):
+        hi = min(lo + BLOCK_ROWS, frame.n_kr)
+        owner_kr[offsets[lo]:offsets[hi]] = np.repeat(np.arange(lo, hi, dtype=np.int64),
+                                                      np.diff(offsets[lo:hi + 1]))
     owner_person = frame.kr_owner_ids.astype(np.int64)
     obj_of = frame.kr_objective[owner_kr]
     elsewhere = owner_person != frame.obj_owner[obj_of]
@@ -1549,10 +1584,11 @@ def person_items(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress
         at_obj = at_obj[:o_rows.shape[0]]
     else:
         # the merge's positions, without sorting: each item moves past the other run's
-        # smaller keys (an objective's own item before its key results)
-        at_obj = np.searchsorted(obj_of, o_rows, side="left")
+        # items of smaller objectives (an objective's own item before its key results)
+        kr_items = np.bincount(obj_of, minlength=frame.n_obj)
+        at_obj = (np.cumsum(kr_items) - kr_items)[o_rows]
         at_obj += np.arange(o_rows.shape[0])
-        at_kr = np.searchsorted(o_rows, obj_of, side="right")
+        at_kr = np.cumsum(frame.obj_owner >= 0)[obj_of]
         at_kr += np.arange(obj_of.shape[0])
     who = np.empty(k, dtype=np.int64)
     who[at_obj] = frame.obj_owner[o_rows]
