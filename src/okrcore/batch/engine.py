@@ -797,8 +797,9 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     all_plain = np.ones(m, dtype=bool)
     same_unit = np.ones(m, dtype=bool)
     same_dir = np.ones(m, dtype=bool)
-    wm_first_unit = np.full(m, -2, dtype=np.int64)
+    wm_first_unit = np.full(m, -2, dtype=np.int32)
     wm_units_differ = np.zeros(m, dtype=bool)
+    unit_first = np.full(m, -1, dtype=np.int32)  # the unit of each objective's first row
     weight_total = np.zeros(m)
     direction = np.empty(obj.shape[0], dtype=np.int8)
     for lo, hi in blocks:
@@ -819,6 +820,8 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
         # "every row of a group equals its first row" is "no two neighbours in a group differ"
         same_group = local[1:] == local[:-1]
         unit = frame.kr_unit[rows]
+        runs, idx = _first_of_runs(local)
+        unit_first[runs + first_obj] = unit[idx]
         for result, column in ((same_unit, unit), (same_dir, d)):
             same = result[objs]
             same[local[1:][same_group & (column[1:] != column[:-1])]] = False
@@ -831,20 +834,20 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
             wm_first_unit[runs + first_obj] = wm_unit[idx]
             wm_units_differ[wm_obj[1:][(wm_obj[1:] == wm_obj[:-1])
                                        & (wm_unit[1:] != wm_unit[:-1])] + first_obj] = True
-    first = np.cumsum(n_krs) - n_krs  # first KR row of each objective (rows are grouped)
     has_krs = n_krs > 0
-    first_safe = np.where(has_krs, first, 0)
-    unit_first = np.where(has_krs, frame.kr_unit[first_safe] if obj.shape[0] else -1, -1)
     has_settings = frame.obj_ps_unit >= 0
     explicit = frame.obj_mode != 0
     auto_same = has_krs & all_plain & same_unit & (unit_first >= 0) & same_dir
-    mode = np.where(explicit, frame.obj_mode,
-                    np.where(has_settings | auto_same, 2, 1)).astype(np.uint8)
-    rule = np.where(explicit, RULE_EXPLICIT,
-                    np.where(has_settings, RULE_SETTINGS,
-                             np.where(auto_same, RULE_SAME_UNIT, RULE_MIXED))).astype(np.uint8)
-    rule = np.where(has_krs, rule, RULE_CHILDREN).astype(np.uint8)
-    mode = np.where(has_krs, mode, 1).astype(np.uint8)
+    # mode: explicit, else sum with settings or one unit, else mean; mean without key results
+    mode = np.where(has_settings | auto_same, np.uint8(2), np.uint8(1))
+    np.copyto(mode, frame.obj_mode, where=explicit)
+    mode[~has_krs] = 1
+    # the rule, the first that applies: explicit, settings, same unit, mixed; children alone
+    rule = np.full(m, RULE_MIXED, dtype=np.uint8)
+    rule[auto_same] = RULE_SAME_UNIT
+    rule[has_settings] = RULE_SETTINGS
+    rule[explicit] = RULE_EXPLICIT
+    rule[~has_krs] = RULE_CHILDREN
     uses_children = ~has_krs | frame.obj_include_children
     # the unit of a sum: the settings' unit, else the one unit of the weighted metrics
     sum_unit = np.where(has_settings, frame.obj_ps_unit, wm_first_unit).astype(np.int32)
@@ -855,9 +858,9 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     # the rows that count in a sum: weighted metrics of the sum's unit; sums from 0.0 over
     # them in row order (the rows left out would add 0.0, which changes no such sum: it is
     # never -0.0)
-    n_contrib = np.zeros(m, dtype=np.int64)
-    up = np.zeros(m, dtype=np.int64)
-    down = np.zeros(m, dtype=np.int64)
+    n_contrib = np.zeros(m, dtype=np.int32)
+    up = np.zeros(m, dtype=np.int32)
+    down = np.zeros(m, dtype=np.int32)
     starts = np.zeros(m)
     targets = np.zeros(m)
     contributes = np.empty(obj.shape[0], dtype=bool)
@@ -1031,20 +1034,16 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             valid if valid is not None else np.ones(m, np.bool_),
             kid_now if kid_now is not None else progress, has_fc, progress, raw)
         return progress, raw, value_sum, has_fc, prog_sum
-    own_total = np.where(has_krs, np.where(is_sum, 1.0, total), 0.0)
-    own_weighted = np.where(has_krs, np.where(is_sum, 1.0 * prog_sum, weighted), 0.0)
     linked = np.flatnonzero(parent >= 0)
     linked = linked[height[linked] >= 0]
-    n_children = np.bincount(parent[linked], minlength=m) if linked.shape[0] else np.zeros(
-        m, dtype=np.int64)
-    # a sum with include_children but no aligned child is just the sum (raw reported as is)
-    plain_sum = is_sum & has_krs & (~st.uses_children | (n_children == 0))
+    has_children = np.zeros(m, dtype=bool)
+    has_children[parent[linked]] = True
     progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
                                                   fc_start)
     if levels is None:
         levels = _levels(parent, height)
+    level_of = np.empty(m, dtype=np.int64)  # an objective's position among its level's rows
     for level_rows, kids in levels:
-        rows = level_rows[~pinned[level_rows]]
         if errors is not None and kids.shape[0]:
             obj_error, obj_ref = errors
             bad_kids = kids[obj_error[kids] != 0]
@@ -1058,6 +1057,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 obj_ref[hit] = ref[hit]
         ok_kid = (errors[0] == 0) if errors is not None else valid
         assert ok_kid is not None
+        k = level_rows.shape[0]
         if kids.shape[0]:
             p = progress[kids]
             if kid_has_fc is not None and kid_now is not None:
@@ -1069,28 +1069,47 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 has_fc[parent[lift]] = True
             counted = ok_kid[kids] & ~np.isnan(p) & (frame.obj_weight[kids] > 0)
             wk = np.where(counted, frame.obj_weight[kids], 0.0)
-            ctot = _group_sum(parent[kids], wk, m)[rows]
-            cw = _group_sum(parent[kids], wk * np.where(counted, p, 0.0), m)[rows]
-        else:
-            ctot = np.zeros(rows.shape[0])
-            cw = np.zeros(rows.shape[0])
-        uses = st.uses_children[rows]
-        mixed_total = own_total[rows] + np.where(uses, ctot, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            mixed = (own_weighted[rows] + np.where(uses, cw, 0.0)) / mixed_total
-        null = ~plain_sum[rows] & (mixed_total == 0)
-        mean = np.where(null, np.nan, mixed)
-        progress[rows] = np.where(plain_sum[rows], prog_sum[rows], mean)
-        raw[rows] = np.where(plain_sum[rows], raw_sum[rows], mean)
-        if errors is not None:
-            obj_error = errors[0]
-            overflow = rows[(obj_error[rows] == 0) & ~null & ~np.isfinite(raw[rows])]
-            obj_error[overflow] = ERR_NOT_FINITE
-        if kid_has_fc is not None:
-            good = (frame.obj_due[rows] != NONE_INSTANT) & ~np.isnan(progress[rows])
-            if valid is not None:
-                good &= valid[rows]
-            has_fc[rows] &= good
+            # per parent, its children in row order (the parents are this level's rows)
+            level_of[level_rows] = np.arange(k)
+            up = level_of[parent[kids]]
+            ctot_level = _group_sum(up, wk, k)
+            cw_level = _group_sum(up, wk * np.where(counted, p, 0.0), k)
+        for lo in range(0, k, BLOCK_ROWS):
+            block = slice(lo, min(lo + BLOCK_ROWS, k))
+            keep = ~pinned[level_rows[block]]
+            rows = level_rows[block][keep]
+            if kids.shape[0]:
+                ctot = ctot_level[block][keep]
+                cw = cw_level[block][keep]
+            else:
+                ctot = np.zeros(rows.shape[0])
+                cw = np.zeros(rows.shape[0])
+            own = has_krs[rows]
+            summing = is_sum[rows]
+            own_total = np.where(own, np.where(summing, 1.0, total[rows]), 0.0)
+            own_weighted = np.where(own, np.where(summing, 1.0 * prog_sum[rows], weighted[rows]),
+                                    0.0)
+            # a sum with include_children but no aligned child is just the sum (raw as is)
+            uses = st.uses_children[rows]
+            plain_sum = summing & own & (~uses | ~has_children[rows])
+            mixed_total = own_total + np.where(uses, ctot, 0.0)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                mixed = (own_weighted + np.where(uses, cw, 0.0)) / mixed_total
+            null = ~plain_sum & (mixed_total == 0)
+            mean = np.where(null, np.nan, mixed)
+            level_progress = np.where(plain_sum, prog_sum[rows], mean)
+            level_raw = np.where(plain_sum, raw_sum[rows], mean)
+            progress[rows] = level_progress
+            raw[rows] = level_raw
+            if errors is not None:
+                obj_error = errors[0]
+                overflow = rows[(obj_error[rows] == 0) & ~null & ~np.isfinite(level_raw)]
+                obj_error[overflow] = ERR_NOT_FINITE
+            if kid_has_fc is not None:
+                good = (frame.obj_due[rows] != NONE_INSTANT) & ~np.isnan(level_progress)
+                if valid is not None:
+                    good &= valid[rows]
+                has_fc[rows] &= good
     return progress, raw, value_sum, has_fc, prog_sum
 
 
