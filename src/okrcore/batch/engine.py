@@ -586,6 +586,67 @@ def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8]
     return value, raw, progress, status, expected, pace, colour, score, band, success
 
 
+def _numpy_post(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8], raw: F64,
+                progress: F64, status: I8, as_of: int, policy: Policy) -> tuple[Any, ...]:
+    """After the per key result pass (numpy kernel), block by block of rows.
+
+    Trend, staleness, the forecast's value (in the logs' forecast column), progress, range
+    status and colour, and the rows where the previous and forecast states differ from now
+    with their values and progress (the rollups swap them in).  Every step is per key
+    result, so blocks give the same values as one pass.
+    """
+    n = frame.n_kr
+    strict = policy.strict_breakpoints
+    tol = policy.tolerance
+    window = policy.stale_days * MICROSECONDS_PER_DAY
+    trend = np.full(n, TREND_NONE, dtype=np.int8)
+    stale = np.full(n, -1, dtype=np.int8)
+    fc_value = logs.forecast
+    fc_progress = np.full(n, np.nan)
+    fc_status = status.copy()
+    fc_colour = np.full(n, COLOUR_NONE, dtype=np.int8)
+    has_fc = np.empty(n, dtype=np.bool_)
+    parts: list[list[Any]] = [[], [], [], [], []]
+    for lo in range(0, n, BLOCK_ROWS):
+        rows = slice(lo, min(lo + BLOCK_ROWS, n))
+        # the previous state matters only where there is a check-in: compute it there alone
+        logged = np.flatnonzero(logs.has_entry[rows])
+        logged_rows = logged + lo
+        prev_logged = np.where(logs.has_previous[rows][logged], logs.previous[rows][logged],
+                               frame.kr_start[rows][logged])
+        prev_raw = _raw_progress(frame, prev_logged, strict, logged_rows)
+        prev_clamped = _clamp(np.where(kr_error[rows][logged] == 0, prev_raw, 0.0), policy.cap)
+        trend[rows][logged] = _trend(prev_raw, raw[rows][logged], tol)
+        # staleness only on the rows with a check-in log (the others are null, -1)
+        log_rows = np.flatnonzero(frame.kr_has_log[rows])
+        complete = _approx_le(1.0, progress[rows][log_rows], tol)
+        log_start = frame.obj_start[frame.kr_objective[rows][log_rows]]
+        early = (log_start != NONE_INSTANT) & (
+            (as_of - np.where(log_start != NONE_INSTANT, log_start, 0)) < window)
+        log_entry = logs.has_entry[rows][log_rows]
+        since_last = as_of - np.where(log_entry, logs.last_at[rows][log_rows], as_of)
+        stale[rows][log_rows] = ~complete & ~early & (~log_entry | (since_last > window))
+        # the forecast column of the logs becomes the forecast value (in place)
+        kind = frame.kr_kind[rows]
+        value = fc_value[rows]
+        value[~(((kind == KIND_METRIC) | (kind == KIND_STAGED)) & np.isfinite(value))] = np.nan
+        np.logical_not(np.isnan(value), out=has_fc[rows])
+        fc = np.flatnonzero(has_fc[rows])
+        fc_rows = fc + lo
+        fc_clamped = _clamp(_raw_progress(frame, value[fc], strict, fc_rows), policy.cap)
+        fc_status[rows][fc] = _range_status(frame, value[fc], strict, fc_rows)
+        fc_pace = _pace_colour(fc_clamped, np.ones(fc.shape[0]), policy)
+        fc_colour[rows][fc] = _worst(fc_pace, fc_status[rows][fc])
+        fc_progress[rows][fc] = fc_clamped
+        for part, column in zip(parts, (logged_rows, prev_logged, prev_clamped, fc_rows,
+                                        fc_clamped), strict=True):
+            part.append(column)
+    joined = [np.concatenate(part) if part else np.zeros(0) for part in parts]
+    return (trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc,
+            joined[0].astype(np.int64, copy=False), joined[1], joined[2],
+            joined[3].astype(np.int64, copy=False), joined[4])
+
+
 def _first_of_runs(keys: I64) -> tuple[I64, I64]:
     """For a sorted key array: each distinct key and the index of its first occurrence."""
     starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
@@ -1034,14 +1095,15 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             valid if valid is not None else np.ones(m, np.bool_),
             kid_now if kid_now is not None else progress, has_fc, progress, raw)
         return progress, raw, value_sum, has_fc, prog_sum
-    linked = np.flatnonzero(parent >= 0)
-    linked = linked[height[linked] >= 0]
-    has_children = np.zeros(m, dtype=bool)
-    has_children[parent[linked]] = True
     progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
                                                   fc_start)
     if levels is None:
         levels = _levels(parent, height)
+    # the objectives rolled up (height >= 0) that have an aligned child: a child of such an
+    # objective is never on a cycle, so these are the parents of the levels' children
+    has_children = np.zeros(m, dtype=bool)
+    for _, kids in levels:
+        has_children[parent[kids]] = True
     level_of = np.empty(m, dtype=np.int64)  # an objective's position among its level's rows
     for level_rows, kids in levels:
         if errors is not None and kids.shape[0]:
@@ -1192,7 +1254,6 @@ class _Pinned:
 def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | None,
               kernel: str = "numpy", out: BatchResult | None = None) -> BatchResult:
     tol = policy.tolerance
-    strict = policy.strict_breakpoints
     n, m = frame.n_kr, frame.n_obj
     obj = frame.kr_objective
 
@@ -1229,7 +1290,6 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         logs = _logs(frame, as_of, obj_start_kr, due_kr, kernel)
     else:
         logs = _numpy_logs(frame, as_of)
-    baseline = frame.kr_start
     if kernel == "numba":
         value, raw, progress, status, expected, pace, colour, score, band, success = (
             _numba_kr_pass(frame, logs, obj_start_kr, due_kr, aspirational, as_of, policy, out))
@@ -1254,41 +1314,9 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc = post[:7]
         prev_in_value, prev_in_progress, fc_in_value, fc_in_progress = post[7:]
     else:
-        # the previous state matters only where there is a check-in: compute it there alone
-        logged_rows = np.flatnonzero(logs.has_entry)
-        prev_logged = np.where(logs.has_previous[logged_rows], logs.previous[logged_rows],
-                               baseline[logged_rows])
-        prev_raw = _raw_progress(frame, prev_logged, strict, logged_rows)
-        prev_clamped = _clamp(np.where(kr_error[logged_rows] == 0, prev_raw, 0.0), policy.cap)
-        trend = np.full(n, TREND_NONE, dtype=np.int8)
-        trend[logged_rows] = _trend(prev_raw, raw[logged_rows], tol)
-        window = policy.stale_days * MICROSECONDS_PER_DAY
-        # staleness only on the rows with a check-in log (the others are null, -1)
-        log_rows = np.flatnonzero(frame.kr_has_log)
-        complete = _approx_le(1.0, progress[log_rows], tol)
-        log_start = frame.obj_start[obj[log_rows]]
-        early = (log_start != NONE_INSTANT) & (
-            (as_of - np.where(log_start != NONE_INSTANT, log_start, 0)) < window)
-        log_entry = logs.has_entry[log_rows]
-        since_last = as_of - np.where(log_entry, logs.last_at[log_rows], as_of)
-        stale = np.full(n, -1, dtype=np.int8)
-        stale[log_rows] = ~complete & ~early & (~log_entry | (since_last > window))
-        del log_rows, complete, log_start, early, log_entry, since_last
-        forecastable = (frame.kr_kind == KIND_METRIC) | (frame.kr_kind == KIND_STAGED)
-        # the forecast column of the logs becomes the forecast value (in place)
-        fc_value = logs.forecast
-        fc_value[~(forecastable & np.isfinite(fc_value))] = np.nan
-        has_fc = ~np.isnan(fc_value)
-        fc_rows = np.flatnonzero(has_fc)
-        fc_raw = _raw_progress(frame, fc_value[fc_rows], strict, fc_rows)
-        fc_clamped = _clamp(fc_raw, policy.cap)
-        fc_status = status.copy()
-        fc_status[fc_rows] = _range_status(frame, fc_value[fc_rows], strict, fc_rows)
-        fc_pace = _pace_colour(fc_clamped, np.ones(fc_rows.shape[0]), policy)
-        fc_colour = np.full(n, COLOUR_NONE, dtype=np.int8)
-        fc_colour[fc_rows] = _worst(fc_pace, fc_status[fc_rows])
-        fc_progress = np.full(n, np.nan)
-        fc_progress[fc_rows] = fc_clamped
+        post = _numpy_post(frame, logs, kr_error, raw, progress, status, as_of, policy)
+        trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc = post[:7]
+        logged_rows, prev_logged, prev_clamped, fc_rows, fc_clamped = post[7:]
 
         # the rollup inputs of the previous and forecast states are built when needed (below),
         # so that only one pair is held at a time
@@ -1605,7 +1633,9 @@ def person_items(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress
         # the merge's positions, without sorting: each item moves past the other run's
         # items of smaller objectives (an objective's own item before its key results)
         kr_items = np.bincount(obj_of, minlength=frame.n_obj)
-        at_obj = (np.cumsum(kr_items) - kr_items)[o_rows]
+        before = np.cumsum(kr_items)
+        before -= kr_items
+        at_obj = before[o_rows]
         at_obj += np.arange(o_rows.shape[0])
         at_kr = np.cumsum(frame.obj_owner >= 0)[obj_of]
         at_kr += np.arange(obj_of.shape[0])
@@ -1643,10 +1673,12 @@ def person_rollup(who: I64, bad: B, prog: F64, ref: I64, n_people: int
     seen = np.zeros(n_people, dtype=bool)
     seen[who] = True
     counted = ~bad & ~np.isnan(prog)
-    items = np.bincount(who[counted], minlength=n_people).astype(np.int64)
-    total = np.bincount(who[counted], weights=np.full(int(counted.sum()), 1.0),
-                        minlength=n_people)
-    weighted = np.bincount(who[counted], weights=1.0 * prog[counted], minlength=n_people)
+    counted_who = who[counted]
+    items = np.bincount(counted_who, minlength=n_people).astype(np.int64)
+    # adding 1.0 per item from 0.0 gives the item count exactly (below 2**53), and 1.0 * p
+    # is p bit for bit for every counted (not NaN) p: the same sums without their columns
+    total = items.astype(np.float64)
+    weighted = np.bincount(counted_who, weights=prog[counted], minlength=n_people)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(total > 0, weighted / np.where(total > 0, total, 1.0), np.nan)
     first_bad = np.full(n_people, -1, dtype=np.int64)
