@@ -521,8 +521,10 @@ def _numba_kr_pass(frame: OrgFrame, logs: _Logs, obj_start_kr: I64, due_kr: I64,
     return bufs
 
 
-BLOCK_ROWS = 1 << 15
-"""Rows per block of the numpy kernel's per key result pass (its temporaries stay in cache)."""
+BLOCK_ROWS = 1 << 16
+"""Rows per block of the numpy kernel's passes over key results and objectives.
+
+Their temporaries stay small (in cache, and never allocated column-wide)."""
 
 
 def _swap(column: F64, rows: I64, values: F64) -> F64:
@@ -551,16 +553,19 @@ def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8]
     """
     n = frame.n_kr
     strict = policy.strict_breakpoints
-    value, raw, progress, expected, score = (np.empty(n) for _ in range(5))
+    value = logs.value  # the as-of check-in values become the values, in place
+    raw, progress, expected, score = (np.empty(n) for _ in range(4))
     status, pace, colour, band = (np.empty(n, np.int8) for _ in range(4))
     success = np.empty(n, np.bool_)
     for lo in range(0, n, BLOCK_ROWS):
         rows = slice(lo, min(lo + BLOCK_ROWS, n))
         # the value: the last check-in, else the explicit current value, else the baseline
         v = value[rows]
-        np.copyto(v, frame.kr_current[rows])
-        np.copyto(v, frame.kr_start[rows], where=np.isnan(v))
-        np.copyto(v, logs.value[rows], where=logs.has_entry[rows])
+        current = frame.kr_current[rows]
+        no_entry = ~logs.has_entry[rows]
+        np.copyto(v, current, where=no_entry)
+        no_entry &= np.isnan(current)
+        np.copyto(v, frame.kr_start[rows], where=no_entry)
         start, due, obj = _kr_timeline(frame, rows)
         err = kr_error[rows]
         kr_due = frame.kr_due[rows]
@@ -1317,6 +1322,8 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         post = _numpy_post(frame, logs, kr_error, raw, progress, status, as_of, policy)
         trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc = post[:7]
         logged_rows, prev_logged, prev_clamped, fc_rows, fc_clamped = post[7:]
+        # the previous check-in values are no longer needed: let them go
+        logs = attrs.evolve(logs, previous=np.zeros(0))
 
         # the rollup inputs of the previous and forecast states are built when needed (below),
         # so that only one pair is held at a time
