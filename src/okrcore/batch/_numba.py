@@ -511,6 +511,75 @@ def _obj_aggregates_impl(offsets: I64, kr_error: U8, contributes: B, has_entry: 
             out_fc_worst[o] = fc_worst
 
 
+def _obj_tail_impl(offsets: I64, obj_error: U8, progress: F64, previous: F64, fc_progress: F64,
+                   fc_ok: B, history: B, has_krs: B, rule: U8, start: I64, due: I64,
+                   manual_status: I8, ambition: U8, worst: I8, worst_null: I8, fc_worst: I8,
+                   contributes: B, kr_weight: F64, kr_error: U8, as_of: int, tol: float,
+                   pace_rule: int, pace_yellow: float, pace_red: float, grade_yellow: float,
+                   grade_green: float, aspirational_success: float, out_trend: I8,
+                   out_expected: F64, out_colour: I8, out_computed: I8, out_fc_colour: I8,
+                   out_score: F64, out_band: I8, out_success: B, out_rule: U8,
+                   out_kr_contributes: B) -> None:
+    """Per objective, after the rollups: what ``_evaluate`` computes with numpy on objectives.
+
+    Trend, expected progress, pace and effective colours, forecast colour, grade and rule;
+    ``previous`` and ``fc_progress`` are masked in place (NaN where the objective has an error
+    or no forecast); and each key result's ``contributes`` flag.
+    """
+    m = obj_error.shape[0]
+    nan = np.nan
+    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
+        lo, hi = _block_rows(b, OBJ_BLOCK, m)
+        for o in range(lo, hi):
+            ok = obj_error[o] == 0
+            p = progress[o]
+            has_progress = not math.isnan(p)
+            prev = previous[o]
+            # trend (_trend), where there is a history and a previous value
+            same = abs(p - prev) <= tol * _np_maximum(abs(p), abs(prev))
+            trend = _e.TREND_STALLED if same else (
+                _e.TREND_PROGRESSED if p > prev else _e.TREND_REGRESSED)
+            counted = ok & history[o] & has_progress & (not math.isnan(prev))
+            out_trend[o] = trend if counted else _e.TREND_NONE
+            previous[o] = prev if ok else nan
+            # expected progress (_expected)
+            s = start[o]
+            d = due[o]
+            expected = _np_minimum(_np_maximum(np.float64(as_of - s) / np.float64(d - s), 0.0),
+                                   1.0)
+            expected = expected if (s != NONE_INSTANT) & (d != NONE_INSTANT) else nan
+            out_expected[o] = expected
+            # pace colour, computed colour (worst of pace and ranges), manual status
+            pace = _pace_code(p if has_progress else 0.0, expected, tol, pace_rule, pace_yellow,
+                              pace_red)
+            hit = np.int8(worst[o])
+            computed = (pace if pace > hit else hit) if has_progress else np.int8(worst_null[o])
+            out_computed[o] = computed
+            status = manual_status[o]
+            manual = _CODE_RED if status >= 3 else (_CODE_YELLOW if status >= 1 else _CODE_GREEN)
+            out_colour[o] = manual if status >= 0 else computed
+            # forecast colour
+            fok = fc_ok[o] & ok
+            f = fc_progress[o]
+            fpace = _pace_code(f if fok else 0.0, 1.0, tol, pace_rule, pace_yellow, pace_red)
+            fw = np.int8(fc_worst[o])
+            out_fc_colour[o] = (fpace if fpace > fw else fw) if fok else _CODE_NONE
+            fc_progress[o] = f if fok else nan
+            # grade (_grade), of the progress (0 where there is none)
+            g = p if has_progress else 0.0
+            score = np.floor(10.0 * _np_minimum(g, 1.0) + 0.5 + tol) / 10.0
+            out_score[o] = score
+            out_band[o] = _CODE_RED if score < grade_yellow else (
+                _CODE_YELLOW if score < grade_green else _CODE_GREEN)
+            threshold = aspirational_success if ambition[o] == 1 else 1.0
+            out_success[o] = _approx_le(threshold, g, tol)
+            out_rule[o] = rule[o] if has_krs[o] else (
+                _e.RULE_EMPTY if not has_progress else _e.RULE_CHILDREN)
+            for r in range(np.uint64(offsets[o]), np.uint64(offsets[o + np.uint64(1)])):
+                flag = contributes[r] if ok else kr_weight[r] > 0
+                out_kr_contributes[r] = flag & (kr_error[r] == 0)
+
+
 def _history_impl(order: I64, child_offsets: I64, children: I64, child_counted: B, uses: B,
                   pinned: B, history: B) -> None:
     """Objective history flags lifted from counted children, children before parents."""
@@ -770,11 +839,17 @@ def _rollup_impl(order: I64, level_offsets: I64, child_offsets: I64, children: I
     In parallel within a level: its objectives only read their children's results.
     """
     for level in range(level_offsets.shape[0] - 1):
-        for k in _prange(level_offsets[level], level_offsets[level + 1]):
-            _rollup_one(order[k], child_offsets, children, n_kr, has_krs, is_sum, uses,
-                        n_children, total, weighted, raw_sum, prog_sum, obj_weight, obj_due,
-                        pinned, scenario, obj_error, obj_ref, valid, kid_now, has_fc, progress,
-                        raw)
+        first = np.uint64(level_offsets[level])
+        count = np.uint64(level_offsets[level + 1]) - first
+        # blocks of objectives and unsigned indices, like the other kernels (no wraparound
+        # checks): 1.4-2x faster than a prange over the signed positions
+        for b in _prange(_n_blocks(count, OBJ_BLOCK)):
+            lo, hi = _block_rows(b, OBJ_BLOCK, count)
+            for k in range(first + lo, first + hi):
+                _rollup_one(np.uint64(order[k]), child_offsets, children, n_kr, has_krs,
+                            is_sum, uses, n_children, total, weighted, raw_sum, prog_sum,
+                            obj_weight, obj_due, pinned, scenario, obj_error, obj_ref,
+                            valid, kid_now, has_fc, progress, raw)
 
 
 def _rollup_one(o: int, child_offsets: I64, children: I64, n_kr: int, has_krs: B, is_sum: B,
@@ -786,8 +861,8 @@ def _rollup_one(o: int, child_offsets: I64, children: I64, n_kr: int, has_krs: B
     nan = np.nan
     if pinned[o]:
         return
-    lo = child_offsets[o]
-    hi = child_offsets[o + 1]
+    lo = np.uint64(child_offsets[o])
+    hi = np.uint64(child_offsets[o + np.uint64(1)])
     if scenario == _NOW and uses[o] and (obj_error[o] == 0
                                           or obj_error[o] >= _e.ERR_NO_CONTRIBUTING_METRIC):
         for j in range(lo, hi):
@@ -799,7 +874,7 @@ def _rollup_one(o: int, child_offsets: I64, children: I64, n_kr: int, has_krs: B
     ctot = 0.0
     cw = 0.0
     for j in range(lo, hi):
-        c = children[j]
+        c = np.uint64(children[j])
         ok = (obj_error[c] == 0) if scenario == _NOW else valid[c]
         p = progress[c]
         if scenario == _FORECAST:
@@ -849,6 +924,7 @@ class Kernels(NamedTuple):
     history: Any
     kr_front: Any
     people: Any
+    obj_tail: Any
 
 
 _kernels: Kernels | None = None
@@ -904,7 +980,8 @@ def load() -> Kernels:
                                obj_aggregates=jit(**options)(_obj_aggregates_impl),
                                history=jit(**serial)(_history_impl),
                                kr_front=jit(**options)(_kr_front_impl),
-                               people=jit(**serial)(_people_impl))
+                               people=jit(**serial)(_people_impl),
+                               obj_tail=jit(**options)(_obj_tail_impl))
         return _kernels
 
 

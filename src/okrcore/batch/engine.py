@@ -1193,31 +1193,45 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         if pinned is not None:
             kids = kids[~pinned.mask[parent[kids]]]
         obj_hist[parent[kids]] = True
-    obj_trend = np.where(ok & obj_hist & has_progress & ~np.isnan(prev_obj),
-                         _trend(prev_obj, obj_progress, tol), TREND_NONE).astype(np.int8)
-    if kernel != "numba":
+    if kernel == "numba":
+        (obj_trend, obj_expected, effective, computed, obj_fc_colour, ogscore, ogband,
+         ogsuccess, obj_rule, kr_contributes) = _numba_tail(
+            frame, st, obj_error, obj_progress, prev_obj, fc_obj_progress, fc_ok, obj_hist,
+            (worst_hit, worst_hit_null, fc_worst), kr_error, as_of, policy)
+        # _numba_tail masked both in place
+        obj_previous, obj_fc_progress = prev_obj, fc_obj_progress
+    else:
+        obj_trend = np.where(ok & obj_hist & has_progress & ~np.isnan(prev_obj),
+                             _trend(prev_obj, obj_progress, tol), TREND_NONE).astype(np.int8)
         logged = frame.kr_has_log & kr_ok
         n_logged = _group_count(obj, logged, m)
         n_stale = _group_count(obj, logged & (stale == 1), m)
         obj_stale = np.where(n_logged > 0, (n_stale == n_logged).astype(np.int8),
                              -1).astype(np.int8)
-    obj_expected = _expected(as_of, frame.obj_start, frame.obj_due)
-    opace = _pace_colour(np.where(has_progress, obj_progress, 0.0),
-                     np.where(np.isnan(obj_expected), 0.0, obj_expected), policy)
-    opace = np.where(np.isnan(obj_expected), COLOUR_GREEN, opace)
-    opace = np.where(has_progress, opace, COLOUR_NONE).astype(np.int8)
-    if kernel != "numba":
+        obj_expected = _expected(as_of, frame.obj_start, frame.obj_due)
+        opace = _pace_colour(np.where(has_progress, obj_progress, 0.0),
+                             np.where(np.isnan(obj_expected), 0.0, obj_expected), policy)
+        opace = np.where(np.isnan(obj_expected), COLOUR_GREEN, opace)
+        opace = np.where(has_progress, opace, COLOUR_NONE).astype(np.int8)
         worst_hit, worst_hit_null, fc_worst = _worst_ranges(frame, kr_ok, status, has_fc,
                                                             fc_status)
-    computed = np.where(has_progress, np.maximum(opace, worst_hit), worst_hit_null).astype(np.int8)
-    manual = np.array([COLOUR_GREEN, COLOUR_YELLOW, COLOUR_YELLOW, COLOUR_RED], dtype=np.int8)
-    effective = np.where(frame.obj_status >= 0, manual[np.clip(frame.obj_status, 0, 3)],
-                         computed).astype(np.int8)
-    fpace = _pace_colour(np.where(fc_ok, fc_obj_progress, 0.0), np.ones(m), policy)
-    obj_fc_colour = np.where(fc_ok, np.maximum(fpace, fc_worst), COLOUR_NONE).astype(np.int8)
-    ogscore, ogband, ogsuccess = _grade(np.where(has_progress, obj_progress, 0.0),
-                                        frame.obj_ambition == 1, policy)
-    kr_contributes = np.where(ok[obj], st.contributes, frame.kr_weight > 0) & kr_ok
+        computed = np.where(has_progress, np.maximum(opace, worst_hit),
+                            worst_hit_null).astype(np.int8)
+        manual = np.array([COLOUR_GREEN, COLOUR_YELLOW, COLOUR_YELLOW, COLOUR_RED],
+                          dtype=np.int8)
+        effective = np.where(frame.obj_status >= 0, manual[np.clip(frame.obj_status, 0, 3)],
+                             computed).astype(np.int8)
+        fpace = _pace_colour(np.where(fc_ok, fc_obj_progress, 0.0), np.ones(m), policy)
+        obj_fc_colour = np.where(fc_ok, np.maximum(fpace, fc_worst),
+                                 COLOUR_NONE).astype(np.int8)
+        ogscore, ogband, ogsuccess = _grade(np.where(has_progress, obj_progress, 0.0),
+                                            frame.obj_ambition == 1, policy)
+        kr_contributes = np.where(ok[obj], st.contributes, frame.kr_weight > 0) & kr_ok
+        obj_rule = np.where(has_krs, st.rule,
+                            np.where(np.isnan(obj_progress), RULE_EMPTY, RULE_CHILDREN)
+                            ).astype(np.uint8)
+        obj_previous = np.where(ok, prev_obj, np.nan)
+        obj_fc_progress = np.where(fc_ok, fc_obj_progress, np.nan)
 
     # --- people ----------------------------------------------------------------------------
     person_progress, person_items, person_ref, person_seen = _people(
@@ -1248,9 +1262,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         obj_error=obj_error,
         obj_error_ref=obj_ref,
         obj_mode=st.mode,
-        obj_rule=np.where(has_krs, st.rule,
-                          np.where(np.isnan(obj_progress), RULE_EMPTY, RULE_CHILDREN)
-                          ).astype(np.uint8),
+        obj_rule=obj_rule,
         obj_progress=obj_progress,
         obj_raw=obj_raw,
         obj_expected=obj_expected,
@@ -1258,7 +1270,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         obj_computed_colour=computed,
         obj_trend=obj_trend,
         obj_stale=obj_stale,
-        obj_forecast_progress=np.where(fc_ok, fc_obj_progress, np.nan),
+        obj_forecast_progress=obj_fc_progress,
         obj_forecast_colour=obj_fc_colour,
         obj_grade_score=ogscore,
         obj_grade_band=ogband,
@@ -1268,7 +1280,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         obj_sum_start=st.sum_start,
         obj_sum_value=value_sum,
         obj_sum_progress=sum_progress,
-        obj_previous=np.where(ok, prev_obj, np.nan),
+        obj_previous=obj_previous,
         obj_has_history=obj_hist,
         obj_parent=parent,
         obj_in_cycle=in_cycle,
@@ -1360,6 +1372,34 @@ def _numba_aggregates(frame: OrgFrame, st: _Structure, kr_error: npt.NDArray[np.
                                  frame.kr_has_log, stale, frame.kr_range_mode, status,
                                  fc_status, *outs)
     return outs
+
+
+def _numba_tail(frame: OrgFrame, st: _Structure, obj_error: npt.NDArray[np.uint8],
+                obj_progress: F64, prev_obj: F64, fc_obj_progress: F64, fc_ok: B, obj_hist: B,
+                worst: tuple[Any, Any, Any], kr_error: npt.NDArray[np.uint8], as_of: int,
+                policy: Policy) -> tuple[Any, ...]:
+    """The objective tail and each key result's ``contributes``, in one kernel (numba).
+
+    Trend, expected progress, colours, forecast colour, grade and rule of every objective;
+    ``prev_obj`` and ``fc_obj_progress`` are masked in place.
+    """
+    from okrcore.batch import _numba
+
+    m = frame.n_obj
+    assert st.offsets is not None
+    outs = (np.empty(m, np.int8), np.empty(m), np.empty(m, np.int8), np.empty(m, np.int8),
+            np.empty(m, np.int8), np.empty(m), np.empty(m, np.int8), np.empty(m, np.bool_),
+            np.empty(m, np.uint8), np.empty(frame.n_kr, np.bool_))
+    trend, expected, colour, computed, fc_colour, score, band, success, rule, contributes = outs
+    _numba.load().obj_tail(
+        st.offsets, obj_error, np.ascontiguousarray(obj_progress), prev_obj, fc_obj_progress,
+        fc_ok, obj_hist, st.n_krs > 0, st.rule, frame.obj_start, frame.obj_due,
+        frame.obj_status, frame.obj_ambition, *worst, st.contributes, frame.kr_weight,
+        kr_error, as_of, policy.tolerance, _numba.PACE_RULE_CODES[policy.pace.rule],
+        float(policy.pace.yellow), float(policy.pace.red), float(policy.grade_yellow),
+        float(policy.grade_green), float(policy.aspirational_success), *outs)
+    return (trend, expected, colour, computed, fc_colour, score, band, success, rule,
+            contributes)
 
 
 def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64,
