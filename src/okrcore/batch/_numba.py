@@ -189,12 +189,12 @@ def _clamped(raw: float, cap: float) -> float:
     return _np_minimum(raw if raw > 0.0 else 0.0, cap)
 
 
-def _n_blocks(n: int, block: int) -> np.uint64:
+def _n_blocks(n: int | np.uint64, block: int) -> np.uint64:
     """How many blocks of ``block`` rows cover ``n`` rows (unsigned)."""
     return (np.uint64(n) + np.uint64(block) - np.uint64(1)) // np.uint64(block)
 
 
-def _block_rows(b: int, block: int, n: int) -> tuple[np.uint64, np.uint64]:
+def _block_rows(b: int, block: int, n: int | np.uint64) -> tuple[np.uint64, np.uint64]:
     """The unsigned row range ``[lo, hi)`` of block ``b``."""
     lo = np.uint64(b) * np.uint64(block)
     return lo, min(lo + np.uint64(block), np.uint64(n))
@@ -852,11 +852,11 @@ def _rollup_impl(order: I64, level_offsets: I64, child_offsets: I64, children: I
                             valid, kid_now, has_fc, progress, raw)
 
 
-def _rollup_one(o: int, child_offsets: I64, children: I64, n_kr: int, has_krs: B, is_sum: B,
-                uses: B, n_children: I64, total: F64, weighted: F64, raw_sum: F64,
-                prog_sum: F64, obj_weight: F64, obj_due: I64, pinned: B, scenario: int,
-                obj_error: U8, obj_ref: I64, valid: B, kid_now: F64, has_fc: B,
-                progress: F64, raw: F64) -> None:
+def _rollup_one(o: int | np.uint64, child_offsets: I64, children: I64, n_kr: int,
+                has_krs: B, is_sum: B, uses: B, n_children: I64, total: F64, weighted: F64,
+                raw_sum: F64, prog_sum: F64, obj_weight: F64, obj_due: I64, pinned: B,
+                scenario: int, obj_error: U8, obj_ref: I64, valid: B, kid_now: F64,
+                has_fc: B, progress: F64, raw: F64) -> None:
     """The rollup of objective ``o`` (see ``engine._rollup``)."""
     nan = np.nan
     if pinned[o]:
