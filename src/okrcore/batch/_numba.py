@@ -15,8 +15,10 @@ Public kernels (with argument checks):
 The engine also calls internal kernels through :func:`load`: the key result front pass
 (errors, field validation, gathers of objective columns), the pass after ``kr_pass`` (trend,
 staleness, forecast, scenario inputs), the rollup structure and the per-objective aggregates
-(over each objective's CSR rows), the rollup of one scenario (level by level, parallel within a
-level), the history lift and people.  Each is the twin of the numpy step it replaces.
+(over each objective's CSR rows), the rollup of one scenario (each objective sums its key
+results and then its children, level by level, parallel within a level), the history lift, the
+objective tail (trend, expected progress, colours, grade) and people.  Each is the twin of the
+numpy step it replaces.  Helpers that take arrays are inlined into their kernels.
 
 Equality: every result is the numpy engine's *bit for bit* (signed zeros included; NaNs are
 NaN, their payload is not specified).  The kernels perform the same IEEE-754 double operations
@@ -203,7 +205,7 @@ def _block_rows(b: int, block: int, n: int | np.uint64) -> tuple[np.uint64, np.u
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
                    _bound, _direction, _raw_and_status, _pace_code, _clamped, _n_blocks,
                    _block_rows)
-_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_rollup_one")
+_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_part_one", "_rollup_one")
 
 
 # ------------------------------------------------------------------------------------------
@@ -288,7 +290,7 @@ def _kr_pass_impl(
             out_success[i] = success
 
 
-def _sums_of(offsets: I64, o: int, weight: F64, progress: F64, value: F64,
+def _sums_of(offsets: I64, o: int | np.uint64, weight: F64, progress: F64, value: F64,
              sum_mask: B) -> tuple[float, float, float]:
     """Σ weight, Σ weight·progress, Σ value (masked) over the rows of objective ``o``."""
     total = 0.0
@@ -314,22 +316,18 @@ def _group_sums_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_m
             out_value[o] = summed
 
 
-def _kr_part_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_mask: B,
-                  sum_start: F64, sum_target: F64, cap: float, out_total: F64,
-                  out_weighted: F64, out_value: F64, out_raw: F64, out_progress: F64) -> None:
-    """``engine._kr_part``: the group sums, then the summed part's raw and clamped progress."""
-    m = out_total.shape[0]
-    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
-        lo, hi = _block_rows(b, OBJ_BLOCK, m)
-        for o in range(lo, hi):
-            total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask)
-            start = sum_start[o]
-            raw = (summed - start) / (sum_target[o] - start)
-            out_total[o] = total
-            out_weighted[o] = weighted
-            out_value[o] = summed
-            out_raw[o] = raw
-            out_progress[o] = _clamped(raw, cap)
+def _kr_part_one(o: int | np.uint64, offsets: I64, weight: F64, progress: F64, value: F64,
+                 sum_mask: B, sum_start: F64, sum_target: F64, cap: float, out_total: F64,
+                 out_weighted: F64, out_value: F64, out_raw: F64, out_progress: F64) -> None:
+    """The key result part of objective ``o``'s rollup (twin of ``engine._kr_part``)."""
+    total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask)
+    start = sum_start[o]
+    raw = (summed - start) / (sum_target[o] - start)
+    out_total[o] = total
+    out_weighted[o] = weighted
+    out_value[o] = summed
+    out_raw[o] = raw
+    out_progress[o] = _clamped(raw, cap)
 
 
 def _logs_impl(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_kr: I64,
@@ -829,27 +827,41 @@ def _structure_impl(offsets: I64, kind: U8, range_mode: U8, start: F64, target: 
             out_target_auto[o] = target_auto
 
 
-def _rollup_impl(order: I64, level_offsets: I64, child_offsets: I64, children: I64,
-                 n_kr: int, has_krs: B, is_sum: B, uses: B, n_children: I64, total: F64,
-                 weighted: F64, raw_sum: F64, prog_sum: F64, obj_weight: F64, obj_due: I64,
-                 pinned: B, scenario: int, obj_error: U8, obj_ref: I64, valid: B,
-                 kid_now: F64, has_fc: B, progress: F64, raw: F64) -> None:
-    """One rollup scenario, level by level (children before parents).
+def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, children: I64,
+                       others: I64, kr_offsets: I64, kr_weight: F64, kr_progress: F64,
+                       kr_value: F64, sum_mask: B, sum_start: F64, sum_target: F64, cap: float,
+                       n_kr: int, has_krs: B, is_sum: B, uses: B, n_children: I64,
+                       obj_weight: F64, obj_due: I64, pinned: B, scenario: int, obj_error: U8,
+                       obj_ref: I64, valid: B, kid_now: F64, has_fc: B, progress: F64, raw: F64,
+                       total: F64, weighted: F64, value_sum: F64, raw_sum: F64,
+                       prog_sum: F64) -> None:
+    """:func:`_kr_part_one` and :func:`_rollup_one` in one pass over the objectives.
 
-    In parallel within a level: its objectives only read their children's results.
+    Each objective of the tree sums its key results just before it rolls up (level by level,
+    children before parents); ``others`` (objectives on an alignment cycle, outside the tree)
+    only get their sums.
     """
     for level in range(level_offsets.shape[0] - 1):
         first = np.uint64(level_offsets[level])
         count = np.uint64(level_offsets[level + 1]) - first
-        # blocks of objectives and unsigned indices, like the other kernels (no wraparound
-        # checks): 1.4-2x faster than a prange over the signed positions
         for b in _prange(_n_blocks(count, OBJ_BLOCK)):
             lo, hi = _block_rows(b, OBJ_BLOCK, count)
             for k in range(first + lo, first + hi):
-                _rollup_one(np.uint64(order[k]), child_offsets, children, n_kr, has_krs,
-                            is_sum, uses, n_children, total, weighted, raw_sum, prog_sum,
-                            obj_weight, obj_due, pinned, scenario, obj_error, obj_ref,
-                            valid, kid_now, has_fc, progress, raw)
+                o = np.uint64(order[k])
+                _kr_part_one(o, kr_offsets, kr_weight, kr_progress, kr_value, sum_mask,
+                             sum_start, sum_target, cap, total, weighted, value_sum, raw_sum,
+                             prog_sum)
+                _rollup_one(o, child_offsets, children, n_kr, has_krs, is_sum, uses,
+                            n_children, total, weighted, raw_sum, prog_sum, obj_weight,
+                            obj_due, pinned, scenario, obj_error, obj_ref, valid, kid_now,
+                            has_fc, progress, raw)
+    count = np.uint64(others.shape[0])
+    for b in _prange(_n_blocks(count, OBJ_BLOCK)):
+        lo, hi = _block_rows(b, OBJ_BLOCK, count)
+        for k in range(lo, hi):
+            _kr_part_one(np.uint64(others[k]), kr_offsets, kr_weight, kr_progress, kr_value,
+                         sum_mask, sum_start, sum_target, cap, total, weighted, value_sum,
+                         raw_sum, prog_sum)
 
 
 def _rollup_one(o: int | np.uint64, child_offsets: I64, children: I64, n_kr: int,
@@ -914,17 +926,16 @@ class Kernels(NamedTuple):
     kr_pass: Any
     group_sums: Any
     logs: Any
-    kr_part: Any
     csr_of_sorted: Any
     children: Any
     structure: Any
-    rollup: Any
     kr_post: Any
     obj_aggregates: Any
     history: Any
     kr_front: Any
     people: Any
     obj_tail: Any
+    rollup_fused: Any
 
 
 _kernels: Kernels | None = None
@@ -971,17 +982,16 @@ def load() -> Kernels:
             _kernels = Kernels(kr_pass=jit(**options)(_kr_pass_impl),
                                group_sums=jit(**options)(_group_sums_impl),
                                logs=jit(**options)(_logs_impl),
-                               kr_part=jit(**options)(_kr_part_impl),
                                csr_of_sorted=jit(**serial)(_csr_of_sorted_impl),
                                children=jit(**serial)(_children_impl),
                                structure=jit(**options)(_structure_impl),
-                               rollup=jit(**options)(_rollup_impl),
                                kr_post=jit(**options)(_kr_post_impl),
                                obj_aggregates=jit(**options)(_obj_aggregates_impl),
                                history=jit(**serial)(_history_impl),
                                kr_front=jit(**options)(_kr_front_impl),
                                people=jit(**serial)(_people_impl),
-                               obj_tail=jit(**options)(_obj_tail_impl))
+                               obj_tail=jit(**options)(_obj_tail_impl),
+                               rollup_fused=jit(**options)(_rollup_fused_impl))
         return _kernels
 
 

@@ -765,6 +765,7 @@ class _Tree:
     child_offsets: I64  # CSR: the children of o are children[child_offsets[o]:...[o + 1]]
     children: I64  # in row order within each parent
     n_children: I64
+    others: I64  # the objectives without a height (on an alignment cycle), row order
 
 
 def _tree(parent: I64, height: I64) -> _Tree:
@@ -781,7 +782,7 @@ def _tree(parent: I64, height: I64) -> _Tree:
     children = np.empty(count, dtype=np.int64)
     _numba.load().children(parent, height, offsets, children)
     return _Tree(order.astype(np.int64, copy=False), level_offsets, offsets, children,
-                 np.diff(offsets))
+                 np.diff(offsets), np.flatnonzero(height < 0))
 
 
 def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None,
@@ -790,15 +791,6 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
     m = frame.n_obj
     obj = frame.kr_objective
     w = frame.kr_weight
-    if kernel == "numba" and obj.shape[0] and st.offsets is not None:
-        from okrcore.batch import _numba
-
-        outs = (np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m))
-        summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
-        _numba.load().kr_part(st.offsets, w, np.ascontiguousarray(progress),
-                              np.ascontiguousarray(value), summed, st.sum_start, st.sum_target,
-                              _numba.UNCAPPED if cap is None else float(cap), *outs)
-        return outs
     total = st.weight_total if st.weight_total is not None else _group_sum(obj, w, m)
     weighted = _group_sum(obj, w * progress, m)
     if st.summed_rows is not None and st.summed_obj is not None:
@@ -841,11 +833,10 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     m = frame.n_obj
     obj = frame.kr_objective
     n = frame.n_kr
-    total, weighted, value_sum, raw_sum, prog_sum = _kr_part(frame, st, kr_value, kr_progress,
-                                                             cap, kernel)
     has_krs = st.n_krs > 0
     is_sum = st.mode == 2
-    if tree is not None:
+    if tree is not None and st.offsets is not None:
+        # numba: the key result sums and the tree in one fused pass
         from okrcore.batch import _numba
 
         progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
@@ -853,14 +844,19 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         scenario = (0 if errors is not None else (2 if kid_has_fc is not None else 1))
         err, ref = errors if errors is not None else (np.zeros(m, np.uint8),
                                                       np.zeros(m, np.int64))
-        _numba.load().rollup(
-            tree.order, tree.level_offsets, tree.child_offsets, tree.children, n, has_krs,
-            is_sum,
-            st.uses_children, tree.n_children, total, weighted, raw_sum, prog_sum,
-            frame.obj_weight, frame.obj_due, pinned, scenario, err, ref,
-            valid if valid is not None else np.ones(m, np.bool_),
-            kid_now if kid_now is not None else progress, has_fc, progress, raw)
-        return progress, raw, value_sum, has_fc, prog_sum
+        sums = (np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m))
+        summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
+        _numba.load().rollup_fused(
+            tree.order, tree.level_offsets, tree.child_offsets, tree.children, tree.others,
+            st.offsets, frame.kr_weight, np.ascontiguousarray(kr_progress),
+            np.ascontiguousarray(kr_value), summed, st.sum_start, st.sum_target,
+            _numba.UNCAPPED if cap is None else float(cap), n, has_krs, is_sum,
+            st.uses_children, tree.n_children, frame.obj_weight, frame.obj_due, pinned,
+            scenario, err, ref, valid if valid is not None else np.ones(m, np.bool_),
+            kid_now if kid_now is not None else progress, has_fc, progress, raw, *sums)
+        return progress, raw, sums[2], has_fc, sums[4]
+    total, weighted, value_sum, raw_sum, prog_sum = _kr_part(frame, st, kr_value, kr_progress,
+                                                             cap, kernel)
     own_total = np.where(has_krs, np.where(is_sum, 1.0, total), 0.0)
     own_weighted = np.where(has_krs, np.where(is_sum, 1.0 * prog_sum, weighted), 0.0)
     linked = np.flatnonzero(parent >= 0)
