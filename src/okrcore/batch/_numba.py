@@ -60,6 +60,7 @@ __all__ = [
     "kr_pass",
     "load",
     "logs_pass",
+    "thread_count",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -661,46 +662,56 @@ def _kr_front_impl(kr_objective: I64, kr_load: U8, validate: bool, kind: U8, sta
 
 def _people_impl(kr_offsets: I64, owner_offsets: I64, owner_ids: Any, obj_owner: Any,
                  obj_error: U8, obj_progress: F64, kr_error: U8, kr_progress: F64, n_kr: int,
-                 out_mean: F64, out_items: I64, out_first_bad: I64, out_seen: B) -> None:
+                 parts: int, out_mean: F64, out_items: I64, out_first_bad: I64,
+                 out_seen: B) -> None:
     """Per person: the mean progress of the counted items, summed in document order.
 
     Items: an objective, then its key results' owners other than the objective's owner.
+
+    The people are split into ``parts`` ranges (one per thread); each thread walks every item
+    in document order and keeps those of its range, so each person's sum keeps its order.  A
+    person's running figures (items, Σ progress, first bad item, seen) sit side by side in one
+    row of ``acc``, so that one cache miss fetches all of them: the random accesses to people,
+    not the walk, are what this pass costs.
     """
     n_people = out_mean.shape[0]
-    total = np.zeros(n_people)
-    weighted = np.zeros(n_people)
-    for k in range(n_people):
-        out_items[k] = 0
-        out_first_bad[k] = -1
-        out_seen[k] = False
-    for o in range(obj_owner.shape[0]):
-        owner = obj_owner[o]
-        if owner >= 0:
-            out_seen[owner] = True
-            p = obj_progress[o]
-            if obj_error[o] != 0:
-                if out_first_bad[owner] < 0:
-                    out_first_bad[owner] = o + n_kr
-            elif not math.isnan(p):
-                out_items[owner] += 1
-                total[owner] += 1.0
-                weighted[owner] += 1.0 * p
-        for r in range(kr_offsets[o], kr_offsets[o + 1]):
-            for j in range(owner_offsets[r], owner_offsets[r + 1]):
-                person = owner_ids[j]
-                if person == owner:
-                    continue
-                out_seen[person] = True
-                p = kr_progress[r]
-                if kr_error[r] != 0:
-                    if out_first_bad[person] < 0:
-                        out_first_bad[person] = r
+    n_obj = obj_owner.shape[0]
+    acc = np.zeros((n_people, 4))  # items (= Σ 1.0), Σ 1.0 * progress, first bad + 1, seen
+    count = np.uint64(max(parts, 1))
+    for t in _prange(count):
+        lo = np.int64(np.uint64(n_people) * np.uint64(t) // count)
+        hi = np.int64(np.uint64(n_people) * (np.uint64(t) + np.uint64(1)) // count)
+        for o in range(np.uint64(n_obj)):
+            owner = np.int64(obj_owner[o])
+            if owner >= lo and owner < hi:
+                acc[owner, 3] = 1.0
+                p = obj_progress[o]
+                if obj_error[o] != 0:
+                    if acc[owner, 2] == 0.0:
+                        acc[owner, 2] = np.float64(np.int64(o) + n_kr + 1)
                 elif not math.isnan(p):
-                    out_items[person] += 1
-                    total[person] += 1.0
-                    weighted[person] += 1.0 * p
+                    acc[owner, 0] += 1.0
+                    acc[owner, 1] += 1.0 * p
+            for r in range(np.uint64(kr_offsets[o]), np.uint64(kr_offsets[o + np.uint64(1)])):
+                for j in range(np.uint64(owner_offsets[r]),
+                               np.uint64(owner_offsets[r + np.uint64(1)])):
+                    person = np.int64(owner_ids[j])
+                    if person == owner or person < lo or person >= hi:
+                        continue
+                    acc[person, 3] = 1.0
+                    p = kr_progress[r]
+                    if kr_error[r] != 0:
+                        if acc[person, 2] == 0.0:
+                            acc[person, 2] = np.float64(np.int64(r) + 1)
+                    elif not math.isnan(p):
+                        acc[person, 0] += 1.0
+                        acc[person, 1] += 1.0 * p
     for k in range(n_people):
-        out_mean[k] = weighted[k] / total[k] if total[k] > 0 else np.nan
+        total = acc[k, 0]
+        out_items[k] = np.int64(total)
+        out_first_bad[k] = np.int64(acc[k, 2]) - 1
+        out_seen[k] = acc[k, 3] != 0.0
+        out_mean[k] = acc[k, 1] / total if total > 0 else np.nan
 
 
 def _csr_of_sorted_impl(keys: I64, out_offsets: I64) -> bool:
@@ -989,10 +1000,18 @@ def load() -> Kernels:
                                obj_aggregates=jit(**options)(_obj_aggregates_impl),
                                history=jit(**serial)(_history_impl),
                                kr_front=jit(**options)(_kr_front_impl),
-                               people=jit(**serial)(_people_impl),
+                               people=jit(**options)(_people_impl),
                                obj_tail=jit(**options)(_obj_tail_impl),
                                rollup_fused=jit(**options)(_rollup_fused_impl))
         return _kernels
+
+
+def thread_count() -> int:
+    """The threads the parallel kernels run on (``numba.get_num_threads()``)."""
+    load()
+    import numba
+
+    return int(numba.get_num_threads())
 
 
 def available() -> bool:

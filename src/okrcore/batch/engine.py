@@ -1411,7 +1411,8 @@ def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64
                 np.empty(n_people, np.int64), np.empty(n_people, np.bool_))
         _numba.load().people(kr_offsets, frame.kr_owner_offsets, frame.kr_owner_ids,
                              frame.obj_owner, obj_error, np.ascontiguousarray(obj_progress),
-                             kr_error, np.ascontiguousarray(kr_progress), frame.n_kr, *outs)
+                             kr_error, np.ascontiguousarray(kr_progress), frame.n_kr,
+                             _numba.thread_count(), *outs)
         return outs
     who, bad, prog, ref = person_items(frame, obj_error, obj_progress, kr_error, kr_progress)
     return person_rollup(who, bad, prog, ref, n_people)
