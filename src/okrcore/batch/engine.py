@@ -515,9 +515,12 @@ def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
     if kernel == "numba":
         from okrcore.batch import _numba
 
-        counts = np.bincount(frame.log_kr, minlength=n) if frame.log_kr.shape[0] else (
-            np.zeros(n, dtype=np.int64))
-        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        offsets = np.empty(n + 1, dtype=np.int64)
+        # log rows are sorted by key result: one sequential pass gives the CSR offsets
+        if not _numba.load().csr_of_sorted(frame.log_kr, offsets):
+            counts = np.bincount(frame.log_kr, minlength=n) if frame.log_kr.shape[0] else (
+                np.zeros(n, dtype=np.int64))
+            offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         return _Logs(*_numba.logs_pass(offsets, frame.log_at, frame.log_value, as_of,
                                        np.ascontiguousarray(obj_start_of_kr),
                                        np.ascontiguousarray(due_of_kr),
