@@ -15,8 +15,10 @@ Public kernels (with argument checks):
 The engine also calls internal kernels through :func:`load`: the key result front pass
 (errors, field validation, gathers of objective columns), the pass after ``kr_pass`` (trend,
 staleness, forecast, scenario inputs), the rollup structure and the per-objective aggregates
-(over each objective's CSR rows), the rollup of one scenario (level by level, parallel within a
-level), the history lift and people.  Each is the twin of the numpy step it replaces.
+(over each objective's CSR rows), the rollup of one scenario (each objective sums its key
+results and then its children, level by level, parallel within a level), the history lift, the
+objective tail (trend, expected progress, colours, grade) and people.  Each is the twin of the
+numpy step it replaces.  Helpers that take arrays are inlined into their kernels.
 
 Equality: every result is the numpy engine's *bit for bit* (signed zeros included; NaNs are
 NaN, their payload is not specified).  The kernels perform the same IEEE-754 double operations
@@ -58,6 +60,7 @@ __all__ = [
     "kr_pass",
     "load",
     "logs_pass",
+    "thread_count",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -189,12 +192,12 @@ def _clamped(raw: float, cap: float) -> float:
     return _np_minimum(raw if raw > 0.0 else 0.0, cap)
 
 
-def _n_blocks(n: int, block: int) -> np.uint64:
+def _n_blocks(n: int | np.uint64, block: int) -> np.uint64:
     """How many blocks of ``block`` rows cover ``n`` rows (unsigned)."""
     return (np.uint64(n) + np.uint64(block) - np.uint64(1)) // np.uint64(block)
 
 
-def _block_rows(b: int, block: int, n: int) -> tuple[np.uint64, np.uint64]:
+def _block_rows(b: int, block: int, n: int | np.uint64) -> tuple[np.uint64, np.uint64]:
     """The unsigned row range ``[lo, hi)`` of block ``b``."""
     lo = np.uint64(b) * np.uint64(block)
     return lo, min(lo + np.uint64(block), np.uint64(n))
@@ -203,7 +206,7 @@ def _block_rows(b: int, block: int, n: int) -> tuple[np.uint64, np.uint64]:
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
                    _bound, _direction, _raw_and_status, _pace_code, _clamped, _n_blocks,
                    _block_rows)
-_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_rollup_one")
+_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_part_one", "_rollup_one")
 
 
 # ------------------------------------------------------------------------------------------
@@ -288,7 +291,7 @@ def _kr_pass_impl(
             out_success[i] = success
 
 
-def _sums_of(offsets: I64, o: int, weight: F64, progress: F64, value: F64,
+def _sums_of(offsets: I64, o: int | np.uint64, weight: F64, progress: F64, value: F64,
              sum_mask: B) -> tuple[float, float, float]:
     """Σ weight, Σ weight·progress, Σ value (masked) over the rows of objective ``o``."""
     total = 0.0
@@ -314,22 +317,18 @@ def _group_sums_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_m
             out_value[o] = summed
 
 
-def _kr_part_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_mask: B,
-                  sum_start: F64, sum_target: F64, cap: float, out_total: F64,
-                  out_weighted: F64, out_value: F64, out_raw: F64, out_progress: F64) -> None:
-    """``engine._kr_part``: the group sums, then the summed part's raw and clamped progress."""
-    m = out_total.shape[0]
-    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
-        lo, hi = _block_rows(b, OBJ_BLOCK, m)
-        for o in range(lo, hi):
-            total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask)
-            start = sum_start[o]
-            raw = (summed - start) / (sum_target[o] - start)
-            out_total[o] = total
-            out_weighted[o] = weighted
-            out_value[o] = summed
-            out_raw[o] = raw
-            out_progress[o] = _clamped(raw, cap)
+def _kr_part_one(o: int | np.uint64, offsets: I64, weight: F64, progress: F64, value: F64,
+                 sum_mask: B, sum_start: F64, sum_target: F64, cap: float, out_total: F64,
+                 out_weighted: F64, out_value: F64, out_raw: F64, out_progress: F64) -> None:
+    """The key result part of objective ``o``'s rollup (twin of ``engine._kr_part``)."""
+    total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask)
+    start = sum_start[o]
+    raw = (summed - start) / (sum_target[o] - start)
+    out_total[o] = total
+    out_weighted[o] = weighted
+    out_value[o] = summed
+    out_raw[o] = raw
+    out_progress[o] = _clamped(raw, cap)
 
 
 def _logs_impl(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_kr: I64,
@@ -511,6 +510,75 @@ def _obj_aggregates_impl(offsets: I64, kr_error: U8, contributes: B, has_entry: 
             out_fc_worst[o] = fc_worst
 
 
+def _obj_tail_impl(offsets: I64, obj_error: U8, progress: F64, previous: F64, fc_progress: F64,
+                   fc_ok: B, history: B, has_krs: B, rule: U8, start: I64, due: I64,
+                   manual_status: I8, ambition: U8, worst: I8, worst_null: I8, fc_worst: I8,
+                   contributes: B, kr_weight: F64, kr_error: U8, as_of: int, tol: float,
+                   pace_rule: int, pace_yellow: float, pace_red: float, grade_yellow: float,
+                   grade_green: float, aspirational_success: float, out_trend: I8,
+                   out_expected: F64, out_colour: I8, out_computed: I8, out_fc_colour: I8,
+                   out_score: F64, out_band: I8, out_success: B, out_rule: U8,
+                   out_kr_contributes: B) -> None:
+    """Per objective, after the rollups: what ``_evaluate`` computes with numpy on objectives.
+
+    Trend, expected progress, pace and effective colours, forecast colour, grade and rule;
+    ``previous`` and ``fc_progress`` are masked in place (NaN where the objective has an error
+    or no forecast); and each key result's ``contributes`` flag.
+    """
+    m = obj_error.shape[0]
+    nan = np.nan
+    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
+        lo, hi = _block_rows(b, OBJ_BLOCK, m)
+        for o in range(lo, hi):
+            ok = obj_error[o] == 0
+            p = progress[o]
+            has_progress = not math.isnan(p)
+            prev = previous[o]
+            # trend (_trend), where there is a history and a previous value
+            same = abs(p - prev) <= tol * _np_maximum(abs(p), abs(prev))
+            trend = _e.TREND_STALLED if same else (
+                _e.TREND_PROGRESSED if p > prev else _e.TREND_REGRESSED)
+            counted = ok & history[o] & has_progress & (not math.isnan(prev))
+            out_trend[o] = trend if counted else _e.TREND_NONE
+            previous[o] = prev if ok else nan
+            # expected progress (_expected)
+            s = start[o]
+            d = due[o]
+            expected = _np_minimum(_np_maximum(np.float64(as_of - s) / np.float64(d - s), 0.0),
+                                   1.0)
+            expected = expected if (s != NONE_INSTANT) & (d != NONE_INSTANT) else nan
+            out_expected[o] = expected
+            # pace colour, computed colour (worst of pace and ranges), manual status
+            pace = _pace_code(p if has_progress else 0.0, expected, tol, pace_rule, pace_yellow,
+                              pace_red)
+            hit = np.int8(worst[o])
+            computed = (pace if pace > hit else hit) if has_progress else np.int8(worst_null[o])
+            out_computed[o] = computed
+            status = manual_status[o]
+            manual = _CODE_RED if status >= 3 else (_CODE_YELLOW if status >= 1 else _CODE_GREEN)
+            out_colour[o] = manual if status >= 0 else computed
+            # forecast colour
+            fok = fc_ok[o] & ok
+            f = fc_progress[o]
+            fpace = _pace_code(f if fok else 0.0, 1.0, tol, pace_rule, pace_yellow, pace_red)
+            fw = np.int8(fc_worst[o])
+            out_fc_colour[o] = (fpace if fpace > fw else fw) if fok else _CODE_NONE
+            fc_progress[o] = f if fok else nan
+            # grade (_grade), of the progress (0 where there is none)
+            g = p if has_progress else 0.0
+            score = np.floor(10.0 * _np_minimum(g, 1.0) + 0.5 + tol) / 10.0
+            out_score[o] = score
+            out_band[o] = _CODE_RED if score < grade_yellow else (
+                _CODE_YELLOW if score < grade_green else _CODE_GREEN)
+            threshold = aspirational_success if ambition[o] == 1 else 1.0
+            out_success[o] = _approx_le(threshold, g, tol)
+            out_rule[o] = rule[o] if has_krs[o] else (
+                _e.RULE_EMPTY if not has_progress else _e.RULE_CHILDREN)
+            for r in range(np.uint64(offsets[o]), np.uint64(offsets[o + np.uint64(1)])):
+                flag = contributes[r] if ok else kr_weight[r] > 0
+                out_kr_contributes[r] = flag & (kr_error[r] == 0)
+
+
 def _history_impl(order: I64, child_offsets: I64, children: I64, child_counted: B, uses: B,
                   pinned: B, history: B) -> None:
     """Objective history flags lifted from counted children, children before parents."""
@@ -594,46 +662,56 @@ def _kr_front_impl(kr_objective: I64, kr_load: U8, validate: bool, kind: U8, sta
 
 def _people_impl(kr_offsets: I64, owner_offsets: I64, owner_ids: Any, obj_owner: Any,
                  obj_error: U8, obj_progress: F64, kr_error: U8, kr_progress: F64, n_kr: int,
-                 out_mean: F64, out_items: I64, out_first_bad: I64, out_seen: B) -> None:
+                 parts: int, out_mean: F64, out_items: I64, out_first_bad: I64,
+                 out_seen: B) -> None:
     """Per person: the mean progress of the counted items, summed in document order.
 
     Items: an objective, then its key results' owners other than the objective's owner.
+
+    The people are split into ``parts`` ranges (one per thread); each thread walks every item
+    in document order and keeps those of its range, so each person's sum keeps its order.  A
+    person's running figures (items, Σ progress, first bad item, seen) sit side by side in one
+    row of ``acc``, so that one cache miss fetches all of them: the random accesses to people,
+    not the walk, are what this pass costs.
     """
     n_people = out_mean.shape[0]
-    total = np.zeros(n_people)
-    weighted = np.zeros(n_people)
-    for k in range(n_people):
-        out_items[k] = 0
-        out_first_bad[k] = -1
-        out_seen[k] = False
-    for o in range(obj_owner.shape[0]):
-        owner = obj_owner[o]
-        if owner >= 0:
-            out_seen[owner] = True
-            p = obj_progress[o]
-            if obj_error[o] != 0:
-                if out_first_bad[owner] < 0:
-                    out_first_bad[owner] = o + n_kr
-            elif not math.isnan(p):
-                out_items[owner] += 1
-                total[owner] += 1.0
-                weighted[owner] += 1.0 * p
-        for r in range(kr_offsets[o], kr_offsets[o + 1]):
-            for j in range(owner_offsets[r], owner_offsets[r + 1]):
-                person = owner_ids[j]
-                if person == owner:
-                    continue
-                out_seen[person] = True
-                p = kr_progress[r]
-                if kr_error[r] != 0:
-                    if out_first_bad[person] < 0:
-                        out_first_bad[person] = r
+    n_obj = obj_owner.shape[0]
+    acc = np.zeros((n_people, 4))  # items (= Σ 1.0), Σ 1.0 * progress, first bad + 1, seen
+    count = np.uint64(max(parts, 1))
+    for t in _prange(count):
+        lo = np.int64(np.uint64(n_people) * np.uint64(t) // count)
+        hi = np.int64(np.uint64(n_people) * (np.uint64(t) + np.uint64(1)) // count)
+        for o in range(np.uint64(n_obj)):
+            owner = np.int64(obj_owner[o])
+            if owner >= lo and owner < hi:
+                acc[owner, 3] = 1.0
+                p = obj_progress[o]
+                if obj_error[o] != 0:
+                    if acc[owner, 2] == 0.0:
+                        acc[owner, 2] = np.float64(np.int64(o) + n_kr + 1)
                 elif not math.isnan(p):
-                    out_items[person] += 1
-                    total[person] += 1.0
-                    weighted[person] += 1.0 * p
+                    acc[owner, 0] += 1.0
+                    acc[owner, 1] += 1.0 * p
+            for r in range(np.uint64(kr_offsets[o]), np.uint64(kr_offsets[o + np.uint64(1)])):
+                for j in range(np.uint64(owner_offsets[r]),
+                               np.uint64(owner_offsets[r + np.uint64(1)])):
+                    person = np.int64(owner_ids[j])
+                    if person == owner or person < lo or person >= hi:
+                        continue
+                    acc[person, 3] = 1.0
+                    p = kr_progress[r]
+                    if kr_error[r] != 0:
+                        if acc[person, 2] == 0.0:
+                            acc[person, 2] = np.float64(np.int64(r) + 1)
+                    elif not math.isnan(p):
+                        acc[person, 0] += 1.0
+                        acc[person, 1] += 1.0 * p
     for k in range(n_people):
-        out_mean[k] = weighted[k] / total[k] if total[k] > 0 else np.nan
+        total = acc[k, 0]
+        out_items[k] = np.int64(total)
+        out_first_bad[k] = np.int64(acc[k, 2]) - 1
+        out_seen[k] = acc[k, 3] != 0.0
+        out_mean[k] = acc[k, 1] / total if total > 0 else np.nan
 
 
 def _csr_of_sorted_impl(keys: I64, out_offsets: I64) -> bool:
@@ -760,34 +838,54 @@ def _structure_impl(offsets: I64, kind: U8, range_mode: U8, start: F64, target: 
             out_target_auto[o] = target_auto
 
 
-def _rollup_impl(order: I64, level_offsets: I64, child_offsets: I64, children: I64,
-                 n_kr: int, has_krs: B, is_sum: B, uses: B, n_children: I64, total: F64,
-                 weighted: F64, raw_sum: F64, prog_sum: F64, obj_weight: F64, obj_due: I64,
-                 pinned: B, scenario: int, obj_error: U8, obj_ref: I64, valid: B,
-                 kid_now: F64, has_fc: B, progress: F64, raw: F64) -> None:
-    """One rollup scenario, level by level (children before parents).
+def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, children: I64,
+                       others: I64, kr_offsets: I64, kr_weight: F64, kr_progress: F64,
+                       kr_value: F64, sum_mask: B, sum_start: F64, sum_target: F64, cap: float,
+                       n_kr: int, has_krs: B, is_sum: B, uses: B, n_children: I64,
+                       obj_weight: F64, obj_due: I64, pinned: B, scenario: int, obj_error: U8,
+                       obj_ref: I64, valid: B, kid_now: F64, has_fc: B, progress: F64, raw: F64,
+                       total: F64, weighted: F64, value_sum: F64, raw_sum: F64,
+                       prog_sum: F64) -> None:
+    """:func:`_kr_part_one` and :func:`_rollup_one` in one pass over the objectives.
 
-    In parallel within a level: its objectives only read their children's results.
+    Each objective of the tree sums its key results just before it rolls up (level by level,
+    children before parents); ``others`` (objectives on an alignment cycle, outside the tree)
+    only get their sums.
     """
     for level in range(level_offsets.shape[0] - 1):
-        for k in _prange(level_offsets[level], level_offsets[level + 1]):
-            _rollup_one(order[k], child_offsets, children, n_kr, has_krs, is_sum, uses,
-                        n_children, total, weighted, raw_sum, prog_sum, obj_weight, obj_due,
-                        pinned, scenario, obj_error, obj_ref, valid, kid_now, has_fc, progress,
-                        raw)
+        first = np.uint64(level_offsets[level])
+        count = np.uint64(level_offsets[level + 1]) - first
+        for b in _prange(_n_blocks(count, OBJ_BLOCK)):
+            lo, hi = _block_rows(b, OBJ_BLOCK, count)
+            for k in range(first + lo, first + hi):
+                o = np.uint64(order[k])
+                _kr_part_one(o, kr_offsets, kr_weight, kr_progress, kr_value, sum_mask,
+                             sum_start, sum_target, cap, total, weighted, value_sum, raw_sum,
+                             prog_sum)
+                _rollup_one(o, child_offsets, children, n_kr, has_krs, is_sum, uses,
+                            n_children, total, weighted, raw_sum, prog_sum, obj_weight,
+                            obj_due, pinned, scenario, obj_error, obj_ref, valid, kid_now,
+                            has_fc, progress, raw)
+    count = np.uint64(others.shape[0])
+    for b in _prange(_n_blocks(count, OBJ_BLOCK)):
+        lo, hi = _block_rows(b, OBJ_BLOCK, count)
+        for k in range(lo, hi):
+            _kr_part_one(np.uint64(others[k]), kr_offsets, kr_weight, kr_progress, kr_value,
+                         sum_mask, sum_start, sum_target, cap, total, weighted, value_sum,
+                         raw_sum, prog_sum)
 
 
-def _rollup_one(o: int, child_offsets: I64, children: I64, n_kr: int, has_krs: B, is_sum: B,
-                uses: B, n_children: I64, total: F64, weighted: F64, raw_sum: F64,
-                prog_sum: F64, obj_weight: F64, obj_due: I64, pinned: B, scenario: int,
-                obj_error: U8, obj_ref: I64, valid: B, kid_now: F64, has_fc: B,
-                progress: F64, raw: F64) -> None:
+def _rollup_one(o: int | np.uint64, child_offsets: I64, children: I64, n_kr: int,
+                has_krs: B, is_sum: B, uses: B, n_children: I64, total: F64, weighted: F64,
+                raw_sum: F64, prog_sum: F64, obj_weight: F64, obj_due: I64, pinned: B,
+                scenario: int, obj_error: U8, obj_ref: I64, valid: B, kid_now: F64,
+                has_fc: B, progress: F64, raw: F64) -> None:
     """The rollup of objective ``o`` (see ``engine._rollup``)."""
     nan = np.nan
     if pinned[o]:
         return
-    lo = child_offsets[o]
-    hi = child_offsets[o + 1]
+    lo = np.uint64(child_offsets[o])
+    hi = np.uint64(child_offsets[o + np.uint64(1)])
     if scenario == _NOW and uses[o] and (obj_error[o] == 0
                                           or obj_error[o] >= _e.ERR_NO_CONTRIBUTING_METRIC):
         for j in range(lo, hi):
@@ -799,7 +897,7 @@ def _rollup_one(o: int, child_offsets: I64, children: I64, n_kr: int, has_krs: B
     ctot = 0.0
     cw = 0.0
     for j in range(lo, hi):
-        c = children[j]
+        c = np.uint64(children[j])
         ok = (obj_error[c] == 0) if scenario == _NOW else valid[c]
         p = progress[c]
         if scenario == _FORECAST:
@@ -839,16 +937,16 @@ class Kernels(NamedTuple):
     kr_pass: Any
     group_sums: Any
     logs: Any
-    kr_part: Any
     csr_of_sorted: Any
     children: Any
     structure: Any
-    rollup: Any
     kr_post: Any
     obj_aggregates: Any
     history: Any
     kr_front: Any
     people: Any
+    obj_tail: Any
+    rollup_fused: Any
 
 
 _kernels: Kernels | None = None
@@ -895,17 +993,25 @@ def load() -> Kernels:
             _kernels = Kernels(kr_pass=jit(**options)(_kr_pass_impl),
                                group_sums=jit(**options)(_group_sums_impl),
                                logs=jit(**options)(_logs_impl),
-                               kr_part=jit(**options)(_kr_part_impl),
                                csr_of_sorted=jit(**serial)(_csr_of_sorted_impl),
                                children=jit(**serial)(_children_impl),
                                structure=jit(**options)(_structure_impl),
-                               rollup=jit(**options)(_rollup_impl),
                                kr_post=jit(**options)(_kr_post_impl),
                                obj_aggregates=jit(**options)(_obj_aggregates_impl),
                                history=jit(**serial)(_history_impl),
                                kr_front=jit(**options)(_kr_front_impl),
-                               people=jit(**serial)(_people_impl))
+                               people=jit(**options)(_people_impl),
+                               obj_tail=jit(**options)(_obj_tail_impl),
+                               rollup_fused=jit(**options)(_rollup_fused_impl))
         return _kernels
+
+
+def thread_count() -> int:
+    """The threads the parallel kernels run on (``numba.get_num_threads()``)."""
+    load()
+    import numba
+
+    return int(numba.get_num_threads())
 
 
 def available() -> bool:

@@ -687,9 +687,12 @@ def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
     if kernel == "numba":
         from okrcore.batch import _numba
 
-        counts = np.bincount(frame.log_kr, minlength=n) if frame.log_kr.shape[0] else (
-            np.zeros(n, dtype=np.int64))
-        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        offsets = np.empty(n + 1, dtype=np.int64)
+        # log rows are sorted by key result: one sequential pass gives the CSR offsets
+        if not _numba.load().csr_of_sorted(frame.log_kr, offsets):
+            counts = np.bincount(frame.log_kr, minlength=n) if frame.log_kr.shape[0] else (
+                np.zeros(n, dtype=np.int64))
+            offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         return _Logs(*_numba.logs_pass(offsets, frame.log_at, frame.log_value, as_of,
                                        np.ascontiguousarray(obj_start_of_kr),
                                        np.ascontiguousarray(due_of_kr),
@@ -1004,6 +1007,7 @@ class _Tree:
     child_offsets: I64  # CSR: the children of o are children[child_offsets[o]:...[o + 1]]
     children: I64  # in row order within each parent
     n_children: I64
+    others: I64  # the objectives without a height (on an alignment cycle), row order
 
 
 def _tree(parent: I64, height: I64) -> _Tree:
@@ -1020,7 +1024,7 @@ def _tree(parent: I64, height: I64) -> _Tree:
     children = np.empty(count, dtype=np.int64)
     _numba.load().children(parent, height, offsets, children)
     return _Tree(order.astype(np.int64, copy=False), level_offsets, offsets, children,
-                 np.diff(offsets))
+                 np.diff(offsets), np.flatnonzero(height < 0))
 
 
 def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None,
@@ -1029,15 +1033,6 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
     m = frame.n_obj
     obj = frame.kr_objective
     w = frame.kr_weight
-    if kernel == "numba" and obj.shape[0] and st.offsets is not None:
-        from okrcore.batch import _numba
-
-        outs = (np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m))
-        summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
-        _numba.load().kr_part(st.offsets, w, np.ascontiguousarray(progress),
-                              np.ascontiguousarray(value), summed, st.sum_start, st.sum_target,
-                              _numba.UNCAPPED if cap is None else float(cap), *outs)
-        return outs
     total = st.weight_total if st.weight_total is not None else _group_sum(obj, w, m)
     weighted = _sorted_group_sum(obj, m, lambda rows: w[rows] * progress[rows])
     if st.summed_rows is not None and st.summed_obj is not None:
@@ -1080,11 +1075,10 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     m = frame.n_obj
     obj = frame.kr_objective
     n = frame.n_kr
-    total, weighted, value_sum, raw_sum, prog_sum = _kr_part(frame, st, kr_value, kr_progress,
-                                                             cap, kernel)
     has_krs = st.n_krs > 0
     is_sum = st.mode == 2
-    if tree is not None:
+    if tree is not None and st.offsets is not None:
+        # numba: the key result sums and the tree in one fused pass
         from okrcore.batch import _numba
 
         progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
@@ -1092,14 +1086,19 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         scenario = (0 if errors is not None else (2 if kid_has_fc is not None else 1))
         err, ref = errors if errors is not None else (np.zeros(m, np.uint8),
                                                       np.zeros(m, np.int64))
-        _numba.load().rollup(
-            tree.order, tree.level_offsets, tree.child_offsets, tree.children, n, has_krs,
-            is_sum,
-            st.uses_children, tree.n_children, total, weighted, raw_sum, prog_sum,
-            frame.obj_weight, frame.obj_due, pinned, scenario, err, ref,
-            valid if valid is not None else np.ones(m, np.bool_),
-            kid_now if kid_now is not None else progress, has_fc, progress, raw)
-        return progress, raw, value_sum, has_fc, prog_sum
+        sums = (np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m))
+        summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
+        _numba.load().rollup_fused(
+            tree.order, tree.level_offsets, tree.child_offsets, tree.children, tree.others,
+            st.offsets, frame.kr_weight, np.ascontiguousarray(kr_progress),
+            np.ascontiguousarray(kr_value), summed, st.sum_start, st.sum_target,
+            _numba.UNCAPPED if cap is None else float(cap), n, has_krs, is_sum,
+            st.uses_children, tree.n_children, frame.obj_weight, frame.obj_due, pinned,
+            scenario, err, ref, valid if valid is not None else np.ones(m, np.bool_),
+            kid_now if kid_now is not None else progress, has_fc, progress, raw, *sums)
+        return progress, raw, sums[2], has_fc, sums[4]
+    total, weighted, value_sum, raw_sum, prog_sum = _kr_part(frame, st, kr_value, kr_progress,
+                                                             cap, kernel)
     progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
                                                   fc_start)
     if levels is None:
@@ -1412,31 +1411,45 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         if pinned is not None:
             kids = kids[~pinned.mask[parent[kids]]]
         obj_hist[parent[kids]] = True
-    obj_trend = np.where(ok & obj_hist & has_progress & ~np.isnan(prev_obj),
-                         _trend(prev_obj, obj_progress, tol), TREND_NONE).astype(np.int8)
-    if kernel != "numba":
+    if kernel == "numba":
+        (obj_trend, obj_expected, effective, computed, obj_fc_colour, ogscore, ogband,
+         ogsuccess, obj_rule, kr_contributes) = _numba_tail(
+            frame, st, obj_error, obj_progress, prev_obj, fc_obj_progress, fc_ok, obj_hist,
+            (worst_hit, worst_hit_null, fc_worst), kr_error, as_of, policy)
+        # _numba_tail masked both in place
+        obj_previous, obj_fc_progress = prev_obj, fc_obj_progress
+    else:
+        obj_trend = np.where(ok & obj_hist & has_progress & ~np.isnan(prev_obj),
+                             _trend(prev_obj, obj_progress, tol), TREND_NONE).astype(np.int8)
         logged = frame.kr_has_log & kr_ok
         n_logged = _sorted_group_count(obj, m, logged)
         n_stale = _sorted_group_count(obj, m, logged & (stale == 1))
         obj_stale = np.where(n_logged > 0, (n_stale == n_logged).astype(np.int8),
                              -1).astype(np.int8)
-    obj_expected = _expected(as_of, frame.obj_start, frame.obj_due)
-    opace = _pace_colour(np.where(has_progress, obj_progress, 0.0),
-                     np.where(np.isnan(obj_expected), 0.0, obj_expected), policy)
-    opace = np.where(np.isnan(obj_expected), COLOUR_GREEN, opace)
-    opace = np.where(has_progress, opace, COLOUR_NONE).astype(np.int8)
-    if kernel != "numba":
+        obj_expected = _expected(as_of, frame.obj_start, frame.obj_due)
+        opace = _pace_colour(np.where(has_progress, obj_progress, 0.0),
+                             np.where(np.isnan(obj_expected), 0.0, obj_expected), policy)
+        opace = np.where(np.isnan(obj_expected), COLOUR_GREEN, opace)
+        opace = np.where(has_progress, opace, COLOUR_NONE).astype(np.int8)
         worst_hit, worst_hit_null, fc_worst = _worst_ranges(frame, kr_ok, status, has_fc,
                                                             fc_status)
-    computed = np.where(has_progress, np.maximum(opace, worst_hit), worst_hit_null).astype(np.int8)
-    manual = np.array([COLOUR_GREEN, COLOUR_YELLOW, COLOUR_YELLOW, COLOUR_RED], dtype=np.int8)
-    effective = np.where(frame.obj_status >= 0, manual[np.clip(frame.obj_status, 0, 3)],
-                         computed).astype(np.int8)
-    fpace = _pace_colour(np.where(fc_ok, fc_obj_progress, 0.0), np.ones(m), policy)
-    obj_fc_colour = np.where(fc_ok, np.maximum(fpace, fc_worst), COLOUR_NONE).astype(np.int8)
-    ogscore, ogband, ogsuccess = _grade(np.where(has_progress, obj_progress, 0.0),
-                                        frame.obj_ambition == 1, policy)
-    kr_contributes = np.where(ok[obj], st.contributes, frame.kr_weight > 0) & kr_ok
+        computed = np.where(has_progress, np.maximum(opace, worst_hit),
+                            worst_hit_null).astype(np.int8)
+        manual = np.array([COLOUR_GREEN, COLOUR_YELLOW, COLOUR_YELLOW, COLOUR_RED],
+                          dtype=np.int8)
+        effective = np.where(frame.obj_status >= 0, manual[np.clip(frame.obj_status, 0, 3)],
+                             computed).astype(np.int8)
+        fpace = _pace_colour(np.where(fc_ok, fc_obj_progress, 0.0), np.ones(m), policy)
+        obj_fc_colour = np.where(fc_ok, np.maximum(fpace, fc_worst),
+                                 COLOUR_NONE).astype(np.int8)
+        ogscore, ogband, ogsuccess = _grade(np.where(has_progress, obj_progress, 0.0),
+                                            frame.obj_ambition == 1, policy)
+        kr_contributes = np.where(ok[obj], st.contributes, frame.kr_weight > 0) & kr_ok
+        obj_rule = np.where(has_krs, st.rule,
+                            np.where(np.isnan(obj_progress), RULE_EMPTY, RULE_CHILDREN)
+                            ).astype(np.uint8)
+        obj_previous = np.where(ok, prev_obj, np.nan)
+        obj_fc_progress = np.where(fc_ok, fc_obj_progress, np.nan)
 
     # --- people ----------------------------------------------------------------------------
     person_progress, person_items, person_ref, person_seen = _people(
@@ -1467,9 +1480,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         obj_error=obj_error,
         obj_error_ref=obj_ref,
         obj_mode=st.mode,
-        obj_rule=np.where(has_krs, st.rule,
-                          np.where(np.isnan(obj_progress), RULE_EMPTY, RULE_CHILDREN)
-                          ).astype(np.uint8),
+        obj_rule=obj_rule,
         obj_progress=obj_progress,
         obj_raw=obj_raw,
         obj_expected=obj_expected,
@@ -1477,7 +1488,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         obj_computed_colour=computed,
         obj_trend=obj_trend,
         obj_stale=obj_stale,
-        obj_forecast_progress=np.where(fc_ok, fc_obj_progress, np.nan),
+        obj_forecast_progress=obj_fc_progress,
         obj_forecast_colour=obj_fc_colour,
         obj_grade_score=ogscore,
         obj_grade_band=ogband,
@@ -1487,7 +1498,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         obj_sum_start=st.sum_start,
         obj_sum_value=value_sum,
         obj_sum_progress=sum_progress,
-        obj_previous=np.where(ok, prev_obj, np.nan),
+        obj_previous=obj_previous,
         obj_has_history=obj_hist,
         obj_parent=parent,
         obj_in_cycle=in_cycle,
@@ -1581,6 +1592,34 @@ def _numba_aggregates(frame: OrgFrame, st: _Structure, kr_error: npt.NDArray[np.
     return outs
 
 
+def _numba_tail(frame: OrgFrame, st: _Structure, obj_error: npt.NDArray[np.uint8],
+                obj_progress: F64, prev_obj: F64, fc_obj_progress: F64, fc_ok: B, obj_hist: B,
+                worst: tuple[Any, Any, Any], kr_error: npt.NDArray[np.uint8], as_of: int,
+                policy: Policy) -> tuple[Any, ...]:
+    """The objective tail and each key result's ``contributes``, in one kernel (numba).
+
+    Trend, expected progress, colours, forecast colour, grade and rule of every objective;
+    ``prev_obj`` and ``fc_obj_progress`` are masked in place.
+    """
+    from okrcore.batch import _numba
+
+    m = frame.n_obj
+    assert st.offsets is not None
+    outs = (np.empty(m, np.int8), np.empty(m), np.empty(m, np.int8), np.empty(m, np.int8),
+            np.empty(m, np.int8), np.empty(m), np.empty(m, np.int8), np.empty(m, np.bool_),
+            np.empty(m, np.uint8), np.empty(frame.n_kr, np.bool_))
+    trend, expected, colour, computed, fc_colour, score, band, success, rule, contributes = outs
+    _numba.load().obj_tail(
+        st.offsets, obj_error, np.ascontiguousarray(obj_progress), prev_obj, fc_obj_progress,
+        fc_ok, obj_hist, st.n_krs > 0, st.rule, frame.obj_start, frame.obj_due,
+        frame.obj_status, frame.obj_ambition, *worst, st.contributes, frame.kr_weight,
+        kr_error, as_of, policy.tolerance, _numba.PACE_RULE_CODES[policy.pace.rule],
+        float(policy.pace.yellow), float(policy.pace.red), float(policy.grade_yellow),
+        float(policy.grade_green), float(policy.aspirational_success), *outs)
+    return (trend, expected, colour, computed, fc_colour, score, band, success, rule,
+            contributes)
+
+
 def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64,
             kr_error: npt.NDArray[np.uint8], kr_progress: F64, kernel: str = "numpy",
             kr_offsets: I64 | None = None) -> tuple[F64, I64, I64, B]:
@@ -1594,7 +1633,8 @@ def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64
                 np.empty(n_people, np.int64), np.empty(n_people, np.bool_))
         _numba.load().people(kr_offsets, frame.kr_owner_offsets, frame.kr_owner_ids,
                              frame.obj_owner, obj_error, np.ascontiguousarray(obj_progress),
-                             kr_error, np.ascontiguousarray(kr_progress), frame.n_kr, *outs)
+                             kr_error, np.ascontiguousarray(kr_progress), frame.n_kr,
+                             _numba.thread_count(), *outs)
         return outs
     who, bad, prog, ref = person_items(frame, obj_error, obj_progress, kr_error, kr_progress)
     return person_rollup(who, bad, prog, ref, n_people)
