@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import pytest
@@ -90,7 +90,8 @@ def has_subnormal(value: object) -> bool:
     if isinstance(value, list | tuple):
         return any(has_subnormal(item) for item in value)
     if attrs.has(type(value)):
-        return any(has_subnormal(item) for item in attrs.astuple(value, recurse=False))
+        fields = attrs.astuple(cast("attrs.AttrsInstance", value), recurse=False)
+        return any(has_subnormal(item) for item in fields)
     return False
 
 
