@@ -485,8 +485,9 @@ def measure_kr_rollup_pass(cols: Columns, repeat: int) -> dict[str, Any]:
     calls of ``kr_pass`` (every per-KR result) and ``rollup_fused`` (the per-objective sums of
     the key results and the alignment tree, evaluation "now").  Those calls are then
     replayed on the same arrays (outputs overwritten in place, as a job that keeps its buffers
-    with ``out=`` does) and timed.  The bytes it must move at the least are the sizes of the
-    distinct arrays the calls read or write, each counted once.
+    with ``out=`` does) and timed: the median of ``3 * repeat`` runs after one warm-up run.
+    The bytes it must move at the least are the sizes of the distinct arrays the calls read or
+    write, each counted once.
     """
     from okrcore.batch import OrgFrame, evaluate_frame
     from okrcore.batch import _numba as kernels_module
@@ -516,7 +517,8 @@ def measure_kr_rollup_pass(cols: Columns, repeat: int) -> dict[str, Any]:
         for kernel, args in steps:
             kernel(*args)
 
-    seconds, times, _ = timed(run, repeat)
+    # a short step: three times the engine's runs, for a steadier median on a noisy machine
+    seconds, times, _ = timed(run, 3 * repeat)
     arrays = {id(a): a for _, args in steps for a in args if isinstance(a, np.ndarray)}
     moved = sum(a.nbytes for a in arrays.values())
     return {"seconds": seconds, "times": times, "bytes": moved,

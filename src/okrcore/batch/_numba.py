@@ -206,7 +206,7 @@ def _block_rows(b: int, block: int, n: int | np.uint64) -> tuple[np.uint64, np.u
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
                    _bound, _direction, _raw_and_status, _pace_code, _clamped, _n_blocks,
                    _block_rows)
-_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_part_one", "_rollup_one")
+_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_sums_one", "_rollup_one")
 
 
 # ------------------------------------------------------------------------------------------
@@ -317,18 +317,19 @@ def _group_sums_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_m
             out_value[o] = summed
 
 
-def _kr_part_one(o: int | np.uint64, offsets: I64, weight: F64, progress: F64, value: F64,
-                 sum_mask: B, sum_start: F64, sum_target: F64, cap: float, out_total: F64,
-                 out_weighted: F64, out_value: F64, out_raw: F64, out_progress: F64) -> None:
-    """The key result part of objective ``o``'s rollup (twin of ``engine._kr_part``)."""
+def _kr_sums_one(o: int | np.uint64, offsets: I64, weight: F64, progress: F64, value: F64,
+                 sum_mask: B, sum_start: F64, sum_target: F64,
+                 cap: float) -> tuple[bool, float, float, float, float, float]:
+    """The key result part of objective ``o``'s rollup (twin of ``engine._kr_part``).
+
+    Whether it has key results, Σ weight, Σ weight·progress, the summed value, and the summed
+    part's raw and clamped progress.
+    """
     total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask)
     start = sum_start[o]
     raw = (summed - start) / (sum_target[o] - start)
-    out_total[o] = total
-    out_weighted[o] = weighted
-    out_value[o] = summed
-    out_raw[o] = raw
-    out_progress[o] = _clamped(raw, cap)
+    has_krs = offsets[o + np.uint64(1)] > offsets[o]
+    return has_krs, total, weighted, summed, raw, _clamped(raw, cap)
 
 
 def _logs_impl(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_kr: I64,
@@ -841,16 +842,18 @@ def _structure_impl(offsets: I64, kind: U8, range_mode: U8, start: F64, target: 
 def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, children: I64,
                        others: I64, kr_offsets: I64, kr_weight: F64, kr_progress: F64,
                        kr_value: F64, sum_mask: B, sum_start: F64, sum_target: F64, cap: float,
-                       n_kr: int, has_krs: B, is_sum: B, uses: B, n_children: I64,
-                       obj_weight: F64, obj_due: I64, pinned: B, scenario: int, obj_error: U8,
-                       obj_ref: I64, valid: B, kid_now: F64, has_fc: B, progress: F64, raw: F64,
-                       total: F64, weighted: F64, value_sum: F64, raw_sum: F64,
+                       n_kr: int, is_sum: B, uses: B, obj_weight: F64, obj_due: I64,
+                       pinned: B, scenario: int, obj_error: U8, obj_ref: I64, valid: B,
+                       kid_now: F64, has_fc: B, progress: F64, raw: F64, value_sum: F64,
                        prog_sum: F64) -> None:
-    """:func:`_kr_part_one` and :func:`_rollup_one` in one pass over the objectives.
+    """One rollup scenario: each objective's key result part and its tree step in one pass.
 
-    Each objective of the tree sums its key results just before it rolls up (level by level,
-    children before parents); ``others`` (objectives on an alignment cycle, outside the tree)
-    only get their sums.
+    Each objective of the tree sums its key results (:func:`_kr_sums_one`) just before it
+    rolls up (:func:`_rollup_one`), level by level, children before parents, in parallel
+    within a level; ``others`` (objectives on an alignment cycle, outside the tree) only get
+    their sums.  The per-objective sums stay in registers: only the summed part's value and
+    progress are written (``value_sum``, ``prog_sum``), in the evaluation "now" alone, where
+    they are results.
     """
     for level in range(level_offsets.shape[0] - 1):
         first = np.uint64(level_offsets[level])
@@ -859,70 +862,79 @@ def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, child
             lo, hi = _block_rows(b, OBJ_BLOCK, count)
             for k in range(first + lo, first + hi):
                 o = np.uint64(order[k])
-                _kr_part_one(o, kr_offsets, kr_weight, kr_progress, kr_value, sum_mask,
-                             sum_start, sum_target, cap, total, weighted, value_sum, raw_sum,
-                             prog_sum)
-                _rollup_one(o, child_offsets, children, n_kr, has_krs, is_sum, uses,
-                            n_children, total, weighted, raw_sum, prog_sum, obj_weight,
-                            obj_due, pinned, scenario, obj_error, obj_ref, valid, kid_now,
-                            has_fc, progress, raw)
+                has_krs, total, weighted, summed, raw_sum, progress_sum = _kr_sums_one(
+                    o, kr_offsets, kr_weight, kr_progress, kr_value, sum_mask, sum_start,
+                    sum_target, cap)
+                if scenario == _NOW:
+                    value_sum[o] = summed
+                    prog_sum[o] = progress_sum
+                _rollup_one(o, child_offsets, children, n_kr, has_krs, is_sum, uses, total,
+                            weighted, raw_sum, progress_sum, obj_weight, obj_due, pinned,
+                            scenario, obj_error, obj_ref, valid, kid_now, has_fc, progress,
+                            raw)
     count = np.uint64(others.shape[0])
     for b in _prange(_n_blocks(count, OBJ_BLOCK)):
         lo, hi = _block_rows(b, OBJ_BLOCK, count)
         for k in range(lo, hi):
-            _kr_part_one(np.uint64(others[k]), kr_offsets, kr_weight, kr_progress, kr_value,
-                         sum_mask, sum_start, sum_target, cap, total, weighted, value_sum,
-                         raw_sum, prog_sum)
+            o = np.uint64(others[k])
+            _, _, _, summed, _, progress_sum = _kr_sums_one(
+                o, kr_offsets, kr_weight, kr_progress, kr_value, sum_mask, sum_start,
+                sum_target, cap)
+            value_sum[o] = summed
+            prog_sum[o] = progress_sum
 
 
 def _rollup_one(o: int | np.uint64, child_offsets: I64, children: I64, n_kr: int,
-                has_krs: B, is_sum: B, uses: B, n_children: I64, total: F64, weighted: F64,
-                raw_sum: F64, prog_sum: F64, obj_weight: F64, obj_due: I64, pinned: B,
+                has_krs: bool, is_sum: B, uses: B, total: float, weighted: float,
+                raw_sum: float, prog_sum: float, obj_weight: F64, obj_due: I64, pinned: B,
                 scenario: int, obj_error: U8, obj_ref: I64, valid: B, kid_now: F64,
                 has_fc: B, progress: F64, raw: F64) -> None:
-    """The rollup of objective ``o`` (see ``engine._rollup``)."""
+    """The rollup of objective ``o`` from its key result part (see ``engine._rollup``)."""
     nan = np.nan
     if pinned[o]:
         return
     lo = np.uint64(child_offsets[o])
     hi = np.uint64(child_offsets[o + np.uint64(1)])
-    if scenario == _NOW and uses[o] and (obj_error[o] == 0
-                                          or obj_error[o] >= _e.ERR_NO_CONTRIBUTING_METRIC):
-        for j in range(lo, hi):
-            c = children[j]
-            if obj_error[c] != 0:
-                obj_error[o] = _e.ERR_DEPENDS_ON_INVALID
-                obj_ref[o] = c + n_kr
-                break
+    uses_children = uses[o]
+    first_bad = np.int64(-1)  # the first child with an error (evaluation "now")
     ctot = 0.0
     cw = 0.0
     for j in range(lo, hi):
         c = np.uint64(children[j])
         ok = (obj_error[c] == 0) if scenario == _NOW else valid[c]
+        if scenario == _NOW and not ok and first_bad < 0:
+            first_bad = np.int64(c)
         p = progress[c]
         if scenario == _FORECAST:
             if not has_fc[c]:
                 p = kid_now[c]
             if (ok and not math.isnan(kid_now[c]) and obj_weight[c] > 0 and has_fc[c]
-                    and uses[o]):
+                    and uses_children):
                 has_fc[o] = True
         if ok and not math.isnan(p) and obj_weight[c] > 0:
             w = obj_weight[c]
             ctot += w
             cw += w * p
-    own_total = (1.0 if is_sum[o] else total[o]) if has_krs[o] else 0.0
-    own_weighted = (1.0 * prog_sum[o] if is_sum[o] else weighted[o]) if has_krs[o] else 0.0
-    plain_sum = is_sum[o] & has_krs[o] & ((not uses[o]) | (n_children[o] == 0))
-    mixed_total = own_total + (ctot if uses[o] else 0.0)
-    mixed = (own_weighted + (cw if uses[o] else 0.0)) / mixed_total
+    if first_bad >= 0 and uses_children and (
+            obj_error[o] == 0 or obj_error[o] >= _e.ERR_NO_CONTRIBUTING_METRIC):
+        obj_error[o] = _e.ERR_DEPENDS_ON_INVALID
+        obj_ref[o] = first_bad + n_kr
+    summing = is_sum[o]
+    own_total = (1.0 if summing else total) if has_krs else 0.0
+    own_weighted = (1.0 * prog_sum if summing else weighted) if has_krs else 0.0
+    plain_sum = summing & has_krs & ((not uses_children) | (hi == lo))
+    mixed_total = own_total + (ctot if uses_children else 0.0)
+    mixed = (own_weighted + (cw if uses_children else 0.0)) / mixed_total
     null = (not plain_sum) & (mixed_total == 0)
     mean = nan if null else mixed
-    progress[o] = prog_sum[o] if plain_sum else mean
-    raw[o] = raw_sum[o] if plain_sum else mean
-    if scenario == _NOW and obj_error[o] == 0 and not null and not math.isfinite(raw[o]):
+    result = prog_sum if plain_sum else mean
+    result_raw = raw_sum if plain_sum else mean
+    progress[o] = result
+    raw[o] = result_raw
+    if scenario == _NOW and obj_error[o] == 0 and not null and not math.isfinite(result_raw):
         obj_error[o] = _e.ERR_NOT_FINITE
     if scenario == _FORECAST:
-        good = (obj_due[o] != NONE_INSTANT) & (not math.isnan(progress[o])) & valid[o]
+        good = (obj_due[o] != NONE_INSTANT) & (not math.isnan(result)) & valid[o]
         has_fc[o] = has_fc[o] & good
 
 

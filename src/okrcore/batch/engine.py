@@ -1006,7 +1006,6 @@ class _Tree:
     level_offsets: I64  # the objectives of height h are order[level_offsets[h]:...[h + 1]]
     child_offsets: I64  # CSR: the children of o are children[child_offsets[o]:...[o + 1]]
     children: I64  # in row order within each parent
-    n_children: I64
     others: I64  # the objectives without a height (on an alignment cycle), row order
 
 
@@ -1024,7 +1023,7 @@ def _tree(parent: I64, height: I64) -> _Tree:
     children = np.empty(count, dtype=np.int64)
     _numba.load().children(parent, height, offsets, children)
     return _Tree(order.astype(np.int64, copy=False), level_offsets, offsets, children,
-                 np.diff(offsets), np.flatnonzero(height < 0))
+                 np.flatnonzero(height < 0))
 
 
 def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None,
@@ -1086,17 +1085,19 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         scenario = (0 if errors is not None else (2 if kid_has_fc is not None else 1))
         err, ref = errors if errors is not None else (np.zeros(m, np.uint8),
                                                       np.zeros(m, np.int64))
-        sums = (np.empty(m), np.empty(m), np.empty(m), np.empty(m), np.empty(m))
+        # the summed part's value and progress: written in the evaluation "now" only
+        value_sum, prog_sum = np.empty(m), np.empty(m)
         summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
         _numba.load().rollup_fused(
             tree.order, tree.level_offsets, tree.child_offsets, tree.children, tree.others,
             st.offsets, frame.kr_weight, np.ascontiguousarray(kr_progress),
             np.ascontiguousarray(kr_value), summed, st.sum_start, st.sum_target,
-            _numba.UNCAPPED if cap is None else float(cap), n, has_krs, is_sum,
-            st.uses_children, tree.n_children, frame.obj_weight, frame.obj_due, pinned,
-            scenario, err, ref, valid if valid is not None else np.ones(m, np.bool_),
-            kid_now if kid_now is not None else progress, has_fc, progress, raw, *sums)
-        return progress, raw, sums[2], has_fc, sums[4]
+            _numba.UNCAPPED if cap is None else float(cap), n, is_sum, st.uses_children,
+            frame.obj_weight, frame.obj_due, pinned, scenario, err, ref,
+            valid if valid is not None else np.ones(m, np.bool_),
+            kid_now if kid_now is not None else progress, has_fc, progress, raw, value_sum,
+            prog_sum)
+        return progress, raw, value_sum, has_fc, prog_sum
     total, weighted, value_sum, raw_sum, prog_sum = _kr_part(frame, st, kr_value, kr_progress,
                                                              cap, kernel)
     progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
