@@ -405,7 +405,10 @@ def _sorted_group_sum(groups: I64, length: int, weights: Callable[[slice], F64])
 
 
 def _sorted_group_count(groups: I64, length: int, mask: B) -> I64:
-    """:func:`_group_count` of non-decreasing ``groups``, whole groups at a time."""
+    """Per group: the rows where ``mask`` is set, for non-decreasing ``groups``.
+
+    Whole groups at a time (``np.bincount`` of each block of whole groups).
+    """
     counted = np.zeros(length, dtype=np.int64)
     for lo, hi in _group_blocks(groups):
         g = groups[lo:hi]
@@ -656,12 +659,6 @@ def _first_of_runs(keys: I64) -> tuple[I64, I64]:
     """For a sorted key array: each distinct key and the index of its first occurrence."""
     starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
     return keys[starts], starts
-
-
-def _group_count(groups: I64, mask: Any, length: int) -> I64:
-    if groups.shape[0] == 0:
-        return np.zeros(length, dtype=np.int64)
-    return np.bincount(groups[np.asarray(mask, dtype=bool)], minlength=length).astype(np.int64)
 
 
 # ------------------------------------------------------------------------------------------
