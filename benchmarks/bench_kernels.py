@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     obj = frame.kr_objective
     obj_start_kr = frame.obj_start[obj]
     due_kr = np.where(frame.kr_due != NONE_INSTANT, frame.kr_due, frame.obj_due[obj])
-    logs = engine._logs(frame, as_of, obj_start_kr, due_kr)
+    logs = engine._numpy_logs(frame, as_of)
     log_value = np.where(logs.has_entry, logs.value, 0.0)
     aspirational = frame.obj_ambition[obj] == 1
     structure = engine._structure(frame, np.ones(frame.n_kr, dtype=bool))

@@ -168,7 +168,7 @@ FORMULA_TWINS = {
     "approx_ge": "_approx_le", "approx_le": "_approx_le", "band_progress": "_raw_progress",
     "clamp": "_clamp", "expected_progress": "_expected", "grade_band": "_grade",
     "grade_score": "_grade", "graded_range_progress": "_graded", "is_stale": "evaluate_frame",
-    "least_squares_at": "_logs", "metric_raw_progress": "_raw_progress",
+    "least_squares_at": "_numpy_logs", "metric_raw_progress": "_raw_progress",
     "pace_colour": "_pace", "range_status": "_range_status", "ratio_progress": "_raw_progress",
     "succeeded": "_grade", "trend": "_trend", "weighted_mean": "_rollup",
     "worst_colour": "_worst",

@@ -325,7 +325,7 @@ def test_kr_pass_reproduces_evaluate_frame(doc: Document) -> None:
     obj = frame.kr_objective
     obj_start_kr = frame.obj_start[obj]
     due_kr = np.where(frame.kr_due != NONE_INSTANT, frame.kr_due, frame.obj_due[obj])
-    logs = engine._logs(frame, as_of, obj_start_kr, due_kr)
+    logs = engine._numpy_logs(frame, as_of)
     cols = KrColumns(
         kind=frame.kr_kind, start=frame.kr_start, target=frame.kr_target,
         explicit=frame.kr_current, log_has=logs.has_entry,

@@ -192,6 +192,23 @@ def _clamped(raw: float, cap: float) -> float:
     return _np_minimum(raw if raw > 0.0 else 0.0, cap)
 
 
+def _expected_at(as_of: int, start: int, due: int) -> float:
+    """Twin of ``engine._expected`` for one timeline: NaN without one."""
+    expected = _np_minimum(_np_maximum(np.float64(as_of - start) / np.float64(due - start),
+                                       0.0), 1.0)
+    return expected if (start != NONE_INSTANT) & (due != NONE_INSTANT) else np.nan
+
+
+def _grade_of(progress: float, aspirational: bool, tol: float, grade_yellow: float,
+              grade_green: float, aspirational_success: float) -> tuple[float, int, bool]:
+    """Twin of ``engine._grade`` for one progress: score, band and success."""
+    score = np.floor(10.0 * _np_minimum(progress, 1.0) + 0.5 + tol) / 10.0
+    band = _CODE_RED if score < grade_yellow else (
+        _CODE_YELLOW if score < grade_green else _CODE_GREEN)
+    threshold = aspirational_success if aspirational else 1.0
+    return score, band, _approx_le(threshold, progress, tol)
+
+
 def _n_blocks(n: int | np.uint64, block: int) -> np.uint64:
     """How many blocks of ``block`` rows cover ``n`` rows (unsigned)."""
     return (np.uint64(n) + np.uint64(block) - np.uint64(1)) // np.uint64(block)
@@ -204,8 +221,8 @@ def _block_rows(b: int, block: int, n: int | np.uint64) -> tuple[np.uint64, np.u
 
 
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
-                   _bound, _direction, _raw_and_status, _pace_code, _clamped, _n_blocks,
-                   _block_rows)
+                   _bound, _direction, _raw_and_status, _pace_code, _clamped, _expected_at,
+                   _grade_of, _n_blocks, _block_rows)
 _LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_sums_one", "_rollup_one")
 
 
@@ -257,14 +274,10 @@ def _kr_pass_impl(
             status = _CODE_RED if red else (_CODE_YELLOW if yellow else _CODE_GREEN)
             status = _CODE_NONE if mode == 0 else status
             # expected progress (_expected), NaN without a timeline
-            o_start = obj_start_kr[i]
-            due = due_kr[i]
-            span = np.float64(due - o_start)
-            elapsed = np.float64(as_of - o_start)
-            expected = _np_minimum(_np_maximum(elapsed / span, 0.0), 1.0)
-            timeline = (o_start != NONE_INSTANT) & (due != NONE_INSTANT)
-            expected = expected if timeline else np.nan
+            expected = _expected_at(as_of, obj_start_kr[i], due_kr[i])
             # pace colour (_pace; green without a timeline)
+            # (written out, not _pace_code: a call to it here, which LLVM does not inline, stops
+            # this loop's vectorisation and made kr_pass 5x slower)
             green = (_approx_le(1.0, progress, tol) | (expected <= 0)
                      | _approx_le(expected, progress, tol) | math.isnan(expected))
             behind_red = _approx_le(progress, _bound(expected, pace_rule, pace_red, red_points),
@@ -274,11 +287,8 @@ def _kr_pass_impl(
             pace = _CODE_RED if behind_red else (_CODE_YELLOW if behind_yellow else _CODE_GREEN)
             pace = _CODE_GREEN if green else pace
             # grade (_grade)
-            score = np.floor(10.0 * _np_minimum(progress, 1.0) + 0.5 + tol) / 10.0
-            band = _CODE_RED if score < grade_yellow else (
-                _CODE_YELLOW if score < grade_green else _CODE_GREEN)
-            threshold = aspirational_success if aspirational[i] else 1.0
-            success = _approx_le(threshold, progress, tol)
+            score, band, success = _grade_of(progress, aspirational[i], tol, grade_yellow,
+                                             grade_green, aspirational_success)
             out_value[i] = v
             out_raw[i] = raw
             out_progress[i] = progress
@@ -543,11 +553,7 @@ def _obj_tail_impl(offsets: I64, obj_error: U8, progress: F64, previous: F64, fc
             out_trend[o] = trend if counted else _e.TREND_NONE
             previous[o] = prev if ok else nan
             # expected progress (_expected)
-            s = start[o]
-            d = due[o]
-            expected = _np_minimum(_np_maximum(np.float64(as_of - s) / np.float64(d - s), 0.0),
-                                   1.0)
-            expected = expected if (s != NONE_INSTANT) & (d != NONE_INSTANT) else nan
+            expected = _expected_at(as_of, start[o], due[o])
             out_expected[o] = expected
             # pace colour, computed colour (worst of pace and ranges), manual status
             pace = _pace_code(p if has_progress else 0.0, expected, tol, pace_rule, pace_yellow,
@@ -566,13 +572,11 @@ def _obj_tail_impl(offsets: I64, obj_error: U8, progress: F64, previous: F64, fc
             out_fc_colour[o] = (fpace if fpace > fw else fw) if fok else _CODE_NONE
             fc_progress[o] = f if fok else nan
             # grade (_grade), of the progress (0 where there is none)
-            g = p if has_progress else 0.0
-            score = np.floor(10.0 * _np_minimum(g, 1.0) + 0.5 + tol) / 10.0
+            score, band, success = _grade_of(p if has_progress else 0.0, ambition[o] == 1, tol,
+                                             grade_yellow, grade_green, aspirational_success)
             out_score[o] = score
-            out_band[o] = _CODE_RED if score < grade_yellow else (
-                _CODE_YELLOW if score < grade_green else _CODE_GREEN)
-            threshold = aspirational_success if ambition[o] == 1 else 1.0
-            out_success[o] = _approx_le(threshold, g, tol)
+            out_band[o] = band
+            out_success[o] = success
             out_rule[o] = rule[o] if has_krs[o] else (
                 _e.RULE_EMPTY if not has_progress else _e.RULE_CHILDREN)
             for r in range(np.uint64(offsets[o]), np.uint64(offsets[o + np.uint64(1)])):
@@ -1182,7 +1186,7 @@ def group_sums(kr_objective: I64, offsets: I64, weight: F64, progress: F64, valu
 
 def logs_pass(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_kr: I64,
               due_kr: I64, day: float) -> tuple[B, F64, B, F64, I64, F64]:
-    """The check-in log pass of ``evaluate_frame`` (``engine._logs``), fused per key result.
+    """The check-in log pass of ``evaluate_frame`` (``engine._numpy_logs``), fused per key result.
 
     Parameters
     ----------
@@ -1200,8 +1204,8 @@ def logs_pass(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_k
     Returns
     -------
     has_entry, value, has_previous, previous, last_at, forecast : arrays
-        As ``engine._logs``: the as-of value, the previous kept value, the last instant and the
-        least-squares value at due, bit for bit.
+        As ``engine._numpy_logs``: the as-of value, the previous kept value, the last instant
+        and the least-squares value at due, bit for bit.
     """
     n = obj_start_kr.shape[0]
     _check("offsets", offsets, n + 1, _I)

@@ -678,33 +678,30 @@ class _Logs:
     forecast: F64
 
 
-def _logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
-          kernel: str = "numpy") -> _Logs:
+def _numba_logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64) -> _Logs:
+    """The check-in logs at ``as_of`` (numba kernel), given each key result's timeline."""
+    from okrcore.batch import _numba
+
     n = frame.n_kr
-    if kernel == "numba":
-        from okrcore.batch import _numba
-
-        offsets = np.empty(n + 1, dtype=np.int64)
-        # log rows are sorted by key result: one sequential pass gives the CSR offsets
-        if not _numba.load().csr_of_sorted(frame.log_kr, offsets):
-            counts = np.bincount(frame.log_kr, minlength=n) if frame.log_kr.shape[0] else (
-                np.zeros(n, dtype=np.int64))
-            offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        return _Logs(*_numba.logs_pass(offsets, frame.log_at, frame.log_value, as_of,
-                                       np.ascontiguousarray(obj_start_of_kr),
-                                       np.ascontiguousarray(due_of_kr),
-                                       float(MICROSECONDS_PER_DAY)))
-    return _numpy_logs(frame, as_of, lambda rows: (obj_start_of_kr[rows], due_of_kr[rows]))
+    offsets = np.empty(n + 1, dtype=np.int64)
+    # log rows are sorted by key result: one sequential pass gives the CSR offsets
+    if not _numba.load().csr_of_sorted(frame.log_kr, offsets):
+        counts = np.bincount(frame.log_kr, minlength=n) if frame.log_kr.shape[0] else (
+            np.zeros(n, dtype=np.int64))
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return _Logs(*_numba.logs_pass(offsets, frame.log_at, frame.log_value, as_of,
+                                   np.ascontiguousarray(obj_start_of_kr),
+                                   np.ascontiguousarray(due_of_kr),
+                                   float(MICROSECONDS_PER_DAY)))
 
 
-def _numpy_logs(frame: OrgFrame, as_of: int,
-                timeline: Callable[[slice], tuple[I64, I64]] | None = None) -> _Logs:
-    """:func:`_logs` of the numpy kernel, block by block of key results.
+def _numpy_logs(frame: OrgFrame, as_of: int) -> _Logs:
+    """The check-in logs at ``as_of`` (numpy kernel), block by block of key results.
 
-    ``timeline(rows)`` gives the objective's start and the due of key results ``rows``
-    (default: gathered from the frame, block by block).  Log rows are sorted by key result:
-    a block of key results owns a slice of log rows, and everything is computed per key
-    result, so blocks give the same values as one pass.
+    Per key result: whether it has an entry, the latest value and instant, the previous value
+    and the least-squares forecast.  Log rows are sorted by key result: a block of key results
+    owns a slice of log rows, and everything is computed per key result, so blocks give the
+    same values as one pass.
     """
     n = frame.n_kr
     logs = _Logs(np.empty(n, np.bool_), np.empty(n), np.empty(n, np.bool_), np.empty(n),
@@ -713,8 +710,7 @@ def _numpy_logs(frame: OrgFrame, as_of: int,
     for block, lo in enumerate(range(0, n, BLOCK_ROWS)):
         hi = min(lo + BLOCK_ROWS, n)
         rows = slice(int(bounds[block]), int(bounds[block + 1]))
-        start, due = (timeline(slice(lo, hi)) if timeline is not None
-                      else _kr_timeline(frame, slice(lo, hi))[:2])
+        start, due, _ = _kr_timeline(frame, slice(lo, hi))
         _logs_block(frame.log_kr[rows] - lo, frame.log_at[rows], frame.log_value[rows],
                     as_of, start, due,
                     _Logs(*(getattr(logs, f.name)[lo:hi] for f in attrs.fields(_Logs))))
@@ -723,7 +719,7 @@ def _numpy_logs(frame: OrgFrame, as_of: int,
 
 def _logs_block(kr: I64, at: I64, val: F64, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
                 out: _Logs) -> None:
-    """:func:`_logs` of ``n`` key results (``kr`` in ``0..n-1``), written into ``out``."""
+    """The check-in logs of ``n`` key results (``kr`` in ``0..n-1``), written into ``out``."""
     n = obj_start_of_kr.shape[0]
     keep = at <= as_of
     # a later entry at the same instant overwrites the earlier one: keep the last of each run
@@ -1023,8 +1019,8 @@ def _tree(parent: I64, height: I64) -> _Tree:
                  np.flatnonzero(height < 0))
 
 
-def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None,
-             kernel: str = "numpy") -> tuple[F64, F64, F64, F64, F64]:
+def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None
+             ) -> tuple[F64, F64, F64, F64, F64]:
     """Per objective: KR mean sums (Σw, Σwp), the sum-mode value, raw and clamped progress."""
     m = frame.n_obj
     obj = frame.kr_objective
@@ -1096,7 +1092,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             prog_sum)
         return progress, raw, value_sum, has_fc, prog_sum
     total, weighted, value_sum, raw_sum, prog_sum = _kr_part(frame, st, kr_value, kr_progress,
-                                                             cap, kernel)
+                                                             cap)
     progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
                                                   fc_start)
     if levels is None:
@@ -1289,7 +1285,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         # _numpy_logs and _numpy_kr_pass, which also flags invalid_timeline)
 
     if kernel == "numba":
-        logs = _logs(frame, as_of, obj_start_kr, due_kr, kernel)
+        logs = _numba_logs(frame, as_of, obj_start_kr, due_kr)
     else:
         logs = _numpy_logs(frame, as_of)
     if kernel == "numba":
