@@ -58,6 +58,7 @@ FloatArray = npt.NDArray[np.float64]
 OKRCORE: Final = "okrcore batch (numpy)"
 OKRCORE_NUMBA: Final = "okrcore batch (numba)"
 NUMBA_PASS: Final = "okrcore numba KR+rollup pass"
+REUSED: Final = {OKRCORE: "okrcore numpy, out= reused", OKRCORE_NUMBA: "okrcore numba, out= reused"}
 SCALAR: Final = "okrcore scalar (extrapolated)"
 POLARS: Final = "polars (lazy)"
 DUCKDB: Final = "duckdb (SQL)"
@@ -525,6 +526,52 @@ def measure_kr_rollup_pass(cols: Columns, repeat: int) -> dict[str, Any]:
             "bytes_per_kr": moved / frame.n_kr, "arrays": len(arrays)}
 
 
+def measure_reused(cols: Columns, kernel: str, buffers: Any, repeat: int) -> dict[str, Any]:
+    """Time the full evaluation writing into the buffers of a previous result (``out=``).
+
+    This is a job that evaluates the same organisation again and again (nightly, or at
+    several instants) and keeps its result columns.  The peak memory is read beyond the inputs
+    *and* the kept result: the scratch the evaluation needs.  The result is checked to be the
+    buffers themselves.
+    """
+    from okrcore.batch import OrgFrame, evaluate_frame
+
+    frame = OrgFrame.from_columns(**cols)
+    policy = okrcore.Policy()
+    evaluate: Callable[..., Any] = evaluate_frame
+
+    def run() -> Any:
+        return evaluate(frame, AS_OF_US, policy, kernel=kernel, out=buffers)
+
+    release_free_memory()  # what earlier runs freed must not hide this run's scratch
+    before = current_rss()
+    reset = reset_peak_rss()
+    result = run()
+    extra = peak_rss() - before
+    assert result.kr_progress is buffers.kr_progress
+    seconds, times, _ = timed(run, repeat, warmup=0)
+    return {"seconds": seconds, "times": times, "peak_reset": reset,
+            "extra_bytes": extra, "bytes_per_kr": extra / frame.n_kr}
+
+
+def release_free_memory() -> bool:
+    """Return the heap's free pages to the system (glibc ``malloc_trim``); False if impossible.
+
+    Otherwise memory freed by earlier runs stays in the process, and a later run that reuses
+    it shows no growth of the RSS: its peak would read as zero.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        return bool(ctypes.CDLL(name).malloc_trim(0) >= 0)
+    except (OSError, AttributeError):
+        return False
+
+
 def save_columns(cols: Columns, directory: Path) -> None:
     """Write each column as ``NAME.npy``."""
     for name, array in cols.items():
@@ -584,6 +631,9 @@ def child_main(engine: str, directory: Path | None, n_kr: int, seed: int, repeat
         report["errors"] = len(result.errors)
     if cols is not None:
         report.update(check_result(name, result, cols))
+    if name in REUSED and cols is not None:
+        kernel = "numba" if name == OKRCORE_NUMBA else "numpy"
+        report["reused"] = measure_reused(cols, kernel, result, repeat)
     if name == OKRCORE_NUMBA and cols is not None:
         del result
         report["kr_rollup_pass"] = measure_kr_rollup_pass(cols, repeat)
@@ -643,6 +693,12 @@ def run_size(n: int, args: argparse.Namespace, engines: Sequence[str],
             row.update({key: value for key, value in report.items()
                         if key.startswith(("agrees", "result_", "kr_", "obj_"))})
             size["rows"].append(row)
+            if "reused" in report:
+                again = report["reused"]
+                size["rows"].append({"engine": REUSED[engine], "krs": n,
+                                     "seconds": again["seconds"], "times": again["times"],
+                                     "threads": report["threads"],
+                                     "peak_bytes_per_kr": again["bytes_per_kr"]})
             if "kr_rollup_pass" in report:
                 step = report["kr_rollup_pass"]
                 size["rows"].append({"engine": NUMBA_PASS, "krs": n, "seconds": step["seconds"],
@@ -751,6 +807,8 @@ def print_tables(report: dict[str, Any]) -> None:
                   f"{row['bound_bytes_per_kr']:>10.1f} {_cell(row.get('pct_of_bound'), '.1f', 8)} "
                   f"{_cell(row.get('peak_bytes_per_kr'), '.1f', 9)} "
                   f"{_cell(row.get('threads'), 'd', 3)}")
+        if any(row["engine"] in REUSED.values() for row in size["rows"]):
+            print("  (out= reused: the peak is the scratch beyond the inputs and the kept result)")
         for engine, why in size["failures"].items():
             print(f"  {engine}: {str(why).strip().splitlines()[-1][-300:]}")
     if report["targets"]:

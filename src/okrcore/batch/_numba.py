@@ -1185,7 +1185,8 @@ def group_sums(kr_objective: I64, offsets: I64, weight: F64, progress: F64, valu
 
 
 def logs_pass(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_kr: I64,
-              due_kr: I64, day: float) -> tuple[B, F64, B, F64, I64, F64]:
+              due_kr: I64, day: float, *, last_at: I64 | None = None
+              ) -> tuple[B, F64, B, F64, I64, F64]:
     """The check-in log pass of ``evaluate_frame`` (``engine._numpy_logs``), fused per key result.
 
     Parameters
@@ -1200,6 +1201,8 @@ def logs_pass(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_k
         The objective's start (the forecast period) and the due instant [µs] per key result.
     day : float
         Microseconds per day.
+    last_at : int64 array, optional
+        Where to write the last instants (``n`` entries); default a new array.
 
     Returns
     -------
@@ -1212,8 +1215,11 @@ def logs_pass(offsets: I64, log_at: I64, log_value: F64, as_of: int, obj_start_k
     _check("log_at", log_at, log_at.shape[0], _I)
     _check("log_value", log_value, log_at.shape[0], _F)
     _check("due_kr", due_kr, n, _I)
-    outs = (np.empty(n, np.bool_), np.empty(n), np.empty(n, np.bool_), np.empty(n),
-            np.empty(n, np.int64), np.empty(n))
+    if last_at is None:
+        last_at = np.empty(n, np.int64)
+    _check("last_at", last_at, n, _I)
+    outs = (np.empty(n, np.bool_), np.empty(n), np.empty(n, np.bool_), np.empty(n), last_at,
+            np.empty(n))
     load().logs(offsets, log_at, log_value, int(as_of), obj_start_kr, due_kr, NONE_INSTANT,
                 float(day), *outs)
     return outs

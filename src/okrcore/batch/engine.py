@@ -169,6 +169,76 @@ class BatchResult:
     person_seen: B
 
 
+_RESULT_DTYPES: Final[dict[str, Any]] = {
+    "kr_error": np.uint8, "kr_error_ref": np.int64, "kr_value": np.float64,
+    "kr_raw": np.float64, "kr_progress": np.float64, "kr_expected": np.float64,
+    "kr_colour": np.int8, "kr_pace_colour": np.int8, "kr_range_status": np.int8,
+    "kr_contributes": np.bool_, "kr_trend": np.int8, "kr_stale": np.int8,
+    "kr_last_at": np.int64, "kr_forecast_value": np.float64,
+    "kr_forecast_progress": np.float64, "kr_forecast_colour": np.int8,
+    "kr_grade_score": np.float64, "kr_grade_band": np.int8, "kr_grade_success": np.bool_,
+    "obj_error": np.uint8, "obj_error_ref": np.int64, "obj_mode": np.uint8,
+    "obj_rule": np.uint8, "obj_progress": np.float64, "obj_raw": np.float64,
+    "obj_expected": np.float64, "obj_colour": np.int8, "obj_computed_colour": np.int8,
+    "obj_trend": np.int8, "obj_stale": np.int8, "obj_forecast_progress": np.float64,
+    "obj_forecast_colour": np.int8, "obj_grade_score": np.float64, "obj_grade_band": np.int8,
+    "obj_grade_success": np.bool_, "obj_sum_unit": np.int32, "obj_sum_target": np.float64,
+    "obj_sum_start": np.float64, "obj_sum_value": np.float64, "obj_sum_progress": np.float64,
+    "obj_previous": np.float64, "obj_has_history": np.bool_, "obj_parent": np.int64,
+    "obj_in_cycle": np.bool_, "person_progress": np.float64, "person_items": np.int64,
+    "person_error_ref": np.int64, "person_seen": np.bool_,
+}
+"""The dtype of every column of :class:`BatchResult` (what ``out=`` buffers must have)."""
+
+
+def _n_people(frame: OrgFrame) -> int:
+    """The number of people of a frame (its names, else the largest owner id + 1)."""
+    if frame.person_names is not None:
+        return len(frame.person_names)
+    return int(max(int(frame.obj_owner.max(initial=-1)),
+                   int(frame.kr_owner_ids.max(initial=-1))) + 1)
+
+
+def _check_out(out: BatchResult, frame: OrgFrame) -> None:
+    """Check that ``out`` can receive the result of ``frame``; raise ``ValueError`` if not.
+
+    Every column must have the frame's row count and the result's dtype, be contiguous and
+    writeable, and share no memory with another column or with an input column of the frame
+    (the evaluation writes some columns while it still reads its inputs).
+    """
+    lengths = {"kr": frame.n_kr, "obj": frame.n_obj, "person": _n_people(frame)}
+    columns = []
+    for name, dtype in _RESULT_DTYPES.items():
+        column = getattr(out, name)
+        length = lengths[name.split("_", 1)[0]]
+        if (not isinstance(column, np.ndarray) or column.shape != (length,)
+                or column.dtype != np.dtype(dtype)):
+            got = (f"shape {column.shape}, dtype {column.dtype}"
+                   if isinstance(column, np.ndarray) else type(column).__name__)
+            raise ValueError(f"out.{name}: expected shape ({length},) and dtype "
+                             f"{np.dtype(dtype)}; got {got}")
+        if not (column.flags.c_contiguous and column.flags.writeable):
+            raise ValueError(f"out.{name}: must be contiguous and writeable")
+        columns.append((name, column))
+    inputs = [(f.name, a) for f in attrs.fields(OrgFrame)
+              if isinstance(a := getattr(frame, f.name), np.ndarray)]
+    for i, (name, column) in enumerate(columns):
+        if not column.shape[0]:
+            continue
+        for other, array in columns[i + 1:] + inputs:
+            if array.shape[0] and np.may_share_memory(column, array):
+                where = f"out.{other}" if other in _RESULT_DTYPES else f"frame.{other}"
+                raise ValueError(f"out.{name}: shares memory with {where}")
+
+
+def _buffer(out: BatchResult | None, name: str, length: int) -> npt.NDArray[Any]:
+    """The column ``name`` of ``out`` (already checked), else a new uninitialised one."""
+    if out is None:
+        return np.empty(length, _RESULT_DTYPES[name])
+    column: npt.NDArray[Any] = getattr(out, name)
+    return column
+
+
 # ------------------------------------------------------------------------------------------
 # small vectorised twins of okrcore.formulas
 # ------------------------------------------------------------------------------------------
@@ -505,14 +575,9 @@ def _numba_kr_pass(frame: OrgFrame, logs: _Logs, obj_start_kr: I64, due_kr: I64,
     from okrcore.batch import _numba
 
     n = frame.n_kr
-    if out is not None and out.kr_value.shape[0] == n:
-        bufs = (out.kr_value, out.kr_raw, out.kr_progress, out.kr_range_status,
-                out.kr_expected, out.kr_pace_colour, out.kr_colour, out.kr_grade_score,
-                out.kr_grade_band, out.kr_grade_success)
-    else:
-        bufs = (np.empty(n), np.empty(n), np.empty(n), np.empty(n, np.int8), np.empty(n),
-                np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n), np.empty(n, np.int8),
-                np.empty(n, np.bool_))
+    bufs = tuple(_buffer(out, name, n) for name in (
+        "kr_value", "kr_raw", "kr_progress", "kr_range_status", "kr_expected",
+        "kr_pace_colour", "kr_colour", "kr_grade_score", "kr_grade_band", "kr_grade_success"))
     _numba.kr_pass(
         frame.kr_kind, frame.kr_start, frame.kr_target, frame.kr_current, logs.has_entry,
         logs.value, frame.kr_range_mode, frame.kr_red_low, frame.kr_yellow_low,
@@ -521,7 +586,8 @@ def _numba_kr_pass(frame: OrgFrame, logs: _Logs, obj_start_kr: I64, due_kr: I64,
         policy.strict_breakpoints, policy.tolerance, _numba.PACE_RULE_CODES[policy.pace.rule],
         float(policy.pace.yellow), float(policy.pace.red), float(policy.grade_yellow),
         float(policy.grade_green), float(policy.aspirational_success), *bufs)
-    return bufs
+    value, raw, progress, status, expected, pace, colour, score, band, success = bufs
+    return value, raw, progress, status, expected, pace, colour, score, band, success
 
 
 BLOCK_ROWS = 1 << 16
@@ -545,7 +611,8 @@ def _kr_timeline(frame: OrgFrame, rows: slice) -> tuple[I64, I64, I64]:
 
 
 def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8], as_of: int,
-                   policy: Policy) -> tuple[F64, F64, F64, I8, F64, I8, I8, F64, I8, B]:
+                   policy: Policy, out: BatchResult | None = None
+                   ) -> tuple[F64, F64, F64, I8, F64, I8, I8, F64, I8, B]:
     """The per key result pass of the numpy kernel, block by block of rows.
 
     Value, raw and clamped progress, range status, expected progress, pace colour, colour and
@@ -557,9 +624,11 @@ def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8]
     n = frame.n_kr
     strict = policy.strict_breakpoints
     value = logs.value  # the as-of check-in values become the values, in place
-    raw, progress, expected, score = (np.empty(n) for _ in range(4))
-    status, pace, colour, band = (np.empty(n, np.int8) for _ in range(4))
-    success = np.empty(n, np.bool_)
+    raw, progress, expected, score = (_buffer(out, name, n) for name in (
+        "kr_raw", "kr_progress", "kr_expected", "kr_grade_score"))
+    status, pace, colour, band = (_buffer(out, name, n) for name in (
+        "kr_range_status", "kr_pace_colour", "kr_colour", "kr_grade_band"))
+    success = _buffer(out, "kr_grade_success", n)
     for lo in range(0, n, BLOCK_ROWS):
         rows = slice(lo, min(lo + BLOCK_ROWS, n))
         # the value: the last check-in, else the explicit current value, else the baseline
@@ -595,7 +664,8 @@ def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8]
 
 
 def _numpy_post(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8], raw: F64,
-                progress: F64, status: I8, as_of: int, policy: Policy) -> tuple[Any, ...]:
+                progress: F64, status: I8, as_of: int, policy: Policy,
+                out: BatchResult | None = None) -> tuple[Any, ...]:
     """After the per key result pass (numpy kernel), block by block of rows.
 
     Trend, staleness, the forecast's value (in the logs' forecast column), progress, range
@@ -607,12 +677,16 @@ def _numpy_post(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8], r
     strict = policy.strict_breakpoints
     tol = policy.tolerance
     window = policy.stale_days * MICROSECONDS_PER_DAY
-    trend = np.full(n, TREND_NONE, dtype=np.int8)
-    stale = np.full(n, -1, dtype=np.int8)
+    trend = _buffer(out, "kr_trend", n)
+    trend.fill(TREND_NONE)
+    stale = _buffer(out, "kr_stale", n)
+    stale.fill(-1)
     fc_value = logs.forecast
-    fc_progress = np.full(n, np.nan)
+    fc_progress = _buffer(out, "kr_forecast_progress", n)
+    fc_progress.fill(np.nan)
     fc_status = status.copy()
-    fc_colour = np.full(n, COLOUR_NONE, dtype=np.int8)
+    fc_colour = _buffer(out, "kr_forecast_colour", n)
+    fc_colour.fill(COLOUR_NONE)
     has_fc = np.empty(n, dtype=np.bool_)
     parts: list[list[Any]] = [[], [], [], [], []]
     for lo in range(0, n, BLOCK_ROWS):
@@ -678,7 +752,8 @@ class _Logs:
     forecast: F64
 
 
-def _numba_logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64) -> _Logs:
+def _numba_logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
+                last_at: I64 | None = None) -> _Logs:
     """The check-in logs at ``as_of`` (numba kernel), given each key result's timeline."""
     from okrcore.batch import _numba
 
@@ -692,20 +767,21 @@ def _numba_logs(frame: OrgFrame, as_of: int, obj_start_of_kr: I64, due_of_kr: I6
     return _Logs(*_numba.logs_pass(offsets, frame.log_at, frame.log_value, as_of,
                                    np.ascontiguousarray(obj_start_of_kr),
                                    np.ascontiguousarray(due_of_kr),
-                                   float(MICROSECONDS_PER_DAY)))
+                                   float(MICROSECONDS_PER_DAY), last_at=last_at))
 
 
-def _numpy_logs(frame: OrgFrame, as_of: int) -> _Logs:
+def _numpy_logs(frame: OrgFrame, as_of: int, out: BatchResult | None = None) -> _Logs:
     """The check-in logs at ``as_of`` (numpy kernel), block by block of key results.
 
     Per key result: whether it has an entry, the latest value and instant, the previous value
     and the least-squares forecast.  Log rows are sorted by key result: a block of key results
     owns a slice of log rows, and everything is computed per key result, so blocks give the
-    same values as one pass.
+    same values as one pass.  With ``out``, the value, last instant and forecast are written
+    into its ``kr_value``, ``kr_last_at`` and ``kr_forecast_value`` (they become those columns).
     """
     n = frame.n_kr
-    logs = _Logs(np.empty(n, np.bool_), np.empty(n), np.empty(n, np.bool_), np.empty(n),
-                 np.empty(n, np.int64), np.empty(n))
+    logs = _Logs(np.empty(n, np.bool_), _buffer(out, "kr_value", n), np.empty(n, np.bool_),
+                 np.empty(n), _buffer(out, "kr_last_at", n), _buffer(out, "kr_forecast_value", n))
     bounds = np.searchsorted(frame.log_kr, np.arange(0, n + BLOCK_ROWS, BLOCK_ROWS).clip(0, n))
     for block, lo in enumerate(range(0, n, BLOCK_ROWS)):
         hi = min(lo + BLOCK_ROWS, n)
@@ -1216,8 +1292,14 @@ def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None, *,
         ``numba`` runs the per key result pass and the per objective sums as fused parallel
         kernels (the ``fast`` extra); the results are identical.
     out : BatchResult, optional
-        A previous result of a frame of the same shape whose key result columns are reused as
-        output buffers (``numba`` kernel), so that a job can keep its buffers.
+        Buffers to write the result into, usually a previous result of a frame of the same
+        shape: every column must have this frame's row count and the dtype of a fresh
+        result, be contiguous and writeable and share no memory with another
+        column or with the frame's columns, else ``ValueError`` names the column.  Both
+        kernels write their per key result passes straight into it and copy the other
+        columns; the returned result holds ``out``'s arrays, so a job that evaluates again
+        and again allocates its result columns only once.  If the evaluation raises, the
+        buffers' contents are undefined.
 
     Returns
     -------
@@ -1254,10 +1336,14 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     tol = policy.tolerance
     n, m = frame.n_kr, frame.n_obj
     obj = frame.kr_objective
+    if out is not None:
+        _check_out(out, frame)
 
     # --- objective identity and graph -----------------------------------------------------
-    obj_error = np.zeros(m, dtype=np.uint8)
-    obj_ref = np.full(m, -1, dtype=np.int64)
+    obj_error = _buffer(out, "obj_error", m)
+    obj_error.fill(0)
+    obj_ref = _buffer(out, "obj_error_ref", m)
+    obj_ref.fill(-1)
     obj_error[frame.obj_load == 1] = ERR_LOAD
     obj_field = (np.zeros(m, dtype=np.uint8) if frame.validated
                  else _validate_objectives(frame))
@@ -1270,11 +1356,13 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     obj_error[in_cycle & (obj_error == 0)] = ERR_ALIGNMENT_CYCLE
 
     # --- key results -----------------------------------------------------------------------
-    kr_ref = np.full(n, -1, dtype=np.int64)
+    kr_ref = _buffer(out, "kr_error_ref", n)
+    kr_ref.fill(-1)
     if kernel == "numba":
-        kr_error, obj_start_kr, due_kr, aspirational = _numba_front(frame, broken)
+        kr_error, obj_start_kr, due_kr, aspirational = _numba_front(frame, broken, out)
     else:
-        kr_error = np.zeros(n, dtype=np.uint8)
+        kr_error = _buffer(out, "kr_error", n)
+        kr_error.fill(0)
         kr_error[frame.kr_load == 1] = ERR_LOAD
         kr_field = (np.zeros(n, dtype=np.uint8) if frame.validated
                     else _validate_key_results(frame))
@@ -1285,9 +1373,9 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         # _numpy_logs and _numpy_kr_pass, which also flags invalid_timeline)
 
     if kernel == "numba":
-        logs = _numba_logs(frame, as_of, obj_start_kr, due_kr)
+        logs = _numba_logs(frame, as_of, obj_start_kr, due_kr, _buffer(out, "kr_last_at", n))
     else:
-        logs = _numpy_logs(frame, as_of)
+        logs = _numpy_logs(frame, as_of, out)
     if kernel == "numba":
         value, raw, progress, status, expected, pace, colour, score, band, success = (
             _numba_kr_pass(frame, logs, obj_start_kr, due_kr, aspirational, as_of, policy, out))
@@ -1305,14 +1393,14 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
             score[bad], band[bad], success[bad] = g_score, g_band, g_success
     else:
         value, raw, progress, status, expected, pace, colour, score, band, success = (
-            _numpy_kr_pass(frame, logs, kr_error, as_of, policy))
+            _numpy_kr_pass(frame, logs, kr_error, as_of, policy, out))
     if kernel == "numba":
         post = _numba_post(frame, kr_error, value, raw, progress, status, logs, obj_start_kr,
-                           as_of, policy)
+                           as_of, policy, out)
         trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc = post[:7]
         prev_in_value, prev_in_progress, fc_in_value, fc_in_progress = post[7:]
     else:
-        post = _numpy_post(frame, logs, kr_error, raw, progress, status, as_of, policy)
+        post = _numpy_post(frame, logs, kr_error, raw, progress, status, as_of, policy, out)
         trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc = post[:7]
         logged_rows, prev_logged, prev_clamped, fc_rows, fc_clamped = post[7:]
         # the previous check-in values are no longer needed: let them go
@@ -1409,7 +1497,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         (obj_trend, obj_expected, effective, computed, obj_fc_colour, ogscore, ogband,
          ogsuccess, obj_rule, kr_contributes) = _numba_tail(
             frame, st, obj_error, obj_progress, prev_obj, fc_obj_progress, fc_ok, obj_hist,
-            (worst_hit, worst_hit_null, fc_worst), kr_error, as_of, policy)
+            (worst_hit, worst_hit_null, fc_worst), kr_error, as_of, policy, out)
         # _numba_tail masked both in place
         obj_previous, obj_fc_progress = prev_obj, fc_obj_progress
     else:
@@ -1447,9 +1535,9 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
 
     # --- people ----------------------------------------------------------------------------
     person_progress, person_items, person_ref, person_seen = _people(
-        frame, obj_error, obj_progress, kr_error, progress, kernel, st.offsets)
+        frame, obj_error, obj_progress, kr_error, progress, kernel, st.offsets, out)
 
-    return BatchResult(
+    return _into(out, BatchResult(
         as_of=as_of,
         policy=policy,
         kr_error=kr_error,
@@ -1500,7 +1588,22 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         person_items=person_items,
         person_error_ref=person_ref,
         person_seen=person_seen,
-    )
+    ))
+
+
+def _into(out: BatchResult | None, result: BatchResult) -> BatchResult:
+    """``result``, with its columns copied into ``out``'s buffers when ``out`` is given.
+
+    The passes over key results already wrote most columns into ``out``; only the others
+    (mostly the objectives' and people's) are copied.
+    """
+    if out is None:
+        return result
+    for name in _RESULT_DTYPES:
+        column, buffer = getattr(result, name), getattr(out, name)
+        if column is not buffer:
+            np.copyto(buffer, column)
+    return attrs.evolve(out, as_of=result.as_of, policy=result.policy)
 
 
 def _worst_ranges(frame: OrgFrame, kr_ok: B, status: I8, has_fc: B, fc_status: I8
@@ -1524,7 +1627,8 @@ def _worst_ranges(frame: OrgFrame, kr_ok: B, status: I8, has_fc: B, fc_status: I
     return worst_hit, worst_hit_null, fc_worst
 
 
-def _numba_front(frame: OrgFrame, broken: B) -> tuple[Any, ...]:
+def _numba_front(frame: OrgFrame, broken: B, out: BatchResult | None = None
+                 ) -> tuple[Any, ...]:
     """Per key result, before evaluation (numba): errors, objective start, due, ambition.
 
     The errors include the field validation of frames built from plain columns.
@@ -1532,7 +1636,7 @@ def _numba_front(frame: OrgFrame, broken: B) -> tuple[Any, ...]:
     from okrcore.batch import _numba
 
     n = frame.n_kr
-    outs = (np.empty(n, np.uint8), np.empty(n, np.int64), np.empty(n, np.int64),
+    outs = (_buffer(out, "kr_error", n), np.empty(n, np.int64), np.empty(n, np.int64),
             np.empty(n, np.bool_))
     _numba.load().kr_front(
         frame.kr_objective, frame.kr_load, not frame.validated, frame.kr_kind, frame.kr_start,
@@ -1545,14 +1649,18 @@ def _numba_front(frame: OrgFrame, broken: B) -> tuple[Any, ...]:
 
 def _numba_post(frame: OrgFrame, kr_error: npt.NDArray[np.uint8], value: F64, raw: F64,
                 progress: F64, status: I8, logs: _Logs, obj_start_kr: I64, as_of: int,
-                policy: Policy) -> tuple[Any, ...]:
-    """Trend, staleness, forecast and the rollup inputs of each scenario, fused (numba)."""
+                policy: Policy, out: BatchResult | None = None) -> tuple[Any, ...]:
+    """Trend, staleness, forecast and the rollup inputs of each scenario, fused (numba).
+
+    With ``out``, the result columns among them are written into its buffers.
+    """
     from okrcore.batch import _numba
 
     n = frame.n_kr
-    outs = (np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n), np.empty(n),
-            np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n, np.bool_), np.empty(n),
-            np.empty(n), np.empty(n), np.empty(n))
+    outs = (_buffer(out, "kr_trend", n), _buffer(out, "kr_stale", n),
+            _buffer(out, "kr_forecast_value", n), _buffer(out, "kr_forecast_progress", n),
+            np.empty(n, np.int8), _buffer(out, "kr_forecast_colour", n), np.empty(n, np.bool_),
+            np.empty(n), np.empty(n), np.empty(n), np.empty(n))
     _numba.load().kr_post(
         kr_error, frame.kr_kind, frame.kr_start, frame.kr_target, frame.kr_range_mode,
         frame.kr_red_low, frame.kr_yellow_low, frame.kr_yellow_high, frame.kr_red_high, value,
@@ -1589,7 +1697,7 @@ def _numba_aggregates(frame: OrgFrame, st: _Structure, kr_error: npt.NDArray[np.
 def _numba_tail(frame: OrgFrame, st: _Structure, obj_error: npt.NDArray[np.uint8],
                 obj_progress: F64, prev_obj: F64, fc_obj_progress: F64, fc_ok: B, obj_hist: B,
                 worst: tuple[Any, Any, Any], kr_error: npt.NDArray[np.uint8], as_of: int,
-                policy: Policy) -> tuple[Any, ...]:
+                policy: Policy, out: BatchResult | None = None) -> tuple[Any, ...]:
     """The objective tail and each key result's ``contributes``, in one kernel (numba).
 
     Trend, expected progress, colours, forecast colour, grade and rule of every objective;
@@ -1599,9 +1707,9 @@ def _numba_tail(frame: OrgFrame, st: _Structure, obj_error: npt.NDArray[np.uint8
 
     m = frame.n_obj
     assert st.offsets is not None
-    outs = (np.empty(m, np.int8), np.empty(m), np.empty(m, np.int8), np.empty(m, np.int8),
-            np.empty(m, np.int8), np.empty(m), np.empty(m, np.int8), np.empty(m, np.bool_),
-            np.empty(m, np.uint8), np.empty(frame.n_kr, np.bool_))
+    outs = tuple(_buffer(out, name, frame.n_kr if name.startswith("kr_") else m) for name in (
+        "obj_trend", "obj_expected", "obj_colour", "obj_computed_colour", "obj_forecast_colour",
+        "obj_grade_score", "obj_grade_band", "obj_grade_success", "obj_rule", "kr_contributes"))
     trend, expected, colour, computed, fc_colour, score, band, success, rule, contributes = outs
     _numba.load().obj_tail(
         st.offsets, obj_error, np.ascontiguousarray(obj_progress), prev_obj, fc_obj_progress,
@@ -1616,20 +1724,21 @@ def _numba_tail(frame: OrgFrame, st: _Structure, obj_error: npt.NDArray[np.uint8
 
 def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64,
             kr_error: npt.NDArray[np.uint8], kr_progress: F64, kernel: str = "numpy",
-            kr_offsets: I64 | None = None) -> tuple[F64, I64, I64, B]:
+            kr_offsets: I64 | None = None, out: BatchResult | None = None
+            ) -> tuple[F64, I64, I64, B]:
     """Per person: mean progress over items (objectives owned; KRs owned on others')."""
-    n_people = len(frame.person_names) if frame.person_names is not None else int(
-        max(int(frame.obj_owner.max(initial=-1)), int(frame.kr_owner_ids.max(initial=-1))) + 1)
+    n_people = _n_people(frame)
     if kernel == "numba" and kr_offsets is not None:
         from okrcore.batch import _numba
 
-        outs = (np.empty(n_people), np.empty(n_people, np.int64),
-                np.empty(n_people, np.int64), np.empty(n_people, np.bool_))
+        outs = tuple(_buffer(out, name, n_people) for name in (
+            "person_progress", "person_items", "person_error_ref", "person_seen"))
         _numba.load().people(kr_offsets, frame.kr_owner_offsets, frame.kr_owner_ids,
                              frame.obj_owner, obj_error, np.ascontiguousarray(obj_progress),
                              kr_error, np.ascontiguousarray(kr_progress), frame.n_kr,
                              _numba.thread_count(), *outs)
-        return outs
+        progress, items, ref, seen = outs
+        return progress, items, ref, seen
     who, bad, prog, ref = person_items(frame, obj_error, obj_progress, kr_error, kr_progress)
     return person_rollup(who, bad, prog, ref, n_people)
 
