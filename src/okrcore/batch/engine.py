@@ -1395,20 +1395,31 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         value, raw, progress, status, expected, pace, colour, score, band, success = (
             _numpy_kr_pass(frame, logs, kr_error, as_of, policy, out))
     if kernel == "numba":
+        # the due instants, ambitions and as-of check-in values were for the pass above alone
+        del due_kr, aspirational
+        logs = attrs.evolve(logs, value=np.zeros(0))
         post = _numba_post(frame, kr_error, value, raw, progress, status, logs, obj_start_kr,
                            as_of, policy, out)
         trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc = post[:7]
         prev_in_value, prev_in_progress, fc_in_value, fc_in_progress = post[7:]
+        prev_part = fc_part = None
+        # the objectives' starts, the previous check-in values and the fitted forecasts were
+        # for the passes over key results alone: let them go
+        del obj_start_kr
+        logs = attrs.evolve(logs, previous=np.zeros(0), forecast=np.zeros(0))
     else:
         post = _numpy_post(frame, logs, kr_error, raw, progress, status, as_of, policy, out)
         trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc = post[:7]
-        logged_rows, prev_logged, prev_clamped, fc_rows, fc_clamped = post[7:]
+        # the rows where the previous / forecast states differ from now, with their values
+        # and clamped progress
+        prev_part, fc_part = post[7:10], post[10:]
         # the previous check-in values are no longer needed: let them go
-        logs = attrs.evolve(logs, previous=np.zeros(0))
+        logs = attrs.evolve(logs, previous=np.zeros(0), has_previous=np.zeros(0, np.bool_))
 
         # the rollup inputs of the previous and forecast states are built when needed (below),
         # so that only one pair is held at a time
         prev_in_value = prev_in_progress = fc_in_value = fc_in_progress = None
+    del post  # (its scenario columns go as soon as their rollup is done)
 
     # --- objectives ------------------------------------------------------------------------
     kr_ok = kr_error == 0
@@ -1426,10 +1437,13 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     needs_bad_kr = (obj_error == 0) & (first_bad >= 0)
     obj_error[needs_bad_kr] = ERR_DEPENDS_ON_INVALID
     obj_ref[needs_bad_kr] = first_bad[needs_bad_kr]
+    del first_bad, needs_bad_kr
     has_krs = st.n_krs > 0
     sum_err = (obj_error == 0) & (st.mode == 2) & has_krs & (st.sum_error != 0)
     obj_error[sum_err] = st.sum_error[sum_err]
+    del sum_err
     hgt = np.where(in_cycle, -1, height)
+    del height
     tree = _tree(parent, hgt) if kernel == "numba" else None
     levels = _levels(parent, hgt) if tree is None else None
     pin_now = pin_prev = pin_fc = None
@@ -1441,15 +1455,20 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         frame, st, hgt, parent, value, progress, policy.cap, errors=(obj_error, obj_ref),
         pin=pin_now, kernel=kernel, tree=tree, levels=levels)
     ok = obj_error == 0
-    obj_progress = np.where(ok, obj_progress, np.nan)
-    obj_raw = np.where(ok, obj_raw, np.nan)
+    obj_progress = _put(out, "obj_progress", np.where(ok, obj_progress, np.nan))
+    obj_raw = _put(out, "obj_raw", np.where(ok, obj_raw, np.nan))
+    value_sum = _put(out, "obj_sum_value", value_sum)
+    sum_progress = _put(out, "obj_sum_progress", sum_progress)
     has_progress = ~np.isnan(obj_progress)
     swapped = None
-    if prev_in_value is None:
+    if prev_part is not None:
         # numpy: the previous state differs from now only on the rows with a check-in; they
         # are swapped into the value and progress columns for its rollup, then swapped back
+        logged_rows, prev_logged, prev_clamped = prev_part
         swapped = (logged_rows, _swap(value, logged_rows, prev_logged),
                    _swap(progress, logged_rows, prev_clamped))
+        prev_part = None
+        del logged_rows, prev_logged, prev_clamped
         prev_in_value, prev_in_progress = value, progress
     prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent, prev_in_value, prev_in_progress,
                                    policy.cap, valid=ok, pin=pin_prev, kernel=kernel, tree=tree,
@@ -1459,10 +1478,13 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         _swap(progress, swapped[0], swapped[2])
         swapped = None
     del prev_in_value, prev_in_progress
-    if fc_in_value is None:
+    if fc_part is not None:
         # the same for the forecast state, on the rows with a forecast
+        fc_rows, fc_clamped = fc_part
         swapped = (fc_rows, _swap(value, fc_rows, fc_value[fc_rows]),
                    _swap(progress, fc_rows, fc_clamped))
+        fc_part = None
+        del fc_rows, fc_clamped
         fc_in_value, fc_in_progress = value, progress
     fc_obj_progress, _, _, fc_ok, _ = _rollup(
         frame, st, hgt, parent, fc_in_value, fc_in_progress, policy.cap, valid=ok,
@@ -1471,8 +1493,10 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     if swapped is not None:
         _swap(value, swapped[0], swapped[1])
         _swap(progress, swapped[0], swapped[2])
-    del fc_in_value, fc_in_progress
+    del fc_in_value, fc_in_progress, swapped
     fc_ok &= ok
+    # the rows counted in sums were for the rollups alone
+    st = attrs.evolve(st, summed_rows=None, summed_obj=None, summed=None)
 
     # history: only through what the rollup counts
     if kernel != "numba":
@@ -1493,6 +1517,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         if pinned is not None:
             kids = kids[~pinned.mask[parent[kids]]]
         obj_hist[parent[kids]] = True
+    del levels, tree
     if kernel == "numba":
         (obj_trend, obj_expected, effective, computed, obj_fc_colour, ogscore, ogband,
          ogsuccess, obj_rule, kr_contributes) = _numba_tail(
@@ -1501,37 +1526,51 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         # _numba_tail masked both in place
         obj_previous, obj_fc_progress = prev_obj, fc_obj_progress
     else:
-        obj_trend = np.where(ok & obj_hist & has_progress & ~np.isnan(prev_obj),
-                             _trend(prev_obj, obj_progress, tol), TREND_NONE).astype(np.int8)
+        # each column goes into its ``out`` buffer as soon as it is known (_put)
+        obj_trend = _put(out, "obj_trend", np.where(
+            ok & obj_hist & has_progress & ~np.isnan(prev_obj), _trend(prev_obj, obj_progress, tol),
+            TREND_NONE).astype(np.int8))
         logged = frame.kr_has_log & kr_ok
         n_logged = _sorted_group_count(obj, m, logged)
         n_stale = _sorted_group_count(obj, m, logged & (stale == 1))
-        obj_stale = np.where(n_logged > 0, (n_stale == n_logged).astype(np.int8),
-                             -1).astype(np.int8)
-        obj_expected = _expected(as_of, frame.obj_start, frame.obj_due)
+        del logged
+        obj_stale = _put(out, "obj_stale", np.where(
+            n_logged > 0, (n_stale == n_logged).astype(np.int8), -1).astype(np.int8))
+        del n_logged, n_stale
+        obj_expected = _put(out, "obj_expected", _expected(as_of, frame.obj_start, frame.obj_due))
         opace = _pace_colour(np.where(has_progress, obj_progress, 0.0),
                              np.where(np.isnan(obj_expected), 0.0, obj_expected), policy)
         opace = np.where(np.isnan(obj_expected), COLOUR_GREEN, opace)
         opace = np.where(has_progress, opace, COLOUR_NONE).astype(np.int8)
         worst_hit, worst_hit_null, fc_worst = _worst_ranges(frame, kr_ok, status, has_fc,
                                                             fc_status)
-        computed = np.where(has_progress, np.maximum(opace, worst_hit),
-                            worst_hit_null).astype(np.int8)
+        computed = _put(out, "obj_computed_colour", np.where(
+            has_progress, np.maximum(opace, worst_hit), worst_hit_null).astype(np.int8))
+        del opace, worst_hit, worst_hit_null
         manual = np.array([COLOUR_GREEN, COLOUR_YELLOW, COLOUR_YELLOW, COLOUR_RED],
                           dtype=np.int8)
-        effective = np.where(frame.obj_status >= 0, manual[np.clip(frame.obj_status, 0, 3)],
-                             computed).astype(np.int8)
+        effective = _put(out, "obj_colour", np.where(
+            frame.obj_status >= 0, manual[np.clip(frame.obj_status, 0, 3)],
+            computed).astype(np.int8))
         fpace = _pace_colour(np.where(fc_ok, fc_obj_progress, 0.0), np.ones(m), policy)
-        obj_fc_colour = np.where(fc_ok, np.maximum(fpace, fc_worst),
-                                 COLOUR_NONE).astype(np.int8)
+        obj_fc_colour = _put(out, "obj_forecast_colour", np.where(
+            fc_ok, np.maximum(fpace, fc_worst), COLOUR_NONE).astype(np.int8))
+        del fpace, fc_worst
         ogscore, ogband, ogsuccess = _grade(np.where(has_progress, obj_progress, 0.0),
                                             frame.obj_ambition == 1, policy)
-        kr_contributes = np.where(ok[obj], st.contributes, frame.kr_weight > 0) & kr_ok
-        obj_rule = np.where(has_krs, st.rule,
-                            np.where(np.isnan(obj_progress), RULE_EMPTY, RULE_CHILDREN)
-                            ).astype(np.uint8)
-        obj_previous = np.where(ok, prev_obj, np.nan)
-        obj_fc_progress = np.where(fc_ok, fc_obj_progress, np.nan)
+        ogscore = _put(out, "obj_grade_score", ogscore)
+        ogband = _put(out, "obj_grade_band", ogband)
+        ogsuccess = _put(out, "obj_grade_success", ogsuccess)
+        kr_contributes = _buffer(out, "kr_contributes", n)
+        np.logical_and(np.where(ok[obj], st.contributes, frame.kr_weight > 0), kr_ok,
+                       out=kr_contributes)
+        obj_rule = _put(out, "obj_rule", np.where(
+            has_krs, st.rule, np.where(np.isnan(obj_progress), RULE_EMPTY, RULE_CHILDREN)
+        ).astype(np.uint8))
+        obj_previous = _put(out, "obj_previous", np.where(ok, prev_obj, np.nan))
+        obj_fc_progress = _put(out, "obj_forecast_progress",
+                               np.where(fc_ok, fc_obj_progress, np.nan))
+        del prev_obj, fc_obj_progress
 
     # --- people ----------------------------------------------------------------------------
     person_progress, person_items, person_ref, person_seen = _people(
@@ -1589,6 +1628,15 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         person_error_ref=person_ref,
         person_seen=person_seen,
     ))
+
+
+def _put(out: BatchResult | None, name: str, column: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``column``, or with ``out`` a copy in its buffer ``name`` (the column can then go)."""
+    if out is None:
+        return column
+    buffer: npt.NDArray[Any] = getattr(out, name)
+    np.copyto(buffer, column)
+    return buffer
 
 
 def _into(out: BatchResult | None, result: BatchResult) -> BatchResult:
