@@ -1,5 +1,7 @@
 """The numpy kernel's block-by-block passes give the same bits as one pass over every row.
 
+Also when the blocks run on several threads (``evaluate_frame(..., threads=)``).
+
 The per key result pass, the check-in log pass and the sorted group sums and counts of
 ``okrcore.batch.engine`` work on blocks of :data:`~okrcore.batch.engine.BLOCK_ROWS` rows.
 Shrinking the block to a few rows puts block boundaries inside objectives and inside runs of
@@ -42,11 +44,14 @@ def _blocked_equals_whole(frame: OrgFrame, as_of: int, policy: Policy,
     with np.errstate(all="ignore"):
         with monkeypatch.context() as patch:
             patch.setattr(engine, "BLOCK_ROWS", 1 << 30)
-            whole = evaluate_frame(frame, as_of, policy)
+            whole = evaluate_frame(frame, as_of, policy, threads=1)
         for rows in BLOCKS:
             with monkeypatch.context() as patch:
                 patch.setattr(engine, "BLOCK_ROWS", rows)
-                _same_bits(evaluate_frame(frame, as_of, policy), whole, f"block of {rows}")
+                # blocks run in the calling thread, and spread over threads (in any order)
+                for threads in (1, 3):
+                    _same_bits(evaluate_frame(frame, as_of, policy, threads=threads), whole,
+                               f"block of {rows}, {threads} threads")
 
 
 @settings(max_examples=60, deadline=None)
@@ -124,3 +129,33 @@ def test_person_items_of_rows_not_grouped_by_objective() -> None:
     assert who.tolist() == [0, 1, 2, 1, 0]
     assert prog.tolist() == [0.25, 0.3, 0.3, 0.5, 0.1]
     assert ref.tolist() == [5, 2, 2, 6, 0]
+
+
+def test_map_blocks_returns_results_in_block_order() -> None:
+    bounds = [(lo, lo + 1) for lo in range(10)]
+    token = engine._THREADS.set(3)
+    try:
+        assert engine._map_blocks(lambda lo, hi: (lo, hi), bounds) == bounds
+    finally:
+        engine._THREADS.reset(token)
+
+
+def test_a_failing_block_raises_in_the_caller() -> None:
+    def block(lo: int, hi: int) -> int:
+        if lo == 5:
+            raise ValueError(f"block {lo}")
+        return lo
+
+    token = engine._THREADS.set(2)
+    try:
+        with pytest.raises(ValueError, match="block 5"):
+            engine._map_blocks(block, [(lo, lo + 1) for lo in range(8)])
+    finally:
+        engine._THREADS.reset(token)
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2"])
+def test_threads_must_be_a_positive_integer(threads: Any) -> None:
+    frame = _frame()
+    with pytest.raises(ValueError, match=r"threads must be a positive integer; got "):
+        evaluate_frame(frame, 0, threads=threads)

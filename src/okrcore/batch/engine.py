@@ -9,8 +9,11 @@ left-to-right scatter-adds, exactly like the scalar path's running sums).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Final
+import contextvars
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final, TypeVar
 
 import attrs
 import numpy as np
@@ -467,10 +470,13 @@ def _sorted_group_sum(groups: I64, length: int, weights: Callable[[slice], F64])
     from 0.0: the sums are the same as one ``np.bincount`` over every row.
     """
     summed = np.zeros(length)
-    for lo, hi in _group_blocks(groups):
+
+    def block(lo: int, hi: int) -> None:
         g = groups[lo:hi]
         first = int(g[0])
         summed[first:int(g[-1]) + 1] = np.bincount(g - first, weights=weights(slice(lo, hi)))
+
+    _map_blocks(block, _group_blocks(groups))
     return summed
 
 
@@ -480,19 +486,32 @@ def _sorted_group_count(groups: I64, length: int, mask: B) -> I64:
     Whole groups at a time (``np.bincount`` of each block of whole groups).
     """
     counted = np.zeros(length, dtype=np.int64)
-    for lo, hi in _group_blocks(groups):
+
+    def block(lo: int, hi: int) -> None:
         g = groups[lo:hi]
         first = int(g[0])
         counted[first:int(g[-1]) + 1] = np.bincount(g[mask[lo:hi]] - first,
                                                     minlength=int(g[-1]) + 1 - first)
+
+    _map_blocks(block, _group_blocks(groups))
     return counted
 
 
 def _validate_key_results(frame: OrgFrame) -> npt.NDArray[np.uint8]:
-    """Per key result row: the first field error, vectorised (0 = none)."""
+    """Per key result row: the first field error, vectorised (0 = none), block by block."""
     n = frame.n_kr
     code = np.zeros(n, dtype=np.uint8)
+    _map_blocks(lambda lo, hi: _validate_block(frame, slice(lo, hi), code[lo:hi]),
+                _row_blocks(n))
+    return code
 
+
+def _validate_block(frame: OrgFrame, block: slice, code: npt.NDArray[np.uint8]) -> None:
+    """The field errors of the key result rows ``block`` into ``code`` (every check is per row).
+
+    A row keeps the first error found, in this order: not finite, unknown value, negative
+    weight, degenerate, breakpoints out of order, counted kinds out of range.
+    """
     def flag(mask: Any, err: int) -> None:
         code[(code == 0) & mask] = err
 
@@ -500,26 +519,27 @@ def _validate_key_results(frame: OrgFrame) -> npt.NDArray[np.uint8]:
         rows = rows[code[rows] == 0]
         code[rows] = err
 
-    kind = frame.kr_kind
-    current = frame.kr_current
-    finite = (np.isfinite(frame.kr_start) & np.isfinite(frame.kr_target)
-              & np.isfinite(frame.kr_weight) & ~np.isinf(current))
-    for limit in (frame.kr_red_low, frame.kr_yellow_low, frame.kr_yellow_high, frame.kr_red_high):
+    kind = frame.kr_kind[block]
+    current = frame.kr_current[block]
+    start, target, weight = frame.kr_start[block], frame.kr_target[block], frame.kr_weight[block]
+    mode = frame.kr_range_mode[block]
+    red_low, yellow_low = frame.kr_red_low[block], frame.kr_yellow_low[block]
+    yellow_high, red_high = frame.kr_yellow_high[block], frame.kr_red_high[block]
+    finite = (np.isfinite(start) & np.isfinite(target) & np.isfinite(weight)
+              & ~np.isinf(current))
+    for limit in (red_low, yellow_low, yellow_high, red_high):
         finite &= ~np.isinf(limit)
     flag(~finite, ERR_FIELD_NOT_FINITE)
-    flag((kind > 4) | (frame.kr_range_mode > 3), ERR_FIELD_UNKNOWN_VALUE)
-    flag(frame.kr_weight < 0, ERR_FIELD_NEGATIVE_WEIGHT)
+    flag((kind > 4) | (mode > 3), ERR_FIELD_UNKNOWN_VALUE)
+    flag(weight < 0, ERR_FIELD_NEGATIVE_WEIGHT)
     metric = kind == KIND_METRIC
-    flat = (frame.kr_target == frame.kr_start) & ((frame.kr_range_mode == 0)
-                                                  | (frame.kr_range_mode == 3))
+    flat = (target == start) & ((mode == 0) | (mode == 3))
     flag(metric & flat, ERR_FIELD_DEGENERATE)
     # the breakpoint chain of the range metrics, on their rows only
-    ranged = np.flatnonzero(metric & (frame.kr_range_mode > 0))
-    chain = [frame.kr_red_low, frame.kr_yellow_low, frame.kr_target, frame.kr_yellow_high,
-             frame.kr_red_high]
+    ranged = np.flatnonzero(metric & (mode > 0))
     out_of_order = np.zeros(ranged.shape[0], dtype=bool)
     highest = np.full(ranged.shape[0], -np.inf)
-    for column in chain:
+    for column in (red_low, yellow_low, target, yellow_high, red_high):
         value = column[ranged]
         present = ~np.isnan(value)
         out_of_order |= present & (value < highest)
@@ -528,13 +548,11 @@ def _validate_key_results(frame: OrgFrame) -> npt.NDArray[np.uint8]:
     # the counted kinds, on their rows only
     rows = np.flatnonzero((kind == KIND_MILESTONE) | (kind == KIND_STAGED)
                           | (kind == KIND_BINARY) | (kind == KIND_CHECKPOINTS))
-    target, done = frame.kr_target[rows], current[rows]
-    whole_total = (target >= 1) & (target == np.floor(target))
-    done_ok = np.isnan(done) | ((done >= 0) & (done <= target)
+    total, done = target[rows], current[rows]
+    whole_total = (total >= 1) & (total == np.floor(total))
+    done_ok = np.isnan(done) | ((done >= 0) & (done <= total)
                                 & (done == np.floor(np.where(np.isnan(done), 0, done))))
-    flag_rows(rows[~(whole_total & done_ok & (frame.kr_start[rows] == 0))],
-              ERR_FIELD_OUT_OF_RANGE)
-    return code
+    flag_rows(rows[~(whole_total & done_ok & (start[rows] == 0))], ERR_FIELD_OUT_OF_RANGE)
 
 
 def _validate_objectives(frame: OrgFrame) -> npt.NDArray[np.uint8]:
@@ -595,6 +613,45 @@ BLOCK_ROWS = 1 << 16
 
 Their temporaries stay small (in cache, and never allocated column-wide)."""
 
+_T = TypeVar("_T")
+_THREADS: Final = contextvars.ContextVar[int]("okrcore_batch_threads", default=1)
+"""Threads of the numpy kernel's block passes in the current evaluation."""
+
+
+def _map_blocks(block: Callable[[int, int], _T], bounds: Sequence[tuple[int, int]]) -> list[_T]:
+    """``[block(lo, hi) for lo, hi in bounds]``, on the evaluation's threads.
+
+    Every block writes only its own rows (and returns the rest), so the blocks may run in
+    any order and at the same time: numpy releases the GIL inside its loops.  Thread ``t``
+    takes blocks ``t, t + threads, ...``; the results come back in block order.
+    """
+    threads = min(_THREADS.get(), len(bounds))
+    if threads <= 1:
+        return [block(lo, hi) for lo, hi in bounds]
+
+    def share(t: int) -> list[_T]:
+        return [block(lo, hi) for lo, hi in bounds[t::threads]]
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="okrcore") as pool:
+        shares = list(pool.map(share, range(threads)))
+    results: list[_T] = []
+    for i in range(len(bounds)):
+        results.append(shares[i % threads][i // threads])
+    return results
+
+
+def _row_blocks(n: int) -> list[tuple[int, int]]:
+    """Blocks of :data:`BLOCK_ROWS` rows of ``n``."""
+    return [(lo, min(lo + BLOCK_ROWS, n)) for lo in range(0, n, BLOCK_ROWS)]
+
+
+def _default_threads() -> int:
+    """The numpy kernel's default number of threads: the CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
 
 def _swap(column: F64, rows: I64, values: F64) -> F64:
     """Write ``values`` into ``column`` at ``rows``; return what was there."""
@@ -629,8 +686,9 @@ def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8]
     status, pace, colour, band = (_buffer(out, name, n) for name in (
         "kr_range_status", "kr_pace_colour", "kr_colour", "kr_grade_band"))
     success = _buffer(out, "kr_grade_success", n)
-    for lo in range(0, n, BLOCK_ROWS):
-        rows = slice(lo, min(lo + BLOCK_ROWS, n))
+
+    def block(lo: int, hi: int) -> None:
+        rows = slice(lo, hi)
         # the value: the last check-in, else the explicit current value, else the baseline
         v = value[rows]
         current = frame.kr_current[rows]
@@ -660,6 +718,8 @@ def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8]
         pace[rows] = c
         np.maximum(c, s, out=colour[rows])
         score[rows], band[rows], success[rows] = _grade(p, frame.obj_ambition[obj] == 1, policy)
+
+    _map_blocks(block, _row_blocks(n))
     return value, raw, progress, status, expected, pace, colour, score, band, success
 
 
@@ -688,9 +748,9 @@ def _numpy_post(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8], r
     fc_colour = _buffer(out, "kr_forecast_colour", n)
     fc_colour.fill(COLOUR_NONE)
     has_fc = np.empty(n, dtype=np.bool_)
-    parts: list[list[Any]] = [[], [], [], [], []]
-    for lo in range(0, n, BLOCK_ROWS):
-        rows = slice(lo, min(lo + BLOCK_ROWS, n))
+
+    def block(lo: int, hi: int) -> tuple[Any, ...]:
+        rows = slice(lo, hi)
         # the previous state matters only where there is a check-in: compute it there alone
         logged = np.flatnonzero(logs.has_entry[rows])
         logged_rows = logged + lo
@@ -720,10 +780,10 @@ def _numpy_post(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8], r
         fc_pace = _pace_colour(fc_clamped, np.ones(fc.shape[0]), policy)
         fc_colour[rows][fc] = _worst(fc_pace, fc_status[rows][fc])
         fc_progress[rows][fc] = fc_clamped
-        for part, column in zip(parts, (logged_rows, prev_logged, prev_clamped, fc_rows,
-                                        fc_clamped), strict=True):
-            part.append(column)
-    joined = [np.concatenate(part) if part else np.zeros(0) for part in parts]
+        return logged_rows, prev_logged, prev_clamped, fc_rows, fc_clamped
+
+    parts = list(zip(*_map_blocks(block, _row_blocks(n)), strict=True))
+    joined = [np.concatenate(part) for part in parts] if parts else [np.zeros(0)] * 5
     return (trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc,
             joined[0].astype(np.int64, copy=False), joined[1], joined[2],
             joined[3].astype(np.int64, copy=False), joined[4])
@@ -783,13 +843,15 @@ def _numpy_logs(frame: OrgFrame, as_of: int, out: BatchResult | None = None) -> 
     logs = _Logs(np.empty(n, np.bool_), _buffer(out, "kr_value", n), np.empty(n, np.bool_),
                  np.empty(n), _buffer(out, "kr_last_at", n), _buffer(out, "kr_forecast_value", n))
     bounds = np.searchsorted(frame.log_kr, np.arange(0, n + BLOCK_ROWS, BLOCK_ROWS).clip(0, n))
-    for block, lo in enumerate(range(0, n, BLOCK_ROWS)):
-        hi = min(lo + BLOCK_ROWS, n)
-        rows = slice(int(bounds[block]), int(bounds[block + 1]))
+
+    def block(lo: int, hi: int) -> None:
+        rows = slice(int(bounds[lo // BLOCK_ROWS]), int(bounds[lo // BLOCK_ROWS + 1]))
         start, due, _ = _kr_timeline(frame, slice(lo, hi))
         _logs_block(frame.log_kr[rows] - lo, frame.log_at[rows], frame.log_value[rows],
                     as_of, start, due,
                     _Logs(*(getattr(logs, f.name)[lo:hi] for f in attrs.fields(_Logs))))
+
+    _map_blocks(block, _row_blocks(n))
     return logs
 
 
@@ -940,7 +1002,9 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     unit_first = np.full(m, -1, dtype=np.int32)  # the unit of each objective's first row
     weight_total = np.zeros(m)
     direction = np.empty(obj.shape[0], dtype=np.int8)
-    for lo, hi in blocks:
+
+    def first_pass(lo: int, hi: int) -> None:
+        # (each block has whole objectives: it writes only its own rows and objectives)
         rows = slice(lo, hi)
         local, first_obj, objs = _block_groups(obj, lo, hi)
         n_krs[objs] = np.bincount(local)
@@ -972,6 +1036,8 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
             wm_first_unit[runs + first_obj] = wm_unit[idx]
             wm_units_differ[wm_obj[1:][(wm_obj[1:] == wm_obj[:-1])
                                        & (wm_unit[1:] != wm_unit[:-1])] + first_obj] = True
+
+    _map_blocks(first_pass, blocks)
     has_krs = n_krs > 0
     has_settings = frame.obj_ps_unit >= 0
     explicit = frame.obj_mode != 0
@@ -1002,8 +1068,8 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     starts = np.zeros(m)
     targets = np.zeros(m)
     contributes = np.empty(obj.shape[0], dtype=bool)
-    summed_rows = []
-    for lo, hi in blocks:
+
+    def second_pass(lo: int, hi: int) -> I64:
         rows = slice(lo, hi)
         local, first_obj, objs = _block_groups(obj, lo, hi)
         weight_ok = frame.kr_weight[rows] > 0
@@ -1022,7 +1088,9 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
         np.logical_and(weight_ok, ~is_sum[objs][local], out=c)
         c[cs] = True
         c &= kr_ok[rows]
-        summed_rows.append(cs[kr_ok[rows][cs]] + lo)
+        return np.asarray(cs[kr_ok[rows][cs]] + lo)
+
+    summed_rows = _map_blocks(second_pass, blocks)
     sum_error[is_sum & (sum_error == 0) & (n_contrib == 0)] = ERR_NO_CONTRIBUTING_METRIC
     sum_error[is_sum & (sum_error == 0) & (up > 0) & (down > 0)] = ERR_MIXED_DIRECTIONS
     sum_start = np.where(has_settings & ~np.isnan(frame.obj_ps_start), frame.obj_ps_start, starts)
@@ -1210,16 +1278,16 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             up = level_of[parent[kids]]
             ctot_level = _group_sum(up, wk, k)
             cw_level = _group_sum(up, wk * np.where(counted, p, 0.0), k)
-        for lo in range(0, k, BLOCK_ROWS):
-            block = slice(lo, min(lo + BLOCK_ROWS, k))
+        else:
+            ctot_level = cw_level = np.zeros(k)
+
+        def level_block(lo: int, hi: int, level_rows: I64 = level_rows,
+                        ctot_level: F64 = ctot_level, cw_level: F64 = cw_level) -> None:
+            block = slice(lo, hi)
             keep = ~pinned[level_rows[block]]
             rows = level_rows[block][keep]
-            if kids.shape[0]:
-                ctot = ctot_level[block][keep]
-                cw = cw_level[block][keep]
-            else:
-                ctot = np.zeros(rows.shape[0])
-                cw = np.zeros(rows.shape[0])
+            ctot = ctot_level[block][keep]
+            cw = cw_level[block][keep]
             own = has_krs[rows]
             summing = is_sum[rows]
             own_total = np.where(own, np.where(summing, 1.0, total[rows]), 0.0)
@@ -1246,6 +1314,9 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 if valid is not None:
                     good &= valid[rows]
                 has_fc[rows] &= good
+
+        _map_blocks(level_block, _row_blocks(k))
+
     return progress, raw, value_sum, has_fc, prog_sum
 
 
@@ -1277,7 +1348,8 @@ def _counted_forecasts(st: _Structure, kr_has_fc: B) -> B:
 
 
 def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None, *,
-                   kernel: str = "numpy", out: BatchResult | None = None) -> BatchResult:
+                   kernel: str = "numpy", out: BatchResult | None = None,
+                   threads: int | None = None) -> BatchResult:
     r"""Evaluate every key result, objective and person of a frame at ``as_of``.
 
     Parameters
@@ -1300,6 +1372,10 @@ def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None, *,
         columns; the returned result holds ``out``'s arrays, so a job that evaluates again
         and again allocates its result columns only once.  If the evaluation raises, the
         buffers' contents are undefined.
+    threads : int, optional
+        Threads that run the numpy kernel's blocks of rows (default: the CPUs this process
+        may use; 1 runs them all in the calling thread).  Blocks write disjoint rows, so the
+        result does not depend on it.  The numba kernel uses numba's threads instead.
 
     Returns
     -------
@@ -1316,7 +1392,14 @@ def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None, *,
     """
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {', '.join(KERNELS)}; got {kernel!r}")
-    return _evaluate(frame, as_of, policy or Policy(), None, kernel, out)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        raise ValueError(f"threads must be a positive integer; got {threads!r}")
+    token = _THREADS.set(_default_threads() if threads is None else threads)
+    try:
+        return _evaluate(frame, as_of, policy or Policy(), None, kernel, out)
+    finally:
+        _THREADS.reset(token)
 
 
 @attrs.frozen(eq=False)
