@@ -13,7 +13,7 @@ import contextvars
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 import attrs
 import numpy as np
@@ -1609,50 +1609,65 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         # _numba_tail masked both in place
         obj_previous, obj_fc_progress = prev_obj, fc_obj_progress
     else:
-        # each column goes into its ``out`` buffer as soon as it is known (_put)
-        obj_trend = _put(out, "obj_trend", np.where(
-            ok & obj_hist & has_progress & ~np.isnan(prev_obj), _trend(prev_obj, obj_progress, tol),
-            TREND_NONE).astype(np.int8))
+        # the aggregates over key results first, then every objective column block by block
+        # of objectives (each step is per objective), straight into the result columns
         logged = frame.kr_has_log & kr_ok
         n_logged = _sorted_group_count(obj, m, logged)
         n_stale = _sorted_group_count(obj, m, logged & (stale == 1))
         del logged
-        obj_stale = _put(out, "obj_stale", np.where(
-            n_logged > 0, (n_stale == n_logged).astype(np.int8), -1).astype(np.int8))
-        del n_logged, n_stale
-        obj_expected = _put(out, "obj_expected", _expected(as_of, frame.obj_start, frame.obj_due))
-        opace = _pace_colour(np.where(has_progress, obj_progress, 0.0),
-                             np.where(np.isnan(obj_expected), 0.0, obj_expected), policy)
-        opace = np.where(np.isnan(obj_expected), COLOUR_GREEN, opace)
-        opace = np.where(has_progress, opace, COLOUR_NONE).astype(np.int8)
         worst_hit, worst_hit_null, fc_worst = _worst_ranges(frame, kr_ok, status, has_fc,
                                                             fc_status)
-        computed = _put(out, "obj_computed_colour", np.where(
-            has_progress, np.maximum(opace, worst_hit), worst_hit_null).astype(np.int8))
-        del opace, worst_hit, worst_hit_null
+        tail = _NumpyTail(*(_buffer(out, name, m) for name in _TAIL_COLUMNS))
         manual = np.array([COLOUR_GREEN, COLOUR_YELLOW, COLOUR_YELLOW, COLOUR_RED],
                           dtype=np.int8)
-        effective = _put(out, "obj_colour", np.where(
-            frame.obj_status >= 0, manual[np.clip(frame.obj_status, 0, 3)],
-            computed).astype(np.int8))
-        fpace = _pace_colour(np.where(fc_ok, fc_obj_progress, 0.0), np.ones(m), policy)
-        obj_fc_colour = _put(out, "obj_forecast_colour", np.where(
-            fc_ok, np.maximum(fpace, fc_worst), COLOUR_NONE).astype(np.int8))
-        del fpace, fc_worst
-        ogscore, ogband, ogsuccess = _grade(np.where(has_progress, obj_progress, 0.0),
-                                            frame.obj_ambition == 1, policy)
-        ogscore = _put(out, "obj_grade_score", ogscore)
-        ogband = _put(out, "obj_grade_band", ogband)
-        ogsuccess = _put(out, "obj_grade_success", ogsuccess)
+
+        def tail_block(lo: int, hi: int) -> None:
+            rows = slice(lo, hi)
+            o_ok, o_hist, o_has = ok[rows], obj_hist[rows], has_progress[rows]
+            o_prev, o_progress = prev_obj[rows], obj_progress[rows]
+            tail.trend[rows] = np.where(o_ok & o_hist & o_has & ~np.isnan(o_prev),
+                                        _trend(o_prev, o_progress, tol), TREND_NONE)
+            logged_here, stale_here = n_logged[rows], n_stale[rows]
+            tail.stale[rows] = np.where(logged_here > 0,
+                                        (stale_here == logged_here).astype(np.int8), -1)
+            expected = _expected(as_of, frame.obj_start[rows], frame.obj_due[rows])
+            tail.expected[rows] = expected
+            no_timeline = np.isnan(expected)
+            opace = _pace_colour(np.where(o_has, o_progress, 0.0),
+                                 np.where(no_timeline, 0.0, expected), policy)
+            opace = np.where(no_timeline, COLOUR_GREEN, opace)
+            opace = np.where(o_has, opace, COLOUR_NONE).astype(np.int8)
+            computed = np.where(o_has, np.maximum(opace, worst_hit[rows]),
+                                worst_hit_null[rows]).astype(np.int8)
+            tail.computed[rows] = computed
+            status_here = frame.obj_status[rows]
+            tail.effective[rows] = np.where(status_here >= 0,
+                                            manual[np.clip(status_here, 0, 3)], computed)
+            o_fc_ok, o_fc = fc_ok[rows], fc_obj_progress[rows]
+            fpace = _pace_colour(np.where(o_fc_ok, o_fc, 0.0), np.ones(hi - lo), policy)
+            tail.fc_colour[rows] = np.where(o_fc_ok, np.maximum(fpace, fc_worst[rows]),
+                                            COLOUR_NONE)
+            score, band, success = _grade(np.where(o_has, o_progress, 0.0),
+                                          frame.obj_ambition[rows] == 1, policy)
+            tail.score[rows], tail.band[rows], tail.success[rows] = score, band, success
+            tail.rule[rows] = np.where(has_krs[rows], st.rule[rows],
+                                       np.where(np.isnan(o_progress), RULE_EMPTY, RULE_CHILDREN))
+            tail.previous[rows] = np.where(o_ok, o_prev, np.nan)
+            tail.fc_progress[rows] = np.where(o_fc_ok, o_fc, np.nan)
+
+        _map_blocks(tail_block, _row_blocks(m))
+        del n_logged, n_stale, worst_hit, worst_hit_null, fc_worst
+        (obj_trend, obj_stale, obj_expected, computed, effective, obj_fc_colour, ogscore,
+         ogband, ogsuccess, obj_rule, obj_previous, obj_fc_progress) = tail
         kr_contributes = _buffer(out, "kr_contributes", n)
-        np.logical_and(np.where(ok[obj], st.contributes, frame.kr_weight > 0), kr_ok,
-                       out=kr_contributes)
-        obj_rule = _put(out, "obj_rule", np.where(
-            has_krs, st.rule, np.where(np.isnan(obj_progress), RULE_EMPTY, RULE_CHILDREN)
-        ).astype(np.uint8))
-        obj_previous = _put(out, "obj_previous", np.where(ok, prev_obj, np.nan))
-        obj_fc_progress = _put(out, "obj_forecast_progress",
-                               np.where(fc_ok, fc_obj_progress, np.nan))
+
+        def contributes_block(lo: int, hi: int) -> None:
+            rows = slice(lo, hi)
+            np.logical_and(np.where(ok[obj[rows]], st.contributes[rows],
+                                    frame.kr_weight[rows] > 0),
+                           kr_ok[rows], out=kr_contributes[rows])
+
+        _map_blocks(contributes_block, _row_blocks(n))
         del prev_obj, fc_obj_progress
 
     # --- people ----------------------------------------------------------------------------
@@ -1711,6 +1726,30 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         person_error_ref=person_ref,
         person_seen=person_seen,
     ))
+
+
+class _NumpyTail(NamedTuple):
+    """The objective columns of the numpy kernel's tail (written block by block)."""
+
+    trend: I8
+    stale: I8
+    expected: F64
+    computed: I8
+    effective: I8
+    fc_colour: I8
+    score: F64
+    band: I8
+    success: B
+    rule: npt.NDArray[np.uint8]
+    previous: F64
+    fc_progress: F64
+
+
+_TAIL_COLUMNS: Final = (
+    "obj_trend", "obj_stale", "obj_expected", "obj_computed_colour", "obj_colour",
+    "obj_forecast_colour", "obj_grade_score", "obj_grade_band", "obj_grade_success", "obj_rule",
+    "obj_previous", "obj_forecast_progress")
+"""The result columns of :class:`_NumpyTail`, in its order."""
 
 
 def _put(out: BatchResult | None, name: str, column: npt.NDArray[Any]) -> npt.NDArray[Any]:
