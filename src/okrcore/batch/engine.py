@@ -1182,14 +1182,32 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
     return total, weighted, value_sum, raw_sum, _clamp(raw_sum, cap)
 
 
-def _levels(parent: I64, height: I64) -> list[tuple[I64, I64]]:
-    """Per height: the rows of that height and the rows whose parent is at it (row order)."""
+class _Level(NamedTuple):
+    """One height of the alignment forest, for the numpy kernel's rollups."""
+
+    rows: I64  # the objectives of this height (row order)
+    kids: I64  # the objectives whose parent is at this height (row order)
+    up: I64  # per kid: its parent's position among ``rows``
+    kid_weight: F64  # per kid: its weight
+
+
+def _levels(parent: I64, height: I64, weight: F64) -> list[_Level]:
+    """Per height: its rows, the rows whose parent is at it, and where each parent is.
+
+    What every rollup scenario needs from the forest alone, computed once per evaluation.
+    """
     kids = np.flatnonzero(parent >= 0)
     kid_level = height[parent[kids]]
     max_height = int(height.max()) if height.shape[0] else -1
-    return [(np.flatnonzero(height == level),
-             kids[kid_level == level] if level else np.zeros(0, dtype=np.int64))
-            for level in range(max_height + 1)]
+    level_of = np.empty(parent.shape[0], dtype=np.int64)  # a row's position in its level
+    levels = []
+    for level in range(max_height + 1):
+        rows = np.flatnonzero(height == level)
+        level_kids = kids[kid_level == level] if level else np.zeros(0, dtype=np.int64)
+        level_of[rows] = np.arange(rows.shape[0])
+        levels.append(_Level(rows, level_kids, level_of[parent[level_kids]],
+                             weight[level_kids]))
+    return levels
 
 
 def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
@@ -1198,7 +1216,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             kid_has_fc: B | None = None, kid_now: F64 | None = None,
             pin: tuple[B, F64, B | None, npt.NDArray[np.uint8] | None] | None = None,
             kernel: str = "numpy", tree: _Tree | None = None, fc_start: B | None = None,
-            levels: list[tuple[I64, I64]] | None = None) -> tuple[F64, F64, F64, B, F64]:
+            levels: list[_Level] | None = None) -> tuple[F64, F64, F64, B, F64]:
     """Objective progress (NaN = null), raw and summed value, forecast flags, summed part.
 
     Level by level up the alignment tree (children before parents).  With ``errors`` (the
@@ -1240,14 +1258,13 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
                                                   fc_start)
     if levels is None:
-        levels = _levels(parent, height)
+        levels = _levels(parent, height, frame.obj_weight)
     # the objectives rolled up (height >= 0) that have an aligned child: a child of such an
     # objective is never on a cycle, so these are the parents of the levels' children
     has_children = np.zeros(m, dtype=bool)
-    for _, kids in levels:
-        has_children[parent[kids]] = True
-    level_of = np.empty(m, dtype=np.int64)  # an objective's position among its level's rows
-    for level_rows, kids in levels:
+    for level in levels:
+        has_children[level.rows[level.up]] = True  # the kids' parents
+    for level_rows, kids, up, kid_weight in levels:
         if errors is not None and kids.shape[0]:
             obj_error, obj_ref = errors
             bad_kids = kids[obj_error[kids] != 0]
@@ -1263,21 +1280,32 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         assert ok_kid is not None
         k = level_rows.shape[0]
         if kids.shape[0]:
-            p = progress[kids]
             if kid_has_fc is not None and kid_now is not None:
-                p = np.where(has_fc[kids], p, kid_now[kids])
-                counted_now = ok_kid[kids] & ~np.isnan(kid_now[kids]) & (
-                    frame.obj_weight[kids] > 0)
+                counted_now = ok_kid[kids] & ~np.isnan(kid_now[kids]) & (kid_weight > 0)
                 lift = kids[counted_now & has_fc[kids] & st.uses_children[parent[kids]]]
                 lift = lift[~pinned[parent[lift]]]
+                # (has_fc is read at the kids below, written at their parents: another level)
                 has_fc[parent[lift]] = True
-            counted = ok_kid[kids] & ~np.isnan(p) & (frame.obj_weight[kids] > 0)
-            wk = np.where(counted, frame.obj_weight[kids], 0.0)
+            # each child's counted weight and weight x progress, block by block of children
+            wk, wkp = np.empty(kids.shape[0]), np.empty(kids.shape[0])
+
+            def kid_block(lo: int, hi: int, kids: I64 = kids, kid_weight: F64 = kid_weight,
+                          ok_kid: B = ok_kid, wk: F64 = wk, wkp: F64 = wkp) -> None:
+                these = kids[lo:hi]
+                p = progress[these]
+                if kid_has_fc is not None and kid_now is not None:
+                    p = np.where(has_fc[these], p, kid_now[these])
+                w = kid_weight[lo:hi]
+                counted = ok_kid[these] & ~np.isnan(p) & (w > 0)
+                block_w = np.where(counted, w, 0.0)
+                wk[lo:hi] = block_w
+                wkp[lo:hi] = block_w * np.where(counted, p, 0.0)
+
+            _map_blocks(kid_block, _row_blocks(kids.shape[0]))
             # per parent, its children in row order (the parents are this level's rows)
-            level_of[level_rows] = np.arange(k)
-            up = level_of[parent[kids]]
             ctot_level = _group_sum(up, wk, k)
-            cw_level = _group_sum(up, wk * np.where(counted, p, 0.0), k)
+            cw_level = _group_sum(up, wkp, k)
+            del wk, wkp
         else:
             ctot_level = cw_level = np.zeros(k)
 
@@ -1528,7 +1556,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     hgt = np.where(in_cycle, -1, height)
     del height
     tree = _tree(parent, hgt) if kernel == "numba" else None
-    levels = _levels(parent, hgt) if tree is None else None
+    levels = _levels(parent, hgt, frame.obj_weight) if tree is None else None
     pin_now = pin_prev = pin_fc = None
     if pinned is not None:
         pin_now = (pinned.mask, pinned.progress, None, pinned.error)
@@ -1595,7 +1623,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
                               st.uses_children,
                               pinned.mask if pinned is not None else np.zeros(m, np.bool_),
                               obj_hist)
-    for _, kids in (levels or [])[1:]:
+    for _, kids, _, _ in (levels or [])[1:]:
         kids = kids[child_counted[kids] & st.uses_children[parent[kids]] & obj_hist[kids]]
         if pinned is not None:
             kids = kids[~pinned.mask[parent[kids]]]
