@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import typing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final, NamedTuple, TypeVar
@@ -172,25 +173,19 @@ class BatchResult:
     person_seen: B
 
 
-_RESULT_DTYPES: Final[dict[str, Any]] = {
-    "kr_error": np.uint8, "kr_error_ref": np.int64, "kr_value": np.float64,
-    "kr_raw": np.float64, "kr_progress": np.float64, "kr_expected": np.float64,
-    "kr_colour": np.int8, "kr_pace_colour": np.int8, "kr_range_status": np.int8,
-    "kr_contributes": np.bool_, "kr_trend": np.int8, "kr_stale": np.int8,
-    "kr_last_at": np.int64, "kr_forecast_value": np.float64,
-    "kr_forecast_progress": np.float64, "kr_forecast_colour": np.int8,
-    "kr_grade_score": np.float64, "kr_grade_band": np.int8, "kr_grade_success": np.bool_,
-    "obj_error": np.uint8, "obj_error_ref": np.int64, "obj_mode": np.uint8,
-    "obj_rule": np.uint8, "obj_progress": np.float64, "obj_raw": np.float64,
-    "obj_expected": np.float64, "obj_colour": np.int8, "obj_computed_colour": np.int8,
-    "obj_trend": np.int8, "obj_stale": np.int8, "obj_forecast_progress": np.float64,
-    "obj_forecast_colour": np.int8, "obj_grade_score": np.float64, "obj_grade_band": np.int8,
-    "obj_grade_success": np.bool_, "obj_sum_unit": np.int32, "obj_sum_target": np.float64,
-    "obj_sum_start": np.float64, "obj_sum_value": np.float64, "obj_sum_progress": np.float64,
-    "obj_previous": np.float64, "obj_has_history": np.bool_, "obj_parent": np.int64,
-    "obj_in_cycle": np.bool_, "person_progress": np.float64, "person_items": np.int64,
-    "person_error_ref": np.int64, "person_seen": np.bool_,
-}
+def _column_dtypes() -> dict[str, np.dtype[Any]]:
+    """The dtype of every array column of :class:`BatchResult`, read from its annotations."""
+    hints = typing.get_type_hints(BatchResult)
+    dtypes: dict[str, np.dtype[Any]] = {}
+    for field in attrs.fields(BatchResult):
+        hint = hints[field.name]
+        if typing.get_origin(hint) is np.ndarray:  # npt.NDArray[scalar]
+            (scalar,) = typing.get_args(typing.get_args(hint)[1])
+            dtypes[field.name] = np.dtype(scalar)
+    return dtypes
+
+
+_RESULT_DTYPES: Final = _column_dtypes()
 """The dtype of every column of :class:`BatchResult` (what ``out=`` buffers must have)."""
 
 
@@ -215,11 +210,11 @@ def _check_out(out: BatchResult, frame: OrgFrame) -> None:
         column = getattr(out, name)
         length = lengths[name.split("_", 1)[0]]
         if (not isinstance(column, np.ndarray) or column.shape != (length,)
-                or column.dtype != np.dtype(dtype)):
+                or column.dtype != dtype):
             got = (f"shape {column.shape}, dtype {column.dtype}"
                    if isinstance(column, np.ndarray) else type(column).__name__)
-            raise ValueError(f"out.{name}: expected shape ({length},) and dtype "
-                             f"{np.dtype(dtype)}; got {got}")
+            raise ValueError(f"out.{name}: expected shape ({length},) and dtype {dtype}; "
+                             f"got {got}")
         if not (column.flags.c_contiguous and column.flags.writeable):
             raise ValueError(f"out.{name}: must be contiguous and writeable")
         columns.append((name, column))
@@ -1645,7 +1640,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         del logged
         worst_hit, worst_hit_null, fc_worst = _worst_ranges(frame, kr_ok, status, has_fc,
                                                             fc_status)
-        tail = _NumpyTail(*(_buffer(out, name, m) for name in _TAIL_COLUMNS))
+        tail = {name: _buffer(out, name, m) for name in _TAIL_COLUMNS}
         manual = np.array([COLOUR_GREEN, COLOUR_YELLOW, COLOUR_YELLOW, COLOUR_RED],
                           dtype=np.int8)
 
@@ -1653,13 +1648,13 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
             rows = slice(lo, hi)
             o_ok, o_hist, o_has = ok[rows], obj_hist[rows], has_progress[rows]
             o_prev, o_progress = prev_obj[rows], obj_progress[rows]
-            tail.trend[rows] = np.where(o_ok & o_hist & o_has & ~np.isnan(o_prev),
+            tail["obj_trend"][rows] = np.where(o_ok & o_hist & o_has & ~np.isnan(o_prev),
                                         _trend(o_prev, o_progress, tol), TREND_NONE)
             logged_here, stale_here = n_logged[rows], n_stale[rows]
-            tail.stale[rows] = np.where(logged_here > 0,
+            tail["obj_stale"][rows] = np.where(logged_here > 0,
                                         (stale_here == logged_here).astype(np.int8), -1)
             expected = _expected(as_of, frame.obj_start[rows], frame.obj_due[rows])
-            tail.expected[rows] = expected
+            tail["obj_expected"][rows] = expected
             no_timeline = np.isnan(expected)
             opace = _pace_colour(np.where(o_has, o_progress, 0.0),
                                  np.where(no_timeline, 0.0, expected), policy)
@@ -1667,26 +1662,29 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
             opace = np.where(o_has, opace, COLOUR_NONE).astype(np.int8)
             computed = np.where(o_has, np.maximum(opace, worst_hit[rows]),
                                 worst_hit_null[rows]).astype(np.int8)
-            tail.computed[rows] = computed
+            tail["obj_computed_colour"][rows] = computed
             status_here = frame.obj_status[rows]
-            tail.effective[rows] = np.where(status_here >= 0,
+            tail["obj_colour"][rows] = np.where(status_here >= 0,
                                             manual[np.clip(status_here, 0, 3)], computed)
             o_fc_ok, o_fc = fc_ok[rows], fc_obj_progress[rows]
             fpace = _pace_colour(np.where(o_fc_ok, o_fc, 0.0), np.ones(hi - lo), policy)
-            tail.fc_colour[rows] = np.where(o_fc_ok, np.maximum(fpace, fc_worst[rows]),
+            tail["obj_forecast_colour"][rows] = np.where(o_fc_ok, np.maximum(fpace, fc_worst[rows]),
                                             COLOUR_NONE)
             score, band, success = _grade(np.where(o_has, o_progress, 0.0),
                                           frame.obj_ambition[rows] == 1, policy)
-            tail.score[rows], tail.band[rows], tail.success[rows] = score, band, success
-            tail.rule[rows] = np.where(has_krs[rows], st.rule[rows],
+            tail["obj_grade_score"][rows] = score
+            tail["obj_grade_band"][rows] = band
+            tail["obj_grade_success"][rows] = success
+            tail["obj_rule"][rows] = np.where(has_krs[rows], st.rule[rows],
                                        np.where(np.isnan(o_progress), RULE_EMPTY, RULE_CHILDREN))
-            tail.previous[rows] = np.where(o_ok, o_prev, np.nan)
-            tail.fc_progress[rows] = np.where(o_fc_ok, o_fc, np.nan)
+            tail["obj_previous"][rows] = np.where(o_ok, o_prev, np.nan)
+            tail["obj_forecast_progress"][rows] = np.where(o_fc_ok, o_fc, np.nan)
 
         _map_blocks(tail_block, _row_blocks(m))
         del n_logged, n_stale, worst_hit, worst_hit_null, fc_worst
         (obj_trend, obj_stale, obj_expected, computed, effective, obj_fc_colour, ogscore,
-         ogband, ogsuccess, obj_rule, obj_previous, obj_fc_progress) = tail
+         ogband, ogsuccess, obj_rule, obj_previous, obj_fc_progress) = (
+            tail[name] for name in _TAIL_COLUMNS)
         kr_contributes = _buffer(out, "kr_contributes", n)
 
         def contributes_block(lo: int, hi: int) -> None:
@@ -1756,28 +1754,11 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     ))
 
 
-class _NumpyTail(NamedTuple):
-    """The objective columns of the numpy kernel's tail (written block by block)."""
-
-    trend: I8
-    stale: I8
-    expected: F64
-    computed: I8
-    effective: I8
-    fc_colour: I8
-    score: F64
-    band: I8
-    success: B
-    rule: npt.NDArray[np.uint8]
-    previous: F64
-    fc_progress: F64
-
-
 _TAIL_COLUMNS: Final = (
     "obj_trend", "obj_stale", "obj_expected", "obj_computed_colour", "obj_colour",
     "obj_forecast_colour", "obj_grade_score", "obj_grade_band", "obj_grade_success", "obj_rule",
     "obj_previous", "obj_forecast_progress")
-"""The result columns of :class:`_NumpyTail`, in its order."""
+"""The objective columns of the numpy kernel's tail (written block by block)."""
 
 
 def _put(out: BatchResult | None, name: str, column: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -1785,7 +1766,8 @@ def _put(out: BatchResult | None, name: str, column: npt.NDArray[Any]) -> npt.ND
     if out is None:
         return column
     buffer: npt.NDArray[Any] = getattr(out, name)
-    np.copyto(buffer, column)
+    if column is not buffer:  # (a pass may have written into the buffer already)
+        np.copyto(buffer, column)
     return buffer
 
 
@@ -1798,9 +1780,7 @@ def _into(out: BatchResult | None, result: BatchResult) -> BatchResult:
     if out is None:
         return result
     for name in _RESULT_DTYPES:
-        column, buffer = getattr(result, name), getattr(out, name)
-        if column is not buffer:
-            np.copyto(buffer, column)
+        _put(out, name, getattr(result, name))
     return attrs.evolve(out, as_of=result.as_of, policy=result.policy)
 
 
