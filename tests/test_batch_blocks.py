@@ -159,3 +159,62 @@ def test_threads_must_be_a_positive_integer(threads: Any) -> None:
     frame = _frame()
     with pytest.raises(ValueError, match=r"threads must be a positive integer; got "):
         evaluate_frame(frame, 0, threads=threads)
+
+
+def _threads_seen(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the numpy kernel's thread count at every block pass."""
+    seen: list[int] = []
+    real = engine._map_blocks
+
+    def spy(block: Any, bounds: Any) -> Any:
+        seen.append(engine._THREADS.get())
+        return real(block, bounds)
+
+    monkeypatch.setattr(engine, "_map_blocks", spy)
+    return seen
+
+
+def _oracle_frame() -> tuple[OrgFrame, int, Policy]:
+    doc = okrcore.loads(ORACLE_DOC)
+    return OrgFrame.from_document(doc), instant_us(doc.as_of), doc.policy
+
+
+ORACLE_DOC = json.dumps({
+    "okrcore": 1, "as_of": "2026-02-15T00:00:00Z",
+    "objectives": [
+        {"id": "a", "owner": "pat", "include_children": True, "start": "2026-01-01T00:00:00Z",
+         "due": "2026-03-31T00:00:00Z",
+         "key_results": [{"id": "k1", "kind": "metric", "start": 0,
+                          "target": 10, "current": 4, "owner": "sam"}]},
+        {"id": "b", "owner": "sam", "parent": "a",
+         "key_results": [{"id": "k2", "kind": "metric", "start": 0,
+                          "target": 4, "current": 3}]},
+    ]})
+
+
+def test_threads_reach_every_block_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame, as_of, policy = _oracle_frame()
+    seen = _threads_seen(monkeypatch)
+    whole = evaluate_frame(frame, as_of, policy, threads=1)
+    assert seen and set(seen) == {1}
+    seen.clear()
+    _same_bits(evaluate_frame(frame, as_of, policy, threads=3), whole, "3 threads")
+    assert seen and set(seen) == {3}
+    # objective a: its key result (4 of 10) and its aligned child b (3 of 4), equal weights
+    assert whole.obj_progress.tolist() == [(0.4 + 0.75) / 2, 0.75]
+
+
+def test_incremental_recompute_takes_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from okrcore.batch import incremental
+
+    frame, as_of, policy = _oracle_frame()
+    previous = evaluate_frame(frame, as_of, policy)
+    changed = attrs.evolve(frame, kr_current=np.array([8.0, 3.0]))
+    seen = _threads_seen(monkeypatch)
+    again = incremental.recompute(changed, previous, [0], threads=2)
+    assert seen and set(seen) == {2}
+    _same_bits(again, evaluate_frame(changed, as_of, policy), "incremental, 2 threads")
+    assert again.obj_progress[0] == (0.8 + 0.75) / 2
+    # checked even when nothing needs recomputing
+    with pytest.raises(ValueError, match=r"threads must be a positive integer; got 0"):
+        incremental.recompute(changed, previous, [], threads=0)

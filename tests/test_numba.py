@@ -614,3 +614,38 @@ def test_numba_kernel_on_bad_plain_columns(columns: dict[str, Any]) -> None:
         with np.errstate(all="ignore"):
             expected = evaluate_frame(frame, as_of, policy)
         _same_columns(expected, evaluate_frame(frame, as_of, policy, kernel="numba"))
+
+
+def test_threads_limit_the_numba_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``evaluate_frame(kernel="numba", threads=k)`` runs its kernels on k of numba's threads
+    and restores numba's count afterwards; the result is the same bits."""
+    import numba
+
+    doc = okrcore.loads(json.dumps({
+        "okrcore": 1, "as_of": "2026-02-15T00:00:00Z",
+        "objectives": [{"id": "a", "key_results": [
+            {"id": "k1", "kind": "metric", "start": 0, "target": 10, "current": 4},
+            {"id": "k2", "kind": "metric", "start": 0, "target": 4, "current": 3}]}]}))
+    frame = OrgFrame.from_document(doc)
+    as_of = instant_us(doc.as_of)
+    before = numba.get_num_threads()
+    seen: list[int] = []
+    loaded = kernels.load()
+    real = loaded.kr_pass
+
+    def spy(*args: Any) -> Any:
+        seen.append(numba.get_num_threads())
+        return real(*args)
+
+    monkeypatch.setattr(kernels, "_kernels", loaded._replace(kr_pass=spy))
+    one = evaluate_frame(frame, as_of, kernel="numba", threads=1)
+    many = evaluate_frame(frame, as_of, kernel="numba", threads=10_000)  # capped
+    default = evaluate_frame(frame, as_of, kernel="numba")
+    config: Any = numba.config
+    assert seen == [1, int(config.NUMBA_NUM_THREADS), before]
+    assert numba.get_num_threads() == before
+    for result in (one, many, default):
+        assert result.obj_progress.tolist() == [(0.4 + 0.75) / 2]
+    with pytest.raises(ValueError, match=r"threads must be a positive integer; got 0"):
+        evaluate_frame(frame, as_of, kernel="numba", threads=0)
+    assert numba.get_num_threads() == before

@@ -72,8 +72,10 @@ def test_distributed_equals_single_machine(client: Any, dataset: Dataset,
     spanning = people_spanning_partitions(dataset)
     assert "pat" in spanning and len(spanning) > 10
     local = recompute(str(dataset.path), output=str(tmp_path / "local"), instants=MOMENTS)
+    # (two threads per task here: the results do not depend on it)
     reports, failures, _ = okrcore_dask.recompute_dataset(
-        str(dataset.path), str(tmp_path / "dask"), MOMENTS, dataset.policy, client=client)
+        str(dataset.path), str(tmp_path / "dask"), MOMENTS, dataset.policy, client=client,
+        threads=2)
     assert failures == []
     assert [r.to_json() | {"seconds": None} for r in reports] == [
         r.to_json() | {"seconds": None} for r in local.instants]
@@ -151,3 +153,24 @@ def test_unreachable_scheduler_exits_four(dataset: Dataset, tmp_path: Path,
     assert status == 4
     assert "FAILED: dask scheduler tcp://127.0.0.1:9" in capsys.readouterr().out
     assert not (tmp_path / "out").exists()
+
+
+def test_tasks_evaluate_on_one_thread_unless_told(monkeypatch: pytest.MonkeyPatch,
+                                                  dataset: Dataset, tmp_path: Path) -> None:
+    """A task's evaluations get ``threads=1`` by default (the cluster runs one task per worker
+    thread), or the job's ``threads``; a bad value is refused before any cluster starts."""
+    seen: list[int | None] = []
+
+    def partition(*args: Any, threads: int | None = None, **kwargs: Any) -> list[Any]:
+        seen.append(threads)
+        return []
+
+    monkeypatch.setattr(okrcore_dask, "recompute_partition", partition)
+    okrcore_dask._task("k", "ds", "out", MOMENTS, dataset.policy, "numpy", False, None)
+    okrcore_dask._task("k", "ds", "out", MOMENTS, dataset.policy, "numpy", False, None,
+                       threads=3)
+    assert seen == [1, 3]
+    with pytest.raises(ValueError, match=r"threads must be a positive integer; got 0"):
+        okrcore_dask.recompute_dataset(str(dataset.path), str(tmp_path / "x"), MOMENTS,
+                                       dataset.policy, threads=0)
+    assert not (tmp_path / "x").exists()

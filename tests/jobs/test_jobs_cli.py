@@ -45,6 +45,30 @@ def test_document_to_result_document(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert result["as_of"] == "2026-02-15T00:00:00Z"
 
 
+def test_threads_reach_every_evaluation(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--threads N`` is passed to each evaluation; the result does not depend on it."""
+    from okrcore.batch import evaluate_frame as real
+
+    seen: list[int | None] = []
+
+    def spy(*args: Any, threads: int | None = None, **kwargs: Any) -> Any:
+        seen.append(threads)
+        return real(*args, threads=threads, **kwargs)
+
+    monkeypatch.setattr("okrcore.jobs.run.evaluate_frame", spy)
+    outputs: list[dict[str, Any]] = []
+    for extra in ([], ["--threads", "1"], ["--threads", "3"]):
+        out = tmp_path / f"r{len(outputs)}.json"
+        status, _ = run_json(capsys, str(ORACLE), "-o", str(out), "--as-of", "2026-02-15",
+                             *extra)
+        assert status == EXIT_ITEM_ERRORS
+        outputs.append(json.loads(out.read_text()))
+    assert seen == [None, 1, 3]
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert outputs[1]["objectives"]["a"]["progress"] == 0.75
+
+
 def test_series_of_documents_needs_a_placeholder(tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["recompute", str(ORACLE), "-o", str(tmp_path / "r.json"),
@@ -100,6 +124,7 @@ def test_clean_input_exits_zero_and_prints_a_summary(
     ([str(ORACLE), "--as-of", "2026-13-01"], "--as-of"),
     ([str(ORACLE), "--as-of", "2026-01-01/2026-02-01/P1M"], "P1M"),
     ([str(ORACLE), "--engine", "dask"], "needs a Parquet dataset"),
+    ([str(ORACLE), "--threads", "0"], "threads must be a positive integer; got 0"),
     ([str(ORACLE), "-o", "sqlite:///x.db"], "nothing was written"),  # items that are unreadable
 ])
 def test_usage_errors_exit_two(args: list[str], message: str, tmp_path: Path,

@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -54,6 +55,27 @@ def test_recompute_a_database_at_a_series(database: str,
     # a 0.75 green, b 0.125 red, b-child 0.3 yellow (hand oracle, jobs_oracle.json)
     assert last["objective_colours"] == {"green": 1, "yellow": 1, "red": 1, "none": 0}
     assert last["errors"] == []
+
+
+def test_kernel_and_threads_reach_the_database_job(database: str,
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--kernel`` and ``--threads`` are passed to the adapter's evaluation."""
+    from okrcore.batch import evaluate_frame as real
+
+    seen: list[tuple[str, int | None]] = []
+
+    def spy(*args: Any, kernel: str = "numpy", threads: int | None = None) -> Any:
+        seen.append((kernel, threads))
+        return real(*args, kernel=kernel, threads=threads)
+
+    monkeypatch.setattr("okrcore_sqlalchemy.job.evaluate_frame", spy)
+    status = main(["recompute", database, "--as-of", "2026-02-15", "--threads", "1", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert status == EXIT_OK, report
+    assert seen == [("numpy", 1)]
+    [instant] = report["instants"]
+    assert instant["objective_colours"] == {"green": 1, "yellow": 1, "red": 1, "none": 0}
 
 
 def test_sample_on_sqlite_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]

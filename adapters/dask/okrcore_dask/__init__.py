@@ -90,11 +90,12 @@ def clean_temporaries(out: str | os.PathLike[str], instants: Sequence[datetime])
 
 
 def _task(key: str, dataset: str, out: str, instants: Sequence[datetime], policy: Policy,
-          kernel: str, incremental: bool, marker: str | None) -> list[PartitionReport]:
+          kernel: str, incremental: bool, marker: str | None, threads: int = 1
+          ) -> list[PartitionReport]:
     fault: Callable[[Path], None] | None = (
         None if marker is None else partial(kill_once, marker))
     return recompute_partition(dataset, key, out, instants, policy, kernel=kernel,
-                               incremental=incremental, fault=fault)
+                               incremental=incremental, fault=fault, threads=threads)
 
 
 def recompute_dataset(dataset: str, out: str, instants: Sequence[datetime], policy: Policy,
@@ -102,7 +103,8 @@ def recompute_dataset(dataset: str, out: str, instants: Sequence[datetime], poli
                       client: distributed.Client | None = None, kernel: str = "numpy",
                       incremental: bool = False,
                       progress: Callable[[str, int, int], None] | None = None,
-                      retries: int = DEFAULT_RETRIES, fault_marker: str | None = None
+                      retries: int = DEFAULT_RETRIES, fault_marker: str | None = None,
+                      threads: int | None = None
                       ) -> tuple[list[InstantReport], list[str], int]:
     """Recompute a Parquet dataset on a Dask cluster, partition by partition.
 
@@ -125,6 +127,9 @@ def recompute_dataset(dataset: str, out: str, instants: Sequence[datetime], poli
         Retries of a task that raised.
     fault_marker : str, optional
         Fault drill: see :func:`kill_once`.
+    threads : int, optional
+        Threads of each task's evaluations (default 1: the cluster already runs one task
+        per worker thread, so more would oversubscribe its cores).
 
     Returns
     -------
@@ -136,6 +141,9 @@ def recompute_dataset(dataset: str, out: str, instants: Sequence[datetime], poli
         Partition results written (reused ones not counted).
     """
     require_pyarrow()
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        raise ValueError(f"threads must be a positive integer; got {threads!r}")
     ds = Dataset.open(dataset)
     own_cluster = None
     if client is None:
@@ -150,6 +158,7 @@ def recompute_dataset(dataset: str, out: str, instants: Sequence[datetime], poli
         futures = client.map(_task, list(ds.partitions), dataset=str(dataset), out=str(out),
                              instants=list(instants), policy=policy, kernel=kernel,
                              incremental=incremental, marker=fault_marker, retries=retries,
+                             threads=1 if threads is None else threads,
                              key=[f"okrcore-partition-{k}-{token}" for k in ds.partitions],
                              pure=False)
         by_instant: dict[datetime, list[PartitionReport]] = {m: [] for m in instants}

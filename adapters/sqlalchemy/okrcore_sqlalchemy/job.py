@@ -571,6 +571,7 @@ def recompute(
     progress: Progress | None = None,
     schema: Schema = REFERENCE,
     kernel: str = "numpy",
+    threads: int | None = None,
 ) -> RecomputeReport:
     r"""Recompute the stored organisation in columns and write the results in one transaction.
 
@@ -595,6 +596,9 @@ def recompute(
         The mapped classes (default the reference models).
     kernel : {"numpy", "numba"}
         The batch engine's kernel.
+    threads : int, optional
+        Threads of the evaluation (:func:`okrcore.batch.evaluate_frame`; default: the CPUs
+        this process may use).
 
     Returns
     -------
@@ -630,7 +634,7 @@ def recompute(
     n_people = len(frame.person_names or ())
     if previous is not None:
         last, changed = previous
-        result = inc.recompute(frame, last, changed, kernel=kernel)
+        result = inc.recompute(frame, last, changed, kernel=kernel, threads=threads)
         objectives, key_results = inc.affected(frame, changed)
         kr_rows = np.zeros(frame.n_kr, bool)
         kr_rows[key_results] = True
@@ -641,7 +645,7 @@ def recompute(
             person_rows |= ~_nan_equal(getattr(result, f"person_{name}"),
                                        getattr(last, f"person_{name}"))
     else:
-        result = evaluate_frame(frame, when, policy, kernel=kernel)
+        result = evaluate_frame(frame, when, policy, kernel=kernel, threads=threads)
         kr_rows = np.ones(frame.n_kr, bool)
         obj_rows = np.ones(frame.n_obj, bool)
         person_rows = np.ones(n_people, bool)

@@ -37,9 +37,11 @@ give the same bits as scalar ones).  Compiled code is cached on disk (``cache=Tr
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import threading
+from collections.abc import Iterator
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -61,6 +63,7 @@ __all__ = [
     "load",
     "logs_pass",
     "thread_count",
+    "threads_limited",
 ]
 
 F64 = npt.NDArray[np.float64]
@@ -1028,6 +1031,29 @@ def thread_count() -> int:
     import numba
 
     return int(numba.get_num_threads())
+
+
+@contextlib.contextmanager
+def threads_limited(threads: int | None) -> Iterator[None]:
+    """Run the kernels called inside on at most ``threads`` threads (``None``: unchanged).
+
+    numba's thread count is per calling thread; the previous count is restored on exit.  It
+    cannot exceed the threads numba launched (``NUMBA_NUM_THREADS``), so larger values are
+    capped there.
+    """
+    if threads is None:
+        yield
+        return
+    load()
+    import numba
+
+    config: Any = numba.config  # (its settings are module attributes made at import)
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, int(config.NUMBA_NUM_THREADS))))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def available() -> bool:

@@ -9,10 +9,11 @@ left-to-right scatter-adds, exactly like the scalar path's running sums).
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import os
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final, NamedTuple, TypeVar
 
@@ -1396,9 +1397,12 @@ def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None, *,
         and again allocates its result columns only once.  If the evaluation raises, the
         buffers' contents are undefined.
     threads : int, optional
-        Threads that run the numpy kernel's blocks of rows (default: the CPUs this process
-        may use; 1 runs them all in the calling thread).  Blocks write disjoint rows, so the
-        result does not depend on it.  The numba kernel uses numba's threads instead.
+        Threads of the evaluation (default: the CPUs this process may use).  The numpy
+        kernel runs its blocks of rows on them (1: all in the calling thread); the numba
+        kernel runs its parallel loops on at most this many of numba's threads (capped at
+        ``NUMBA_NUM_THREADS``; default: numba's current count).  Blocks write disjoint rows,
+        so the result does not depend on it.  A caller that already runs evaluations in
+        parallel (a Dask worker, a process pool) passes 1, or its share of the cores.
 
     Returns
     -------
@@ -1415,12 +1419,30 @@ def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None, *,
     """
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {', '.join(KERNELS)}; got {kernel!r}")
+    with _evaluation_threads(kernel, threads):
+        return _evaluate(frame, as_of, policy or Policy(), None, kernel, out)
+
+
+def _check_threads(threads: int | None) -> None:
+    """``ValueError`` unless ``threads`` is ``None`` or a positive integer."""
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
                                 or threads < 1):
         raise ValueError(f"threads must be a positive integer; got {threads!r}")
+
+
+@contextlib.contextmanager
+def _evaluation_threads(kernel: str, threads: int | None) -> Iterator[None]:
+    """The threads of one evaluation (``threads`` of :func:`evaluate_frame`), checked."""
+    _check_threads(threads)
     token = _THREADS.set(_default_threads() if threads is None else threads)
     try:
-        return _evaluate(frame, as_of, policy or Policy(), None, kernel, out)
+        if kernel == "numba":
+            from okrcore.batch import _numba
+
+            with _numba.threads_limited(threads):
+                yield
+        else:
+            yield
     finally:
         _THREADS.reset(token)
 

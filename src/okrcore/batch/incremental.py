@@ -15,7 +15,14 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from okrcore.batch.engine import BatchResult, _evaluate, _people, _Pinned
+from okrcore.batch.engine import (
+    BatchResult,
+    _check_threads,
+    _evaluate,
+    _evaluation_threads,
+    _people,
+    _Pinned,
+)
 from okrcore.batch.frame import OrgFrame
 
 __all__ = ["affected", "recompute"]
@@ -88,7 +95,7 @@ def _subset(frame: OrgFrame, objectives: I64, key_results: I64) -> OrgFrame:
 
 
 def recompute(frame: OrgFrame, previous: BatchResult, changed_krs: Iterable[int],
-              kernel: str = "numpy") -> BatchResult:
+              kernel: str = "numpy", *, threads: int | None = None) -> BatchResult:
     """Recompute after some key results changed; equal to a full evaluation.
 
     Parameters
@@ -104,6 +111,8 @@ def recompute(frame: OrgFrame, previous: BatchResult, changed_krs: Iterable[int]
         Rows of the changed key results (new check-ins count as a change of their key result).
     kernel : {"numpy", "numba"}
         As for :func:`~okrcore.batch.evaluate_frame`.
+    threads : int, optional
+        As for :func:`~okrcore.batch.evaluate_frame` (default: the CPUs this process may use).
 
     Returns
     -------
@@ -117,6 +126,7 @@ def recompute(frame: OrgFrame, previous: BatchResult, changed_krs: Iterable[int]
     item index.  Unaffected children of affected objectives enter their parents' rollups with
     their previous results.
     """
+    _check_threads(threads)
     objectives, key_results = affected(frame, changed_krs)
     if objectives.shape[0] == 0:
         return previous
@@ -137,7 +147,8 @@ def recompute(frame: OrgFrame, previous: BatchResult, changed_krs: Iterable[int]
         forecast=fc,
         history=previous.obj_has_history[members],
     )
-    part = _evaluate(sub, previous.as_of, previous.policy, pinned, kernel)
+    with _evaluation_threads(kernel, threads):
+        part = _evaluate(sub, previous.as_of, previous.policy, pinned, kernel)
     out = {f.name: getattr(previous, f.name) for f in attrs.fields(BatchResult)}
     for name, value in out.items():
         if isinstance(value, np.ndarray):

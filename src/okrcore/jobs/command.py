@@ -59,6 +59,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                     help="processes of the local Dask cluster (default 2)")
     rc.add_argument("--kernel", choices=("numpy", "numba"), default="numpy",
                     help="batch kernel (numba needs okrcore[fast])")
+    rc.add_argument("--threads", type=int, default=None, metavar="N",
+                    help="threads of each evaluation (default: every CPU this process may "
+                    "use; with --engine dask, 1 per task)")
     rc.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
                     help="progress bar on stderr (auto: when stderr is a terminal; needs "
                     "okrcore[progress] for a bar)")
@@ -216,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
         report = recompute(args.source, output=args.output, instants=instants,
                            policy=_policy(args), incremental=args.incremental,
                            engine=args.engine, scheduler=args.scheduler, workers=args.workers,
-                           kernel=args.kernel, progress=progress)
+                           kernel=args.kernel, progress=progress, threads=args.threads)
     except E.OkrValueError as exc:
         close()
         print(f"okrcore recompute: --as-of: {exc.message}", file=sys.stderr)

@@ -253,8 +253,9 @@ def _locate(frame: OrgFrame, path: str) -> tuple[str, str]:
     return "key_results", str(frame.kr_ids[row]) if frame.kr_ids is not None else f"k{row}"
 
 
-def _evaluate(frame: OrgFrame, moment: datetime, policy: Policy, kernel: str) -> BatchResult:
-    return evaluate_frame(frame, instant_us(moment), policy, kernel=kernel)
+def _evaluate(frame: OrgFrame, moment: datetime, policy: Policy, kernel: str,
+              threads: int | None) -> BatchResult:
+    return evaluate_frame(frame, instant_us(moment), policy, kernel=kernel, threads=threads)
 
 
 # ------------------------------------------------------------------------------------------
@@ -282,8 +283,8 @@ def _meta_of(out: str | os.PathLike[str], moment: datetime, key: str) -> dict[st
 def recompute_partition(dataset: str | os.PathLike[str] | Dataset, key: str,
                         out: str | os.PathLike[str], instants: Sequence[datetime],
                         policy: Policy, *, kernel: str = "numpy", incremental: bool = False,
-                        fault: Callable[[Path], None] | None = None
-                        ) -> list[PartitionReport]:
+                        fault: Callable[[Path], None] | None = None,
+                        threads: int | None = None) -> list[PartitionReport]:
     """Recompute one partition of a dataset at every instant and write its results.
 
     Each file is written to a temporary name and renamed into place, and ``_meta.json`` comes
@@ -306,6 +307,9 @@ def recompute_partition(dataset: str | os.PathLike[str] | Dataset, key: str,
     fault : callable, optional
         Called as ``fault(directory)`` after the partition's key result file is written and
         before the rest (fault drills: ``okrcore_dask`` kills a worker there in its tests).
+    threads : int, optional
+        Threads of each evaluation (:func:`okrcore.batch.evaluate_frame`; default: the CPUs
+        this process may use).
 
     Returns
     -------
@@ -331,7 +335,7 @@ def recompute_partition(dataset: str | os.PathLike[str] | Dataset, key: str,
     for moment in todo:
         assert frame is not None
         t1 = time.perf_counter()
-        result = _evaluate(frame, moment, policy, kernel)
+        result = _evaluate(frame, moment, policy, kernel, threads)
         items = person_items(frame, result.obj_error, result.obj_progress, result.kr_error,
                              result.kr_progress)
         errors = _row_errors(frame, result, key)
@@ -431,8 +435,8 @@ def _combine(moment: datetime, parts: Sequence[PartitionReport], people: int,
 
 
 def _dataset_local(dataset: str, out: str, instants: Sequence[datetime], policy: Policy,
-                   kernel: str, incremental: bool, progress: Progress | None
-                   ) -> tuple[list[InstantReport], list[str], int]:
+                   kernel: str, incremental: bool, progress: Progress | None,
+                   threads: int | None = None) -> tuple[list[InstantReport], list[str], int]:
     ds = _open(dataset)
     by_instant: dict[datetime, list[PartitionReport]] = {m: [] for m in instants}
     failures: list[str] = []
@@ -442,7 +446,8 @@ def _dataset_local(dataset: str, out: str, instants: Sequence[datetime], policy:
             progress("compute", done, total)
         try:
             for report in recompute_partition(ds, key, out, instants, policy,
-                                              kernel=kernel, incremental=incremental):
+                                              kernel=kernel, incremental=incremental,
+                                              threads=threads):
                 by_instant[report.as_of].append(report)
         except (OSError, ValueError) as exc:
             failures.append(f"partition {key!r}: {type(exc).__name__}: {exc}")
@@ -583,7 +588,8 @@ def _output_path(template: str, moment: datetime, several: bool) -> str:
 
 def _whole(spec: str, kind: str, out: str | None, out_kind: str | None,
            instants: Sequence[datetime], policy: Policy | None, kernel: str,
-           progress: Progress | None) -> tuple[Policy, list[InstantReport], list[str]]:
+           progress: Progress | None, threads: int | None = None
+           ) -> tuple[Policy, list[InstantReport], list[str]]:
     t0 = time.perf_counter()
     document = _read_whole(spec, kind)
     policy = policy or document.policy
@@ -594,7 +600,7 @@ def _whole(spec: str, kind: str, out: str | None, out_kind: str | None,
         if progress:
             progress("compute", i, len(instants))
         t1 = time.perf_counter()
-        result = _evaluate(frame, moment, policy, kernel)
+        result = _evaluate(frame, moment, policy, kernel, threads)
         errors = _row_errors(frame, result, None)
         person_errors = tuple(
             RowError("people", err.path.split(".", 1)[1], err)
@@ -650,8 +656,8 @@ def _write_whole(out: str | None, out_kind: str | None, document: Document, fram
 
 
 def _database(url: str, instants: Sequence[datetime], policy: Policy | None,
-              incremental: bool, progress: Progress | None
-              ) -> tuple[Policy, list[InstantReport], list[str]]:
+              incremental: bool, progress: Progress | None, kernel: str = "numpy",
+              threads: int | None = None) -> tuple[Policy, list[InstantReport], list[str]]:
     sqlalchemy, adapter = _sqlalchemy()
     try:
         bind = sqlalchemy.create_engine(url)
@@ -663,7 +669,7 @@ def _database(url: str, instants: Sequence[datetime], policy: Policy | None,
     for moment in instants:
         try:
             got = adapter.recompute(bind, as_of=moment, policy=policy, incremental=incremental,
-                                    progress=progress)
+                                    progress=progress, kernel=kernel, threads=threads)
         except sqlalchemy.exc.SQLAlchemyError as exc:
             if not reports and not failures and moment == instants[0]:
                 raise JobError(f"{url}: {exc}") from None
@@ -682,8 +688,8 @@ def _database(url: str, instants: Sequence[datetime], policy: Policy | None,
 def recompute(source: str, *, output: str | None = None,
               instants: Sequence[datetime], policy: Policy | None = None,
               incremental: bool = False, engine: str = "local", scheduler: str | None = None,
-              workers: int = 2, kernel: str = "numpy", progress: Progress | None = None
-              ) -> JobReport:
+              workers: int = 2, kernel: str = "numpy", progress: Progress | None = None,
+              threads: int | None = None) -> JobReport:
     """Run a recompute job: read ``source``, evaluate at every instant, write ``output``.
 
     Parameters
@@ -712,6 +718,10 @@ def recompute(source: str, *, output: str | None = None,
         The batch kernel.
     progress : callable, optional
         ``progress(phase, done, total)``.
+    threads : int, optional
+        Threads of each evaluation (:func:`okrcore.batch.evaluate_frame`).  Default: the
+        CPUs this process may use with the local engine, and 1 per task with ``dask``, whose
+        workers already run one task per worker thread.
 
     Returns
     -------
@@ -728,6 +738,9 @@ def recompute(source: str, *, output: str | None = None,
     out_kind = None if output is None else kind_of(output, output=True)
     if not instants:
         raise JobError("no as-of instant")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
+                                or threads < 1):
+        raise JobError(f"threads must be a positive integer; got {threads!r}")
     if engine not in ("local", "dask"):
         raise JobError(f"engine must be 'local' or 'dask', got {engine!r}")
     if engine == "dask" and kind != "dataset":
@@ -755,14 +768,16 @@ def recompute(source: str, *, output: str | None = None,
             try:
                 reports, failures, written = okrcore_dask.recompute_dataset(
                     source, output, instants, used, scheduler=scheduler, workers=workers,
-                    kernel=kernel, incremental=incremental, progress=progress)
+                    kernel=kernel, incremental=incremental, progress=progress,
+                    threads=threads)
             except (OSError, TimeoutError) as exc:  # the cluster cannot be reached
                 reports, failures = [], [f"dask scheduler {scheduler or '(local)'}: {exc}"]
         else:
             reports, failures, written = _dataset_local(source, output, instants, used,
-                                                        kernel, incremental, progress)
+                                                        kernel, incremental, progress, threads)
     elif kind == "database" and (output is None or output == source):
-        used, reports, failures = _database(source, instants, policy, incremental, progress)
+        used, reports, failures = _database(source, instants, policy, incremental, progress,
+                                            kernel, threads)
     elif output is not None and out_kind == "database":
         # a document or workbook into a database: store the organisation there (replacing
         # what was stored, in one transaction), then recompute it in the database
@@ -772,12 +787,13 @@ def recompute(source: str, *, output: str | None = None,
         document = _read_whole(source, kind)
         _store(output, document)
         used, reports, failures = _database(output, instants, policy or document.policy,
-                                            incremental=False, progress=progress)
+                                            incremental=False, progress=progress, kernel=kernel,
+                                            threads=threads)
         if reports:
             reports[0] = attrs.evolve(
                 reports[0], seconds_read=reports[0].seconds_read + time.perf_counter() - t_read)
     else:
         used, reports, failures = _whole(source, kind, output, out_kind, instants, policy,
-                                         kernel, progress)
+                                         kernel, progress, threads)
     return JobReport(source, output, engine, used, tuple(reports), tuple(failures),
                      time.perf_counter() - t0, written)
