@@ -649,3 +649,30 @@ def test_threads_limit_the_numba_kernel(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(ValueError, match=r"threads must be a positive integer; got 0"):
         evaluate_frame(frame, as_of, kernel="numba", threads=0)
     assert numba.get_num_threads() == before
+
+
+@settings(max_examples=200, deadline=None)
+@given(keys=st.lists(st.integers(0, 12), max_size=60).map(sorted), m=st.integers(0, 14),
+       block=st.sampled_from([1, 3, 1 << 14]), shuffle=st.booleans(), data=st.data())
+def test_csr_of_sorted_equals_searchsorted(keys: list[int], m: int, block: int, shuffle: bool,
+                                           data: st.DataObject) -> None:
+    """The parallel CSR offsets: each key's first row, or False when a key is out of range or
+    the keys are not sorted (blocks of 1 and 3 rows put block edges inside runs of a key)."""
+    if shuffle:
+        keys = data.draw(st.permutations(keys))
+    array = np.array(keys, dtype=np.int64)
+    offsets = np.full(m + 1, -7, dtype=np.int64)
+    compiled = kernels.load().csr_of_sorted.py_func
+    with pytest.MonkeyPatch.context() as patch:
+        # the pure-Python function over small blocks (its jitted twin: the block size is
+        # compiled in); the jitted one over the default blocks below
+        patch.setattr(kernels, "BLOCK_ROWS", block)
+        patch.setattr(kernels, "_prange", range)
+        python_offsets = offsets.copy()
+        python_ok = compiled(array, python_offsets)
+    ok = kernels.load().csr_of_sorted(array, offsets)
+    valid = keys == sorted(keys) and all(0 <= k < m for k in keys)
+    assert ok == valid == python_ok
+    if valid:
+        expected = np.searchsorted(array, np.arange(m + 1), side="left")
+        assert offsets.tolist() == python_offsets.tolist() == expected.tolist()

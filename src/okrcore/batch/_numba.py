@@ -726,17 +726,36 @@ def _csr_of_sorted_impl(keys: I64, out_offsets: I64) -> bool:
     """CSR offsets of keys in ``[0, m)`` sorted ascending.
 
     ``out_offsets[k]`` is the first row of key ``k``.  False, with the offsets unspecified,
-    when the keys are not sorted.
+    when the keys are not sorted or one is outside ``[0, m)``.  In parallel blocks of rows:
+    row ``i`` writes the offsets of the keys after its predecessor's, up to its own, so every
+    offset is written by exactly one row.
     """
     n = keys.shape[0]
     m = out_offsets.shape[0] - 1
-    row = 0
-    for k in range(m):
-        out_offsets[k] = row
-        while row < n and keys[row] == k:
-            row += 1
-    out_offsets[m] = row
-    return bool(row == n)
+    if n == 0:
+        for k in range(m + 1):
+            out_offsets[k] = 0
+        return True
+    blocks = _n_blocks(n, BLOCK_ROWS)
+    bad = np.zeros(blocks, dtype=np.bool_)
+    for b in _prange(blocks):
+        lo, hi = _block_rows(b, BLOCK_ROWS, n)
+        for i in range(lo, hi):
+            k = keys[i]
+            if k < 0 or k >= m or (i > 0 and keys[i - np.uint64(1)] > k):
+                bad[b] = True
+    if bad.any():
+        return False
+    for k in range(keys[0] + 1):
+        out_offsets[k] = 0
+    for b in _prange(blocks):
+        lo, hi = _block_rows(b, BLOCK_ROWS, n)
+        for i in range(max(lo, np.uint64(1)), hi):
+            for k in range(keys[i - np.uint64(1)] + 1, keys[i] + 1):
+                out_offsets[k] = i
+    for k in range(keys[n - 1] + 1, m + 1):
+        out_offsets[k] = n
+    return True
 
 
 def _children_impl(parent: I64, height: I64, out_offsets: I64, out_children: I64) -> None:
@@ -1012,7 +1031,7 @@ def load() -> Kernels:
             _kernels = Kernels(kr_pass=jit(**options)(_kr_pass_impl),
                                group_sums=jit(**options)(_group_sums_impl),
                                logs=jit(**options)(_logs_impl),
-                               csr_of_sorted=jit(**serial)(_csr_of_sorted_impl),
+                               csr_of_sorted=jit(**options)(_csr_of_sorted_impl),
                                children=jit(**serial)(_children_impl),
                                structure=jit(**options)(_structure_impl),
                                kr_post=jit(**options)(_kr_post_impl),
