@@ -36,6 +36,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
     raise ImportError("okrcore_dask needs dask.distributed: pip install 'okrcore[dask]'"
                       ) from exc
 
+from okrcore.batch.engine import check_threads
 from okrcore.jobs.parquet import Dataset, as_of_key, require_pyarrow
 from okrcore.jobs.run import (
     InstantReport,
@@ -90,12 +91,14 @@ def clean_temporaries(out: str | os.PathLike[str], instants: Sequence[datetime])
 
 
 def _task(key: str, dataset: str, out: str, instants: Sequence[datetime], policy: Policy,
-          kernel: str, incremental: bool, marker: str | None, threads: int = 1
+          kernel: str, incremental: bool, marker: str | None, threads: int | None = None
           ) -> list[PartitionReport]:
     fault: Callable[[Path], None] | None = (
         None if marker is None else partial(kill_once, marker))
+    # one thread per task unless told: the cluster already runs a task per worker thread
     return recompute_partition(dataset, key, out, instants, policy, kernel=kernel,
-                               incremental=incremental, fault=fault, threads=threads)
+                               incremental=incremental, fault=fault,
+                               threads=1 if threads is None else threads)
 
 
 def recompute_dataset(dataset: str, out: str, instants: Sequence[datetime], policy: Policy,
@@ -141,9 +144,7 @@ def recompute_dataset(dataset: str, out: str, instants: Sequence[datetime], poli
         Partition results written (reused ones not counted).
     """
     require_pyarrow()
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise ValueError(f"threads must be a positive integer; got {threads!r}")
+    check_threads(threads)
     ds = Dataset.open(dataset)
     own_cluster = None
     if client is None:
@@ -158,7 +159,7 @@ def recompute_dataset(dataset: str, out: str, instants: Sequence[datetime], poli
         futures = client.map(_task, list(ds.partitions), dataset=str(dataset), out=str(out),
                              instants=list(instants), policy=policy, kernel=kernel,
                              incremental=incremental, marker=fault_marker, retries=retries,
-                             threads=1 if threads is None else threads,
+                             threads=threads,
                              key=[f"okrcore-partition-{k}-{token}" for k in ds.partitions],
                              pure=False)
         by_instant: dict[datetime, list[PartitionReport]] = {m: [] for m in instants}

@@ -63,6 +63,7 @@ __all__ = [
     "TREND_REGRESSED",
     "TREND_STALLED",
     "BatchResult",
+    "check_threads",
     "evaluate_frame",
     "kernels_available",
     "person_items",
@@ -1423,8 +1424,19 @@ def evaluate_frame(frame: OrgFrame, as_of: int, policy: Policy | None = None, *,
         return _evaluate(frame, as_of, policy or Policy(), None, kernel, out)
 
 
-def _check_threads(threads: int | None) -> None:
-    """``ValueError`` unless ``threads`` is ``None`` or a positive integer."""
+def check_threads(threads: int | None) -> None:
+    """Refuse a ``threads`` argument that is neither ``None`` nor a positive integer.
+
+    Parameters
+    ----------
+    threads : int or None
+        The ``threads`` of :func:`evaluate_frame` and of the jobs that pass it on.
+
+    Raises
+    ------
+    ValueError
+        ``threads must be a positive integer; got …`` (``bool`` counts as not an integer).
+    """
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
                                 or threads < 1):
         raise ValueError(f"threads must be a positive integer; got {threads!r}")
@@ -1433,7 +1445,7 @@ def _check_threads(threads: int | None) -> None:
 @contextlib.contextmanager
 def _evaluation_threads(kernel: str, threads: int | None) -> Iterator[None]:
     """The threads of one evaluation (``threads`` of :func:`evaluate_frame`), checked."""
-    _check_threads(threads)
+    check_threads(threads)
     token = _THREADS.set(_default_threads() if threads is None else threads)
     try:
         if kernel == "numba":

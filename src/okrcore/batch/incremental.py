@@ -17,11 +17,11 @@ import numpy.typing as npt
 
 from okrcore.batch.engine import (
     BatchResult,
-    _check_threads,
     _evaluate,
     _evaluation_threads,
     _people,
     _Pinned,
+    check_threads,
 )
 from okrcore.batch.frame import OrgFrame
 
@@ -126,7 +126,7 @@ def recompute(frame: OrgFrame, previous: BatchResult, changed_krs: Iterable[int]
     item index.  Unaffected children of affected objectives enter their parents' rollups with
     their previous results.
     """
-    _check_threads(threads)
+    check_threads(threads)
     objectives, key_results = affected(frame, changed_krs)
     if objectives.shape[0] == 0:
         return previous

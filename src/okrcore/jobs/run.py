@@ -23,7 +23,13 @@ import numpy as np
 from okrcore import errors as E
 from okrcore.batch import engine as G
 from okrcore.batch.convert import errors_of, to_evaluation
-from okrcore.batch.engine import BatchResult, evaluate_frame, person_items, person_rollup
+from okrcore.batch.engine import (
+    BatchResult,
+    check_threads,
+    evaluate_frame,
+    person_items,
+    person_rollup,
+)
 from okrcore.batch.frame import OrgFrame
 from okrcore.evaluate import instant_us, isoformat
 from okrcore.interchange import loads
@@ -738,9 +744,10 @@ def recompute(source: str, *, output: str | None = None,
     out_kind = None if output is None else kind_of(output, output=True)
     if not instants:
         raise JobError("no as-of instant")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise JobError(f"threads must be a positive integer; got {threads!r}")
+    try:
+        check_threads(threads)
+    except ValueError as exc:
+        raise JobError(str(exc)) from None
     if engine not in ("local", "dask"):
         raise JobError(f"engine must be 'local' or 'dask', got {engine!r}")
     if engine == "dask" and kind != "dataset":
