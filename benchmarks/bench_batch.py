@@ -90,12 +90,18 @@ KEEP_FREED_MEMORY: Final = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": s
 
 
 def timed(run: Run, repeat: int, warmup: int = 1) -> tuple[float, list[float], object]:
-    """Median wall time of ``repeat`` runs after ``warmup`` runs; also the last result."""
+    """Median wall time of ``repeat`` runs after ``warmup`` runs; also the last result.
+
+    Every run starts with the previous run's result released, as the first run does (else
+    each run but the first would hold two results at its peak).
+    """
     result: object = None
     for _ in range(warmup):
+        result = None
         result = run()
     times = []
     for _ in range(repeat):
+        result = None
         began = time.perf_counter()
         result = run()
         times.append(time.perf_counter() - began)

@@ -19,6 +19,7 @@ import attrs
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import okrcore
 from okrcore import Document, Policy
@@ -218,3 +219,41 @@ def test_incremental_recompute_takes_threads(monkeypatch: pytest.MonkeyPatch) ->
     # checked even when nothing needs recomputing
     with pytest.raises(ValueError, match=r"threads must be a positive integer; got 0"):
         incremental.recompute(changed, previous, [], threads=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(doc=documents(), data=st.data())
+def test_kr_part_with_changed_rows_equals_kr_part_of_changed_columns(
+        doc: Document, data: st.DataObject) -> None:
+    """The previous and forecast rollups replace some key results' value and progress.
+
+    ``_kr_part(..., delta)`` must give the bits of ``_kr_part`` on columns where those rows
+    were overwritten, in blocks of 1, 3 and 7 rows and in one block.
+    """
+    frame = OrgFrame.from_document(doc)
+    result = evaluate_frame(frame, instant_us(doc.as_of), doc.policy)
+    structure = engine._structure(frame, result.kr_error == 0)
+    n = frame.n_kr
+    rows = np.array(sorted(data.draw(st.sets(st.integers(0, max(n - 1, 0)), max_size=n)
+                                     if n else st.just(set()))), dtype=np.int64)
+    finite = st.floats(-1e6, 1e6, allow_nan=False)
+    new_value = np.array(data.draw(st.lists(finite, min_size=rows.shape[0],
+                                            max_size=rows.shape[0])), dtype=np.float64)
+    new_progress = np.array(data.draw(st.lists(st.floats(0, 2), min_size=rows.shape[0],
+                                               max_size=rows.shape[0])), dtype=np.float64)
+    value, progress = result.kr_value.copy(), result.kr_progress.copy()
+    value[rows], progress[rows] = new_value, new_progress
+    with np.errstate(all="ignore"):
+        want = engine._kr_part(frame, structure, value, progress, doc.policy.cap)
+        for block in (1, 3, 7, 1 << 30):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(engine, "BLOCK_ROWS", block)
+                got = engine._kr_part(frame, structure, result.kr_value, result.kr_progress,
+                                      doc.policy.cap, (rows, new_value, new_progress))
+            for name, a, b in zip(("weighted", "value", "raw", "progress"), got, want,
+                                  strict=True):
+                assert a.tobytes() == b.tobytes(), (block, name, a, b)
+    # the columns themselves are left as they were
+    again = evaluate_frame(frame, instant_us(doc.as_of), doc.policy)
+    assert result.kr_value.tobytes() == again.kr_value.tobytes()
+    assert result.kr_progress.tobytes() == again.kr_progress.tobytes()

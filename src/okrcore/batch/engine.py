@@ -459,24 +459,6 @@ def _group_blocks(groups: I64) -> list[tuple[int, int]]:
     return list(zip(cuts, [*cuts[1:], n], strict=True)) if n else []
 
 
-def _sorted_group_sum(groups: I64, length: int, weights: Callable[[slice], F64]) -> F64:
-    """:func:`_group_sum` of non-decreasing ``groups``, whole groups at a time.
-
-    ``weights(rows)`` gives the weights of a slice of rows, so that the weight column is never
-    built whole.  No group is cut, and ``np.bincount`` adds each group's rows in row order
-    from 0.0: the sums are the same as one ``np.bincount`` over every row.
-    """
-    summed = np.zeros(length)
-
-    def block(lo: int, hi: int) -> None:
-        g = groups[lo:hi]
-        first = int(g[0])
-        summed[first:int(g[-1]) + 1] = np.bincount(g - first, weights=weights(slice(lo, hi)))
-
-    _map_blocks(block, _group_blocks(groups))
-    return summed
-
-
 def _sorted_group_count(groups: I64, length: int, mask: B) -> I64:
     """Per group: the rows where ``mask`` is set, for non-decreasing ``groups``.
 
@@ -642,19 +624,24 @@ def _row_blocks(n: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + BLOCK_ROWS, n)) for lo in range(0, n, BLOCK_ROWS)]
 
 
+def _fill(column: npt.NDArray[Any], value: Any) -> npt.NDArray[Any]:
+    """``column.fill(value)``, block by block on the evaluation's threads; returns ``column``.
+
+    A fresh column's pages are first touched here: on several threads, so are its page faults.
+    """
+    def block(lo: int, hi: int) -> None:
+        column[lo:hi] = value
+
+    _map_blocks(block, _row_blocks(column.shape[0]))
+    return column
+
+
 def _default_threads() -> int:
     """The numpy kernel's default number of threads: the CPUs this process may use."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
-
-
-def _swap(column: F64, rows: I64, values: F64) -> F64:
-    """Write ``values`` into ``column`` at ``rows``; return what was there."""
-    old = column[rows]
-    column[rows] = values
-    return old
 
 
 def _kr_timeline(frame: OrgFrame, rows: slice) -> tuple[I64, I64, I64]:
@@ -735,19 +722,21 @@ def _numpy_post(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8], r
     tol = policy.tolerance
     window = policy.stale_days * MICROSECONDS_PER_DAY
     trend = _buffer(out, "kr_trend", n)
-    trend.fill(TREND_NONE)
     stale = _buffer(out, "kr_stale", n)
-    stale.fill(-1)
     fc_value = logs.forecast
     fc_progress = _buffer(out, "kr_forecast_progress", n)
-    fc_progress.fill(np.nan)
-    fc_status = status.copy()
+    fc_status = np.empty_like(status)
     fc_colour = _buffer(out, "kr_forecast_colour", n)
-    fc_colour.fill(COLOUR_NONE)
     has_fc = np.empty(n, dtype=np.bool_)
 
     def block(lo: int, hi: int) -> tuple[Any, ...]:
         rows = slice(lo, hi)
+        # every row's starting values, then the rows that have them
+        trend[rows] = TREND_NONE
+        stale[rows] = -1
+        fc_progress[rows] = np.nan
+        fc_status[rows] = status[rows]
+        fc_colour[rows] = COLOUR_NONE
         # the previous state matters only where there is a check-in: compute it there alone
         logged = np.flatnonzero(logs.has_entry[rows])
         logged_rows = logged + lo
@@ -1160,23 +1149,55 @@ def _tree(parent: I64, height: I64) -> _Tree:
                  np.flatnonzero(height < 0))
 
 
-def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None
-             ) -> tuple[F64, F64, F64, F64, F64]:
-    """Per objective: KR mean sums (Σw, Σwp), the sum-mode value, raw and clamped progress."""
+def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None,
+             delta: tuple[I64, F64, F64] | None = None, weighted: F64 | None = None
+             ) -> tuple[F64, F64, F64, F64]:
+    """Per objective: Σ w·p of its key results, the sum-mode value, raw and clamped progress.
+
+    ``delta`` (a scenario: ascending rows with their values and clamped progress) replaces
+    those rows' value and progress; the columns themselves are left as they are.  Blocks of
+    whole objectives (numpy kernel): each objective's rows are added in row order from 0.0, as
+    one ``np.bincount`` over every row would add them.  Σ w·p is written into ``weighted``
+    when given.
+    """
     m = frame.n_obj
     obj = frame.kr_objective
     w = frame.kr_weight
-    total = st.weight_total if st.weight_total is not None else _group_sum(obj, w, m)
-    weighted = _sorted_group_sum(obj, m, lambda rows: w[rows] * progress[rows])
-    if st.summed_rows is not None and st.summed_obj is not None:
-        # the rows left out would add 0.0, which changes no such sum (it is never -0.0)
-        value_sum = _group_sum(st.summed_obj, value[st.summed_rows], m)
+    summed_rows, summed_obj = st.summed_rows, st.summed_obj
+    # objectives without key results (no block reaches them) keep 0.0
+    if weighted is None:
+        weighted = np.zeros(m)
     else:
+        weighted.fill(0.0)
+    value_sum = np.zeros(m)
+    d_rows, d_value, d_prog = delta if delta is not None else (None, None, None)
+    if summed_rows is None or summed_obj is None:
+        # (numba kernel's structure) every row counted in its objective's sum
         summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
-        value_sum = _group_sum(obj, np.where(summed, value, 0.0), m)
+        summed_rows = np.flatnonzero(summed)
+        summed_obj = obj[summed_rows]
+
+    def block(lo: int, hi: int) -> None:
+        g = obj[lo:hi]
+        first = int(g[0])
+        k = int(g[-1]) + 1 - first
+        p, v = progress[lo:hi], value[lo:hi]
+        if d_rows is not None and d_value is not None and d_prog is not None:
+            a, b = np.searchsorted(d_rows, (lo, hi))
+            at = d_rows[a:b] - lo
+            p, v = p.copy(), v.copy()
+            p[at] = d_prog[a:b]
+            v[at] = d_value[a:b]
+        weighted[first:first + k] = np.bincount(g - first, weights=w[lo:hi] * p, minlength=k)
+        # the rows left out of a sum would add 0.0, which changes no such sum (never -0.0)
+        a, b = np.searchsorted(summed_rows, (lo, hi))
+        value_sum[first:first + k] = np.bincount(summed_obj[a:b] - first,
+                                                 weights=v[summed_rows[a:b] - lo], minlength=k)
+
+    _map_blocks(block, _group_blocks(obj))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw_sum = (value_sum - st.sum_start) / (st.sum_target - st.sum_start)
-    return total, weighted, value_sum, raw_sum, _clamp(raw_sum, cap)
+    return weighted, value_sum, raw_sum, _clamp(raw_sum, cap)
 
 
 class _Level(NamedTuple):
@@ -1207,13 +1228,45 @@ def _levels(parent: I64, height: I64, weight: F64) -> list[_Level]:
     return levels
 
 
+@attrs.frozen(eq=False)
+class _Forest:
+    """What the numpy kernel's rollups need from the forest and the structure alone.
+
+    The same in every scenario (now, previous, forecast): computed once per evaluation.
+    """
+
+    levels: list[_Level]
+    own_total: F64  # per objective: its own key results' weight (1.0 for a sum, 0.0 if none)
+    plain_sum: B  # per objective: a sum whose progress is just the sum (no aligned child in it)
+    sum_rows: I64  # the objectives that sum their own key results
+
+
+def _forest(parent: I64, height: I64, weight: F64, st: _Structure) -> _Forest:
+    """:func:`_levels` and the per objective constants of the rollups (numpy kernel)."""
+    levels = _levels(parent, height, weight)
+    # the objectives rolled up (height >= 0) that have an aligned child: a child of such an
+    # objective is never on a cycle, so these are the parents of the levels' children
+    has_children = np.zeros(parent.shape[0], dtype=bool)
+    for level in levels:
+        has_children[level.rows[level.up]] = True  # the kids' parents
+    has_krs = st.n_krs > 0
+    summing = (st.mode == 2) & has_krs
+    assert st.weight_total is not None
+    own_total = np.where(has_krs, np.where(summing, 1.0, st.weight_total), 0.0)
+    # a sum with include_children but no aligned child is just the sum (raw as is)
+    plain_sum = summing & (~st.uses_children | ~has_children)
+    return _Forest(levels, own_total, plain_sum, np.flatnonzero(summing))
+
+
 def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             kr_value: F64, kr_progress: F64, cap: float | None, *,
             valid: B | None = None, errors: tuple[npt.NDArray[np.uint8], I64] | None = None,
             kid_has_fc: B | None = None, kid_now: F64 | None = None,
             pin: tuple[B, F64, B | None, npt.NDArray[np.uint8] | None] | None = None,
             kernel: str = "numpy", tree: _Tree | None = None, fc_start: B | None = None,
-            levels: list[_Level] | None = None) -> tuple[F64, F64, F64, B, F64]:
+            forest: _Forest | None = None, delta: tuple[I64, F64, F64] | None = None,
+            progress_out: F64 | None = None, raw_out: F64 | None = None
+            ) -> tuple[F64, F64 | None, F64, B, F64]:
     """Objective progress (NaN = null), raw and summed value, forecast flags, summed part.
 
     Level by level up the alignment tree (children before parents).  With ``errors`` (the
@@ -1222,11 +1275,15 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     path's order.  With ``kid_has_fc`` (the forecast scenario), children without a forecast
     take part with their progress now (``kid_now``), and the returned flags say which
     objectives have a forecast.
+
+    numpy kernel: ``delta`` gives the scenario's key result rows that differ from
+    ``kr_value`` and ``kr_progress`` (see :func:`_kr_part`); progress is written into
+    ``progress_out`` when given, raw progress into ``raw_out`` when given (raw is computed
+    only in the evaluation "now" or when asked for).
     """
     m = frame.n_obj
     obj = frame.kr_objective
     n = frame.n_kr
-    has_krs = st.n_krs > 0
     is_sum = st.mode == 2
     if tree is not None and st.offsets is not None:
         # numba: the key result sums and the tree in one fused pass
@@ -1250,18 +1307,18 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             kid_now if kid_now is not None else progress, has_fc, progress, raw, value_sum,
             prog_sum)
         return progress, raw, value_sum, has_fc, prog_sum
-    total, weighted, value_sum, raw_sum, prog_sum = _kr_part(frame, st, kr_value, kr_progress,
-                                                             cap)
+    if forest is None:
+        forest = _forest(parent, height, frame.obj_weight, st)
+    # the own part of every objective: Σ w·p of its key results, or a sum's progress
+    own_weighted, value_sum, raw_sum, prog_sum = _kr_part(frame, st, kr_value, kr_progress,
+                                                          cap, delta)
+    own_weighted[forest.sum_rows] = prog_sum[forest.sum_rows]
+    own_total, plain_sum = forest.own_total, forest.plain_sum
+    want_raw = errors is not None or raw_out is not None
     progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
-                                                  fc_start)
-    if levels is None:
-        levels = _levels(parent, height, frame.obj_weight)
-    # the objectives rolled up (height >= 0) that have an aligned child: a child of such an
-    # objective is never on a cycle, so these are the parents of the levels' children
-    has_children = np.zeros(m, dtype=bool)
-    for level in levels:
-        has_children[level.rows[level.up]] = True  # the kids' parents
-    for level_rows, kids, up, kid_weight in levels:
+                                                  fc_start, progress_out,
+                                                  raw_out if want_raw else np.zeros(0))
+    for level_rows, kids, up, kid_weight in forest.levels:
         if errors is not None and kids.shape[0]:
             obj_error, obj_ref = errors
             bad_kids = kids[obj_error[kids] != 0]
@@ -1311,25 +1368,19 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             block = slice(lo, hi)
             keep = ~pinned[level_rows[block]]
             rows = level_rows[block][keep]
-            ctot = ctot_level[block][keep]
-            cw = cw_level[block][keep]
-            own = has_krs[rows]
-            summing = is_sum[rows]
-            own_total = np.where(own, np.where(summing, 1.0, total[rows]), 0.0)
-            own_weighted = np.where(own, np.where(summing, 1.0 * prog_sum[rows], weighted[rows]),
-                                    0.0)
-            # a sum with include_children but no aligned child is just the sum (raw as is)
             uses = st.uses_children[rows]
-            plain_sum = summing & own & (~uses | ~has_children[rows])
-            mixed_total = own_total + np.where(uses, ctot, 0.0)
+            plain = plain_sum[rows]
+            mixed_total = own_total[rows] + np.where(uses, ctot_level[block][keep], 0.0)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                mixed = (own_weighted + np.where(uses, cw, 0.0)) / mixed_total
-            null = ~plain_sum & (mixed_total == 0)
+                mixed = (own_weighted[rows] + np.where(uses, cw_level[block][keep], 0.0)
+                         ) / mixed_total
+            null = ~plain & (mixed_total == 0)
             mean = np.where(null, np.nan, mixed)
-            level_progress = np.where(plain_sum, prog_sum[rows], mean)
-            level_raw = np.where(plain_sum, raw_sum[rows], mean)
+            level_progress = np.where(plain, prog_sum[rows], mean)
             progress[rows] = level_progress
-            raw[rows] = level_raw
+            if want_raw:
+                level_raw = np.where(plain, raw_sum[rows], mean)
+                raw[rows] = level_raw
             if errors is not None:
                 obj_error = errors[0]
                 overflow = rows[(obj_error[rows] == 0) & ~null & ~np.isfinite(level_raw)]
@@ -1342,14 +1393,21 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
 
         _map_blocks(level_block, _row_blocks(k))
 
-    return progress, raw, value_sum, has_fc, prog_sum
+    return progress, raw if want_raw else None, value_sum, has_fc, prog_sum
 
 
 def _rollup_start(m: int, obj: I64, st: _Structure, errors: Any, kid_has_fc: B | None,
-                  pin: Any, fc_start: B | None) -> tuple[F64, F64, B, B]:
-    """The rollup's starting columns: progress and raw (NaN), forecast flags, pinned rows."""
-    progress = np.full(m, np.nan)
-    raw = np.full(m, np.nan)
+                  pin: Any, fc_start: B | None, progress: F64 | None = None,
+                  raw: F64 | None = None) -> tuple[F64, F64, B, B]:
+    """The rollup's starting columns: progress and raw (NaN), forecast flags, pinned rows.
+
+    ``progress`` and ``raw`` are filled when given (else new).
+    """
+    for column in (progress, raw):
+        if column is not None:
+            _fill(column, np.nan)
+    progress = np.full(m, np.nan) if progress is None else progress
+    raw = np.full(m, np.nan) if raw is None else raw
     has_fc = np.zeros(m, dtype=bool)
     if fc_start is not None:
         has_fc = fc_start
@@ -1481,9 +1539,9 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
 
     # --- objective identity and graph -----------------------------------------------------
     obj_error = _buffer(out, "obj_error", m)
-    obj_error.fill(0)
+    _fill(obj_error, 0)
     obj_ref = _buffer(out, "obj_error_ref", m)
-    obj_ref.fill(-1)
+    _fill(obj_ref, -1)
     obj_error[frame.obj_load == 1] = ERR_LOAD
     obj_field = (np.zeros(m, dtype=np.uint8) if frame.validated
                  else _validate_objectives(frame))
@@ -1497,12 +1555,12 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
 
     # --- key results -----------------------------------------------------------------------
     kr_ref = _buffer(out, "kr_error_ref", n)
-    kr_ref.fill(-1)
+    _fill(kr_ref, -1)
     if kernel == "numba":
         kr_error, obj_start_kr, due_kr, aspirational = _numba_front(frame, broken, out)
     else:
         kr_error = _buffer(out, "kr_error", n)
-        kr_error.fill(0)
+        _fill(kr_error, 0)
         kr_error[frame.kr_load == 1] = ERR_LOAD
         kr_field = (np.zeros(n, dtype=np.uint8) if frame.validated
                     else _validate_key_results(frame))
@@ -1585,55 +1643,53 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     hgt = np.where(in_cycle, -1, height)
     del height
     tree = _tree(parent, hgt) if kernel == "numba" else None
-    levels = _levels(parent, hgt, frame.obj_weight) if tree is None else None
+    forest = _forest(parent, hgt, frame.obj_weight, st) if tree is None else None
     pin_now = pin_prev = pin_fc = None
     if pinned is not None:
         pin_now = (pinned.mask, pinned.progress, None, pinned.error)
         pin_prev = (pinned.mask, pinned.previous, None, None)
         pin_fc = (pinned.mask, pinned.forecast, ~np.isnan(pinned.forecast), None)
+    # numpy: the objective columns are written straight into the result's buffers
+    tail = ({name: _buffer(out, name, m) for name in _TAIL_COLUMNS} if forest is not None
+            else {})
     obj_progress, obj_raw, value_sum, _, sum_progress = _rollup(
         frame, st, hgt, parent, value, progress, policy.cap, errors=(obj_error, obj_ref),
-        pin=pin_now, kernel=kernel, tree=tree, levels=levels)
+        pin=pin_now, kernel=kernel, tree=tree, forest=forest,
+        progress_out=_buffer(out, "obj_progress", m) if forest is not None else None,
+        raw_out=_buffer(out, "obj_raw", m) if forest is not None else None)
+    assert obj_raw is not None
     ok = obj_error == 0
-    obj_progress = _put(out, "obj_progress", np.where(ok, obj_progress, np.nan))
-    obj_raw = _put(out, "obj_raw", np.where(ok, obj_raw, np.nan))
+    if forest is not None:
+        obj_progress[~ok] = np.nan
+        obj_raw[~ok] = np.nan
+    else:
+        obj_progress = _put(out, "obj_progress", np.where(ok, obj_progress, np.nan))
+        obj_raw = _put(out, "obj_raw", np.where(ok, obj_raw, np.nan))
     value_sum = _put(out, "obj_sum_value", value_sum)
     sum_progress = _put(out, "obj_sum_progress", sum_progress)
     has_progress = ~np.isnan(obj_progress)
-    swapped = None
-    if prev_part is not None:
-        # numpy: the previous state differs from now only on the rows with a check-in; they
-        # are swapped into the value and progress columns for its rollup, then swapped back
-        logged_rows, prev_logged, prev_clamped = prev_part
-        swapped = (logged_rows, _swap(value, logged_rows, prev_logged),
-                   _swap(progress, logged_rows, prev_clamped))
-        prev_part = None
-        del logged_rows, prev_logged, prev_clamped
-        prev_in_value, prev_in_progress = value, progress
-    prev_obj, _, _, _, _ = _rollup(frame, st, hgt, parent, prev_in_value, prev_in_progress,
-                                   policy.cap, valid=ok, pin=pin_prev, kernel=kernel, tree=tree,
-                                   levels=levels)
-    if swapped is not None:
-        _swap(value, swapped[0], swapped[1])
-        _swap(progress, swapped[0], swapped[2])
-        swapped = None
+    # numpy: the previous and forecast states differ from now only on the rows with a
+    # check-in, and on the rows with a forecast (their rollups replace those rows' values)
+    prev_obj, _, _, _, _ = _rollup(
+        frame, st, hgt, parent, value if prev_in_value is None else prev_in_value,
+        progress if prev_in_progress is None else prev_in_progress, policy.cap, valid=ok,
+        pin=pin_prev, kernel=kernel, tree=tree, forest=forest, delta=prev_part,
+        progress_out=tail.get("obj_previous"))
+    prev_part = None
     del prev_in_value, prev_in_progress
+    fc_delta = None
     if fc_part is not None:
-        # the same for the forecast state, on the rows with a forecast
         fc_rows, fc_clamped = fc_part
-        swapped = (fc_rows, _swap(value, fc_rows, fc_value[fc_rows]),
-                   _swap(progress, fc_rows, fc_clamped))
+        fc_delta = (fc_rows, fc_value[fc_rows], fc_clamped)
         fc_part = None
         del fc_rows, fc_clamped
-        fc_in_value, fc_in_progress = value, progress
     fc_obj_progress, _, _, fc_ok, _ = _rollup(
-        frame, st, hgt, parent, fc_in_value, fc_in_progress, policy.cap, valid=ok,
-        kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel, tree=tree,
-        fc_start=fc_start, levels=levels)
-    if swapped is not None:
-        _swap(value, swapped[0], swapped[1])
-        _swap(progress, swapped[0], swapped[2])
-    del fc_in_value, fc_in_progress, swapped
+        frame, st, hgt, parent, value if fc_in_value is None else fc_in_value,
+        progress if fc_in_progress is None else fc_in_progress, policy.cap,
+        valid=ok, kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel,
+        tree=tree, fc_start=fc_start, forest=forest, delta=fc_delta,
+        progress_out=tail.get("obj_forecast_progress"))
+    del fc_in_value, fc_in_progress, fc_delta
     fc_ok &= ok
     # the rows counted in sums were for the rollups alone
     st = attrs.evolve(st, summed_rows=None, summed_obj=None, summed=None)
@@ -1652,12 +1708,12 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
                               st.uses_children,
                               pinned.mask if pinned is not None else np.zeros(m, np.bool_),
                               obj_hist)
-    for _, kids, _, _ in (levels or [])[1:]:
+    for _, kids, _, _ in (forest.levels if forest is not None else [])[1:]:
         kids = kids[child_counted[kids] & st.uses_children[parent[kids]] & obj_hist[kids]]
         if pinned is not None:
             kids = kids[~pinned.mask[parent[kids]]]
         obj_hist[parent[kids]] = True
-    del levels, tree
+    del forest, tree
     if kernel == "numba":
         (obj_trend, obj_expected, effective, computed, obj_fc_colour, ogscore, ogband,
          ogsuccess, obj_rule, kr_contributes) = _numba_tail(
@@ -1674,7 +1730,6 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         del logged
         worst_hit, worst_hit_null, fc_worst = _worst_ranges(frame, kr_ok, status, has_fc,
                                                             fc_status)
-        tail = {name: _buffer(out, name, m) for name in _TAIL_COLUMNS}
         manual = np.array([COLOUR_GREEN, COLOUR_YELLOW, COLOUR_YELLOW, COLOUR_RED],
                           dtype=np.int8)
 
