@@ -1196,35 +1196,40 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
 
     _map_blocks(block, _group_blocks(obj))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        raw_sum = (value_sum - st.sum_start) / (st.sum_target - st.sum_start)
+        raw_sum = np.subtract(value_sum, st.sum_start)
+        raw_sum /= st.sum_target - st.sum_start
     return weighted, value_sum, raw_sum, _clamp(raw_sum, cap)
 
 
 class _Level(NamedTuple):
-    """One height of the alignment forest, for the numpy kernel's rollups."""
+    """One height of the alignment forest, for the numpy kernel's rollups.
 
-    rows: I64  # the objectives of this height (row order)
-    kids: I64  # the objectives whose parent is at this height (row order)
-    up: I64  # per kid: its parent's position among ``rows``
-    kid_weight: F64  # per kid: its weight
+    Row indices are int32 when every objective row fits (they are held through all three
+    rollups).
+    """
+
+    rows: npt.NDArray[Any]  # the objectives of this height (row order)
+    kids: npt.NDArray[Any]  # the objectives whose parent is at this height
+    up: npt.NDArray[Any]  # per kid: its parent's position among ``rows``
 
 
-def _levels(parent: I64, height: I64, weight: F64) -> list[_Level]:
+def _levels(parent: I64, height: I64) -> list[_Level]:
     """Per height: its rows, the rows whose parent is at it, and where each parent is.
 
     What every rollup scenario needs from the forest alone, computed once per evaluation.
     """
-    kids = np.flatnonzero(parent >= 0)
+    m = parent.shape[0]
+    index = np.int32 if m <= np.iinfo(np.int32).max else np.int64
+    kids = np.flatnonzero(parent >= 0).astype(index)
     kid_level = height[parent[kids]]
-    max_height = int(height.max()) if height.shape[0] else -1
-    level_of = np.empty(parent.shape[0], dtype=np.int64)  # a row's position in its level
+    max_height = int(height.max()) if m else -1
+    level_of = np.empty(m, dtype=index)  # a row's position in its level
     levels = []
     for level in range(max_height + 1):
-        rows = np.flatnonzero(height == level)
-        level_kids = kids[kid_level == level] if level else np.zeros(0, dtype=np.int64)
-        level_of[rows] = np.arange(rows.shape[0])
-        levels.append(_Level(rows, level_kids, level_of[parent[level_kids]],
-                             weight[level_kids]))
+        rows = np.flatnonzero(height == level).astype(index)
+        level_kids = kids[kid_level == level] if level else np.zeros(0, dtype=index)
+        level_of[rows] = np.arange(rows.shape[0], dtype=index)
+        levels.append(_Level(rows, level_kids, level_of[parent[level_kids]]))
     return levels
 
 
@@ -1241,9 +1246,9 @@ class _Forest:
     sum_rows: I64  # the objectives that sum their own key results
 
 
-def _forest(parent: I64, height: I64, weight: F64, st: _Structure) -> _Forest:
+def _forest(parent: I64, height: I64, st: _Structure) -> _Forest:
     """:func:`_levels` and the per objective constants of the rollups (numpy kernel)."""
-    levels = _levels(parent, height, weight)
+    levels = _levels(parent, height)
     # the objectives rolled up (height >= 0) that have an aligned child: a child of such an
     # objective is never on a cycle, so these are the parents of the levels' children
     has_children = np.zeros(parent.shape[0], dtype=bool)
@@ -1308,7 +1313,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             prog_sum)
         return progress, raw, value_sum, has_fc, prog_sum
     if forest is None:
-        forest = _forest(parent, height, frame.obj_weight, st)
+        forest = _forest(parent, height, st)
     # the own part of every objective: Σ w·p of its key results, or a sum's progress
     own_weighted, value_sum, raw_sum, prog_sum = _kr_part(frame, st, kr_value, kr_progress,
                                                           cap, delta)
@@ -1318,7 +1323,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     progress, raw, has_fc, pinned = _rollup_start(m, obj, st, errors, kid_has_fc, pin,
                                                   fc_start, progress_out,
                                                   raw_out if want_raw else np.zeros(0))
-    for level_rows, kids, up, kid_weight in forest.levels:
+    for level_rows, kids, up in forest.levels:
         if errors is not None and kids.shape[0]:
             obj_error, obj_ref = errors
             bad_kids = kids[obj_error[kids] != 0]
@@ -1335,7 +1340,8 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         k = level_rows.shape[0]
         if kids.shape[0]:
             if kid_has_fc is not None and kid_now is not None:
-                counted_now = ok_kid[kids] & ~np.isnan(kid_now[kids]) & (kid_weight > 0)
+                counted_now = (ok_kid[kids] & ~np.isnan(kid_now[kids])
+                               & (frame.obj_weight[kids] > 0))
                 lift = kids[counted_now & has_fc[kids] & st.uses_children[parent[kids]]]
                 lift = lift[~pinned[parent[lift]]]
                 # (has_fc is read at the kids below, written at their parents: another level)
@@ -1343,13 +1349,13 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             # each child's counted weight and weight x progress, block by block of children
             wk, wkp = np.empty(kids.shape[0]), np.empty(kids.shape[0])
 
-            def kid_block(lo: int, hi: int, kids: I64 = kids, kid_weight: F64 = kid_weight,
-                          ok_kid: B = ok_kid, wk: F64 = wk, wkp: F64 = wkp) -> None:
+            def kid_block(lo: int, hi: int, kids: Any = kids, ok_kid: B = ok_kid,
+                          wk: F64 = wk, wkp: F64 = wkp) -> None:
                 these = kids[lo:hi]
                 p = progress[these]
                 if kid_has_fc is not None and kid_now is not None:
                     p = np.where(has_fc[these], p, kid_now[these])
-                w = kid_weight[lo:hi]
+                w = frame.obj_weight[these]
                 counted = ok_kid[these] & ~np.isnan(p) & (w > 0)
                 block_w = np.where(counted, w, 0.0)
                 wk[lo:hi] = block_w
@@ -1363,7 +1369,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         else:
             ctot_level = cw_level = np.zeros(k)
 
-        def level_block(lo: int, hi: int, level_rows: I64 = level_rows,
+        def level_block(lo: int, hi: int, level_rows: Any = level_rows,
                         ctot_level: F64 = ctot_level, cw_level: F64 = cw_level) -> None:
             block = slice(lo, hi)
             keep = ~pinned[level_rows[block]]
@@ -1643,7 +1649,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     hgt = np.where(in_cycle, -1, height)
     del height
     tree = _tree(parent, hgt) if kernel == "numba" else None
-    forest = _forest(parent, hgt, frame.obj_weight, st) if tree is None else None
+    forest = _forest(parent, hgt, st) if tree is None else None
     pin_now = pin_prev = pin_fc = None
     if pinned is not None:
         pin_now = (pinned.mask, pinned.progress, None, pinned.error)
@@ -1708,7 +1714,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
                               st.uses_children,
                               pinned.mask if pinned is not None else np.zeros(m, np.bool_),
                               obj_hist)
-    for _, kids, _, _ in (forest.levels if forest is not None else [])[1:]:
+    for _, kids, _ in (forest.levels if forest is not None else [])[1:]:
         kids = kids[child_counted[kids] & st.uses_children[parent[kids]] & obj_hist[kids]]
         if pinned is not None:
             kids = kids[~pinned.mask[parent[kids]]]
