@@ -20,7 +20,8 @@ The driver generates each organisation once and writes its columns to ``.npy`` f
 engine then runs in a fresh interpreter of its own (``--child``) that loads them, so that
 neither the timings nor the memory figures of one engine are disturbed by another's heap.
 Times are wall times (``time.perf_counter``), the median of ``--repeat`` runs after one
-warm-up run at full size (the run whose peak memory is measured); building the inputs
+warm-up run at full size (the run whose peak memory is measured), each started with the
+previous run's result released; building the inputs
 (``OrgFrame.from_columns``, the DataFrame, the Arrow registration, loading the document) is
 not timed.  See ``benchmarks/README.md``.
 
