@@ -1150,25 +1150,20 @@ def _tree(parent: I64, height: I64) -> _Tree:
 
 
 def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None,
-             delta: tuple[I64, F64, F64] | None = None, weighted: F64 | None = None
-             ) -> tuple[F64, F64, F64, F64]:
+             delta: tuple[I64, F64, F64] | None = None) -> tuple[F64, F64, F64, F64]:
     """Per objective: Σ w·p of its key results, the sum-mode value, raw and clamped progress.
 
     ``delta`` (a scenario: ascending rows with their values and clamped progress) replaces
     those rows' value and progress; the columns themselves are left as they are.  Blocks of
     whole objectives (numpy kernel): each objective's rows are added in row order from 0.0, as
-    one ``np.bincount`` over every row would add them.  Σ w·p is written into ``weighted``
-    when given.
+    one ``np.bincount`` over every row would add them.
     """
     m = frame.n_obj
     obj = frame.kr_objective
     w = frame.kr_weight
     summed_rows, summed_obj = st.summed_rows, st.summed_obj
     # objectives without key results (no block reaches them) keep 0.0
-    if weighted is None:
-        weighted = np.zeros(m)
-    else:
-        weighted.fill(0.0)
+    weighted = np.zeros(m)
     value_sum = np.zeros(m)
     d_rows, d_value, d_prog = delta if delta is not None else (None, None, None)
     if summed_rows is None or summed_obj is None:
