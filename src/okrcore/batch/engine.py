@@ -651,128 +651,165 @@ def _kr_timeline(frame: OrgFrame, rows: slice) -> tuple[I64, I64, I64]:
     return frame.obj_start[obj], np.where(due != NONE_INSTANT, due, frame.obj_due[obj]), obj
 
 
-def _numpy_kr_pass(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8], as_of: int,
-                   policy: Policy, out: BatchResult | None = None
-                   ) -> tuple[F64, F64, F64, I8, F64, I8, I8, F64, I8, B]:
-    """The per key result pass of the numpy kernel, block by block of rows.
+def _numpy_key_results(frame: OrgFrame, kr_error: npt.NDArray[np.uint8], as_of: int,
+                       policy: Policy, out: BatchResult | None = None
+                       ) -> tuple[_Logs, tuple[Any, ...], tuple[Any, ...]]:
+    """Every per key result step of the numpy kernel, in one pass of blocks of rows.
 
-    Value, raw and clamped progress, range status, expected progress, pace colour, colour and
-    grade; ``kr_error`` gains ``invalid_timeline`` (a due not after the objective's start) and
-    then ``not_finite`` where the raw progress overflows.  Every step is
-    elementwise, so a block computes exactly what the whole column would; only the block's
-    temporaries are allocated (they stay in cache), the outputs are written in place.
+    For each block of rows, in turn: the check-in logs (:func:`_logs_block`), the key result
+    step (:func:`_kr_block`) and the step after it (:func:`_post_block`).  Each step reads only
+    its own rows of the one before, so the three run on a block while it is in cache, and the
+    previous check-in values never leave the block.
+
+    Returns the logs (has an entry, the as-of value, the last instant and the forecast column,
+    which become ``kr_value``, ``kr_last_at`` and ``kr_forecast_value``), the key result
+    columns (value, raw and clamped progress, range status, expected progress, pace colour,
+    colour, grade score, band and success) and the post columns (trend, staleness, forecast
+    value, progress, range status and colour, has a forecast) followed by the rows where the
+    previous and forecast states differ from now, with their values and clamped progress.
+    ``kr_error`` gains ``invalid_timeline`` and ``not_finite``.
     """
     n = frame.n_kr
-    strict = policy.strict_breakpoints
-    value = logs.value  # the as-of check-in values become the values, in place
-    raw, progress, expected, score = (_buffer(out, name, n) for name in (
-        "kr_raw", "kr_progress", "kr_expected", "kr_grade_score"))
-    status, pace, colour, band = (_buffer(out, name, n) for name in (
-        "kr_range_status", "kr_pace_colour", "kr_colour", "kr_grade_band"))
-    success = _buffer(out, "kr_grade_success", n)
-
-    def block(lo: int, hi: int) -> None:
-        rows = slice(lo, hi)
-        # the value: the last check-in, else the explicit current value, else the baseline
-        v = value[rows]
-        current = frame.kr_current[rows]
-        no_entry = ~logs.has_entry[rows]
-        np.copyto(v, current, where=no_entry)
-        no_entry &= np.isnan(current)
-        np.copyto(v, frame.kr_start[rows], where=no_entry)
-        start, due, obj = _kr_timeline(frame, rows)
-        err = kr_error[rows]
-        kr_due = frame.kr_due[rows]
-        err[(err == 0) & (kr_due != NONE_INSTANT) & (start != NONE_INSTANT)
-            & (kr_due <= start)] = ERR_INVALID_TIMELINE
-        r = _raw_progress(frame, v, strict, rows)
-        err[(err == 0) & ~np.isfinite(r)] = ERR_NOT_FINITE
-        r[err != 0] = 0.0
-        raw[rows] = r
-        p = _clamp(r, policy.cap)
-        progress[rows] = p
-        s = _range_status(frame, v, strict, rows)
-        status[rows] = s
-        e = _expected(as_of, start, due)
-        expected[rows] = e
-        no_timeline = np.isnan(e)
-        e[no_timeline] = 0.0
-        c = _pace_colour(p, e, policy)
-        c[no_timeline] = COLOUR_GREEN
-        pace[rows] = c
-        np.maximum(c, s, out=colour[rows])
-        score[rows], band[rows], success[rows] = _grade(p, frame.obj_ambition[obj] == 1, policy)
-
-    _map_blocks(block, _row_blocks(n))
-    return value, raw, progress, status, expected, pace, colour, score, band, success
-
-
-def _numpy_post(frame: OrgFrame, logs: _Logs, kr_error: npt.NDArray[np.uint8], raw: F64,
-                progress: F64, status: I8, as_of: int, policy: Policy,
-                out: BatchResult | None = None) -> tuple[Any, ...]:
-    """After the per key result pass (numpy kernel), block by block of rows.
-
-    Trend, staleness, the forecast's value (in the logs' forecast column), progress, range
-    status and colour, and the rows where the previous and forecast states differ from now
-    with their values and progress (the rollups swap them in).  Every step is per key
-    result, so blocks give the same values as one pass.
-    """
-    n = frame.n_kr
-    strict = policy.strict_breakpoints
-    tol = policy.tolerance
-    window = policy.stale_days * MICROSECONDS_PER_DAY
-    trend = _buffer(out, "kr_trend", n)
-    stale = _buffer(out, "kr_stale", n)
-    fc_value = logs.forecast
-    fc_progress = _buffer(out, "kr_forecast_progress", n)
-    fc_status = np.empty_like(status)
-    fc_colour = _buffer(out, "kr_forecast_colour", n)
-    has_fc = np.empty(n, dtype=np.bool_)
+    logs = _Logs(np.empty(n, np.bool_), _buffer(out, "kr_value", n), np.zeros(0, np.bool_),
+                 np.zeros(0), _buffer(out, "kr_last_at", n), _buffer(out, "kr_forecast_value", n))
+    # (the as-of check-in values become the values, in place)
+    kr = (logs.value, *(_buffer(out, name, n) for name in _KR_PASS_COLUMNS[1:]))
+    post = (_buffer(out, "kr_trend", n), _buffer(out, "kr_stale", n), logs.forecast,
+            _buffer(out, "kr_forecast_progress", n), np.empty(n, np.int8),
+            _buffer(out, "kr_forecast_colour", n), np.empty(n, np.bool_))
+    bounds = np.searchsorted(frame.log_kr, np.arange(0, n + BLOCK_ROWS, BLOCK_ROWS).clip(0, n))
 
     def block(lo: int, hi: int) -> tuple[Any, ...]:
         rows = slice(lo, hi)
-        # every row's starting values, then the rows that have them
-        trend[rows] = TREND_NONE
-        stale[rows] = -1
-        fc_progress[rows] = np.nan
-        fc_status[rows] = status[rows]
-        fc_colour[rows] = COLOUR_NONE
-        # the previous state matters only where there is a check-in: compute it there alone
-        logged = np.flatnonzero(logs.has_entry[rows])
-        logged_rows = logged + lo
-        prev_logged = np.where(logs.has_previous[rows][logged], logs.previous[rows][logged],
-                               frame.kr_start[rows][logged])
-        prev_raw = _raw_progress(frame, prev_logged, strict, logged_rows)
-        prev_clamped = _clamp(np.where(kr_error[rows][logged] == 0, prev_raw, 0.0), policy.cap)
-        trend[rows][logged] = _trend(prev_raw, raw[rows][logged], tol)
-        # staleness only on the rows with a check-in log (the others are null, -1)
-        log_rows = np.flatnonzero(frame.kr_has_log[rows])
-        complete = _approx_le(1.0, progress[rows][log_rows], tol)
-        log_start = frame.obj_start[frame.kr_objective[rows][log_rows]]
-        early = (log_start != NONE_INSTANT) & (
-            (as_of - np.where(log_start != NONE_INSTANT, log_start, 0)) < window)
-        log_entry = logs.has_entry[rows][log_rows]
-        since_last = as_of - np.where(log_entry, logs.last_at[rows][log_rows], as_of)
-        stale[rows][log_rows] = ~complete & ~early & (~log_entry | (since_last > window))
-        # the forecast column of the logs becomes the forecast value (in place)
-        kind = frame.kr_kind[rows]
-        value = fc_value[rows]
-        value[~(((kind == KIND_METRIC) | (kind == KIND_STAGED)) & np.isfinite(value))] = np.nan
-        np.logical_not(np.isnan(value), out=has_fc[rows])
-        fc = np.flatnonzero(has_fc[rows])
-        fc_rows = fc + lo
-        fc_clamped = _clamp(_raw_progress(frame, value[fc], strict, fc_rows), policy.cap)
-        fc_status[rows][fc] = _range_status(frame, value[fc], strict, fc_rows)
-        fc_pace = _pace_colour(fc_clamped, np.ones(fc.shape[0]), policy)
-        fc_colour[rows][fc] = _worst(fc_pace, fc_status[rows][fc])
-        fc_progress[rows][fc] = fc_clamped
-        return logged_rows, prev_logged, prev_clamped, fc_rows, fc_clamped
+        timeline = _kr_timeline(frame, rows)
+        log_rows = slice(int(bounds[lo // BLOCK_ROWS]), int(bounds[lo // BLOCK_ROWS + 1]))
+        local = _Logs(logs.has_entry[rows], logs.value[rows], np.empty(hi - lo, np.bool_),
+                      np.empty(hi - lo), logs.last_at[rows], logs.forecast[rows])
+        _logs_block(frame.log_kr[log_rows] - lo, frame.log_at[log_rows],
+                    frame.log_value[log_rows], as_of, timeline[0], timeline[1], local)
+        _kr_block(frame, rows, local, kr_error, timeline, as_of, policy,
+                  tuple(column[rows] for column in kr))
+        return _post_block(frame, rows, local, kr_error, kr[1][rows], kr[2][rows],
+                           kr[3][rows], timeline[0], as_of, policy,
+                           tuple(column[rows] for column in post))
 
     parts = list(zip(*_map_blocks(block, _row_blocks(n)), strict=True))
     joined = [np.concatenate(part) for part in parts] if parts else [np.zeros(0)] * 5
-    return (trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc,
-            joined[0].astype(np.int64, copy=False), joined[1], joined[2],
-            joined[3].astype(np.int64, copy=False), joined[4])
+    index = _index_dtype(n)
+    scenario_rows = (joined[0].astype(index, copy=False), joined[1], joined[2],
+                     joined[3].astype(index, copy=False), joined[4])
+    return logs, kr, post + scenario_rows
+
+
+def _index_dtype(n: int) -> type[np.signedinteger[Any]]:
+    """int32 when every index below ``n`` fits (held index columns take half the memory)."""
+    return np.int32 if n <= np.iinfo(np.int32).max else np.int64
+
+
+_KR_PASS_COLUMNS: Final = (
+    "kr_value", "kr_raw", "kr_progress", "kr_range_status", "kr_expected", "kr_pace_colour",
+    "kr_colour", "kr_grade_score", "kr_grade_band", "kr_grade_success")
+"""The columns of the numpy kernel's key result step, in :func:`_kr_block`'s order."""
+
+
+def _kr_block(frame: OrgFrame, rows: slice, logs: _Logs, kr_error: npt.NDArray[np.uint8],
+              timeline: tuple[I64, I64, I64], as_of: int, policy: Policy,
+              columns: tuple[Any, ...]) -> None:
+    """The key result step of the numpy kernel on key results ``rows`` (one block).
+
+    Value, raw and clamped progress, range status, expected progress, pace colour, colour and
+    grade, written into ``columns`` (the block's slices, in :data:`_KR_PASS_COLUMNS` order);
+    ``logs`` are the block's own.  ``kr_error`` gains ``invalid_timeline`` (a due not after
+    the objective's start) and then ``not_finite`` where the raw progress overflows.  Every
+    step is elementwise, so a block computes exactly what the whole column would.
+    """
+    strict = policy.strict_breakpoints
+    v, raw, progress, status, expected, pace, colour, score, band, success = columns
+    # the value: the last check-in, else the explicit current value, else the baseline
+    # (the as-of check-in values are already in ``v``: it is the logs' value column)
+    current = frame.kr_current[rows]
+    no_entry = ~logs.has_entry
+    np.copyto(v, current, where=no_entry)
+    no_entry &= np.isnan(current)
+    np.copyto(v, frame.kr_start[rows], where=no_entry)
+    start, due, obj = timeline
+    err = kr_error[rows]
+    kr_due = frame.kr_due[rows]
+    err[(err == 0) & (kr_due != NONE_INSTANT) & (start != NONE_INSTANT)
+        & (kr_due <= start)] = ERR_INVALID_TIMELINE
+    r = _raw_progress(frame, v, strict, rows)
+    err[(err == 0) & ~np.isfinite(r)] = ERR_NOT_FINITE
+    r[err != 0] = 0.0
+    raw[:] = r
+    p = _clamp(r, policy.cap)
+    progress[:] = p
+    s = _range_status(frame, v, strict, rows)
+    status[:] = s
+    e = _expected(as_of, start, due)
+    expected[:] = e
+    no_timeline = np.isnan(e)
+    e[no_timeline] = 0.0
+    c = _pace_colour(p, e, policy)
+    c[no_timeline] = COLOUR_GREEN
+    pace[:] = c
+    np.maximum(c, s, out=colour)
+    score[:], band[:], success[:] = _grade(p, frame.obj_ambition[obj] == 1, policy)
+
+
+def _post_block(frame: OrgFrame, rows: slice, logs: _Logs, kr_error: npt.NDArray[np.uint8],
+                raw: F64, progress: F64, status: I8, obj_start: I64, as_of: int,
+                policy: Policy, columns: tuple[Any, ...]) -> tuple[Any, ...]:
+    """After the key result step (numpy kernel), on key results ``rows`` (one block).
+
+    Trend, staleness, the forecast's value (in the logs' forecast column, in place), progress,
+    range status and colour, written into ``columns`` (the block's slices of trend, stale,
+    forecast value, progress, status, colour and has a forecast); ``logs``, ``raw``,
+    ``progress``, ``status`` and ``obj_start`` (each key result's objective's start) are the
+    block's own.  Returns the rows where the previous and forecast states differ from now,
+    with their values and clamped progress (the rollups replace them).
+    """
+    strict = policy.strict_breakpoints
+    tol = policy.tolerance
+    window = policy.stale_days * MICROSECONDS_PER_DAY
+    lo = rows.start
+    trend, stale, value, fc_progress, fc_status, fc_colour, has_fc = columns
+    # every row's starting values, then the rows that have them
+    trend[:] = TREND_NONE
+    stale[:] = -1
+    fc_progress[:] = np.nan
+    fc_status[:] = status
+    fc_colour[:] = COLOUR_NONE
+    # the previous state matters only where there is a check-in: compute it there alone
+    logged = np.flatnonzero(logs.has_entry)
+    logged_rows = logged + lo
+    prev_logged = np.where(logs.has_previous[logged], logs.previous[logged],
+                           frame.kr_start[rows][logged])
+    prev_raw = _raw_progress(frame, prev_logged, strict, logged_rows)
+    prev_clamped = _clamp(np.where(kr_error[rows][logged] == 0, prev_raw, 0.0), policy.cap)
+    trend[logged] = _trend(prev_raw, raw[logged], tol)
+    # staleness only on the rows with a check-in log (the others are null, -1)
+    log_rows = np.flatnonzero(frame.kr_has_log[rows])
+    complete = _approx_le(1.0, progress[log_rows], tol)
+    log_start = obj_start[log_rows]
+    early = (log_start != NONE_INSTANT) & (
+        (as_of - np.where(log_start != NONE_INSTANT, log_start, 0)) < window)
+    log_entry = logs.has_entry[log_rows]
+    since_last = as_of - np.where(log_entry, logs.last_at[log_rows], as_of)
+    stale[log_rows] = ~complete & ~early & (~log_entry | (since_last > window))
+    # the forecast column of the logs becomes the forecast value (in place)
+    kind = frame.kr_kind[rows]
+    value[~(((kind == KIND_METRIC) | (kind == KIND_STAGED)) & np.isfinite(value))] = np.nan
+    np.logical_not(np.isnan(value), out=has_fc)
+    fc = np.flatnonzero(has_fc)
+    fc_rows = fc + lo
+    fc_clamped = _clamp(_raw_progress(frame, value[fc], strict, fc_rows), policy.cap)
+    fc_status[fc] = _range_status(frame, value[fc], strict, fc_rows)
+    fc_pace = _pace_colour(fc_clamped, np.ones(fc.shape[0]), policy)
+    fc_colour[fc] = _worst(fc_pace, fc_status[fc])
+    fc_progress[fc] = fc_clamped
+    index = _index_dtype(frame.n_kr)
+    return (logged_rows.astype(index), prev_logged, prev_clamped, fc_rows.astype(index),
+            fc_clamped)
 
 
 def _first_of_runs(keys: I64) -> tuple[I64, I64]:
@@ -1150,13 +1187,13 @@ def _tree(parent: I64, height: I64) -> _Tree:
 
 
 def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None,
-             delta: tuple[I64, F64, F64] | None = None) -> tuple[F64, F64, F64, F64]:
+             delta: tuple[Any, F64, F64] | None = None) -> tuple[F64, F64, F64, F64]:
     """Per objective: Σ w·p of its key results, the sum-mode value, raw and clamped progress.
 
-    ``delta`` (a scenario: ascending rows with their values and clamped progress) replaces
-    those rows' value and progress; the columns themselves are left as they are.  Blocks of
-    whole objectives (numpy kernel): each objective's rows are added in row order from 0.0, as
-    one ``np.bincount`` over every row would add them.
+    ``delta`` (a scenario: ascending rows, int32 or int64, with their values and clamped
+    progress) replaces those rows' value and progress; the columns themselves are left as they
+    are.  Blocks of whole objectives (numpy kernel): each objective's rows are added in row
+    order from 0.0, as one ``np.bincount`` over every row would add them.
     """
     m = frame.n_obj
     obj = frame.kr_objective
@@ -1214,7 +1251,7 @@ def _levels(parent: I64, height: I64) -> list[_Level]:
     What every rollup scenario needs from the forest alone, computed once per evaluation.
     """
     m = parent.shape[0]
-    index = np.int32 if m <= np.iinfo(np.int32).max else np.int64
+    index = _index_dtype(m)
     kids = np.flatnonzero(parent >= 0).astype(index)
     kid_level = height[parent[kids]]
     max_height = int(height.max()) if m else -1
@@ -1264,7 +1301,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             kid_has_fc: B | None = None, kid_now: F64 | None = None,
             pin: tuple[B, F64, B | None, npt.NDArray[np.uint8] | None] | None = None,
             kernel: str = "numpy", tree: _Tree | None = None, fc_start: B | None = None,
-            forest: _Forest | None = None, delta: tuple[I64, F64, F64] | None = None,
+            forest: _Forest | None = None, delta: tuple[Any, F64, F64] | None = None,
             progress_out: F64 | None = None, raw_out: F64 | None = None
             ) -> tuple[F64, F64 | None, F64, B, F64]:
     """Objective progress (NaN = null), raw and summed value, forecast flags, summed part.
@@ -1568,13 +1605,13 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         kr_error[(kr_error == 0) & (kr_field != 0)] = kr_field[(kr_error == 0) & (kr_field != 0)]
         kr_error[frame.kr_load == 2] = ERR_DUPLICATE_ID
         kr_error[(kr_error == 0) & broken[obj]] = ERR_DEPENDS_ON_INVALID
-        # the objective's start and due of each key result are gathered block by block (in
-        # _numpy_logs and _numpy_kr_pass, which also flags invalid_timeline)
+        # the objective's start and due of each key result are gathered block by block in
+        # the one pass over key results, which also flags invalid_timeline
 
     if kernel == "numba":
         logs = _numba_logs(frame, as_of, obj_start_kr, due_kr, _buffer(out, "kr_last_at", n))
     else:
-        logs = _numpy_logs(frame, as_of, out)
+        logs, kr_columns, post = _numpy_key_results(frame, kr_error, as_of, policy, out)
     if kernel == "numba":
         value, raw, progress, status, expected, pace, colour, score, band, success = (
             _numba_kr_pass(frame, logs, obj_start_kr, due_kr, aspirational, as_of, policy, out))
@@ -1591,8 +1628,8 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
             g_score, g_band, g_success = _grade(progress[bad], aspirational[bad], policy)
             score[bad], band[bad], success[bad] = g_score, g_band, g_success
     else:
-        value, raw, progress, status, expected, pace, colour, score, band, success = (
-            _numpy_kr_pass(frame, logs, kr_error, as_of, policy, out))
+        value, raw, progress, status, expected, pace, colour, score, band, success = kr_columns
+        del kr_columns
     if kernel == "numba":
         # the due instants, ambitions and as-of check-in values were for the pass above alone
         del due_kr, aspirational
@@ -1607,13 +1644,10 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         del obj_start_kr
         logs = attrs.evolve(logs, previous=np.zeros(0), forecast=np.zeros(0))
     else:
-        post = _numpy_post(frame, logs, kr_error, raw, progress, status, as_of, policy, out)
         trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc = post[:7]
         # the rows where the previous / forecast states differ from now, with their values
-        # and clamped progress
+        # and clamped progress (the previous check-in values never left their blocks)
         prev_part, fc_part = post[7:10], post[10:]
-        # the previous check-in values are no longer needed: let them go
-        logs = attrs.evolve(logs, previous=np.zeros(0), has_previous=np.zeros(0, np.bool_))
 
         # the rollup inputs of the previous and forecast states are built when needed (below),
         # so that only one pair is held at a time
