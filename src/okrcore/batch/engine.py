@@ -677,16 +677,14 @@ def _numpy_key_results(frame: OrgFrame, kr_error: npt.NDArray[np.uint8], as_of: 
     post = (_buffer(out, "kr_trend", n), _buffer(out, "kr_stale", n), logs.forecast,
             _buffer(out, "kr_forecast_progress", n), np.empty(n, np.int8),
             _buffer(out, "kr_forecast_colour", n), np.empty(n, np.bool_))
-    bounds = np.searchsorted(frame.log_kr, np.arange(0, n + BLOCK_ROWS, BLOCK_ROWS).clip(0, n))
+    bounds = _log_bounds(frame)
 
     def block(lo: int, hi: int) -> tuple[Any, ...]:
         rows = slice(lo, hi)
         timeline = _kr_timeline(frame, rows)
-        log_rows = slice(int(bounds[lo // BLOCK_ROWS]), int(bounds[lo // BLOCK_ROWS + 1]))
         local = _Logs(logs.has_entry[rows], logs.value[rows], np.empty(hi - lo, np.bool_),
                       np.empty(hi - lo), logs.last_at[rows], logs.forecast[rows])
-        _logs_block(frame.log_kr[log_rows] - lo, frame.log_at[log_rows],
-                    frame.log_value[log_rows], as_of, timeline[0], timeline[1], local)
+        _logs_of_block(frame, bounds, lo, as_of, timeline[0], timeline[1], local)
         _kr_block(frame, rows, local, kr_error, timeline, as_of, policy,
                   tuple(column[rows] for column in kr))
         return _post_block(frame, rows, local, kr_error, kr[1][rows], kr[2][rows],
@@ -865,17 +863,32 @@ def _numpy_logs(frame: OrgFrame, as_of: int, out: BatchResult | None = None) -> 
     n = frame.n_kr
     logs = _Logs(np.empty(n, np.bool_), _buffer(out, "kr_value", n), np.empty(n, np.bool_),
                  np.empty(n), _buffer(out, "kr_last_at", n), _buffer(out, "kr_forecast_value", n))
-    bounds = np.searchsorted(frame.log_kr, np.arange(0, n + BLOCK_ROWS, BLOCK_ROWS).clip(0, n))
+    bounds = _log_bounds(frame)
 
     def block(lo: int, hi: int) -> None:
-        rows = slice(int(bounds[lo // BLOCK_ROWS]), int(bounds[lo // BLOCK_ROWS + 1]))
         start, due, _ = _kr_timeline(frame, slice(lo, hi))
-        _logs_block(frame.log_kr[rows] - lo, frame.log_at[rows], frame.log_value[rows],
-                    as_of, start, due,
-                    _Logs(*(getattr(logs, f.name)[lo:hi] for f in attrs.fields(_Logs))))
+        _logs_of_block(frame, bounds, lo, as_of, start, due,
+                       _Logs(*(getattr(logs, f.name)[lo:hi] for f in attrs.fields(_Logs))))
 
     _map_blocks(block, _row_blocks(n))
     return logs
+
+
+def _log_bounds(frame: OrgFrame) -> I64:
+    """The first log row of each block of :data:`BLOCK_ROWS` key results (and the end).
+
+    Log rows are sorted by key result, so a block of key results owns one slice of them.
+    """
+    n = frame.n_kr
+    return np.searchsorted(frame.log_kr, np.arange(0, n + BLOCK_ROWS, BLOCK_ROWS).clip(0, n))
+
+
+def _logs_of_block(frame: OrgFrame, bounds: I64, lo: int, as_of: int, obj_start_of_kr: I64,
+                   due_of_kr: I64, out: _Logs) -> None:
+    """:func:`_logs_block` of the block of key results that starts at row ``lo``."""
+    rows = slice(int(bounds[lo // BLOCK_ROWS]), int(bounds[lo // BLOCK_ROWS + 1]))
+    _logs_block(frame.log_kr[rows] - lo, frame.log_at[rows], frame.log_value[rows], as_of,
+                obj_start_of_kr, due_of_kr, out)
 
 
 def _logs_block(kr: I64, at: I64, val: F64, as_of: int, obj_start_of_kr: I64, due_of_kr: I64,
