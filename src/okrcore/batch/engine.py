@@ -624,8 +624,8 @@ def _row_blocks(n: int) -> list[tuple[int, int]]:
     return [(lo, min(lo + BLOCK_ROWS, n)) for lo in range(0, n, BLOCK_ROWS)]
 
 
-def _fill(column: npt.NDArray[Any], value: Any) -> npt.NDArray[Any]:
-    """``column.fill(value)``, block by block on the evaluation's threads; returns ``column``.
+def _fill(column: npt.NDArray[Any], value: Any) -> None:
+    """``column.fill(value)``, block by block on the evaluation's threads.
 
     A fresh column's pages are first touched here: on several threads, so are its page faults.
     """
@@ -633,7 +633,6 @@ def _fill(column: npt.NDArray[Any], value: Any) -> npt.NDArray[Any]:
         column[lo:hi] = value
 
     _map_blocks(block, _row_blocks(column.shape[0]))
-    return column
 
 
 def _default_threads() -> int:
