@@ -263,10 +263,10 @@ def _approx_le(a: Any, b: Any, tol: float) -> Any:
     return le
 
 
-def _clamp(raw: F64, cap: float | None) -> F64:
-    """Twin of :func:`okrcore.formulas.clamp` (``-0.0`` becomes ``0.0``)."""
+def _clamp(raw: F64, cap: float | None, out: F64 | None = None) -> F64:
+    """Twin of :func:`okrcore.formulas.clamp` (``-0.0`` becomes ``0.0``), into ``out`` if given."""
     # fmax turns NaN and negatives into 0.0; adding 0.0 turns its possible -0.0 into 0.0
-    low: F64 = np.fmax(raw, 0.0)
+    low: F64 = np.fmax(raw, 0.0, out=out)
     low += 0.0
     if cap is not None:
         np.minimum(low, cap, out=low)
@@ -955,21 +955,24 @@ def _logs_block(kr: I64, at: I64, val: F64, as_of: int, obj_start_of_kr: I64, du
 # ------------------------------------------------------------------------------------------
 
 
-def _graph(frame: OrgFrame) -> tuple[I64, B, I64]:
+def _graph(frame: OrgFrame, out: BatchResult | None = None) -> tuple[I64, B, I64]:
     """Parent links, cycle membership and heights (children before parents).
 
     Returns ``parent`` (-1 none), ``in_cycle`` and ``height`` (0 for objectives without
-    children; -1 for objectives on a cycle).
+    children; -1 for objectives on a cycle).  With ``out``, ``parent`` and ``in_cycle`` are
+    its buffers ``obj_parent`` and ``obj_in_cycle``.
     """
     m = frame.n_obj
-    parent = frame.obj_parent.copy()
+    parent = _buffer(out, "obj_parent", m)
+    np.copyto(parent, frame.obj_parent)
     parent[frame.obj_load != LOAD_OK] = -1
     parent[parent < 0] = -1
     linked = parent >= 0
     # peel leaves: what remains is exactly the cycles (a functional graph)
     remaining_children = np.bincount(parent[linked], minlength=m) if m else np.zeros(0, np.int64)
     height = np.full(m, -1, dtype=np.int64)
-    alive = np.ones(m, dtype=bool)
+    alive = _buffer(out, "obj_in_cycle", m)
+    alive[:] = True
     level = 0
     frontier = np.flatnonzero(remaining_children == 0)
     while frontier.shape[0]:
@@ -1016,11 +1019,17 @@ class _Structure:
     summed_obj: I64 | None = None
 
 
-def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
+def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy",
+               out: BatchResult | None = None) -> _Structure:
+    """The rollup structure of every objective (see :class:`_Structure`).
+
+    With ``out``, the columns that are also result columns (``mode``, ``sum_unit``,
+    ``sum_start``, ``sum_target``) are its buffers ``obj_mode``, ``obj_sum_unit``, ...
+    """
     m = frame.n_obj
     obj = frame.kr_objective
     if kernel == "numba":
-        return _numba_structure(frame, kr_ok)
+        return _numba_structure(frame, kr_ok, out)
     grouped = bool(np.all(obj[1:] >= obj[:-1])) if obj.shape[0] > 1 else True
     if not grouped:
         raise ValueError("key result rows must be grouped by objective (sort by kr_objective)")
@@ -1078,7 +1087,8 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     explicit = frame.obj_mode != 0
     auto_same = has_krs & all_plain & same_unit & (unit_first >= 0) & same_dir
     # mode: explicit, else sum with settings or one unit, else mean; mean without key results
-    mode = np.where(has_settings | auto_same, np.uint8(2), np.uint8(1))
+    mode = _buffer(out, "obj_mode", m)
+    np.copyto(mode, np.where(has_settings | auto_same, np.uint8(2), np.uint8(1)))
     np.copyto(mode, frame.obj_mode, where=explicit)
     mode[~has_krs] = 1
     # the rule, the first that applies: explicit, settings, same unit, mixed; children alone
@@ -1089,7 +1099,9 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     rule[~has_krs] = RULE_CHILDREN
     uses_children = ~has_krs | frame.obj_include_children
     # the unit of a sum: the settings' unit, else the one unit of the weighted metrics
-    sum_unit = np.where(has_settings, frame.obj_ps_unit, wm_first_unit).astype(np.int32)
+    sum_unit = _buffer(out, "obj_sum_unit", m)
+    np.copyto(sum_unit, wm_first_unit)
+    np.copyto(sum_unit, frame.obj_ps_unit, where=has_settings)
     sum_error = np.zeros(m, dtype=np.uint8)
     is_sum = (mode == 2) & has_krs
     no_unit = is_sum & ~has_settings & ((wm_first_unit == -2) | wm_units_differ)
@@ -1100,8 +1112,11 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     n_contrib = np.zeros(m, dtype=np.int32)
     up = np.zeros(m, dtype=np.int32)
     down = np.zeros(m, dtype=np.int32)
-    starts = np.zeros(m)
-    targets = np.zeros(m)
+    # (the sums of the rows counted; settings override them below)
+    starts = _buffer(out, "obj_sum_start", m)
+    targets = _buffer(out, "obj_sum_target", m)
+    starts[:] = 0.0
+    targets[:] = 0.0
     contributes = np.empty(obj.shape[0], dtype=bool)
 
     def second_pass(lo: int, hi: int) -> I64:
@@ -1128,15 +1143,21 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy") -> _Structure:
     summed_rows = _map_blocks(second_pass, blocks)
     sum_error[is_sum & (sum_error == 0) & (n_contrib == 0)] = ERR_NO_CONTRIBUTING_METRIC
     sum_error[is_sum & (sum_error == 0) & (up > 0) & (down > 0)] = ERR_MIXED_DIRECTIONS
-    sum_start = np.where(has_settings & ~np.isnan(frame.obj_ps_start), frame.obj_ps_start, starts)
+    sum_start = starts
+    np.copyto(sum_start, frame.obj_ps_start,
+              where=has_settings & ~np.isnan(frame.obj_ps_start))
     target_auto = ~has_settings | frame.obj_ps_auto
-    sum_target = np.where(target_auto, targets, frame.obj_ps_target)
+    sum_target = targets
+    np.copyto(sum_target, frame.obj_ps_target, where=~target_auto)
     sum_error[is_sum & (sum_error == 0) & (sum_target == sum_start)] = ERR_DEGENERATE_GOAL
+    # the rows counted in sums and their objectives, held through all three rollups
     summed = (np.concatenate(summed_rows) if summed_rows else np.zeros(0, np.int64)).astype(
-        np.int64, copy=False)
+        _index_dtype(obj.shape[0]), copy=False)
+    del summed_rows
+    summed_obj = obj[summed].astype(_index_dtype(m), copy=False)
     return _Structure(n_krs, mode, rule, uses_children, sum_unit, contributes, sum_error,
                       sum_start, sum_target, target_auto, weight_total=weight_total,
-                      summed_rows=summed, summed_obj=obj[summed])
+                      summed_rows=summed, summed_obj=summed_obj)
 
 
 def _block_groups(groups: I64, lo: int, hi: int) -> tuple[I64, int, slice]:
@@ -1146,7 +1167,8 @@ def _block_groups(groups: I64, lo: int, hi: int) -> tuple[I64, int, slice]:
     return block - first, first, slice(first, int(block[-1]) + 1)
 
 
-def _numba_structure(frame: OrgFrame, kr_ok: B) -> _Structure:
+def _numba_structure(frame: OrgFrame, kr_ok: B, out: BatchResult | None = None
+                     ) -> _Structure:
     """:func:`_structure` as one fused kernel over each objective's key result rows."""
     from okrcore.batch import _numba
 
@@ -1156,10 +1178,11 @@ def _numba_structure(frame: OrgFrame, kr_ok: B) -> _Structure:
     if not kernels.csr_of_sorted(frame.kr_objective, offsets):
         raise ValueError("key result rows must be grouped by objective (sort by kr_objective)")
     st = _Structure(
-        n_krs=np.empty(m, np.int64), mode=np.empty(m, np.uint8), rule=np.empty(m, np.uint8),
-        uses_children=np.empty(m, np.bool_), sum_unit=np.empty(m, np.int32),
-        contributes=np.empty(frame.n_kr, np.bool_), sum_error=np.empty(m, np.uint8),
-        sum_start=np.empty(m), sum_target=np.empty(m), target_auto=np.empty(m, np.bool_),
+        n_krs=np.empty(m, np.int64), mode=_buffer(out, "obj_mode", m),
+        rule=np.empty(m, np.uint8), uses_children=np.empty(m, np.bool_),
+        sum_unit=_buffer(out, "obj_sum_unit", m), contributes=np.empty(frame.n_kr, np.bool_),
+        sum_error=np.empty(m, np.uint8), sum_start=_buffer(out, "obj_sum_start", m),
+        sum_target=_buffer(out, "obj_sum_target", m), target_auto=np.empty(m, np.bool_),
         offsets=offsets, summed=np.empty(frame.n_kr, np.bool_))
     kernels.structure(
         offsets, frame.kr_kind, frame.kr_range_mode, frame.kr_start, frame.kr_target,
@@ -1199,13 +1222,15 @@ def _tree(parent: I64, height: I64) -> _Tree:
 
 
 def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: float | None,
-             delta: tuple[Any, F64, F64] | None = None) -> tuple[F64, F64, F64, F64]:
+             delta: tuple[Any, F64, F64] | None = None,
+             sums_out: tuple[F64, F64] | None = None) -> tuple[F64, F64, F64, F64]:
     """Per objective: Σ w·p of its key results, the sum-mode value, raw and clamped progress.
 
     ``delta`` (a scenario: ascending rows, int32 or int64, with their values and clamped
     progress) replaces those rows' value and progress; the columns themselves are left as they
     are.  Blocks of whole objectives (numpy kernel): each objective's rows are added in row
-    order from 0.0, as one ``np.bincount`` over every row would add them.
+    order from 0.0, as one ``np.bincount`` over every row would add them.  ``sums_out`` (two
+    columns per objective) receives the sum-mode value and clamped progress.
     """
     m = frame.n_obj
     obj = frame.kr_objective
@@ -1213,7 +1238,11 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
     summed_rows, summed_obj = st.summed_rows, st.summed_obj
     # objectives without key results (no block reaches them) keep 0.0
     weighted = np.zeros(m)
-    value_sum = np.zeros(m)
+    if sums_out is None:
+        value_sum = np.zeros(m)
+    else:
+        value_sum = sums_out[0]
+        _fill(value_sum, 0.0)
     d_rows, d_value, d_prog = delta if delta is not None else (None, None, None)
     if summed_rows is None or summed_obj is None:
         # (numba kernel's structure) every row counted in its objective's sum
@@ -1242,7 +1271,8 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw_sum = np.subtract(value_sum, st.sum_start)
         raw_sum /= st.sum_target - st.sum_start
-    return weighted, value_sum, raw_sum, _clamp(raw_sum, cap)
+    return weighted, value_sum, raw_sum, _clamp(raw_sum, cap,
+                                                None if sums_out is None else sums_out[1])
 
 
 class _Level(NamedTuple):
@@ -1314,7 +1344,8 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             pin: tuple[B, F64, B | None, npt.NDArray[np.uint8] | None] | None = None,
             kernel: str = "numpy", tree: _Tree | None = None, fc_start: B | None = None,
             forest: _Forest | None = None, delta: tuple[Any, F64, F64] | None = None,
-            progress_out: F64 | None = None, raw_out: F64 | None = None
+            progress_out: F64 | None = None, raw_out: F64 | None = None,
+            sums_out: tuple[F64, F64] | None = None
             ) -> tuple[F64, F64 | None, F64, B, F64]:
     """Objective progress (NaN = null), raw and summed value, forecast flags, summed part.
 
@@ -1328,7 +1359,8 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     numpy kernel: ``delta`` gives the scenario's key result rows that differ from
     ``kr_value`` and ``kr_progress`` (see :func:`_kr_part`); progress is written into
     ``progress_out`` when given, raw progress into ``raw_out`` when given (raw is computed
-    only in the evaluation "now" or when asked for).
+    only in the evaluation "now" or when asked for).  ``sums_out`` receives the summed part's
+    value and progress (both kernels).
     """
     m = frame.n_obj
     obj = frame.kr_objective
@@ -1344,7 +1376,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         err, ref = errors if errors is not None else (np.zeros(m, np.uint8),
                                                       np.zeros(m, np.int64))
         # the summed part's value and progress: written in the evaluation "now" only
-        value_sum, prog_sum = np.empty(m), np.empty(m)
+        value_sum, prog_sum = sums_out if sums_out is not None else (np.empty(m), np.empty(m))
         summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
         _numba.load().rollup_fused(
             tree.order, tree.level_offsets, tree.child_offsets, tree.children, tree.others,
@@ -1360,7 +1392,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         forest = _forest(parent, height, st)
     # the own part of every objective: Σ w·p of its key results, or a sum's progress
     own_weighted, value_sum, raw_sum, prog_sum = _kr_part(frame, st, kr_value, kr_progress,
-                                                          cap, delta)
+                                                          cap, delta, sums_out)
     own_weighted[forest.sum_rows] = prog_sum[forest.sum_rows]
     own_total, plain_sum = forest.own_total, forest.plain_sum
     want_raw = errors is not None or raw_out is not None
@@ -1600,7 +1632,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     broken = obj_error != 0  # could not be read: its key results depend on it
     unknown = (frame.obj_parent == -2) & ~broken
     obj_error[unknown] = ERR_UNKNOWN_PARENT
-    parent, in_cycle, height = _graph(frame)
+    parent, in_cycle, height = _graph(frame, out)
     obj_error[in_cycle & (obj_error == 0)] = ERR_ALIGNMENT_CYCLE
 
     # --- key results -----------------------------------------------------------------------
@@ -1668,7 +1700,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
 
     # --- objectives ------------------------------------------------------------------------
     kr_ok = kr_error == 0
-    st = _structure(frame, kr_ok, kernel)
+    st = _structure(frame, kr_ok, kernel, out)
     if kernel == "numba":
         agg = _numba_aggregates(frame, st, kr_error, logs, has_fc, stale, status, fc_status)
         first_bad, fc_start, obj_hist, obj_stale, worst_hit, worst_hit_null, fc_worst = agg
@@ -1703,7 +1735,8 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         frame, st, hgt, parent, value, progress, policy.cap, errors=(obj_error, obj_ref),
         pin=pin_now, kernel=kernel, tree=tree, forest=forest,
         progress_out=_buffer(out, "obj_progress", m) if forest is not None else None,
-        raw_out=_buffer(out, "obj_raw", m) if forest is not None else None)
+        raw_out=_buffer(out, "obj_raw", m) if forest is not None else None,
+        sums_out=(_buffer(out, "obj_sum_value", m), _buffer(out, "obj_sum_progress", m)))
     assert obj_raw is not None
     ok = obj_error == 0
     if forest is not None:
