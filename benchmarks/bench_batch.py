@@ -791,6 +791,36 @@ def judge(sizes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return targets
 
 
+def ten_x_budget(sizes: list[dict[str, Any]], bandwidth: float | None) -> dict[str, Any] | None:
+    """What 10x Polars leaves the numba kernel's full evaluation, against the bandwidth bound.
+
+    At 10^7 KRs (or the largest size): 10x Polars as a time, the bound of a full evaluation
+    (inputs read once, the minimal outputs written once: ``okrcore_total``), the same bound with
+    the result okrcore actually returns in place of the minimal outputs, the share of the
+    bandwidth each would need, and the share the numba kernel reaches (fresh and ``out=``).
+    """
+    if not sizes or bandwidth is None:
+        return None
+    at = next((s for s in sizes if s["krs"] == 10_000_000), max(sizes, key=lambda s: s["krs"]))
+    polars, numba_row = find_row(at, POLARS), find_row(at, OKRCORE_NUMBA)
+    reused = find_row(at, REUSED[OKRCORE_NUMBA])
+    if polars is None or numba_row is None or "result_bytes_per_kr" not in numba_row:
+        return None
+    volume = at["bytes_per_kr"]
+    minimal = volume["okrcore_total"]
+    whole = (minimal - volume["kr_outputs"] - volume["objective_and_people_outputs"]
+             + numba_row["result_bytes_per_kr"])
+    budget = polars["seconds"] / 10.0
+    bound = minimal * at["krs"] / (bandwidth * 1e9)
+    bound_whole = whole * at["krs"] / (bandwidth * 1e9)
+    return {"krs": at["krs"], "ten_x_polars_s": budget, "bound_s": bound,
+            "bound_whole_result_s": bound_whole, "whole_result_bytes_per_kr": whole,
+            "pct_needed": 100.0 * bound / budget,
+            "pct_needed_whole_result": 100.0 * bound_whole / budget,
+            "numba_pct": numba_row.get("pct_of_bound"),
+            "numba_out_pct": reused.get("pct_of_bound") if reused else None}
+
+
 def _cell(value: Any, spec: str, width: int) -> str:
     if value is None:
         return f"{'-':>{width}}"
@@ -845,6 +875,16 @@ def print_tables(report: dict[str, Any]) -> None:
             value = "-" if target["value"] is None else f"{target['value']:.2f}"
             print(f"  [{target['verdict']:>4}] {target['target']}: {value} {target['unit']} "
                   f"(limit {target['limit']:g}, at {target['krs']:,} KRs)")
+    budget = report.get("numba_10x_budget")
+    if budget:
+        print(f"\n10x Polars at {budget['krs']:,} KRs is {budget['ten_x_polars_s']:.3f} s. "
+              f"Moving a full evaluation's bytes once takes {budget['bound_s']:.3f} s "
+              f"({budget['bound_whole_result_s']:.3f} s with the whole result, "
+              f"{budget['whole_result_bytes_per_kr']:.1f} B/KR): it would need "
+              f"{budget['pct_needed']:.0f} % ({budget['pct_needed_whole_result']:.0f} %) of the "
+              f"bandwidth bound; the numba kernel's full evaluation reaches "
+              f"{_cell(budget['numba_pct'], '.1f', 0)} % "
+              f"({_cell(budget['numba_out_pct'], '.1f', 0)} % with out=).")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -909,6 +949,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report["scalar"] = scalar
     report["sizes"] = [run_size(n, args, engines, scalar, bandwidth) for n in args.sizes]
     report["targets"] = judge(report["sizes"])
+    report["numba_10x_budget"] = ten_x_budget(report["sizes"], bandwidth)
     print_tables(report)
     print(json.dumps(report))
     if args.json:
