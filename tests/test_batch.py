@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 import okrcore
 from conftest import first_difference
+from forecasts import forecast_documents, forecast_example
 from okrcore import Document, formulas
 from okrcore.batch import OrgFrame, evaluate_batch, evaluate_frame, explain, to_evaluation
 from okrcore.batch import engine as batch_engine
@@ -42,6 +43,26 @@ def same(document: Document) -> None:
 @given(doc=documents())
 def test_batch_equals_scalar_on_valid_documents(doc: Document) -> None:
     same(doc)
+
+
+@settings(max_examples=100, deadline=None)
+@given(doc=forecast_documents())
+def test_batch_equals_scalar_on_forecast_documents(doc: Document) -> None:
+    # (the objectives' forecast rollups, which documents() rarely reaches)
+    same(doc)
+
+
+def test_forecast_example_oracle() -> None:
+    doc = forecast_example()
+    same(doc)
+    frame = OrgFrame.from_document(doc)
+    result = evaluate_frame(frame, instant_us(doc.as_of), doc.policy)
+    assert frame.obj_ids is not None
+    forecast = dict(zip(frame.obj_ids, result.obj_forecast_progress.tolist(), strict=True))
+    assert forecast["c"] == pytest.approx(0.929, rel=1e-12)
+    assert forecast["s"] == 1.0
+    assert forecast["p"] == pytest.approx((1 + 0.5 + 1 + 0.929) / 4, rel=1e-12)
+    assert np.all(result.obj_forecast_progress > result.obj_progress)
 
 
 # --- documents with bad rows, broken alignment and overflow ------------------------------------

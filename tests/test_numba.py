@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 pytest.importorskip("numba")
 
 import okrcore
+from forecasts import forecast_documents, forecast_example
 from okrcore import Document, PaceRule, Policy
 from okrcore.batch import OrgFrame, engine, evaluate_frame
 from okrcore.batch import _numba as kernels
@@ -519,6 +520,29 @@ def test_engine_with_numba_kernel_equals_numpy_kernel(doc: okrcore.Document) -> 
     again = evaluate_frame(frame, as_of, doc.policy, kernel="numba", out=numba_result)
     assert again.kr_progress is numba_result.kr_progress
     _same_columns(numpy_result, again)
+
+
+@settings(max_examples=80, deadline=None)
+@given(doc=forecast_documents())
+def test_numba_kernel_equals_numpy_kernel_on_forecast_documents(doc: okrcore.Document) -> None:
+    # (the forecast rollup reads the forecast columns on the rows with a forecast)
+    frame = OrgFrame.from_document(doc)
+    as_of = instant_us(doc.as_of)
+    _same_columns(evaluate_frame(frame, as_of, doc.policy),
+                  evaluate_frame(frame, as_of, doc.policy, kernel="numba"))
+
+
+def test_numba_kernel_forecast_example() -> None:
+    doc = forecast_example()
+    frame = OrgFrame.from_document(doc)
+    as_of = instant_us(doc.as_of)
+    numba_result = evaluate_frame(frame, as_of, doc.policy, kernel="numba")
+    _same_columns(evaluate_frame(frame, as_of, doc.policy), numba_result)
+    assert frame.obj_ids is not None
+    forecast = dict(zip(frame.obj_ids, numba_result.obj_forecast_progress.tolist(),
+                        strict=True))
+    assert forecast["p"] == pytest.approx((1 + 0.5 + 1 + 0.929) / 4, rel=1e-12)
+    assert np.all(numba_result.obj_forecast_progress > numba_result.obj_progress)
 
 
 @settings(max_examples=80, deadline=None)

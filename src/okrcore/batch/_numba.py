@@ -226,7 +226,8 @@ def _block_rows(b: int, block: int, n: int | np.uint64) -> tuple[np.uint64, np.u
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
                    _bound, _direction, _raw_and_status, _pace_code, _clamped, _expected_at,
                    _grade_of, _n_blocks, _block_rows)
-_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_sums_one", "_rollup_one")
+_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_sums_over", "_kr_sums_one",
+                        "_rollup_one")
 
 
 # ------------------------------------------------------------------------------------------
@@ -330,15 +331,42 @@ def _group_sums_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_m
             out_value[o] = summed
 
 
+def _sums_over(offsets: I64, o: int | np.uint64, weight: F64, progress: F64, value: F64,
+               sum_mask: B, over: B, over_progress: F64,
+               over_value: F64) -> tuple[float, float, float]:
+    """:func:`_sums_of`, the rows where ``over`` is set replaced.
+
+    Those rows take their progress and value from ``over_progress`` and ``over_value`` (a
+    scenario's rows); an empty ``over`` replaces none.
+    """
+    total = 0.0
+    weighted = 0.0
+    summed = 0.0
+    replaced = over.shape[0] > 0
+    for r in range(np.uint64(offsets[o]), np.uint64(offsets[o + np.uint64(1)])):
+        w = weight[r]
+        p = progress[r]
+        v = value[r]
+        if replaced and over[r]:
+            p = over_progress[r]
+            v = over_value[r]
+        total += w
+        weighted += w * p
+        summed += v if sum_mask[r] else 0.0
+    return total, weighted, summed
+
+
 def _kr_sums_one(o: int | np.uint64, offsets: I64, weight: F64, progress: F64, value: F64,
-                 sum_mask: B, sum_start: F64, sum_target: F64,
-                 cap: float) -> tuple[bool, float, float, float, float, float]:
+                 over: B, over_progress: F64, over_value: F64, sum_mask: B, sum_start: F64,
+                 sum_target: F64, cap: float) -> tuple[bool, float, float, float, float, float]:
     """The key result part of objective ``o``'s rollup (twin of ``engine._kr_part``).
 
     Whether it has key results, Σ weight, Σ weight·progress, the summed value, and the summed
-    part's raw and clamped progress.
+    part's raw and clamped progress.  The rows where ``over`` is set take their progress and
+    value from ``over_progress`` and ``over_value`` (the forecast scenario).
     """
-    total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask)
+    total, weighted, summed = _sums_over(offsets, o, weight, progress, value, sum_mask, over,
+                                         over_progress, over_value)
     start = sum_start[o]
     raw = (summed - start) / (sum_target[o] - start)
     has_krs = offsets[o + np.uint64(1)] > offsets[o]
@@ -421,9 +449,12 @@ def _kr_post_impl(kr_error: U8, kind: U8, start: F64, target: F64, range_mode: U
                   tol: float, pace_rule: int, pace_yellow: float, pace_red: float,
                   out_trend: I8, out_stale: I8, out_fc_value: F64, out_fc_progress: F64,
                   out_fc_status: I8, out_fc_colour: I8, out_has_fc: B, out_prev_value: F64,
-                  out_prev_progress: F64, out_fc_in_value: F64,
-                  out_fc_in_progress: F64) -> None:
-    """Per key result, after its pass: trend, staleness, forecast and the rollup inputs."""
+                  out_prev_progress: F64) -> None:
+    """Per key result, after its pass: trend, staleness, forecast, the previous state's inputs.
+
+    The forecast state's rollup reads the forecast columns where ``out_has_fc`` is set, and
+    the columns now elsewhere.
+    """
     n = value.shape[0]
     for b in _prange(_n_blocks(n, BLOCK_ROWS)):
         lo, hi = _block_rows(b, BLOCK_ROWS, n)
@@ -469,15 +500,11 @@ def _kr_post_impl(kr_error: U8, kind: U8, start: F64, target: F64, range_mode: U
                 out_fc_progress[i] = fc_progress
                 out_fc_status[i] = fc_status
                 out_fc_colour[i] = fc_pace if fc_pace > fc_status else fc_status
-                out_fc_in_value[i] = f
-                out_fc_in_progress[i] = fc_progress
             else:
                 out_fc_value[i] = np.nan
                 out_fc_progress[i] = np.nan
                 out_fc_status[i] = status[i]
                 out_fc_colour[i] = _CODE_NONE
-                out_fc_in_value[i] = v
-                out_fc_in_progress[i] = p
 
 
 def _obj_aggregates_impl(offsets: I64, kr_error: U8, contributes: B, has_entry: B,
@@ -867,8 +894,9 @@ def _structure_impl(offsets: I64, kind: U8, range_mode: U8, start: F64, target: 
 
 def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, children: I64,
                        others: I64, kr_offsets: I64, kr_weight: F64, kr_progress: F64,
-                       kr_value: F64, sum_mask: B, sum_start: F64, sum_target: F64, cap: float,
-                       n_kr: int, is_sum: B, uses: B, obj_weight: F64, obj_due: I64,
+                       kr_value: F64, over: B, over_progress: F64, over_value: F64,
+                       sum_mask: B, sum_start: F64, sum_target: F64, cap: float, n_kr: int,
+                       is_sum: B, uses: B, obj_weight: F64, obj_due: I64,
                        pinned: B, scenario: int, obj_error: U8, obj_ref: I64, valid: B,
                        kid_now: F64, has_fc: B, progress: F64, raw: F64, value_sum: F64,
                        prog_sum: F64) -> None:
@@ -879,7 +907,8 @@ def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, child
     within a level; ``others`` (objectives on an alignment cycle, outside the tree) only get
     their sums.  The per-objective sums stay in registers: only the summed part's value and
     progress are written (``value_sum``, ``prog_sum``), in the evaluation "now" alone, where
-    they are results.
+    they are results.  The key results where ``over`` is set take their progress and value from
+    ``over_progress`` and ``over_value`` (the forecast scenario; an empty ``over`` for none).
     """
     for level in range(level_offsets.shape[0] - 1):
         first = np.uint64(level_offsets[level])
@@ -889,8 +918,8 @@ def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, child
             for k in range(first + lo, first + hi):
                 o = np.uint64(order[k])
                 has_krs, total, weighted, summed, raw_sum, progress_sum = _kr_sums_one(
-                    o, kr_offsets, kr_weight, kr_progress, kr_value, sum_mask, sum_start,
-                    sum_target, cap)
+                    o, kr_offsets, kr_weight, kr_progress, kr_value, over, over_progress,
+                    over_value, sum_mask, sum_start, sum_target, cap)
                 if scenario == _NOW:
                     value_sum[o] = summed
                     prog_sum[o] = progress_sum
@@ -904,8 +933,8 @@ def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, child
         for k in range(lo, hi):
             o = np.uint64(others[k])
             _, _, _, summed, _, progress_sum = _kr_sums_one(
-                o, kr_offsets, kr_weight, kr_progress, kr_value, sum_mask, sum_start,
-                sum_target, cap)
+                o, kr_offsets, kr_weight, kr_progress, kr_value, over, over_progress,
+                over_value, sum_mask, sum_start, sum_target, cap)
             value_sum[o] = summed
             prog_sum[o] = progress_sum
 

@@ -1345,7 +1345,8 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             kernel: str = "numpy", tree: _Tree | None = None, fc_start: B | None = None,
             forest: _Forest | None = None, delta: tuple[Any, F64, F64] | None = None,
             progress_out: F64 | None = None, raw_out: F64 | None = None,
-            sums_out: tuple[F64, F64] | None = None
+            sums_out: tuple[F64, F64] | None = None,
+            override: tuple[B, F64, F64] | None = None
             ) -> tuple[F64, F64 | None, F64, B, F64]:
     """Objective progress (NaN = null), raw and summed value, forecast flags, summed part.
 
@@ -1360,7 +1361,9 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     ``kr_value`` and ``kr_progress`` (see :func:`_kr_part`); progress is written into
     ``progress_out`` when given, raw progress into ``raw_out`` when given (raw is computed
     only in the evaluation "now" or when asked for).  ``sums_out`` receives the summed part's
-    value and progress (both kernels).
+    value and progress (both kernels).  numba kernel: ``override`` (per key result: a mask, a
+    progress and a value) replaces the progress and value of the masked rows (the forecast
+    state: its rows with a forecast).
     """
     m = frame.n_obj
     obj = frame.kr_objective
@@ -1378,10 +1381,14 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         # the summed part's value and progress: written in the evaluation "now" only
         value_sum, prog_sum = sums_out if sums_out is not None else (np.empty(m), np.empty(m))
         summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
+        over, over_progress, over_value = (override if override is not None else
+                                           (np.zeros(0, np.bool_), np.zeros(0), np.zeros(0)))
         _numba.load().rollup_fused(
             tree.order, tree.level_offsets, tree.child_offsets, tree.children, tree.others,
             st.offsets, frame.kr_weight, np.ascontiguousarray(kr_progress),
-            np.ascontiguousarray(kr_value), summed, st.sum_start, st.sum_target,
+            np.ascontiguousarray(kr_value), np.ascontiguousarray(over),
+            np.ascontiguousarray(over_progress), np.ascontiguousarray(over_value), summed,
+            st.sum_start, st.sum_target,
             _numba.UNCAPPED if cap is None else float(cap), n, is_sum, st.uses_children,
             frame.obj_weight, frame.obj_due, pinned, scenario, err, ref,
             valid if valid is not None else np.ones(m, np.bool_),
@@ -1681,7 +1688,7 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         post = _numba_post(frame, kr_error, value, raw, progress, status, logs, obj_start_kr,
                            as_of, policy, out)
         trend, stale, fc_value, fc_progress, fc_status, fc_colour, has_fc = post[:7]
-        prev_in_value, prev_in_progress, fc_in_value, fc_in_progress = post[7:]
+        prev_in_value, prev_in_progress = post[7:]
         prev_part = fc_part = None
         # the objectives' starts, the previous check-in values and the fitted forecasts were
         # for the passes over key results alone: let them go
@@ -1693,9 +1700,8 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         # and clamped progress (the previous check-in values never left their blocks)
         prev_part, fc_part = post[7:10], post[10:]
 
-        # the rollup inputs of the previous and forecast states are built when needed (below),
-        # so that only one pair is held at a time
-        prev_in_value = prev_in_progress = fc_in_value = fc_in_progress = None
+        # (the numba kernel's columns of the previous state: numpy replaces rows instead)
+        prev_in_value = prev_in_progress = None
     del post  # (its scenario columns go as soon as their rollup is done)
 
     # --- objectives ------------------------------------------------------------------------
@@ -1764,12 +1770,13 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
         fc_part = None
         del fc_rows, fc_clamped
     fc_obj_progress, _, _, fc_ok, _ = _rollup(
-        frame, st, hgt, parent, value if fc_in_value is None else fc_in_value,
-        progress if fc_in_progress is None else fc_in_progress, policy.cap,
+        frame, st, hgt, parent, value, progress, policy.cap,
         valid=ok, kid_has_fc=has_fc, kid_now=obj_progress, pin=pin_fc, kernel=kernel,
         tree=tree, fc_start=fc_start, forest=forest, delta=fc_delta,
-        progress_out=tail.get("obj_forecast_progress"))
-    del fc_in_value, fc_in_progress, fc_delta
+        progress_out=tail.get("obj_forecast_progress"),
+        # numba: the rows with a forecast take its value and clamped progress
+        override=(has_fc, fc_progress, fc_value) if tree is not None else None)
+    del fc_delta
     fc_ok &= ok
     # the rows counted in sums were for the rollups alone
     st = attrs.evolve(st, summed_rows=None, summed_obj=None, summed=None)
@@ -1997,7 +2004,7 @@ def _numba_front(frame: OrgFrame, broken: B, out: BatchResult | None = None
 def _numba_post(frame: OrgFrame, kr_error: npt.NDArray[np.uint8], value: F64, raw: F64,
                 progress: F64, status: I8, logs: _Logs, obj_start_kr: I64, as_of: int,
                 policy: Policy, out: BatchResult | None = None) -> tuple[Any, ...]:
-    """Trend, staleness, forecast and the rollup inputs of each scenario, fused (numba).
+    """Trend, staleness, forecast and the previous state's rollup inputs, fused (numba).
 
     With ``out``, the result columns among them are written into its buffers.
     """
@@ -2007,7 +2014,7 @@ def _numba_post(frame: OrgFrame, kr_error: npt.NDArray[np.uint8], value: F64, ra
     outs = (_buffer(out, "kr_trend", n), _buffer(out, "kr_stale", n),
             _buffer(out, "kr_forecast_value", n), _buffer(out, "kr_forecast_progress", n),
             np.empty(n, np.int8), _buffer(out, "kr_forecast_colour", n), np.empty(n, np.bool_),
-            np.empty(n), np.empty(n), np.empty(n), np.empty(n))
+            np.empty(n), np.empty(n))
     _numba.load().kr_post(
         kr_error, frame.kr_kind, frame.kr_start, frame.kr_target, frame.kr_range_mode,
         frame.kr_red_low, frame.kr_yellow_low, frame.kr_yellow_high, frame.kr_red_high, value,
