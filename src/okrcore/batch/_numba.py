@@ -226,8 +226,7 @@ def _block_rows(b: int, block: int, n: int | np.uint64) -> tuple[np.uint64, np.u
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
                    _bound, _direction, _raw_and_status, _pace_code, _clamped, _expected_at,
                    _grade_of, _n_blocks, _block_rows)
-_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_sums_over", "_kr_sums_one",
-                        "_rollup_one")
+_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_sums_one", "_rollup_one")
 
 
 # ------------------------------------------------------------------------------------------
@@ -306,38 +305,12 @@ def _kr_pass_impl(
 
 
 def _sums_of(offsets: I64, o: int | np.uint64, weight: F64, progress: F64, value: F64,
-             sum_mask: B) -> tuple[float, float, float]:
-    """Σ weight, Σ weight·progress, Σ value (masked) over the rows of objective ``o``."""
-    total = 0.0
-    weighted = 0.0
-    summed = 0.0
-    for r in range(np.uint64(offsets[o]), np.uint64(offsets[o + np.uint64(1)])):
-        w = weight[r]
-        total += w
-        weighted += w * progress[r]
-        summed += value[r] if sum_mask[r] else 0.0
-    return total, weighted, summed
+             sum_mask: B, over: B, over_progress: F64,
+             over_value: F64) -> tuple[float, float, float]:
+    """Σ weight, Σ weight·progress, Σ value (masked) over the rows of objective ``o``.
 
-
-def _group_sums_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_mask: B,
-                     out_total: F64, out_weighted: F64, out_value: F64) -> None:
-    m = out_total.shape[0]
-    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
-        lo, hi = _block_rows(b, OBJ_BLOCK, m)
-        for o in range(lo, hi):
-            total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask)
-            out_total[o] = total
-            out_weighted[o] = weighted
-            out_value[o] = summed
-
-
-def _sums_over(offsets: I64, o: int | np.uint64, weight: F64, progress: F64, value: F64,
-               sum_mask: B, over: B, over_progress: F64,
-               over_value: F64) -> tuple[float, float, float]:
-    """:func:`_sums_of`, the rows where ``over`` is set replaced.
-
-    Those rows take their progress and value from ``over_progress`` and ``over_value`` (a
-    scenario's rows); an empty ``over`` replaces none.
+    The rows where ``over`` is set take their progress and value from ``over_progress`` and
+    ``over_value`` (a scenario's rows); an empty ``over`` replaces none.
     """
     total = 0.0
     weighted = 0.0
@@ -356,6 +329,21 @@ def _sums_over(offsets: I64, o: int | np.uint64, weight: F64, progress: F64, val
     return total, weighted, summed
 
 
+def _group_sums_impl(offsets: I64, weight: F64, progress: F64, value: F64, sum_mask: B,
+                     out_total: F64, out_weighted: F64, out_value: F64) -> None:
+    m = out_total.shape[0]
+    none = np.zeros(0, dtype=np.bool_)  # (no row replaced)
+    nothing = np.zeros(0)
+    for b in _prange(_n_blocks(m, OBJ_BLOCK)):
+        lo, hi = _block_rows(b, OBJ_BLOCK, m)
+        for o in range(lo, hi):
+            total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask,
+                                               none, nothing, nothing)
+            out_total[o] = total
+            out_weighted[o] = weighted
+            out_value[o] = summed
+
+
 def _kr_sums_one(o: int | np.uint64, offsets: I64, weight: F64, progress: F64, value: F64,
                  over: B, over_progress: F64, over_value: F64, sum_mask: B, sum_start: F64,
                  sum_target: F64, cap: float) -> tuple[bool, float, float, float, float, float]:
@@ -365,8 +353,8 @@ def _kr_sums_one(o: int | np.uint64, offsets: I64, weight: F64, progress: F64, v
     part's raw and clamped progress.  The rows where ``over`` is set take their progress and
     value from ``over_progress`` and ``over_value`` (the forecast scenario).
     """
-    total, weighted, summed = _sums_over(offsets, o, weight, progress, value, sum_mask, over,
-                                         over_progress, over_value)
+    total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask, over,
+                                       over_progress, over_value)
     start = sum_start[o]
     raw = (summed - start) / (sum_target[o] - start)
     has_krs = offsets[o + np.uint64(1)] > offsets[o]
