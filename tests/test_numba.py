@@ -528,8 +528,12 @@ def test_numba_kernel_equals_numpy_kernel_on_forecast_documents(doc: okrcore.Doc
     # (the forecast rollup reads the forecast columns on the rows with a forecast)
     frame = OrgFrame.from_document(doc)
     as_of = instant_us(doc.as_of)
-    _same_columns(evaluate_frame(frame, as_of, doc.policy),
-                  evaluate_frame(frame, as_of, doc.policy, kernel="numba"))
+    numpy_result = evaluate_frame(frame, as_of, doc.policy)
+    numba_result = evaluate_frame(frame, as_of, doc.policy, kernel="numba")
+    _same_columns(numpy_result, numba_result)
+    # into out= buffers: the forecast rollup then reads the buffers' forecast columns
+    _same_columns(numpy_result, evaluate_frame(frame, as_of, doc.policy, kernel="numba",
+                                               out=numba_result))
 
 
 def test_numba_kernel_forecast_example() -> None:
