@@ -738,8 +738,7 @@ def _kr_block(frame: OrgFrame, rows: slice, logs: _Logs, kr_error: npt.NDArray[n
     err[(err == 0) & ~np.isfinite(r)] = ERR_NOT_FINITE
     r[err != 0] = 0.0
     raw[:] = r
-    p = _clamp(r, policy.cap)
-    progress[:] = p
+    p = _clamp(r, policy.cap, progress)
     s = _range_status(frame, v, strict, rows)
     status[:] = s
     e = _expected(as_of, start, due)
@@ -1368,7 +1367,6 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
     m = frame.n_obj
     obj = frame.kr_objective
     n = frame.n_kr
-    is_sum = st.mode == 2
     if tree is not None and st.offsets is not None:
         # numba: the key result sums and the tree in one fused pass
         from okrcore.batch import _numba
@@ -1389,7 +1387,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             np.ascontiguousarray(kr_value), np.ascontiguousarray(over),
             np.ascontiguousarray(over_progress), np.ascontiguousarray(over_value), summed,
             st.sum_start, st.sum_target,
-            _numba.UNCAPPED if cap is None else float(cap), n, is_sum, st.uses_children,
+            _numba.UNCAPPED if cap is None else float(cap), n, st.mode == 2, st.uses_children,
             frame.obj_weight, frame.obj_due, pinned, scenario, err, ref,
             valid if valid is not None else np.ones(m, np.bool_),
             kid_now if kid_now is not None else progress, has_fc, progress, raw, value_sum,
@@ -1639,7 +1637,8 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     broken = obj_error != 0  # could not be read: its key results depend on it
     unknown = (frame.obj_parent == -2) & ~broken
     obj_error[unknown] = ERR_UNKNOWN_PARENT
-    parent, in_cycle, height = _graph(frame, out)
+    # (hgt: each objective's height in the forest, -1 on a cycle)
+    parent, in_cycle, hgt = _graph(frame, out)
     obj_error[in_cycle & (obj_error == 0)] = ERR_ALIGNMENT_CYCLE
 
     # --- key results -----------------------------------------------------------------------
@@ -1725,8 +1724,6 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     sum_err = (obj_error == 0) & (st.mode == 2) & has_krs & (st.sum_error != 0)
     obj_error[sum_err] = st.sum_error[sum_err]
     del sum_err
-    hgt = np.where(in_cycle, -1, height)
-    del height
     tree = _tree(parent, hgt) if kernel == "numba" else None
     forest = _forest(parent, hgt, st) if tree is None else None
     pin_now = pin_prev = pin_fc = None
@@ -1751,8 +1748,6 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
     else:
         obj_progress = _put(out, "obj_progress", np.where(ok, obj_progress, np.nan))
         obj_raw = _put(out, "obj_raw", np.where(ok, obj_raw, np.nan))
-    value_sum = _put(out, "obj_sum_value", value_sum)
-    sum_progress = _put(out, "obj_sum_progress", sum_progress)
     has_progress = ~np.isnan(obj_progress)
     # numpy: the previous and forecast states differ from now only on the rows with a
     # check-in, and on the rows with a forecast (their rollups replace those rows' values)
