@@ -80,8 +80,8 @@ def keyed_document(kind: str) -> Document:
         return None if ident is None else k(ident)
     document = hand_document()
     return attrs.evolve(document, objectives=[
-        attrs.evolve(o, id=k(o.id), owner=maybe(o.owner), parent=maybe(o.parent), key_results=[
-            attrs.evolve(kr, id=k(kr.id), owners=tuple(k(p) for p in kr.owners))
+        attrs.evolve(o, id=k(str(o.id)), owner=maybe(o.owner), parent=maybe(o.parent), key_results=[
+            attrs.evolve(kr, id=k(str(kr.id)), owners=tuple(k(p) for p in kr.owners))
             for kr in o.key_results])
         for o in document.objectives])
 
