@@ -24,25 +24,51 @@ from okrcore import Document, Objective
 from strategies import instants, key_results, policies
 
 
+MIGRATION_DB_VAR = "OKRCORE_TEST_POSTGRES_MIGRATION_URL"
+"""A second PostgreSQL database for the migration test (default: the main one + ``_migration``)."""
+
+
+def _pg(url: str) -> dict[str, Any]:
+    parsed = make_url(url)
+    return {
+        "ENGINE": "django.db.backends.postgresql", "NAME": parsed.database,
+        "USER": parsed.username or "", "PASSWORD": parsed.password or "",
+        "HOST": parsed.host or "", "PORT": str(parsed.port or ""),
+    }
+
+
 def _databases() -> dict[str, Any]:
     scratch = tempfile.mkdtemp(prefix="okrcore-django-", dir=os.environ.get("TMPDIR"))
-    databases: dict[str, Any] = {"default": {
-        "ENGINE": "django.db.backends.sqlite3", "NAME": os.path.join(scratch, "okr.db")}}
+    databases: dict[str, Any] = {
+        "default": {"ENGINE": "django.db.backends.sqlite3",
+                    "NAME": os.path.join(scratch, "okr.db")},
+        "old": {"ENGINE": "django.db.backends.sqlite3",
+                "NAME": os.path.join(scratch, "old.db")},
+    }
     url = os.environ.get(POSTGRES_URL_VAR)
     if url:
-        parsed = make_url(url)
-        databases["pg"] = {
-            "ENGINE": "django.db.backends.postgresql", "NAME": parsed.database,
-            "USER": parsed.username or "", "PASSWORD": parsed.password or "",
-            "HOST": parsed.host or "", "PORT": str(parsed.port or ""),
-        }
+        databases["pg"] = _pg(url)
+        databases["pg_old"] = _pg(os.environ.get(MIGRATION_DB_VAR) or url)
     return databases
 
 
+# The settings pattern of docs/adapters-django.rst: OKRCORE_MODELS names models by label
+# (plain strings), so settings never import models.
+OKRCORE_MODELS = {
+    "person": "okrcore_example.Person", "objective": "okrcore_example.Objective",
+    "key_result": "okrcore_example.KeyResult", "kr_owner": "okrcore_example.KrOwner",
+    "checkpoint": "okrcore_example.Checkpoint", "check_in": "okrcore_example.CheckIn",
+    "snapshot": "okrcore_example.Snapshot", "kr_result": "okrcore_example.KeyResultResult",
+    "objective_result": "okrcore_example.ObjectiveResult",
+    "person_result": "okrcore_example.PersonResult",
+}
+
 if not django_settings.configured:
     django_settings.configure(
-        INSTALLED_APPS=["okrcore_django", "okrcore_django.example"],
-        DATABASES=_databases(), USE_TZ=True)
+        INSTALLED_APPS=["django.contrib.admin", "django.contrib.auth",
+                        "django.contrib.contenttypes", "okrcore_django",
+                        "okrcore_django.example"],
+        DATABASES=_databases(), USE_TZ=True, OKRCORE_MODELS=OKRCORE_MODELS)
     django.setup()
 
 from django.core.management import call_command  # noqa: E402
@@ -104,8 +130,7 @@ def test_command_full_then_incremental(alias: str) -> None:
     assert progress == pytest.approx({"support": 0.6, "sales": 0.7, "company": 0.7})
     # a check-in saved through the ORM bumps the key result's version...
     before = KeyResult.objects.using(alias).get(id="calls").version
-    CheckIn(kr_id="calls", seq=5, at=okrcore.rows.to_instant(datetime(2026, 2, 1, tzinfo=UTC)),
-            value=10).save(using=alias)
+    CheckIn(kr_id="calls", seq=5, at=datetime(2026, 2, 1, tzinfo=UTC), value=10).save(using=alias)
     assert KeyResult.objects.using(alias).get(id="calls").version == before + 1
     # ...and the incremental run recomputes only its objective, the ancestors and the owners
     out = io.StringIO()
