@@ -49,7 +49,8 @@ def engine_for(alias: str = "default") -> Any:
             "postgresql+psycopg", username=data.get("USER") or None,
             password=data.get("PASSWORD") or None, host=data.get("HOST") or None,
             port=int(data["PORT"]) if data.get("PORT") else None, database=data["NAME"])
-        return sqlalchemy.create_engine(url)
+        options = (data.get("OPTIONS") or {}).get("options")  # e.g. a search_path
+        return sqlalchemy.create_engine(url, connect_args={"options": options} if options else {})
     raise ValueError(f"okrcore_django supports SQLite and PostgreSQL, not {engine}")
 
 
