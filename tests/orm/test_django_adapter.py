@@ -8,6 +8,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 
 import attrs
@@ -274,41 +275,37 @@ def test_stored_results_read_back_as_evaluation_and_querysets(alias: str) -> Non
     assert not cast(ResultQuerySet, PersonResult.objects.using(alias)).latest_snapshot().exists()
 
 
-SETTINGS_MODULE = '''
-SECRET_KEY = "not-a-secret"
-USE_TZ = True
-INSTALLED_APPS = ["okrcore_django", "okrcore_django.example"]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": %r}}
-OKRCORE_MODELS = {   # role -> model label: plain strings, no model import in settings
-    "person": "okrcore_example.Person", "objective": "okrcore_example.Objective",
-    "key_result": "okrcore_example.KeyResult", "kr_owner": "okrcore_example.KrOwner",
-    "checkpoint": "okrcore_example.Checkpoint", "check_in": "okrcore_example.CheckIn",
-    "snapshot": "okrcore_example.Snapshot", "kr_result": "okrcore_example.KeyResultResult",
-    "objective_result": "okrcore_example.ObjectiveResult",
-    "person_result": "okrcore_example.PersonResult",
-}
-'''
+DOCS_PROJECT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "django_project"
 
 
-def test_the_documented_settings_pattern_works(tmp_path: Any) -> None:
-    """A settings module with OKRCORE_MODELS loads, migrates and recomputes (a new process)."""
+def test_the_documented_settings_pattern_and_own_app_work(tmp_path: Path) -> None:
+    """docs/examples/django_project: OKRCORE_MODELS by label, the app's own model names.
+
+    Before: the documented ``OKRCORE_MODELS = ROLES`` imported models in the settings and
+    raised ``AppRegistryNotReady``.  Runs in a new process (its own settings).
+    """
     import subprocess
     import sys
 
-    (tmp_path / "okr_settings.py").write_text(SETTINGS_MODULE % str(tmp_path / "okr.db"))
     script = (
         "import django; django.setup()\n"
+        "import okrcore\n"
         "from django.core.management import call_command\n"
-        "call_command('migrate', verbosity=0)\n"
+        "call_command('migrate', run_syncdb=True, verbosity=0)\n"
         "from okrcore_django import job\n"
-        "from orm_support import hand_document, AS_OF\n"
+        "from orm_support import hand_document\n"
+        "from goals.models import GoalResult, Update\n"
         "job.store_document(hand_document())\n"
+        "assert Update.objects.filter(kr_id='calls').count() == 2\n"
         "call_command('okrcore_recompute', '--as-of', '2026-02-15', '--no-progress')\n"
-        "print(job.load_evaluation().objectives['sales'].progress)\n")
+        "stored = GoalResult.objects.evaluation()\n"
+        "assert stored.to_json() == okrcore.evaluate(hand_document()).to_json()\n"
+        "print(GoalResult.objects.latest_snapshot().get(objective_id='sales').progress)\n")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "okr_settings",
-           "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+           "OKR_DB": str(tmp_path / "goals.db"),
+           "PYTHONPATH": os.pathsep.join([str(DOCS_PROJECT), *sys.path])}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+                          text=True, timeout=120, check=False, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "0.7"
 
