@@ -23,7 +23,17 @@ from typing import Any, Final
 import attrs
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import BigInteger, Connection, Engine, Table, delete, insert, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Table,
+    delete,
+    insert,
+    literal,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -179,8 +189,14 @@ def _micros_sqlite(element: _Micros, compiler: SQLCompiler, **kw: Any) -> str:
             f"CAST(substr({arg} || '000000', 21, 6) AS INTEGER))")
 
 
-def _is_instant(column: Any) -> bool:
-    return isinstance(column.type, Instant | Timestamp)
+def _at(table: Table, name: str, micros: int) -> Any:
+    """``table.name = micros`` that can use an index on the column (also a Timestamp's)."""
+    column = table.c[name]
+    if isinstance(column.type, Timestamp):
+        moment = rows.from_instant(micros)
+        assert moment is not None
+        return column == literal(moment, column.type)
+    return _raw(table, name) == micros
 
 
 def _raw(table: Table, name: str) -> Any:
@@ -318,7 +334,7 @@ def _policy_from_json(text: str) -> Policy:
 def _latest_snapshot(conn: Connection, schema: Schema) -> tuple[int, str] | None:
     table = schema.table("snapshot")
     row = conn.execute(select(_raw(table, "as_of"), table.c.policy)
-                       .order_by(_raw(table, "as_of").desc()).limit(1)).first()
+                       .order_by(table.c.as_of.desc()).limit(1)).first()
     return None if row is None else (int(row[0]), str(row[1]))
 
 
@@ -487,7 +503,7 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
     """
     assert frame.kr_ids is not None and frame.obj_ids is not None
     snaps = schema.table("snapshot")
-    stored = conn.execute(select(snaps.c.policy).where(_raw(snaps, "as_of") == as_of)).first()
+    stored = conn.execute(select(snaps.c.policy).where(_at(snaps, "as_of", as_of))).first()
     if stored is None or stored[0] != _policy_json(policy):
         return None
     columns: dict[str, dict[str, Any]] = {}
@@ -497,7 +513,7 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
         table = schema.table(role)
         names = [name for name, _ in rows.RESULT_COLUMNS[prefix]]
         data = _columns(conn, table, (key, "input_version", *names), (key,),
-                        _raw(table, "as_of") == as_of)
+                        _at(table, "as_of", as_of))
         index = {ident: i for i, ident in enumerate(data[key])}
         order = [index.get(ident, -1) for ident in ids]
         if len(ids) != len(index) or -1 in order:
@@ -509,7 +525,7 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
     table = schema.table("person_result")
     names = [name for name, _ in rows.RESULT_COLUMNS["person"]]
     data = _columns(conn, table, ("person_id", *names), ("person_id",),
-                    _raw(table, "as_of") == as_of)
+                    _at(table, "as_of", as_of))
     index = {ident: i for i, ident in enumerate(data["person_id"])}
     people = list(frame.person_names or ())
     defaults = {"progress": None, "items": 0, "error_ref": -1, "seen": False}
@@ -564,7 +580,7 @@ def load_evaluation(bind: Engine, as_of: datetime | None = None,
         snaps = schema.table("snapshot")
         query = select(_raw(snaps, "as_of"), snaps.c.policy)
         if as_of is not None:
-            query = query.where(_raw(snaps, "as_of") == instant_us(as_of))
+            query = query.where(_at(snaps, "as_of", instant_us(as_of)))
         row = conn.execute(query.order_by(snaps.c.as_of.desc()).limit(1)).first()
         stored = None if row is None else _stored(conn, schema, read.frame, int(row[0]),
                                                   _policy_from_json(str(row[1])))
@@ -692,7 +708,7 @@ def _check_written(conn: Connection, schema: Schema, role: str, key: str, when: 
     if not written:
         return
     table = schema.table(role)
-    query = select(table.c[key]).where(_raw(table, "as_of") == when).limit(1)
+    query = select(table.c[key]).where(_at(table, "as_of", when)).limit(1)
     stored = _keys_read(conn, table, _fetch(conn, query, (key,)))[key]
     if stored and type(stored[0]) is not type(written[0]):
         target = _DECLARED_REFERENCES[(role, key)]
