@@ -42,6 +42,7 @@ from sqlalchemy.types import TypeDecorator
 
 import okrcore
 from okrcore import rows
+from okrcore.batch.frame import NONE_INSTANT
 from okrcore.policy import Policy
 
 __all__ = [
@@ -143,8 +144,8 @@ class Instant(TypeDecorator[datetime]):
         return rows.to_instant(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        """µs to an aware UTC datetime."""
-        return rows.from_instant(value)
+        """µs to an aware UTC datetime; the engine's "no instant" (earlier ``last_at``) to None."""
+        return None if value == NONE_INSTANT else rows.from_instant(value)
 
 
 def _django_text(moment: datetime) -> str:
