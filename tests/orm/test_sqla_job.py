@@ -344,8 +344,8 @@ def test_no_colour_and_no_check_in_are_stored_as_null(engine: Engine) -> None:
     S.store_document(engine, hand_document())
     S.recompute(engine, as_of=AS_OF)
     with Session(engine) as session:
-        calls = session.get(S.KeyResultResult, (AS_OF, "calls"))
-        deal = session.get(S.KeyResultResult, (AS_OF, "deal"))
+        calls: Any = session.get(S.KeyResultResult, (AS_OF, "calls"))  # columns of RESULT_COLUMNS
+        deal: Any = session.get(S.KeyResultResult, (AS_OF, "deal"))
         assert calls is not None and deal is not None
         assert calls.last_at == datetime(2026, 1, 10, tzinfo=UTC) and deal.last_at is None
         assert calls.range_status is None and calls.colour is not None  # no range: NULL
