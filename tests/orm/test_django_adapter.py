@@ -300,6 +300,11 @@ def test_the_documented_settings_pattern_and_own_app_work(tmp_path: Path) -> Non
         "call_command('okrcore_recompute', '--as-of', '2026-02-15', '--no-progress')\n"
         "stored = GoalResult.objects.evaluation()\n"
         "assert stored.to_json() == okrcore.evaluate(hand_document()).to_json()\n"
+        "from goals.models import Measure\n"
+        "Update.objects.get(kr_id='calls', seq=0).save()  # siblings found via the setting\n"
+        "assert Measure.objects.get(id='calls').version == 2\n"
+        "progress = dict(Measure.objects.with_progress().values_list('id', 'progress'))\n"
+        "assert progress['calls'] == 0.9, progress\n"
         "print(GoalResult.objects.latest_snapshot().get(objective_id='sales').progress)\n")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "okr_settings",
            "OKR_DB": str(tmp_path / "goals.db"),
