@@ -338,3 +338,24 @@ def test_missing_postgres_is_skipped_locally_and_fails_in_ci(
         postgres_url()
     monkeypatch.setenv(POSTGRES_URL_VAR, "postgresql+psycopg://u@h:1/d")
     assert postgres_url() == "postgresql+psycopg://u@h:1/d"
+
+
+def test_no_colour_and_no_check_in_are_stored_as_null(engine: Engine) -> None:
+    S.store_document(engine, hand_document())
+    S.recompute(engine, as_of=AS_OF)
+    with Session(engine) as session:
+        calls: Any = session.get(S.KeyResultResult, (AS_OF, "calls"))  # columns of RESULT_COLUMNS
+        deal: Any = session.get(S.KeyResultResult, (AS_OF, "deal"))
+        assert calls is not None and deal is not None
+        assert calls.last_at == datetime(2026, 1, 10, tzinfo=UTC) and deal.last_at is None
+        assert calls.range_status is None and calls.colour is not None  # no range: NULL
+        assert deal.forecast_colour is None  # no forecast: no colour
+    # rows of earlier versions (-1 colours, the engine's "no instant") read back the same
+    with engine.begin() as conn:
+        conn.execute(update(S.KeyResultResult).where(S.KeyResultResult.kr_id == "deal")
+                     .values(last_at=int(okrcore.batch.NONE_INSTANT), forecast_colour=-1,
+                             range_status=-1))
+    with Session(engine) as session:
+        deal = session.get(S.KeyResultResult, (AS_OF, "deal"))
+        assert deal is not None and deal.last_at is None
+    assert S.load_evaluation(engine).to_json() == okrcore.evaluate(hand_document()).to_json()

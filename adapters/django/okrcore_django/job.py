@@ -2,34 +2,27 @@
 
 Django's ORM has no columnar read or set-based upsert, so the command does not write the job a
 second time: it opens an SQLAlchemy engine on the same database (from the connection's settings),
-reflects the Django models' tables into an :class:`okrcore_sqlalchemy.Schema`, and runs
-:func:`okrcore_sqlalchemy.recompute`.  The mapping to the core is :mod:`okrcore.rows` either way.
+reflects the Django models' tables into an :class:`okrcore_sqlalchemy.Schema` (their
+``DateTimeField`` columns as :class:`okrcore_sqlalchemy.Timestamp`: ``timestamptz`` on
+PostgreSQL, Django's UTC text on SQLite), and runs :func:`okrcore_sqlalchemy.recompute`.  The
+mapping to the core is :mod:`okrcore.rows` either way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 from django.apps import apps
-from django.conf import settings
 from django.db import connections
 
 import okrcore
+from okrcore_django.models import models_setting
 
-__all__ = ["engine_for", "load_document", "models_setting", "recompute", "schema_for",
-           "store_document"]
-
-
-def models_setting() -> Mapping[str, str]:
-    """The ``OKRCORE_MODELS`` setting (role -> model label); default the example app's."""
-    configured: Mapping[str, str] | None = getattr(settings, "OKRCORE_MODELS", None)
-    if configured is not None:
-        return configured
-    from okrcore_django.example.models import MODELS
-
-    return MODELS
+__all__ = ["engine_for", "load_document", "load_evaluation", "models_setting", "recompute",
+           "schema_for", "store_document"]
 
 
 def engine_for(alias: str = "default") -> Any:
@@ -56,7 +49,8 @@ def engine_for(alias: str = "default") -> Any:
             "postgresql+psycopg", username=data.get("USER") or None,
             password=data.get("PASSWORD") or None, host=data.get("HOST") or None,
             port=int(data["PORT"]) if data.get("PORT") else None, database=data["NAME"])
-        return sqlalchemy.create_engine(url)
+        options = (data.get("OPTIONS") or {}).get("options")  # e.g. a search_path
+        return sqlalchemy.create_engine(url, connect_args={"options": options} if options else {})
     raise ValueError(f"okrcore_django supports SQLite and PostgreSQL, not {engine}")
 
 
@@ -64,14 +58,17 @@ def schema_for(bind: Any, models: Mapping[str, str] | None = None) -> Any:
     """Reflect the Django models' tables into an :class:`okrcore_sqlalchemy.Schema`."""
     import sqlalchemy
 
-    from okrcore_sqlalchemy import Schema
+    from okrcore_sqlalchemy import Schema, Timestamp
 
     metadata = sqlalchemy.MetaData()
     roles = {}
     for role, label in (models or models_setting()).items():
-        table = apps.get_model(label)._meta.db_table
-        roles[role] = SimpleNamespace(
-            __table__=sqlalchemy.Table(table, metadata, autoload_with=bind))
+        table = sqlalchemy.Table(apps.get_model(label)._meta.db_table, metadata,
+                                 autoload_with=bind)
+        for column in table.columns:  # DateTimeField: timestamptz, or UTC text on SQLite
+            if isinstance(column.type, sqlalchemy.DateTime):
+                column.type = Timestamp()
+        roles[role] = SimpleNamespace(__table__=table)
     return Schema(**roles)
 
 
@@ -107,5 +104,23 @@ def load_document(alias: str = "default",
     bind = engine_for(alias)
     try:
         return okrcore_sqlalchemy.load_document(bind, schema_for(bind, models))
+    finally:
+        bind.dispose()
+
+
+def load_evaluation(alias: str = "default", as_of: datetime | None = None,
+                    models: Mapping[str, str] | None = None) -> okrcore.Evaluation:
+    """Read the stored results (default the latest snapshot) as an ``okrcore.Evaluation``.
+
+    Raises
+    ------
+    LookupError
+        No complete snapshot at that instant (or the organisation changed since).
+    """
+    import okrcore_sqlalchemy
+
+    bind = engine_for(alias)
+    try:
+        return okrcore_sqlalchemy.load_evaluation(bind, as_of, schema_for(bind, models))
     finally:
         bind.dispose()

@@ -1,27 +1,41 @@
 """Abstract models of the reference schema (the column names of :mod:`okrcore.rows`).
 
-Subclass them in your app; name the sibling models of a key result in
-``okrcore_models`` (``{"check_in": "app.CheckIn", "checkpoint": "app.Checkpoint",
-"key_result": "app.KeyResult"}``) so that SQL progress and version bumps can find them.
-Instants are integers [µs since the Unix epoch, UTC] (``*_at`` fields and ``as_of``).
+Subclass them in your app and name the model of each role in the ``OKRCORE_MODELS`` setting
+(role -> model label, plain strings: settings never import models), so that SQL progress,
+version bumps, the job and :meth:`ResultQuerySet.evaluation` find them; a model may instead
+name its siblings in its own ``okrcore_models`` class attribute.  Instants are timezone-aware
+``DateTimeField`` columns (``*_at`` fields and ``as_of``); coded columns have ``choices`` (colours
+are ``green`` / ``yellow`` / ``red``, NULL for no colour).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
 from django.apps import apps
+from django.conf import settings
 from django.db import models
 from django.db.models import F
 from django.db.models.expressions import RawSQL
 
 import okrcore
 from okrcore import rows
+from okrcore.evaluate import instant_us
 from okrcore.policy import Policy
 
 __all__ = [
+    "AMBITION_CHOICES",
+    "COLOUR_CHOICES",
+    "ERROR_CHOICES",
+    "KIND_CHOICES",
+    "MODE_CHOICES",
+    "RANGE_MODE_CHOICES",
+    "RULE_CHOICES",
+    "STALE_CHOICES",
+    "STATUS_CHOICES",
+    "TREND_CHOICES",
     "CheckInBase",
     "CheckpointBase",
     "KeyResultBase",
@@ -32,7 +46,9 @@ __all__ = [
     "ObjectiveResultBase",
     "PersonBase",
     "PersonResultBase",
+    "ResultQuerySet",
     "SnapshotBase",
+    "models_setting",
     "progress_sql",
 ]
 
@@ -49,10 +65,54 @@ if TYPE_CHECKING:
     _NBig: TypeAlias = models.BigIntegerField[int | None, int | None]
     _Bool: TypeAlias = models.BooleanField[bool, bool]
     _Text: TypeAlias = models.TextField[str, str]
+    _Time: TypeAlias = models.DateTimeField[datetime, datetime]
+    _NTime: TypeAlias = models.DateTimeField[datetime | None, datetime | None]
+    _Code: TypeAlias = models.SmallIntegerField[int, int]
+    _NCode: TypeAlias = models.SmallIntegerField[int | None, int | None]
+
+# Readable values of every coded column (the batch engine's codes; fixed here, so that a new
+# engine code shows as its number rather than forcing a migration).
+KIND_CHOICES: Final = [("metric", "metric"), ("binary", "binary"), ("milestone", "milestone")]
+MODE_CHOICES: Final = [("auto", "auto"), ("mean", "mean"), ("sum", "sum")]
+AMBITION_CHOICES: Final = [("committed", "committed"), ("aspirational", "aspirational")]
+STATUS_CHOICES: Final = [("on_track", "on track"), ("behind", "behind"),
+                         ("at_risk", "at risk"), ("off_track", "off track")]
+RANGE_MODE_CHOICES: Final = [("band", "band"), ("graded", "graded"), ("linear", "linear")]
+COLOUR_CHOICES: Final = [(None, "no colour"), (0, "green"), (1, "yellow"), (2, "red")]
+"""Stored colours (NULL: no colour)."""
+TREND_CHOICES: Final = [(-1, "no trend"), (0, "progressed"), (1, "stalled"), (2, "regressed")]
+STALE_CHOICES: Final = [(-1, "unknown"), (0, "fresh"), (1, "stale")]
+RESULT_MODE_CHOICES: Final = [(0, "auto"), (1, "mean"), (2, "sum")]
+RULE_CHOICES: Final = [(0, "explicit"), (1, "progress settings"), (2, "same unit"),
+                       (3, "mixed"), (4, "children"), (5, "empty")]
+ERROR_CHOICES: Final = [
+    (0, "none"), (1, "invalid field"), (2, "duplicate id"), (3, "depends on invalid"),
+    (4, "invalid timeline"), (5, "not finite"), (6, "unknown parent"), (7, "alignment cycle"),
+    (8, "no contributing metric"), (9, "no sum unit"), (10, "mixed directions"),
+    (11, "degenerate goal"), (12, "not finite field"), (13, "negative weight"),
+    (14, "degenerate metric"), (15, "breakpoints out of order"), (16, "unknown value"),
+    (17, "out of range"), (18, "invalid timeline field"),
+]
+_RESULT_CHOICES: Final[dict[str, list[tuple[Any, str]]]] = {
+    "error": ERROR_CHOICES, "trend": TREND_CHOICES, "stale": STALE_CHOICES,
+    "rule": RULE_CHOICES, "mode": RESULT_MODE_CHOICES, "range_status": COLOUR_CHOICES,
+    "colour": COLOUR_CHOICES, "pace_colour": COLOUR_CHOICES, "forecast_colour": COLOUR_CHOICES,
+    "computed_colour": COLOUR_CHOICES, "grade_band": COLOUR_CHOICES,
+}
+
+
+def models_setting() -> dict[str, str]:
+    """The ``OKRCORE_MODELS`` setting (role -> model label); default the example app's."""
+    configured: dict[str, str] | None = getattr(settings, "OKRCORE_MODELS", None)
+    if configured is not None:
+        return dict(configured)
+    from okrcore_django.example.models import MODELS
+
+    return MODELS
 
 
 def _model(owner: Any, role: str) -> Any:
-    return apps.get_model(owner.okrcore_models[role])
+    return apps.get_model((owner.okrcore_models or models_setting())[role])
 
 
 def progress_sql(model: Any, policy: Policy | None = None,
@@ -64,11 +124,15 @@ def progress_sql(model: Any, policy: Policy | None = None,
     :func:`okrcore.rows.kr_progress_sql`, the same text the SQLAlchemy adapter uses; tested
     equal to :func:`okrcore.evaluate`, which is the reference.
     """
+    marker = -7_777_777_777_777_777  # an instant no one stores, replaced by a parameter
     sql = rows.kr_progress_sql(
         model._meta.db_table, _model(model, "check_in")._meta.db_table,
-        _model(model, "checkpoint")._meta.db_table, policy,
-        None if as_of is None else rows.to_instant(as_of))
-    return RawSQL(sql, (), output_field=models.FloatField())
+        _model(model, "checkpoint")._meta.db_table, policy, None if as_of is None else marker)
+    assert "%" not in sql
+    # check-in instants are DateTimeFields: compare them with the as-of datetime as a parameter
+    parts = sql.split(str(marker))
+    return RawSQL("%s".join(parts), (as_of,) * (len(parts) - 1),
+                  output_field=models.FloatField())
 
 
 class KeyResultQuerySet(models.QuerySet[Any]):
@@ -117,11 +181,13 @@ class ObjectiveBase(_Versioned):
     owner_id: _NStr = models.CharField(max_length=ID_LENGTH, null=True, blank=True, db_index=True)
     parent_id: _NStr = models.CharField(max_length=ID_LENGTH, null=True, blank=True, db_index=True)
     weight: _Float = models.FloatField(default=1.0)
-    start_at: _NBig = models.BigIntegerField(null=True, blank=True)
-    due_at: _NBig = models.BigIntegerField(null=True, blank=True)
-    mode: _Str = models.CharField(max_length=20, default="auto")
-    ambition: _Str = models.CharField(max_length=20, default="committed")
-    status: _NStr = models.CharField(max_length=20, null=True, blank=True)
+    start_at: _NTime = models.DateTimeField(null=True, blank=True)
+    due_at: _NTime = models.DateTimeField(null=True, blank=True)
+    mode: _Str = models.CharField(max_length=20, default="auto", choices=MODE_CHOICES)
+    ambition: _Str = models.CharField(max_length=20, default="committed",
+                                      choices=AMBITION_CHOICES)
+    status: _NStr = models.CharField(max_length=20, null=True, blank=True,
+                                     choices=STATUS_CHOICES)
     include_children: _Bool = models.BooleanField(default=False)
     ps_unit: _NStr = models.CharField(max_length=100, null=True, blank=True)
     ps_target: _NFloat = models.FloatField(null=True, blank=True)
@@ -141,18 +207,19 @@ class KeyResultBase(_Versioned):
     objective_id: _Str = models.CharField(max_length=ID_LENGTH, db_index=True)
     position: _Int = models.IntegerField(default=0)
     name: _Str = models.CharField(max_length=400, default="", blank=True)
-    kind: _Str = models.CharField(max_length=20)
+    kind: _Str = models.CharField(max_length=20, choices=KIND_CHOICES)
     start: _Float = models.FloatField(default=0.0)
     target: _NFloat = models.FloatField(null=True, blank=True)
     current: _NFloat = models.FloatField(null=True, blank=True)
     stages_total: _NInt = models.IntegerField(null=True, blank=True)
     unit: _Str = models.CharField(max_length=100, default="", blank=True)
-    range_mode: _NStr = models.CharField(max_length=20, null=True, blank=True)
+    range_mode: _NStr = models.CharField(max_length=20, null=True, blank=True,
+                                         choices=RANGE_MODE_CHOICES)
     red_low: _NFloat = models.FloatField(null=True, blank=True)
     yellow_low: _NFloat = models.FloatField(null=True, blank=True)
     yellow_high: _NFloat = models.FloatField(null=True, blank=True)
     red_high: _NFloat = models.FloatField(null=True, blank=True)
-    due_at: _NBig = models.BigIntegerField(null=True, blank=True)
+    due_at: _NTime = models.DateTimeField(null=True, blank=True)
     weight: _Float = models.FloatField(default=1.0)
     has_history: _Bool = models.BooleanField(default=False)
 
@@ -170,11 +237,14 @@ class KeyResultBase(_Versioned):
             The row does not make a valid key result.
         """
         db = self._state.db
-        history = list(_model(self, "check_in").objects.using(db).filter(kr_id=self.id)
-                       .order_by("at", "seq").values_list("at", "value"))
+        history = [(instant_us(at), value) for at, value in
+                   _model(self, "check_in").objects.using(db).filter(kr_id=self.id)
+                   .order_by("at", "seq").values_list("at", "value")]
         points = list(_model(self, "checkpoint").objects.using(db).filter(kr_id=self.id)
                       .order_by("position").values_list("name", "done"))
         row = {c: getattr(self, c) for c in rows.KEY_RESULT_COLUMNS}
+        row["due_at"] = rows.to_instant(self.due_at)
+        row["id"], row["objective_id"] = str(self.id), str(self.objective_id)
         return rows.key_result_from_row(row, history, (), points)
 
 
@@ -231,7 +301,7 @@ class CheckInBase(_TouchesKeyResult):
     """One entry of a key result's history (``seq`` orders entries of one instant)."""
 
     seq: _Big = models.BigIntegerField(default=0)
-    at: _Big = models.BigIntegerField()
+    at: _Time = models.DateTimeField()
     value: _Float = models.FloatField()
 
     class Meta:
@@ -239,11 +309,11 @@ class CheckInBase(_TouchesKeyResult):
 
 
 class SnapshotBase(models.Model):
-    """One computed snapshot: as-of instant [µs] and policy (JSON)."""
+    """One computed snapshot: as-of instant and policy (JSON)."""
 
-    as_of: _Big = models.BigIntegerField(primary_key=True)
+    as_of: _Time = models.DateTimeField(primary_key=True)
     policy: _Text = models.TextField()
-    computed_at: _Big = models.BigIntegerField()
+    computed_at: _Time = models.DateTimeField()
 
     class Meta:
         abstract = True
@@ -256,17 +326,57 @@ _FIELDS: dict[str, Callable[[], models.Field[Any, Any]]] = {
 }
 
 
+def _result_field(name: str, kind: str) -> models.Field[Any, Any]:
+    if name == "last_at":  # the latest check-in counted; NULL: none
+        return models.DateTimeField(null=True, blank=True)
+    choices = _RESULT_CHOICES.get(name)
+    if choices is COLOUR_CHOICES:
+        return models.SmallIntegerField(null=True, blank=True, choices=choices)
+    if choices is not None:
+        return models.SmallIntegerField(choices=choices)
+    return _FIELDS[kind]()
+
+
 def _result_fields(prefix: str) -> dict[str, models.Field[Any, Any]]:
-    return {name: _FIELDS[kind]() for name, kind in rows.RESULT_COLUMNS[prefix]}
+    return {name: _result_field(name, kind) for name, kind in rows.RESULT_COLUMNS[prefix]}
+
+
+class ResultQuerySet(models.QuerySet[Any]):
+    """Stored results: of the latest snapshot, at an instant, or as an ``okrcore.Evaluation``."""
+
+    def latest_snapshot(self) -> ResultQuerySet:
+        """The results of the latest snapshot (none when nothing was computed yet)."""
+        latest = self.order_by("-as_of").values_list("as_of", flat=True).first()
+        return self.filter(as_of=latest) if latest is not None else self.none()
+
+    def at(self, as_of: datetime) -> ResultQuerySet:
+        """The results of the snapshot at ``as_of``."""
+        return self.filter(as_of=as_of)
+
+    def evaluation(self, as_of: datetime | None = None) -> okrcore.Evaluation:
+        """The stored snapshot (default the latest) as the core's ``okrcore.Evaluation``.
+
+        Reads through :func:`okrcore_django.job.load_evaluation` on this queryset's database.
+
+        Raises
+        ------
+        LookupError
+            No complete snapshot at that instant (or the organisation changed since).
+        """
+        from okrcore_django import job
+
+        return job.load_evaluation(self.db, as_of)
 
 
 class KeyResultResultBase(models.Model):
     """The stored result of a key result at one as-of instant (every batch result column)."""
 
-    as_of: _Big = models.BigIntegerField()
+    as_of: _Time = models.DateTimeField()
     kr_id: _Str = models.CharField(max_length=ID_LENGTH)
     input_version: _Big = models.BigIntegerField()
     locals().update(_result_fields("kr"))
+
+    objects = ResultQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -277,10 +387,12 @@ class KeyResultResultBase(models.Model):
 class ObjectiveResultBase(models.Model):
     """The stored result of an objective at one as-of instant (every batch result column)."""
 
-    as_of: _Big = models.BigIntegerField()
+    as_of: _Time = models.DateTimeField()
     objective_id: _Str = models.CharField(max_length=ID_LENGTH)
     input_version: _Big = models.BigIntegerField()
     locals().update(_result_fields("obj"))
+
+    objects = ResultQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -291,9 +403,11 @@ class ObjectiveResultBase(models.Model):
 class PersonResultBase(models.Model):
     """The stored result of a person at one as-of instant."""
 
-    as_of: _Big = models.BigIntegerField()
+    as_of: _Time = models.DateTimeField()
     person_id: _Str = models.CharField(max_length=ID_LENGTH)
     locals().update(_result_fields("person"))
+
+    objects = ResultQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -26,6 +26,7 @@ from okrcore_sqlalchemy.job import (
     store_document,
 )
 from okrcore_sqlalchemy.schema import (
+    COLOUR_COLUMNS,
     REFERENCE,
     Base,
     CheckIn,
@@ -37,6 +38,7 @@ from okrcore_sqlalchemy.schema import (
     KeyResultMixin,
     KeyResultResult,
     KeyResultResultMixin,
+    KeyTypeError,
     KrOwner,
     KrOwnerMixin,
     Objective,
@@ -50,10 +52,13 @@ from okrcore_sqlalchemy.schema import (
     Schema,
     Snapshot,
     SnapshotMixin,
+    Timestamp,
     add_check_in,
+    key_type_name,
 )
 
 __all__ = [
+    "COLOUR_COLUMNS",
     "REFERENCE",
     "Base",
     "CheckIn",
@@ -65,6 +70,7 @@ __all__ = [
     "KeyResultMixin",
     "KeyResultResult",
     "KeyResultResultMixin",
+    "KeyTypeError",
     "KrOwner",
     "KrOwnerMixin",
     "Objective",
@@ -80,8 +86,10 @@ __all__ = [
     "Schema",
     "Snapshot",
     "SnapshotMixin",
+    "Timestamp",
     "add_check_in",
     "create_schema",
+    "key_type_name",
     "load_document",
     "load_evaluation",
     "recompute",

@@ -15,25 +15,49 @@ import contextlib
 import gc
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import attrs
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import BigInteger, Connection, Engine, Table, delete, insert, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Engine,
+    Table,
+    delete,
+    insert,
+    literal,
+    select,
+    type_coerce,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 import okrcore
 from okrcore import errors as E
 from okrcore import rows
 from okrcore.batch import BatchResult, OrgFrame, evaluate_frame, to_evaluation
 from okrcore.batch import incremental as inc
+from okrcore.batch.frame import NONE_INSTANT
 from okrcore.errors import OkrError
 from okrcore.evaluate import instant_us
 from okrcore.interchange import loads
 from okrcore.policy import Policy
-from okrcore_sqlalchemy.schema import REFERENCE, Instant, Schema
+from okrcore_sqlalchemy.schema import (
+    _DECLARED_REFERENCES,
+    COLOUR_COLUMNS,
+    REFERENCE,
+    Instant,
+    KeyTypeError,
+    Schema,
+    Timestamp,
+    key_type_name,
+)
 
 __all__ = [
     "PHASES",
@@ -143,9 +167,71 @@ def create_schema(bind: Engine, schema: Schema = REFERENCE) -> None:
             table.create(conn, checkfirst=True)
 
 
-def _raw(table: Table, name: str) -> Any:
+class _Micros(FunctionElement[int]):
+    """A :class:`~okrcore_sqlalchemy.Timestamp` column read as µs since the Unix epoch."""
+
+    type = BigInteger()
+    name = "okrcore_micros"
+    inherit_cache = True
+
+
+@compiles(_Micros, "postgresql")
+def _micros_pg(element: _Micros, compiler: SQLCompiler, **kw: Any) -> str:
+    arg = compiler.process(element.clauses, **kw)
+    return f"CAST(EXTRACT(EPOCH FROM {arg}) * 1000000 AS BIGINT)"
+
+
+@compiles(_Micros, "sqlite")
+def _micros_sqlite(element: _Micros, compiler: SQLCompiler, **kw: Any) -> str:
+    # 'YYYY-MM-DD HH:MM:SS[.f…]' in UTC: whole seconds, then the fraction padded to 6 digits
+    arg = compiler.process(element.clauses, **kw)
+    return (f"(CAST(strftime('%s', substr({arg}, 1, 19)) AS INTEGER) * 1000000 + "
+            f"CAST(substr({arg} || '000000', 21, 6) AS INTEGER))")
+
+
+def _at(table: Table, name: str, micros: int) -> Any:
+    """``table.name = micros`` that can use an index on the column (also a Timestamp's)."""
     column = table.c[name]
-    return type_coerce(column, BigInteger()) if isinstance(column.type, Instant) else column
+    if isinstance(column.type, Timestamp):
+        moment = rows.from_instant(micros)
+        assert moment is not None
+        return column == literal(moment, column.type)
+    return _raw(table, name) == micros
+
+
+def _raw(table: Table, name: str) -> Any:
+    """A column as the job reads it: instants as integer µs, everything else as stored."""
+    column = table.c[name]
+    if isinstance(column.type, Instant):
+        return type_coerce(column, BigInteger())
+    if isinstance(column.type, Timestamp):
+        return _Micros(column)
+    return column
+
+
+_KEY_COLUMNS: Final = frozenset({"id", *(name for _, name in _DECLARED_REFERENCES)})
+"""Columns holding the key of a role (the core's ids are their text)."""
+
+
+def _key_text(value: Any) -> Any:
+    """A stored key as the core's id (its text; ``None`` kept)."""
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+def _key_value(text: Any, column: Any) -> Any:
+    """The core's id (text) as a value of the key column ``column`` (int, UUID or str)."""
+    if text is None:
+        return None
+    name = key_type_name(column)
+    try:
+        if name == "int":
+            return int(text)
+        if name == "UUID":
+            return uuid.UUID(text)
+    except ValueError as exc:
+        raise ValueError(f"{column.table.name}.{column.name} holds {name} keys: the id "
+                         f"{text!r} is not one") from exc
+    return text
 
 
 def _fetch(conn: Connection, query: Any, names: Sequence[str]) -> dict[str, list[Any]]:
@@ -167,7 +253,17 @@ def _columns(conn: Connection, table: Table, names: Sequence[str], order: Sequen
     query = select(*[_raw(table, n) for n in names]).order_by(*[table.c[o] for o in order])
     if where is not None:
         query = query.where(where)
-    return _fetch(conn, query, names)
+    return _keys_read(conn, table, _fetch(conn, query, names))
+
+
+def _keys_read(conn: Connection, table: Table, data: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Key columns read on the driver's cursor as the key type's values (a UUID...)."""
+    for name in data:
+        if name in _KEY_COLUMNS:
+            process = table.c[name].type.result_processor(conn.dialect, None)
+            if process is not None:
+                data[name] = [process(v) for v in data[name]]
+    return data
 
 
 def _kr_columns(conn: Connection, schema: Schema, names: Sequence[str]) -> dict[str, list[Any]]:
@@ -177,11 +273,12 @@ def _kr_columns(conn: Connection, schema: Schema, names: Sequence[str]) -> dict[
              .select_from(kr.outerjoin(obj, kr.c.objective_id == obj.c.id))
              .order_by(obj.c.position.is_(None), obj.c.position, obj.c.id, kr.c.objective_id,
                        kr.c.position, kr.c.id))
-    return _fetch(conn, query, names)
+    return _keys_read(conn, kr, _fetch(conn, query, names))
 
 
 def _row_dicts(conn: Connection, table: Table, names: Sequence[str]) -> list[dict[str, Any]]:
-    return [dict(zip(names, r, strict=True))
+    keys = [n in _KEY_COLUMNS for n in names]
+    return [{n: _key_text(v) if k else v for n, k, v in zip(names, keys, r, strict=True)}
             for r in conn.execute(select(*[_raw(table, n) for n in names]))]
 
 
@@ -210,6 +307,11 @@ def store_document(bind: Engine, document: okrcore.Document, schema: Schema = RE
     for name in ("objectives", "key_results"):
         for row in data[name]:
             row["version"] = 1
+    for name in rows.TABLES:
+        table = schema.table(_INPUTS[name][0])
+        for column in (table.c[n] for n in _INPUTS[name][1] if n in _KEY_COLUMNS):
+            for row in data[name]:
+                row[column.name] = _key_value(row[column.name], column)
     create_schema(bind, schema)
     with bind.begin() as conn:
         for name in reversed(rows.TABLES):
@@ -275,12 +377,36 @@ def _attached(columns: dict[str, list[Any]], key: str, known: set[Any], table: s
     keep = [value in known for value in columns[key]]
     if all(keep):
         return columns
+    _check_key_types(columns[key], keep, known, table, key)
     for value, ok, name in zip(columns[key], keep, columns[ident], strict=True):
         if not ok:
             orphans.append(RowError(table, str(name), OkrError(
                 E.INVALID_VALUE, key, f"{key} {value!r} names a row that is not stored")))
     return {name: [v for v, ok in zip(values, keep, strict=True) if ok]
             for name, values in columns.items()}
+
+
+def _check_key_types(values: Sequence[Any], found: Sequence[bool], known: Iterable[Any],
+                     table: str, column: str) -> None:
+    """Raise when keys were missed only because they are stored as another type.
+
+    A key stored as text ``'1'`` never equals the integer key ``1`` it was written from: the
+    rows would silently look missing.
+    """
+    missed = [v for v, ok in zip(values, found, strict=True) if not ok and v is not None]
+    if not missed:
+        return
+    sample = next(iter(known), None)
+    if sample is None or type(missed[0]) is type(sample):
+        return
+    texts = {str(k) for k in known}
+    if any(str(v) in texts for v in missed):
+        raise KeyTypeError(table, column, _REFERS_TO.get(column, column),
+                           type(sample).__name__, type(missed[0]).__name__)
+
+
+_REFERS_TO: Final = {"objective_id": "objective", "kr_id": "key_result",
+                     "person_id": "person"}
 
 
 @contextlib.contextmanager
@@ -348,19 +474,22 @@ def _row_errors(read: _Read, result: BatchResult) -> list[RowError]:
             points.setdefault(kid, []).append((name, bool(done)))
 
     def kr(row: int) -> None:
-        data = {k: v[row] for k, v in read.key_results.items()}
-        rows.key_result_from_row(data, history.get(data["id"]), (), points.get(data["id"]))
+        data = {k: _key_text(v[row]) if k in _KEY_COLUMNS else v[row]
+                for k, v in read.key_results.items()}
+        key = read.key_results["id"][row]
+        rows.key_result_from_row(data, history.get(key), (), points.get(key))
 
     def objective(row: int) -> None:
-        rows.objective_from_row({k: v[row] for k, v in read.objectives.items()})
+        rows.objective_from_row({k: _key_text(v[row]) if k in _KEY_COLUMNS else v[row]
+                                 for k, v in read.objectives.items()})
 
     out = []
     for table, row, error in rows.row_errors(result, kr, objective):
         ids = frame.kr_ids if table == "key_results" else frame.obj_ids
-        out.append(RowError(table, ids[row], error))
+        out.append(RowError(table, str(ids[row]), error))
     people = list(frame.person_names or ())
     for index in np.flatnonzero(result.person_seen & (result.person_error_ref >= 0)):
-        out.append(RowError("people", people[int(index)], OkrError(
+        out.append(RowError("people", str(people[int(index)]), OkrError(
             E.DEPENDS_ON_INVALID, "", "owns an objective or key result that has an error")))
     return out
 
@@ -374,7 +503,7 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
     """
     assert frame.kr_ids is not None and frame.obj_ids is not None
     snaps = schema.table("snapshot")
-    stored = conn.execute(select(snaps.c.policy).where(_raw(snaps, "as_of") == as_of)).first()
+    stored = conn.execute(select(snaps.c.policy).where(_at(snaps, "as_of", as_of))).first()
     if stored is None or stored[0] != _policy_json(policy):
         return None
     columns: dict[str, dict[str, Any]] = {}
@@ -384,23 +513,36 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
         table = schema.table(role)
         names = [name for name, _ in rows.RESULT_COLUMNS[prefix]]
         data = _columns(conn, table, (key, "input_version", *names), (key,),
-                        _raw(table, "as_of") == as_of)
+                        _at(table, "as_of", as_of))
         index = {ident: i for i, ident in enumerate(data[key])}
         order = [index.get(ident, -1) for ident in ids]
         if len(ids) != len(index) or -1 in order:
+            _check_key_types(data[key], [k in set(ids) for k in data[key]], ids, table.name,
+                             key)
             return None  # rows were added, removed or never stored
-        columns[prefix] = {n: [data[n][j] for j in order] for n in names}
+        columns[prefix] = {n: _stored_codes(n, [data[n][j] for j in order]) for n in names}
         versions[prefix] = np.asarray([data["input_version"][j] for j in order], np.int64)
     table = schema.table("person_result")
     names = [name for name, _ in rows.RESULT_COLUMNS["person"]]
     data = _columns(conn, table, ("person_id", *names), ("person_id",),
-                    _raw(table, "as_of") == as_of)
+                    _at(table, "as_of", as_of))
     index = {ident: i for i, ident in enumerate(data["person_id"])}
     people = list(frame.person_names or ())
     defaults = {"progress": None, "items": 0, "error_ref": -1, "seen": False}
+    _check_key_types(data["person_id"], [p in set(people) for p in data["person_id"]], people,
+                     table.name, "person_id")
     columns["person"] = {n: [data[n][index[p]] if p in index else defaults[n] for p in people]
                          for n in names}
     return rows.batch_result_from_columns(as_of, policy, columns), versions
+
+
+def _stored_codes(name: str, values: list[Any]) -> list[Any]:
+    """Stored NULL colours and instants back to the batch engine's codes."""
+    if name in COLOUR_COLUMNS:
+        return [-1 if v is None else v for v in values]
+    if name == "last_at":
+        return [NONE_INSTANT if v is None else v for v in values]
+    return values
 
 
 def _previous(conn: Connection, schema: Schema, read: _Read, as_of: int,
@@ -438,14 +580,23 @@ def load_evaluation(bind: Engine, as_of: datetime | None = None,
         snaps = schema.table("snapshot")
         query = select(_raw(snaps, "as_of"), snaps.c.policy)
         if as_of is not None:
-            query = query.where(_raw(snaps, "as_of") == instant_us(as_of))
+            query = query.where(_at(snaps, "as_of", instant_us(as_of)))
         row = conn.execute(query.order_by(snaps.c.as_of.desc()).limit(1)).first()
         stored = None if row is None else _stored(conn, schema, read.frame, int(row[0]),
                                                   _policy_from_json(str(row[1])))
     if stored is None:
         raise LookupError("no complete stored snapshot" + (
             "" if as_of is None else f" at {as_of.isoformat()}"))
-    return to_evaluation(read.frame, stored[0])
+    return to_evaluation(_core_labels(read.frame), stored[0])
+
+
+def _core_labels(frame: OrgFrame) -> OrgFrame:
+    """The frame with the core's ids (the text of integer or UUID keys)."""
+    def text(values: Sequence[Any] | None) -> Any:
+        return None if values is None else [_key_text(v) for v in values]
+    return attrs.evolve(frame, kr_ids=text(frame.kr_ids), obj_ids=text(frame.obj_ids),
+                        person_names=text(frame.person_names),
+                        obj_parent_names=text(frame.obj_parent_names))
 
 
 def _nan_equal(a: Any, b: Any) -> Any:
@@ -509,11 +660,24 @@ def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: b
     conflict = f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {update}{where}"
     values = [np.asarray(columns[n]).tolist() if isinstance(columns[n], np.ndarray)
               else list(columns[n]) for n in names]
+    for i, n in enumerate(names):
+        kind_of = table.c[n].type
+        if isinstance(kind_of, Timestamp):
+            values[i] = [kind_of.storage(v, conn.dialect.name) for v in values[i]]
+        elif key_type_name(table.c[n]) == "UUID":
+            process = (None if conn.dialect.name == "postgresql"
+                       else kind_of.bind_processor(conn.dialect))
+            values[i] = [None if v is None else process(v) if process else str(v)
+                         for v in values[i]]
     if conn.dialect.name == "postgresql":
         types, selects, literals = [], [], []
         for n, column_values in zip(names, values, strict=True):
             column = table.c[n]
-            if isinstance(column.type, Instant | BigInteger) or column.type.python_type is int:
+            if isinstance(column.type, Timestamp):
+                kind = "timestamptz"
+            elif key_type_name(column) == "UUID":
+                kind = "uuid"
+            elif isinstance(column.type, Instant | BigInteger) or column.type.python_type is int:
                 kind = "bigint"
             elif column.type.python_type is float:
                 kind = "float8"
@@ -532,6 +696,24 @@ def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: b
         marks = ", ".join("?" for _ in names)
         sql = f"INSERT INTO {target} ({cols}) VALUES ({marks}) {conflict}"
         conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
+
+
+def _check_written(conn: Connection, schema: Schema, role: str, key: str, when: int,
+                   written: Sequence[Any]) -> None:
+    """Raise unless a written result row reads back under the key it was written with.
+
+    A key column of another type than the key it refers to (a text column receiving integer
+    keys) stores keys that never match again: the results would be written and never found.
+    """
+    if not written:
+        return
+    table = schema.table(role)
+    query = select(table.c[key]).where(_at(table, "as_of", when)).limit(1)
+    stored = _keys_read(conn, table, _fetch(conn, query, (key,)))[key]
+    if stored and type(stored[0]) is not type(written[0]):
+        target = _DECLARED_REFERENCES[(role, key)]
+        raise KeyTypeError(table.name, key, target, type(written[0]).__name__,
+                           f"{type(stored[0]).__name__} (as stored by the database)")
 
 
 def _skipped_by_change(conn: Connection, schema: Schema, read: _Read) -> tuple[Any, Any, Any]:
@@ -688,7 +870,14 @@ def recompute(
             if version is not None:
                 columns["input_version"] = version[picked]
             columns.update(rows.result_columns(result, prefix, picked))
+            for name in columns:
+                if name in COLOUR_COLUMNS:  # no colour: NULL
+                    columns[name] = [None if c < 0 else c for c in columns[name].tolist()]
+                elif name == "last_at":  # no check-in: NULL
+                    columns[name] = [None if t == NONE_INSTANT else t
+                                     for t in columns[name].tolist()]
             upsert_columns(conn, schema.table(role), ("as_of", key), version is not None, columns)
+            _check_written(conn, schema, role, key, when, columns[key])
             report("write", step, len(plans))
         written = (int(kr_rows.sum()), int(obj_rows.sum()), int(person_rows.sum()))
     t3 = time.perf_counter()

@@ -10,19 +10,21 @@ plain integers.  Foreign keys are left to the product (the job never relies on t
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 import attrs
 from sqlalchemy import (
     BigInteger,
     Boolean,
     ColumnElement,
+    DateTime,
     Dialect,
     Double,
     Integer,
     String,
     Table,
     Text,
+    bindparam,
     event,
     literal_column,
     text,
@@ -40,9 +42,11 @@ from sqlalchemy.types import TypeDecorator
 
 import okrcore
 from okrcore import rows
+from okrcore.batch.frame import NONE_INSTANT
 from okrcore.policy import Policy
 
 __all__ = [
+    "COLOUR_COLUMNS",
     "REFERENCE",
     "Base",
     "CheckIn",
@@ -54,6 +58,7 @@ __all__ = [
     "KeyResultMixin",
     "KeyResultResult",
     "KeyResultResultMixin",
+    "KeyTypeError",
     "KrOwner",
     "KrOwnerMixin",
     "Objective",
@@ -67,11 +72,63 @@ __all__ = [
     "Schema",
     "Snapshot",
     "SnapshotMixin",
+    "Timestamp",
     "add_check_in",
+    "key_type_name",
     "progress_expression",
 ]
 
 ID = String(200)
+"""The default key type of every role (an application's own key type replaces it)."""
+
+_REFERS: Final = "okrcore_refers_to"
+COLOUR_COLUMNS: Final = frozenset({"colour", "pace_colour", "computed_colour", "forecast_colour",
+                                   "range_status", "grade_band"})
+"""Stored colour codes: NULL is "no colour" (the batch engine's ``COLOUR_NONE``)."""
+
+
+def _key(role: str, **kwargs: Any) -> Any:
+    """A column holding the key of another role: it takes that role's key type (see Schema)."""
+    return mapped_column(ID, info={_REFERS: role}, **kwargs)
+
+
+class KeyTypeError(TypeError):
+    """A column refers to a role whose key has another type (a structured, loud error).
+
+    Parameters
+    ----------
+    table, column : str
+        The referring column.
+    refers_to : str
+        The role it refers to (``person``, ``objective``, ``key_result``).
+    expected : str
+        The key type of that role's table (Python type name: ``int``, ``str``, ``UUID``).
+    found : str
+        The referring column's type.
+    """
+
+    def __init__(self, table: str, column: str, refers_to: str, expected: str,
+                 found: str) -> None:
+        self.table, self.column, self.refers_to = table, column, refers_to
+        self.expected, self.found = expected, found
+        super().__init__(f"{table}.{column} holds keys of type {found} but refers to the "
+                         f"{refers_to} table, whose key type is {expected}: declare it with the "
+                         f"same type (or leave the mixin's column as it is to adopt it)")
+
+    def to_json(self) -> dict[str, str]:
+        """``{code, table, column, refers_to, expected, found, message}``."""
+        return {"code": "key_type_mismatch", "table": self.table, "column": self.column,
+                "refers_to": self.refers_to, "expected": self.expected, "found": self.found,
+                "message": str(self)}
+
+
+def key_type_name(column: Any) -> str:
+    """The Python type a column's values have (``int``, ``str``, ``UUID``...), by its SQL type."""
+    try:
+        python_type: type = column.type.python_type
+    except NotImplementedError:  # pragma: no cover - exotic types
+        return type(column.type).__name__
+    return python_type.__name__
 
 
 class Instant(TypeDecorator[datetime]):
@@ -87,8 +144,54 @@ class Instant(TypeDecorator[datetime]):
         return rows.to_instant(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        """µs to an aware UTC datetime."""
-        return rows.from_instant(value)
+        """µs to an aware UTC datetime; the engine's "no instant" (earlier ``last_at``) to None."""
+        return None if value == NONE_INSTANT else rows.from_instant(value)
+
+
+def _django_text(moment: datetime) -> str:
+    """An instant as Django's SQLite backend stores a datetime (naive UTC, µs only if any)."""
+    return str(moment.astimezone(UTC).replace(tzinfo=None))
+
+
+class Timestamp(TypeDecorator[datetime]):
+    """An aware datetime stored as a timestamp: ``timestamptz`` on PostgreSQL, UTC text on SQLite.
+
+    The storage of Django's ``DateTimeField`` (``USE_TZ = True``); binds a datetime or an
+    integer [µs since the Unix epoch, UTC].  The bulk job reads and writes such columns as µs.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        """Text on SQLite (as Django writes it), ``timestamp with time zone`` elsewhere."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        """µs or a datetime to the stored form."""
+        if value is None:
+            return None
+        moment = rows.from_instant(value) if isinstance(value, int) else value
+        assert moment is not None
+        return _django_text(moment) if dialect.name == "sqlite" else moment.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """The stored form to an aware UTC datetime."""
+        if value is None:
+            return None
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+
+    def storage(self, micros: int | None, dialect_name: str) -> str | None:
+        """The stored text of an instant [µs] (a driver-level literal; ``None`` kept)."""
+        moment = rows.from_instant(micros)
+        if moment is None:
+            return None
+        return _django_text(moment) if dialect_name == "sqlite" else moment.isoformat()
 
 
 class Base(DeclarativeBase):
@@ -111,8 +214,8 @@ class ObjectiveMixin:
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0, index=True)
     name: Mapped[str] = mapped_column(String(400), default="")
-    owner_id: Mapped[str | None] = mapped_column(ID, index=True)
-    parent_id: Mapped[str | None] = mapped_column(ID, index=True)
+    owner_id: Mapped[Any] = _key("person", index=True, nullable=True)
+    parent_id: Mapped[Any] = _key("objective", index=True, nullable=True)
     weight: Mapped[float] = mapped_column(Double, default=1.0)
     start_at: Mapped[datetime | None] = mapped_column(Instant)
     due_at: Mapped[datetime | None] = mapped_column(Instant)
@@ -162,7 +265,7 @@ class KeyResultMixin:
     __okrcore_checkpoints__: ClassVar[str] = "okrcore_checkpoints"
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
-    objective_id: Mapped[str] = mapped_column(ID, index=True)
+    objective_id: Mapped[Any] = _key("objective", index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     name: Mapped[str] = mapped_column(String(400), default="")
     kind: Mapped[str] = mapped_column(String(20))
@@ -195,14 +298,16 @@ class KeyResultMixin:
         points: list[tuple[str, bool]] = []
         if session is not None:
             q = '"'
+            key = bindparam("i", self.id, type_=self.__table__.c.id.type)  # type: ignore[attr-defined]
             history = [(int(r[0]), float(r[1])) for r in session.execute(text(
                 f"SELECT {q}at{q}, {q}value{q} FROM {q}{self.__okrcore_check_ins__}{q} "
-                f"WHERE kr_id = :i ORDER BY {q}at{q}, seq"), {"i": self.id})]
+                f"WHERE kr_id = :i ORDER BY {q}at{q}, seq").bindparams(key))]
             points = [(str(r[0]), bool(r[1])) for r in session.execute(text(
                 f"SELECT name, done FROM {q}{self.__okrcore_checkpoints__}{q} "
-                "WHERE kr_id = :i ORDER BY position"), {"i": self.id})]
+                "WHERE kr_id = :i ORDER BY position").bindparams(key))]
         row = {c: getattr(self, c) for c in rows.KEY_RESULT_COLUMNS}
         row["due_at"] = rows.to_instant(self.due_at)
+        row["id"], row["objective_id"] = str(self.id), str(self.objective_id)  # the core's ids
         return rows.key_result_from_row(row, history, owners, points)
 
     @hybrid_property
@@ -229,9 +334,9 @@ class KrOwnerMixin:
 
     __okrcore_key_results__: ClassVar[str] = "okrcore_key_results"
 
-    kr_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kr_id: Mapped[Any] = _key("key_result", primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[str] = mapped_column(ID, index=True)
+    person_id: Mapped[Any] = _key("person", index=True)
 
 
 class CheckpointMixin:
@@ -239,7 +344,7 @@ class CheckpointMixin:
 
     __okrcore_key_results__: ClassVar[str] = "okrcore_key_results"
 
-    kr_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kr_id: Mapped[Any] = _key("key_result", primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(400))
     done: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -252,7 +357,7 @@ class CheckInMixin:
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
                                     primary_key=True, autoincrement=True)
-    kr_id: Mapped[str] = mapped_column(ID, index=True)
+    kr_id: Mapped[Any] = _key("key_result", index=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     at: Mapped[datetime] = mapped_column(Instant)
     value: Mapped[float] = mapped_column(Double)
@@ -268,19 +373,27 @@ class SnapshotMixin:
 
 def _result_columns(prefix: str, explicit: tuple[str, ...]) -> dict[str, MappedColumn[Any]]:
     """The result columns of :data:`okrcore.rows.RESULT_COLUMNS` not declared explicitly."""
-    types = {"float": Double, "int": BigInteger, "bool": Boolean}
-    return {name: mapped_column(name, types[kind](), nullable=kind == "float")
-            for name, kind in rows.RESULT_COLUMNS[prefix] if name not in explicit}
+    types: dict[str, Any] = {"float": Double, "int": BigInteger, "bool": Boolean}
+    out = {}
+    for name, kind in rows.RESULT_COLUMNS[prefix]:
+        if name in explicit:
+            continue
+        if name == "last_at":  # an instant; NULL: no check-in
+            out[name] = mapped_column(name, Instant(), nullable=True)
+        else:  # NULL: an absent number, or no colour
+            out[name] = mapped_column(name, types[kind](),
+                                      nullable=kind == "float" or name in COLOUR_COLUMNS)
+    return out
 
 
 class KeyResultResultMixin:
     """The stored result of a key result at one as-of instant (every batch result column)."""
 
     as_of: Mapped[datetime] = mapped_column(Instant, primary_key=True)
-    kr_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kr_id: Mapped[Any] = _key("key_result", primary_key=True)
     input_version: Mapped[int] = mapped_column(BigInteger)
     progress: Mapped[float | None] = mapped_column(Double, index=True)
-    colour: Mapped[int] = mapped_column(BigInteger)
+    colour: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     locals().update(_result_columns("kr", ("progress", "colour")))
 
 
@@ -288,10 +401,10 @@ class ObjectiveResultMixin:
     """The stored result of an objective at one as-of instant (every batch result column)."""
 
     as_of: Mapped[datetime] = mapped_column(Instant, primary_key=True)
-    objective_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    objective_id: Mapped[Any] = _key("objective", primary_key=True)
     input_version: Mapped[int] = mapped_column(BigInteger)
     progress: Mapped[float | None] = mapped_column(Double, index=True)
-    colour: Mapped[int] = mapped_column(BigInteger)
+    colour: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     locals().update(_result_columns("obj", ("progress", "colour")))
 
 
@@ -299,7 +412,7 @@ class PersonResultMixin:
     """The stored result of a person at one as-of instant."""
 
     as_of: Mapped[datetime] = mapped_column(Instant, primary_key=True)
-    person_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[Any] = _key("person", primary_key=True)
     progress: Mapped[float | None] = mapped_column(Double)
     locals().update(_result_columns("person", ("progress",)))
 
@@ -384,11 +497,48 @@ class Schema:
         table: Table = getattr(self, name).__table__
         return table
 
+    def __attrs_post_init__(self) -> None:
+        """Give every column referring to a role that role's key type.
+
+        A column the mixin declared (and the class left as it is) adopts the type of the
+        ``id`` of the table it refers to, so an application's own integer, UUID or string keys
+        work on every role without overriding the result mixins.
+
+        Raises
+        ------
+        KeyTypeError
+            A column declared by the application holds another key type than the ``id`` of
+            the table it refers to.
+        """
+        adopt = []
+        for (role, name), target in _DECLARED_REFERENCES.items():
+            table = self.table(role)
+            if name not in table.c:
+                continue
+            column, key = table.c[name], self.table(target).c["id"]
+            if column.info.get(_REFERS) == target and column.type is ID:
+                adopt.append((column, key.type))  # the mixin's default: adopt the key type
+            elif key_type_name(column) != key_type_name(key):
+                raise KeyTypeError(table.name, name, target, key_type_name(key),
+                                   key_type_name(column))
+        for column, kind in adopt:  # only once every column checked out
+            column.type = kind
+            column.__dict__.pop("comparator", None)
+
     @property
     def tables(self) -> list[Table]:
         """Every table, inputs first."""
         return [self.table(f.name) for f in attrs.fields(Schema)]
 
+
+_DECLARED_REFERENCES: Final = {
+    ("objective", "owner_id"): "person", ("objective", "parent_id"): "objective",
+    ("key_result", "objective_id"): "objective", ("kr_owner", "kr_id"): "key_result",
+    ("kr_owner", "person_id"): "person", ("checkpoint", "kr_id"): "key_result",
+    ("check_in", "kr_id"): "key_result", ("kr_result", "kr_id"): "key_result",
+    ("objective_result", "objective_id"): "objective", ("person_result", "person_id"): "person",
+}
+"""Every column of a role that holds the key of another role."""
 
 REFERENCE = Schema(Person, Objective, KeyResult, KrOwner, Checkpoint, CheckIn, Snapshot,
                    KeyResultResult, ObjectiveResult, PersonResult)
@@ -403,8 +553,9 @@ def add_check_in(session: Session, check_in_class: Any, kr_id: str, at: datetime
     """
     q = '"'
     table = check_in_class.__table__.name
+    key = bindparam("k", kr_id, type_=check_in_class.__table__.c.kr_id.type)
     seq = session.execute(text(f"SELECT COALESCE(MAX(seq) + 1, 0) FROM {q}{table}{q} "
-                               "WHERE kr_id = :k"), {"k": kr_id}).scalar()
+                               "WHERE kr_id = :k").bindparams(key)).scalar()
     entry = check_in_class(kr_id=kr_id, seq=int(seq or 0), at=at, value=float(value))
     session.add(entry)
     return entry
@@ -413,13 +564,16 @@ def add_check_in(session: Session, check_in_class: Any, kr_id: str, at: datetime
 @event.listens_for(Session, "before_flush")
 def _bump_versions(session: Session, _context: Any, _instances: Any) -> None:
     """Every change of a key result, its check-ins, owners or checkpoints bumps its version."""
-    bumps: dict[str, set[str]] = {}
+    bumps: dict[str, set[Any]] = {}
+    types: dict[str, Any] = {}
     for item in list(session.new) + list(session.deleted) + list(session.dirty):
         if isinstance(item, CheckInMixin | KrOwnerMixin | CheckpointMixin):
             bumps.setdefault(item.__okrcore_key_results__, set()).add(item.kr_id)
+            types[item.__okrcore_key_results__] = item.__table__.c.kr_id.type  # type: ignore
         elif (isinstance(item, KeyResultMixin | ObjectiveMixin) and item in session.dirty
               and session.is_modified(item, include_collections=False)):
             item.version = (item.version or 0) + 1
     for table, ids in bumps.items():
-        session.execute(text(f'UPDATE "{table}" SET version = version + 1 WHERE id = :i'),
-                        [{"i": i} for i in sorted(ids)])
+        session.execute(text(f'UPDATE "{table}" SET version = version + 1 WHERE id = :i')
+                        .bindparams(bindparam("i", type_=types[table])),
+                        [{"i": i} for i in sorted(ids, key=str)])

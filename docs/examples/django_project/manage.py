@@ -1,0 +1,10 @@
+"""The example project's manage.py (settings: okr_settings)."""
+
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "okr_settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
