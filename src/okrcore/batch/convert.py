@@ -19,8 +19,11 @@ from okrcore import errors as E
 from okrcore.batch import engine as G
 from okrcore.batch.frame import (
     KIND_BINARY,
+    KIND_CHECKPOINTS,
+    KIND_METRIC,
     KIND_MILESTONE,
     KIND_NAMES,
+    KIND_STAGED,
     NONE_INSTANT,
     OrgFrame,
 )
@@ -32,9 +35,10 @@ from okrcore.evaluate import (
     colour_source,
     explicit_reason,
     isoformat,
+    pace_source,
 )
 from okrcore.evaluate import _mean_items as _scalar_mean_items
-from okrcore.formulas import Colour, Trend
+from okrcore.formulas import Colour, Trend, range_limit
 from okrcore.results import (
     ColourSource,
     Evaluation,
@@ -42,6 +46,7 @@ from okrcore.results import (
     Forecast,
     Grade,
     Item,
+    KeyResultExplanation,
     KeyResultResult,
     ObjectiveResult,
     PersonItem,
@@ -340,6 +345,69 @@ def _colour_source(frame: OrgFrame, result: G.BatchResult, i: int, kr_ids: list[
                          statuses, result.policy)[1]
 
 
+_KR_RULES: Final = {KIND_BINARY: "binary", KIND_MILESTONE: "milestone",
+                     KIND_STAGED: "milestone:stages", KIND_CHECKPOINTS: "milestone:checkpoints"}
+_RANGE_RULES: Final = {0: "metric", 1: "range:band", 2: "range:graded", 3: "range:linear"}
+
+
+def _kr_explanation(frame: OrgFrame, result: G.BatchResult, row: int, units: list[str]
+                    ) -> KeyResultExplanation:
+    """The inputs of key result ``row``'s progress and colour, as the scalar path gives them.
+
+    The pace reason and the range limit hit come from the scalar path's own rules
+    (:func:`~okrcore.evaluate.pace_source`, :func:`~okrcore.formulas.range_limit`) fed with the
+    batch's progress, expected progress and value, as :func:`_colour_source` does for objectives.
+    """
+    kind = int(frame.kr_kind[row])
+    due_us = int(frame.kr_due[row])
+    if due_us == NONE_INSTANT:
+        due_us = int(frame.obj_due[int(frame.kr_objective[row])])
+    due = None if due_us == NONE_INSTANT else isoformat(EPOCH + timedelta(microseconds=due_us))
+    pace = pace_source(float(result.kr_progress[row]), _float(result.kr_expected[row]),
+                       result.policy)[1]
+    if kind == KIND_METRIC:
+        mode = int(frame.kr_range_mode[row])
+        limits = None
+        limit = None
+        if mode:
+            red_low, yellow_low, yellow_high, red_high = (
+                _float(frame.kr_red_low[row]), _float(frame.kr_yellow_low[row]),
+                _float(frame.kr_yellow_high[row]), _float(frame.kr_red_high[row]))
+            limits = (red_low, yellow_low, yellow_high, red_high)
+            limit = range_limit(float(result.kr_value[row]), red_low, yellow_low, yellow_high,
+                                red_high, result.policy.strict_breakpoints)
+        return KeyResultExplanation(
+            _RANGE_RULES[mode], _unit_name(units, int(frame.kr_unit[row])),
+            float(frame.kr_start[row]), float(frame.kr_target[row]), None, limits, limit, due,
+            pace)
+    total = float(frame.kr_target[row]) if kind in (KIND_STAGED, KIND_CHECKPOINTS) else None
+    return KeyResultExplanation(_KR_RULES[kind], total=total, due=due, pace=pace)
+
+
+def _error_paths(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str], obj_ids: list[str],
+                 objectives: dict[str, ObjectiveResult],
+                 key_results: dict[str, KeyResultResult]) -> dict[tuple[str, str], str]:
+    """``(type, id) -> path`` of the items without a result, as the scalar path lists them."""
+    out: dict[tuple[str, str], str] = {}
+    bad_obj = result.obj_error != 0
+    bad_kr = result.kr_error != 0
+    if not bad_obj.any() and not bad_kr.any():
+        return out
+    paths = _Paths(frame)
+    counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
+    first = (np.cumsum(counts) - counts).tolist()
+    counts_l = counts.tolist()
+    for i in range(frame.n_obj):
+        ident = obj_ids[i]
+        if bad_obj[i] and ident and ident not in objectives:
+            out.setdefault(("objective", ident), paths.obj(i))
+        for row in range(first[i], first[i] + counts_l[i]):
+            kid = kr_ids[row]
+            if bad_kr[row] and kid and kid not in key_results:
+                out.setdefault(("key_result", kid), paths.kr(row))
+    return out
+
+
 def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
     """Build the :class:`~okrcore.results.Evaluation` of a batch result (with explanations).
 
@@ -392,6 +460,7 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
             forecast=fc,
             grade=Grade(float(result.kr_grade_score[row]), band,
                         bool(result.kr_grade_success[row])),
+            explanation=_kr_explanation(frame, result, row, units),
         )
     objectives: dict[str, ObjectiveResult] = {}
     parent_names = frame.obj_parent_names
@@ -450,6 +519,7 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
         key_results=key_results,
         people=people_out,
         errors=tuple(sorted(errors, key=E.error_sort_key)),
+        error_paths=_error_paths(frame, result, kr_ids, obj_ids, objectives, key_results),
     )
 
 
