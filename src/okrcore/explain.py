@@ -102,6 +102,11 @@ def _day(text: str) -> str:
     return text
 
 
+def _rounded(value: float) -> float:
+    """A projected value to two decimals (a forecast is not precise to more)."""
+    return round(value, 2) if abs(value) < 1e15 else value
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -323,7 +328,8 @@ def explain_key_result(evaluation: Evaluation, result: KeyResultResult) -> str:
     lines += _common_lines(result.trend, result.stale, result.last_check_in, policy)
     if result.forecast is not None:
         fc = result.forecast
-        value = "" if fc.value is None else f"{_quantity(fc.value, None if x is None else x.unit)}"
+        unit = None if x is None else x.unit
+        value = "" if fc.value is None else _quantity(_rounded(fc.value), unit)
         lines.append(f"forecast at due: {value + ', ' if value else ''}progress "
                      f"{format_fraction(fc.progress)}, {fc.colour} (least-squares line through "
                      "the period's check-ins)")

@@ -35,10 +35,9 @@ from okrcore.evaluate import (
     colour_source,
     explicit_reason,
     isoformat,
-    pace_source,
 )
 from okrcore.evaluate import _mean_items as _scalar_mean_items
-from okrcore.formulas import Colour, Trend, range_limit
+from okrcore.formulas import Colour, Trend
 from okrcore.results import (
     ColourSource,
     Evaluation,
@@ -350,38 +349,52 @@ _KR_RULES: Final = {KIND_BINARY: "binary", KIND_MILESTONE: "milestone",
 _RANGE_RULES: Final = {0: "metric", 1: "range:band", 2: "range:graded", 3: "range:linear"}
 
 
-def _kr_explanation(frame: OrgFrame, result: G.BatchResult, row: int, units: list[str]
-                    ) -> KeyResultExplanation:
-    """The inputs of key result ``row``'s progress and colour, as the scalar path gives them.
+_PACE_REASONS: Final = ("complete", "not_started", "on_pace", "red", "yellow", "ahead_of_yellow")
+"""The reason codes of the batch pace twin (``okrcore.batch.engine._pace``), by name."""
 
-    The pace reason and the range limit hit come from the scalar path's own rules
-    (:func:`~okrcore.evaluate.pace_source`, :func:`~okrcore.formulas.range_limit`) fed with the
-    batch's progress, expected progress and value, as :func:`_colour_source` does for objectives.
+
+def _kr_explanations(frame: OrgFrame, result: G.BatchResult, units: list[str]
+                     ) -> dict[int, KeyResultExplanation]:
+    """The inputs of every valid key result's progress and colour, as the scalar path gives them.
+
+    The pace reasons and the range limits hit come from the batch twins of
+    :func:`~okrcore.formulas.pace_colour` and :func:`~okrcore.formulas.range_limit`.
     """
-    kind = int(frame.kr_kind[row])
-    due_us = int(frame.kr_due[row])
-    if due_us == NONE_INSTANT:
-        due_us = int(frame.obj_due[int(frame.kr_objective[row])])
-    due = None if due_us == NONE_INSTANT else isoformat(EPOCH + timedelta(microseconds=due_us))
-    pace = pace_source(float(result.kr_progress[row]), _float(result.kr_expected[row]),
-                       result.policy)[1]
-    if kind == KIND_METRIC:
-        mode = int(frame.kr_range_mode[row])
-        limits = None
-        limit = None
-        if mode:
-            red_low, yellow_low, yellow_high, red_high = (
-                _float(frame.kr_red_low[row]), _float(frame.kr_yellow_low[row]),
-                _float(frame.kr_yellow_high[row]), _float(frame.kr_red_high[row]))
-            limits = (red_low, yellow_low, yellow_high, red_high)
-            limit = range_limit(float(result.kr_value[row]), red_low, yellow_low, yellow_high,
-                                red_high, result.policy.strict_breakpoints)
-        return KeyResultExplanation(
-            _RANGE_RULES[mode], _unit_name(units, int(frame.kr_unit[row])),
-            float(frame.kr_start[row]), float(frame.kr_target[row]), None, limits, limit, due,
-            pace)
-    total = float(frame.kr_target[row]) if kind in (KIND_STAGED, KIND_CHECKPOINTS) else None
-    return KeyResultExplanation(_KR_RULES[kind], total=total, due=due, pace=pace)
+    policy = result.policy
+    rows = np.flatnonzero(result.kr_error == 0)
+    reasons = G._pace(result.kr_progress[rows], result.kr_expected[rows], policy)[1].tolist()
+    limits = G._range_limit(frame, result.kr_value[rows], policy.strict_breakpoints,
+                            rows).tolist()
+    thresholds = {"red": policy.pace.red, "yellow": policy.pace.yellow}
+    out: dict[int, KeyResultExplanation] = {}
+    for n, row in enumerate(rows.tolist()):
+        kind = int(frame.kr_kind[row])
+        due_us = int(frame.kr_due[row])
+        if due_us == NONE_INSTANT:
+            due_us = int(frame.obj_due[int(frame.kr_objective[row])])
+        due = None if due_us == NONE_INSTANT else isoformat(
+            EPOCH + timedelta(microseconds=due_us))
+        if np.isnan(result.kr_expected[row]):
+            pace = ColourSource("pace", "no_timeline")
+        else:
+            why = _PACE_REASONS[reasons[n]]
+            pace = ColourSource("pace", why, policy.pace.rule, thresholds.get(why))
+        if kind == KIND_METRIC:
+            mode = int(frame.kr_range_mode[row])
+            bounds = None
+            if mode:
+                bounds = (_float(frame.kr_red_low[row]), _float(frame.kr_yellow_low[row]),
+                          _float(frame.kr_yellow_high[row]), _float(frame.kr_red_high[row]))
+            limit = None if limits[n] < 0 else G.RANGE_LIMITS[limits[n]]
+            out[row] = KeyResultExplanation(
+                _RANGE_RULES[mode], _unit_name(units, int(frame.kr_unit[row])),
+                float(frame.kr_start[row]), float(frame.kr_target[row]), None, bounds, limit,
+                due, pace)
+        else:
+            total = float(frame.kr_target[row]) if kind in (KIND_STAGED, KIND_CHECKPOINTS) \
+                else None
+            out[row] = KeyResultExplanation(_KR_RULES[kind], total=total, due=due, pace=pace)
+    return out
 
 
 def _error_paths(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str], obj_ids: list[str],
@@ -419,6 +432,7 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
     offsets = frame.kr_owner_offsets.tolist()
     owner_ids = frame.kr_owner_ids.tolist()
     explanations = explain(frame, result, range(frame.n_obj))
+    kr_explanations = _kr_explanations(frame, result, units)
     key_results: dict[str, KeyResultResult] = {}
     for row in np.flatnonzero(result.kr_error == 0).tolist():
         i = obj_list[row]
@@ -460,7 +474,7 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
             forecast=fc,
             grade=Grade(float(result.kr_grade_score[row]), band,
                         bool(result.kr_grade_success[row])),
-            explanation=_kr_explanation(frame, result, row, units),
+            explanation=kr_explanations[row],
         )
     objectives: dict[str, ObjectiveResult] = {}
     parent_names = frame.obj_parent_names
