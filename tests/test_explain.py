@@ -537,3 +537,48 @@ def test_cli_evaluate_tree(tmp_path: Path) -> None:
 def test_documented_example_exists() -> None:
     ev = evaluate(okrcore.loads(EXAMPLE.read_text(encoding="utf-8")))
     every_item_explained(ev)
+
+
+def console_runs(text: str) -> list[tuple[str, str]]:
+    """(command, shown output) of every ``$`` line of the console blocks in ``text``."""
+    runs: list[tuple[str, list[str]]] = []
+    inside = False
+    for line in text.split("\n"):
+        if line.startswith(".. code-block:: console"):
+            inside = True
+            continue
+        if inside and line and not line.startswith("   "):
+            inside = False
+        if not inside:
+            continue
+        if line.startswith("   $ "):
+            runs.append((line[5:], []))
+        elif runs:
+            runs[-1][1].append(line[3:])
+    return [(command, "\n".join(shown).strip("\n")) for command, shown in runs]
+
+
+def test_cli_docs_show_real_output() -> None:
+    text = (ROOT / "docs" / "cli.rst").read_text(encoding="utf-8")
+    ours = text[text.index("``okrcore explain``\n---"):]
+    runs = console_runs(ours)
+    assert [c for c, _ in runs if c.startswith("okrcore")] == [
+        "okrcore explain docs/examples/explain.json revenue",
+        "okrcore explain docs/examples/explain.json platform",
+        "okrcore explain docs/examples/explain.json signups",
+        "okrcore explain docs/examples/explain.json uptime",
+        "okrcore explain docs/examples/explain.json nope",
+        "okrcore evaluate docs/examples/explain.json --format tree",
+    ]
+    status = 0
+    for command, shown in runs:
+        if command == "echo $?":
+            assert shown == str(status)
+            continue
+        args = command.split()[1:]
+        run = subprocess.run([sys.executable, "-m", "okrcore.cli", *args], cwd=ROOT,
+                             capture_output=True, text=True, timeout=120, check=False)
+        status = run.returncode
+        real = "\n".join(line.rstrip() for line in (run.stdout + run.stderr).rstrip("\n")
+                         .split("\n"))
+        assert real == shown, command
