@@ -582,3 +582,29 @@ def test_cli_docs_show_real_output() -> None:
         real = "\n".join(line.rstrip() for line in (run.stdout + run.stderr).rstrip("\n")
                          .split("\n"))
         assert real == shown, command
+
+
+def test_an_evaluation_read_back_from_storage(tmp_path: Path) -> None:
+    # the SQLAlchemy adapter reads stored result columns back through the batch conversion
+    pytest.importorskip("okrcore_sqlalchemy")
+    from okrcore.demo import _through_sqlite
+
+    document = generate_organisation()
+    _, stored, _ = _through_sqlite(document, str(tmp_path / "demo.db"))
+    assert explain_all(stored) == explain_all(evaluate(document))
+
+
+def test_a_key_result_without_its_explanation() -> None:
+    # a result built by hand (or by storage that keeps no explanation) still gets a short text
+    ev = evaluate(load(ORACLE))
+    bare = {k: attrs.evolve(v, explanation=None) for k, v in ev.key_results.items()}
+    text = attrs.evolve(ev, key_results=bare).explain("up").split("\n")
+    assert text == [
+        "key result up (metric) of objective svc",
+        "progress 1.00 (metric, current 99.71)",
+        "expected 0.60 on the linear timeline",
+        "yellow: pace green, range yellow",
+        "grade 1 (green), a success",
+    ]
+    assert attrs.evolve(ev, key_results=bare).explain("svc").split("\n")[4] == (
+        "yellow: key result up hit a yellow range limit")
