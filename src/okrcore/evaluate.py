@@ -52,6 +52,7 @@ __all__ = [
     "explicit_reason",
     "instant_us",
     "isoformat",
+    "isoformat_us",
     "key_result_progress",
     "key_result_rule",
     "pace_source",
@@ -76,6 +77,19 @@ def isoformat(moment: datetime) -> str:
     """Return an instant as ISO 8601 in UTC with a ``Z`` suffix."""
     text = moment.astimezone(UTC).isoformat()
     return text.replace("+00:00", "Z")
+
+
+def isoformat_us(instant: int) -> str:
+    """Return an instant in integer microseconds since the epoch as ISO 8601 UTC (``Z``).
+
+    An instant outside the years 1 to 9999 in UTC (a due of 9999-12-31T23:00-05:00) reads
+    ``after 9999-12-31T23:59:59.999999Z`` or ``before 0001-01-01T00:00:00Z``.
+    """
+    try:
+        return isoformat(EPOCH + timedelta(microseconds=instant))
+    except OverflowError:
+        return ("after 9999-12-31T23:59:59.999999Z" if instant > 0
+                else "before 0001-01-01T00:00:00Z")
 
 
 def key_result_progress(kr: KeyResult, value: float | bool, policy: Policy) -> tuple[float, float]:
@@ -167,7 +181,7 @@ def _kr_explanation(kr: KeyResult, value: float | bool, due: datetime | None,
                     pace: ColourSource, policy: Policy) -> KeyResultExplanation:
     """The inputs a key result's progress and colour came from."""
     rule = key_result_rule(kr)
-    due_text = None if due is None else isoformat(due)
+    due_text = None if due is None else isoformat_us(instant_us(due))
     if isinstance(kr, Metric):
         limits = None
         limit = None

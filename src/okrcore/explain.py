@@ -76,8 +76,17 @@ def format_number(value: float) -> str:
 
 
 def format_fraction(value: float) -> str:
-    """A fraction (progress, expected progress) with two decimals: ``0.40``."""
+    """A fraction (progress, expected progress) with two decimals: ``0.40``.
+
+    A value that is not 0 or 1 but would show as ``0.00`` or ``1.00`` gets the digits that tell
+    it apart (``2.5e-07``, ``0.999999``), so that a comparison in the text never reads wrong.
+    """
     text = f"{value:.2f}"
+    if value != 0 and text in ("0.00", "-0.00"):
+        return f"{value:.2g}"
+    if value < 1 and text == "1.00":
+        longer = f"{value:.6f}"
+        return longer if longer != "1.000000" else repr(value)
     return "0.00" if text == "-0.00" else text
 
 

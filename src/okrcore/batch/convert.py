@@ -35,6 +35,7 @@ from okrcore.evaluate import (
     colour_source,
     explicit_reason,
     isoformat,
+    isoformat_us,
 )
 from okrcore.evaluate import _mean_items as _scalar_mean_items
 from okrcore.formulas import Colour, Trend
@@ -372,8 +373,7 @@ def _kr_explanations(frame: OrgFrame, result: G.BatchResult, units: list[str]
         due_us = int(frame.kr_due[row])
         if due_us == NONE_INSTANT:
             due_us = int(frame.obj_due[int(frame.kr_objective[row])])
-        due = None if due_us == NONE_INSTANT else isoformat(
-            EPOCH + timedelta(microseconds=due_us))
+        due = None if due_us == NONE_INSTANT else isoformat_us(due_us)
         if np.isnan(result.kr_expected[row]):
             pace = ColourSource("pace", "no_timeline")
         else:
