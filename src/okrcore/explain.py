@@ -16,10 +16,12 @@ name, including those of SEMANTICS §11 (``no_timeline`` with a null colour, ``c
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from okrcore.errors import OkrError
 from okrcore.policy import PRESETS, Policy
 from okrcore.results import (
     ColourSource,
@@ -245,12 +247,12 @@ def _progress_lines(kr: KeyResultResult, policy: Policy) -> list[str]:
         elif raw < p:
             lines.append(f"raw progress {format_fraction(raw)} is below the start: progress "
                          "is never negative")
-    elif cap_off(policy) and raw > 1:
+    elif _uncapped(policy) and raw > 1:
         lines.append(f"raw progress {format_fraction(raw)} is not capped (policy: uncapped)")
     return lines
 
 
-def cap_off(policy: Policy) -> bool:
+def _uncapped(policy: Policy) -> bool:
     """Whether the policy leaves progress uncapped."""
     return policy.cap is None
 
@@ -470,17 +472,24 @@ def explain_objective(evaluation: Evaluation, result: ObjectiveResult) -> str:
 # Entry points
 # ------------------------------------------------------------------------------------------------
 
-def _explain_error(evaluation: Evaluation, kind: str, ident: str, path: str) -> str:
+_ITEM_PATH: Final = re.compile(r"objectives\[\d+\](?:\.key_results\[\d+\])?")
+
+
+def _errors_by_item(evaluation: Evaluation) -> dict[str, list[OkrError]]:
+    """The errors by the path of the objective or key result they are on (one pass)."""
+    out: dict[str, list[OkrError]] = {}
+    for error in evaluation.errors:
+        found = _ITEM_PATH.match(error.path)
+        if found is not None:
+            out.setdefault(found.group(0), []).append(error)
+    return out
+
+
+def _explain_error(kind: str, ident: str, errors: Sequence[OkrError]) -> str:
     word = "objective" if kind == "objective" else "key result"
     lines = [f"{word} {ident}: not evaluated"]
-    for error in evaluation.errors:
-        rest = error.path[len(path):] if error.path.startswith(path) else None
-        if rest is None or (rest and rest[0] not in ".["):
-            continue
-        if kind == "objective" and rest.startswith(".key_results["):
-            continue  # its key results' own errors; the objective's own error names them
-        lines.append(f"error {error.code} at {error.path}: {error.message}")
-    if len(lines) == 1:
+    lines += [f"error {e.code} at {e.path}: {e.message}" for e in errors]
+    if not errors:
         lines.append("error: it has an error (see the evaluation's errors)")
     return "\n".join(lines)
 
@@ -518,15 +527,17 @@ def explain(evaluation: Evaluation, ident: str, kind: str | None = None) -> str:
         if obj is not None:
             texts.append(explain_objective(evaluation, obj))
         elif ("objective", ident) in evaluation.error_paths:
-            texts.append(_explain_error(evaluation, "objective", ident,
-                                        evaluation.error_paths[("objective", ident)]))
+            path = evaluation.error_paths[("objective", ident)]
+            texts.append(_explain_error("objective", ident,
+                                        _errors_by_item(evaluation).get(path, [])))
     if kind in (None, "key_result"):
         kr = evaluation.key_results.get(ident)
         if kr is not None:
             texts.append(explain_key_result(evaluation, kr))
         elif ("key_result", ident) in evaluation.error_paths:
-            texts.append(_explain_error(evaluation, "key_result", ident,
-                                        evaluation.error_paths[("key_result", ident)]))
+            path = evaluation.error_paths[("key_result", ident)]
+            texts.append(_explain_error("key_result", ident,
+                                        _errors_by_item(evaluation).get(path, [])))
     if not texts:
         what = {"objective": "objective", "key_result": "key result"}.get(
             kind or "", "objective or key result")
@@ -535,22 +546,37 @@ def explain(evaluation: Evaluation, ident: str, kind: str | None = None) -> str:
 
 
 def explain_all(evaluation: Evaluation) -> str:
-    """Every objective followed by its key results, then the items with errors, in order.
+    """Every objective followed by its key results, then the items with errors.
 
     Returns
     -------
     str
-        The texts of :func:`explain`, separated by blank lines.
+        The texts of :func:`explain`, separated by blank lines: the evaluated objectives in
+        document order, each followed by its key results; then each objective with an error,
+        followed by its key results (evaluated or not); then any other key result with an
+        error.
     """
     by_objective: dict[str, list[KeyResultResult]] = {}
     for kr in evaluation.key_results.values():
         by_objective.setdefault(kr.objective, []).append(kr)
+    failed_krs: dict[str, list[tuple[str, str]]] = {}  # by the objective's path
+    for (kind, ident), path in evaluation.error_paths.items():
+        if kind == "key_result":
+            failed_krs.setdefault(path.split(".key_results[")[0], []).append((ident, path))
+    errors = _errors_by_item(evaluation)
     texts: list[str] = []
     for obj in evaluation.objectives.values():
         texts.append(explain_objective(evaluation, obj))
         texts.extend(explain_key_result(evaluation, kr) for kr in by_objective.pop(obj.id, []))
-    for krs in by_objective.values():  # key results of an objective read back without it
-        texts.extend(explain_key_result(evaluation, kr) for kr in krs)
     for (kind, ident), path in evaluation.error_paths.items():
-        texts.append(_explain_error(evaluation, kind, ident, path))
+        if kind != "objective":
+            continue
+        texts.append(_explain_error(kind, ident, errors.get(path, [])))
+        texts.extend(explain_key_result(evaluation, kr) for kr in by_objective.pop(ident, []))
+        texts.extend(_explain_error("key_result", k, errors.get(p, []))
+                     for k, p in failed_krs.pop(path, []))
+    for krs in by_objective.values():  # key results of an objective that is not in the maps
+        texts.extend(explain_key_result(evaluation, kr) for kr in krs)
+    texts.extend(_explain_error("key_result", k, errors.get(p, []))
+                 for group in failed_krs.values() for k, p in group)
     return "\n\n".join(texts)
