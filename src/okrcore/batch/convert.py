@@ -367,32 +367,33 @@ def _kr_explanations(frame: OrgFrame, result: G.BatchResult, units: list[str]
     limits = G._range_limit(frame, result.kr_value[rows], policy.strict_breakpoints,
                             rows).tolist()
     thresholds = {"red": policy.pace.red, "yellow": policy.pace.yellow}
+    paces = [ColourSource("pace", why, policy.pace.rule, thresholds.get(why))
+             for why in _PACE_REASONS]
+    no_timeline = ColourSource("pace", "no_timeline")
+    due_us = frame.kr_due[rows]
+    due_us = np.where(due_us == NONE_INSTANT, frame.obj_due[frame.kr_objective[rows]], due_us)
+    dues: dict[int, str | None] = {NONE_INSTANT: None}
+    timeline = (~np.isnan(result.kr_expected[rows])).tolist()
+    columns = zip(rows.tolist(), frame.kr_kind[rows].tolist(), frame.kr_range_mode[rows].tolist(),
+                  frame.kr_unit[rows].tolist(), frame.kr_start[rows].tolist(),
+                  frame.kr_target[rows].tolist(), due_us.tolist(), reasons, limits, timeline,
+                  strict=True)
     out: dict[int, KeyResultExplanation] = {}
-    for n, row in enumerate(rows.tolist()):
-        kind = int(frame.kr_kind[row])
-        due_us = int(frame.kr_due[row])
-        if due_us == NONE_INSTANT:
-            due_us = int(frame.obj_due[int(frame.kr_objective[row])])
-        due = None if due_us == NONE_INSTANT else isoformat_us(due_us)
-        if np.isnan(result.kr_expected[row]):
-            pace = ColourSource("pace", "no_timeline")
-        else:
-            why = _PACE_REASONS[reasons[n]]
-            pace = ColourSource("pace", why, policy.pace.rule, thresholds.get(why))
+    for row, kind, mode, unit, start, target, due_at, reason, limit, has_timeline in columns:
+        due = dues.get(due_at)
+        if due is None and due_at != NONE_INSTANT:
+            due = dues[due_at] = isoformat_us(due_at)
+        pace = paces[reason] if has_timeline else no_timeline
         if kind == KIND_METRIC:
-            mode = int(frame.kr_range_mode[row])
             bounds = None
             if mode:
                 bounds = (_float(frame.kr_red_low[row]), _float(frame.kr_yellow_low[row]),
                           _float(frame.kr_yellow_high[row]), _float(frame.kr_red_high[row]))
-            limit = None if limits[n] < 0 else G.RANGE_LIMITS[limits[n]]
             out[row] = KeyResultExplanation(
-                _RANGE_RULES[mode], _unit_name(units, int(frame.kr_unit[row])),
-                float(frame.kr_start[row]), float(frame.kr_target[row]), None, bounds, limit,
-                due, pace)
+                _RANGE_RULES[mode], _unit_name(units, unit), start, target, None, bounds,
+                None if limit < 0 else G.RANGE_LIMITS[limit], due, pace)
         else:
-            total = float(frame.kr_target[row]) if kind in (KIND_STAGED, KIND_CHECKPOINTS) \
-                else None
+            total = target if kind in (KIND_STAGED, KIND_CHECKPOINTS) else None
             out[row] = KeyResultExplanation(_KR_RULES[kind], total=total, due=due, pace=pace)
     return out
 
