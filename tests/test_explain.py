@@ -612,3 +612,25 @@ def test_a_key_result_without_its_explanation() -> None:
     ]
     assert attrs.evolve(ev, key_results=bare).explain("svc").split("\n")[4] == (
         "yellow: key result up hit a yellow range limit")
+
+
+def test_tree_of_a_deep_chain(tmp_path: Path) -> None:
+    # 3,000 levels: no recursion, lines stay bounded (deep levels are named, not indented)
+    n = 3000
+    objectives = [{"id": f"o{i}", "parent": f"o{i - 1}" if i else None,
+                   "key_results": [{"id": f"k{i}", "kind": "binary", "done": True}]}
+                  for i in range(n)]
+    objectives.append({"id": "x", "parent": "y"})
+    objectives.append({"id": "y", "parent": "x"})
+    path = tmp_path / "chain.json"
+    path.write_text(json.dumps({"okrcore": 1, "as_of": "2026-01-01T00:00:00Z",
+                                "objectives": objectives}), encoding="utf-8")
+    run = cli("evaluate", str(path), "--format", "tree")
+    assert run.returncode == 0 and "Traceback" not in run.stderr
+    out = run.stdout.split("\n")
+    assert out[2] == f"{n + 2} objectives in {n} levels · {n} key results · 0 people · 2 errors"
+    assert max(len(line) for line in out) <= 150
+    assert any(line.endswith(f"(level {n}) o{n - 1}") for line in out)
+    assert any(line.startswith("x  error: alignment_cycle") for line in out)
+    explained = cli("explain", str(path), f"o{n - 1}")
+    assert explained.stdout.startswith(f"objective o{n - 1} (aligned to o{n - 2})\n")

@@ -8,6 +8,7 @@ Only the standard library is used; ANSI colours are optional.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -30,6 +31,9 @@ _WIDTH: Final = 110
 _NAME_COL: Final = 50
 """Where an objective line's numbers start; a longer name gets them on the next line."""
 _BAR_CELLS: Final = 20
+_MAX_INDENT: Final = 16
+"""Alignment levels drawn indented; deeper objectives are drawn at this indent, level named."""
+_OBJECTIVE_PATH: Final = re.compile(r"objectives\[\d+\]")
 _MAX_ERRORS_SHOWN: Final = 20
 
 _ANSI: Final = {"green": "32", "yellow": "33", "red": "31", "dim": "2", "bold": "1", "cyan": "36"}
@@ -194,6 +198,7 @@ class _Renderer:
             else:
                 self.roots.append(oid)
         self.drawn: set[str] = set()
+        self.error_codes: dict[str, list[str]] | None = None
 
     # -- pieces ------------------------------------------------------------------------------
     def colour_word(self, colour: str | None) -> str:
@@ -207,32 +212,73 @@ class _Renderer:
         filled, empty = _bar(progress, _BAR_CELLS)
         return self.paint(filled, colour or "cyan") + self.paint(empty, "dim")
 
-    def depth_of(self, oid: str) -> int:
-        depth, seen = 0, {oid}
-        parent = self.nodes[oid][1].parent
-        while parent is not None and parent in self.nodes and parent not in seen:
-            seen.add(parent)
-            depth += 1
-            parent = self.nodes[parent][1].parent
+    def depths(self) -> dict[str, int]:
+        """Each objective's number of ancestors (in a cycle: the other members), in one pass."""
+        depth: dict[str, int] = {}
+        for start in self.nodes:
+            path: list[str] = []
+            index: dict[str, int] = {}
+            cur: str | None = start
+            while cur is not None and cur not in depth and cur not in index:
+                index[cur] = len(path)
+                path.append(cur)
+                parent = self.nodes[cur][1].parent
+                cur = parent if parent is not None and parent in self.nodes else None
+            if cur is None or cur in depth:
+                base = -1 if cur is None else depth[cur]
+                for k, node in enumerate(reversed(path)):
+                    depth[node] = base + 1 + k
+            else:  # the walk closed a cycle at ``cur``
+                first = index[cur]
+                size = len(path) - first
+                for node in path[first:]:
+                    depth[node] = size - 1
+                for k, node in enumerate(reversed(path[:first])):
+                    depth[node] = size + k
         return depth
 
     def errors_of(self, oid: str) -> list[str]:
-        """The error codes reported at the objective's own path."""
-        prefix = f"objectives[{self.nodes[oid][0]}]"
-        codes = []
-        for error in self.evaluation.errors:
-            rest = error.path[len(prefix):] if error.path.startswith(prefix) else None
-            if rest is not None and (not rest or rest[0] == ".") and error.code not in codes:
-                codes.append(error.code)
-        return codes
+        """The error codes reported at the objective's own path (indexed once, on first use)."""
+        if self.error_codes is None:
+            self.error_codes = {}
+            for error in self.evaluation.errors:
+                found = _OBJECTIVE_PATH.match(error.path)
+                if found is None or error.path[found.end():][:1] not in ("", "."):
+                    continue
+                codes = self.error_codes.setdefault(found.group(0), [])
+                if error.code not in codes:
+                    codes.append(error.code)
+        return self.error_codes.get(f"objectives[{self.nodes[oid][0]}]", [])
 
     # -- objectives --------------------------------------------------------------------------
     def objective(self, oid: str, lead: str, cont: str, depth: int) -> None:
+        """Draw an objective and, depth first, the not yet drawn objectives aligned to it.
+
+        Iterative (any depth); below :data:`_MAX_INDENT` levels the tree stops indenting and
+        names the level instead, so that lines stay within bounds.
+        """
+        stack = [(oid, lead, cont, depth)]
+        while stack:
+            oid, lead, cont, depth = stack.pop()
+            kids = self.one_objective(oid, lead, cont, depth)
+            deep = depth + 1 >= _MAX_INDENT
+            for index in reversed(range(len(kids))):
+                last = index == len(kids) - 1
+                if deep:
+                    stack.append((kids[index], cont + "↳ ", cont, depth + 1))
+                else:
+                    stack.append((kids[index], cont + ("└─ " if last else "├─ "),
+                                  cont + ("   " if last else "│  "), depth + 1))
+
+    def one_objective(self, oid: str, lead: str, cont: str, depth: int) -> list[str]:
+        """Draw one objective and its key results; return the children still to draw."""
         self.drawn.add(oid)
         node = self.nodes[oid][1]
         kids = [k for k in self.children[oid] if k not in self.drawn]
         stem = cont + ("│" if kids else " ")
         title = getattr(node, "name", "") or oid
+        if depth >= _MAX_INDENT:
+            title = f"(level {depth + 1}) {title}"
         head = self.paint(lead, "dim") + self.paint(title, "bold" if depth == 0 else None)
         result = self.evaluation.objectives.get(oid)
         if result is None:
@@ -253,10 +299,7 @@ class _Renderer:
             for text in _wrap(self.details(node, result), _WIDTH - len(stem) - 2):
                 self.lines.append(self.paint(f"{stem}  {text}", "dim"))
         self.key_results(node, stem + "  ")
-        for index, kid in enumerate(kids):
-            last = index == len(kids) - 1
-            self.objective(kid, cont + ("└─ " if last else "├─ "),
-                           cont + ("   " if last else "│  "), depth + 1)
+        return kids
 
     def details(self, node: Objective | InvalidObjective, result: ObjectiveResult) -> list[str]:
         expl = result.explanation
@@ -352,7 +395,7 @@ class _Renderer:
         cap = "uncapped" if policy.cap is None else f"cap {policy.cap * 100:g}%"
         valid = [o for o in doc.objectives if isinstance(o, Objective)]
         timelines = {(o.start, o.due) for o in valid if o.start is not None and o.due is not None}
-        levels = 1 + max((self.depth_of(oid) for oid in self.nodes), default=-1)
+        levels = 1 + max(self.depths().values(), default=-1)
         krs = sum(len(o.key_results) for o in doc.objectives)
         errors = len(ev.errors)
         self.lines.append(self.paint(f"okrcore · OKR progress as of {ev.as_of}", "bold"))
