@@ -634,3 +634,20 @@ def test_tree_of_a_deep_chain(tmp_path: Path) -> None:
     assert any(line.startswith("x  error: alignment_cycle") for line in out)
     explained = cli("explain", str(path), f"o{n - 1}")
     assert explained.stdout.startswith(f"objective o{n - 1} (aligned to o{n - 2})\n")
+
+
+def test_pace_boundary_better_reads_below() -> None:
+    # SEMANTICS §11.4: with boundary "better" a value on a threshold takes the better colour, so
+    # the text says "below", not "at or below" (PaceRule gains the field with that change)
+    from types import SimpleNamespace
+
+    from okrcore.explain import _pace_phrase
+
+    pace = SimpleNamespace(rule="difference", yellow=-0.2, red=-0.4, boundary="better")
+    policy: Any = SimpleNamespace(preset="burningokr", pace=pace)
+    source = ColourSource("pace", "yellow", "difference", -0.2)
+    assert _pace_phrase("yellow", source, 0.55, 0.8, policy) == (
+        "yellow: progress 0.55 is below expected 0.80 − 0.2 (pace rule difference -0.2/-0.4)")
+    pace.boundary = "worse"
+    assert "is at or below expected 0.80 − 0.2" in _pace_phrase("yellow", source, 0.55, 0.8,
+                                                                 policy)
