@@ -651,3 +651,31 @@ def test_pace_boundary_better_reads_below() -> None:
     pace.boundary = "worse"
     assert "is at or below expected 0.80 − 0.2" in _pace_phrase("yellow", source, 0.55, 0.8,
                                                                  policy)
+
+
+def test_sum_with_children_and_objective_staleness() -> None:
+    # sum part (10 + 70) / (100 + 100) = 0.4, then the mean with child c (1.0): 0.7
+    data = {"okrcore": 1, "as_of": "2026-01-07T00:00:00Z", "objectives": [
+        {"id": "p", **TIMELINE, "include_children": True,
+         "progress_settings": {"unit": "USD", "auto": True},
+         "key_results": [{"id": "a", "kind": "metric", "unit": "USD", "target": 100,
+                          "check_ins": [{"at": "2026-01-02T00:00:00Z", "value": 10}]},
+                         {"id": "b", "kind": "metric", "unit": "USD", "target": 100,
+                          "current": 70}]},
+        {"id": "c", "parent": "p", "key_results": [{"id": "cb", "kind": "binary",
+                                                    "done": True}]}]}
+    for ev in both(data):
+        assert lines(ev, "p")[1:] == [
+            "mode sum (auto: progress settings with a unit: sum the metrics of that unit; "
+            "aligned children count as items too)",
+            "sum of 2 USD key results: 80 of auto target 200",
+            "from start 0: (80 − 0) / (200 − 0) → 0.40",
+            "summed: a 10, b 70",
+            "progress 0.70 = weighted mean of 2 items: the sum 0.40 (weight 1, share 0.50); "
+            "c 1.00 (weight 1, share 0.50)",
+            "expected 0.60 on the linear timeline",
+            "green: progress 0.70 is at or above expected 0.60 (betterworks pace)",
+            "trend: progressed since the previous check-in",
+            "not stale: a key result had a check-in in the 7 days before as_of (or is complete)",
+            "grade 0.7 (green), not a success",
+        ]

@@ -306,11 +306,18 @@ def _colour_lines(kr: KeyResultResult, policy: Policy) -> list[str]:
 
 
 def _common_lines(trend: str | None, stale: bool | None, last: str | None,
-                  policy: Policy) -> list[str]:
+                  policy: Policy, objective: bool = False) -> list[str]:
     lines: list[str] = []
     if trend is not None:
         lines.append(f"trend: {trend} since the previous check-in")
-    if stale is True:
+    if objective:
+        if stale is not None:
+            days = format_number(policy.stale_days)
+            lines.append(f"stale: every key result with a history had no check-in in the {days}"
+                         " days before as_of" if stale else
+                         "not stale: a key result had a check-in in the "
+                         f"{days} days before as_of (or is complete)")
+    elif stale is True:
         since = f" (last {last})" if last else " (none yet)"
         lines.append(f"stale: no check-in in the {format_number(policy.stale_days)} days "
                      f"before as_of{since}")
@@ -457,7 +464,7 @@ def explain_objective(evaluation: Evaluation, result: ObjectiveResult) -> str:
     if result.expected is not None:
         lines.append(f"expected {format_fraction(result.expected)} on the linear timeline")
     lines += _objective_colour(evaluation, result)
-    lines += _common_lines(result.trend, result.stale, None, policy)
+    lines += _common_lines(result.trend, result.stale, None, policy, objective=True)
     if result.forecast is not None:
         lines.append(f"forecast at due: progress {format_fraction(result.forecast.progress)}, "
                      f"{result.forecast.colour} (from its items' forecasts)")
