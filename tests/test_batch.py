@@ -175,7 +175,7 @@ KR_TWINS = {
     "expected": "kr_expected", "colour": "kr_colour", "pace_colour": "kr_pace_colour",
     "range_status": "kr_range_status", "weight": "kr_weight", "contributes": "kr_contributes",
     "trend": "kr_trend", "stale": "kr_stale", "last_check_in": "kr_last_at",
-    "forecast": "kr_forecast_value", "grade": "kr_grade_score",
+    "forecast": "kr_forecast_value", "grade": "kr_grade_score", "explanation": "explain",
 }
 OBJ_TWINS = {
     "id": "label", "owner": "obj_owner", "parent": "obj_parent", "progress": "obj_progress",
@@ -190,7 +190,8 @@ FORMULA_TWINS = {
     "clamp": "_clamp", "expected_progress": "_expected", "grade_band": "_grade",
     "grade_score": "_grade", "graded_range_progress": "_graded", "is_stale": "evaluate_frame",
     "least_squares_at": "_numpy_logs", "metric_raw_progress": "_raw_progress",
-    "pace_colour": "_pace", "range_status": "_range_status", "ratio_progress": "_raw_progress",
+    "pace_colour": "_pace", "range_limit": "_range_limit", "range_status": "_range_status",
+    "ratio_progress": "_raw_progress",
     "succeeded": "_grade", "trend": "_trend", "weighted_mean": "_rollup",
     "worst_colour": "_worst",
 }

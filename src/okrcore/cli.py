@@ -1,4 +1,4 @@
-"""The ``okrcore`` command line: ``evaluate``, ``demo``, ``schema`` and ``recompute``."""
+"""The ``okrcore`` command line: ``evaluate``, ``explain``, ``demo``, ``schema``, ``recompute``."""
 
 from __future__ import annotations
 
@@ -12,11 +12,15 @@ from typing import Final
 from okrcore.errors import DocumentError
 from okrcore.evaluate import evaluate
 from okrcore.interchange import loads, schema
+from okrcore.model import Document
+from okrcore.results import Evaluation
 
-__all__ = ["ENGINES", "EXIT_DOCUMENT_ERROR", "EXIT_OK", "main"]
+__all__ = ["ENGINES", "EXIT_DOCUMENT_ERROR", "EXIT_OK", "FORMATS", "main"]
 
 ENGINES: Final = ("scalar", "batch")
 """Engines ``okrcore evaluate --engine`` accepts."""
+FORMATS: Final = ("json", "tree")
+"""Output formats of ``okrcore evaluate --format``: the result document, or the drawn tree."""
 EXIT_OK: Final = 0
 """The document was evaluated (item errors, if any, are in the result's ``errors``)."""
 EXIT_DOCUMENT_ERROR: Final = 2
@@ -30,25 +34,64 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
-def _cmd_evaluate(args: argparse.Namespace) -> int:
+def _document(path: str) -> Document | None:
+    """Read and parse a document; ``None`` after one line on standard error."""
     try:
-        text = _read(args.file)
+        text = _read(path)
     except OSError as exc:
-        print(f"okrcore: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return EXIT_DOCUMENT_ERROR
+        print(f"okrcore: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return None
     try:
-        document = loads(text)
+        return loads(text)
     except DocumentError as exc:
-        print(f"okrcore: {args.file}: {exc}", file=sys.stderr)
-        return EXIT_DOCUMENT_ERROR
-    if args.engine == "batch":
+        print(f"okrcore: {path}: {exc}", file=sys.stderr)
+        return None
+
+
+def _evaluation(document: Document, engine: str) -> Evaluation:
+    if engine == "batch":
         from okrcore.batch import evaluate_batch
 
-        result = evaluate_batch(document).to_json()
-    else:
-        result = evaluate(document).to_json()
-    json.dump(result, sys.stdout, indent=args.indent or None, allow_nan=False)
+        return evaluate_batch(document)
+    return evaluate(document)
+
+
+def _colour_on(choice: str) -> bool:
+    return choice == "always" or (choice == "auto" and sys.stdout.isatty())
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    document = _document(args.file)
+    if document is None:
+        return EXIT_DOCUMENT_ERROR
+    evaluation = _evaluation(document, args.engine)
+    if args.format == "tree":
+        from okrcore.render import render
+
+        sys.stdout.write(render(document, evaluation, _colour_on(args.colour)) + "\n")
+        return EXIT_OK
+    json.dump(evaluation.to_json(), sys.stdout, indent=args.indent or None, allow_nan=False)
     sys.stdout.write("\n")
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from okrcore.explain import explain, explain_all
+    from okrcore.results import UnknownItemError
+
+    document = _document(args.file)
+    if document is None:
+        return EXIT_DOCUMENT_ERROR
+    evaluation = _evaluation(document, args.engine)
+    if args.id is None:
+        text = explain_all(evaluation)
+    else:
+        try:
+            text = explain(evaluation, args.id, args.kind)
+        except UnknownItemError as exc:
+            print(f"okrcore explain: {args.file}: {exc}", file=sys.stderr)
+            return EXIT_DOCUMENT_ERROR
+    sys.stdout.write(text + "\n" if text else "")
     return EXIT_OK
 
 
@@ -87,7 +130,24 @@ def _parser() -> argparse.ArgumentParser:
                     "(vectorised; prints the same result)")
     ev.add_argument("--indent", type=int, default=2,
                     help="JSON indentation (default 2; 0 for compact output)")
+    ev.add_argument("--format", choices=FORMATS, default="json",
+                    help="json: the result document (default); tree: the alignment tree, key "
+                    "results, people and a summary, drawn as okrcore demo draws its sample")
+    ev.add_argument("--colour", choices=("auto", "always", "never"), default="auto",
+                    help="ANSI colours in --format tree (default auto: when a terminal)")
     ev.set_defaults(run=_cmd_evaluate)
+
+    ex = sub.add_parser("explain", help="say in plain language how each result was computed")
+    ex.add_argument("file", help="the document (JSON), or - for standard input")
+    ex.add_argument("id", nargs="?", default=None,
+                    help="an objective or key result id (default: every item, objectives "
+                    "followed by their key results)")
+    ex.add_argument("--kind", choices=("objective", "key_result"), default=None,
+                    help="which item to explain when an objective and a key result share the "
+                    "id (default: both)")
+    ex.add_argument("--engine", choices=ENGINES, default="scalar",
+                    help="evaluation engine (both give the same text)")
+    ex.set_defaults(run=_cmd_explain)
 
     demo = sub.add_parser("demo", help="generate a sample organisation into SQLite, recompute "
                           "it there and show the stored results")

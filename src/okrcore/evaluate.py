@@ -36,6 +36,7 @@ from okrcore.results import (
     Forecast,
     Grade,
     Item,
+    KeyResultExplanation,
     KeyResultResult,
     ObjectiveResult,
     PersonItem,
@@ -51,7 +52,10 @@ __all__ = [
     "explicit_reason",
     "instant_us",
     "isoformat",
+    "isoformat_us",
     "key_result_progress",
+    "key_result_rule",
+    "pace_source",
 ]
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -73,6 +77,19 @@ def isoformat(moment: datetime) -> str:
     """Return an instant as ISO 8601 in UTC with a ``Z`` suffix."""
     text = moment.astimezone(UTC).isoformat()
     return text.replace("+00:00", "Z")
+
+
+def isoformat_us(instant: int) -> str:
+    """Return an instant in integer microseconds since the epoch as ISO 8601 UTC (``Z``).
+
+    An instant outside the years 1 to 9999 in UTC (a due of 9999-12-31T23:00-05:00) reads
+    ``after 9999-12-31T23:59:59.999999Z`` or ``before 0001-01-01T00:00:00Z``.
+    """
+    try:
+        return isoformat(EPOCH + timedelta(microseconds=instant))
+    except OverflowError:
+        return ("after 9999-12-31T23:59:59.999999Z" if instant > 0
+                else "before 0001-01-01T00:00:00Z")
 
 
 def key_result_progress(kr: KeyResult, value: float | bool, policy: Policy) -> tuple[float, float]:
@@ -116,6 +133,70 @@ def key_result_progress(kr: KeyResult, value: float | bool, policy: Policy) -> t
     else:
         raw = F.ratio_progress(float(value), float(kr.total))
     return raw, F.clamp(raw, policy.cap)
+
+
+def key_result_rule(kr: KeyResult) -> str:
+    """The name of the rule a key result's progress comes from (see ``KeyResultExplanation``)."""
+    if isinstance(kr, Metric):
+        return "metric" if kr.range is None else f"range:{kr.range.mode}"
+    if isinstance(kr, Binary):
+        return "binary"
+    if kr.checkpoints is not None:
+        return "milestone:checkpoints"
+    return "milestone" if kr.stages_total is None else "milestone:stages"
+
+
+def pace_source(progress: float, expected: float | None, policy: Policy
+                ) -> tuple[Colour, ColourSource]:
+    """The pace colour of a progress value and the rule that set it.
+
+    Parameters
+    ----------
+    progress : float
+        [fraction].
+    expected : float or None
+        [fraction]; ``None`` without a timeline.
+    policy : Policy
+        Pace thresholds and tolerance.
+
+    Returns
+    -------
+    colour : {"green", "yellow", "red"}
+    source : ColourSource
+        ``source`` ``pace`` with the :func:`~okrcore.formulas.pace_colour` reason, the rule
+        and the threshold hit (``no_timeline`` when ``expected`` is ``None``).
+    """
+    if expected is None:
+        return "green", ColourSource("pace", "no_timeline")
+    pace, why = F.pace_colour(progress, expected, policy.pace, policy.tolerance)
+    threshold = {"red": policy.pace.red, "yellow": policy.pace.yellow}.get(why)
+    return pace, ColourSource("pace", why, policy.pace.rule, threshold)
+
+
+def _opt_float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _kr_explanation(kr: KeyResult, value: float | bool, due: datetime | None,
+                    pace: ColourSource, policy: Policy) -> KeyResultExplanation:
+    """The inputs a key result's progress and colour came from."""
+    rule = key_result_rule(kr)
+    due_text = None if due is None else isoformat_us(instant_us(due))
+    if isinstance(kr, Metric):
+        limits = None
+        limit = None
+        if kr.range is not None:
+            r = kr.range
+            limits = (_opt_float(r.red_low), _opt_float(r.yellow_low),
+                      _opt_float(r.yellow_high), _opt_float(r.red_high))
+            limit = F.range_limit(float(value), r.red_low, r.yellow_low, r.yellow_high,
+                                  r.red_high, policy.strict_breakpoints)
+        return KeyResultExplanation(rule, kr.unit, float(kr.start), float(kr.target), None,
+                                    limits, limit, due_text, pace)
+    total = None
+    if isinstance(kr, Milestone) and rule != "milestone":
+        total = float(kr.total)
+    return KeyResultExplanation(rule, total=total, due=due_text, pace=pace)
 
 
 @attrs.frozen
@@ -228,10 +309,7 @@ def _evaluate_kr(kr: KeyResult, objective: Objective, as_of: int, policy: Policy
         trend = F.trend(previous.raw, now.raw, policy.tolerance)
     due = kr.due if kr.due is not None else objective.due
     expected = _expected(as_of, objective.start, due)
-    if expected is None:
-        pace: Colour = "green"
-    else:
-        pace = F.pace_colour(now.progress, expected, policy.pace, policy.tolerance)[0]
+    pace, pace_rule = pace_source(now.progress, expected, policy)
     colour = F.worst_colour(pace, now.range_status) or pace
     stale = None
     last = history[-1][0] if history else None
@@ -274,6 +352,7 @@ def _evaluate_kr(kr: KeyResult, objective: Objective, as_of: int, policy: Policy
         last_check_in=None if last is None else isoformat(EPOCH + timedelta(microseconds=last)),
         forecast=forecast,
         grade=_grade(now.progress, objective.ambition, policy),
+        explanation=_kr_explanation(kr, value, due, pace_rule, policy),
     )
     return _KRTrack(now, previous, projected, bool(history), result)
 
@@ -468,12 +547,7 @@ def colour_source(progress: float | None, expected: float | None,
     pace: Colour | None = None
     source = ColourSource("none", "no_progress")
     if progress is not None:
-        if expected is None:
-            pace, source = "green", ColourSource("pace", "no_timeline")
-        else:
-            pace, why = F.pace_colour(progress, expected, policy.pace, policy.tolerance)
-            threshold = {"red": policy.pace.red, "yellow": policy.pace.yellow}.get(why)
-            source = ColourSource("pace", why, policy.pace.rule, threshold)
+        pace, source = pace_source(progress, expected, policy)
     colour = pace
     for ident, status in range_statuses:
         if pace is None and status == "green":
@@ -785,6 +859,14 @@ def evaluate(document: Document) -> Evaluation:
         mean = F.weighted_mean([it.progress for it in items], [1.0] * len(items))
         people[person] = PersonResult(person, mean, tuple(items))
 
+    error_paths: dict[tuple[str, str], str] = {}
+    for i, obj in enumerate(objectives):
+        if obj.id is not None and obj.id not in ordered:
+            error_paths.setdefault(("objective", obj.id), paths[i])
+        for j, kr in enumerate(obj.key_results):
+            if kr.id is not None and kr.id not in kr_results:
+                error_paths.setdefault(("key_result", kr.id), f"{paths[i]}.key_results[{j}]")
+
     return Evaluation(
         as_of=isoformat(document.as_of),
         policy=policy,
@@ -792,4 +874,5 @@ def evaluate(document: Document) -> Evaluation:
         key_results=kr_results,
         people=people,
         errors=tuple(sorted(errors, key=E.error_sort_key)),
+        error_paths=error_paths,
     )

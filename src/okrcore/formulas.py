@@ -30,6 +30,7 @@ __all__ = [
     "least_squares_at",
     "metric_raw_progress",
     "pace_colour",
+    "range_limit",
     "range_status",
     "ratio_progress",
     "succeeded",
@@ -169,6 +170,45 @@ def range_status(
     if _hits_low(value, yellow_low, strict) or _hits_high(value, yellow_high, strict):
         return "yellow"
     return "green"
+
+
+def range_limit(
+    value: float,
+    red_low: float | None,
+    yellow_low: float | None,
+    yellow_high: float | None,
+    red_high: float | None,
+    strict: bool = False,
+) -> str | None:
+    r"""The breakpoint a range metric's value hit: the one that sets :func:`range_status`.
+
+    Parameters
+    ----------
+    value : float
+        The current value [unit].
+    red_low, yellow_low, yellow_high, red_high : float or None
+        Breakpoints [unit].
+    strict : bool
+        As for :func:`range_status`.
+
+    Returns
+    -------
+    {"red_low", "red_high", "yellow_low", "yellow_high"} or None
+        The first limit hit in that order; ``None`` when the value is green.
+
+    Notes
+    -----
+    The colour of the name's prefix is always :func:`range_status` of the same arguments.
+    """
+    if _hits_low(value, red_low, strict):
+        return "red_low"
+    if _hits_high(value, red_high, strict):
+        return "red_high"
+    if _hits_low(value, yellow_low, strict):
+        return "yellow_low"
+    if _hits_high(value, yellow_high, strict):
+        return "yellow_high"
+    return None
 
 
 def band_progress(

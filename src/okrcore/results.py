@@ -17,10 +17,12 @@ __all__ = [
     "Forecast",
     "Grade",
     "Item",
+    "KeyResultExplanation",
     "KeyResultResult",
     "ObjectiveResult",
     "PersonItem",
     "PersonResult",
+    "UnknownItemError",
 ]
 
 
@@ -200,6 +202,51 @@ class Explanation:
 
 
 @attrs.frozen
+class KeyResultExplanation:
+    """How a key result's progress and colour were computed: the inputs the rules used.
+
+    Everything here is a number or name the evaluation used (not recomputed): the text of
+    :meth:`Evaluation.explain` is made from it and the rest of the :class:`KeyResultResult`.
+
+    Parameters
+    ----------
+    rule : str
+        How progress was computed: ``metric`` (:math:`(c - s) / (t - s)`, an increase or a
+        reduction), ``range:band``, ``range:graded``, ``range:linear``, ``binary``,
+        ``milestone`` (done / not done), ``milestone:stages`` or ``milestone:checkpoints``
+        (done / total).
+    unit : str or None
+        The metric's unit ("" = none); ``None`` for other kinds.
+    start, target : float or None
+        The metric's start and target [unit]; ``None`` for other kinds.
+    total : float or None
+        The number of stages or checkpoints of a staged or checkpoint milestone.
+    limits : tuple of (float or None) or None
+        A range metric's ``(red_low, yellow_low, yellow_high, red_high)`` [unit].
+    limit : str or None
+        The breakpoint the current value hit (``red_low``, ``red_high``, ``yellow_low`` or
+        ``yellow_high``, red ones first), ``None`` when it hit none.
+    due : str or None
+        The due instant of the key result's expected progress (its own, else its
+        objective's), ISO 8601 UTC.
+    pace : ColourSource or None
+        The pace rule's verdict: ``source`` ``pace``, the ``reason``
+        (:func:`~okrcore.formulas.pace_colour`, or ``no_timeline``), the rule and the
+        threshold that was hit.
+    """
+
+    rule: str
+    unit: str | None = None
+    start: float | None = None
+    target: float | None = None
+    total: float | None = None
+    limits: tuple[float | None, float | None, float | None, float | None] | None = None
+    limit: str | None = None
+    due: str | None = None
+    pace: ColourSource | None = None
+
+
+@attrs.frozen
 class KeyResultResult:
     """The evaluation of one key result at ``as_of``.
 
@@ -236,6 +283,9 @@ class KeyResultResult:
         Projected to due from the period's check-ins (at least two).
     grade : Grade
         End-of-period grade.
+    explanation : KeyResultExplanation or None
+        The inputs its progress and colour came from (``None`` when the result was read back
+        from storage that does not keep them).  Not part of the JSON result (version 1).
     """
 
     id: str
@@ -256,6 +306,7 @@ class KeyResultResult:
     last_check_in: str | None
     forecast: Forecast | None
     grade: Grade
+    explanation: KeyResultExplanation | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the key result object of the result document."""
@@ -382,11 +433,34 @@ class PersonResult:
         return {"progress": self.progress, "items": [i.to_json() for i in self.items]}
 
 
+class UnknownItemError(KeyError):
+    """:meth:`Evaluation.explain` was asked for an id that names no objective or key result."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 @attrs.frozen
 class Evaluation:
     """The result of evaluating a document.
 
-    Items with an error are absent from the maps; their errors are in ``errors``.
+    Items with an error are absent from the maps; their errors are in ``errors``, and
+    ``error_paths`` says where each of them sits in the document.
+
+    Parameters
+    ----------
+    as_of : str
+        The instant of evaluation, ISO 8601 UTC.
+    policy : Policy
+        The policy applied.
+    objectives, key_results, people : dict
+        Results by id, in document order.
+    errors : tuple of OkrError
+        Every error, sorted by path.
+    error_paths : dict of (str, str) to str
+        ``(type, id) -> path`` for every objective (``type`` ``objective``) and key result
+        (``key_result``) with an id that has no result because of an error: where its errors
+        are.  The first item with a given id wins.  Not part of the JSON result.
     """
 
     as_of: str
@@ -395,6 +469,40 @@ class Evaluation:
     key_results: dict[str, KeyResultResult]
     people: dict[str, PersonResult]
     errors: tuple[OkrError, ...]
+    error_paths: dict[tuple[str, str], str] = attrs.field(factory=dict)
+
+    def explain(self, id: str, kind: str | None = None) -> str:
+        """Say in plain language how an objective's or a key result's result was computed.
+
+        Parameters
+        ----------
+        id : str
+            The id of an objective or a key result.
+        kind : {"objective", "key_result"} or None
+            Which of the two to explain when an objective and a key result share the id;
+            ``None`` (default) explains both, the objective first.
+
+        Returns
+        -------
+        str
+            One line per fact, the first naming the item: how progress was computed with the
+            numbers used, what set the colour (pace rule and thresholds, a range limit, a
+            manual status), then trend, staleness, forecast and grade.  An item with an error
+            is explained by its errors.
+
+        Raises
+        ------
+        UnknownItemError
+            (a :class:`KeyError`) when no objective or key result has the id.
+
+        Notes
+        -----
+        Only formats what the evaluation holds (see :mod:`okrcore.explain`); both engines
+        give the same text.
+        """
+        from okrcore.explain import explain
+
+        return explain(self, id, kind)
 
     def to_json(self) -> dict[str, Any]:
         """Return the result document (interchange format v1)."""

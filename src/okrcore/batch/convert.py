@@ -19,8 +19,11 @@ from okrcore import errors as E
 from okrcore.batch import engine as G
 from okrcore.batch.frame import (
     KIND_BINARY,
+    KIND_CHECKPOINTS,
+    KIND_METRIC,
     KIND_MILESTONE,
     KIND_NAMES,
+    KIND_STAGED,
     NONE_INSTANT,
     OrgFrame,
 )
@@ -32,6 +35,7 @@ from okrcore.evaluate import (
     colour_source,
     explicit_reason,
     isoformat,
+    isoformat_us,
 )
 from okrcore.evaluate import _mean_items as _scalar_mean_items
 from okrcore.formulas import Colour, Trend
@@ -42,6 +46,7 @@ from okrcore.results import (
     Forecast,
     Grade,
     Item,
+    KeyResultExplanation,
     KeyResultResult,
     ObjectiveResult,
     PersonItem,
@@ -340,6 +345,83 @@ def _colour_source(frame: OrgFrame, result: G.BatchResult, i: int, kr_ids: list[
                          statuses, result.policy)[1]
 
 
+_KR_RULES: Final = {KIND_BINARY: "binary", KIND_MILESTONE: "milestone",
+                     KIND_STAGED: "milestone:stages", KIND_CHECKPOINTS: "milestone:checkpoints"}
+_RANGE_RULES: Final = {0: "metric", 1: "range:band", 2: "range:graded", 3: "range:linear"}
+
+
+_PACE_REASONS: Final = ("complete", "not_started", "on_pace", "red", "yellow", "ahead_of_yellow")
+"""The reason codes of the batch pace twin (``okrcore.batch.engine._pace``), by name."""
+
+
+def _kr_explanations(frame: OrgFrame, result: G.BatchResult, units: list[str]
+                     ) -> dict[int, KeyResultExplanation]:
+    """The inputs of every valid key result's progress and colour, as the scalar path gives them.
+
+    The pace reasons and the range limits hit come from the batch twins of
+    :func:`~okrcore.formulas.pace_colour` and :func:`~okrcore.formulas.range_limit`.
+    """
+    policy = result.policy
+    rows = np.flatnonzero(result.kr_error == 0)
+    reasons = G._pace(result.kr_progress[rows], result.kr_expected[rows], policy)[1].tolist()
+    limits = G._range_limit(frame, result.kr_value[rows], policy.strict_breakpoints,
+                            rows).tolist()
+    thresholds = {"red": policy.pace.red, "yellow": policy.pace.yellow}
+    paces = [ColourSource("pace", why, policy.pace.rule, thresholds.get(why))
+             for why in _PACE_REASONS]
+    no_timeline = ColourSource("pace", "no_timeline")
+    due_us = frame.kr_due[rows]
+    due_us = np.where(due_us == NONE_INSTANT, frame.obj_due[frame.kr_objective[rows]], due_us)
+    dues: dict[int, str | None] = {NONE_INSTANT: None}
+    timeline = (~np.isnan(result.kr_expected[rows])).tolist()
+    columns = zip(rows.tolist(), frame.kr_kind[rows].tolist(), frame.kr_range_mode[rows].tolist(),
+                  frame.kr_unit[rows].tolist(), frame.kr_start[rows].tolist(),
+                  frame.kr_target[rows].tolist(), due_us.tolist(), reasons, limits, timeline,
+                  strict=True)
+    out: dict[int, KeyResultExplanation] = {}
+    for row, kind, mode, unit, start, target, due_at, reason, limit, has_timeline in columns:
+        due = dues.get(due_at)
+        if due is None and due_at != NONE_INSTANT:
+            due = dues[due_at] = isoformat_us(due_at)
+        pace = paces[reason] if has_timeline else no_timeline
+        if kind == KIND_METRIC:
+            bounds = None
+            if mode:
+                bounds = (_float(frame.kr_red_low[row]), _float(frame.kr_yellow_low[row]),
+                          _float(frame.kr_yellow_high[row]), _float(frame.kr_red_high[row]))
+            out[row] = KeyResultExplanation(
+                _RANGE_RULES[mode], _unit_name(units, unit), start, target, None, bounds,
+                None if limit < 0 else G.RANGE_LIMITS[limit], due, pace)
+        else:
+            total = target if kind in (KIND_STAGED, KIND_CHECKPOINTS) else None
+            out[row] = KeyResultExplanation(_KR_RULES[kind], total=total, due=due, pace=pace)
+    return out
+
+
+def _error_paths(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str], obj_ids: list[str],
+                 objectives: dict[str, ObjectiveResult],
+                 key_results: dict[str, KeyResultResult]) -> dict[tuple[str, str], str]:
+    """``(type, id) -> path`` of the items without a result, as the scalar path lists them."""
+    out: dict[tuple[str, str], str] = {}
+    bad_obj = result.obj_error != 0
+    bad_kr = result.kr_error != 0
+    if not bad_obj.any() and not bad_kr.any():
+        return out
+    paths = _Paths(frame)
+    counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
+    first = (np.cumsum(counts) - counts).tolist()
+    counts_l = counts.tolist()
+    for i in range(frame.n_obj):
+        ident = obj_ids[i]
+        if bad_obj[i] and ident and ident not in objectives:
+            out.setdefault(("objective", ident), paths.obj(i))
+        for row in range(first[i], first[i] + counts_l[i]):
+            kid = kr_ids[row]
+            if bad_kr[row] and kid and kid not in key_results:
+                out.setdefault(("key_result", kid), paths.kr(row))
+    return out
+
+
 def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
     """Build the :class:`~okrcore.results.Evaluation` of a batch result (with explanations).
 
@@ -351,6 +433,7 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
     offsets = frame.kr_owner_offsets.tolist()
     owner_ids = frame.kr_owner_ids.tolist()
     explanations = explain(frame, result, range(frame.n_obj))
+    kr_explanations = _kr_explanations(frame, result, units)
     key_results: dict[str, KeyResultResult] = {}
     for row in np.flatnonzero(result.kr_error == 0).tolist():
         i = obj_list[row]
@@ -392,6 +475,7 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
             forecast=fc,
             grade=Grade(float(result.kr_grade_score[row]), band,
                         bool(result.kr_grade_success[row])),
+            explanation=kr_explanations[row],
         )
     objectives: dict[str, ObjectiveResult] = {}
     parent_names = frame.obj_parent_names
@@ -450,6 +534,7 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
         key_results=key_results,
         people=people_out,
         errors=tuple(sorted(errors, key=E.error_sort_key)),
+        error_paths=_error_paths(frame, result, kr_ids, obj_ids, objectives, key_results),
     )
 
 

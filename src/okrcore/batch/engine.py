@@ -352,6 +352,29 @@ def _range_status(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(N
     return status
 
 
+RANGE_LIMITS: Final = ("red_low", "red_high", "yellow_low", "yellow_high")
+"""The names of the codes :func:`_range_limit` returns (-1: no limit hit)."""
+
+
+def _range_limit(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(None)) -> I8:
+    """Twin of :func:`okrcore.formulas.range_limit`: the index in :data:`RANGE_LIMITS`, or -1.
+
+    -1 also where there is no range.  The first limit hit in the order of :data:`RANGE_LIMITS`
+    wins, as in the scalar rule.
+    """
+    mode = frame.kr_range_mode[rows]
+    code = np.full(mode.shape, -1, dtype=np.int8)
+    ranged = np.flatnonzero(mode > 0)
+    idx = _row_index(rows, ranged)
+    v = value[ranged]
+    hits = [_hits_low(v, frame.kr_red_low[idx], strict),
+            _hits_high(v, frame.kr_red_high[idx], strict),
+            _hits_low(v, frame.kr_yellow_low[idx], strict),
+            _hits_high(v, frame.kr_yellow_high[idx], strict)]
+    code[ranged] = np.select(hits, [0, 1, 2, 3], -1).astype(np.int8)
+    return code
+
+
 def _pace_conditions(progress: F64, expected: F64, policy: Policy) -> tuple[B, ...]:
     """complete, not_started, on_pace, behind red, behind yellow (see :func:`_pace`)."""
     tol = policy.tolerance
