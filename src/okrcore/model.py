@@ -8,7 +8,7 @@ Numbers must be finite reals; booleans and strings are never taken for numbers.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Final, Literal, TypeAlias
 
@@ -593,6 +593,38 @@ class Document:
         default=(), converter=_tuple
     )
     policy: Policy = attrs.field(factory=Policy)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Document:
+        """Build a document from a parsed interchange document (plain dicts and lists).
+
+        The file and text forms are :func:`okrcore.load` and :func:`okrcore.loads`.
+
+        Raises
+        ------
+        DocumentError
+            When ``data`` is not a version 1 document: not an object, ``okrcore`` is not 1, or
+            ``as_of``, ``policy`` or ``objectives`` is missing or malformed.  Bad objectives and
+            key results are kept as ``Invalid*`` items with their errors instead.
+        """
+        from okrcore.interchange import document_from_dict
+
+        return document_from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the interchange document as plain dicts and lists, ready for :func:`json.dump`.
+
+        ``Document.from_dict(d.to_dict()) == d``; the file and text forms are
+        :func:`okrcore.dump` and :func:`okrcore.dumps`.
+
+        Raises
+        ------
+        ValueError
+            When the document holds ``Invalid*`` items (they have no faithful JSON form).
+        """
+        from okrcore.interchange import document_to_dict
+
+        return document_to_dict(self)
 
 
 def increase_by(id: str, baseline: float, fraction: float, **fields: Any) -> Metric:

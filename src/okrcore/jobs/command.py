@@ -12,7 +12,7 @@ from typing import Any, Final, TextIO
 from okrcore import errors as E
 from okrcore.demo import DEFAULT_AS_OF
 from okrcore.evaluate import isoformat
-from okrcore.interchange import load
+from okrcore.interchange import document_from_dict
 from okrcore.jobs.asof import parse_as_of
 from okrcore.jobs.run import EXIT_USAGE, JobError, JobReport, kind_of, recompute
 from okrcore.policy import PRESETS, Policy
@@ -120,8 +120,8 @@ def _policy(args: argparse.Namespace) -> Policy | None:
         except ValueError as exc:
             raise JobError(f"{args.policy}: not JSON ({exc})") from None
         try:
-            return load({"okrcore": 1, "as_of": "1970-01-01T00:00:00Z", "policy": data,
-                         "objectives": []}).policy
+            return document_from_dict({"okrcore": 1, "as_of": "1970-01-01T00:00:00Z",
+                                       "policy": data, "objectives": []}).policy
         except E.DocumentError as exc:
             raise JobError(f"{args.policy}: {exc}") from None
     return None

@@ -46,7 +46,7 @@ from okrcore.batch.engine import BatchResult
 from okrcore.batch.frame import NONE_INSTANT, OrgFrame
 from okrcore.batch.tables import column_array
 from okrcore.evaluate import isoformat
-from okrcore.interchange import load
+from okrcore.interchange import document_from_dict
 from okrcore.model import Document
 from okrcore.policy import Policy
 
@@ -193,8 +193,8 @@ class Dataset:
         parts = manifest.get("partitions")
         if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
             raise E.DocumentError(f"{root / MANIFEST}: partitions must be a list of names")
-        policy = load({"okrcore": 1, "as_of": "1970-01-01T00:00:00Z",
-                       "policy": manifest.get("policy"), "objectives": []}).policy
+        policy = document_from_dict({"okrcore": 1, "as_of": "1970-01-01T00:00:00Z",
+                                     "policy": manifest.get("policy"), "objectives": []}).policy
         people = pa.parquet.read_table(root / "people.parquet").column("name").to_pylist()
         units = pa.parquet.read_table(root / "units.parquet").column("name").to_pylist()
         return cls(root, tuple(parts), tuple(people), tuple(units), policy,
