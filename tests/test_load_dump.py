@@ -47,7 +47,8 @@ def test_loads_takes_str_and_bytes() -> None:
     expected = Document.from_dict(SMALL)
     assert okrcore.loads(TEXT) == expected
     assert okrcore.loads(TEXT.encode("utf-8")) == expected
-    assert expected.objectives[0].key_results[0].target == 10
+    first = expected.objectives[0].key_results[0]
+    assert isinstance(first, okrcore.Metric) and first.target == 10
 
 
 def test_load_of_a_dict_or_of_json_text_says_which_function_to_use() -> None:
