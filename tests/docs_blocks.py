@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import traceback
+import types
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,7 +194,11 @@ def _run_console(text: str, timeout: float) -> list[tuple[str, str, str]]:
 
 def run_page(blocks: list[dict[str, Any]], root: str, timeout: float) -> list[dict[str, Any]]:
     """Run a page's blocks in order; return one record per block (what ran and its output)."""
-    namespace: dict[str, Any] = {"__name__": "__main__"}
+    # the page's blocks share one module that is ``__main__`` (libraries such as SQLAlchemy
+    # resolve string annotations through sys.modules[cls.__module__])
+    main_module = types.ModuleType("__main__")
+    sys.modules["__main__"] = main_module
+    namespace: dict[str, Any] = main_module.__dict__
     records: list[dict[str, Any]] = []
     for raw in blocks:
         block = Block(**raw)
