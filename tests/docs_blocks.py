@@ -173,8 +173,8 @@ def _run_python(code: str, namespace: dict[str, Any], filename: str) -> tuple[st
     error = None
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         try:
-            exec(compile(code, filename, "exec"), namespace)  # noqa: S102 - the docs' own code
-        except BaseException:  # noqa: BLE001 - reported, with its traceback, as the failure
+            exec(compile(code, filename, "exec"), namespace)  # the docs' own code
+        except BaseException:  # reported, with its traceback, as the failure
             error = traceback.format_exc()
     return out.getvalue(), error
 
@@ -183,7 +183,9 @@ def _run_console(text: str, timeout: float) -> list[tuple[str, str, str]]:
     commands = console_commands(text)
     script = ["exec 2>&1"]
     for index, (command, _) in enumerate(commands):
-        script.append(f"printf '\\n{CMD_PREFIX}{index}\\n'")
+        # the marker must not change $? (a shown "echo $?" reports the command before it)
+        script.append(f"__docs_status=$?; printf '\\n{CMD_PREFIX}{index}\\n'; "
+                      "(exit $__docs_status)")
         script.append(command)
     done = subprocess.run(["bash", "-c", "\n".join(script)], capture_output=True, text=True,
                           timeout=timeout, check=False)

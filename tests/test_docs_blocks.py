@@ -68,7 +68,7 @@ def _prepare(blocks: list[Block]) -> list[str]:
             reasons.append(f"{block.where}: {skip}")
         requirement = block.marker("requires")
         if requirement is not None:
-            assert requirement, f"{block.where}: 'docs-test: requires' needs a program, env or module"
+            assert requirement, f"{block.where}: 'requires' needs a program, env or module"
             if _available(requirement):
                 block.markers = [m for m in block.markers if not m.startswith("requires")]
             elif os.environ.get("CI") == "true":
