@@ -51,8 +51,6 @@ from okrcore.results import (
 
 __all__ = [
     "FORMAT_VERSION",
-    "Source",
-    "Target",
     "document_from_dict",
     "document_to_dict",
     "dump",
@@ -69,10 +67,10 @@ __all__ = [
     "schema",
 ]
 
-Source: TypeAlias = str | os.PathLike[str] | IO[str] | IO[bytes]
-"""What :func:`load` reads: a path, or a text or binary file object."""
-Target: TypeAlias = str | os.PathLike[str] | IO[str] | IO[bytes]
-"""What :func:`dump` writes to: a path, or a text or binary file object."""
+_Source: TypeAlias = str | os.PathLike[str] | IO[str] | IO[bytes]
+# what load() reads: a path, or a text or binary file object
+_Target: TypeAlias = str | os.PathLike[str] | IO[str] | IO[bytes]
+# what dump() writes to: a path, or a text or binary file object
 
 FORMAT_VERSION: Final = 1
 """The interchange format version this module reads and writes."""
@@ -454,7 +452,7 @@ def _parse(text: str | bytes) -> object:
         raise E.DocumentError(f"not JSON: {exc}") from None
 
 
-def _read(source: Source) -> str | bytes:
+def _read(source: _Source) -> str | bytes:
     if isinstance(source, (str, os.PathLike)):
         if isinstance(source, str) and source.lstrip()[:1] in ("{", "["):
             raise TypeError("expected a path or a file object, not JSON text: use loads() "
@@ -470,7 +468,7 @@ def _read(source: Source) -> str | bytes:
     return text
 
 
-def _write(text: str, target: Target) -> None:
+def _write(text: str, target: _Target) -> None:
     text += "\n"
     if isinstance(target, (str, os.PathLike)):
         with open(target, "w", encoding="utf-8") as handle:
@@ -486,7 +484,7 @@ def _write(text: str, target: Target) -> None:
         cast(IO[str], target).write(text)
 
 
-def load(source: Source) -> Document:
+def load(source: _Source) -> Document:
     """Read an interchange document from a file: the counterpart of :func:`json.load`.
 
     Parameters
@@ -648,7 +646,7 @@ def dumps(document: Document, indent: int | None = 2) -> str:
     return json.dumps(document_to_dict(document), indent=indent, allow_nan=False)
 
 
-def dump(document: Document, target: Target, indent: int | None = 2) -> None:
+def dump(document: Document, target: _Target, indent: int | None = 2) -> None:
     """Write a document as interchange JSON to a file: the counterpart of :func:`json.dump`.
 
     Parameters
@@ -828,7 +826,7 @@ def loads_result(text: str | bytes) -> Evaluation:
     return evaluation_from_dict(_parse(text))
 
 
-def load_result(source: Source) -> Evaluation:
+def load_result(source: _Source) -> Evaluation:
     """Read a result document from a path or a text or binary file object.
 
     Raises
@@ -846,7 +844,7 @@ def dumps_result(evaluation: Evaluation, indent: int | None = 2) -> str:
     return json.dumps(evaluation.to_dict(), indent=indent, allow_nan=False)
 
 
-def dump_result(evaluation: Evaluation, target: Target, indent: int | None = 2) -> None:
+def dump_result(evaluation: Evaluation, target: _Target, indent: int | None = 2) -> None:
     """Write an evaluation as result-document JSON (with a final newline) to a path or file."""
     _write(dumps_result(evaluation, indent), target)
 
