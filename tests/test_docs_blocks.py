@@ -11,6 +11,7 @@ import difflib
 import doctest
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -75,6 +76,10 @@ def _prepare(blocks: list[Block]) -> list[str]:
                 pytest.fail(f"{block.where}: needs {requirement} (missing in CI)")
             else:
                 reasons.append(f"{block.where}: needs {requirement}")
+        if block.language in (*SHELL, *CONSOLE) and skip is None and re.search(
+                r"\b(pip|uv) install\b|\bmake (demo|test)\b", block.text):
+            pytest.fail(f"{block.where}: a block that installs packages or builds the "
+                        "environment must be marked 'docs-test: skip REASON'")
         for marker in block.markers:
             assert marker.split(" ")[0] in ("skip", "requires", "file", "output"), (
                 f"{block.where}: unknown marker {marker!r}")
