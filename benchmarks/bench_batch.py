@@ -610,8 +610,8 @@ def child_main(engine: str, directory: Path | None, n_kr: int, seed: int, repeat
     name = SCALAR if engine == "scalar" else {v: k for k, v in CHILD_NAMES.items()}[engine]
     try:
         if engine == "scalar":
-            okrcore.evaluate(okrcore.load(synthetic_document(1_000, seed)))
-            document = okrcore.load(synthetic_document(n_kr, seed))
+            okrcore.evaluate(okrcore.Document.from_dict(synthetic_document(1_000, seed)))
+            document = okrcore.Document.from_dict(synthetic_document(n_kr, seed))
 
             def prepare() -> Run:
                 return lambda: okrcore.evaluate(document)

@@ -66,7 +66,7 @@ def test_blocks_equal_one_pass(doc: Document) -> None:
 @settings(max_examples=60, deadline=None)
 @given(data=corrupted())
 def test_blocks_equal_one_pass_with_errors(data: dict[str, Any]) -> None:
-    doc = okrcore.load(json.loads(json.dumps(data)))
+    doc = okrcore.Document.from_dict(json.loads(json.dumps(data)))
     with pytest.MonkeyPatch.context() as monkeypatch:
         frame = OrgFrame.from_document(doc)
         _blocked_equals_whole(frame, instant_us(doc.as_of), doc.policy, monkeypatch)

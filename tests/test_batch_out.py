@@ -71,11 +71,11 @@ def test_out_buffers_receive_the_fresh_result(doc: Document) -> None:
 @settings(max_examples=60, deadline=None)
 @given(data=corrupted())
 def test_out_buffers_receive_the_fresh_result_with_errors(data: dict[str, Any]) -> None:
-    _check_out_gives_the_fresh_result(okrcore.load(json.loads(json.dumps(data))))
+    _check_out_gives_the_fresh_result(okrcore.Document.from_dict(json.loads(json.dumps(data))))
 
 
 def _example() -> tuple[OrgFrame, int, BatchResult]:
-    doc = okrcore.load({
+    doc = okrcore.Document.from_dict({
         "okrcore": 1, "as_of": "2026-03-01T00:00:00Z",
         "objectives": [
             {"id": "o1", "owner": "ann", "start": "2026-01-01T00:00:00Z",

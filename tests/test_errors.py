@@ -559,14 +559,14 @@ GOOD: dict[str, Any] = {"okrcore": 1, "as_of": AS_OF, "objectives": []}
 )
 def test_document_error(data: Any) -> None:
     with pytest.raises(DocumentError):
-        okrcore.load(data)
+        okrcore.Document.from_dict(data)
     with pytest.raises(DocumentError):
         okrcore.evaluate_document(data)
 
 
 def test_document_error_message_is_one_line_and_named() -> None:
     with pytest.raises(DocumentError) as caught:
-        okrcore.load({**GOOD, "policy": {"caps": 1}})
+        okrcore.Document.from_dict({**GOOD, "policy": {"caps": 1}})
     assert "caps" in str(caught.value)
     assert "\n" not in str(caught.value)
     assert isinstance(caught.value, ValueError)

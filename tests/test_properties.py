@@ -306,8 +306,8 @@ def test_parent_without_krs_is_weighted_mean_of_children(
 
 @given(doc=documents())
 def test_dump_load_round_trip(doc: Document) -> None:
-    data = okrcore.dump(doc)
-    assert okrcore.load(data) == doc
+    data = doc.to_dict()
+    assert okrcore.Document.from_dict(data) == doc
     assert json.loads(json.dumps(data)) == data
     assert okrcore.loads(okrcore.dumps(doc)) == doc
     assert okrcore.loads(okrcore.dumps(doc, indent=None)) == doc
@@ -315,7 +315,7 @@ def test_dump_load_round_trip(doc: Document) -> None:
 
 @given(doc=documents())
 def test_dumped_document_evaluates_like_the_model(doc: Document) -> None:
-    assert okrcore.evaluate_document(okrcore.dump(doc)) == okrcore.evaluate(doc).to_json()
+    assert okrcore.evaluate_document(doc.to_dict()) == okrcore.evaluate(doc).to_json()
 
 
 # --------------------------------------------------------------------------------------------

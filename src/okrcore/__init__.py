@@ -7,7 +7,18 @@ version 1 interchange document.
 
 from okrcore.errors import DocumentError, OkrError, OkrValueError
 from okrcore.evaluate import evaluate, key_result_progress
-from okrcore.interchange import dump, dumps, evaluate_document, load, loads, schema
+from okrcore.interchange import (
+    dump,
+    dump_result,
+    dumps,
+    dumps_result,
+    evaluate_document,
+    load,
+    load_result,
+    loads,
+    loads_result,
+    schema,
+)
 from okrcore.model import (
     Binary,
     CheckIn,
@@ -66,12 +77,16 @@ __all__ = [
     "__version__",
     "decrease_by",
     "dump",
+    "dump_result",
     "dumps",
+    "dumps_result",
     "evaluate",
     "evaluate_document",
     "increase_by",
     "key_result_progress",
     "load",
+    "load_result",
     "loads",
+    "loads_result",
     "schema",
 ]

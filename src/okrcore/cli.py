@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from typing import Final
 
+from okrcore import __version__
 from okrcore.errors import DocumentError
 from okrcore.evaluate import evaluate
 from okrcore.interchange import loads, schema
@@ -121,6 +122,7 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="okrcore", description="Evaluate OKR progress, pace and rollups.")
+    parser.add_argument("--version", action="version", version=f"okrcore {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ev = sub.add_parser("evaluate", help="evaluate an interchange document and print the result")

@@ -9,12 +9,14 @@ it and still evaluate everything else.  Only a document that cannot be evaluated
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
-from typing import Any, Final
+from typing import IO, Any, Final, TypeAlias, cast
 
 from okrcore import _checks as C
 from okrcore import errors as E
@@ -34,17 +36,41 @@ from okrcore.model import (
     Range,
 )
 from okrcore.policy import PaceRule, Policy
+from okrcore.results import (
+    ColourSource,
+    Evaluation,
+    Explanation,
+    Forecast,
+    Grade,
+    Item,
+    KeyResultResult,
+    ObjectiveResult,
+    PersonItem,
+    PersonResult,
+)
 
 __all__ = [
     "FORMAT_VERSION",
+    "document_from_dict",
+    "document_to_dict",
     "dump",
+    "dump_result",
     "dumps",
+    "dumps_result",
     "evaluate_document",
+    "evaluation_from_dict",
     "load",
+    "load_result",
     "loads",
+    "loads_result",
     "parse_instant",
     "schema",
 ]
+
+_Source: TypeAlias = str | os.PathLike[str] | IO[str] | IO[bytes]
+# what load() reads: a path, or a text or binary file object
+_Target: TypeAlias = str | os.PathLike[str] | IO[str] | IO[bytes]
+# what dump() writes to: a path, or a text or binary file object
 
 FORMAT_VERSION: Final = 1
 """The interchange format version this module reads and writes."""
@@ -376,8 +402,10 @@ def _load_policy(data: object) -> Policy:
         raise E.DocumentError(f"{field}: {exc.message}") from None
 
 
-def load(data: object) -> Document:
+def document_from_dict(data: object) -> Document:
     """Build a :class:`~okrcore.model.Document` from a parsed interchange document.
+
+    :meth:`Document.from_dict <okrcore.model.Document.from_dict>` is the public spelling.
 
     Parameters
     ----------
@@ -415,13 +443,90 @@ def load(data: object) -> Document:
     return Document(as_of=as_of, objectives=objectives, policy=policy)
 
 
-def loads(text: str | bytes) -> Document:
-    """Parse JSON text and :func:`load` it; raises :class:`DocumentError` for unreadable text."""
+def _parse(text: str | bytes) -> object:
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise TypeError(f"expected JSON text (str or bytes), got {type(text).__name__}")
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise E.DocumentError(f"not JSON: {exc}") from None
-    return load(data)
+
+
+def _read(source: _Source) -> str | bytes:
+    if isinstance(source, (str, os.PathLike)):
+        if isinstance(source, str) and source.lstrip()[:1] in ("{", "["):
+            raise TypeError("expected a path or a file object, not JSON text: use loads() "
+                            "(or loads_result()) for text")
+        with open(source, "rb") as handle:
+            return handle.read()
+    read = getattr(source, "read", None)
+    if read is None:
+        hint = (" (for a parsed dict use Document.from_dict or Evaluation.from_dict)"
+                if isinstance(source, Mapping) else "")
+        raise TypeError(f"expected a path or a file object, got {type(source).__name__}{hint}")
+    text: str | bytes = read()
+    return text
+
+
+def _write(text: str, target: _Target) -> None:
+    text += "\n"
+    if isinstance(target, (str, os.PathLike)):
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
+    if getattr(target, "write", None) is None:
+        raise TypeError(f"expected a path or a file object to write to, got "
+                        f"{type(target).__name__}")
+    if isinstance(target, (io.RawIOBase, io.BufferedIOBase)) or "b" in str(
+            getattr(target, "mode", "")):
+        cast(IO[bytes], target).write(text.encode("utf-8"))
+    else:
+        cast(IO[str], target).write(text)
+
+
+def load(source: _Source) -> Document:
+    """Read an interchange document from a file: the counterpart of :func:`json.load`.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or file object
+        A path, or a file object opened for reading in text or binary mode.
+
+    Returns
+    -------
+    Document
+        Bad objectives and key results are kept as ``Invalid*`` items with their errors.
+
+    Raises
+    ------
+    DocumentError
+        When the content is not JSON or not a version 1 document (see
+        :meth:`Document.from_dict <okrcore.model.Document.from_dict>`).
+    OSError
+        When the path cannot be read.
+    TypeError
+        When ``source`` is neither a path nor a file object (a dict: use
+        :meth:`Document.from_dict <okrcore.model.Document.from_dict>`).
+
+    Examples
+    --------
+    >>> import okrcore
+    >>> doc = okrcore.loads('{"okrcore": 1, "as_of": "2026-02-15"}')
+    >>> doc.as_of.isoformat()
+    '2026-02-15T00:00:00+00:00'
+    """
+    return document_from_dict(_parse(_read(source)))
+
+
+def loads(text: str | bytes) -> Document:
+    """Parse an interchange document from JSON text: the counterpart of :func:`json.loads`.
+
+    Raises
+    ------
+    DocumentError
+        When the text is not JSON or not a version 1 document.
+    """
+    return document_from_dict(_parse(text))
 
 
 def _dump_check_ins(kr: KeyResult) -> list[dict[str, Any]] | None:
@@ -496,11 +601,12 @@ def _dump_objective(obj: Objective) -> dict[str, Any]:
     return out
 
 
-def dump(document: Document) -> dict[str, Any]:
-    """Return a document as a JSON-ready interchange document (version 1).
+def document_to_dict(document: Document) -> dict[str, Any]:
+    """Return a document as a JSON-ready interchange document (version 1): plain dicts and lists.
 
+    :meth:`Document.to_dict <okrcore.model.Document.to_dict>` is the public spelling.
     Instants are written in UTC with a ``Z`` suffix; every policy field is spelled out.
-    ``load(dump(d)) == d`` for every valid document.
+    ``document_from_dict(document_to_dict(d)) == d`` for every valid document.
 
     Raises
     ------
@@ -521,19 +627,226 @@ def dump(document: Document) -> dict[str, Any]:
 
 
 def dumps(document: Document, indent: int | None = 2) -> str:
-    """Return :func:`dump` as JSON text."""
-    return json.dumps(dump(document), indent=indent, allow_nan=False)
+    """Return a document as interchange JSON text: the counterpart of :func:`json.dumps`.
+
+    ``loads(dumps(d)) == d`` for every valid document.
+
+    Parameters
+    ----------
+    document : Document
+        Without ``Invalid*`` items.
+    indent : int or None
+        JSON indentation (default 2; ``None`` for one line).
+
+    Raises
+    ------
+    ValueError
+        When the document holds ``Invalid*`` items (they have no faithful JSON form).
+    """
+    return json.dumps(document_to_dict(document), indent=indent, allow_nan=False)
+
+
+def dump(document: Document, target: _Target, indent: int | None = 2) -> None:
+    """Write a document as interchange JSON to a file: the counterpart of :func:`json.dump`.
+
+    Parameters
+    ----------
+    document : Document
+        Without ``Invalid*`` items.
+    target : str, os.PathLike or file object
+        A path (written in UTF-8, replaced if it exists) or a file object opened for writing
+        in text or binary mode.
+    indent : int or None
+        JSON indentation (default 2; ``None`` for one line).  A final newline is written.
+
+    Raises
+    ------
+    ValueError
+        When the document holds ``Invalid*`` items.
+    """
+    _write(dumps(document, indent), target)
 
 
 def evaluate_document(data: object) -> dict[str, Any]:
-    """Load a parsed interchange document, evaluate it, and return the result document.
+    """Evaluate a parsed interchange document (a dict) and return the result document (a dict).
 
     Raises
     ------
     DocumentError
-        As :func:`load`.
+        As :meth:`Document.from_dict <okrcore.model.Document.from_dict>`.
     """
-    return evaluate(load(data)).to_json()
+    return evaluate(document_from_dict(data)).to_dict()
+
+
+class _ResultReader:
+    """Reads one object of a result document; a missing or mistyped field is a DocumentError."""
+
+    def __init__(self, data: object, path: str) -> None:
+        if not isinstance(data, dict):
+            raise E.DocumentError(f"{path or 'result'}: must be an object, got {data!r:.80}")
+        self.data = data
+        self.path = path
+
+    def get(self, key: str, *types: type) -> Any:
+        where = E.join_path(self.path, key)
+        if key not in self.data:
+            raise E.DocumentError(f"{where}: missing in the result document")
+        value = self.data[key]
+        if types and not (isinstance(value, types) and (
+                bool in types or not isinstance(value, bool))):
+            names = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise E.DocumentError(f"{where}: must be {names}, got {value!r:.80}")
+        return value
+
+    def number(self, key: str, optional: bool = False) -> Any:
+        return self.get(key, int, float, *((type(None),) if optional else ()))
+
+    def text(self, key: str, optional: bool = False) -> Any:
+        return self.get(key, str, *((type(None),) if optional else ()))
+
+    def objects(self, key: str) -> list[_ResultReader]:
+        where = E.join_path(self.path, key)
+        return [_ResultReader(v, f"{where}[{i}]") for i, v in enumerate(self.get(key, list))]
+
+    def reader(self, key: str) -> _ResultReader | None:
+        value = self.get(key)
+        return None if value is None else _ResultReader(value, E.join_path(self.path, key))
+
+
+def _result_grade(r: _ResultReader | None) -> Grade | None:
+    if r is None:
+        return None
+    return Grade(r.number("score"), r.text("band"), r.get("success", bool))
+
+
+def _result_forecast(r: _ResultReader | None) -> Forecast | None:
+    if r is None:
+        return None
+    return Forecast(r.number("value", True), r.number("progress"), r.text("colour"))
+
+
+def _result_explanation(r: _ResultReader) -> Explanation:
+    colour = r.reader("colour_rule")
+    items = tuple(
+        Item(i.text("type"), i.text("id", True), i.number("weight"), i.number("progress", True),
+             i.number("share", True), i.number("value", True), i.get("contributes", bool))
+        for i in r.objects("items"))
+    return Explanation(
+        mode=r.text("mode"), rule=r.text("rule"), reason=r.text("reason"), items=items,
+        unit=r.text("unit", True), target=r.number("target", True),
+        start=r.number("start", True), value=r.number("value", True),
+        target_rule=r.text("target_rule", True), expected=r.number("expected", True),
+        colour=None if colour is None else ColourSource(
+            colour.text("source"), colour.text("reason"), colour.text("rule", True),
+            colour.number("threshold", True)))
+
+
+def _result_key_result(key: str, r: _ResultReader) -> KeyResultResult:
+    return KeyResultResult(
+        id=key, objective=r.text("objective"), kind=r.text("kind"),
+        owners=tuple(r.get("owners", list)), current=r.get("current", int, float, bool),
+        raw_progress=r.number("raw_progress"), progress=r.number("progress"),
+        expected=r.number("expected", True), colour=r.text("colour"),
+        pace_colour=r.text("pace_colour"), range_status=r.text("range_status", True),
+        weight=r.number("weight"), contributes=r.get("contributes", bool),
+        trend=r.text("trend", True), stale=r.get("stale", bool, type(None)),
+        last_check_in=r.text("last_check_in", True),
+        forecast=_result_forecast(r.reader("forecast")), grade=_required_grade(r))
+
+
+def _required_grade(r: _ResultReader) -> Grade:
+    grade = _result_grade(r.reader("grade"))
+    if grade is None:
+        raise E.DocumentError(f"{E.join_path(r.path, 'grade')}: must be an object, got None")
+    return grade
+
+
+def _result_objective(key: str, r: _ResultReader) -> ObjectiveResult:
+    explanation = r.reader("explanation")
+    if explanation is None:
+        raise E.DocumentError(f"{E.join_path(r.path, 'explanation')}: must be an object")
+    return ObjectiveResult(
+        id=key, owner=r.text("owner", True), parent=r.text("parent", True),
+        progress=r.number("progress", True), raw_progress=r.number("raw_progress", True),
+        expected=r.number("expected", True), colour=r.text("colour", True),
+        computed_colour=r.text("computed_colour", True),
+        manual_status=r.text("manual_status", True), mode=r.text("mode"),
+        trend=r.text("trend", True), stale=r.get("stale", bool, type(None)),
+        forecast=_result_forecast(r.reader("forecast")),
+        grade=_result_grade(r.reader("grade")), explanation=_result_explanation(explanation))
+
+
+def _result_person(key: str, r: _ResultReader) -> PersonResult:
+    items = tuple(PersonItem(i.text("type"), i.text("id"), i.number("progress"))
+                  for i in r.objects("items"))
+    return PersonResult(id=key, progress=r.number("progress", True), items=items)
+
+
+def evaluation_from_dict(data: object) -> Evaluation:
+    """Build an :class:`~okrcore.results.Evaluation` from a parsed result document (a dict).
+
+    :meth:`Evaluation.from_dict <okrcore.results.Evaluation.from_dict>` is the public spelling;
+    ``evaluation_from_dict(e.to_dict()) == e`` for every evaluation.
+
+    Raises
+    ------
+    DocumentError
+        When ``data`` is not a version 1 result document; the message names the field.
+    """
+    top = _ResultReader(data, "")
+    version = top.get("okrcore")
+    if isinstance(version, bool) or version != FORMAT_VERSION:
+        raise E.DocumentError(
+            f"not an okrcore v{FORMAT_VERSION} result: field 'okrcore' is {version!r}")
+    as_of = top.text("as_of")
+    parse_instant(as_of, "as_of")
+    policy = _load_policy(top.get("policy", dict))
+
+    def section(name: str) -> list[tuple[str, _ResultReader]]:
+        return [(k, _ResultReader(v, f"{name}.{k}")) for k, v in top.get(name, dict).items()]
+
+    errors = tuple(E.OkrError(e.text("code"), e.text("path"), e.text("message"))
+                   for e in top.objects("errors"))
+    return Evaluation(
+        as_of=as_of, policy=policy,
+        objectives={k: _result_objective(k, r) for k, r in section("objectives")},
+        key_results={k: _result_key_result(k, r) for k, r in section("key_results")},
+        people={k: _result_person(k, r) for k, r in section("people")},
+        errors=errors)
+
+
+def loads_result(text: str | bytes) -> Evaluation:
+    """Parse a result document from JSON text (what ``okrcore evaluate`` prints).
+
+    Raises
+    ------
+    DocumentError
+        When the text is not JSON or not a version 1 result document.
+    """
+    return evaluation_from_dict(_parse(text))
+
+
+def load_result(source: _Source) -> Evaluation:
+    """Read a result document from a path or a text or binary file object.
+
+    Raises
+    ------
+    DocumentError
+        When the content is not JSON or not a version 1 result document.
+    OSError
+        When the path cannot be read.
+    """
+    return evaluation_from_dict(_parse(_read(source)))
+
+
+def dumps_result(evaluation: Evaluation, indent: int | None = 2) -> str:
+    """Return an evaluation as result-document JSON text, as ``okrcore evaluate`` prints it."""
+    return json.dumps(evaluation.to_dict(), indent=indent, allow_nan=False)
+
+
+def dump_result(evaluation: Evaluation, target: _Target, indent: int | None = 2) -> None:
+    """Write an evaluation as result-document JSON (with a final newline) to a path or file."""
+    _write(dumps_result(evaluation, indent), target)
 
 
 def schema(name: str = "document") -> dict[str, Any]:

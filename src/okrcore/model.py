@@ -8,9 +8,9 @@ Numbers must be finite reals; booleans and strings are never taken for numbers.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Final, Literal, TypeAlias
+from typing import Any, ClassVar, Final, Literal, TypeAlias, cast
 
 import attrs
 
@@ -54,18 +54,71 @@ Ambition = Literal["committed", "aspirational"]
 ManualStatus = Literal["on_track", "behind", "at_risk", "off_track"]
 
 
+def _is_sequence(value: object) -> bool:
+    """A list-like value: an iterable that is not a string, bytes or a mapping."""
+    return isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping))
+
+
 def _tuple(value: Iterable[Any] | None) -> tuple[Any, ...]:
-    """Converter: any iterable to a tuple (``None`` to the empty tuple)."""
-    return () if value is None else tuple(value)
+    """Converter: any list-like value to a tuple (``None`` to the empty tuple).
+
+    A string, a mapping or a scalar is left as it is, for the field's validator to reject
+    (``tuple("ann")`` would silently give three owners).
+    """
+    if value is None:
+        return ()
+    return tuple(value) if _is_sequence(value) else cast(tuple[Any, ...], value)
 
 
 def _tuple_or_none(value: Iterable[Any] | None) -> tuple[Any, ...] | None:
     """Converter: an iterable to a tuple, ``None`` kept (no history is not an empty history)."""
-    return None if value is None else tuple(value)
+    return None if value is None else _tuple(value)
+
+
+def _each(*types: type, what: str, hint: str = "") -> Any:
+    """Return a validator: a tuple (or ``None``) whose every element is one of ``types``.
+
+    The error names the field, the element's index and the value, e.g.
+    ``key_results[0] must be a Metric, Binary or Milestone, got {'id': 'k1'}``.
+    """
+
+    def check(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is None:
+            return
+        name = attribute.name
+        if not isinstance(value, tuple):
+            raise E.OkrValueError(E.WRONG_TYPE, name,
+                                  f"{name} must be a list or tuple, got {value!r:.120}", value)
+        for index, item in enumerate(value):
+            if not isinstance(item, types):
+                extra = hint if isinstance(item, Mapping) else ""
+                raise E.OkrValueError(
+                    E.WRONG_TYPE, f"{name}[{index}]",
+                    f"{name}[{index}] must be {what}, got {item!r:.120}{extra}", item)
+
+    return check
+
+
+def _instance(*types: type, what: str) -> Any:
+    """Return a validator: ``None`` or an instance of ``types``, naming the field and value."""
+
+    def check(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if value is not None and not isinstance(value, types):
+            raise E.OkrValueError(E.WRONG_TYPE, attribute.name,
+                                  f"{attribute.name} must be {what}, got {value!r:.120}", value)
+
+    return check
+
+
+_FROM_DICT: Final = " (build model objects, or read dicts with Document.from_dict)"
 
 
 def _check_owners(_inst: object, attribute: attrs.Attribute[Any], value: tuple[Any, ...]) -> None:
-    """Owners are non-empty strings."""
+    """Owners are a list of non-empty strings."""
+    if not isinstance(value, tuple):
+        raise E.OkrValueError(
+            E.WRONG_TYPE, attribute.name,
+            f"{attribute.name} must be a list of names, got {value!r:.120}", value)
     for index, owner in enumerate(value):
         if not isinstance(owner, str) or not owner:
             raise E.OkrValueError(
@@ -281,9 +334,10 @@ class Metric:
     start: float = attrs.field(default=0.0, validator=C.check_finite)
     current: float | None = attrs.field(default=None, validator=C.check_finite_or_none)
     unit: str = attrs.field(default="", validator=attrs.validators.instance_of(str))
-    range: Range | None = attrs.field(default=None)
+    range: Range | None = attrs.field(default=None, validator=_instance(Range, what="a Range"))
     check_ins: tuple[CheckIn, ...] | None = attrs.field(
-        default=None, converter=_tuple_or_none, validator=_check_history("metric")
+        default=None, converter=_tuple_or_none,
+        validator=[_each(CheckIn, what="a CheckIn", hint=_FROM_DICT), _check_history("metric")]
     )
     weight: float = attrs.field(default=1.0, validator=C.check_non_negative)
     owners: tuple[str, ...] = attrs.field(default=(), converter=_tuple, validator=_check_owners)
@@ -313,7 +367,8 @@ class Binary:
     id: str = attrs.field(validator=C.text)
     done: bool | None = attrs.field(default=None, validator=_check_optional_bool)
     check_ins: tuple[CheckIn, ...] | None = attrs.field(
-        default=None, converter=_tuple_or_none, validator=_check_history("binary")
+        default=None, converter=_tuple_or_none,
+        validator=[_each(CheckIn, what="a CheckIn", hint=_FROM_DICT), _check_history("binary")]
     )
     weight: float = attrs.field(default=1.0, validator=C.check_non_negative)
     owners: tuple[str, ...] = attrs.field(default=(), converter=_tuple, validator=_check_owners)
@@ -412,10 +467,12 @@ class Milestone:
     stages_total: int | None = attrs.field(default=None, validator=_check_count)
     stages_done: int | None = attrs.field(default=None, validator=_check_count)
     checkpoints: tuple[Checkpoint, ...] | None = attrs.field(
-        default=None, converter=_tuple_or_none
+        default=None, converter=_tuple_or_none,
+        validator=_each(Checkpoint, what="a Checkpoint", hint=_FROM_DICT)
     )
     check_ins: tuple[CheckIn, ...] | None = attrs.field(
-        default=None, converter=_tuple_or_none, validator=_check_history("milestone")
+        default=None, converter=_tuple_or_none,
+        validator=[_each(CheckIn, what="a CheckIn", hint=_FROM_DICT), _check_history("milestone")]
     )
     weight: float = attrs.field(default=1.0, validator=C.check_non_negative)
     owners: tuple[str, ...] = attrs.field(default=(), converter=_tuple, validator=_check_owners)
@@ -447,7 +504,8 @@ class InvalidKeyResult:
     """
 
     id: str | None
-    errors: tuple[E.OkrError, ...] = attrs.field(converter=_tuple)
+    errors: tuple[E.OkrError, ...] = attrs.field(
+        converter=_tuple, validator=_each(E.OkrError, what="an OkrError"))
     owners: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
     weight: float = 1.0
     kind: str = "invalid"
@@ -534,7 +592,9 @@ class Objective:
 
     id: str = attrs.field(validator=C.text)
     key_results: tuple[KeyResult | InvalidKeyResult, ...] = attrs.field(
-        default=(), converter=_tuple
+        default=(), converter=_tuple, validator=_each(
+            Metric, Binary, Milestone, InvalidKeyResult, what="a Metric, Binary or Milestone",
+            hint=_FROM_DICT)
     )
     owner: str | None = attrs.field(default=None, validator=_check_optional_text)
     parent: str | None = attrs.field(default=None, validator=_check_optional_text)
@@ -547,7 +607,8 @@ class Objective:
     ambition: Ambition = attrs.field(default="committed", validator=C.check_one_of(*AMBITIONS))
     status: ManualStatus | None = attrs.field(default=None)
     include_children: bool = attrs.field(default=False, validator=_check_bool)
-    progress_settings: ProgressSettings | None = None
+    progress_settings: ProgressSettings | None = attrs.field(
+        default=None, validator=_instance(ProgressSettings, what="ProgressSettings"))
     name: str = ""
 
     @status.validator
@@ -565,12 +626,15 @@ class InvalidObjective:
     """
 
     id: str | None
-    errors: tuple[E.OkrError, ...] = attrs.field(converter=_tuple)
+    errors: tuple[E.OkrError, ...] = attrs.field(
+        converter=_tuple, validator=_each(E.OkrError, what="an OkrError"))
     owner: str | None = None
     parent: str | None = None
     weight: float = 1.0
     key_results: tuple[KeyResult | InvalidKeyResult, ...] = attrs.field(
-        default=(), converter=_tuple
+        default=(), converter=_tuple, validator=_each(
+            Metric, Binary, Milestone, InvalidKeyResult, what="a Metric, Binary or Milestone",
+            hint=_FROM_DICT)
     )
 
 
@@ -590,9 +654,42 @@ class Document:
 
     as_of: datetime = attrs.field(validator=C.check_instant)
     objectives: tuple[Objective | InvalidObjective, ...] = attrs.field(
-        default=(), converter=_tuple
+        default=(), converter=_tuple,
+        validator=_each(Objective, InvalidObjective, what="an Objective", hint=_FROM_DICT)
     )
-    policy: Policy = attrs.field(factory=Policy)
+    policy: Policy = attrs.field(factory=Policy, validator=_instance(Policy, what="a Policy"))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Document:
+        """Build a document from a parsed interchange document (plain dicts and lists).
+
+        The file and text forms are :func:`okrcore.load` and :func:`okrcore.loads`.
+
+        Raises
+        ------
+        DocumentError
+            When ``data`` is not a version 1 document: not an object, ``okrcore`` is not 1, or
+            ``as_of``, ``policy`` or ``objectives`` is missing or malformed.  Bad objectives and
+            key results are kept as ``Invalid*`` items with their errors instead.
+        """
+        from okrcore.interchange import document_from_dict
+
+        return document_from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the interchange document as plain dicts and lists, ready for :func:`json.dump`.
+
+        ``Document.from_dict(d.to_dict()) == d``; the file and text forms are
+        :func:`okrcore.dump` and :func:`okrcore.dumps`.
+
+        Raises
+        ------
+        ValueError
+            When the document holds ``Invalid*`` items (they have no faithful JSON form).
+        """
+        from okrcore.interchange import document_to_dict
+
+        return document_to_dict(self)
 
 
 def increase_by(id: str, baseline: float, fraction: float, **fields: Any) -> Metric:

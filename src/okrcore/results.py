@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -504,8 +505,31 @@ class Evaluation:
 
         return explain(self, id, kind)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Evaluation:
+        """Build an evaluation from a parsed result document (plain dicts and lists).
+
+        The file and text forms are :func:`okrcore.load_result` and :func:`okrcore.loads_result`.
+
+        Raises
+        ------
+        DocumentError
+            When ``data`` is not a version 1 result document; the message names the field.
+        """
+        from okrcore.interchange import evaluation_from_dict
+
+        return evaluation_from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result document (interchange format v1) as plain dicts and lists.
+
+        ``Evaluation.from_dict(e.to_dict()) == e``; the file and text forms are
+        :func:`okrcore.dump_result` and :func:`okrcore.dumps_result`.
+        """
+        return self.to_json()
+
     def to_json(self) -> dict[str, Any]:
-        """Return the result document (interchange format v1)."""
+        """Return the result document as plain dicts (the older name of :meth:`to_dict`)."""
         return {
             "okrcore": 1,
             "as_of": self.as_of,

@@ -14,7 +14,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "interchan
 
 def _doc(objectives: list[dict[str, Any]], policy: dict[str, Any] | None = None,
          as_of: str = "2026-02-15T00:00:00Z") -> Document:
-    return okrcore.load({"okrcore": 1, "as_of": as_of, "policy": policy or {},
+    return okrcore.Document.from_dict({"okrcore": 1, "as_of": as_of, "policy": policy or {},
                          "objectives": objectives})
 
 
@@ -40,7 +40,7 @@ def hand_written() -> dict[str, Document]:
         [(250000, 250000), (200000, 200000), (150000, 150000), (150000, 150000),
          (100000, 50000)])]
     return {
-        "example": okrcore.load(json.loads(EXAMPLE.read_text())),
+        "example": okrcore.Document.from_dict(json.loads(EXAMPLE.read_text())),
         "sum_fixed_auto_mean": _doc([
             {"id": "fixed", "owner": "ann", **QUARTER,
              "progress_settings": {"unit": "USD", "target": 800000}, "key_results": fives},

@@ -560,7 +560,7 @@ def read_workbook(path: str | os.PathLike[str]) -> ImportResult:
     data = _build(reader)
     where = data.pop("_where")
     try:
-        document = okrcore.load(data)
+        document = okrcore.Document.from_dict(data)
     except DocumentError as exc:
         text = str(exc)
         field = re.match(r"policy\.(\w+)(?:\.(\w+))?", text)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from collections.abc import Collection, Mapping
 from typing import Any, Final, Protocol, runtime_checkable
 
@@ -101,10 +103,34 @@ REFERENCE: Final = Reference()
 """The reference implementation (``okrcore.conformance.implementation:REFERENCE``)."""
 
 
+def _import(module_name: str) -> Any:
+    """Import a module; when its top-level package is not found, look in the current directory."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        top = module_name.split(".")[0]
+        here = os.getcwd()
+        if exc.name != top or here in sys.path or "" in sys.path:
+            raise
+        sys.path.insert(0, here)
+        try:
+            return importlib.import_module(module_name)
+        except ModuleNotFoundError as again:
+            if again.name != top:
+                raise
+            sys.path.remove(here)
+            raise ModuleNotFoundError(
+                f"no module named {top!r} on sys.path nor in the current directory {here}",
+                name=top) from None
+
+
 def load_implementation(spec: str) -> Implementation:
     """Import ``"package.module:attribute"`` and check it is an :class:`Implementation`.
 
-    A class or a zero-argument factory is called once to get the instance.
+    A class or a zero-argument factory is called once to get the instance.  A module that is
+    not importable from ``sys.path`` is looked for in the current directory too (as
+    ``python -m pytest`` finds a module there), so ``--impl my_okr:impl`` works beside
+    ``my_okr.py``.
 
     Raises
     ------
@@ -117,7 +143,7 @@ def load_implementation(spec: str) -> Implementation:
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
         raise ValueError(f"implementation must be 'package.module:attribute', got {spec!r}")
-    target: Any = importlib.import_module(module_name)
+    target: Any = _import(module_name)
     for part in attribute.split("."):
         if not hasattr(target, part):
             raise ValueError(f"{module_name!r} has no attribute {attribute!r}")

@@ -31,10 +31,13 @@ __all__ = [
     "okrcore_settings",
     "pytest_addoption",
     "pytest_collection_modifyitems",
+    "pytest_configure",
     "read_id_file",
 ]
 
 _SUITE_MODULE = "okrcore.conformance.test_conformance"
+_IMPLEMENTATION = pytest.StashKey["Implementation"]()
+_DISABLED = pytest.StashKey[frozenset[str]]()
 
 
 class ConformanceWarning(pytest.PytestWarning):
@@ -56,6 +59,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="ids (or patterns) of suite tests to skip, one per line")
     group.addoption("--okrcore-xfail-file", metavar="FILE", default=None,
                     help="ids (or patterns) of suite tests expected to fail, one per line")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load ``--okrcore-impl`` and check ``--okrcore-disable`` once, before any test runs.
+
+    A bad value is one usage error (pytest exits with status 4), not one error per test.
+    """
+    spec = config.getoption("okrcore_impl", None)
+    if spec is None:
+        return
+    from okrcore.conformance.capabilities import CAPABILITIES, REQUIRED_CAPABILITY
+    from okrcore.conformance.implementation import load_implementation
+
+    disabled = frozenset(part.strip() for value in config.getoption("okrcore_disable")
+                         for part in value.split(",") if part.strip())
+    unknown = sorted(disabled - set(CAPABILITIES))
+    if unknown:
+        raise pytest.UsageError(f"--okrcore-disable: unknown capability {unknown[0]!r}")
+    if REQUIRED_CAPABILITY in disabled:
+        raise pytest.UsageError(f"--okrcore-disable: {REQUIRED_CAPABILITY!r} is required")
+    try:
+        config.stash[_IMPLEMENTATION] = load_implementation(spec)
+    except (ValueError, ImportError) as exc:
+        raise pytest.UsageError(f"--okrcore-impl={spec}: {exc}") from None
+    config.stash[_DISABLED] = disabled
 
 
 def read_id_file(path: str) -> list[tuple[str, str]]:
@@ -103,31 +131,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def okrcore_implementation(request: pytest.FixtureRequest) -> Iterator[Implementation]:
     """The implementation named by ``--okrcore-impl`` (the suite is skipped without it)."""
-    spec = request.config.getoption("okrcore_impl")
-    if spec is None:
+    if request.config.getoption("okrcore_impl") is None:
         pytest.skip("the okrcore conformance suite needs --okrcore-impl=MODULE:ATTR")
-    from okrcore.conformance.implementation import load_implementation
-
-    try:
-        implementation = load_implementation(spec)
-    except (ValueError, ImportError) as exc:
-        raise pytest.UsageError(f"--okrcore-impl={spec}: {exc}") from exc
-    yield implementation
+    yield request.config.stash[_IMPLEMENTATION]  # loaded once by pytest_configure
 
 
 @pytest.fixture(scope="session")
 def okrcore_capabilities(request: pytest.FixtureRequest,
                          okrcore_implementation: Implementation) -> frozenset[str]:
-    """The declared capabilities minus those of ``--okrcore-disable``."""
-    from okrcore.conformance.capabilities import CAPABILITIES, REQUIRED_CAPABILITY
-
-    disabled = {part.strip() for value in request.config.getoption("okrcore_disable")
-                for part in value.split(",") if part.strip()}
-    unknown = sorted(disabled - set(CAPABILITIES))
-    if unknown:
-        raise pytest.UsageError(f"--okrcore-disable: unknown capability {unknown[0]!r}")
-    if REQUIRED_CAPABILITY in disabled:
-        raise pytest.UsageError(f"--okrcore-disable: {REQUIRED_CAPABILITY!r} is required")
+    """The declared capabilities minus those of ``--okrcore-disable`` (checked at configure)."""
+    disabled = request.config.stash.get(_DISABLED, frozenset())
     return frozenset(okrcore_implementation.capabilities) - disabled
 
 

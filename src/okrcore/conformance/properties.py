@@ -156,9 +156,9 @@ def _progress(result: Mapping[str, Any], section: str, ident: str,
 
 
 def _cap(document: Mapping[str, Any]) -> float | None:
-    from okrcore.interchange import load
+    from okrcore.interchange import document_from_dict
 
-    cap: float | None = load(document).policy.cap
+    cap: float | None = document_from_dict(document).policy.cap
     return cap
 
 

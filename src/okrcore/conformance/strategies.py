@@ -25,7 +25,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra onl
 
 from okrcore.conformance.capabilities import CAPABILITIES, check_capabilities
 from okrcore.evaluate import evaluate as _reference_evaluate
-from okrcore.interchange import dump
+from okrcore.interchange import document_to_dict
 from okrcore.model import (
     Binary,
     CheckIn,
@@ -321,7 +321,7 @@ def documents(capabilities: Collection[str] | None = None, max_objectives: int =
 def interchange_documents(capabilities: Collection[str] | None = None, max_objectives: int = 4,
                           max_key_results: int = 4) -> st.SearchStrategy[dict[str, Any]]:
     """:func:`documents` dumped as JSON-ready interchange documents (version 1)."""
-    return documents(capabilities, max_objectives, max_key_results).map(dump)
+    return documents(capabilities, max_objectives, max_key_results).map(document_to_dict)
 
 
 _OBJECTIVE_DEFAULTS: Final[Mapping[str, object]] = {

@@ -12,7 +12,7 @@ from typing import Any, Final, TextIO
 from okrcore import errors as E
 from okrcore.demo import DEFAULT_AS_OF
 from okrcore.evaluate import isoformat
-from okrcore.interchange import load
+from okrcore.interchange import document_from_dict
 from okrcore.jobs.asof import parse_as_of
 from okrcore.jobs.run import EXIT_USAGE, JobError, JobReport, kind_of, recompute
 from okrcore.policy import PRESETS, Policy
@@ -42,7 +42,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                     "a database stores into itself, other inputs only report")
     rc.add_argument("--as-of", default=None,
                     help="instant(s): ISO 8601 instant or date, 'now', a comma list, or a "
-                    "series START/END/STEP such as 2026-01-05/2026-03-30/P7D (default: now)")
+                    "series START/END/STEP such as 2026-01-05/2026-03-30/P7D (default: the "
+                    "source's own as_of, as 'okrcore evaluate' uses; now for a database)")
     pol = rc.add_mutually_exclusive_group()
     pol.add_argument("--policy", default=None, metavar="FILE",
                      help="policy as the JSON object of a document's 'policy' field")
@@ -97,7 +98,7 @@ def generate_sample(target: str, key_results: int,
 
         try:
             write_dataset(target, sample_frames(key_results, tenants=max(
-                1, min(8, copies_for(key_results) // 64))))
+                1, min(8, copies_for(key_results) // 64))), as_of=DEFAULT_AS_OF)
         except ImportError as exc:
             raise JobError(str(exc)) from None
     elif kind == "database":
@@ -120,8 +121,8 @@ def _policy(args: argparse.Namespace) -> Policy | None:
         except ValueError as exc:
             raise JobError(f"{args.policy}: not JSON ({exc})") from None
         try:
-            return load({"okrcore": 1, "as_of": "1970-01-01T00:00:00Z", "policy": data,
-                         "objectives": []}).policy
+            return document_from_dict({"okrcore": 1, "as_of": "1970-01-01T00:00:00Z",
+                                       "policy": data, "objectives": []}).policy
         except E.DocumentError as exc:
             raise JobError(f"{args.policy}: {exc}") from None
     return None
@@ -215,7 +216,8 @@ def run(args: argparse.Namespace) -> int:
         if args.generate_sample is not None:
             generate_sample(args.source, args.generate_sample, progress)
             as_of = as_of or isoformat(DEFAULT_AS_OF)
-        instants = parse_as_of(as_of)
+        # no --as-of: the source's own as_of (recompute decides, as for the policy)
+        instants = None if as_of is None else parse_as_of(as_of)
         report = recompute(args.source, output=args.output, instants=instants,
                            policy=_policy(args), incremental=args.incremental,
                            engine=args.engine, scheduler=args.scheduler, workers=args.workers,

@@ -3,7 +3,8 @@
 The layout (``docs/operating.rst`` documents it for other tools)::
 
     DATASET/
-      _okrcore_dataset.json          manifest: format, version, partitions (in order), policy
+      _okrcore_dataset.json          manifest: format, version, partitions (in order), policy,
+                                     as_of (the default instant of a recompute; optional)
       people.parquet                 person (int32 code), name (string)
       units.parquet                  unit (int32 code), name (string)
       partition=<key>/objectives.parquet    id, parent_id, obj_* columns of the batch layout
@@ -46,7 +47,7 @@ from okrcore.batch.engine import BatchResult
 from okrcore.batch.frame import NONE_INSTANT, OrgFrame
 from okrcore.batch.tables import column_array
 from okrcore.evaluate import isoformat
-from okrcore.interchange import load
+from okrcore.interchange import document_from_dict
 from okrcore.model import Document
 from okrcore.policy import Policy
 
@@ -163,7 +164,11 @@ def component_keys(frame: OrgFrame) -> I64:
 
 @attrs.frozen
 class Dataset:
-    """An open dataset: its directory, partitions (in order), people, units and policy."""
+    """An open dataset: its directory, partitions (in order), people, units, policy and as-of.
+
+    ``as_of`` is the instant the dataset was written for (the manifest's ``as_of``), the default
+    instant of ``okrcore recompute``; ``None`` when the manifest has none.
+    """
 
     path: Path
     partitions: tuple[str, ...]
@@ -171,6 +176,7 @@ class Dataset:
     units: tuple[str, ...]
     policy: Policy
     partition_by: str
+    as_of: datetime | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Dataset:
@@ -193,12 +199,14 @@ class Dataset:
         parts = manifest.get("partitions")
         if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
             raise E.DocumentError(f"{root / MANIFEST}: partitions must be a list of names")
-        policy = load({"okrcore": 1, "as_of": "1970-01-01T00:00:00Z",
-                       "policy": manifest.get("policy"), "objectives": []}).policy
+        as_of = manifest.get("as_of")
+        header = document_from_dict({"okrcore": 1, "as_of": as_of or "1970-01-01T00:00:00Z",
+                                     "policy": manifest.get("policy"), "objectives": []})
         people = pa.parquet.read_table(root / "people.parquet").column("name").to_pylist()
         units = pa.parquet.read_table(root / "units.parquet").column("name").to_pylist()
-        return cls(root, tuple(parts), tuple(people), tuple(units), policy,
-                   str(manifest.get("partition_by", "tenant")))
+        return cls(root, tuple(parts), tuple(people), tuple(units), header.policy,
+                   str(manifest.get("partition_by", "tenant")),
+                   None if as_of is None else header.as_of)
 
     def partition_dir(self, key: str) -> Path:
         """The directory of one partition."""
@@ -386,7 +394,7 @@ def write_dataset(path: str | os.PathLike[str],
                   tenants: Mapping[str, Document | OrgFrame] | Iterable[
                       tuple[str, Document | OrgFrame]],
                   *, partition_by: str = "tenant", policy: Policy | None = None,
-                  buckets: int | None = None) -> Dataset:
+                  buckets: int | None = None, as_of: datetime | None = None) -> Dataset:
     """Write organisations as a dataset.
 
     Parameters
@@ -402,6 +410,9 @@ def write_dataset(path: str | os.PathLike[str],
         each tenant (``<tenant>.<root id>``), so a tenant's people span several partitions.
     policy : Policy, optional
         The dataset's default policy (default: the first document's, else ``betterworks``).
+    as_of : datetime, optional
+        The dataset's default instant of evaluation, recorded in the manifest (default: the
+        first document's ``as_of``; none when every tenant is given as a frame).
     buckets : int, optional
         With ``root``: deal each tenant's trees into at most this many partitions
         (``<tenant>.b<k>``; tree ``t`` in order of first row goes to bucket ``t % buckets``)
@@ -425,6 +436,8 @@ def write_dataset(path: str | os.PathLike[str],
         if isinstance(source, Document):
             if policy is None:
                 policy = source.policy
+            if as_of is None:
+                as_of = source.as_of
             frame = OrgFrame.from_document(source)
         else:
             frame = source
@@ -462,6 +475,8 @@ def write_dataset(path: str | os.PathLike[str],
                         root / "units.parquet")
     manifest = {"format": FORMAT, "version": 1, "partition_by": partition_by,
                 "partitions": keys, "policy": (policy or Policy()).to_json()}
+    if as_of is not None:
+        manifest["as_of"] = isoformat(as_of)
     _atomic_write_text(json.dumps(manifest, indent=1), root / MANIFEST)
     return Dataset.open(root)
 

@@ -13,7 +13,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -593,12 +593,13 @@ def _output_path(template: str, moment: datetime, several: bool) -> str:
 
 
 def _whole(spec: str, kind: str, out: str | None, out_kind: str | None,
-           instants: Sequence[datetime], policy: Policy | None, kernel: str,
+           instants: Sequence[datetime] | None, policy: Policy | None, kernel: str,
            progress: Progress | None, threads: int | None = None
            ) -> tuple[Policy, list[InstantReport], list[str]]:
     t0 = time.perf_counter()
     document = _read_whole(spec, kind)
     policy = policy or document.policy
+    instants = instants or (document.as_of,)
     frame = OrgFrame.from_document(document)
     seconds_read = time.perf_counter() - t0
     reports, failures = [], []
@@ -692,7 +693,7 @@ def _database(url: str, instants: Sequence[datetime], policy: Policy | None,
 
 
 def recompute(source: str, *, output: str | None = None,
-              instants: Sequence[datetime], policy: Policy | None = None,
+              instants: Sequence[datetime] | None = None, policy: Policy | None = None,
               incremental: bool = False, engine: str = "local", scheduler: str | None = None,
               workers: int = 2, kernel: str = "numpy", progress: Progress | None = None,
               threads: int | None = None) -> JobReport:
@@ -707,10 +708,14 @@ def recompute(source: str, *, output: str | None = None,
         source stores its results in itself, other sources write nothing (a dry run that
         still reports).  A document or workbook output for several instants needs
         ``{as_of}`` in its name.
-    instants : sequence of datetime
-        The as-of instants (see :func:`okrcore.jobs.asof.parse_as_of`).
+    instants : sequence of datetime, optional
+        The as-of instants (see :func:`okrcore.jobs.asof.parse_as_of`).  Default, like the
+        policy: the source's own ``as_of`` (a document's or workbook's, a dataset manifest's);
+        the current instant for a database (it holds the live organisation, not a snapshot)
+        and for a dataset whose manifest records none.
     policy : Policy, optional
-        Default: the source's own (document, dataset manifest), else ``betterworks``.
+        Default: the source's own (document, workbook, dataset manifest), else
+        ``betterworks``.
     incremental : bool
         Datasets: reuse partitions whose inputs did not change; databases: the adapter's
         incremental recompute; documents and workbooks are small and always recomputed.
@@ -742,7 +747,7 @@ def recompute(source: str, *, output: str | None = None,
     t0 = time.perf_counter()
     kind = kind_of(source)
     out_kind = None if output is None else kind_of(output, output=True)
-    if not instants:
+    if instants is not None and not instants:
         raise JobError("no as-of instant")
     try:
         check_threads(threads)
@@ -762,6 +767,7 @@ def recompute(source: str, *, output: str | None = None,
         except E.DocumentError as exc:
             raise JobError(str(exc)) from None
         used = policy or ds.policy
+        instants = instants or (ds.as_of or datetime.now(UTC),)
         if output is None or out_kind != "dataset":
             raise JobError("a dataset is recomputed into a result directory: give --output DIR "
                            "(documents, workbooks and databases take whole organisations)")
@@ -783,8 +789,8 @@ def recompute(source: str, *, output: str | None = None,
             reports, failures, written = _dataset_local(source, output, instants, used,
                                                         kernel, incremental, progress, threads)
     elif kind == "database" and (output is None or output == source):
-        used, reports, failures = _database(source, instants, policy, incremental, progress,
-                                            kernel, threads)
+        used, reports, failures = _database(source, instants or (datetime.now(UTC),), policy,
+                                            incremental, progress, kernel, threads)
     elif output is not None and out_kind == "database":
         # a document or workbook into a database: store the organisation there (replacing
         # what was stored, in one transaction), then recompute it in the database
@@ -793,7 +799,8 @@ def recompute(source: str, *, output: str | None = None,
         t_read = time.perf_counter()
         document = _read_whole(source, kind)
         _store(output, document)
-        used, reports, failures = _database(output, instants, policy or document.policy,
+        used, reports, failures = _database(output, instants or (document.as_of,),
+                                            policy or document.policy,
                                             incremental=False, progress=progress, kernel=kernel,
                                             threads=threads)
         if reports:
