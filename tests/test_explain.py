@@ -450,7 +450,7 @@ def test_generated_documents(doc: Document) -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=corrupted())
 def test_generated_documents_with_errors(data: dict[str, Any]) -> None:
-    doc = okrcore.load(json.loads(json.dumps(data)))
+    doc = okrcore.Document.from_dict(json.loads(json.dumps(data)))
     scalar, batch = evaluate(doc), evaluate_batch(doc)
     assert scalar.error_paths == batch.error_paths
     assert scalar.key_results == batch.key_results

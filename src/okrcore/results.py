@@ -307,7 +307,9 @@ class KeyResultResult:
     last_check_in: str | None
     forecast: Forecast | None
     grade: Grade
-    explanation: KeyResultExplanation | None = None
+    # Not in the result document, so not part of equality (a result read back equals the one
+    # written): see docs/decisions.rst, explanations E1.
+    explanation: KeyResultExplanation | None = attrs.field(default=None, eq=False)
 
     def to_json(self) -> dict[str, Any]:
         """Return the key result object of the result document."""
@@ -470,7 +472,7 @@ class Evaluation:
     key_results: dict[str, KeyResultResult]
     people: dict[str, PersonResult]
     errors: tuple[OkrError, ...]
-    error_paths: dict[tuple[str, str], str] = attrs.field(factory=dict)
+    error_paths: dict[tuple[str, str], str] = attrs.field(factory=dict, eq=False)
 
     def explain(self, id: str, kind: str | None = None) -> str:
         """Say in plain language how an objective's or a key result's result was computed.
