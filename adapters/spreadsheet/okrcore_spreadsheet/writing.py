@@ -608,10 +608,16 @@ def _lines(text: str, width: int) -> int:
     return lines
 
 
-def _width(sheet: Sheet, header: str, label: Callable[[dict[str, Any]], str]) -> int:
+def _label(sheet: Sheet, row: Mapping[str, Scalar | Formula], header: str) -> str:
+    """What a cell holds: its column's header, or on the Settings sheet its row's setting."""
+    return header if sheet.name != L.SETTINGS else str(row.get("Setting"))
+
+
+def _width(sheet: Sheet, header: str) -> int:
     """Column width [characters]: the longest shown value, the longest word of the header."""
-    shown = [len(_shown(row.get(header), label(row))) for row in sheet.rows]
-    if any((sheet.name, label(row)) in _DATE_HEADERS for row in sheet.rows if row.get(header)):
+    shown = [len(_shown(row.get(header), _label(sheet, row, header))) for row in sheet.rows]
+    if any((sheet.name, _label(sheet, row, header)) in _DATE_HEADERS
+           for row in sheet.rows if row.get(header)):
         shown.append(len(DATE_FORMAT))
     word = max(len(w) for w in header.split())
     return min(MAX_WIDTH, max(MIN_WIDTH, word + 3, max(shown, default=0) + 2))
@@ -632,11 +638,7 @@ def _write_openpyxl(sheets: Sequence[Sheet], path: Path) -> dict[tuple[str, str]
         ws = wb.create_sheet(sheet.name)
         ws.append(sheet.headers)
         ws.freeze_panes = "A2"
-
-        def label(row: dict[str, Any], header: str = "", sheet: Sheet = sheet) -> str:
-            return header if sheet.name != L.SETTINGS else str(row.get("Setting"))
-
-        widths = {h: _width(sheet, h, lambda row, h=h: label(row, h)) for h in sheet.headers}
+        widths = {h: _width(sheet, h) for h in sheet.headers}
         for c in range(1, len(sheet.headers) + 1):
             cell = ws.cell(row=1, column=c)
             cell.font = Font(bold=True)
@@ -656,7 +658,7 @@ def _write_openpyxl(sheets: Sequence[Sheet], path: Path) -> dict[tuple[str, str]
                         exact[(sheet.name, cell.coordinate)] = value
                     if isinstance(value, str) and value.startswith("="):
                         cell.data_type = "s"  # text, not a formula
-                name = label(row, header)
+                name = _label(sheet, row, header)
                 if (sheet.name, name) in _DATE_HEADERS or isinstance(value, datetime):
                     cell.number_format = DATE_FORMAT
                 elif name in _PERCENT_HEADERS:
