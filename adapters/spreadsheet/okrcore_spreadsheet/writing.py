@@ -616,8 +616,9 @@ def _label(sheet: Sheet, row: Mapping[str, Scalar | Formula], header: str) -> st
 def _width(sheet: Sheet, header: str) -> int:
     """Column width [characters]: the longest shown value, the longest word of the header."""
     shown = [len(_shown(row.get(header), _label(sheet, row, header))) for row in sheet.rows]
-    if any((sheet.name, _label(sheet, row, header)) in _DATE_HEADERS
-           for row in sheet.rows if row.get(header)):
+    if (sheet.name, header) in _DATE_HEADERS or any(
+            (sheet.name, _label(sheet, row, header)) in _DATE_HEADERS
+            for row in sheet.rows if row.get(header)):  # room for a date typed in later, too
         shown.append(len(DATE_FORMAT))
     word = max(len(w) for w in header.split())
     return min(MAX_WIDTH, max(MIN_WIDTH, word + 3, max(shown, default=0) + 2))
