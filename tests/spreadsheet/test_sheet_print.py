@@ -27,7 +27,14 @@ from okrcore.demo import generate_organisation
 from okrcore.model import ManualStatus
 from okrcore_spreadsheet import convert, find_soffice, write_workbook
 from okrcore_spreadsheet import layout as L
-from okrcore_spreadsheet.writing import BOOLEAN_FORMAT, DATE_FORMAT, PERCENT_FORMAT
+from okrcore_spreadsheet.writing import (
+    BOOLEAN_FORMAT,
+    DATE_FORMAT,
+    PERCENT_FORMAT,
+    Formula,
+    Sheet,
+    save_sheets,
+)
 
 SHOWN_DATE = "2026-01-01 00:00:00"
 DATE_WIDTH = len(SHOWN_DATE) + 2
@@ -287,3 +294,26 @@ def test_five_objectives_print_on_a_handful_of_pages(
     assert "Key results: page 3 of 9" in text
     first = text.split("\f")[0]
     assert re.search(r"0%\s+25%\s+50%\s+75%\s+100%", first)  # the chart's percent axis
+
+
+def test_a_boolean_formula_shows_true_or_false_like_a_stored_boolean(tmp_path: Path) -> None:
+    # No exported formula yields a boolean today; a boolean column formats whatever it holds.
+    sheet = Sheet(L.KEY_RESULTS, ["ID", "Stale", "Done"], [
+        {"ID": "a", "Stale": Formula("1>0", 1.0), "Done": False},
+        {"ID": "b", "Stale": Formula("1<0", 0.0), "Done": True}])
+    book = tmp_path / "formula.xlsx"
+    save_sheets([sheet], book)
+    ws = load_workbook(book)[L.KEY_RESULTS]
+    assert [(c.value, c.number_format) for c in ws["B"][1:]] == [
+        ("=1>0", BOOLEAN_FORMAT), ("=1<0", BOOLEAN_FORMAT)]
+    soffice_or_skip()
+    soffice = find_soffice()
+    assert soffice is not None
+    with tempfile.TemporaryDirectory(prefix="okrcore-csv-") as profile:
+        subprocess.run([soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+                        "--norestore", "--convert-to",
+                        "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true",
+                        "--outdir", str(tmp_path / "csv"), str(book)],
+                       capture_output=True, check=True, timeout=300)
+    assert _rows(tmp_path / "csv" / "formula.csv") == [
+        ["ID", "Stale", "Done"], ["a", "TRUE", "FALSE"], ["b", "FALSE", "TRUE"]]
