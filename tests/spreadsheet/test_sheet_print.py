@@ -317,3 +317,17 @@ def test_a_boolean_formula_shows_true_or_false_like_a_stored_boolean(tmp_path: P
                        capture_output=True, check=True, timeout=300)
     assert _rows(tmp_path / "csv" / "formula.csv") == [
         ["ID", "Stale", "Done"], ["a", "TRUE", "FALSE"], ["b", "FALSE", "TRUE"]]
+
+
+def test_wrapped_names_get_rows_tall_enough(workbooks: dict[str, Path], tmp_path: Path) -> None:
+    ws = load_workbook(workbooks["xlsx"])[L.OBJECTIVES]
+    name = [c.value for c in ws[1]].index("Name")
+    assert ws.column_dimensions[L.column_letter(name)].width == 40
+    assert ws[2][name].value == "Become the go-to finance platform for mid-market teams"
+    assert ws[2][name].alignment.wrap_text is True
+    assert ws.row_dimensions[2].height == 30  # two lines of 15 points
+    assert ws.row_dimensions[5].height is None  # "Win the DACH and Nordics mid-market": one line
+    huge = five_objectives()
+    objectives = [attrs.evolve(huge.objectives[0], name="word " * 3000), *huge.objectives[1:]]
+    book = write_workbook(tmp_path / "huge.xlsx", attrs.evolve(huge, objectives=objectives)).path
+    assert load_workbook(book)[L.OBJECTIVES].row_dimensions[2].height == 409  # Excel's tallest

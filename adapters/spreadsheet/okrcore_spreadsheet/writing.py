@@ -572,6 +572,8 @@ MAX_WIDTH = 40
 """[characters] Widest column; longer text wraps in ``Name``, ``Items`` and ``Errors``."""
 ROW_HEIGHT = 15
 """[points] Height of one line of text (11-point Calibri, the workbook's default font)."""
+MAX_ROW_HEIGHT = 409
+"""[points] Excel's tallest row."""
 PORTRAIT_WIDTH = 95
 """[characters] Sheets whose columns add up to more print in landscape."""
 
@@ -599,12 +601,14 @@ def _lines(text: str, width: int) -> int:
     A width counts digits; a line of text holds about 10 % more characters (LibreOffice fits
     42 to 44 characters of the sample names into a column 40 wide).
     """
-    room = int(width * 1.1) - 1
+    room = max(1, int(width * 1.1) - 1)
     lines, used = 1, 0
     for word in text.split():
         if used and used + 1 + len(word) > room:
             lines, used = lines + 1, 0
         used += (1 if used else 0) + len(word)
+        while used > room:  # a word longer than a line breaks inside
+            lines, used = lines + 1, used - room
     return lines
 
 
@@ -670,7 +674,7 @@ def _write_openpyxl(sheets: Sequence[Sheet], path: Path) -> dict[tuple[str, str]
             lines = max([_lines(_shown(row.get(h), h), widths[h])
                          for h in _WRAP_HEADERS.intersection(row)] + [1])
             if lines > 1:  # set, not left to the application: not every one fits rows on load
-                ws.row_dimensions[r].height = ROW_HEIGHT * lines
+                ws.row_dimensions[r].height = min(MAX_ROW_HEIGHT, ROW_HEIGHT * lines)
         last = len(sheet.rows) + 1
         for index, header in enumerate(sheet.headers):
             letter = L.column_letter(index)
