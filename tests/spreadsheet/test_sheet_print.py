@@ -328,6 +328,8 @@ def test_wrapped_names_get_rows_tall_enough(workbooks: dict[str, Path], tmp_path
     assert ws.row_dimensions[2].height == 30  # two lines of 15 points
     assert ws.row_dimensions[5].height is None  # "Win the DACH and Nordics mid-market": one line
     huge = five_objectives()
-    objectives = [attrs.evolve(huge.objectives[0], name="word " * 3000), *huge.objectives[1:]]
+    first = huge.objectives[0]
+    assert isinstance(first, Objective)
+    objectives = [attrs.evolve(first, name="word " * 3000), *huge.objectives[1:]]
     book = write_workbook(tmp_path / "huge.xlsx", attrs.evolve(huge, objectives=objectives)).path
     assert load_workbook(book)[L.OBJECTIVES].row_dimensions[2].height == 409  # Excel's tallest
