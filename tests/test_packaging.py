@@ -45,7 +45,11 @@ def _closure(requirements: list[str]) -> set[str]:
         if name in seen:
             continue
         seen.add(name)
-        for text in importlib.metadata.requires(req.name) or []:
+        try:
+            requires = importlib.metadata.requires(req.name) or []
+        except importlib.metadata.PackageNotFoundError:  # named, not installed here
+            continue
+        for text in requires:
             dep = Requirement(text)
             wanted = req.extras or {""}
             if dep.marker is None or any(dep.marker.evaluate({"extra": e}) for e in wanted):
