@@ -20,7 +20,7 @@ with tempfile.TemporaryDirectory() as tmp:
     exported = write_workbook(Path(tmp, "okrs.xlsx"), filled.document,
                               okrcore.evaluate(filled.document))
     [pdf] = convert([exported.path], tmp, to="pdf", recalculate=False)
-    subprocess.run(["pdftoppm", "-png", "-r", "90", "-f", "1", "-l", "1", "-x", "50", "-y", "70",
-                    "-W", "640", "-H", "390", "-singlefile", str(pdf), str(OUT.with_suffix(""))],
+    subprocess.run(["pdftoppm", "-png", "-r", "90", "-f", "1", "-l", "1", "-x", "20", "-y", "40",
+                    "-W", "650", "-H", "380", "-singlefile", str(pdf), str(OUT.with_suffix(""))],
                    check=True)
 print(OUT)

@@ -547,7 +547,8 @@ def run_demo(
     -------
     int
         0 on success; 2, with one line on standard error, for a bad ``as_of`` or ``colour``,
-        an ``output`` that cannot be written, or a missing ``sqlalchemy`` extra.
+        an ``output`` that cannot be written, or a missing ``demo`` extra
+        (SQLAlchemy).
     """
     when: datetime | None = None
     if as_of is not None:
@@ -572,7 +573,7 @@ def run_demo(
         import okrcore_sqlalchemy  # noqa: F401
     except ImportError:
         print("okrcore demo: the demo runs on SQLite through the SQLAlchemy adapter: "
-              "pip install 'okrcore[sqlalchemy]'", file=sys.stderr)
+              "pip install 'okrcore[demo]'", file=sys.stderr)
         return _EXIT_USAGE
     with tempfile.TemporaryDirectory(prefix="okrcore-demo-") as scratch:
         path = database or os.path.join(scratch, "okrcore-demo.db")

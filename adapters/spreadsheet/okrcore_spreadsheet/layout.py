@@ -72,8 +72,9 @@ CHECKPOINT_COLUMNS: Final = ("Key result", "Name", "Done")
 """Columns of the Checkpoints sheet."""
 PEOPLE_COLUMNS: Final = ("Person", "Progress", "Items", "Errors")
 """Columns of the People sheet (written on export, ignored on import)."""
-SUMMARY_COLUMNS: Final = ("Objective", "Name", "Progress", "Expected", "Colour")
-"""Columns of the Summary sheet (written on export, ignored on import)."""
+SUMMARY_COLUMNS: Final = ("Objective", "Name", "Progress", "Expected", "Status", "Colour")
+"""Columns of the Summary sheet (written on export, ignored on import); ``Status`` is the
+manual status, so a colour it sets is visibly the status's."""
 
 
 def column_letter(index: int) -> str:

@@ -509,7 +509,11 @@ class _Builder:
                                          "Errors": f"{error.code}: {error.message}"})
 
     def build_summary(self) -> None:
-        for ident, result in self.ev.objectives.items():
+        for obj in self.doc.objectives:  # document order, whatever the evaluation's order
+            result = self.ev.objectives.get(str(obj.id))
+            if isinstance(obj, InvalidObjective) or result is None:
+                continue
+            ident = obj.id
             row = self.obj_row[ident]
             cells: dict[str, Scalar | Formula] = {
                 "Objective": ident, "Name": self.objectives.rows[row].get("Name")}
@@ -517,6 +521,8 @@ class _Builder:
                 value = getattr(result, header.lower())
                 if value is not None:
                     cells[header] = Formula(self.objectives.ref(header, row), float(value))
+            status = self.objectives.ref("Status", row)
+            cells["Status"] = Formula(f'IF(ISBLANK({status}),"",{status})', obj.status or "")
             cells["Colour"] = Formula(self.objectives.ref("Colour", row), result.colour or "")
             self.summary.rows.append(cells)
 
@@ -552,15 +558,81 @@ def build_sheets(document: Document, evaluation: Evaluation | None = None) -> li
 _DATE_HEADERS = {(L.OBJECTIVES, "Start"), (L.OBJECTIVES, "Due"), (L.KEY_RESULTS, "Due"),
                  (L.CHECKINS, "At"), (L.SETTINGS, "As of")}
 _PERCENT_HEADERS = {"Expected", "Raw progress", "Progress", "Summed raw", "Forecast progress"}
+_BOOLEAN_HEADERS = {"Include children", "Sum auto", "Done", "History", "Stale",
+                    "Strict breakpoints"}
 _COLOUR_HEADERS = ("Pace colour", "Range status", "Computed colour", "Colour")
+_WRAP_HEADERS = {"Name", "Items", "Errors"}
 _FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE"}
+BOOLEAN_FORMAT = '"TRUE";"TRUE";"FALSE"'
+"""Number format of boolean cells: ``TRUE``/``FALSE`` in every application, formula results
+included (LibreOffice shows a boolean without it as ``1``/``0`` in some cells)."""
+MIN_WIDTH = 8
+"""[characters] Narrowest column."""
+MAX_WIDTH = 40
+"""[characters] Widest column; longer text wraps in ``Name``, ``Items`` and ``Errors``."""
+ROW_HEIGHT = 15
+"""[points] Height of one line of text (11-point Calibri, the workbook's default font)."""
+MAX_ROW_HEIGHT = 409
+"""[points] Excel's tallest row."""
+PORTRAIT_WIDTH = 95
+"""[characters] Sheets whose columns add up to more print in landscape."""
+
+
+def _shown(value: Scalar | Formula, label: str) -> str:
+    """The text a cell shows (its width): dates in full, percentages, booleans as words."""
+    if isinstance(value, Formula):
+        value = value.cached
+    if value is None:
+        return ""
+    if isinstance(value, bool) or label in _BOOLEAN_HEADERS:
+        return "FALSE"
+    if isinstance(value, datetime):
+        return "2026-01-01 00:00:00"  # DATE_FORMAT
+    if isinstance(value, int | float) and label in _PERCENT_HEADERS:
+        return f"{value:.1%}"
+    if isinstance(value, float):
+        return f"{value:.10g}"  # the General format shows about 10 significant digits
+    return str(value)
+
+
+def _lines(text: str, width: int) -> int:
+    """Lines a wrapped text takes in a column ``width`` characters wide (words kept whole).
+
+    A width counts digits; a line of text holds about 10 % more characters (LibreOffice fits
+    42 to 44 characters of the sample names into a column 40 wide).
+    """
+    room = max(1, int(width * 1.1) - 1)
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > room:
+            lines, used = lines + 1, 0
+        used += (1 if used else 0) + len(word)
+        while used > room:  # a word longer than a line breaks inside
+            lines, used = lines + 1, used - room
+    return lines
+
+
+def _label(sheet: Sheet, row: Mapping[str, Scalar | Formula], header: str) -> str:
+    """What a cell holds: its column's header, or on the Settings sheet its row's setting."""
+    return header if sheet.name != L.SETTINGS else str(row.get("Setting"))
+
+
+def _width(sheet: Sheet, header: str) -> int:
+    """Column width [characters]: the longest shown value, the longest word of the header."""
+    shown = [len(_shown(row.get(header), _label(sheet, row, header))) for row in sheet.rows]
+    if (sheet.name, header) in _DATE_HEADERS or any(
+            (sheet.name, _label(sheet, row, header)) in _DATE_HEADERS
+            for row in sheet.rows if row.get(header)):  # room for a date typed in later, too
+        shown.append(len(DATE_FORMAT))
+    word = max(len(w) for w in header.split())
+    return min(MAX_WIDTH, max(MIN_WIDTH, word + 3, max(shown, default=0) + 2))
 
 
 def _write_openpyxl(sheets: Sequence[Sheet], path: Path) -> dict[tuple[str, str], float | str]:
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, Reference
     from openpyxl.formatting.rule import CellIsRule, DataBarRule
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.workbook.properties import CalcProperties
 
     wb = Workbook()
@@ -570,9 +642,14 @@ def _write_openpyxl(sheets: Sequence[Sheet], path: Path) -> dict[tuple[str, str]
     for sheet in sheets:
         ws = wb.create_sheet(sheet.name)
         ws.append(sheet.headers)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
+        widths = {h: _width(sheet, h) for h in sheet.headers}
+        for c in range(1, len(sheet.headers) + 1):
+            cell = ws.cell(row=1, column=c)
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if any(len(h) + 2 > widths[h] for h in sheet.headers):
+            ws.row_dimensions[1].height = 30  # two lines: long headers wrap
         for r, row in enumerate(sheet.rows, start=2):
             for header, value in row.items():
                 c = sheet.headers.index(header) + 1
@@ -586,17 +663,22 @@ def _write_openpyxl(sheets: Sequence[Sheet], path: Path) -> dict[tuple[str, str]
                         exact[(sheet.name, cell.coordinate)] = value
                     if isinstance(value, str) and value.startswith("="):
                         cell.data_type = "s"  # text, not a formula
-                label = header if sheet.name != L.SETTINGS else str(row.get("Setting"))
-                if (sheet.name, label) in _DATE_HEADERS or isinstance(value, datetime):
+                name = _label(sheet, row, header)
+                if (sheet.name, name) in _DATE_HEADERS or isinstance(value, datetime):
                     cell.number_format = DATE_FORMAT
-                elif label in _PERCENT_HEADERS:
+                elif name in _PERCENT_HEADERS:
                     cell.number_format = PERCENT_FORMAT
+                elif name in _BOOLEAN_HEADERS or isinstance(value, bool):
+                    cell.number_format = BOOLEAN_FORMAT
+                cell.alignment = Alignment(wrap_text=header in _WRAP_HEADERS, vertical="top")
+            lines = max([_lines(_shown(row.get(h), h), widths[h])
+                         for h in _WRAP_HEADERS.intersection(row)] + [1])
+            if lines > 1:  # set, not left to the application: not every one fits rows on load
+                ws.row_dimensions[r].height = min(MAX_ROW_HEIGHT, ROW_HEIGHT * lines)
         last = len(sheet.rows) + 1
         for index, header in enumerate(sheet.headers):
             letter = L.column_letter(index)
-            longest = max([len(str(row.get(header) or "")) for row in sheet.rows
-                           if not isinstance(row.get(header), Formula | datetime)] + [0])
-            ws.column_dimensions[letter].width = min(40, max(10, len(header) + 3, longest + 2))
+            ws.column_dimensions[letter].width = widths[header]
             if last < 2:
                 continue
             area = f"{letter}2:{letter}{last}"
@@ -609,24 +691,52 @@ def _write_openpyxl(sheets: Sequence[Sheet], path: Path) -> dict[tuple[str, str]
                 ws.conditional_formatting.add(area, DataBarRule(
                     start_type="num", start_value=0, end_type="num", end_value=1,
                     color="5B9BD5"))
+        _print_setup(ws, sum(widths.values()), gridlines=sheet.name != L.SUMMARY)
         if sheet.name == L.SUMMARY and sheet.rows:
             chart = BarChart()
             chart.type = "bar"
             chart.title = "Objectives: progress against expected progress"
-            chart.y_axis.title = "fraction"
+            chart.y_axis.title = "progress"
+            chart.y_axis.number_format = "0%"
+            chart.y_axis.majorUnit = 0.25
             chart.y_axis.scaling.min = 0
             chart.y_axis.scaling.max = 1
+            # Bars are drawn from the axis origin up: reverse the categories so the first
+            # objective is on top, as in the table, and keep the percent axis at the bottom.
+            chart.x_axis.scaling.orientation = "maxMin"
+            chart.y_axis.crosses = "max"
             data = Reference(ws, min_col=3, max_col=4, min_row=1, max_row=last)
             chart.add_data(data, titles_from_data=True)
             chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
             chart.height = 4 + 0.9 * len(sheet.rows)
             chart.width = 16
             ws.add_chart(chart, f"A{last + 3}")
-            ws.page_setup.orientation = "landscape"
     wb.calculation = CalcProperties(fullCalcOnLoad=True)
     wb.save(path)
     _store_cached_values(path, [s.name for s in sheets], cached, exact)
     return cached
+
+
+def _print_setup(ws: Any, width: int, gridlines: bool) -> None:
+    """Print on A4, one page wide (as many pages down as needed), landscape when wide.
+
+    ``width`` is the sum of the column widths [characters]; the header row repeats on every
+    page and the footer names the sheet and the page.
+    """
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if width > PORTRAIT_WIDTH else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    ws.print_title_rows = "1:1"
+    ws.print_options.gridLines = gridlines
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = 0.6
+    ws.page_margins.bottom = 0.8
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    ws.oddFooter.center.text = "&A: page &P of &N"
 
 
 _CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>(.*?)</f><v\s*/></c>', re.S)
