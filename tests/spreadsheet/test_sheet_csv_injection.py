@@ -68,7 +68,7 @@ def test_guard_rules() -> None:
 
 
 def _csv_cells(directory: Path) -> list[str]:
-    cells = []
+    cells: list[str] = []
     for file in sorted(directory.glob("*.csv")):
         with file.open(newline="", encoding="utf-8") as handle:
             cells.extend(c for row in csv.reader(handle) for c in row)
