@@ -455,7 +455,7 @@ def _dataset_local(dataset: str, out: str, instants: Sequence[datetime], policy:
                                               kernel=kernel, incremental=incremental,
                                               threads=threads):
                 by_instant[report.as_of].append(report)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, KeyError) as exc:  # the partition cannot be read
             failures.append(f"partition {key!r}: {type(exc).__name__}: {exc}")
     if progress:
         progress("compute", total, total)
