@@ -37,7 +37,13 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
                       ) from exc
 
 from okrcore.batch.engine import check_threads
-from okrcore.jobs.parquet import Dataset, as_of_key, hold_snapshot, require_pyarrow
+from okrcore.jobs.parquet import (
+    Dataset,
+    as_of_key,
+    hold_snapshot,
+    prune_snapshots,
+    require_pyarrow,
+)
 from okrcore.jobs.run import (
     InstantReport,
     PartitionReport,
@@ -174,6 +180,9 @@ def _run(client: distributed.Client, ds: Dataset, dataset: str, out: str,
          fault_marker: str | None, threads: int | None, snapshot: str
          ) -> tuple[list[InstantReport], list[str], int]:
     """One run on a connected client: every partition into ``snapshot``, then publish."""
+    if not incremental:  # what failed runs left is of no use to a full run: free it
+        for moment in instants:
+            prune_snapshots(out, moment)
     token = f"{os.getpid()}-{time.monotonic_ns()}"
     futures = client.map(_task, list(ds.partitions), dataset=str(dataset), out=str(out),
                          instants=list(instants), policy=policy, kernel=kernel,

@@ -262,23 +262,28 @@ def publish(out: str | os.PathLike[str], as_of: datetime, snapshot: str,
     older ones, and unpublished ones of runs that are no longer live, are removed
     (:func:`prune_snapshots`).
     """
-    previous = published(out, as_of)
+    before = published(out, as_of)
+    previous = None if before is None else before.get("snapshot")
     path = _instant_dir(out, as_of) / COMPLETE
     _atomic_write_text(json.dumps({"as_of": isoformat(as_of), "partitions": list(partitions),
-                                   "people": people, "snapshot": snapshot}), path, sync=True)
-    keep = {snapshot}
-    if previous is not None:
-        keep.add(str(previous.get("snapshot", "")))
-    prune_snapshots(out, as_of, keep)
+                                   "people": people, "snapshot": snapshot,
+                                   "previous": previous}), path, sync=True)
+    prune_snapshots(out, as_of)
     return path
 
 
-def prune_snapshots(out: str | os.PathLike[str], as_of: datetime, keep: Iterable[str]) -> int:
+def prune_snapshots(out: str | os.PathLike[str], as_of: datetime,
+                    keep: Iterable[str] | None = None) -> int:
     """Remove an instant's snapshot directories other than ``keep`` and those of live runs.
 
+    ``keep`` defaults to the published snapshot and the one it replaced (``previous`` in
+    ``_complete.json``), so a reader that started on the previous snapshot can finish.
     Returns how many were removed.
     """
     where = _instant_dir(out, as_of)
+    if keep is None:
+        complete = published(out, as_of) or {}
+        keep = (str(complete.get("snapshot") or ""), str(complete.get("previous") or ""))
     kept = set(keep)
     removed = 0
     for child in sorted(where.glob(f"{SNAPSHOT_PREFIX}*")):

@@ -448,13 +448,16 @@ def _combine(moment: datetime, parts: Sequence[PartitionReport], people: int,
 def _dataset_local(dataset: str, out: str, instants: Sequence[datetime], policy: Policy,
                    kernel: str, incremental: bool, progress: Progress | None,
                    threads: int | None = None) -> tuple[list[InstantReport], list[str], int]:
-    from okrcore.jobs.parquet import hold_snapshot
+    from okrcore.jobs.parquet import hold_snapshot, prune_snapshots
 
     ds = _open(dataset)
     by_instant: dict[datetime, list[PartitionReport]] = {m: [] for m in instants}
     failures: list[str] = []
     total = len(ds.partitions)
     with hold_snapshot(out) as snapshot:
+        if not incremental:  # what failed runs left is of no use to a full run: free it
+            for moment in instants:
+                prune_snapshots(out, moment)
         for done, key in enumerate(ds.partitions):
             if progress:
                 progress("compute", done, total)
