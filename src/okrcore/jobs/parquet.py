@@ -542,8 +542,9 @@ def _names_file(pa: Any, root: Path, what: str) -> tuple[str, ...]:
 
 def _one_line(exc: BaseException) -> str:
     """An exception's message on one line (control characters escaped)."""
-    text = str(exc).strip()
-    return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    from okrcore.jobs._text import one_line
+
+    return one_line(str(exc).strip())
 
 
 _INT_KINDS: Final[dict[str, type[np.integer[Any]]]] = {

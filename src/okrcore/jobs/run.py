@@ -12,6 +12,7 @@ import json
 import os
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -590,12 +591,28 @@ def _write_json(path: str, payload: Any) -> None:
     text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
     if path == "-":
         sys.stdout.write(text)
+        sys.stdout.flush()  # a full device fails here, as a failure of this instant
         return
+    _atomic_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _atomic_file(path: str, write: Callable[[Path], Any]) -> None:
+    """Write a file through ``write(temporary path)`` and rename it into place.
+
+    The temporary file is in the same directory and keeps the suffix (writers choose the
+    format by it); it is removed when writing fails, so a failed or full-disk write leaves
+    the previous file as it was and no stray file behind.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
+    tmp = target.with_name(f".{target.stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+                           f"{target.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def _output_path(template: str, moment: datetime, several: bool) -> str:
@@ -655,7 +672,9 @@ def _write_whole(out: str | None, out_kind: str | None, document: Document, fram
     elif out_kind == "workbook":
         evaluation = to_evaluation(frame, result)
         dated = attrs.evolve(document, as_of=moment, policy=policy)
-        _spreadsheet().write_workbook(_output_path(out, moment, several), dated, evaluation)
+        module = _spreadsheet()
+        _atomic_file(_output_path(out, moment, several),
+                     lambda tmp: module.write_workbook(tmp, dated, evaluation))
     elif out_kind == "dataset":
         from okrcore.jobs.parquet import hold_snapshot, write_partition_results, write_people
 
