@@ -18,10 +18,13 @@ dtypes (``docs/batch.rst``), so reading is :func:`okrcore.batch.tables.column_ar
 memory-mapped files: numeric columns without nulls are handed to the engine without a copy.
 Instants are ``timestamp[us, UTC]`` (null = absent).
 
-Results go to ``OUT/as_of=<instant>/partition=<key>/{key_results,objectives,items}.parquet``
-and ``OUT/as_of=<instant>/people.parquet``: every :class:`~okrcore.batch.BatchResult` column
-under its own name plus ``id``.  Each file is written to a temporary name and renamed into
-place, so a reader (or a retried job) never sees half a file.
+Results go to ``OUT/as_of=<instant>/<snapshot>/partition=<key>/{key_results,objectives,
+items}.parquet`` and ``OUT/as_of=<instant>/<snapshot>/people.parquet``: every
+:class:`~okrcore.batch.BatchResult` column under its own name plus ``id``.  Each run writes a
+new snapshot (``run=...``) beside the published one and publishes it by replacing
+``OUT/as_of=<instant>/_complete.json`` last (:func:`publish`); readers follow that file, so a
+failed or killed run never hides the last complete results.  Each file is written to a
+temporary name and renamed into place, so a reader (or a retried job) never sees half a file.
 
 pyarrow is imported lazily: ``pip install 'okrcore[parquet]'``.
 """
