@@ -295,3 +295,41 @@ def test_a_real_full_disk_leaves_the_old_results(world: dict[str, Any], tmp_path
         assert tables(disk / "out") == world["new"]
     finally:
         subprocess.run(["umount", str(disk)], check=False, capture_output=True)
+
+
+def test_results_of_earlier_versions_still_read_and_are_replaced(world: dict[str, Any],
+                                                                 out: Path) -> None:
+    """Before snapshots, results lay directly under ``as_of=`` and ``_complete.json`` had no
+    ``snapshot``: they read as they are, people can be recombined there, and a new run
+    publishes a snapshot beside them."""
+    from okrcore.jobs.run import finish_people
+
+    instant = out / as_of_key(AS_OF)
+    complete = json.loads((instant / COMPLETE).read_text())
+    for item in (instant / complete["snapshot"]).iterdir():
+        item.rename(instant / item.name)
+    (instant / complete["snapshot"]).rmdir()
+    del complete["snapshot"], complete["previous"]
+    (instant / COMPLETE).write_text(json.dumps(complete))
+    assert tables(out) == world["old"]
+    people, _ = finish_people(world["ds"], out, AS_OF)  # the published (legacy) results
+    assert people == json.loads((instant / COMPLETE).read_text())["people"]
+    assert json.loads((instant / COMPLETE).read_text())["snapshot"] == ""
+    assert tables(out) == world["old"]
+    assert cli(world["ds"], out, *NEW) == 0
+    assert tables(out) == world["new"]
+    assert json.loads((instant / COMPLETE).read_text())["previous"] == ""
+
+
+def test_people_are_recombined_in_the_published_snapshot(world: dict[str, Any],
+                                                         out: Path) -> None:
+    from okrcore.jobs.run import finish_people
+
+    assert cli(world["ds"], out, *OLD) == 0  # a second generation
+    before = json.loads((out / as_of_key(AS_OF) / COMPLETE).read_text())
+    assert before["previous"] is not None
+    finish_people(world["ds"], out, AS_OF)
+    after = json.loads((out / as_of_key(AS_OF) / COMPLETE).read_text())
+    assert after == before
+    assert (out / as_of_key(AS_OF) / before["previous"]).is_dir()
+    assert tables(out) == world["old"]

@@ -265,8 +265,10 @@ def publish(out: str | os.PathLike[str], as_of: datetime, snapshot: str,
     older ones, and unpublished ones of runs that are no longer live, are removed
     (:func:`prune_snapshots`).
     """
-    before = published(out, as_of)
-    previous = None if before is None else before.get("snapshot")
+    before = published(out, as_of) or {}
+    previous = before.get("snapshot")
+    if previous == snapshot:  # republished (people recombined): keep what it replaced
+        previous = before.get("previous")
     path = _instant_dir(out, as_of) / COMPLETE
     _atomic_write_text(json.dumps({"as_of": isoformat(as_of), "partitions": list(partitions),
                                    "people": people, "snapshot": snapshot,
@@ -1110,7 +1112,7 @@ def write_people(out: str | os.PathLike[str], as_of: datetime, names: Sequence[s
     is the instant's results.
     """
     pa = require_pyarrow()
-    snapshot = snapshot or new_snapshot()
+    snapshot = new_snapshot() if snapshot is None else snapshot  # "": results before snapshots
     rows = np.flatnonzero(np.asarray(seen))
     table = pa.table({
         "name": pa.array([names[i] for i in rows.tolist()], type=pa.string()),
@@ -1121,7 +1123,7 @@ def write_people(out: str | os.PathLike[str], as_of: datetime, names: Sequence[s
         "error_table": pa.array([error_table[i] for i in rows.tolist()], type=pa.string()),
         "error_id": pa.array([error_id[i] for i in rows.tolist()], type=pa.string()),
     })
-    path = _instant_dir(out, as_of) / snapshot / "people.parquet"
+    path = snapshot_dir(out, as_of, snapshot or "") / "people.parquet"
     _atomic_write_table(table, path)
     publish(out, as_of, snapshot, partitions, int(rows.shape[0]))
     return path

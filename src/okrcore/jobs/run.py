@@ -386,13 +386,20 @@ def finish_people(dataset: str | os.PathLike[str] | Dataset, out: str | os.PathL
     errors : tuple of RowError
         People whose items have an error (``depends_on_invalid``, naming the item).
     """
-    from okrcore.jobs.parquet import read_items, require_pyarrow, snapshot_dir, write_people
+    from okrcore.jobs.parquet import (
+        published,
+        read_items,
+        require_pyarrow,
+        snapshot_dir,
+        write_people,
+    )
 
     pa = require_pyarrow()
     ds = _open(dataset)
     keys = list(ds.partitions if partitions is None else partitions)
-    snapshot_path = snapshot_dir(out, moment, snapshot)
-    snapshot = snapshot_path.name if snapshot_path.name.startswith("run=") else snapshot
+    snapshot_path = snapshot_dir(out, moment, snapshot)  # (none published: FileNotFoundError)
+    if snapshot is None:
+        snapshot = str((published(out, moment) or {}).get("snapshot") or "")
     parts = [read_items(out, moment, k, snapshot) for k in keys]
     who = np.concatenate([p[0] for p in parts]).astype(np.int64)
     bad = np.concatenate([p[1] for p in parts]).astype(bool)
