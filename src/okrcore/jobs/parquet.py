@@ -253,7 +253,7 @@ def snapshot_dir(out: str | os.PathLike[str], as_of: datetime, snapshot: str | N
         complete = published(out, as_of)
         if complete is None:
             raise FileNotFoundError(f"{where / COMPLETE}: the instant has no complete snapshot")
-        snapshot = str(complete.get("snapshot", ""))  # "": results of okrcore before 0.x
+        snapshot = str(complete.get("snapshot") or "")  # "": results written before snapshots
     return where / snapshot if snapshot else where
 
 
@@ -442,7 +442,7 @@ class Dataset:
     def read_partition(self, key: str) -> OrgFrame:
         """One partition as an :class:`OrgFrame` (memory-mapped; zero-copy where it can).
 
-        Every row is validated as data (:class:`_Checker`): a value of the wrong type (text
+        Every row is validated as data: a value of the wrong type (text
         in a number column, a number in a boolean one), an empty or out-of-range value, a
         person or unit code outside ``people.parquet`` / ``units.parquet``, a null or
         repeated id, or a check-in whose value or instant is missing or NaN makes its key
