@@ -103,7 +103,7 @@ def test_killed_worker_loses_and_duplicates_nothing(client: Any,
     claimed = Path(f"{marker}.claimed")
     assert claimed.is_file() and not marker.exists()  # a worker did die half-way
     killed_dir = Path(claimed.read_text())
-    assert killed_dir.parent.parent == tmp_path / "dask"
+    assert killed_dir.parent.parent.parent == tmp_path / "dask"  # as_of=/run=/partition=
     client.wait_for_workers(2, timeout=60)
     assert set(client.scheduler_info()["workers"]) != workers_before  # one was replaced
     assert failures == []
@@ -118,7 +118,7 @@ def test_killed_worker_loses_and_duplicates_nothing(client: Any,
     # no temporary file survives, and every partition is complete
     assert not list((tmp_path / "dask").rglob(".*.tmp-*"))
     for moment_dir in (tmp_path / "dask").iterdir():
-        for part in moment_dir.glob("partition=*"):
+        for part in moment_dir.glob("run=*/partition=*"):
             assert sorted(p.name for p in part.iterdir()) == [
                 "_meta.json", "items.parquet", "key_results.parquet", "objectives.parquet"]
 

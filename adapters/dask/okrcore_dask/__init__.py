@@ -37,7 +37,13 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
                       ) from exc
 
 from okrcore.batch.engine import check_threads
-from okrcore.jobs.parquet import Dataset, as_of_key, require_pyarrow
+from okrcore.jobs.parquet import (
+    Dataset,
+    as_of_key,
+    hold_snapshot,
+    prune_snapshots,
+    require_pyarrow,
+)
 from okrcore.jobs.run import (
     InstantReport,
     PartitionReport,
@@ -80,25 +86,28 @@ def local_cluster(workers: int = 2, **kwargs: Any) -> distributed.LocalCluster:
     return distributed.LocalCluster(**options)
 
 
-def clean_temporaries(out: str | os.PathLike[str], instants: Sequence[datetime]) -> int:
-    """Remove temporary files left by dead workers under the instants' result directories."""
+def clean_temporaries(out: str | os.PathLike[str], instants: Sequence[datetime],
+                      snapshot: str = "*") -> int:
+    """Remove temporary files left by dead workers in the instants' snapshots (default all)."""
     removed = 0
     for moment in instants:
-        for stray in (Path(out) / as_of_key(moment)).glob("partition=*/.*.tmp-*"):
+        where = Path(out) / as_of_key(moment)
+        for stray in where.glob(f"{snapshot}/partition=*/.*.tmp-*"):
             stray.unlink(missing_ok=True)
             removed += 1
     return removed
 
 
 def _task(key: str, dataset: str, out: str, instants: Sequence[datetime], policy: Policy,
-          kernel: str, incremental: bool, marker: str | None, threads: int | None = None
-          ) -> list[PartitionReport]:
+          kernel: str, incremental: bool, marker: str | None, threads: int | None = None,
+          snapshot: str | None = None) -> list[PartitionReport]:
     fault: Callable[[Path], None] | None = (
         None if marker is None else partial(kill_once, marker))
     # one thread per task unless told: the cluster already runs a task per worker thread
     return recompute_partition(dataset, key, out, instants, policy, kernel=kernel,
                                incremental=incremental, fault=fault,
-                               threads=1 if threads is None else threads)
+                               threads=1 if threads is None else threads,
+                               snapshot=snapshot)
 
 
 def recompute_dataset(dataset: str, out: str, instants: Sequence[datetime], policy: Policy,
@@ -155,34 +164,48 @@ def recompute_dataset(dataset: str, out: str, instants: Sequence[datetime], poli
             client = distributed.Client(scheduler)
     own_client = own_cluster is not None or scheduler is not None
     try:
-        token = f"{os.getpid()}-{time.monotonic_ns()}"
-        futures = client.map(_task, list(ds.partitions), dataset=str(dataset), out=str(out),
-                             instants=list(instants), policy=policy, kernel=kernel,
-                             incremental=incremental, marker=fault_marker, retries=retries,
-                             threads=threads,
-                             key=[f"okrcore-partition-{k}-{token}" for k in ds.partitions],
-                             pure=False)
-        by_instant: dict[datetime, list[PartitionReport]] = {m: [] for m in instants}
-        failures: list[str] = []
-        total = len(futures)
-        if progress:
-            progress("compute", 0, total)
-        for done, future in enumerate(distributed.as_completed(futures), start=1):
-            key = ds.partitions[futures.index(future)]
-            try:
-                reports: list[PartitionReport] = future.result()
-            except Exception as exc:
-                failures.append(f"partition {key!r}: {type(exc).__name__}: {exc}")
-            else:
-                for report in reports:
-                    by_instant[report.as_of].append(report)
-            if progress:
-                progress("compute", done, total)
-        clean_temporaries(out, instants)
-        return finish_instants(str(dataset), str(out), instants, by_instant, failures,
-                               progress)
+        with hold_snapshot(out) as snapshot:
+            return _run(client, ds, dataset, out, instants, policy, kernel, incremental,
+                        progress, retries, fault_marker, threads, snapshot)
     finally:
         if own_client:
             client.close()
         if own_cluster is not None:
             own_cluster.close()
+
+
+def _run(client: distributed.Client, ds: Dataset, dataset: str, out: str,
+         instants: Sequence[datetime], policy: Policy, kernel: str, incremental: bool,
+         progress: Callable[[str, int, int], None] | None, retries: int,
+         fault_marker: str | None, threads: int | None, snapshot: str
+         ) -> tuple[list[InstantReport], list[str], int]:
+    """One run on a connected client: every partition into ``snapshot``, then publish."""
+    if not incremental:  # what failed runs left is of no use to a full run: free it
+        for moment in instants:
+            prune_snapshots(out, moment)
+    token = f"{os.getpid()}-{time.monotonic_ns()}"
+    futures = client.map(_task, list(ds.partitions), dataset=str(dataset), out=str(out),
+                         instants=list(instants), policy=policy, kernel=kernel,
+                         incremental=incremental, marker=fault_marker, retries=retries,
+                         threads=threads, snapshot=snapshot,
+                         key=[f"okrcore-partition-{k}-{token}" for k in ds.partitions],
+                         pure=False)
+    by_instant: dict[datetime, list[PartitionReport]] = {m: [] for m in instants}
+    failures: list[str] = []
+    total = len(futures)
+    if progress:
+        progress("compute", 0, total)
+    for done, future in enumerate(distributed.as_completed(futures), start=1):
+        key = ds.partitions[futures.index(future)]
+        try:
+            reports: list[PartitionReport] = future.result()
+        except Exception as exc:
+            failures.append(f"partition {key!r}: {type(exc).__name__}: {exc}")
+        else:
+            for report in reports:
+                by_instant[report.as_of].append(report)
+        if progress:
+            progress("compute", done, total)
+    clean_temporaries(out, instants, snapshot)
+    return finish_instants(str(dataset), str(out), instants, by_instant, failures,
+                           progress, snapshot=snapshot)

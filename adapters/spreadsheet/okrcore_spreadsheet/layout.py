@@ -14,6 +14,7 @@ __all__ = [
     "CHECKIN_COLUMNS",
     "CHECKPOINTS",
     "CHECKPOINT_COLUMNS",
+    "CSV_FORMULA_STARTS",
     "KEY_RESULTS",
     "KR_COLUMNS",
     "KR_COMPUTED",
@@ -27,6 +28,8 @@ __all__ = [
     "SUMMARY",
     "SUMMARY_COLUMNS",
     "column_letter",
+    "csv_guard",
+    "csv_unguard",
 ]
 
 SETTINGS: Final = "Settings"
@@ -85,3 +88,36 @@ def column_letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         out = chr(65 + rem) + out
     return out
+
+
+CSV_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a csv cell as a formula (OWASP)."""
+
+
+def _guarded(text: str) -> bool:
+    """Whether ``text`` needs the csv guard.
+
+    It does when it starts with a formula character, possibly after apostrophes (so that a text
+    that genuinely starts with ``'=`` keeps its apostrophe).
+    """
+    return text.lstrip("'").startswith(CSV_FORMULA_STARTS)
+
+
+def csv_guard(text: str) -> str:
+    """A text cell as written to csv: an apostrophe before a cell a spreadsheet would run.
+
+    A text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (or with
+    apostrophes followed by one of those) gets one ``'`` in front, so that a spreadsheet opening
+    the csv reads it as text (OWASP's guidance on CSV injection).  Any other text is written as
+    is; :func:`csv_unguard` undoes this exactly.
+    """
+    return "'" + text if _guarded(text) else text
+
+
+def csv_unguard(text: str) -> str:
+    """The inverse of :func:`csv_guard`: drop the apostrophe it adds, and only that one.
+
+    ``csv_unguard(csv_guard(t)) == t`` for every text ``t``; a cell that :func:`csv_guard`
+    cannot have written (``'abc``) is returned unchanged.
+    """
+    return text[1:] if text.startswith("'") and _guarded(text[1:]) else text

@@ -221,7 +221,8 @@ def _read_csv_dir(path: Path) -> dict[str, _Table]:
     tables = {}
     for file in sorted(directory.glob("*.csv")):
         with file.open(newline="", encoding="utf-8-sig") as handle:
-            rows: list[list[Raw]] = [[c if c != "" else None for c in r]
+            # the export's formula guard (an apostrophe, see layout.csv_guard) is dropped
+            rows: list[list[Raw]] = [[L.csv_unguard(c) if c != "" else None for c in r]
                                      for r in csv.reader(handle)]
         tables[file.stem] = _Table(file.stem, rows, True)
     if not tables:

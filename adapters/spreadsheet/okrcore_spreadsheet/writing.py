@@ -841,7 +841,10 @@ def _csv_text(value: Scalar | Formula) -> str:
         return isoformat(value.replace(tzinfo=UTC))
     if isinstance(value, float):
         return repr(value)  # every digit: never the rounded value "as shown"
-    return str(value)
+    if isinstance(value, int):
+        return str(value)
+    # text a spreadsheet would run as a formula (=, +, -, @ ...) gets an apostrophe in front
+    return L.csv_guard(str(value))
 
 
 def write_csv(directory: str | os.PathLike[str], document: Document,
@@ -849,8 +852,11 @@ def write_csv(directory: str | os.PathLike[str], document: Document,
     """Write one csv file per sheet (``Objectives.csv``, ``Key results.csv``, ...).
 
     Computed cells hold okrcore's values in full precision (``repr`` of the float), never a
-    rounded display value; instants are ISO 8601 in UTC.  The directory imports back with
-    :func:`~okrcore_spreadsheet.read_workbook`.
+    rounded display value; instants are ISO 8601 in UTC.  Text cells that a spreadsheet would
+    read as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return)
+    get an apostrophe in front (:func:`~okrcore_spreadsheet.layout.csv_guard`); numbers stay
+    numbers.  The directory imports back with :func:`~okrcore_spreadsheet.read_workbook`,
+    which drops that apostrophe again, so the round trip is exact.
     """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,8 +14,9 @@ from okrcore import errors as E
 from okrcore.demo import DEFAULT_AS_OF
 from okrcore.evaluate import isoformat
 from okrcore.interchange import document_from_dict
+from okrcore.jobs._text import one_line
 from okrcore.jobs.asof import parse_as_of
-from okrcore.jobs.run import EXIT_USAGE, JobError, JobReport, kind_of, recompute
+from okrcore.jobs.run import EXIT_FAILED, EXIT_USAGE, JobError, JobReport, kind_of, recompute
 from okrcore.policy import PRESETS, Policy
 
 __all__ = ["SHOWN_ERRORS", "add_parser", "generate_sample", "make_progress", "render_summary",
@@ -184,7 +186,7 @@ def render_summary(report: JobReport, out: TextIO) -> None:
     w = out.write
     where = report.output or ("(stored in the database)" if kind_of(report.source) == "database"
                               else "(no output)")
-    w(f"okrcore recompute: {report.source} -> {where} "
+    w(f"okrcore recompute: {one_line(report.source)} -> {one_line(where)} "
       f"[{report.engine}, preset {report.policy.preset}]\n")
     for r in report.instants:
         c = r.objective_colours
@@ -200,10 +202,11 @@ def render_summary(report: JobReport, out: TextIO) -> None:
     if errors:
         w(f"  errors ({len(errors)}; first {min(len(errors), SHOWN_ERRORS)}):\n")
         for e in errors[:SHOWN_ERRORS]:
-            where = f" [{e.partition}]" if e.partition else ""
-            w(f"    {e.table} {e.key}{where}: {e.error.code}: {e.error.message}\n")
+            where = f" [{one_line(e.partition)}]" if e.partition else ""
+            w(f"    {e.table} {one_line(e.key)}{where}: {e.error.code}: "
+              f"{one_line(e.error.message)}\n")
     for failure in report.failures:
-        w(f"  FAILED: {failure}\n")
+        w(f"  FAILED: {one_line(failure)}\n")
     w(f"  total {report.seconds_total:.2f} s; exit {report.exit_code}\n")
 
 
@@ -224,16 +227,37 @@ def run(args: argparse.Namespace) -> int:
                            kernel=args.kernel, progress=progress, threads=args.threads)
     except E.OkrValueError as exc:
         close()
-        print(f"okrcore recompute: --as-of: {exc.message}", file=sys.stderr)
+        print(f"okrcore recompute: --as-of: {one_line(exc.message)}", file=sys.stderr)
         return EXIT_USAGE
     except JobError as exc:
         close()
-        print(f"okrcore recompute: {exc}", file=sys.stderr)
+        print(f"okrcore recompute: {one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     close()
-    if args.json:
-        json.dump(report.to_json(), sys.stdout, indent=2, allow_nan=False)
-        sys.stdout.write("\n")
-    else:
-        render_summary(report, sys.stdout)
+    try:
+        if args.json:
+            json.dump(report.to_json(), sys.stdout, indent=2, allow_nan=False)
+            sys.stdout.write("\n")
+        else:
+            render_summary(report, sys.stdout)
+        sys.stdout.flush()
+    except OSError as exc:  # a full device, a closed pipe: one line, not a traceback
+        _drop_stdout()
+        print("okrcore recompute: cannot write the report to standard output: "
+              f"{one_line(exc.strerror or exc)}", file=sys.stderr)
+        return EXIT_FAILED
     return report.exit_code
+
+
+def _drop_stdout() -> None:
+    """Point standard output at the null device.
+
+    What is still buffered for it is then not flushed again (with an error) when the
+    interpreter exits.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no file descriptor (a captured stream)
+        pass

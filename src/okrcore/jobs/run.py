@@ -12,6 +12,7 @@ import json
 import os
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -275,27 +276,19 @@ def _open(dataset: str | os.PathLike[str] | Dataset) -> Dataset:
     return dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
 
 
-def _meta_of(out: str | os.PathLike[str], moment: datetime, key: str) -> dict[str, Any] | None:
-    from okrcore.jobs.parquet import as_of_key
-
-    path = Path(out) / as_of_key(moment) / f"partition={key}" / "_meta.json"
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data
-
-
 def recompute_partition(dataset: str | os.PathLike[str] | Dataset, key: str,
                         out: str | os.PathLike[str], instants: Sequence[datetime],
                         policy: Policy, *, kernel: str = "numpy", incremental: bool = False,
                         fault: Callable[[Path], None] | None = None,
-                        threads: int | None = None) -> list[PartitionReport]:
+                        threads: int | None = None,
+                        snapshot: str | None = None) -> list[PartitionReport]:
     """Recompute one partition of a dataset at every instant and write its results.
 
-    Each file is written to a temporary name and renamed into place, and ``_meta.json`` comes
-    last, so a partition that dies half-way leaves no result that counts, and running it again
-    (a retry) writes the same files again: no loss, no duplicates.
+    The results go to the run's ``snapshot`` of each instant, beside the published results,
+    which stay as they are until the run publishes (:func:`finish_people`).  Each file is
+    written to a temporary name and renamed into place, and ``_meta.json`` comes last, so a
+    partition that dies half-way leaves no result that counts, and running it again (a retry)
+    writes the same files again: no loss, no duplicates.
 
     Parameters
     ----------
@@ -316,23 +309,32 @@ def recompute_partition(dataset: str | os.PathLike[str] | Dataset, key: str,
     threads : int, optional
         Threads of each evaluation (:func:`okrcore.batch.evaluate_frame`; default: the CPUs
         this process may use).
+    snapshot : str, optional
+        The run's snapshot (:func:`okrcore.jobs.parquet.hold_snapshot`); every partition of
+        a run, and :func:`finish_people`, take the same.  Default: a new one.
 
     Returns
     -------
     list of PartitionReport
         One per instant, in order.
     """
-    from okrcore.jobs.parquet import write_partition_results
+    from okrcore.jobs.parquet import new_snapshot, reuse_partition, write_partition_results
 
     t0 = time.perf_counter()
+    snapshot = snapshot or new_snapshot()
     ds = _open(dataset)
     fingerprint = ds.fingerprint(key)
     todo = []
     reports: dict[datetime, PartitionReport] = {}
+    wanted = {"fingerprint": fingerprint, "policy": policy.to_json()}
+
+    def same_input(meta: Mapping[str, Any]) -> bool:
+        return all(meta.get(k) == v for k, v in wanted.items())
+
     for moment in instants:
-        meta = _meta_of(out, moment, key) if incremental else None
-        if meta is not None and meta.get("fingerprint") == fingerprint and meta.get(
-                "policy") == policy.to_json():
+        meta = (reuse_partition(out, moment, key, snapshot, same_input) if incremental
+                else None)
+        if meta is not None:
             reports[moment] = _reused(key, moment, meta)
         else:
             todo.append(moment)
@@ -351,7 +353,8 @@ def recompute_partition(dataset: str | os.PathLike[str] | Dataset, key: str,
             _colour_counts(result.obj_colour, result.obj_error), errors,
             seconds_read / max(len(todo), 1), t2 - t1, 0.0)
         write_partition_results(out, moment, key, frame, result, slice(None), slice(None),
-                                items, report.to_meta(fingerprint, policy), before_rest=fault)
+                                items, report.to_meta(fingerprint, policy), before_rest=fault,
+                                snapshot=snapshot)
         reports[moment] = attrs.evolve(report, seconds_write=time.perf_counter() - t2)
     return [reports[m] for m in instants]
 
@@ -365,9 +368,12 @@ def _reused(key: str, moment: datetime, meta: Mapping[str, Any]) -> PartitionRep
 
 
 def finish_people(dataset: str | os.PathLike[str] | Dataset, out: str | os.PathLike[str],
-                  moment: datetime, partitions: Sequence[str] | None = None
-                  ) -> tuple[int, tuple[RowError, ...]]:
+                  moment: datetime, partitions: Sequence[str] | None = None,
+                  snapshot: str | None = None) -> tuple[int, tuple[RowError, ...]]:
     """Combine the people's items of every partition (in manifest order) and write people.
+
+    People go to the run's ``snapshot`` of the instant, which is then published (default:
+    recombine the published snapshot).
 
     This is what makes a partitioned run equal to one evaluation of the whole dataset: the
     items are concatenated in the order the whole frame lists them, and
@@ -380,12 +386,21 @@ def finish_people(dataset: str | os.PathLike[str] | Dataset, out: str | os.PathL
     errors : tuple of RowError
         People whose items have an error (``depends_on_invalid``, naming the item).
     """
-    from okrcore.jobs.parquet import read_items, require_pyarrow, write_people
+    from okrcore.jobs.parquet import (
+        published,
+        read_items,
+        require_pyarrow,
+        snapshot_dir,
+        write_people,
+    )
 
     pa = require_pyarrow()
     ds = _open(dataset)
     keys = list(ds.partitions if partitions is None else partitions)
-    parts = [read_items(out, moment, k) for k in keys]
+    snapshot_path = snapshot_dir(out, moment, snapshot)  # (none published: FileNotFoundError)
+    if snapshot is None:
+        snapshot = str((published(out, moment) or {}).get("snapshot") or "")
+    parts = [read_items(out, moment, k, snapshot) for k in keys]
     who = np.concatenate([p[0] for p in parts]).astype(np.int64)
     bad = np.concatenate([p[1] for p in parts]).astype(bool)
     prog = np.concatenate([p[2] for p in parts]).astype(np.float64)
@@ -398,14 +413,12 @@ def finish_people(dataset: str | os.PathLike[str] | Dataset, out: str | os.PathL
     err_table: list[str | None] = [None] * n_people
     err_id: list[str | None] = [None] * n_people
     errors = []
-    from okrcore.jobs.parquet import as_of_key
-
     id_cache: dict[tuple[str, str], list[str]] = {}
     for person in np.flatnonzero(first_bad >= 0).tolist():
         pos = int(first_bad[person])
         p = int(np.searchsorted(bounds, pos, side="right")) - 1
         ref = int(parts[p][3][pos - bounds[p]])
-        where = Path(out) / as_of_key(moment) / f"partition={keys[p]}"
+        where = snapshot_path / f"partition={keys[p]}"
         if (keys[p], "kr") not in id_cache:
             id_cache[(keys[p], "kr")] = pa.parquet.read_table(
                 where / "key_results.parquet", columns=["id"]).column("id").to_pylist()
@@ -422,7 +435,7 @@ def finish_people(dataset: str | os.PathLike[str] | Dataset, out: str | os.PathL
             f"person {name!r} owns {kind} {ident!r} (partition {keys[p]!r}), which has an "
             "error"), keys[p]))
     write_people(out, moment, ds.people, progress, counted, seen, err_part, err_table, err_id,
-                 keys)
+                 keys, snapshot=snapshot)
     return int(np.count_nonzero(seen)), tuple(errors)
 
 
@@ -443,30 +456,41 @@ def _combine(moment: datetime, parts: Sequence[PartitionReport], people: int,
 def _dataset_local(dataset: str, out: str, instants: Sequence[datetime], policy: Policy,
                    kernel: str, incremental: bool, progress: Progress | None,
                    threads: int | None = None) -> tuple[list[InstantReport], list[str], int]:
+    from okrcore.jobs.parquet import hold_snapshot, prune_snapshots
+
     ds = _open(dataset)
     by_instant: dict[datetime, list[PartitionReport]] = {m: [] for m in instants}
     failures: list[str] = []
     total = len(ds.partitions)
-    for done, key in enumerate(ds.partitions):
+    with hold_snapshot(out) as snapshot:
+        if not incremental:  # what failed runs left is of no use to a full run: free it
+            for moment in instants:
+                prune_snapshots(out, moment)
+        for done, key in enumerate(ds.partitions):
+            if progress:
+                progress("compute", done, total)
+            try:
+                for report in recompute_partition(ds, key, out, instants, policy,
+                                                  kernel=kernel, incremental=incremental,
+                                                  threads=threads, snapshot=snapshot):
+                    by_instant[report.as_of].append(report)
+            except (OSError, ValueError, KeyError) as exc:  # the partition cannot be read
+                failures.append(f"partition {key!r}: {type(exc).__name__}: {exc}")
         if progress:
-            progress("compute", done, total)
-        try:
-            for report in recompute_partition(ds, key, out, instants, policy,
-                                              kernel=kernel, incremental=incremental,
-                                              threads=threads):
-                by_instant[report.as_of].append(report)
-        except (OSError, ValueError) as exc:
-            failures.append(f"partition {key!r}: {type(exc).__name__}: {exc}")
-    if progress:
-        progress("compute", total, total)
-    return finish_instants(ds, out, instants, by_instant, failures, progress)
+            progress("compute", total, total)
+        return finish_instants(ds, out, instants, by_instant, failures, progress,
+                               snapshot=snapshot)
 
 
 def finish_instants(dataset: str | Dataset, out: str, instants: Sequence[datetime],
                     by_instant: Mapping[datetime, Sequence[PartitionReport]],
-                    failures: list[str], progress: Progress | None
+                    failures: list[str], progress: Progress | None,
+                    snapshot: str | None = None
                     ) -> tuple[list[InstantReport], list[str], int]:
     """Finish people for every instant whose partitions all succeeded; report the others.
+
+    An instant is published (its ``snapshot`` becomes its results) only when every partition
+    and its people were written; otherwise its previous results stay as they were.
 
     Returns the instant reports, the failures, and how many partition results were written
     (complete instants or not: a partial failure has written some).
@@ -483,7 +507,7 @@ def finish_instants(dataset: str | Dataset, out: str, instants: Sequence[datetim
             continue
         t0 = time.perf_counter()
         try:
-            people, person_errors = finish_people(ds, out, moment)
+            people, person_errors = finish_people(ds, out, moment, snapshot=snapshot)
         except OSError as exc:
             failures.append(f"as of {isoformat(moment)}: people: {exc}")
             continue
@@ -574,12 +598,28 @@ def _write_json(path: str, payload: Any) -> None:
     text = json.dumps(payload, indent=2, allow_nan=False) + "\n"
     if path == "-":
         sys.stdout.write(text)
+        sys.stdout.flush()  # a full device fails here, as a failure of this instant
         return
+    _atomic_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _atomic_file(path: str, write: Callable[[Path], Any]) -> None:
+    """Write a file through ``write(temporary path)`` and rename it into place.
+
+    The temporary file is in the same directory and keeps the suffix (writers choose the
+    format by it); it is removed when writing fails, so a failed or full-disk write leaves
+    the previous file as it was and no stray file behind.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
+    tmp = target.with_name(f".{target.stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+                           f"{target.suffix}")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
 def _output_path(template: str, moment: datetime, several: bool) -> str:
@@ -640,26 +680,30 @@ def _write_whole(out: str | None, out_kind: str | None, document: Document, fram
     elif out_kind == "workbook":
         evaluation = to_evaluation(frame, result)
         dated = attrs.evolve(document, as_of=moment, policy=policy)
-        _spreadsheet().write_workbook(_output_path(out, moment, several), dated, evaluation)
+        module = _spreadsheet()
+        _atomic_file(_output_path(out, moment, several),
+                     lambda tmp: module.write_workbook(tmp, dated, evaluation))
     elif out_kind == "dataset":
-        from okrcore.jobs.parquet import write_partition_results, write_people
+        from okrcore.jobs.parquet import hold_snapshot, write_partition_results, write_people
 
         items = person_items(frame, result.obj_error, result.obj_progress, result.kr_error,
                              result.kr_progress)
-        write_partition_results(out, moment, "document", frame, result, slice(None),
-                                slice(None), items, {"as_of": isoformat(moment),
-                                                     "policy": policy.to_json()})
-        names = list(frame.person_names or ())
-        refs = result.person_error_ref.tolist()
-        ids_kr, ids_obj = list(frame.kr_ids or ()), list(frame.obj_ids or ())
-        n = frame.n_kr
-        write_people(out, moment, names, result.person_progress, result.person_items,
-                     result.person_seen,
-                     [None if r < 0 else "document" for r in refs],
-                     [None if r < 0 else ("objectives" if r >= n else "key_results")
-                      for r in refs],
-                     [None if r < 0 else (ids_obj[r - n] if r >= n else ids_kr[r])
-                      for r in refs], ["document"])
+        with hold_snapshot(out) as snapshot:
+            write_partition_results(out, moment, "document", frame, result, slice(None),
+                                    slice(None), items, {"as_of": isoformat(moment),
+                                                         "policy": policy.to_json()},
+                                    snapshot=snapshot)
+            names = list(frame.person_names or ())
+            refs = result.person_error_ref.tolist()
+            ids_kr, ids_obj = list(frame.kr_ids or ()), list(frame.obj_ids or ())
+            n = frame.n_kr
+            write_people(out, moment, names, result.person_progress, result.person_items,
+                         result.person_seen,
+                         [None if r < 0 else "document" for r in refs],
+                         [None if r < 0 else ("objectives" if r >= n else "key_results")
+                          for r in refs],
+                         [None if r < 0 else (ids_obj[r - n] if r >= n else ids_kr[r])
+                          for r in refs], ["document"], snapshot=snapshot)
 
 
 def _database(url: str, instants: Sequence[datetime], policy: Policy | None,
