@@ -51,7 +51,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("faults")
     data = json.loads((HERE / "jobs_oracle.json").read_text())
     data["objectives"][2]["key_results"][0]["unit"] = "USD"  # bc1: units.parquet has a row
-    write_dataset(root / "ds", {"acme": okrcore.load(data)}, partition_by="root")
+    write_dataset(root / "ds", {"acme": okrcore.Document.from_dict(data)}, partition_by="root")
     yield root / "ds"
 
 

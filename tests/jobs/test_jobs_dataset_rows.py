@@ -72,7 +72,7 @@ def test_owner_index_out_of_range_is_a_row_error(tmp_path: Path, dataset: Path,
     assert bad["message"] == ("partition=acme.a/owners.parquet row 1 (key result 'a2'): "
                               "person is 99, not a row of people.parquet (4 rows)")
     # the rest is computed and written
-    tables = read_results(tmp_path / "out", okrcore.interchange.load(
+    tables = read_results(tmp_path / "out", okrcore.Document.from_dict(
         {"okrcore": 1, "as_of": AS_OF, "objectives": []}).as_of)
     assert tables["key_results"].num_rows == 7
     ok = dict(zip(tables["key_results"].column("id").to_pylist(),

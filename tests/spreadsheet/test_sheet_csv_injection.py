@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from sheet_helpers import soffice_or_skip
 
 from okrcore import Document
-from okrcore.interchange import dump, load
+from okrcore.interchange import document_from_dict as load
+from okrcore.interchange import document_to_dict as dump
 from okrcore_spreadsheet import convert, read_workbook, write_csv, write_workbook
 from okrcore_spreadsheet.layout import CSV_FORMULA_STARTS, csv_guard, csv_unguard
 
