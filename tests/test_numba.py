@@ -173,8 +173,7 @@ def numpy_reference(cols: KrColumns, as_of: int, policy: Policy) -> dict[str, Ar
         progress = engine._clamp(raw, policy.cap)
         status = engine._range_status(frame, value, strict)
         expected = engine._expected(as_of, cols.obj_start_kr, cols.due_kr)
-        pace, _ = engine._pace(progress, np.where(np.isnan(expected), 0.0, expected), policy)
-        pace = np.where(np.isnan(expected), engine.COLOUR_GREEN, pace).astype(np.int8)
+        pace = engine._kr_pace(cols.kind, value, progress, expected, cols.due_kr, as_of, policy)
         colour = engine._worst(pace, status)
         score, band, success = engine._grade(progress, cols.aspirational, policy)
     return {"value": value, "raw": raw, "progress": progress, "status": status,
@@ -202,7 +201,7 @@ def run_kernel(cols: KrColumns, as_of: int, policy: Policy,
         cols.range_mode, cols.red_low, cols.yellow_low, cols.yellow_high, cols.red_high,
         cols.obj_start_kr, cols.due_kr, cols.aspirational, as_of,
         kernels.UNCAPPED if policy.cap is None else policy.cap, policy.strict_breakpoints,
-        policy.tolerance, kernels.PACE_RULE_CODES[policy.pace.rule], policy.pace.yellow,
+        policy.tolerance, kernels.pace_rule_code(policy.pace), policy.pace.yellow,
         policy.pace.red, policy.grade_yellow, policy.grade_green, policy.aspirational_success,
         outs["value"], outs["raw"], outs["progress"], outs["status"], outs["expected"],
         outs["pace"], outs["colour"], outs["score"], outs["band"], outs["success"])

@@ -47,11 +47,13 @@ __all__ = [
     "MANUAL_COLOURS",
     "RULE_REASONS",
     "colour_source",
+    "done_or_not",
     "evaluate",
     "explicit_reason",
     "instant_us",
     "isoformat",
     "key_result_progress",
+    "kr_pace",
 ]
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -200,6 +202,26 @@ def _expected(as_of: int, start: datetime | None, due: datetime | None) -> float
     return F.expected_progress(as_of, instant_us(start), instant_us(due))
 
 
+def done_or_not(kr: KeyResult) -> bool:
+    """Whether a key result is done or not done: binary, or a milestone without stages."""
+    return isinstance(kr, Binary) or (
+        isinstance(kr, Milestone) and kr.stages_total is None and kr.checkpoints is None)
+
+
+def kr_pace(kr: KeyResult, now: _State, expected: float | None, as_of: int,
+            due: datetime | None, policy: Policy) -> tuple[Colour | None, str]:
+    """A key result's pace colour and its reason (SEMANTICS §6, §11.1, §11.2).
+
+    Done-or-not key results are paced against ``due`` (:func:`okrcore.formulas.due_colour`);
+    the others against ``expected``, with no pace (``None``, ``no_timeline``) without one.
+    """
+    if done_or_not(kr):
+        return F.due_colour(bool(now.value), as_of, None if due is None else instant_us(due))
+    if expected is None:
+        return None, "no_timeline"
+    return F.pace_colour(now.progress, expected, policy.pace, policy.tolerance)
+
+
 @attrs.define
 class _KRTrack:
     """Everything computed for one valid key result: now, before its last check-in, forecast."""
@@ -228,11 +250,8 @@ def _evaluate_kr(kr: KeyResult, objective: Objective, as_of: int, policy: Policy
         trend = F.trend(previous.raw, now.raw, policy.tolerance)
     due = kr.due if kr.due is not None else objective.due
     expected = _expected(as_of, objective.start, due)
-    if expected is None:
-        pace: Colour = "green"
-    else:
-        pace = F.pace_colour(now.progress, expected, policy.pace, policy.tolerance)[0]
-    colour = F.worst_colour(pace, now.range_status) or pace
+    pace, reason = kr_pace(kr, now, expected, as_of, due, policy)
+    colour = F.worst_colour(pace, now.range_status)
     stale = None
     last = history[-1][0] if history else None
     if kr.check_ins is not None:
@@ -266,6 +285,7 @@ def _evaluate_kr(kr: KeyResult, objective: Objective, as_of: int, policy: Policy
         expected=expected,
         colour=colour,
         pace_colour=pace,
+        pace_reason=reason,
         range_status=now.range_status,
         weight=float(kr.weight),
         contributes=kr.weight > 0,
@@ -463,20 +483,22 @@ def colour_source(progress: float | None, expected: float | None,
     Notes
     -----
     colour = worst(pace colour, breakpoint statuses); with null progress only a breakpoint
-    that is hit (yellow or red) gives a colour.
+    that is hit (yellow or red) gives a colour.  Without a timeline (``expected`` is
+    ``None``) there is no pace colour (``no_timeline``, SEMANTICS §11.1): the colour is the
+    worst breakpoint colour, or ``None``.
     """
     pace: Colour | None = None
     source = ColourSource("none", "no_progress")
     if progress is not None:
         if expected is None:
-            pace, source = "green", ColourSource("pace", "no_timeline")
+            source = ColourSource("pace", "no_timeline")
         else:
             pace, why = F.pace_colour(progress, expected, policy.pace, policy.tolerance)
             threshold = {"red": policy.pace.red, "yellow": policy.pace.yellow}.get(why)
             source = ColourSource("pace", why, policy.pace.rule, threshold)
     colour = pace
     for ident, status in range_statuses:
-        if pace is None and status == "green":
+        if progress is None and status == "green":
             continue  # with no progress, only a breakpoint that is hit gives a colour
         worse = F.worst_colour(colour, status)
         if worse != colour:
@@ -792,4 +814,5 @@ def evaluate(document: Document) -> Evaluation:
         key_results=kr_results,
         people=people,
         errors=tuple(sorted(errors, key=E.error_sort_key)),
+        warnings=document.warnings,
     )

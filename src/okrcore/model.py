@@ -586,6 +586,9 @@ class Document:
         May include :class:`InvalidObjective` after loading a document with errors.
     policy : Policy
         Thresholds and caps; default the ``betterworks`` preset.
+    warnings : tuple of OkrError
+        What reading the document ignored (``unknown_field``, SEMANTICS §11.3); not part of
+        the document's value (equality ignores it).
     """
 
     as_of: datetime = attrs.field(validator=C.check_instant)
@@ -593,6 +596,7 @@ class Document:
         default=(), converter=_tuple
     )
     policy: Policy = attrs.field(factory=Policy)
+    warnings: tuple[E.OkrError, ...] = attrs.field(default=(), converter=tuple, eq=False)
 
 
 def increase_by(id: str, baseline: float, fraction: float, **fields: Any) -> Metric:

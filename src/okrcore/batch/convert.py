@@ -34,6 +34,7 @@ from okrcore.evaluate import (
     isoformat,
 )
 from okrcore.evaluate import _mean_items as _scalar_mean_items
+from okrcore import formulas as F
 from okrcore.formulas import Colour, Trend
 from okrcore.results import (
     ColourSource,
@@ -68,6 +69,17 @@ def _colour(code: int) -> Colour | None:
 
 def _float(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
+
+
+def _pace_reason(kind: int, value: float, progress: float, expected: float | None, due: int,
+                 as_of: int, result: G.BatchResult) -> str:
+    """Why a key result has its pace colour: the scalar path's rules, fed with batch values."""
+    if kind in (KIND_BINARY, KIND_MILESTONE):
+        return F.due_colour(value != 0.0, as_of, None if due == NONE_INSTANT else due)[1]
+    if expected is None:
+        return "no_timeline"
+    policy = result.policy
+    return F.pace_colour(progress, expected, policy.pace, policy.tolerance)[1]
 
 
 def _labels(frame: OrgFrame) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -370,7 +382,10 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
         colour = _colour(int(result.kr_colour[row]))
         pace = _colour(int(result.kr_pace_colour[row]))
         band = _colour(int(result.kr_grade_band[row]))
-        assert colour is not None and pace is not None and band is not None
+        assert band is not None
+        expected = _float(result.kr_expected[row])
+        due = int(frame.kr_due[row])
+        due = due if due != NONE_INSTANT else int(frame.obj_due[i])
         key_results[kr_ids[row]] = KeyResultResult(
             id=kr_ids[row],
             objective=obj_ids[i],
@@ -379,9 +394,11 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
             current=current,
             raw_progress=float(result.kr_raw[row]),
             progress=float(result.kr_progress[row]),
-            expected=_float(result.kr_expected[row]),
+            expected=expected,
             colour=colour,
             pace_colour=pace,
+            pace_reason=_pace_reason(kind, value, float(result.kr_progress[row]), expected, due,
+                                     result.as_of, result),
             range_status=_colour(int(result.kr_range_status[row])),
             weight=float(frame.kr_weight[row]),
             contributes=bool(result.kr_contributes[row]),
