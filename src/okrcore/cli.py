@@ -13,12 +13,14 @@ from okrcore.errors import DocumentError
 from okrcore.evaluate import evaluate
 from okrcore.interchange import loads, schema
 
-__all__ = ["ENGINES", "EXIT_DOCUMENT_ERROR", "EXIT_OK", "main"]
+__all__ = ["ENGINES", "EXIT_DOCUMENT_ERROR", "EXIT_OK", "EXIT_STRICT", "main"]
 
 ENGINES: Final = ("scalar", "batch")
 """Engines ``okrcore evaluate --engine`` accepts."""
 EXIT_OK: Final = 0
 """The document was evaluated (item errors, if any, are in the result's ``errors``)."""
+EXIT_STRICT: Final = 1
+"""``okrcore evaluate --strict``: the result has an error or a warning (SEMANTICS §11.3)."""
 EXIT_DOCUMENT_ERROR: Final = 2
 """The input is not a readable version 1 document (or the command line is wrong)."""
 
@@ -49,6 +51,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         result = evaluate(document).to_json()
     json.dump(result, sys.stdout, indent=args.indent or None, allow_nan=False)
     sys.stdout.write("\n")
+    if args.strict and (result["errors"] or result["warnings"]):
+        errors, warnings = len(result["errors"]), len(result["warnings"])
+        print(f"okrcore: {args.file}: --strict: {errors} error{'s' * (errors != 1)} and "
+              f"{warnings} warning{'s' * (warnings != 1)}", file=sys.stderr)
+        return EXIT_STRICT
     return EXIT_OK
 
 
@@ -87,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
                     "(vectorised; prints the same result)")
     ev.add_argument("--indent", type=int, default=2,
                     help="JSON indentation (default 2; 0 for compact output)")
+    ev.add_argument("--strict", action="store_true",
+                    help="exit 1 when the result has any error or warning (the result is "
+                    "printed all the same)")
     ev.set_defaults(run=_cmd_evaluate)
 
     demo = sub.add_parser("demo", help="generate a sample organisation into SQLite, recompute "
