@@ -51,7 +51,7 @@ def objective(ident: str, *krs: dict[str, Any], **fields: Any) -> dict[str, Any]
     return {"id": ident, "key_results": list(krs), **fields}
 
 
-def metric(ident: str, target: float, current: float, **fields: Any) -> dict[str, Any]:
+def metric(ident: str, target: float, current: float | str, **fields: Any) -> dict[str, Any]:
     return {"id": ident, "kind": "metric", "target": target, "current": current, **fields}
 
 

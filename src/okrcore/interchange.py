@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from typing import Any, Final
@@ -459,7 +459,7 @@ def load(data: object) -> Document:
     warnings = unknown_fields(data, _DOCUMENT_FIELDS, "")
     objectives = tuple(_load_objective(o, f"objectives[{i}]", warnings)
                        for i, o in enumerate(listed))
-    return Document(as_of=as_of, objectives=objectives, policy=policy, warnings=warnings)
+    return Document(as_of=as_of, objectives=objectives, policy=policy, warnings=tuple(warnings))
 
 
 def loads(text: str | bytes) -> Document:

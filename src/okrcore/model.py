@@ -596,7 +596,7 @@ class Document:
         default=(), converter=_tuple
     )
     policy: Policy = attrs.field(factory=Policy)
-    warnings: tuple[E.OkrError, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    warnings: tuple[E.OkrError, ...] = attrs.field(default=(), eq=False)
 
 
 def increase_by(id: str, baseline: float, fraction: float, **fields: Any) -> Metric:

@@ -194,7 +194,7 @@ def _raw_and_status(v: float, s: float, t: float, mode: int, rl: float, yl: floa
 
 def _pace_code(progress: float, expected: float, tol: float, rule: int, yellow: float,
                red: float) -> int:
-    """Twin of ``engine._pace`` (green without a timeline: ``expected`` NaN)."""
+    """Twin of ``engine._pace`` (green for ``expected`` NaN: callers treat no timeline)."""
     green = (_approx_le(1.0, progress, tol) | (expected <= 0)
              | _approx_le(expected, progress, tol) | math.isnan(expected))
     better = rule >= _BETTER
@@ -250,9 +250,9 @@ _LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_sums_one", "_rollup_one
 
 
 def _kr_pass_impl(
-        kind: U8, start: F64, target: F64, explicit: F64, log_has: Any, log_value: F64, range_mode: U8,
-        red_low: F64, yellow_low: F64, yellow_high: F64, red_high: F64, obj_start_kr: I64,
-        due_kr: I64, aspirational: B, as_of: int, cap: float, strict: bool, tol: float,
+        kind: U8, start: F64, target: F64, explicit: F64, log_has: Any, log_value: F64,
+        range_mode: U8, red_low: F64, yellow_low: F64, yellow_high: F64, red_high: F64,
+        obj_start_kr: I64, due_kr: I64, aspirational: B, as_of: int, cap: float, strict: bool, tol: float,
         pace_rule: int, pace_yellow: float, pace_red: float, grade_yellow: float,
         grade_green: float, aspirational_success: float, out_value: F64, out_raw: F64,
         out_progress: F64, out_status: I8, out_expected: F64, out_pace: I8, out_colour: I8,
@@ -294,7 +294,7 @@ def _kr_pass_impl(
             status = _CODE_NONE if mode == 0 else status
             # expected progress (_expected), NaN without a timeline
             expected = _expected_at(as_of, obj_start_kr[i], due_kr[i])
-            # pace colour (_pace; green without a timeline)
+            # pace colour (_pace; none without a timeline, below)
             # (written out, not _pace_code: a call to it here, which LLVM does not inline, stops
             # this loop's vectorisation and made kr_pass 5x slower)
             green = (_approx_le(1.0, progress, tol) | (expected <= 0)

@@ -16,6 +16,7 @@ import attrs
 import numpy as np
 
 from okrcore import errors as E
+from okrcore import formulas as F
 from okrcore.batch import engine as G
 from okrcore.batch.frame import (
     KIND_BINARY,
@@ -34,7 +35,6 @@ from okrcore.evaluate import (
     isoformat,
 )
 from okrcore.evaluate import _mean_items as _scalar_mean_items
-from okrcore import formulas as F
 from okrcore.formulas import Colour, Trend
 from okrcore.results import (
     ColourSource,
