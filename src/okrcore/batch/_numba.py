@@ -252,8 +252,8 @@ _LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_sums_one", "_rollup_one
 def _kr_pass_impl(
         kind: U8, start: F64, target: F64, explicit: F64, log_has: Any, log_value: F64,
         range_mode: U8, red_low: F64, yellow_low: F64, yellow_high: F64, red_high: F64,
-        obj_start_kr: I64, due_kr: I64, aspirational: B, as_of: int, cap: float, strict: bool, tol: float,
-        pace_rule: int, pace_yellow: float, pace_red: float, grade_yellow: float,
+        obj_start_kr: I64, due_kr: I64, aspirational: B, as_of: int, cap: float, strict: bool,
+        tol: float, pace_rule: int, pace_yellow: float, pace_red: float, grade_yellow: float,
         grade_green: float, aspirational_success: float, out_value: F64, out_raw: F64,
         out_progress: F64, out_status: I8, out_expected: F64, out_pace: I8, out_colour: I8,
         out_score: F64, out_band: I8, out_success: B) -> None:
