@@ -253,13 +253,18 @@ def _resize(cols: KrColumns, n: int) -> KrColumns:
 @settings(max_examples=100)
 @given(rule=st.sampled_from(RULES),
        thresholds=st.lists(st.floats(0, 1), min_size=2, max_size=2), due=st.integers(1, 10**6),
-       data=st.data(), tol=st.sampled_from([0.0, 1e-9]))
+       data=st.data(), tol=st.sampled_from([0.0, 1e-9]),
+       boundary=st.sampled_from(["worse", "better"]))
 def test_kr_pass_pace_at_its_thresholds(rule: PaceRuleName, thresholds: list[float], due: int,
-                                        data: st.DataObject, tol: float) -> None:
-    """Progress exactly at (and one ulp around) each pace bound, expected and completion."""
+                                        data: st.DataObject, tol: float, boundary: str) -> None:
+    """Progress exactly at (and one ulp around) each pace bound, expected and completion.
+
+    Under both boundaries (SEMANTICS §11.4): on a bound the worse or the better colour.
+    """
     a, b = sorted(thresholds)
     yellow, red = {"ratio": (b, a), "difference": (-a, -b), "points": (100 * a, 100 * b)}[rule]
-    policy = Policy(pace=PaceRule(rule, yellow, red), tolerance=tol, cap=None)
+    policy = Policy(pace=PaceRule(rule, yellow, red, boundary),  # type: ignore[arg-type]
+                    tolerance=tol, cap=None)
     as_of = data.draw(st.integers(0, due))
     expected = engine._expected(as_of, np.zeros(1, np.int64), np.full(1, due, np.int64))
     bounds = [np.float64(1.0), expected[0]]
