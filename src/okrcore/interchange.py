@@ -432,7 +432,8 @@ def load(data: object) -> Document:
     Returns
     -------
     Document
-        Bad objectives and key results are kept as ``Invalid*`` items with their errors.
+        Bad objectives and key results are kept as ``Invalid*`` items with their errors;
+        unknown fields are ignored and listed in ``Document.warnings`` (``unknown_field``).
 
     Raises
     ------
