@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         frame.kr_yellow_high, frame.kr_red_high, obj_start_kr, due_kr, aspirational]
     cap = kernels.UNCAPPED if policy.cap is None else policy.cap
     scalars = (as_of, cap, policy.strict_breakpoints, policy.tolerance,
-               kernels.PACE_RULE_CODES[policy.pace.rule], policy.pace.yellow, policy.pace.red,
+               kernels.pace_rule_code(policy.pace), policy.pace.yellow, policy.pace.red,
                policy.grade_yellow, policy.grade_green, policy.aspirational_success)
 
     # --- the two paths --------------------------------------------------------------------------
@@ -121,8 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress = engine._clamp(raw, policy.cap)
         status = engine._range_status(frame, value, strict)
         expected = engine._expected(as_of, obj_start_kr, due_kr)
-        pace, _ = engine._pace(progress, np.where(np.isnan(expected), 0.0, expected), policy)
-        pace = np.where(np.isnan(expected), engine.COLOUR_GREEN, pace).astype(np.int8)
+        pace = engine._kr_pace(frame.kr_kind, value, progress, expected, due_kr, as_of, policy)
         colour = engine._worst(pace, status)
         score, band, success = engine._grade(progress, aspirational, policy)
         numpy_out.update(value=value, raw=raw, progress=progress, status=status,

@@ -174,7 +174,8 @@ KR_TWINS = {
     "id": "label", "objective": "kr_objective", "kind": "kr_kind", "owners": "kr_owner_ids",
     "current": "kr_value", "raw_progress": "kr_raw", "progress": "kr_progress",
     "expected": "kr_expected", "colour": "kr_colour", "pace_colour": "kr_pace_colour",
-    "range_status": "kr_range_status", "weight": "kr_weight", "contributes": "kr_contributes",
+    "pace_reason": "kr_pace_colour", "range_status": "kr_range_status", "weight": "kr_weight",
+    "contributes": "kr_contributes",
     "trend": "kr_trend", "stale": "kr_stale", "last_check_in": "kr_last_at",
     "forecast": "kr_forecast_value", "grade": "kr_grade_score", "explanation": "explain",
 }
@@ -188,7 +189,8 @@ OBJ_TWINS = {
 PERSON_TWINS = {"id": "label", "progress": "person_progress", "items": "person_items"}
 FORMULA_TWINS = {
     "approx_ge": "_approx_le", "approx_le": "_approx_le", "band_progress": "_raw_progress",
-    "clamp": "_clamp", "expected_progress": "_expected", "grade_band": "_grade",
+    "clamp": "_clamp", "due_colour": "_kr_pace", "expected_progress": "_expected",
+    "grade_band": "_grade",
     "grade_score": "_grade", "graded_range_progress": "_graded", "is_stale": "evaluate_frame",
     "least_squares_at": "_numpy_logs", "metric_raw_progress": "_raw_progress",
     "pace_colour": "_pace", "range_limit": "_range_limit", "range_status": "_range_status",

@@ -229,11 +229,19 @@ def test_section_9_through_text_and_model() -> None:
 
 
 def test_unknown_item_fields_are_ignored() -> None:
-    # D20: new optional fields may be added to objectives and key results
+    # D20: new optional fields may be added to objectives and key results; since §11.3 each
+    # unknown field is reported as a warning, and is otherwise ignored
     doc = copy.deepcopy(SECTION_9)
     doc["objectives"][0]["colour_hint"] = "blue"
     doc["objectives"][0]["key_results"][0]["notes"] = {"any": ["thing"]}
-    assert okrcore.evaluate_document(doc) == okrcore.evaluate_document(SECTION_9)
+    result = okrcore.evaluate_document(doc)
+    assert result["warnings"] == [
+        {"code": "unknown_field", "path": "objectives[0].colour_hint",
+         "message": "unknown field 'colour_hint' is ignored"},
+        {"code": "unknown_field", "path": "objectives[0].key_results[0].notes",
+         "message": "unknown field 'notes' is ignored"},
+    ]
+    assert {**result, "warnings": []} == okrcore.evaluate_document(SECTION_9)
 
 
 def test_policy_defaults_when_absent() -> None:
@@ -249,7 +257,8 @@ def test_dump_spells_out_policy_and_writes_utc() -> None:
     assert data["as_of"] == "2026-02-15T00:00:00Z"
     assert data["policy"]["preset"] == "viva"
     assert data["policy"]["cap"] is None
-    assert data["policy"]["pace"] == {"rule": "points", "yellow": 0.0, "red": 25.0}
+    assert data["policy"]["pace"] == {"rule": "points", "yellow": 0.0, "red": 25.0,
+                                      "boundary": "worse"}
     assert set(data["policy"]) >= {"preset", "cap", "pace", "aspirational_success",
                                    "stale_days", "strict_breakpoints"}
 

@@ -173,8 +173,7 @@ def numpy_reference(cols: KrColumns, as_of: int, policy: Policy) -> dict[str, Ar
         progress = engine._clamp(raw, policy.cap)
         status = engine._range_status(frame, value, strict)
         expected = engine._expected(as_of, cols.obj_start_kr, cols.due_kr)
-        pace, _ = engine._pace(progress, np.where(np.isnan(expected), 0.0, expected), policy)
-        pace = np.where(np.isnan(expected), engine.COLOUR_GREEN, pace).astype(np.int8)
+        pace = engine._kr_pace(cols.kind, value, progress, expected, cols.due_kr, as_of, policy)
         colour = engine._worst(pace, status)
         score, band, success = engine._grade(progress, cols.aspirational, policy)
     return {"value": value, "raw": raw, "progress": progress, "status": status,
@@ -202,7 +201,7 @@ def run_kernel(cols: KrColumns, as_of: int, policy: Policy,
         cols.range_mode, cols.red_low, cols.yellow_low, cols.yellow_high, cols.red_high,
         cols.obj_start_kr, cols.due_kr, cols.aspirational, as_of,
         kernels.UNCAPPED if policy.cap is None else policy.cap, policy.strict_breakpoints,
-        policy.tolerance, kernels.PACE_RULE_CODES[policy.pace.rule], policy.pace.yellow,
+        policy.tolerance, kernels.pace_rule_code(policy.pace), policy.pace.yellow,
         policy.pace.red, policy.grade_yellow, policy.grade_green, policy.aspirational_success,
         outs["value"], outs["raw"], outs["progress"], outs["status"], outs["expected"],
         outs["pace"], outs["colour"], outs["score"], outs["band"], outs["success"])
@@ -254,13 +253,18 @@ def _resize(cols: KrColumns, n: int) -> KrColumns:
 @settings(max_examples=100)
 @given(rule=st.sampled_from(RULES),
        thresholds=st.lists(st.floats(0, 1), min_size=2, max_size=2), due=st.integers(1, 10**6),
-       data=st.data(), tol=st.sampled_from([0.0, 1e-9]))
+       data=st.data(), tol=st.sampled_from([0.0, 1e-9]),
+       boundary=st.sampled_from(["worse", "better"]))
 def test_kr_pass_pace_at_its_thresholds(rule: PaceRuleName, thresholds: list[float], due: int,
-                                        data: st.DataObject, tol: float) -> None:
-    """Progress exactly at (and one ulp around) each pace bound, expected and completion."""
+                                        data: st.DataObject, tol: float, boundary: str) -> None:
+    """Progress exactly at (and one ulp around) each pace bound, expected and completion.
+
+    Under both boundaries (SEMANTICS §11.4): on a bound the worse or the better colour.
+    """
     a, b = sorted(thresholds)
     yellow, red = {"ratio": (b, a), "difference": (-a, -b), "points": (100 * a, 100 * b)}[rule]
-    policy = Policy(pace=PaceRule(rule, yellow, red), tolerance=tol, cap=None)
+    policy = Policy(pace=PaceRule(rule, yellow, red, boundary),  # type: ignore[arg-type]
+                    tolerance=tol, cap=None)
     as_of = data.draw(st.integers(0, due))
     expected = engine._expected(as_of, np.zeros(1, np.int64), np.full(1, due, np.int64))
     bounds = [np.float64(1.0), expected[0]]
@@ -553,7 +557,7 @@ def test_numba_kernel_on_documents_with_errors(data: dict[str, object]) -> None:
     from okrcore.batch import OrgFrame, evaluate_frame
     from okrcore.evaluate import instant_us
 
-    doc = okrcore.load(json.loads(json.dumps(data)))
+    doc = okrcore.Document.from_dict(json.loads(json.dumps(data)))
     frame = OrgFrame.from_document(doc)
     as_of = instant_us(doc.as_of)
     _same_columns(evaluate_frame(frame, as_of, doc.policy),

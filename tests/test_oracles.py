@@ -760,12 +760,17 @@ def test_expected_progress_model() -> None:
     assert F.expected_progress(15, 0, 10) == 1.0
 
 
-def test_no_timeline_means_no_expected_and_green() -> None:
-    result = run(document(objective("o", binary("k", False))))
+def test_no_timeline_means_no_expected_and_no_pace() -> None:
+    # §11.1 (was green before it): no start or due, so no expected progress and no pace colour
+    result = run(document(objective("o", metric("k", 10, 4))))
     o = result["objectives"]["o"]
     assert o["expected"] is None
-    assert o["colour"] == "green"
+    assert o["colour"] is None
+    assert o["computed_colour"] is None
     assert o["explanation"]["colour_rule"]["reason"] == "no_timeline"
+    k = result["key_results"]["k"]
+    assert (k["expected"], k["pace_colour"], k["colour"], k["pace_reason"]) == (
+        None, None, None, "no_timeline")
 
 
 def test_kr_due_overrides_objective_due_for_expected() -> None:
@@ -866,9 +871,11 @@ PRESET_CASES = [
     # upraise ratio 0.95 / 0.75: yellow from 0.76, red from 0.6
     ("upraise", 77, "green"), ("upraise", 76, "yellow"),
     ("upraise", 61, "yellow"), ("upraise", 60, "red"), ("upraise", 100, "green"),
-    # burningokr difference -0.2 / -0.4: yellow from 0.6, red from 0.4
-    ("burningokr", 61, "green"), ("burningokr", 60, "yellow"),
-    ("burningokr", 41, "yellow"), ("burningokr", 40, "red"), ("burningokr", 90, "green"),
+    # burningokr difference -0.2 / -0.4, boundary "better" (§11.4): yellow only when
+    # p - e < -0.2, red when p - e < -0.4, so on a threshold the better colour
+    ("burningokr", 61, "green"), ("burningokr", 60, "green"), ("burningokr", 59, "yellow"),
+    ("burningokr", 41, "yellow"), ("burningokr", 40, "yellow"), ("burningokr", 39, "red"),
+    ("burningokr", 90, "green"),
     # viva points 0 / 25: any shortfall yellow, red from 25 points behind (0.55)
     ("viva", 80, "green"), ("viva", 79, "yellow"),
     ("viva", 56, "yellow"), ("viva", 55, "red"), ("viva", 100, "green"),
@@ -897,7 +904,8 @@ def test_preset_pace_in_a_document(preset: str, current: int, colour: str) -> No
     [
         ("workfront", 72, "ratio", 0.9),
         ("upraise", 60, "ratio", 0.75),
-        ("burningokr", 40, "difference", -0.4),
+        ("burningokr", 39, "difference", -0.4),
+        ("burningokr", 40, "difference", -0.2),
         ("viva", 55, "points", 25.0),
         ("viva", 79, "points", 0.0),
     ],
@@ -1080,7 +1088,8 @@ def test_non_contributing_range_kr_colours_a_sum_goal() -> None:
 
 
 def test_children_breakpoints_do_not_propagate() -> None:
-    # D5: the child is red by breakpoint; the parent (no timeline) only gets its progress
+    # D5: the child is red by breakpoint; the parent (no timeline) only gets its progress,
+    # and without a timeline no pace colour (§11.1)
     result = run(document(
         objective("parent"),
         objective("child", metric("r", 12, 19, range=BREAKPOINTS), binary("b", True),
@@ -1088,7 +1097,7 @@ def test_children_breakpoints_do_not_propagate() -> None:
     ))
     assert result["objectives"]["child"]["computed_colour"] == "red"
     assert result["objectives"]["parent"]["progress"] == 0.5
-    assert result["objectives"]["parent"]["computed_colour"] == "green"
+    assert result["objectives"]["parent"]["computed_colour"] is None
 
 
 def test_null_progress_objective_coloured_only_by_a_breakpoint_hit() -> None:
@@ -1125,7 +1134,8 @@ def test_manual_status_sets_effective_colour_only(status: str, colour: str) -> N
 def test_manual_status_model() -> None:
     o = Objective(id="o", status="off_track", key_results=[Binary(id="k", done=True)])
     result = run_model(o).objectives["o"]
-    assert (result.colour, result.computed_colour, result.progress) == ("red", "green", 1.0)
+    # no timeline: no computed colour (§11.1); the manual status still sets the colour
+    assert (result.colour, result.computed_colour, result.progress) == ("red", None, 1.0)
 
 
 def test_manual_status_on_null_progress_objective() -> None:

@@ -4,19 +4,31 @@
 //
 //   okrcore conformance run --harness "node examples/node-harness/harness.js"
 //
-// It declares the capabilities metrics, reductions, binary and milestones: metric, binary and
-// milestone key results, the weighted mean rollup, expected progress and pace colours under
-// the default (betterworks) preset, manual status. Documents that need anything else (a sum
+// It declares the capabilities metrics, reductions, binary, milestones and warnings: metric,
+// binary and milestone key results, the weighted mean rollup, expected progress and pace colours
+// under the default (betterworks) preset (no timeline, no pace; binary and simple milestones
+// paced against their due), manual status, and unknown_field warnings (SEMANTICS §11).
+// Documents that need anything else (a sum
 // rollup, a policy other than the default) are answered "skipped". okrcore is the reference:
 // this program is an example of a vendor harness, checked against okrcore by the suite.
 "use strict";
 
 const readline = require("node:readline");
 
-const CAPABILITIES = ["binary", "metrics", "milestones", "reductions"];
+const CAPABILITIES = ["binary", "metrics", "milestones", "reductions", "warnings"];
 const TOLERANCE = 1e-9;
 const MANUAL = { on_track: "green", behind: "yellow", at_risk: "yellow", off_track: "red" };
-const DEFAULT_PACE = JSON.stringify({ rule: "ratio", yellow: 0.75, red: 0.5 });
+const DEFAULT_PACE = JSON.stringify({ rule: "ratio", yellow: 0.75, red: 0.5, boundary: "worse" });
+// The fields of each object of a version 1 document; any other is an unknown_field warning.
+const DOCUMENT_FIELDS = ["okrcore", "as_of", "policy", "objectives"];
+const OBJECTIVE_FIELDS = ["id", "owner", "parent", "weight", "start", "due", "mode", "ambition",
+  "status", "include_children", "progress_settings", "name", "key_results"];
+const KR_FIELDS = {
+  metric: ["target", "start", "current", "unit", "range", "check_ins"],
+  binary: ["done", "check_ins"],
+  milestone: ["done", "stages_total", "stages_done", "checkpoints", "check_ins"],
+};
+const KR_COMMON = ["id", "kind", "weight", "owners", "due", "name"];
 
 class Skip extends Error {}
 
@@ -39,8 +51,17 @@ function instant(text, endOfDay = false) {
 const approxLe = (a, b) => a <= b || Math.abs(a - b) <= TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
 const clamp = (raw, cap) => Math.min(raw > 0 ? raw : 0, cap);
 
+function warnUnknown(object, known, path, warnings) {
+  const prefix = path ? `${path}.` : "";
+  for (const key of Object.keys(object).sort()) {
+    if (!known.includes(key)) {
+      warnings.push({ code: "unknown_field", path: prefix + key, message: `unknown field '${key}' is ignored` });
+    }
+  }
+}
+
 function paceColour(p, e) {
-  if (e === null) return "green";
+  if (e === null) return null; // no timeline, no pace (SEMANTICS §11.1)
   if (approxLe(1, p) || e <= 0 || approxLe(e, p)) return "green";
   if (approxLe(p, 0.5 * e)) return "red";
   if (approxLe(p, 0.75 * e)) return "yellow";
@@ -92,9 +113,20 @@ function evaluate(document) {
   const policy = document.policy || {};
   if ((policy.preset ?? "betterworks") !== "betterworks") throw new Skip("policy presets");
   if (policy.cap !== undefined && policy.cap !== 1) throw new Skip("policy cap");
-  if (policy.pace !== undefined && JSON.stringify(policy.pace) !== DEFAULT_PACE) throw new Skip("policy pace");
+  if (policy.pace !== undefined) {
+    const pace = { rule: policy.pace.rule, yellow: policy.pace.yellow, red: policy.pace.red, boundary: policy.pace.boundary ?? "worse" };
+    if (JSON.stringify(pace) !== DEFAULT_PACE) throw new Skip("policy pace");
+  }
   const asOf = instant(document.as_of);
-  const result = { okrcore: 1, as_of: document.as_of, objectives: {}, key_results: {}, people: {}, errors: [] };
+  const warnings = [];
+  warnUnknown(document, DOCUMENT_FIELDS, "", warnings);
+  const result = { okrcore: 1, as_of: document.as_of, objectives: {}, key_results: {}, people: {}, errors: [], warnings };
+  (document.objectives || []).forEach((obj, i) => {
+    warnUnknown(obj, OBJECTIVE_FIELDS, `objectives[${i}]`, warnings);
+    (obj.key_results || []).forEach((kr, j) => {
+      warnUnknown(kr, [...KR_COMMON, ...(KR_FIELDS[kr.kind] || [])], `objectives[${i}].key_results[${j}]`, warnings);
+    });
+  });
   for (const obj of document.objectives || []) {
     if (obj.parent) throw new Skip("alignment");
     if (wouldSum(obj)) throw new Skip("sum rollups");
@@ -107,7 +139,12 @@ function evaluate(document) {
       const progress = clamp(raw, 1);
       const krDue = kr.due != null ? instant(kr.due, true) : due;
       const e = expected(asOf, start, krDue);
-      result.key_results[kr.id] = { progress, raw_progress: raw, colour: paceColour(progress, e), current, expected: e };
+      let colour = paceColour(progress, e);
+      if (typeof current === "boolean") {
+        // done or not: paced against its due (SEMANTICS §11.2)
+        colour = current ? "green" : krDue === null ? null : asOf < krDue ? "green" : "red";
+      }
+      result.key_results[kr.id] = { progress, raw_progress: raw, colour, current, expected: e };
       const weight = kr.weight ?? 1;
       total += weight;
       weighted += weight * progress;

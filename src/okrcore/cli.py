@@ -16,7 +16,7 @@ from okrcore.interchange import loads, schema
 from okrcore.model import Document
 from okrcore.results import Evaluation
 
-__all__ = ["ENGINES", "EXIT_DOCUMENT_ERROR", "EXIT_OK", "FORMATS", "main"]
+__all__ = ["ENGINES", "EXIT_DOCUMENT_ERROR", "EXIT_OK", "EXIT_STRICT", "FORMATS", "main"]
 
 ENGINES: Final = ("scalar", "batch")
 """Engines ``okrcore evaluate --engine`` accepts."""
@@ -24,6 +24,8 @@ FORMATS: Final = ("json", "tree")
 """Output formats of ``okrcore evaluate --format``: the result document, or the drawn tree."""
 EXIT_OK: Final = 0
 """The document was evaluated (item errors, if any, are in the result's ``errors``)."""
+EXIT_STRICT: Final = 1
+"""``okrcore evaluate --strict``: the result has an error or a warning (SEMANTICS §11.3)."""
 EXIT_DOCUMENT_ERROR: Final = 2
 """The input is not a readable version 1 document (or the command line is wrong)."""
 
@@ -70,9 +72,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         from okrcore.render import render
 
         sys.stdout.write(render(document, evaluation, _colour_on(args.colour)) + "\n")
-        return EXIT_OK
-    json.dump(evaluation.to_json(), sys.stdout, indent=args.indent or None, allow_nan=False)
-    sys.stdout.write("\n")
+    else:
+        json.dump(evaluation.to_json(), sys.stdout, indent=args.indent or None, allow_nan=False)
+        sys.stdout.write("\n")
+    if args.strict and (evaluation.errors or evaluation.warnings):
+        errors, warnings = len(evaluation.errors), len(evaluation.warnings)
+        print(f"okrcore: {args.file}: --strict: {errors} error{'s' * (errors != 1)} and "
+              f"{warnings} warning{'s' * (warnings != 1)}", file=sys.stderr)
+        return EXIT_STRICT
     return EXIT_OK
 
 
@@ -137,6 +144,9 @@ def _parser() -> argparse.ArgumentParser:
                     "results, people and a summary, drawn as okrcore demo draws its sample")
     ev.add_argument("--colour", choices=("auto", "always", "never"), default="auto",
                     help="ANSI colours in --format tree (default auto: when a terminal)")
+    ev.add_argument("--strict", action="store_true",
+                    help="exit 1 when the result has any error or warning (the result is "
+                    "printed all the same)")
     ev.set_defaults(run=_cmd_evaluate)
 
     ex = sub.add_parser("explain", help="say in plain language how each result was computed")

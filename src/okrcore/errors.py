@@ -30,8 +30,10 @@ __all__ = [
     "NOT_FINITE",
     "NO_CONTRIBUTING_METRIC",
     "OUT_OF_RANGE",
+    "UNKNOWN_FIELD",
     "UNKNOWN_FIELD_VALUE",
     "UNKNOWN_PARENT",
+    "WARNING_CODES",
     "WRONG_TYPE",
     "DocumentError",
     "OkrError",
@@ -99,6 +101,12 @@ ERROR_CODES: Final = frozenset(
     }
 )
 """Every error code okrcore emits."""
+
+UNKNOWN_FIELD: Final = "unknown_field"
+"""A warning, not an error: a field okrcore does not know, ignored (SEMANTICS §11.3)."""
+
+WARNING_CODES: Final = frozenset({UNKNOWN_FIELD})
+"""Every warning code okrcore emits (a result's ``warnings`` list)."""
 
 
 @attrs.frozen

@@ -48,6 +48,7 @@ __all__ = [
     "MANUAL_COLOURS",
     "RULE_REASONS",
     "colour_source",
+    "done_or_not",
     "evaluate",
     "explicit_reason",
     "instant_us",
@@ -55,6 +56,8 @@ __all__ = [
     "isoformat_us",
     "key_result_progress",
     "key_result_rule",
+    "kr_pace",
+    "pace_reason_source",
     "pace_source",
 ]
 
@@ -147,7 +150,7 @@ def key_result_rule(kr: KeyResult) -> str:
 
 
 def pace_source(progress: float, expected: float | None, policy: Policy
-                ) -> tuple[Colour, ColourSource]:
+                ) -> tuple[Colour | None, ColourSource]:
     """The pace colour of a progress value and the rule that set it.
 
     Parameters
@@ -161,16 +164,38 @@ def pace_source(progress: float, expected: float | None, policy: Policy
 
     Returns
     -------
-    colour : {"green", "yellow", "red"}
+    colour : {"green", "yellow", "red"} or None
+        ``None`` without a timeline (no pace, SEMANTICS §11.1).
     source : ColourSource
         ``source`` ``pace`` with the :func:`~okrcore.formulas.pace_colour` reason, the rule
         and the threshold hit (``no_timeline`` when ``expected`` is ``None``).
     """
     if expected is None:
-        return "green", ColourSource("pace", "no_timeline")
+        return None, ColourSource("pace", "no_timeline")
     pace, why = F.pace_colour(progress, expected, policy.pace, policy.tolerance)
-    threshold = {"red": policy.pace.red, "yellow": policy.pace.yellow}.get(why)
-    return pace, ColourSource("pace", why, policy.pace.rule, threshold)
+    return pace, pace_reason_source(why, policy)
+
+
+def pace_reason_source(reason: str, policy: Policy) -> ColourSource:
+    """The :class:`~okrcore.results.ColourSource` of a pace reason.
+
+    Parameters
+    ----------
+    reason : str
+        A :func:`~okrcore.formulas.pace_colour` or :func:`~okrcore.formulas.due_colour` reason,
+        or ``no_timeline``.
+    policy : Policy
+        Gives the rule and the threshold of a threshold reason (``red``, ``yellow``).
+
+    Returns
+    -------
+    ColourSource
+        ``source`` ``pace``; the due reasons and ``no_timeline`` name no rule.
+    """
+    if reason in ("no_timeline", "not_due", "overdue"):
+        return ColourSource("pace", reason)
+    threshold = {"red": policy.pace.red, "yellow": policy.pace.yellow}.get(reason)
+    return ColourSource("pace", reason, policy.pace.rule, threshold)
 
 
 def _opt_float(value: float | None) -> float | None:
@@ -281,6 +306,26 @@ def _expected(as_of: int, start: datetime | None, due: datetime | None) -> float
     return F.expected_progress(as_of, instant_us(start), instant_us(due))
 
 
+def done_or_not(kr: KeyResult) -> bool:
+    """Whether a key result is done or not done: binary, or a milestone without stages."""
+    return isinstance(kr, Binary) or (
+        isinstance(kr, Milestone) and kr.stages_total is None and kr.checkpoints is None)
+
+
+def kr_pace(kr: KeyResult, now: _State, expected: float | None, as_of: int,
+            due: datetime | None, policy: Policy) -> tuple[Colour | None, str]:
+    """A key result's pace colour and its reason (SEMANTICS §6, §11.1, §11.2).
+
+    Done-or-not key results are paced against ``due`` (:func:`okrcore.formulas.due_colour`);
+    the others against ``expected``, with no pace (``None``, ``no_timeline``) without one.
+    """
+    if done_or_not(kr):
+        return F.due_colour(bool(now.value), as_of, None if due is None else instant_us(due))
+    if expected is None:
+        return None, "no_timeline"
+    return F.pace_colour(now.progress, expected, policy.pace, policy.tolerance)
+
+
 @attrs.define
 class _KRTrack:
     """Everything computed for one valid key result: now, before its last check-in, forecast."""
@@ -309,8 +354,9 @@ def _evaluate_kr(kr: KeyResult, objective: Objective, as_of: int, policy: Policy
         trend = F.trend(previous.raw, now.raw, policy.tolerance)
     due = kr.due if kr.due is not None else objective.due
     expected = _expected(as_of, objective.start, due)
-    pace, pace_rule = pace_source(now.progress, expected, policy)
-    colour = F.worst_colour(pace, now.range_status) or pace
+    pace, reason = kr_pace(kr, now, expected, as_of, due, policy)
+    pace_rule = pace_reason_source(reason, policy)
+    colour = F.worst_colour(pace, now.range_status)
     stale = None
     last = history[-1][0] if history else None
     if kr.check_ins is not None:
@@ -344,6 +390,7 @@ def _evaluate_kr(kr: KeyResult, objective: Objective, as_of: int, policy: Policy
         expected=expected,
         colour=colour,
         pace_colour=pace,
+        pace_reason=reason,
         range_status=now.range_status,
         weight=float(kr.weight),
         contributes=kr.weight > 0,
@@ -542,7 +589,9 @@ def colour_source(progress: float | None, expected: float | None,
     Notes
     -----
     colour = worst(pace colour, breakpoint statuses); with null progress only a breakpoint
-    that is hit (yellow or red) gives a colour.
+    that is hit (yellow or red) gives a colour.  Without a timeline (``expected`` is
+    ``None``) there is no pace colour (``no_timeline``, SEMANTICS §11.1): the colour is the
+    worst breakpoint colour, or ``None``.
     """
     pace: Colour | None = None
     source = ColourSource("none", "no_progress")
@@ -550,7 +599,7 @@ def colour_source(progress: float | None, expected: float | None,
         pace, source = pace_source(progress, expected, policy)
     colour = pace
     for ident, status in range_statuses:
-        if pace is None and status == "green":
+        if progress is None and status == "green":
             continue  # with no progress, only a breakpoint that is hit gives a colour
         worse = F.worst_colour(colour, status)
         if worse != colour:
@@ -875,4 +924,5 @@ def evaluate(document: Document) -> Evaluation:
         people=people,
         errors=tuple(sorted(errors, key=E.error_sort_key)),
         error_paths=error_paths,
+        warnings=document.warnings,
     )

@@ -156,10 +156,8 @@ def _pace_phrase(colour: str | None, source: ColourSource, progress: float | Non
     name = _pace_name(policy)
     boundary = getattr(policy.pace, "boundary", "worse")
     at = "at or below" if boundary == "worse" else "below"
-    if reason == "no_timeline":
-        if colour is None:
-            return "no pace: no timeline"
-        return f"{word}: no timeline, so no expected progress to fall behind"
+    if reason == "no_timeline":  # no pace without a timeline (SEMANTICS §11.1)
+        return "no pace: no timeline"
     if reason == "not_due":
         return f"{word}: not due until {_day(due)}" if due else f"{word}: not due yet"
     if reason == "overdue":

@@ -22,6 +22,7 @@ __all__ = [
     "approx_le",
     "band_progress",
     "clamp",
+    "due_colour",
     "expected_progress",
     "grade_band",
     "grade_score",
@@ -316,7 +317,9 @@ def pace_colour(
     :math:`t`, the goal is behind when (ratio) :math:`p \le t\,e`, (difference)
     :math:`p \le e + t`, or (points) :math:`p \le e - t/100`; red when behind by the red
     threshold, else yellow when behind by the yellow one, else green.  BetterWorks: ratio
-    0.75 / 0.5, so 0.6 against 0.8 is yellow and 0.4 against 0.8 is red.
+    0.75 / 0.5, so 0.6 against 0.8 is yellow and 0.4 against 0.8 is red.  With the rule's
+    ``boundary`` ``"better"`` every "behind" comparison is strict (:math:`<` by more than the
+    tolerance): BurningOKR's difference -0.2 / -0.4 makes 0.4 against 0.8 yellow.
     """
     if approx_ge(progress, 1.0, tolerance):
         return "green", "complete"
@@ -327,16 +330,53 @@ def pace_colour(
 
     def behind(threshold: float) -> bool:
         if rule.rule == "ratio":
-            return approx_le(progress, threshold * expected, tolerance)
-        if rule.rule == "difference":
-            return approx_le(progress, expected + threshold, tolerance)
-        return approx_le(progress, expected - threshold / 100.0, tolerance)
+            bound = threshold * expected
+        elif rule.rule == "difference":
+            bound = expected + threshold
+        else:
+            bound = expected - threshold / 100.0
+        if rule.boundary == "better":
+            # strictly behind, beyond the tolerance: on the threshold keeps the better colour
+            return not approx_ge(progress, bound, tolerance)
+        return approx_le(progress, bound, tolerance)
 
     if behind(rule.red):
         return "red", "red"
     if behind(rule.yellow):
         return "yellow", "yellow"
     return "green", "ahead_of_yellow"
+
+
+def due_colour(done: bool, as_of: int, due: int | None) -> tuple[Colour | None, str]:
+    r"""The pace colour of a done-or-not key result (binary, simple milestone) against its due.
+
+    Parameters
+    ----------
+    done : bool
+        Whether it is done at ``as_of``.
+    as_of : int
+        The instant of evaluation [µs since the Unix epoch].
+    due : int or None
+        Its due instant (its own, else its objective's) [µs]; ``None`` without one.
+
+    Returns
+    -------
+    colour : {"green", "red"} or None
+    reason : {"complete", "not_due", "overdue", "no_timeline"}
+
+    Notes
+    -----
+    SEMANTICS §11.2: green when done (``complete``); else with no due no pace
+    (``no_timeline``), green while :math:`a < d` (``not_due``), red from :math:`a \ge d`
+    (``overdue``).
+    """
+    if done:
+        return "green", "complete"
+    if due is None:
+        return None, "no_timeline"
+    if as_of < due:
+        return "green", "not_due"
+    return "red", "overdue"
 
 
 def worst_colour(*colours: Colour | None) -> Colour | None:

@@ -13,7 +13,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from typing import IO, Any, Final, TypeAlias, cast
@@ -126,10 +126,16 @@ def parse_instant(text: object, field: str, end_of_day: bool = False) -> datetim
 class _Reader:
     """Reads the fields of one JSON object, collecting errors instead of stopping at the first."""
 
-    def __init__(self, data: Mapping[str, Any], path: str) -> None:
+    def __init__(self, data: Mapping[str, Any], path: str,
+                 warnings: list[E.OkrError] | None = None) -> None:
         self.data = data
         self.path = path
         self.errors: list[E.OkrError] = []
+        self.warnings: list[E.OkrError] = [] if warnings is None else warnings
+
+    def warn_unknown(self, known: Iterable[str]) -> None:
+        """Warn of every field not in ``known`` (``unknown_field``, SEMANTICS §11.3)."""
+        self.warnings.extend(unknown_fields(self.data, known, self.path))
 
     def _fail(self, exc: E.OkrValueError) -> None:
         self.errors.append(exc.to_error(self.path))
@@ -152,6 +158,16 @@ class _Reader:
         except E.OkrValueError as exc:
             self._fail(exc)
             return None
+
+
+def unknown_fields(data: Mapping[str, Any], known: Iterable[str], path: str
+                   ) -> list[E.OkrError]:
+    """The ``unknown_field`` warnings of the fields of ``data`` not in ``known``, by name."""
+    allowed = set(known)
+    prefix = f"{path}." if path else ""
+    return [E.OkrError(E.UNKNOWN_FIELD, f"{prefix}{key}",
+                       f"unknown field {key!r} is ignored")
+            for key in sorted(str(k) for k in data if k not in allowed)]
 
 
 def _number(value: object, field: str) -> Any:
@@ -225,13 +241,14 @@ def _load_check_ins(reader: _Reader, key: str) -> tuple[CheckIn, ...] | None:
         return None
     result = []
     for i, raw in enumerate(entries):
-        sub = _Reader({}, f"{reader.path}.check_ins[{i}]")
+        sub = _Reader({}, f"{reader.path}.check_ins[{i}]", reader.warnings)
         try:
             entry = _object(raw, "")
         except E.OkrValueError as exc:
             reader._fail(E.OkrValueError(exc.code, f"check_ins[{i}]", exc.message, raw))
             continue
         sub.data = entry
+        sub.warn_unknown(("at", key))
         at = sub.get("at", _start_instant, required=True)
         parse = _boolean if key == "done" else _number
         value = sub.get(key, parse, required=True)
@@ -245,7 +262,8 @@ def _load_range(reader: _Reader) -> Range | None:
     data = reader.get("range", _object)
     if data is None:
         return None
-    sub = _Reader(data, f"{reader.path}.range")
+    sub = _Reader(data, f"{reader.path}.range", reader.warnings)
+    sub.warn_unknown(_RANGE_FIELDS)
     fields = {k: sub.get(k, _number) for k in ("red_low", "yellow_low", "yellow_high", "red_high")}
     mode = sub.get("mode", _choice("band", "graded", "linear"), default="band")
     reader.errors.extend(sub.errors)
@@ -255,14 +273,17 @@ def _load_range(reader: _Reader) -> Range | None:
     return built
 
 
-def _load_key_result(data: object, path: str) -> KeyResult | InvalidKeyResult:
+def _load_key_result(data: object, path: str, warnings: list[E.OkrError] | None = None
+                     ) -> KeyResult | InvalidKeyResult:
     try:
         raw = _object(data, "")
     except E.OkrValueError as exc:
         return InvalidKeyResult(None, [E.OkrError(exc.code, path, exc.message)])
-    r = _Reader(raw, path)
+    r = _Reader(raw, path, warnings)
     ident = r.get("id", _string, required=True)
     kind = r.get("kind", _choice(*_KINDS), required=True)
+    if kind in _KR_FIELDS:
+        r.warn_unknown((*_KR_COMMON_FIELDS, *_KR_FIELDS[kind]))
     common = {
         "weight": r.get("weight", _number, default=1),
         "owners": r.get("owners", _owners, default=()),
@@ -292,12 +313,13 @@ def _load_key_result(data: object, path: str) -> KeyResult | InvalidKeyResult:
         if listed is not None:
             checkpoints = []
             for i, item in enumerate(listed):
-                sub = _Reader({}, f"{path}.checkpoints[{i}]")
+                sub = _Reader({}, f"{path}.checkpoints[{i}]", r.warnings)
                 try:
                     sub.data = _object(item, "")
                 except E.OkrValueError as exc:
                     r.errors.append(E.OkrError(exc.code, sub.path, exc.message))
                     continue
+                sub.warn_unknown(("name", "done"))
                 name = sub.get("name", _string, required=True)
                 done = sub.get("done", _boolean, default=False)
                 r.errors.extend(sub.errors)
@@ -322,7 +344,8 @@ def _load_settings(reader: _Reader) -> ProgressSettings | None:
     data = reader.get("progress_settings", _object)
     if data is None:
         return None
-    sub = _Reader(data, f"{reader.path}.progress_settings")
+    sub = _Reader(data, f"{reader.path}.progress_settings", reader.warnings)
+    sub.warn_unknown(("unit", "target", "auto", "start"))
     fields = {
         "unit": sub.get("unit", _string, required=True),
         "target": sub.get("target", _number),
@@ -337,14 +360,17 @@ def _load_settings(reader: _Reader) -> ProgressSettings | None:
     return built
 
 
-def _load_objective(data: object, path: str) -> Objective | InvalidObjective:
+def _load_objective(data: object, path: str, warnings: list[E.OkrError] | None = None
+                    ) -> Objective | InvalidObjective:
     try:
         raw = _object(data, "")
     except E.OkrValueError as exc:
         return InvalidObjective(None, [E.OkrError(exc.code, path, exc.message)])
-    r = _Reader(raw, path)
+    r = _Reader(raw, path, warnings)
+    r.warn_unknown(_OBJECTIVE_FIELDS)
     listed = r.get("key_results", _list, default=[])
-    krs = tuple(_load_key_result(kr, f"{path}.key_results[{j}]") for j, kr in enumerate(listed))
+    krs = tuple(_load_key_result(kr, f"{path}.key_results[{j}]", r.warnings)
+                for j, kr in enumerate(listed))
     fields = {
         "id": r.get("id", _string, required=True),
         "owner": r.get("owner", _string),
@@ -368,6 +394,20 @@ def _load_objective(data: object, path: str) -> Objective | InvalidObjective:
                             parent=fields["parent"], key_results=krs)
 
 
+_DOCUMENT_FIELDS: Final = ("okrcore", "as_of", "policy", "objectives")
+_OBJECTIVE_FIELDS: Final = (
+    "id", "owner", "parent", "weight", "start", "due", "mode", "ambition", "status",
+    "include_children", "progress_settings", "name", "key_results")
+_KR_COMMON_FIELDS: Final = ("id", "kind", "weight", "owners", "due", "name")
+_KR_FIELDS: Final = {
+    "metric": ("target", "start", "current", "unit", "range", "check_ins"),
+    "binary": ("done", "check_ins"),
+    "milestone": ("done", "stages_total", "stages_done", "checkpoints", "check_ins"),
+}
+_RANGE_FIELDS: Final = ("red_low", "yellow_low", "yellow_high", "red_high", "mode")
+"""The fields each object of a version 1 document may hold; others are warned of and ignored."""
+
+
 def _load_policy(data: object) -> Policy:
     if data is None:
         return Policy()
@@ -385,7 +425,12 @@ def _load_policy(data: object) -> Policy:
                 rule: Any = pace.get("rule")
                 yellow: Any = pace.get("yellow")
                 red: Any = pace.get("red")
-                overrides["pace"] = PaceRule(rule, yellow, red)
+                boundary: Any = pace.get("boundary", "worse")
+                strange = sorted(set(pace) - {"rule", "yellow", "red", "boundary"})
+                if strange:
+                    raise E.OkrValueError(E.UNKNOWN_FIELD_VALUE, strange[0],
+                                          f"unknown pace field {strange[0]!r}", strange[0])
+                overrides["pace"] = PaceRule(rule, yellow, red, boundary)
             except E.OkrValueError as exc:
                 raise E.OkrValueError(exc.code, f"pace.{exc.field}", exc.message,
                                       exc.value) from None
@@ -415,7 +460,8 @@ def document_from_dict(data: object) -> Document:
     Returns
     -------
     Document
-        Bad objectives and key results are kept as ``Invalid*`` items with their errors.
+        Bad objectives and key results are kept as ``Invalid*`` items with their errors;
+        unknown fields are ignored and listed in ``Document.warnings`` (``unknown_field``).
 
     Raises
     ------
@@ -439,8 +485,10 @@ def document_from_dict(data: object) -> Document:
     listed = data.get("objectives", [])
     if not isinstance(listed, list):
         raise E.DocumentError(f"objectives: must be a list, got {type(listed).__name__}")
-    objectives = tuple(_load_objective(o, f"objectives[{i}]") for i, o in enumerate(listed))
-    return Document(as_of=as_of, objectives=objectives, policy=policy)
+    warnings = unknown_fields(data, _DOCUMENT_FIELDS, "")
+    objectives = tuple(_load_objective(o, f"objectives[{i}]", warnings)
+                       for i, o in enumerate(listed))
+    return Document(as_of=as_of, objectives=objectives, policy=policy, warnings=tuple(warnings))
 
 
 def _parse(text: str | bytes) -> object:
@@ -746,8 +794,9 @@ def _result_key_result(key: str, r: _ResultReader) -> KeyResultResult:
         id=key, objective=r.text("objective"), kind=r.text("kind"),
         owners=tuple(r.get("owners", list)), current=r.get("current", int, float, bool),
         raw_progress=r.number("raw_progress"), progress=r.number("progress"),
-        expected=r.number("expected", True), colour=r.text("colour"),
-        pace_colour=r.text("pace_colour"), range_status=r.text("range_status", True),
+        expected=r.number("expected", True), colour=r.text("colour", True),
+        pace_colour=r.text("pace_colour", True), pace_reason=r.text("pace_reason"),
+        range_status=r.text("range_status", True),
         weight=r.number("weight"), contributes=r.get("contributes", bool),
         trend=r.text("trend", True), stale=r.get("stale", bool, type(None)),
         last_check_in=r.text("last_check_in", True),
@@ -807,12 +856,14 @@ def evaluation_from_dict(data: object) -> Evaluation:
 
     errors = tuple(E.OkrError(e.text("code"), e.text("path"), e.text("message"))
                    for e in top.objects("errors"))
+    warnings = tuple(E.OkrError(w.text("code"), w.text("path"), w.text("message"))
+                     for w in top.objects("warnings"))
     return Evaluation(
         as_of=as_of, policy=policy,
         objectives={k: _result_objective(k, r) for k, r in section("objectives")},
         key_results={k: _result_key_result(k, r) for k, r in section("key_results")},
         people={k: _result_person(k, r) for k, r in section("people")},
-        errors=errors)
+        errors=errors, warnings=warnings)
 
 
 def loads_result(text: str | bytes) -> Evaluation:

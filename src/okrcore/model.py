@@ -650,6 +650,9 @@ class Document:
         May include :class:`InvalidObjective` after loading a document with errors.
     policy : Policy
         Thresholds and caps; default the ``betterworks`` preset.
+    warnings : tuple of OkrError
+        What reading the document ignored (``unknown_field``, SEMANTICS §11.3); not part of
+        the document's value (equality ignores it).
     """
 
     as_of: datetime = attrs.field(validator=C.check_instant)
@@ -658,6 +661,7 @@ class Document:
         validator=_each(Objective, InvalidObjective, what="an Objective", hint=_FROM_DICT)
     )
     policy: Policy = attrs.field(factory=Policy, validator=_instance(Policy, what="a Policy"))
+    warnings: tuple[E.OkrError, ...] = attrs.field(default=(), eq=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Document:

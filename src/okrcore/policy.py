@@ -15,6 +15,7 @@ from okrcore import _checks as C
 from okrcore import errors as E
 
 __all__ = [
+    "PACE_BOUNDARIES",
     "PACE_RULES",
     "PRESETS",
     "PaceRule",
@@ -25,6 +26,11 @@ PACE_RULES: Final = ("ratio", "difference", "points")
 """The three ways a pace threshold can be expressed."""
 
 PaceRuleName = Literal["ratio", "difference", "points"]
+
+PACE_BOUNDARIES: Final = ("worse", "better")
+"""Which colour a value on a pace threshold takes (SEMANTICS §11.4)."""
+
+PaceBoundary = Literal["worse", "better"]
 
 
 def _check_pace_thresholds(inst: PaceRule, _attribute: attrs.Attribute[Any], _v: object) -> None:
@@ -55,6 +61,10 @@ class PaceRule:
         The yellow threshold in the rule's unit.
     red : float
         The red threshold in the rule's unit; further behind than ``yellow``.
+    boundary : {"worse", "better"}
+        The colour of a value on a threshold (within the tolerance): ``worse`` (default) takes
+        the worse colour, ``better`` the better one (BurningOKR: yellow only when
+        :math:`p - e < -0.2`).
 
     Notes
     -----
@@ -62,16 +72,22 @@ class PaceRule:
     ``ratio`` when :math:`p \le t\,e`, by rule ``difference`` when :math:`p - e \le t`,
     and by rule ``points`` when :math:`100\,(e - p) \ge t`.  Under every rule a goal on or
     ahead of pace (:math:`p \ge e`) is never behind, so a ``points`` threshold of 0 means
-    "any shortfall".  All comparisons use a relative tolerance of 1e-9.
+    "any shortfall".  All comparisons use a relative tolerance of 1e-9.  With
+    ``boundary="better"`` the comparisons become strict: behind when :math:`p < t\,e` (and so
+    on) by more than the tolerance, so a value on the threshold, within the tolerance, keeps
+    the better colour.
     """
 
     rule: PaceRuleName = attrs.field(validator=C.check_one_of(*PACE_RULES))
     yellow: float = attrs.field(validator=C.check_finite)
     red: float = attrs.field(validator=[C.check_finite, _check_pace_thresholds])
+    boundary: PaceBoundary = attrs.field(default="worse",
+                                         validator=C.check_one_of(*PACE_BOUNDARIES))
 
     def to_json(self) -> dict[str, Any]:
-        """Return the ``{"rule", "yellow", "red"}`` object of the interchange format."""
-        return {"rule": self.rule, "yellow": self.yellow, "red": self.red}
+        """Return the ``{"rule", "yellow", "red", "boundary"}`` object of the interchange format."""
+        return {"rule": self.rule, "yellow": self.yellow, "red": self.red,
+                "boundary": self.boundary}
 
 
 def _check_cap(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -204,7 +220,8 @@ PRESETS: Final[dict[str, Policy]] = {
     "betterworks": Policy(),
     "workfront": Policy(preset="workfront", pace=PaceRule("ratio", 0.9, 0.7)),
     "upraise": Policy(preset="upraise", pace=PaceRule("ratio", 0.95, 0.75)),
-    "burningokr": Policy(preset="burningokr", pace=PaceRule("difference", -0.2, -0.4)),
+    "burningokr": Policy(preset="burningokr", pace=PaceRule("difference", -0.2, -0.4,
+                                                                 "better")),
     "viva": Policy(preset="viva", pace=PaceRule("points", 0.0, 25.0)),
     "google": Policy(preset="google", aspirational_success=0.7),
 }

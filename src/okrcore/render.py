@@ -445,7 +445,7 @@ class _Renderer:
         def tally(colours: Sequence[str | None]) -> str:
             parts = [self.paint(f"{colours.count(c)} {c}", c) for c in ("green", "yellow", "red")]
             if None in colours:
-                parts.append(f"{colours.count(None)} without progress")
+                parts.append(f"{colours.count(None)} without a colour")
             return " · ".join(parts)
 
         objectives = list(ev.objectives.values())

@@ -264,10 +264,15 @@ class KeyResultResult:
         Unclamped and clamped progress [fraction].
     expected : float or None
         Expected progress [fraction]; ``None`` without a timeline.
-    colour : {"green", "yellow", "red"}
-        Worst of the pace colour and (range KRs) the breakpoint colour.
-    pace_colour : {"green", "yellow", "red"}
-        The pace colour alone.
+    colour : {"green", "yellow", "red"} or None
+        Worst of the pace colour and (range KRs) the breakpoint colour; ``None`` when neither
+        exists (no timeline and no range).
+    pace_colour : {"green", "yellow", "red"} or None
+        The pace colour alone; ``None`` without a timeline (SEMANTICS §11.1).
+    pace_reason : str
+        Why: a :func:`~okrcore.formulas.pace_colour` reason (``complete``, ``not_started``,
+        ``on_pace``, ``red``, ``yellow``, ``ahead_of_yellow``), ``no_timeline``, or for a
+        done-or-not key result ``complete``, ``not_due`` or ``overdue`` (SEMANTICS §11.2).
     range_status : {"green", "yellow", "red"} or None
         The breakpoint colour of a range metric.
     weight : float
@@ -297,8 +302,9 @@ class KeyResultResult:
     raw_progress: float
     progress: float
     expected: float | None
-    colour: Colour
-    pace_colour: Colour
+    colour: Colour | None
+    pace_colour: Colour | None
+    pace_reason: str
     range_status: Colour | None
     weight: float
     contributes: bool
@@ -323,6 +329,7 @@ class KeyResultResult:
             "expected": self.expected,
             "colour": self.colour,
             "pace_colour": self.pace_colour,
+            "pace_reason": self.pace_reason,
             "range_status": self.range_status,
             "weight": self.weight,
             "contributes": self.contributes,
@@ -448,7 +455,8 @@ class Evaluation:
     """The result of evaluating a document.
 
     Items with an error are absent from the maps; their errors are in ``errors``, and
-    ``error_paths`` says where each of them sits in the document.
+    ``error_paths`` says where each of them sits in the document. ``warnings`` hold what was
+    read but ignored: unknown fields (``unknown_field``, SEMANTICS §11.3).
 
     Parameters
     ----------
@@ -460,6 +468,8 @@ class Evaluation:
         Results by id, in document order.
     errors : tuple of OkrError
         Every error, sorted by path.
+    warnings : tuple of OkrError
+        Every warning (unknown fields), in document order.
     error_paths : dict of (str, str) to str
         ``(type, id) -> path`` for every objective (``type`` ``objective``) and key result
         (``key_result``) with an id that has no result because of an error: where its errors
@@ -472,6 +482,7 @@ class Evaluation:
     key_results: dict[str, KeyResultResult]
     people: dict[str, PersonResult]
     errors: tuple[OkrError, ...]
+    warnings: tuple[OkrError, ...] = ()
     error_paths: dict[tuple[str, str], str] = attrs.field(factory=dict, eq=False)
 
     def explain(self, id: str, kind: str | None = None) -> str:
@@ -540,4 +551,5 @@ class Evaluation:
             "key_results": {k: v.to_json() for k, v in self.key_results.items()},
             "people": {k: v.to_json() for k, v in self.people.items()},
             "errors": [e.to_json() for e in self.errors],
+            "warnings": [w.to_json() for w in self.warnings],
         }

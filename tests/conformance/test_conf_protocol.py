@@ -116,7 +116,7 @@ def test_run_in_process_with_disabled_capabilities(capsys: pytest.CaptureFixture
     assert status == 0
     assert "skipped  vector   ranges/deals-7-band" in out
     assert "passed   vector   binary/done" in out
-    assert "2 passed, 0 failed, 23 skipped" in out
+    assert "6 passed, 0 failed, 23 skipped" in out
 
 
 def test_command_line_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

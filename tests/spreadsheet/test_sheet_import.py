@@ -63,9 +63,10 @@ def test_hand_written_workbook_evaluates_as_the_docs_say(tmp_path: Path) -> None
     assert ev.objectives["support"].progress == pytest.approx(0.6)
     # a date-only due is the end of that day: 1 Jan -> 1 Apr is 90 days, 45 days gone
     assert ev.objectives["support"].expected == pytest.approx(0.5)
-    # check-in 5 of 10 deals before as_of; no timeline -> green
+    # check-in 5 of 10 deals before as_of; no timeline -> no colour (SEMANTICS §11.1)
     assert ev.key_results["deals"].progress == pytest.approx(0.5)
-    assert ev.objectives["sales"].colour == "green"
+    assert ev.objectives["sales"].colour is None
+    assert ev.key_results["deals"].colour is None
     # carl owns crm on ann's objective: it counts for him
     assert ev.people["carl"].progress == pytest.approx(0.6)
 

@@ -43,6 +43,7 @@ SUMMARY: Final = "Summary"
 SETTING_ROWS: Final = (
     "As of", "Preset", "Cap", "Pace rule", "Pace yellow", "Pace red",
     "Aspirational success", "Stale days", "Strict breakpoints", "Grade yellow", "Grade green",
+    "Pace boundary",
 )
 """Row labels of the Settings sheet (column A ``Setting``, column B ``Value``)."""
 

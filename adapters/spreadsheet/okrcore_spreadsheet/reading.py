@@ -351,7 +351,8 @@ _POLICY_FIELDS = {
 
 
 _POLICY_LABELS = {key: label for label, (key, _) in _POLICY_FIELDS.items()} | {
-    "cap": "Cap", "pace_rule": "Pace rule", "pace_yellow": "Pace yellow", "pace_red": "Pace red"}
+    "cap": "Cap", "pace_rule": "Pace rule", "pace_yellow": "Pace yellow", "pace_red": "Pace red",
+    "pace_boundary": "Pace boundary"}
 
 
 def _settings(reader: _Reader) -> tuple[Any, dict[str, Any]]:
@@ -389,6 +390,9 @@ def _settings(reader: _Reader) -> tuple[Any, dict[str, Any]]:
         policy["pace"] = {"rule": reader.choice(rows, pace["rule"]),
                           "yellow": reader.number(rows, pace["yellow"]),
                           "red": reader.number(rows, pace["red"])}
+        boundary = found.get("pace boundary", (0, None))[1]
+        if boundary is not None:
+            policy["pace"]["boundary"] = reader.choice(rows, boundary)
     return reader.instant(rows, as_of), {"policy": policy, "where": where}
 
 

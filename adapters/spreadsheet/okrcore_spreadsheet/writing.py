@@ -35,7 +35,7 @@ from okrcore import (
     Milestone,
     Objective,
 )
-from okrcore.evaluate import isoformat
+from okrcore.evaluate import done_or_not, isoformat
 
 from . import layout as L
 
@@ -114,31 +114,41 @@ def _approx_le(a: str, b: str) -> str:
     return f"OR({a}<={b},ABS({a}-{b})<={TOLERANCE}*MAX(ABS({a}),ABS({b})))"
 
 
-def _pace(p: str, e: str, rule: str, yellow: str, red: str) -> str:
-    """Pace colour of progress ``p`` against expected ``e`` (spec 7.3)."""
+def _pace(p: str, e: str, rule: str, yellow: str, red: str, boundary: str = "worse") -> str:
+    """Pace colour of progress ``p`` against expected ``e`` (spec 7.3).
 
-    def behind(threshold: str) -> str:
+    With ``boundary`` ``"better"`` a value on a threshold (within the tolerance) keeps the
+    better colour: behind means not ``bound <= p`` (SEMANTICS §11.4), written by swapping the
+    branches of the IFs (not every engine has ``NOT``).
+    """
+
+    def bound(threshold: str) -> str:
         if rule == "ratio":
-            return _approx_le(p, f"{threshold}*{e}")
+            return f"{threshold}*{e}"
         if rule == "difference":
-            return _approx_le(p, f"({e}+{threshold})")
-        return _approx_le(p, f"({e}-{threshold}/100)")
+            return f"({e}+{threshold})"
+        return f"({e}-{threshold}/100)"
 
-    return (f'IF(OR({_approx_le("1", p)},{e}<=0,{_approx_le(e, p)}),"green",'
-            f'IF({behind(red)},"red",IF({behind(yellow)},"yellow","green")))')
+    green = f'OR({_approx_le("1", p)},{e}<=0,{_approx_le(e, p)})'
+    if boundary == "better":
+        return (f'IF({green},"green",IF({_approx_le(bound(red), p)},'
+                f'IF({_approx_le(bound(yellow), p)},"green","yellow"),"red"))')
+    return (f'IF({green},"green",IF({_approx_le(p, bound(red))},"red",'
+            f'IF({_approx_le(p, bound(yellow))},"yellow","green")))')
 
 
 def _worst(cells: Sequence[str], paced: bool) -> str:
     """The worst colour of some colour cells (spec 7.4).
 
-    A breakpoint colours only when it is hit (yellow or red); without a pace colour (``paced``
-    false: null progress) nothing hit leaves the colour empty (null).
+    Empty cells (null colours: no timeline, SEMANTICS §11.1) are ignored, and all empty gives
+    empty.  With null progress (``paced`` false) a breakpoint colours only when it is hit
+    (yellow or red): nothing hit leaves the colour empty (null).
     """
 
     def any_is(colour: str) -> str:
         return "OR(" + ",".join(f'{c}="{colour}"' for c in cells) + ")"
 
-    rest = '"green"' if paced else '""'
+    rest = f'IF({any_is("green")},"green","")' if paced else '""'
     return f'IF({any_is("red")},"red",IF({any_is("yellow")},"yellow",{rest}))'
 
 
@@ -259,7 +269,7 @@ class _Builder:
             "Pace yellow": p.pace.yellow, "Pace red": p.pace.red,
             "Aspirational success": p.aspirational_success, "Stale days": p.stale_days,
             "Strict breakpoints": p.strict_breakpoints, "Grade yellow": p.grade_yellow,
-            "Grade green": p.grade_green,
+            "Grade green": p.grade_green, "Pace boundary": p.pace.boundary,
         }
         for label in L.SETTING_ROWS:
             self.settings.rows.append({"Setting": label, "Value": values[label]})
@@ -360,14 +370,23 @@ class _Builder:
         cells["Raw progress"] = Formula(raw, float(result.raw_progress))
         cells["Progress"] = Formula(_clamp(ref("Raw progress"), self.policy.cap),
                                     float(result.progress))
+        due_ref = ref("Due") if kr.due is not None else self.objectives.ref("Due", orow)
         if result.expected is not None:
             start = self.objectives.ref("Start", orow)
-            due = ref("Due") if kr.due is not None else self.objectives.ref("Due", orow)
-            cells["Expected"] = Formula(_expected(start, due), float(result.expected))
+            cells["Expected"] = Formula(_expected(start, due_ref), float(result.expected))
+        if done_or_not(kr):
+            # paced against its due (SEMANTICS §11.2): done green, else green before the due
+            # and red from it on; no due at all: no pace colour
+            as_of = _settings_ref("As of")
+            by_due = (f'IF({as_of}<{due_ref},"green","red")'
+                      if kr.due is not None or obj.due is not None else '""')
+            cells["Pace colour"] = Formula(f'IF({v}<>0,"green",{by_due})',
+                                           result.pace_colour or "")
+        elif result.expected is not None:
             cells["Pace colour"] = Formula(self._pace(ref("Progress"), ref("Expected")),
-                                           result.pace_colour)
+                                           result.pace_colour or "")
         else:
-            cells["Pace colour"] = result.pace_colour  # no timeline: always green
+            cells["Pace colour"] = None  # no timeline: no pace colour (SEMANTICS §11.1)
         colours = [ref("Pace colour")]
         if isinstance(kr, Metric) and kr.range is not None:
             red = _or(_range_conditions(kr, ref, v, strict, "red"))
@@ -375,7 +394,7 @@ class _Builder:
             cells["Range status"] = Formula(
                 f'IF({red},"red",IF({yellow},"yellow","green"))', str(result.range_status))
             colours.append(ref("Range status"))
-        cells["Colour"] = Formula(_worst(colours, paced=True), result.colour)
+        cells["Colour"] = Formula(_worst(colours, paced=True), result.colour or "")
         cells["Trend"] = result.trend
         cells["Stale"] = result.stale
         if result.forecast is not None:
@@ -384,7 +403,7 @@ class _Builder:
 
     def _pace(self, p: str, e: str) -> str:
         return _pace(p, e, self.policy.pace.rule, _settings_ref("Pace yellow"),
-                     _settings_ref("Pace red"))
+                     _settings_ref("Pace red"), self.policy.pace.boundary)
 
     # ------------------------------------------------------------------ objectives
     def build_objectives(self) -> None:
@@ -457,7 +476,7 @@ class _Builder:
                 cells["Pace colour"] = Formula(self._pace(ref("Progress"), ref("Expected")),
                                                self._pace_colour(result))
             else:
-                cells["Pace colour"] = "green"  # no timeline: always green
+                cells["Pace colour"] = None  # no timeline: no pace colour (SEMANTICS §11.1)
         colours = [ref("Pace colour")] if progress is not None else []
         colours += [kr("Range status", k.id) for k in obj.key_results
                     if isinstance(k, Metric) and k.range is not None

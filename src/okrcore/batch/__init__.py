@@ -5,6 +5,8 @@ evaluate it with :func:`evaluate_frame`, and turn the result columns into the sc
 :class:`~okrcore.results.Evaluation` with :func:`to_evaluation` when a document is wanted.
 """
 
+import attrs
+
 from okrcore.batch.convert import explain, to_evaluation
 from okrcore.batch.engine import KERNELS, BatchResult, evaluate_frame, kernels_available
 from okrcore.batch.frame import NONE_INSTANT, OrgFrame
@@ -34,4 +36,7 @@ def evaluate_batch(document: Document) -> Evaluation:
     """
     frame = OrgFrame.from_document(document)
     result = evaluate_frame(frame, instant_us(document.as_of), document.policy)
-    return to_evaluation(frame, result)
+    evaluation = to_evaluation(frame, result)
+    if document.warnings:
+        evaluation = attrs.evolve(evaluation, warnings=document.warnings)
+    return evaluation

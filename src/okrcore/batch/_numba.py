@@ -49,6 +49,7 @@ import numpy.typing as npt
 
 from okrcore.batch import engine as _e
 from okrcore.batch import frame as _f
+from okrcore.policy import PaceRule
 
 __all__ = [
     "BLOCK_ROWS",
@@ -62,6 +63,7 @@ __all__ = [
     "kr_pass",
     "load",
     "logs_pass",
+    "pace_rule_code",
     "thread_count",
     "threads_limited",
 ]
@@ -80,7 +82,9 @@ UNCAPPED: Final = math.inf
 ``min(low, inf)`` is ``low`` for every clamped value (never NaN), so +inf gives exactly the
 numpy engine's uncapped progress."""
 PACE_RULE_CODES: Final = {"ratio": 0, "difference": 1, "points": 2}
-"""The ``pace_rule`` codes of :func:`kr_pass`."""
+"""The ``pace_rule`` codes of :func:`kr_pass` (with the ``worse`` boundary)."""
+_BETTER: Final = 3
+"""Added to a :data:`PACE_RULE_CODES` code for the ``better`` boundary (SEMANTICS §11.4)."""
 BLOCK_ROWS: Final = 1 << 14
 """Key result rows per parallel block of :func:`kr_pass`."""
 OBJ_BLOCK: Final = 1 << 12
@@ -151,11 +155,20 @@ def _graded(value: float, target: float, red_low: float, yellow_low: float, yell
 
 
 def _bound(expected: float, rule: int, threshold: float, points: float) -> float:
-    """The bound of the ``behind`` test of ``engine._pace`` (``points = threshold / 100.0``)."""
+    """The bound of the ``behind`` test of ``engine._pace`` (``points = threshold / 100.0``).
+
+    ``rule`` is a :func:`pace_rule_code` (its boundary is ignored here).
+    """
+    base = rule - _BETTER if rule >= _BETTER else rule
     ratio = threshold * expected
     difference = expected + threshold
     below = expected - points
-    return ratio if rule == 0 else (difference if rule == 1 else below)
+    return ratio if base == 0 else (difference if base == 1 else below)
+
+
+def _behind(progress: float, bound: float, tol: float, better: bool) -> bool:
+    """Twin of ``engine._behind``: ``progress <= bound``, or strictly below with ``better``."""
+    return (not _approx_le(bound, progress, tol)) if better else _approx_le(progress, bound, tol)
 
 
 def _direction(start: float, target: float) -> int:
@@ -181,11 +194,13 @@ def _raw_and_status(v: float, s: float, t: float, mode: int, rl: float, yl: floa
 
 def _pace_code(progress: float, expected: float, tol: float, rule: int, yellow: float,
                red: float) -> int:
-    """Twin of ``engine._pace`` (green without a timeline: ``expected`` NaN)."""
+    """Twin of ``engine._pace`` (green for ``expected`` NaN: callers treat no timeline)."""
     green = (_approx_le(1.0, progress, tol) | (expected <= 0)
              | _approx_le(expected, progress, tol) | math.isnan(expected))
-    behind_red = _approx_le(progress, _bound(expected, rule, red, red / 100.0), tol)
-    behind_yellow = _approx_le(progress, _bound(expected, rule, yellow, yellow / 100.0), tol)
+    better = rule >= _BETTER
+    behind_red = _behind(progress, _bound(expected, rule, red, red / 100.0), tol, better)
+    behind_yellow = _behind(progress, _bound(expected, rule, yellow, yellow / 100.0), tol,
+                            better)
     pace = _CODE_RED if behind_red else (_CODE_YELLOW if behind_yellow else _CODE_GREEN)
     return _CODE_GREEN if green else pace
 
@@ -224,7 +239,7 @@ def _block_rows(b: int, block: int, n: int | np.uint64) -> tuple[np.uint64, np.u
 
 
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
-                   _bound, _direction, _raw_and_status, _pace_code, _clamped, _expected_at,
+                   _bound, _behind, _direction, _raw_and_status, _pace_code, _clamped, _expected_at,
                    _grade_of, _n_blocks, _block_rows)
 _LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_sums_one", "_rollup_one")
 
@@ -235,16 +250,17 @@ _LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_sums_one", "_rollup_one
 
 
 def _kr_pass_impl(
-        start: F64, target: F64, explicit: F64, log_has: Any, log_value: F64, range_mode: U8,
-        red_low: F64, yellow_low: F64, yellow_high: F64, red_high: F64, obj_start_kr: I64,
-        due_kr: I64, aspirational: B, as_of: int, cap: float, strict: bool, tol: float,
-        pace_rule: int, pace_yellow: float, pace_red: float, grade_yellow: float,
+        kind: U8, start: F64, target: F64, explicit: F64, log_has: Any, log_value: F64,
+        range_mode: U8, red_low: F64, yellow_low: F64, yellow_high: F64, red_high: F64,
+        obj_start_kr: I64, due_kr: I64, aspirational: B, as_of: int, cap: float, strict: bool,
+        tol: float, pace_rule: int, pace_yellow: float, pace_red: float, grade_yellow: float,
         grade_green: float, aspirational_success: float, out_value: F64, out_raw: F64,
         out_progress: F64, out_status: I8, out_expected: F64, out_pace: I8, out_colour: I8,
         out_score: F64, out_band: I8, out_success: B) -> None:
     n = start.shape[0]
     red_points = pace_red / 100.0
     yellow_points = pace_yellow / 100.0
+    better = pace_rule >= _BETTER
     for b in _prange(_n_blocks(n, BLOCK_ROWS)):
         lo, hi = _block_rows(b, BLOCK_ROWS, n)
         # Every branch of the numpy engine is computed and then selected, as numpy does: no
@@ -278,17 +294,28 @@ def _kr_pass_impl(
             status = _CODE_NONE if mode == 0 else status
             # expected progress (_expected), NaN without a timeline
             expected = _expected_at(as_of, obj_start_kr[i], due_kr[i])
-            # pace colour (_pace; green without a timeline)
+            # pace colour (_pace; none without a timeline, below)
             # (written out, not _pace_code: a call to it here, which LLVM does not inline, stops
             # this loop's vectorisation and made kr_pass 5x slower)
             green = (_approx_le(1.0, progress, tol) | (expected <= 0)
                      | _approx_le(expected, progress, tol) | math.isnan(expected))
-            behind_red = _approx_le(progress, _bound(expected, pace_rule, pace_red, red_points),
-                                    tol)
-            behind_yellow = _approx_le(
-                progress, _bound(expected, pace_rule, pace_yellow, yellow_points), tol)
+            bound_red = _bound(expected, pace_rule, pace_red, red_points)
+            bound_yellow = _bound(expected, pace_rule, pace_yellow, yellow_points)
+            behind_red = ((not _approx_le(bound_red, progress, tol)) if better
+                          else _approx_le(progress, bound_red, tol))
+            behind_yellow = ((not _approx_le(bound_yellow, progress, tol)) if better
+                             else _approx_le(progress, bound_yellow, tol))
             pace = _CODE_RED if behind_red else (_CODE_YELLOW if behind_yellow else _CODE_GREEN)
             pace = _CODE_GREEN if green else pace
+            # no timeline, no pace (SEMANTICS §11.1)
+            pace = _CODE_NONE if math.isnan(expected) else pace
+            # done-or-not key results are paced against their due (§11.2, engine._kr_pace)
+            k = kind[i]
+            due = due_kr[i]
+            by_due = _CODE_NONE if due == NONE_INSTANT else (
+                _CODE_GREEN if as_of < due else _CODE_RED)
+            by_due = _CODE_GREEN if v != 0.0 else by_due
+            pace = by_due if (k == _f.KIND_BINARY) | (k == _f.KIND_MILESTONE) else pace
             # grade (_grade)
             score, band, success = _grade_of(progress, aspirational[i], tol, grade_yellow,
                                              grade_green, aspirational_success)
@@ -577,7 +604,9 @@ def _obj_tail_impl(offsets: I64, obj_error: U8, progress: F64, previous: F64, fc
             pace = _pace_code(p if has_progress else 0.0, expected, tol, pace_rule, pace_yellow,
                               pace_red)
             hit = np.int8(worst[o])
-            computed = (pace if pace > hit else hit) if has_progress else np.int8(worst_null[o])
+            # no timeline: no pace, the worst breakpoint colour alone (SEMANTICS §11.1)
+            paced = hit if math.isnan(expected) else (pace if pace > hit else hit)
+            computed = paced if has_progress else np.int8(worst_null[o])
             out_computed[o] = computed
             status = manual_status[o]
             manual = _CODE_RED if status >= 3 else (_CODE_YELLOW if status >= 1 else _CODE_GREEN)
@@ -1138,8 +1167,9 @@ def kr_pass(
     Parameters
     ----------
     kind : uint8 array
-        Kind codes.  Accepted for the interface; raw progress does not depend on the kind (a
-        milestone is ``(done - 0) / (total - 0)``, exactly like ``_raw_progress``).
+        Kind codes.  Raw progress does not depend on the kind (a milestone is
+        ``(done - 0) / (total - 0)``, exactly like ``_raw_progress``); the pace of binary and
+        simple milestones does (against their due, SEMANTICS §11.2).
     start, target : float64 arrays
         [unit].
     explicit : float64 array
@@ -1163,7 +1193,7 @@ def kr_pass(
     strict, tol : bool, float
         ``Policy.strict_breakpoints``, ``Policy.tolerance``.
     pace_rule, pace_yellow, pace_red : int, float, float
-        ``PACE_RULE_CODES[policy.pace.rule]``, ``policy.pace.yellow``, ``policy.pace.red``.
+        ``pace_rule_code(policy.pace)``, ``policy.pace.yellow``, ``policy.pace.red``.
     grade_yellow, grade_green, aspirational_success : float
         The policy's grade band limits and aspirational success threshold.
     out_value, out_raw, out_progress, out_expected, out_score : float64 arrays
@@ -1196,15 +1226,20 @@ def kr_pass(
             ("out_score", out_score, _F), ("out_band", out_band, _S),
             ("out_success", out_success, _BOOL)):
         _check(name, array, n, dtypes)
-    if pace_rule not in (0, 1, 2):
-        raise ValueError(f"pace_rule must be 0, 1 or 2, got {pace_rule!r}")
+    if pace_rule not in range(2 * _BETTER):
+        raise ValueError(f"pace_rule must be a pace_rule_code (0 to 5), got {pace_rule!r}")
     load().kr_pass(
-        start, target, explicit, log_has, log_value, range_mode, red_low, yellow_low,
+        kind, start, target, explicit, log_has, log_value, range_mode, red_low, yellow_low,
         yellow_high, red_high, obj_start_kr, due_kr, aspirational, int(as_of), float(cap),
         bool(strict), float(tol), int(pace_rule), float(pace_yellow), float(pace_red),
         float(grade_yellow), float(grade_green), float(aspirational_success), out_value,
         out_raw, out_progress, out_status, out_expected, out_pace, out_colour, out_score,
         out_band, out_success)
+
+
+def pace_rule_code(rule: PaceRule) -> int:
+    """The ``pace_rule`` code of a pace rule for the kernels: its rule and its boundary."""
+    return PACE_RULE_CODES[rule.rule] + (_BETTER if rule.boundary == "better" else 0)
 
 
 def group_sums(kr_objective: I64, offsets: I64, weight: F64, progress: F64, value: F64,

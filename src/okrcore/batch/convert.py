@@ -16,6 +16,7 @@ import attrs
 import numpy as np
 
 from okrcore import errors as E
+from okrcore import formulas as F
 from okrcore.batch import engine as G
 from okrcore.batch.frame import (
     KIND_BINARY,
@@ -36,6 +37,7 @@ from okrcore.evaluate import (
     explicit_reason,
     isoformat,
     isoformat_us,
+    pace_reason_source,
 )
 from okrcore.evaluate import _mean_items as _scalar_mean_items
 from okrcore.formulas import Colour, Trend
@@ -73,6 +75,17 @@ def _colour(code: int) -> Colour | None:
 
 def _float(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
+
+
+def _pace_reason(kind: int, value: float, progress: float, expected: float | None, due: int,
+                 as_of: int, result: G.BatchResult) -> str:
+    """Why a key result has its pace colour: the scalar path's rules, fed with batch values."""
+    if kind in (KIND_BINARY, KIND_MILESTONE):
+        return F.due_colour(value != 0.0, as_of, None if due == NONE_INSTANT else due)[1]
+    if expected is None:
+        return "no_timeline"
+    policy = result.policy
+    return F.pace_colour(progress, expected, policy.pace, policy.tolerance)[1]
 
 
 def _labels(frame: OrgFrame) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -366,10 +379,9 @@ def _kr_explanations(frame: OrgFrame, result: G.BatchResult, units: list[str]
     reasons = G._pace(result.kr_progress[rows], result.kr_expected[rows], policy)[1].tolist()
     limits = G._range_limit(frame, result.kr_value[rows], policy.strict_breakpoints,
                             rows).tolist()
-    thresholds = {"red": policy.pace.red, "yellow": policy.pace.yellow}
-    paces = [ColourSource("pace", why, policy.pace.rule, thresholds.get(why))
-             for why in _PACE_REASONS]
-    no_timeline = ColourSource("pace", "no_timeline")
+    paces = [pace_reason_source(why, policy) for why in _PACE_REASONS]
+    no_timeline = pace_reason_source("no_timeline", policy)
+    done = (result.kr_value[rows] != 0.0).tolist()
     due_us = frame.kr_due[rows]
     due_us = np.where(due_us == NONE_INSTANT, frame.obj_due[frame.kr_objective[rows]], due_us)
     dues: dict[int, str | None] = {NONE_INSTANT: None}
@@ -377,13 +389,18 @@ def _kr_explanations(frame: OrgFrame, result: G.BatchResult, units: list[str]
     columns = zip(rows.tolist(), frame.kr_kind[rows].tolist(), frame.kr_range_mode[rows].tolist(),
                   frame.kr_unit[rows].tolist(), frame.kr_start[rows].tolist(),
                   frame.kr_target[rows].tolist(), due_us.tolist(), reasons, limits, timeline,
-                  strict=True)
+                  done, strict=True)
     out: dict[int, KeyResultExplanation] = {}
-    for row, kind, mode, unit, start, target, due_at, reason, limit, has_timeline in columns:
+    for (row, kind, mode, unit, start, target, due_at, reason, limit, has_timeline,
+         is_done) in columns:
         due = dues.get(due_at)
         if due is None and due_at != NONE_INSTANT:
             due = dues[due_at] = isoformat_us(due_at)
-        pace = paces[reason] if has_timeline else no_timeline
+        if kind in (KIND_BINARY, KIND_MILESTONE):  # done-or-not: paced against its due (§11.2)
+            why = F.due_colour(is_done, result.as_of, None if due_at == NONE_INSTANT else due_at)
+            pace = pace_reason_source(why[1], policy)
+        else:
+            pace = paces[reason] if has_timeline else no_timeline
         if kind == KIND_METRIC:
             bounds = None
             if mode:
@@ -453,7 +470,10 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
         colour = _colour(int(result.kr_colour[row]))
         pace = _colour(int(result.kr_pace_colour[row]))
         band = _colour(int(result.kr_grade_band[row]))
-        assert colour is not None and pace is not None and band is not None
+        assert band is not None
+        expected = _float(result.kr_expected[row])
+        due = int(frame.kr_due[row])
+        due = due if due != NONE_INSTANT else int(frame.obj_due[i])
         key_results[kr_ids[row]] = KeyResultResult(
             id=kr_ids[row],
             objective=obj_ids[i],
@@ -462,9 +482,11 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
             current=current,
             raw_progress=float(result.kr_raw[row]),
             progress=float(result.kr_progress[row]),
-            expected=_float(result.kr_expected[row]),
+            expected=expected,
             colour=colour,
             pace_colour=pace,
+            pace_reason=_pace_reason(kind, value, float(result.kr_progress[row]), expected, due,
+                                     result.as_of, result),
             range_status=_colour(int(result.kr_range_status[row])),
             weight=float(frame.kr_weight[row]),
             contributes=bool(result.kr_contributes[row]),

@@ -387,6 +387,9 @@ def _pace_conditions(progress: F64, expected: F64, policy: Policy) -> tuple[B, .
             bound = expected + threshold
         else:
             bound = expected - threshold / 100.0
+        if rule.boundary == "better":
+            # strictly behind, beyond the tolerance (SEMANTICS §11.4)
+            return np.asarray(~np.asarray(_approx_le(bound, progress, tol)))
         return np.asarray(_approx_le(progress, bound, tol))
 
     return (np.asarray(_approx_le(1.0, progress, tol)), np.asarray(expected <= 0),
@@ -417,6 +420,26 @@ def _pace(progress: F64, expected: F64, policy: Policy) -> tuple[I8, npt.NDArray
     complete, not_started, on_pace, red, yellow = _pace_conditions(progress, expected, policy)
     reason = np.select([complete, not_started, on_pace, red, yellow], [0, 1, 2, 3, 4], 5)
     return _pace_colour(progress, expected, policy), reason.astype(np.uint8)
+
+
+def _kr_pace(kind: npt.NDArray[np.uint8], value: F64, progress: F64, expected: F64, due: I64,
+             as_of: int, policy: Policy) -> I8:
+    """Key results' pace colour codes (twin of :func:`okrcore.evaluate.kr_pace`).
+
+    ``expected`` NaN (no timeline) gives COLOUR_NONE; binary and simple milestones are
+    paced against ``due`` (their own, else the objective's): green when done, else none
+    without a due, green before it and red from it on (SEMANTICS §11.1, §11.2).
+    """
+    no_timeline = np.isnan(expected)
+    colour = _pace_colour(progress, np.where(no_timeline, 0.0, expected), policy)
+    colour[no_timeline] = COLOUR_NONE
+    done_or_not = np.flatnonzero((kind == KIND_BINARY) | (kind == KIND_MILESTONE))
+    if done_or_not.shape[0]:
+        d = due[done_or_not]
+        by_due = np.where(d == NONE_INSTANT, COLOUR_NONE,
+                          np.where(as_of < d, COLOUR_GREEN, COLOUR_RED))
+        colour[done_or_not] = np.where(value[done_or_not] != 0.0, COLOUR_GREEN, by_due)
+    return colour
 
 
 def _expected(as_of: int | I64, start: I64, due: I64) -> F64:
@@ -603,7 +626,7 @@ def _numba_kr_pass(frame: OrgFrame, logs: _Logs, obj_start_kr: I64, due_kr: I64,
         logs.value, frame.kr_range_mode, frame.kr_red_low, frame.kr_yellow_low,
         frame.kr_yellow_high, frame.kr_red_high, obj_start_kr, due_kr, aspirational, as_of,
         _numba.UNCAPPED if policy.cap is None else float(policy.cap),
-        policy.strict_breakpoints, policy.tolerance, _numba.PACE_RULE_CODES[policy.pace.rule],
+        policy.strict_breakpoints, policy.tolerance, _numba.pace_rule_code(policy.pace),
         float(policy.pace.yellow), float(policy.pace.red), float(policy.grade_yellow),
         float(policy.grade_green), float(policy.aspirational_success), *bufs)
     value, raw, progress, status, expected, pace, colour, score, band, success = bufs
@@ -766,10 +789,7 @@ def _kr_block(frame: OrgFrame, rows: slice, logs: _Logs, kr_error: npt.NDArray[n
     status[:] = s
     e = _expected(as_of, start, due)
     expected[:] = e
-    no_timeline = np.isnan(e)
-    e[no_timeline] = 0.0
-    c = _pace_colour(p, e, policy)
-    c[no_timeline] = COLOUR_GREEN
+    c = _kr_pace(frame.kr_kind[rows], v, p, e, due, as_of, policy)
     pace[:] = c
     np.maximum(c, s, out=colour)
     score[:], band[:], success[:] = _grade(p, frame.obj_ambition[obj] == 1, policy)
@@ -1694,9 +1714,8 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
             # error rows are evaluated at raw 0 like the numpy path (their values are unused)
             raw[bad] = 0.0
             progress[bad] = _clamp(raw[bad], policy.cap)
-            e = expected[bad]
-            p_bad = _pace_colour(progress[bad], np.where(np.isnan(e), 0.0, e), policy)
-            pace[bad] = np.where(np.isnan(e), COLOUR_GREEN, p_bad)
+            pace[bad] = _kr_pace(frame.kr_kind[bad], value[bad], progress[bad], expected[bad],
+                                 due_kr[bad], as_of, policy)
             colour[bad] = _worst(pace[bad], status[bad])
             g_score, g_band, g_success = _grade(progress[bad], aspirational[bad], policy)
             score[bad], band[bad], success[bad] = g_score, g_band, g_success
@@ -1852,10 +1871,10 @@ def _evaluate(frame: OrgFrame, as_of: int, policy: Policy, pinned: _Pinned | Non
             no_timeline = np.isnan(expected)
             opace = _pace_colour(np.where(o_has, o_progress, 0.0),
                                  np.where(no_timeline, 0.0, expected), policy)
-            opace = np.where(no_timeline, COLOUR_GREEN, opace)
             opace = np.where(o_has, opace, COLOUR_NONE).astype(np.int8)
-            computed = np.where(o_has, np.maximum(opace, worst_hit[rows]),
-                                worst_hit_null[rows]).astype(np.int8)
+            # no timeline: no pace, the worst breakpoint colour alone (SEMANTICS §11.1)
+            paced = np.where(no_timeline, worst_hit[rows], np.maximum(opace, worst_hit[rows]))
+            computed = np.where(o_has, paced, worst_hit_null[rows]).astype(np.int8)
             tail["obj_computed_colour"][rows] = computed
             status_here = frame.obj_status[rows]
             tail["obj_colour"][rows] = np.where(status_here >= 0,
@@ -2040,7 +2059,7 @@ def _numba_post(frame: OrgFrame, kr_error: npt.NDArray[np.uint8], value: F64, ra
         logs.previous, logs.last_at, logs.forecast, np.ascontiguousarray(obj_start_kr),
         as_of, float(policy.stale_days * MICROSECONDS_PER_DAY),
         _numba.UNCAPPED if policy.cap is None else float(policy.cap),
-        policy.strict_breakpoints, policy.tolerance, _numba.PACE_RULE_CODES[policy.pace.rule],
+        policy.strict_breakpoints, policy.tolerance, _numba.pace_rule_code(policy.pace),
         float(policy.pace.yellow), float(policy.pace.red), *outs)
     return outs
 
@@ -2087,7 +2106,7 @@ def _numba_tail(frame: OrgFrame, st: _Structure, obj_error: npt.NDArray[np.uint8
         st.offsets, obj_error, np.ascontiguousarray(obj_progress), prev_obj, fc_obj_progress,
         fc_ok, obj_hist, st.n_krs > 0, st.rule, frame.obj_start, frame.obj_due,
         frame.obj_status, frame.obj_ambition, *worst, st.contributes, frame.kr_weight,
-        kr_error, as_of, policy.tolerance, _numba.PACE_RULE_CODES[policy.pace.rule],
+        kr_error, as_of, policy.tolerance, _numba.pace_rule_code(policy.pace),
         float(policy.pace.yellow), float(policy.pace.red), float(policy.grade_yellow),
         float(policy.grade_green), float(policy.aspirational_success), *outs)
     return (trend, expected, colour, computed, fc_colour, score, band, success, rule,

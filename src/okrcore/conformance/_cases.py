@@ -74,9 +74,15 @@ def _metrics() -> list[Case]:
         _case("pace-tolerance", "Expected 0.6, progress 0.45: yellow only thanks to the "
               "comparison tolerance.", "7.3", _pace(0.45, 6),
               oracle={"objectives.o.colour": "yellow"}),
+        _case("no-timeline-no-pace", "Without a start or a due there is no expected progress "
+              "and no pace colour: null (SEMANTICS §11.1).", "7.2",
+              _doc(_obj(_metric(target=10, current=4))),
+              oracle={"objectives.o.expected": None, "objectives.o.colour": None,
+                      "objectives.o.computed_colour": None, "key_results.k.colour": None}),
         _case("manual-status", "A manual status 'behind' makes the colour yellow; the computed "
               "colour stays green and progress is unchanged.", "7.5",
-              _doc(_obj(_metric(target=10, current=10), status="behind")),
+              _doc(_obj(_metric(target=10, current=10), status="behind", start=Q_START,
+                        due=Q_DUE)),
               oracle={"objectives.o.colour": "yellow", "objectives.o.computed_colour": "green",
                       "objectives.o.progress": 1}),
     ]
@@ -113,6 +119,24 @@ def _binary() -> list[Case]:
         _case("not-given", "A binary key result without done is not done.", "2.3",
               _doc(_obj({"id": "k", "kind": "binary"})), ("binary",),
               {"key_results.k.progress": 0}),
+        _case("not-done-before-due", "Not done, before its due: green (not_due), although "
+              "its progress 0 is behind the objective's pace (SEMANTICS §11.2).", "7.6",
+              _doc(_obj({"id": "k", "kind": "binary", "done": False}, start="2026-01-01",
+                        due="2026-01-10"), as_of="2026-01-09T00:00:00Z"), ("binary",),
+              {"key_results.k.colour": "green", "objectives.o.colour": "red"}),
+        _case("not-done-from-due", "Not done, from its own due on: red (overdue; "
+              "SEMANTICS §11.2).", "7.6",
+              _doc(_obj({"id": "k", "kind": "binary", "done": False, "due": "2026-01-05"},
+                        start="2026-01-01", due="2026-01-10"), as_of="2026-01-06T00:00:00Z"),
+              ("binary",), {"key_results.k.colour": "red"}),
+        _case("done-after-due", "Done is green (complete), even after its due.", "7.6",
+              _doc(_obj({"id": "k", "kind": "binary", "done": True, "due": "2026-01-05"}),
+                   as_of="2026-02-01T00:00:00Z"),
+              ("binary",), {"key_results.k.colour": "green"}),
+        _case("no-due-no-pace", "Not done and no due anywhere: no pace colour, null "
+              "(no_timeline; SEMANTICS §11.2).", "7.6",
+              _doc(_obj({"id": "k", "kind": "binary", "done": False})), ("binary",),
+              {"key_results.k.colour": None, "objectives.o.colour": None}),
     ]
 
 
@@ -240,11 +264,13 @@ def _people() -> list[Case]:
 
 
 def _pace_presets() -> list[Case]:
+    # burningokr's boundary is "better" (SEMANTICS §11.4): on -0.2 and -0.4 the better colour
     table = {"(0.8, 0.6)": (0.6, 8, {"betterworks": "yellow", "workfront": "yellow",
-                                      "upraise": "red", "burningokr": "yellow",
+                                      "upraise": "red", "burningokr": "green",
                                       "viva": "yellow"}),
-             "(0.8, 0.4)": (0.4, 8, dict.fromkeys(
-                 ("betterworks", "workfront", "upraise", "burningokr", "viva"), "red")),
+             "(0.8, 0.4)": (0.4, 8, {**dict.fromkeys(
+                 ("betterworks", "workfront", "upraise", "viva"), "red"),
+                 "burningokr": "yellow"}),
              "(0.4, 0.3)": (0.3, 4, {"betterworks": "yellow", "workfront": "yellow",
                                       "upraise": "red", "burningokr": "green",
                                       "viva": "yellow"})}
@@ -255,6 +281,17 @@ def _pace_presets() -> list[Case]:
             cases.append(_case(ident, f"(expected, progress) = {label} under {preset}: "
                                f"{colour}.", "7.3", _pace(progress, day, preset),
                                ("pace_presets",), {"objectives.o.colour": colour}))
+    cases.append(_case("burningokr-e8-p39", "Under burningokr p - e = -0.41 < -0.4: red "
+                       "(SEMANTICS §11.4).", "7.3", _pace(0.39, 8, "burningokr"),
+                       ("pace_presets",), {"objectives.o.colour": "red"}))
+    cases.append(_case("boundary-better-override", "A ratio 0.75 / 0.5 override with "
+                       "boundary 'better': 0.6 on the yellow line against 0.8 stays green "
+                       "(SEMANTICS §11.4).", "7.3",
+                       _doc(_obj(_metric(target=100, current=60), start="2026-01-01",
+                                 due="2026-01-10"), as_of="2026-01-09T00:00:00Z",
+                            policy={"pace": {"rule": "ratio", "yellow": 0.75, "red": 0.5,
+                                             "boundary": "better"}}),
+                       ("pace_presets",), {"objectives.o.colour": "green"}))
     cases.append(_case("uncapped", "With cap null a metric at 13/10 has progress 1.3.", "3",
                        _doc(_obj(_metric(target=10, current=13)), policy={"cap": None}),
                        ("pace_presets",), {"key_results.k.progress": 1.3}))
@@ -293,6 +330,21 @@ def _history() -> list[Case]:
                   {"at": "2026-02-12T16:30:00+01:00", "value": 9}])),
                    as_of="2026-02-12T15:30:00Z"),
               ("as_of_history",), {"key_results.k.current": 9}),
+    ]
+
+
+def _warnings() -> list[Case]:
+    return [
+        _case("unknown-fields", "Unknown fields on the document, an objective, a key result "
+              "and a check-in are warnings (unknown_field) and otherwise ignored "
+              "(SEMANTICS §11.3).", "1.3",
+              {**_doc(_obj(_metric(target=10, note="x", check_ins=[
+                  {"at": "2026-01-10", "value": 5, "by": "ann"}]), colour_hint="blue")),
+               "comment": "hello"},
+              ("warnings", "as_of_history"),
+              {"key_results.k.progress": 0.5}),
+        _case("no-unknown-fields", "A document without unknown fields has no warnings.",
+              "1.3", _doc(_obj(_metric(target=10, current=5))), ("warnings",)),
     ]
 
 
@@ -342,6 +394,7 @@ AREAS: Final = {
     "pace_presets": ("Pace colours per preset and cap overrides.", _pace_presets),
     "history": ("Check-in histories read as of an instant.", _history),
     "errors": ("Structured errors and containment.", _errors),
+    "warnings": ("Warnings of unknown fields (SEMANTICS §11.3).", _warnings),
 }
 """Vector areas: one file each, description and case builder."""
 

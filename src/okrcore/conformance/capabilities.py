@@ -21,6 +21,7 @@ CAPABILITIES: Final[dict[str, str]] = {
     "pace_presets": "policy presets and overrides: pace rules, cap, strict breakpoints",
     "as_of_history": "check-in histories read as of the evaluation instant",
     "errors": "structured item errors and containment of bad items",
+    "warnings": "unknown_field warnings for fields that are read but ignored (SEMANTICS §11.3)",
 }
 """Every capability, with what declaring it promises. ``metrics`` is always required."""
 
@@ -45,6 +46,7 @@ SECTIONS: Final[dict[str, tuple[str, str]]] = {
     "7.2": ("spec-expected", "Expected progress"),
     "7.3": ("spec-pace", "Pace colours"),
     "7.4": ("spec-health", "Key result colour and objective health"),
+    "7.6": ("spec-due-pace", "Done-or-not key results against their due"),
     "8.1": ("spec-as-of", "The value as of an instant"),
 }
 """Sections of the specification (``docs/spec.rst``) the suite cites: number → (label, title)."""

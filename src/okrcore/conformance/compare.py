@@ -43,7 +43,7 @@ def project(result: Mapping[str, Any], capabilities: Collection[str] | None = No
     """Return the part of a result document the suite compares.
 
     ``people`` is kept only with the ``people`` capability, ``errors`` (code and path, sorted)
-    only with ``errors``; ``None`` keeps both.
+    only with ``errors``, ``warnings`` (likewise) only with ``warnings``; ``None`` keeps all.
     """
     out: dict[str, Any] = {
         "objectives": {key: {f: value.get(f) for f in OBJECTIVE_FIELDS}
@@ -58,6 +58,10 @@ def project(result: Mapping[str, Any], capabilities: Collection[str] | None = No
         out["errors"] = sorted(({"code": e.get("code"), "path": e.get("path")}
                                 for e in result.get("errors", [])),
                                key=lambda e: (str(e["path"]), str(e["code"])))
+    if capabilities is None or "warnings" in capabilities:
+        out["warnings"] = sorted(({"code": w.get("code"), "path": w.get("path")}
+                                  for w in result.get("warnings", [])),
+                                 key=lambda w: (str(w["path"]), str(w["code"])))
     return out
 
 
@@ -99,12 +103,16 @@ def differences(expected: Mapping[str, Any], actual: Mapping[str, Any],
                                  f"got {json.dumps(item.get(field))}")
         found.extend(f"{section}.{key}: not expected in the result (the reference has no such "
                      f"item)" for key in got if key not in want)
-    if "errors" in expected:
-        want_errors = {(e["code"], e["path"]) for e in expected["errors"]}
-        got_errors = {(e.get("code"), e.get("path")) for e in actual.get("errors", [])
+    for listed in ("errors", "warnings"):
+        if listed not in expected:
+            continue
+        want_errors = {(e["code"], e["path"]) for e in expected[listed]}
+        got_list = actual.get(listed, [])
+        got_errors = {(e.get("code"), e.get("path")) for e in
+                      (got_list if isinstance(got_list, list) else [])
                       if isinstance(e, Mapping)}
-        found.extend(f"errors: expected {code} at {path}, not reported"
+        found.extend(f"{listed}: expected {code} at {path}, not reported"
                      for code, path in sorted(want_errors - got_errors))
-        found.extend(f"errors: reported {code} at {path}, not expected"
+        found.extend(f"{listed}: reported {code} at {path}, not expected"
                      for code, path in sorted(got_errors - want_errors, key=str))
     return found[:limit]

@@ -54,7 +54,9 @@ class Implementation(Protocol):
       ``computed_colour``, ``mode``;
     * ``key_results.<id>``: ``progress``, ``raw_progress``, ``colour``, ``current``;
     * ``people.<id>``: ``progress`` (with the ``people`` capability);
-    * ``errors``: the ``code`` and ``path`` of every error (with the ``errors`` capability).
+    * ``errors``: the ``code`` and ``path`` of every error (with the ``errors`` capability);
+    * ``warnings``: the ``code`` and ``path`` of every warning (with the ``warnings``
+      capability).
 
     Raise :class:`NotSupportedError` to skip one document.
     """

@@ -695,6 +695,54 @@ def _contained(evaluate: Evaluate, example: tuple[dict[str, Any], str], caps: fr
 
 
 # --------------------------------------------------------------------------------------------
+# warnings (SEMANTICS §11.3)
+# --------------------------------------------------------------------------------------------
+
+_UNKNOWN: Final = "x_unknown_field"
+
+
+def _with_unknown_fields(document: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """The document with one unknown field on it and on every objective, KR and check-in."""
+    out = json.loads(json.dumps(document))
+    out[_UNKNOWN] = 1
+    paths = {_UNKNOWN}
+    for i, obj in enumerate(out.get("objectives", [])):
+        obj[_UNKNOWN] = {"any": [1]}
+        paths.add(f"objectives[{i}].{_UNKNOWN}")
+        for j, kr in enumerate(obj.get("key_results", [])):
+            kr[_UNKNOWN] = "x"
+            paths.add(f"objectives[{i}].key_results[{j}].{_UNKNOWN}")
+            for k, entry in enumerate(kr.get("check_ins") or []):
+                entry[_UNKNOWN] = None
+                paths.add(f"objectives[{i}].key_results[{j}].check_ins[{k}].{_UNKNOWN}")
+    return out, paths
+
+
+@_register("unknown_fields_are_warnings", "warnings", ("1.3",), "invariant",
+           lambda caps: interchange_documents(caps - {"errors", "warnings"}, max_objectives=2,
+                                              max_key_results=2))
+def _unknown_fields(evaluate: Evaluate, document: dict[str, Any], caps: frozenset[str]
+                    ) -> None:
+    """An unknown field anywhere is an unknown_field warning at its path, and changes nothing.
+
+    Fields are added to the document, every objective, key result and check-in; the result
+    warns of each one and is otherwise what it was without them.
+    """
+    noisy, paths = _with_unknown_fields(document)
+    before, after = evaluate(document), evaluate(noisy)
+    got = after.get("warnings")
+    reported = {(w.get("code"), w.get("path")) for w in got if isinstance(w, Mapping)} \
+        if isinstance(got, list) else set()
+    wanted = {("unknown_field", path) for path in paths}
+    if reported != wanted:
+        raise ViolationError(f"warnings {sorted(reported)}, want {sorted(wanted)}", noisy)
+    found = differences(project(before, caps - {"warnings"}), after)
+    if found:
+        raise ViolationError("the unknown fields changed the results: " + "; ".join(found),
+                             document, noisy)
+
+
+# --------------------------------------------------------------------------------------------
 # running
 # --------------------------------------------------------------------------------------------
 

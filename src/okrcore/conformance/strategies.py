@@ -237,7 +237,8 @@ def policies(draw: st.DrawFn, capabilities: Collection[str] | None = None) -> Po
         overrides["stale_days"] = draw(st.floats(0.5, 30))
     if draw(st.booleans()):
         yellow = draw(st.floats(0.1, 1))
-        overrides["pace"] = PaceRule("ratio", yellow, draw(st.floats(0, yellow)))
+        overrides["pace"] = PaceRule("ratio", yellow, draw(st.floats(0, yellow)),
+                                     draw(st.sampled_from(("worse", "better"))))
     return Policy.from_preset(draw(st.sampled_from(sorted(PRESETS))), **overrides)
 
 
