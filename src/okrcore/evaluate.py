@@ -46,7 +46,11 @@ __all__ = [
     "CHILDREN_TOO",
     "MANUAL_COLOURS",
     "RULE_REASONS",
+    "alignment_depths",
     "colour_source",
+    "cycle_error",
+    "cycle_from",
+    "cycle_member_error",
     "evaluate",
     "explicit_reason",
     "instant_us",
@@ -485,6 +489,60 @@ def colour_source(progress: float | None, expected: float | None,
     return colour, source
 
 
+def cycle_from(first: int, parent_of: Sequence[int | None]) -> list[int]:
+    """The members of the alignment cycle through ``first``, following parents from it."""
+    members = [first]
+    j = parent_of[first]
+    while j is not None and j != first:
+        members.append(j)
+        j = parent_of[j]
+    return members
+
+
+def cycle_error(ids: Sequence[str], path: str) -> E.OkrError:
+    """The one error that names a whole alignment cycle, at its first member's parent.
+
+    ``ids`` are the members from that first member on (each the child of the next).
+    """
+    return E.OkrError(E.ALIGNMENT_CYCLE, f"{path}.parent",
+                      f"alignment cycle of {len(ids)} objectives: "
+                      + " -> ".join([*ids, ids[0]]))
+
+
+def cycle_member_error(ident: str, path: str, named_at: str) -> E.OkrError:
+    """The short error of every other member of a cycle: where the cycle is named."""
+    return E.OkrError(E.ALIGNMENT_CYCLE, f"{path}.parent",
+                      f"objective {ident!r} is on the alignment cycle named at "
+                      f"{named_at}.parent")
+
+
+def alignment_depths(parent_of: Sequence[int | None], in_cycle: set[int] | Sequence[bool]
+                     ) -> list[int]:
+    """Per objective, the number of parent links up to its root (or to a cycle), in O(n).
+
+    Each objective's depth is computed once: a walk up stops at the first objective whose
+    depth is known, and the depths of the walked objectives are filled in on the way back.
+    """
+    n = len(parent_of)
+    cyclic = (in_cycle.__contains__ if isinstance(in_cycle, set)
+              else in_cycle.__getitem__)
+    depth = [-1] * n
+    for i in range(n):
+        walked: list[int] = []
+        j: int | None = i
+        while j is not None and depth[j] < 0:
+            if cyclic(j):
+                depth[j] = 0
+                break
+            walked.append(j)
+            j = parent_of[j]
+        d = -1 if j is None else depth[j]
+        for k in reversed(walked):
+            d += 1
+            depth[k] = d
+    return depth
+
+
 @attrs.define
 class _ObjTrack:
     now: float | None
@@ -567,26 +625,17 @@ def evaluate(document: Document) -> Evaluation:
             in_cycle.update(chain[chain.index(j):])
         for k in chain:
             state[k] = 2
+    named: dict[int, int] = {}  # cycle member -> the member (first in the document) naming it
     for i in sorted(in_cycle):
-        ids = []
-        j = i
-        while True:
-            ids.append(str(objectives[j].id))
-            nxt = parent_of[j]
-            assert nxt is not None
-            j = nxt
-            if j == i:
-                break
-        errors.append(E.OkrError(E.ALIGNMENT_CYCLE, f"{paths[i]}.parent",
-                                 "alignment cycle: " + " -> ".join([*ids, ids[0]])))
+        if i in named:
+            errors.append(cycle_member_error(str(objectives[i].id), paths[i],
+                                             paths[named[i]]))
+        else:
+            members = cycle_from(i, parent_of)
+            named.update((j, i) for j in members)
+            errors.append(cycle_error([str(objectives[j].id) for j in members], paths[i]))
         invalid.add(i)
-    depth = [0] * n
-    for i in range(n):
-        d, j = 0, i
-        while j not in in_cycle and (nxt := parent_of[j]) is not None:
-            d += 1
-            j = nxt
-        depth[i] = d
+    depth = alignment_depths(parent_of, in_cycle)
     children_of: dict[int, list[int]] = {i: [] for i in range(n)}
     for i in range(n):
         p = parent_of[i]

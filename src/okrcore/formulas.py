@@ -241,9 +241,11 @@ def expected_progress(as_of: int, start: int, due: int) -> float:
 
     Notes
     -----
-    :math:`e = \min(\max((a - s) / (d - s), 0), 1)`.
+    :math:`e = \min(\max((a - s) / (d - s), 0), 1)`.  The two differences are exact
+    integers, each rounded to a float before the division (as a vectorised engine divides two
+    int64 columns), so timelines longer than :math:`2^{53}` µs agree on every path.
     """
-    return min(max((as_of - start) / (due - start), 0.0), 1.0)
+    return min(max(float(as_of - start) / float(due - start), 0.0), 1.0)
 
 
 def pace_colour(
@@ -378,11 +380,13 @@ def is_stale(
     :math:`a - s < W`; otherwise stale when there is no check-in or :math:`a - t_{last} > W`.
     """
     window = stale_days * MICROSECONDS_PER_DAY
-    if complete or (period_start is not None and as_of - period_start < window):
+    # float(...) on each difference: compared as a float, as a vectorised engine compares an
+    # int64 column with a float window (an int-float comparison in Python would be exact)
+    if complete or (period_start is not None and float(as_of - period_start) < window):
         return False
     if last_check_in is None:
         return True
-    return (as_of - last_check_in) > window
+    return float(as_of - last_check_in) > window
 
 
 def least_squares_at(times: Sequence[int], values: Sequence[float], at: int) -> float | None:
@@ -411,7 +415,9 @@ def least_squares_at(times: Sequence[int], values: Sequence[float], at: int) -> 
     if len(times) < 2:
         return None
     origin = times[0]
-    xs = [(t - origin) / MICROSECONDS_PER_DAY for t in times]
+    # float(t - origin) / day, not the exactly rounded int / int of Python: the vectorised
+    # engines convert the int64 difference to a float first (they differ beyond 2**53 µs)
+    xs = [float(t - origin) / MICROSECONDS_PER_DAY for t in times]
     n = len(xs)
     # Plain left-to-right sums (not math.fsum): a vectorised engine's per-KR scatter-add performs
     # exactly these additions in exactly this order, so both paths agree bit for bit.
@@ -431,7 +437,7 @@ def least_squares_at(times: Sequence[int], values: Sequence[float], at: int) -> 
     if sxx == 0:
         return None
     slope = sxv / sxx
-    return mean_v + slope * ((at - origin) / MICROSECONDS_PER_DAY - mean_x)
+    return mean_v + slope * (float(at - origin) / MICROSECONDS_PER_DAY - mean_x)
 
 
 def grade_score(progress: float, tolerance: float = DEFAULT_TOLERANCE) -> float:
