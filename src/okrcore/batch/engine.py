@@ -974,6 +974,8 @@ def _graph(frame: OrgFrame, out: BatchResult | None = None) -> tuple[I64, B, I64
     alive[:] = True
     level = 0
     frontier = np.flatnonzero(remaining_children == 0)
+    # each step costs the size of its frontier (no pass over all m rows), so a chain of
+    # objectives is peeled in linear time
     while frontier.shape[0]:
         height[frontier] = level
         alive[frontier] = False
@@ -981,9 +983,9 @@ def _graph(frame: OrgFrame, out: BatchResult | None = None) -> tuple[I64, B, I64
         ups = ups[ups >= 0]
         if ups.shape[0] == 0:
             break
-        dec = np.bincount(ups, minlength=m)
-        remaining_children -= dec
-        frontier = np.flatnonzero((dec > 0) & (remaining_children == 0) & alive)
+        np.subtract.at(remaining_children, ups, 1)
+        ups = np.unique(ups)
+        frontier = ups[(remaining_children[ups] == 0) & alive[ups]]
         level += 1
     in_cycle = alive
     # a node hanging below a cycle keeps its height (computed from its own children)
@@ -1208,10 +1210,11 @@ def _tree(parent: I64, height: I64) -> _Tree:
 
     m = parent.shape[0]
     max_h = int(height.max()) if m else -1
-    levels = [np.flatnonzero(height == level) for level in range(max_h + 1)]
-    order = np.concatenate(levels) if levels else np.zeros(0, dtype=np.int64)
-    level_offsets = np.concatenate([[0], np.cumsum([len(rows) for rows in levels])]).astype(
-        np.int64)
+    # the rows of each height in row order, by one stable sort (not one pass per height)
+    by_height = np.argsort(height, kind="stable")
+    bounds = np.searchsorted(height[by_height], np.arange(-1, max_h + 1))
+    order = by_height[bounds[0]:]
+    level_offsets = (bounds - bounds[0]).astype(np.int64)
     count = int(np.count_nonzero((parent >= 0) & (height >= 0)))
     offsets = np.empty(m + 1, dtype=np.int64)
     children = np.empty(count, dtype=np.int64)
@@ -1298,9 +1301,17 @@ def _levels(parent: I64, height: I64) -> list[_Level]:
     max_height = int(height.max()) if m else -1
     level_of = np.empty(m, dtype=index)  # a row's position in its level
     levels = []
+    # rows and kids of each height in row order, by one stable sort each (not one pass over
+    # all rows per height: a chain of objectives has as many heights as rows)
+    heights = np.arange(max_height + 2)
+    by_height = np.argsort(height, kind="stable")
+    row_bounds = np.searchsorted(height[by_height], heights)
+    by_kid_level = np.argsort(kid_level, kind="stable")
+    kid_bounds = np.searchsorted(kid_level[by_kid_level], heights)
     for level in range(max_height + 1):
-        rows = np.flatnonzero(height == level).astype(index)
-        level_kids = kids[kid_level == level] if level else np.zeros(0, dtype=index)
+        rows = by_height[row_bounds[level]:row_bounds[level + 1]].astype(index)
+        level_kids = (kids[by_kid_level[kid_bounds[level]:kid_bounds[level + 1]]] if level
+                      else np.zeros(0, dtype=index))
         level_of[rows] = np.arange(rows.shape[0], dtype=index)
         levels.append(_Level(rows, level_kids, level_of[parent[level_kids]]))
     return levels
