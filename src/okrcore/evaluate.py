@@ -404,8 +404,15 @@ def _mean_items(*groups: Sequence[_Entry]) -> tuple[float | None, list[Item]]:
         total += group_total
         weighted += group_weighted
     mean = None if total == 0 else weighted / total
+    exponent = 0
+    if total > 0 and not (math.isfinite(total) and math.isfinite(weighted)):
+        # weights or progress near 1e308: the same mean on rescaled sums (F.rescaled_mean)
+        mean, total, exponent = F.rescaled_mean(
+            [[(w, p) for _, _, w, p in group if p is not None and w > 0] for group in groups])
     items = [
-        Item(kind, ident, w, p, (w / total) if p is not None and w > 0 and total > 0 else None,
+        Item(kind, ident, w, p,
+             (math.ldexp(w, -exponent) / total) if p is not None and w > 0 and total > 0
+             else None,
              None, p is not None and w > 0)
         for group in groups for kind, ident, w, p in group
     ]

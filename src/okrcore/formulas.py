@@ -32,6 +32,7 @@ __all__ = [
     "pace_colour",
     "range_status",
     "ratio_progress",
+    "rescaled_mean",
     "succeeded",
     "trend",
     "weighted_mean",
@@ -335,7 +336,57 @@ def weighted_mean(values: Sequence[float], weights: Sequence[float]) -> float | 
         weighted += weight * value
     if total == 0:
         return None
+    if not (math.isfinite(total) and math.isfinite(weighted)):
+        counted = [(w, v) for v, w in zip(values, weights, strict=True) if w > 0]
+        return rescaled_mean([counted])[0]
     return weighted / total
+
+
+def rescaled_mean(groups: Sequence[Sequence[tuple[float, float]]]) -> tuple[float, float, int]:
+    r"""A weighted mean whose plain sums overflow, computed on rescaled weights and values.
+
+    Parameters
+    ----------
+    groups : sequence of sequence of (weight, value)
+        The counted items (weight > 0, finite values >= 0), in the groups and the order the
+        plain sums add them.
+
+    Returns
+    -------
+    mean : float
+        :math:`\sum w_i v_i / \sum w_i` [fraction]; finite, since it lies between the smallest
+        and the largest value.
+    total : float
+        :math:`\sum w_i 2^{-e}`, the rescaled total weight (a share is :math:`w_i 2^{-e}` over
+        it).
+    e : int
+        The binary exponent of the largest weight.
+
+    Notes
+    -----
+    Used only when :math:`\sum w_i` or :math:`\sum w_i v_i` is not finite (weights or values
+    near 1e308).  Every weight is multiplied by :math:`2^{-e}` and every value by
+    :math:`2^{-q}`, with :math:`e, q` the binary exponents (``math.frexp``) of the largest
+    weight and value, so both lie below 1 and no sum of fewer than :math:`2^{1000}` items
+    overflows; the mean is :math:`2^{q} \sum w'_i v'_i / \sum w'_i`.  A power of two scales
+    exactly, so wherever the plain sums do not overflow the two give the same bits (items
+    below :math:`2^{-1000}` times the largest may round to 0: they change no digit of the
+    mean).  Groups are summed from 0.0 each and then added in order, like the plain sums.
+    """
+    e = max((math.frexp(w)[1] for group in groups for w, _ in group), default=0)
+    q = max((math.frexp(v)[1] for group in groups for _, v in group if v > 0), default=0)
+    total = 0.0
+    weighted = 0.0
+    for group in groups:
+        group_total = 0.0
+        group_weighted = 0.0
+        for w, v in group:
+            ws = math.ldexp(w, -e)
+            group_total += ws
+            group_weighted += ws * math.ldexp(v, -q)
+        total += group_total
+        weighted += group_weighted
+    return math.ldexp(weighted / total, q), total, e
 
 
 def trend(previous: float, current: float, tolerance: float = DEFAULT_TOLERANCE) -> Trend:

@@ -226,7 +226,8 @@ def _block_rows(b: int, block: int, n: int | np.uint64) -> tuple[np.uint64, np.u
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
                    _bound, _direction, _raw_and_status, _pace_code, _clamped, _expected_at,
                    _grade_of, _n_blocks, _block_rows)
-_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_sums_one", "_rollup_one")
+_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_sums_one", "_rescaled_one",
+                        "_rollup_one")
 
 
 # ------------------------------------------------------------------------------------------
@@ -914,7 +915,7 @@ def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, child
                 _rollup_one(o, child_offsets, children, n_kr, has_krs, is_sum, uses, total,
                             weighted, raw_sum, progress_sum, obj_weight, obj_due, pinned,
                             scenario, obj_error, obj_ref, valid, kid_now, has_fc, progress,
-                            raw)
+                            raw, kr_offsets, kr_weight, kr_progress, over, over_progress)
     count = np.uint64(others.shape[0])
     for b in _prange(_n_blocks(count, OBJ_BLOCK)):
         lo, hi = _block_rows(b, OBJ_BLOCK, count)
@@ -927,11 +928,94 @@ def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, child
             prog_sum[o] = progress_sum
 
 
+def _rescaled_one(o: int | np.uint64, child_offsets: I64, children: I64, has_krs: bool,
+                  summing: bool, prog_sum: float, uses_children: bool, obj_weight: F64,
+                  scenario: int, obj_error: U8, valid: B, kid_now: F64, has_fc: B,
+                  progress: F64, kr_offsets: I64, kr_weight: F64, kr_progress: F64, over: B,
+                  over_progress: F64) -> float:
+    """Twin of ``okrcore.formulas.rescaled_mean`` over objective ``o``'s counted items.
+
+    Own items (the summed part, or the key results in row order), then the counted children
+    in row order; two passes: the binary exponents of the largest weight and progress, then
+    the sums of the rescaled items.
+    """
+    replaced = over.shape[0] > 0
+    r_lo = np.uint64(kr_offsets[o])
+    r_hi = np.uint64(kr_offsets[o + np.uint64(1)])
+    c_lo = np.uint64(child_offsets[o])
+    c_hi = np.uint64(child_offsets[o + np.uint64(1)]) if uses_children else c_lo
+    e = 0
+    q = 0
+    seen = False  # any item yet (the first sets e)
+    seen_q = False  # any positive progress yet (the first sets q)
+    for step in range(2):
+        own_t = 0.0
+        own_w = 0.0
+        if has_krs and summing:
+            if step == 0:
+                e = math.frexp(1.0)[1]
+                seen = True
+                if prog_sum > 0:
+                    q = math.frexp(prog_sum)[1]
+                    seen_q = True
+            else:
+                ws = math.ldexp(1.0, -e)
+                own_t += ws
+                own_w += ws * math.ldexp(prog_sum, -q)
+        elif has_krs:
+            for r in range(r_lo, r_hi):
+                w = kr_weight[r]
+                p = over_progress[r] if replaced and over[r] else kr_progress[r]
+                if not w > 0:
+                    continue
+                if step == 0:
+                    fe = math.frexp(w)[1]
+                    e = fe if not seen or fe > e else e
+                    seen = True
+                    if p > 0:
+                        fq = math.frexp(p)[1]
+                        q = fq if not seen_q or fq > q else q
+                        seen_q = True
+                else:
+                    ws = math.ldexp(w, -e)
+                    own_t += ws
+                    own_w += ws * math.ldexp(p, -q)
+        kid_t = 0.0
+        kid_w = 0.0
+        for j in range(c_lo, c_hi):
+            c = np.uint64(children[j])
+            ok = (obj_error[c] == 0) if scenario == _NOW else valid[c]
+            p = progress[c]
+            if scenario == _FORECAST and not has_fc[c]:
+                p = kid_now[c]
+            w = obj_weight[c]
+            if not (ok and not math.isnan(p) and w > 0):
+                continue
+            if step == 0:
+                fe = math.frexp(w)[1]
+                e = fe if not seen or fe > e else e
+                seen = True
+                if p > 0:
+                    fq = math.frexp(p)[1]
+                    q = fq if not seen_q or fq > q else q
+                    seen_q = True
+            else:
+                ws = math.ldexp(w, -e)
+                kid_t += ws
+                kid_w += ws * math.ldexp(p, -q)
+        if step == 1:
+            total = (0.0 + own_t) + kid_t
+            weighted = (0.0 + own_w) + kid_w
+            return math.ldexp(weighted / total, q)
+    return math.nan
+
+
 def _rollup_one(o: int | np.uint64, child_offsets: I64, children: I64, n_kr: int,
                 has_krs: bool, is_sum: B, uses: B, total: float, weighted: float,
                 raw_sum: float, prog_sum: float, obj_weight: F64, obj_due: I64, pinned: B,
                 scenario: int, obj_error: U8, obj_ref: I64, valid: B, kid_now: F64,
-                has_fc: B, progress: F64, raw: F64) -> None:
+                has_fc: B, progress: F64, raw: F64, kr_offsets: I64, kr_weight: F64,
+                kr_progress: F64, over: B, over_progress: F64) -> None:
     """The rollup of objective ``o`` from its key result part (see ``engine._rollup``)."""
     nan = np.nan
     if pinned[o]:
@@ -967,7 +1051,15 @@ def _rollup_one(o: int | np.uint64, child_offsets: I64, children: I64, n_kr: int
     own_weighted = (1.0 * prog_sum if summing else weighted) if has_krs else 0.0
     plain_sum = summing & has_krs & ((not uses_children) | (hi == lo))
     mixed_total = own_total + (ctot if uses_children else 0.0)
-    mixed = (own_weighted + (cw if uses_children else 0.0)) / mixed_total
+    numerator = own_weighted + (cw if uses_children else 0.0)
+    mixed = numerator / mixed_total
+    if ((not plain_sum) and (math.isinf(mixed_total) or math.isinf(numerator))
+            and not math.isnan(numerator)):
+        # weights or progress near 1e308 (rare): okrcore.formulas.rescaled_mean
+        mixed = _rescaled_one(o, child_offsets, children, has_krs, summing, prog_sum,
+                              uses_children, obj_weight, scenario, obj_error, valid, kid_now,
+                              has_fc, progress, kr_offsets, kr_weight, kr_progress, over,
+                              over_progress)
     null = (not plain_sum) & (mixed_total == 0)
     mean = nan if null else mixed
     result = prog_sum if plain_sum else mean

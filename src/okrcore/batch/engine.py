@@ -31,6 +31,7 @@ from okrcore.batch.frame import (
     NONE_INSTANT,
     OrgFrame,
 )
+from okrcore import formulas as F
 from okrcore.formulas import MICROSECONDS_PER_DAY
 from okrcore.policy import Policy
 
@@ -1212,7 +1213,8 @@ def _tree(parent: I64, height: I64) -> _Tree:
     max_h = int(height.max()) if m else -1
     # the rows of each height in row order, by one stable sort (not one pass per height)
     by_height = np.argsort(height, kind="stable")
-    bounds = np.searchsorted(height[by_height], np.arange(-1, max_h + 1))
+    # where each height 0..max_h starts, and the end (cycles, height -1, come first: left out)
+    bounds = np.searchsorted(height[by_height], np.arange(0, max_h + 2))
     order = by_height[bounds[0]:]
     level_offsets = (bounds - bounds[0]).astype(np.int64)
     count = int(np.count_nonzero((parent >= 0) & (height >= 0)))
@@ -1263,7 +1265,9 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
             p, v = p.copy(), v.copy()
             p[at] = d_prog[a:b]
             v[at] = d_value[a:b]
-        weighted[first:first + k] = np.bincount(g - first, weights=w[lo:hi] * p, minlength=k)
+        with np.errstate(over="ignore"):  # weights near 1e308: rescued by the rollup
+            weighted[first:first + k] = np.bincount(g - first, weights=w[lo:hi] * p,
+                                                    minlength=k)
         # the rows left out of a sum would add 0.0, which changes no such sum (never -0.0)
         a, b = np.searchsorted(summed_rows, (lo, hi))
         value_sum[first:first + k] = np.bincount(summed_obj[a:b] - first,
@@ -1438,11 +1442,12 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 lift = lift[~pinned[parent[lift]]]
                 # (has_fc is read at the kids below, written at their parents: another level)
                 has_fc[parent[lift]] = True
-            # each child's counted weight and weight x progress, block by block of children
-            wk, wkp = np.empty(kids.shape[0]), np.empty(kids.shape[0])
+            # each child's counted weight, progress and weight x progress, block by block
+            wk, kp, wkp = (np.empty(kids.shape[0]), np.empty(kids.shape[0]),
+                           np.empty(kids.shape[0]))
 
             def kid_block(lo: int, hi: int, kids: Any = kids, ok_kid: B = ok_kid,
-                          wk: F64 = wk, wkp: F64 = wkp) -> None:
+                          wk: F64 = wk, kp: F64 = kp, wkp: F64 = wkp) -> None:
                 these = kids[lo:hi]
                 p = progress[these]
                 if kid_has_fc is not None and kid_now is not None:
@@ -1451,27 +1456,39 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 counted = ok_kid[these] & ~np.isnan(p) & (w > 0)
                 block_w = np.where(counted, w, 0.0)
                 wk[lo:hi] = block_w
-                wkp[lo:hi] = block_w * np.where(counted, p, 0.0)
+                kp[lo:hi] = np.where(counted, p, 0.0)
+                with np.errstate(over="ignore"):  # rescued by level_block
+                    wkp[lo:hi] = block_w * kp[lo:hi]
 
             _map_blocks(kid_block, _row_blocks(kids.shape[0]))
             # per parent, its children in row order (the parents are this level's rows)
             ctot_level = _group_sum(up, wk, k)
             cw_level = _group_sum(up, wkp, k)
-            del wk, wkp
+            del wkp
+            level_kids: tuple[Any, F64, F64] | None = (up, wk, kp)
         else:
             ctot_level = cw_level = np.zeros(k)
+            level_kids = None
 
         def level_block(lo: int, hi: int, level_rows: Any = level_rows,
-                        ctot_level: F64 = ctot_level, cw_level: F64 = cw_level) -> None:
+                        ctot_level: F64 = ctot_level, cw_level: F64 = cw_level,
+                        level_kids: tuple[Any, F64, F64] | None = level_kids) -> None:
             block = slice(lo, hi)
             keep = ~pinned[level_rows[block]]
             rows = level_rows[block][keep]
             uses = st.uses_children[rows]
             plain = plain_sum[rows]
             mixed_total = own_total[rows] + np.where(uses, ctot_level[block][keep], 0.0)
+            numerator = own_weighted[rows] + np.where(uses, cw_level[block][keep], 0.0)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                mixed = (own_weighted[rows] + np.where(uses, cw_level[block][keep], 0.0)
-                         ) / mixed_total
+                mixed = numerator / mixed_total
+            rescue = ~plain & (np.isinf(mixed_total) | np.isinf(numerator)) & ~np.isnan(numerator)
+            for at in np.flatnonzero(rescue).tolist():
+                # weights or progress near 1e308 (rare): the scalar path's rescaled mean
+                mixed[at] = _rescaled_mean(
+                    frame, st, int(rows[at]), kr_progress, delta, prog_sum,
+                    level_kids if bool(uses[at]) else None,
+                    lo + int(np.flatnonzero(keep)[at]))
             null = ~plain & (mixed_total == 0)
             mean = np.where(null, np.nan, mixed)
             level_progress = np.where(plain, prog_sum[rows], mean)
@@ -1492,6 +1509,35 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         _map_blocks(level_block, _row_blocks(k))
 
     return progress, raw if want_raw else None, value_sum, has_fc, prog_sum
+
+
+def _rescaled_mean(frame: OrgFrame, st: _Structure, o: int, kr_progress: F64,
+                   delta: tuple[Any, F64, F64] | None, prog_sum: F64,
+                   level_kids: tuple[Any, F64, F64] | None, position: int) -> float:
+    """Objective ``o``'s mean by :func:`okrcore.formulas.rescaled_mean` (numpy kernel).
+
+    For the rare objective whose plain sums overflow: its own items (key results in row order,
+    or its summed part), then its counted children in row order (``level_kids``: per child of
+    the level its parent's position, counted weight and progress; ``position`` is ``o``'s).
+    """
+    own: list[tuple[float, float]] = []
+    lo, hi = np.searchsorted(frame.kr_objective, (o, o + 1)).tolist()
+    if st.mode[o] == 2 and hi > lo:
+        own.append((1.0, float(prog_sum[o])))
+    else:
+        p = kr_progress[lo:hi].copy()
+        if delta is not None:
+            d_rows, _, d_prog = delta
+            a, b = np.searchsorted(d_rows, (lo, hi))
+            p[d_rows[a:b] - lo] = d_prog[a:b]
+        own = [(w, v) for w, v in zip(frame.kr_weight[lo:hi].tolist(), p.tolist(), strict=True)
+               if w > 0]
+    kids: list[tuple[float, float]] = []
+    if level_kids is not None:
+        up, wk, kp = level_kids
+        at = np.flatnonzero(up == position)
+        kids = [(w, v) for w, v in zip(wk[at].tolist(), kp[at].tolist(), strict=True) if w > 0]
+    return F.rescaled_mean([own, kids])[0]
 
 
 def _rollup_start(m: int, obj: I64, st: _Structure, errors: Any, kid_has_fc: B | None,
@@ -2098,6 +2144,13 @@ def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64
                              kr_error, np.ascontiguousarray(kr_progress), frame.n_kr,
                              _numba.thread_count(), *outs)
         progress, items, ref, seen = outs
+        if bool(np.any(np.isinf(progress))):
+            # (rare) a sum of progress near 1e308 overflowed: redo those people exactly as
+            # the numpy path does, from their items
+            who, bad, prog, _ = person_items(frame, obj_error, obj_progress, kr_error,
+                                             kr_progress)
+            counted = ~bad & ~np.isnan(prog)
+            _rescue_people(progress, progress, who[counted], prog[counted])
         return progress, items, ref, seen
     who, bad, prog, ref = person_items(frame, obj_error, obj_progress, kr_error, kr_progress)
     return person_rollup(who, bad, prog, ref, n_people)
@@ -2164,6 +2217,17 @@ def person_items(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress
     return who, bad, prog, ref
 
 
+def _rescue_people(mean: F64, weighted: F64, who: I64, prog: F64) -> None:
+    """Redo the people whose sum of progress overflowed, by ``F.rescaled_mean``, in place.
+
+    ``who`` and ``prog`` are the counted items in item order.  A mean is the plain one
+    wherever ``weighted`` (or the mean) is finite.
+    """
+    for person in np.flatnonzero(np.isinf(weighted)).tolist():
+        items = prog[who == person].tolist()
+        mean[person] = F.rescaled_mean([[(1.0, p) for p in items]])[0]
+
+
 def person_rollup(who: I64, bad: B, prog: F64, ref: I64, n_people: int
                   ) -> tuple[F64, I64, I64, B]:
     r"""People's progress from their items (see :func:`person_items`).
@@ -2191,6 +2255,7 @@ def person_rollup(who: I64, bad: B, prog: F64, ref: I64, n_people: int
     weighted = np.bincount(counted_who, weights=prog[counted], minlength=n_people)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(total > 0, weighted / np.where(total > 0, total, 1.0), np.nan)
+    _rescue_people(mean, weighted, who[counted], prog[counted])
     first_bad = np.full(n_people, -1, dtype=np.int64)
     bad_rows = np.flatnonzero(bad)
     if bad_rows.shape[0]:
