@@ -56,6 +56,7 @@ __all__ = [
     "instant_us",
     "isoformat",
     "key_result_progress",
+    "sum_share",
 ]
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -255,6 +256,9 @@ def _evaluate_kr(kr: KeyResult, objective: Objective, as_of: int, policy: Policy
                                   instant_us(due))
         if line is not None and math.isfinite(line):
             projected = _state(kr, line, policy)
+            if not math.isfinite(projected.raw):
+                projected = None  # (uncapped) a projection beyond floating point: none
+        if projected is not None:
             fc_pace = F.pace_colour(projected.progress, 1.0, policy.pace, policy.tolerance)[0]
             forecast = Forecast(line, projected.progress,
                                 F.worst_colour(fc_pace, projected.range_status) or fc_pace)
@@ -371,7 +375,7 @@ def _sum_part(objective: Objective, states: Sequence[_State], policy: Policy
     counted = {id(s) for s in contributing}
     items = [
         Item("key_result", s.kr.id, float(s.kr.weight), s.progress,
-             (float(s.value) / value) if id(s) in counted and value != 0 else None,
+             sum_share(float(s.value), value) if id(s) in counted else None,
              float(s.value) if isinstance(s.kr, Metric) else None, id(s) in counted)
         for s in states
     ]
@@ -379,6 +383,18 @@ def _sum_part(objective: Objective, states: Sequence[_State], policy: Policy
         "unit": unit, "target": target, "start": start, "value": value,
         "target_rule": target_rule}
     return raw, F.clamp(raw, policy.cap), items, details
+
+
+def sum_share(value: float, total: float) -> float | None:
+    """A summed key result's share of the sum: ``value / total``, or ``None``.
+
+    ``None`` when the total is 0, or when the share is not a finite number (values of both
+    signs near 1e308 that nearly cancel): no share is shown rather than an infinite one.
+    """
+    if total == 0:
+        return None
+    share = value / total
+    return share if math.isfinite(share) else None
 
 
 _Entry = tuple[str, str | None, float, float | None]
@@ -745,9 +761,12 @@ def evaluate(document: Document) -> Evaluation:
                             [(cid, w, tracks[c].projected if tracks[c].has_forecast
                               else tracks[c].now) for (cid, w), c in zip(ext, kids, strict=True)],
                             policy)
+        # (uncapped) a projected progress beyond floating point is no forecast
+        has_forecast = (has_forecast and projected.progress is not None
+                        and math.isfinite(projected.progress))
         tracks[i] = _ObjTrack(now.progress, prev.progress,
                               projected.progress if has_forecast else None, has_history,
-                              has_forecast and projected.progress is not None)
+                              has_forecast)
         for item, j in zip(now.explanation.items, range(len(krs)), strict=False):
             contributes_in_sum[(i, j)] = item.contributes
         expected = _expected(as_of, obj.start, obj.due)

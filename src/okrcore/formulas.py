@@ -110,9 +110,16 @@ def metric_raw_progress(start: float, target: float, current: float) -> float:
     Notes
     -----
     :math:`r = (c - s) / (t - s)`.  A reduction 45 → 20 at 30 gives
-    :math:`(30 - 45) / (20 - 45) = 0.6`.
+    :math:`(30 - 45) / (20 - 45) = 0.6`.  When a difference overflows (values of both signs
+    near 1e308) both are taken on halved values, :math:`(c/2 - s/2) / (t/2 - s/2)`: the same
+    ratio, finite wherever it is.
     """
-    return (current - start) / (target - start)
+    num = current - start
+    den = target - start
+    if math.isinf(num) or math.isinf(den):
+        num = current * 0.5 - start * 0.5
+        den = target * 0.5 - start * 0.5
+    return num / den
 
 
 def ratio_progress(done: float, total: float) -> float:

@@ -173,7 +173,12 @@ def _raw_and_status(v: float, s: float, t: float, mode: int, rl: float, yl: floa
     """Twins of ``engine._raw_progress`` and ``engine._range_status`` at value ``v``."""
     red = _hits_low(v, rl, strict) | _hits_high(v, rh, strict)
     yellow = _hits_low(v, yl, strict) | _hits_high(v, yh, strict)
-    raw = (0.0 if red else 1.0) if mode == 1 else (v - s) / (t - s)
+    num = v - s
+    den = t - s
+    halved = math.isinf(num) or math.isinf(den)  # (twin of formulas.metric_raw_progress)
+    num = (v * 0.5 - s * 0.5) if halved else num
+    den = (t * 0.5 - s * 0.5) if halved else den
+    raw = (0.0 if red else 1.0) if mode == 1 else num / den
     raw = _graded(v, t, rl, yl, yh, rh) if mode == 2 else raw
     status = _CODE_RED if red else (_CODE_YELLOW if yellow else _CODE_GREEN)
     return raw, (_CODE_NONE if mode == 0 else status)
@@ -266,7 +271,13 @@ def _kr_pass_impl(
             red = _hits_low(v, rl, strict) | _hits_high(v, rh, strict)
             yellow = _hits_low(v, yl, strict) | _hits_high(v, yh, strict)
             # raw progress (_raw_progress): plain, band (1 unless red), graded
-            plain = (v - s) / (t - s)
+            num = v - s
+            den = t - s
+            # (formulas.metric_raw_progress: a difference that overflows is taken halved)
+            halved = math.isinf(num) | math.isinf(den)
+            num = (v * 0.5 - s * 0.5) if halved else num
+            den = (t * 0.5 - s * 0.5) if halved else den
+            plain = num / den
             banded = 0.0 if red else 1.0
             graded = _graded(v, t, rl, yl, yh, rh)
             raw = banded if mode == 1 else plain
@@ -357,7 +368,12 @@ def _kr_sums_one(o: int | np.uint64, offsets: I64, weight: F64, progress: F64, v
     total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask, over,
                                        over_progress, over_value)
     start = sum_start[o]
-    raw = (summed - start) / (sum_target[o] - start)
+    num = summed - start
+    den = sum_target[o] - start
+    if math.isinf(num) or math.isinf(den):  # (twin of formulas.metric_raw_progress)
+        num = summed * 0.5 - start * 0.5
+        den = sum_target[o] * 0.5 - start * 0.5
+    raw = num / den
     has_krs = offsets[o + np.uint64(1)] > offsets[o]
     return has_krs, total, weighted, summed, raw, _clamped(raw, cap)
 
@@ -480,9 +496,14 @@ def _kr_post_impl(kr_error: U8, kind: U8, start: F64, target: F64, range_mode: U
             k = kind[i]
             f = forecast[i]
             has_fc = ((k == _f.KIND_METRIC) | (k == _f.KIND_STAGED)) & math.isfinite(f)
-            out_has_fc[i] = has_fc
+            fc_raw = np.nan
+            fc_status = status[i]
             if has_fc:
                 fc_raw, fc_status = _raw_and_status(f, s, *limits)
+                # (uncapped) a projection beyond floating point is no forecast
+                has_fc = math.isfinite(fc_raw)
+            out_has_fc[i] = has_fc
+            if has_fc:
                 fc_progress = _clamped(fc_raw, cap)
                 fc_pace = _pace_code(fc_progress, 1.0, tol, pace_rule, pace_yellow, pace_red)
                 out_fc_value[i] = f
@@ -1069,7 +1090,7 @@ def _rollup_one(o: int | np.uint64, child_offsets: I64, children: I64, n_kr: int
     if scenario == _NOW and obj_error[o] == 0 and not null and not math.isfinite(result_raw):
         obj_error[o] = _e.ERR_NOT_FINITE
     if scenario == _FORECAST:
-        good = (obj_due[o] != NONE_INSTANT) & (not math.isnan(result)) & valid[o]
+        good = (obj_due[o] != NONE_INSTANT) & math.isfinite(result) & valid[o]
         has_fc[o] = has_fc[o] & good
 
 

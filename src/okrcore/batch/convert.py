@@ -35,6 +35,7 @@ from okrcore.evaluate import (
     cycle_member_error,
     explicit_reason,
     isoformat,
+    sum_share,
 )
 from okrcore.evaluate import _mean_items as _scalar_mean_items
 from okrcore.formulas import Colour, Trend
@@ -296,7 +297,7 @@ def explain(frame: OrgFrame, result: G.BatchResult, rows: Iterable[int]) -> dict
                 kr_items.append(Item(
                     "key_result", kr_ids[r], float(frame.kr_weight[r]),
                     float(result.kr_progress[r]),
-                    (v / value) if contributes and value != 0 else None,
+                    sum_share(v, value) if contributes else None,
                     v if int(frame.kr_kind[r]) == 0 else None, contributes))
             if child_entries:
                 sum_progress = float(result.obj_sum_progress[i])

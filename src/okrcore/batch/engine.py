@@ -280,6 +280,20 @@ def _safe_div(num: F64, den: F64) -> F64:
     return out
 
 
+def _halve_overflows(num: F64, den: F64, value: Any, start: Any, target: Any) -> None:
+    """Where ``value - start`` or ``target - start`` overflowed: both on halved values.
+
+    Twin of :func:`okrcore.formulas.metric_raw_progress` (in place; ``value``, ``start`` and
+    ``target`` are the columns the differences came from).
+    """
+    big = np.flatnonzero(np.isinf(num) | np.isinf(den))
+    if big.shape[0]:
+        v, s, t = (np.broadcast_to(np.asarray(a, dtype=np.float64), num.shape)[big]
+                   for a in (value, start, target))
+        num[big] = v * 0.5 - s * 0.5
+        den[big] = t * 0.5 - s * 0.5
+
+
 def _raw_progress(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(None)) -> F64:
     """Raw progress of key results ``rows`` at ``value`` (twin of key_result_progress)."""
     start = frame.kr_start[rows]
@@ -287,7 +301,9 @@ def _raw_progress(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(N
     mode = frame.kr_range_mode[rows]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw = np.subtract(value, start)
-        raw /= target - start
+        span = target - start
+        _halve_overflows(raw, span, value, start, target)
+        raw /= span
     ranged = np.flatnonzero((mode == 1) | (mode == 2))
     if ranged.shape[0]:
         # only the few range rows pay for the band and graded formulas
@@ -798,8 +814,15 @@ def _post_block(frame: OrgFrame, rows: slice, logs: _Logs, kr_error: npt.NDArray
     value[~(((kind == KIND_METRIC) | (kind == KIND_STAGED)) & np.isfinite(value))] = np.nan
     np.logical_not(np.isnan(value), out=has_fc)
     fc = np.flatnonzero(has_fc)
+    fc_raw = _raw_progress(frame, value[fc], strict, fc + lo)
+    beyond = ~np.isfinite(fc_raw)
+    if bool(beyond.any()):
+        # (uncapped) a projection beyond floating point is no forecast
+        has_fc[fc[beyond]] = False
+        value[fc[beyond]] = np.nan
+        fc, fc_raw = fc[~beyond], fc_raw[~beyond]
     fc_rows = fc + lo
-    fc_clamped = _clamp(_raw_progress(frame, value[fc], strict, fc_rows), policy.cap)
+    fc_clamped = _clamp(fc_raw, policy.cap)
     fc_status[fc] = _range_status(frame, value[fc], strict, fc_rows)
     fc_pace = _pace_colour(fc_clamped, np.ones(fc.shape[0]), policy)
     fc_colour[fc] = _worst(fc_pace, fc_status[fc])
@@ -1057,7 +1080,8 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy",
         weight_total[objs] = np.bincount(local, weights=frame.kr_weight[rows])
         # direction: the sign of target - start as int8; NaN is its own code, counted as
         # down (as numpy's int64 cast of a NaN sign, the int64 minimum, is)
-        span = frame.kr_target[rows] - frame.kr_start[rows]
+        with np.errstate(over="ignore"):  # (an overflow keeps its sign)
+            span = frame.kr_target[rows] - frame.kr_start[rows]
         d = direction[rows]
         np.subtract((span > 0).view(np.int8), (span < 0).view(np.int8), out=d)
         d[np.isnan(span)] = -128
@@ -1276,7 +1300,9 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
     _map_blocks(block, _group_blocks(obj))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw_sum = np.subtract(value_sum, st.sum_start)
-        raw_sum /= st.sum_target - st.sum_start
+        span = st.sum_target - st.sum_start
+        _halve_overflows(raw_sum, span, value_sum, st.sum_start, st.sum_target)
+        raw_sum /= span
     return weighted, value_sum, raw_sum, _clamp(raw_sum, cap,
                                                 None if sums_out is None else sums_out[1])
 
@@ -1501,7 +1527,8 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 overflow = rows[(obj_error[rows] == 0) & ~null & ~np.isfinite(level_raw)]
                 obj_error[overflow] = ERR_NOT_FINITE
             if kid_has_fc is not None:
-                good = (frame.obj_due[rows] != NONE_INSTANT) & ~np.isnan(level_progress)
+                # (a projected progress beyond floating point is no forecast)
+                good = (frame.obj_due[rows] != NONE_INSTANT) & np.isfinite(level_progress)
                 if valid is not None:
                     good &= valid[rows]
                 has_fc[rows] &= good
