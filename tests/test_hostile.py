@@ -90,7 +90,7 @@ def codes(result: dict[str, Any]) -> list[tuple[str, str]]:
     return [(e["code"], e["path"]) for e in result["errors"]]
 
 
-def doc(*objectives: dict[str, Any], **fields: Any) -> dict[str, Any]:
+def doc(*objectives: Any, **fields: Any) -> dict[str, Any]:
     return {"okrcore": 1, "as_of": AS_OF, "objectives": list(objectives), **fields}
 
 
@@ -332,7 +332,7 @@ def test_alignment_depths_of_a_long_chain_in_linear_time() -> None:
 
 
 def test_a_long_chain_agrees_on_every_path(tmp_path: Path) -> None:
-    n = 20_000
+    n = 3_000
     text = json.dumps(doc(*({"id": f"o{i}", "parent": f"o{i - 1}" if i else None,
                              "include_children": True,
                              "key_results": [{"id": f"k{i}", "kind": "binary",
@@ -379,8 +379,7 @@ def test_deep_and_wide_shapes_agree(shape: dict[str, Any]) -> None:
 def test_any_nesting_is_read_or_refused_in_one_line(depth: int, opening: str,
                                                     closed: bool) -> None:
     closing = "]" if opening == "[" else "}"
-    text = opening * depth + ("1" if opening == "[" else "1") + (closing * depth if closed
-                                                                  else "")
+    text = opening * depth + "1" + (closing * depth if closed else "")
     try:
         parse_json(text)
     except DocumentError as exc:

@@ -84,7 +84,8 @@ def parse_instant(text: object, field: str, end_of_day: bool = False) -> datetim
     """
     if not isinstance(text, str):
         raise E.OkrValueError(E.WRONG_TYPE, field,
-                              f"{field} must be an ISO 8601 date or instant, got {C.shown(text)}", text)
+                              f"{field} must be an ISO 8601 date or instant, got "
+                              f"{C.shown(text)}", text)
     if not (_DATE.match(text) or _INSTANT.match(text)):
         raise E.OkrValueError(E.INVALID_VALUE, field,
                               f"{field} is not an ISO 8601 date (YYYY-MM-DD) or instant "
@@ -156,7 +157,8 @@ def _string(value: object, field: str) -> str:
 
 def _text(value: object, field: str) -> str:
     if not isinstance(value, str):
-        raise E.OkrValueError(E.WRONG_TYPE, field, f"{field} must be a string, got {C.shown(value)}",
+        raise E.OkrValueError(E.WRONG_TYPE, field,
+                              f"{field} must be a string, got {C.shown(value)}",
                               value)
     return value
 
@@ -172,7 +174,8 @@ def _choice(*allowed: str) -> Callable[[object, str], str]:
     def parse(value: object, field: str) -> str:
         if value not in allowed:
             raise E.OkrValueError(E.UNKNOWN_FIELD_VALUE, field,
-                                  f"{field} must be one of {', '.join(allowed)}; got {C.shown(value)}",
+                                  f"{field} must be one of {', '.join(allowed)}; "
+                                  f"got {C.shown(value)}",
                                   value)
         return str(value)
     return parse
@@ -195,7 +198,8 @@ def _owners(value: object, field: str) -> tuple[str, ...]:
 
 def _object(value: object, field: str) -> Mapping[str, Any]:
     if not isinstance(value, dict):
-        raise E.OkrValueError(E.WRONG_TYPE, field, f"{field} must be an object, got {C.shown(value)}",
+        raise E.OkrValueError(E.WRONG_TYPE, field,
+                              f"{field} must be an object, got {C.shown(value)}",
                               value)
     return value
 
@@ -383,7 +387,8 @@ def _load_policy(data: object) -> Policy:
             raise E.OkrValueError(E.UNKNOWN_FIELD_VALUE, unknown[0],
                                   f"unknown policy field {C.shown(unknown[0])}", unknown[0])
         if not isinstance(preset, str):
-            raise E.OkrValueError(E.WRONG_TYPE, "preset", f"preset must be a name, got {C.shown(preset)}")
+            raise E.OkrValueError(E.WRONG_TYPE, "preset",
+                                  f"preset must be a name, got {C.shown(preset)}")
         return Policy.from_preset(preset, **overrides)
     except E.OkrValueError as exc:
         field = exc.field if exc.field.startswith("policy") else f"policy.{exc.field}"

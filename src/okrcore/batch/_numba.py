@@ -173,11 +173,10 @@ def _raw_and_status(v: float, s: float, t: float, mode: int, rl: float, yl: floa
     """Twins of ``engine._raw_progress`` and ``engine._range_status`` at value ``v``."""
     red = _hits_low(v, rl, strict) | _hits_high(v, rh, strict)
     yellow = _hits_low(v, yl, strict) | _hits_high(v, yh, strict)
-    num = v - s
-    den = t - s
-    halved = math.isinf(num) or math.isinf(den)  # (twin of formulas.metric_raw_progress)
-    num = (v * 0.5 - s * 0.5) if halved else num
-    den = (t * 0.5 - s * 0.5) if halved else den
+    # (formulas.metric_raw_progress: a difference that overflows is taken halved)
+    whole = (v - s, t - s)
+    halves = (v * 0.5 - s * 0.5, t * 0.5 - s * 0.5)
+    num, den = halves if math.isinf(whole[0]) or math.isinf(whole[1]) else whole
     raw = (0.0 if red else 1.0) if mode == 1 else num / den
     raw = _graded(v, t, rl, yl, yh, rh) if mode == 2 else raw
     status = _CODE_RED if red else (_CODE_YELLOW if yellow else _CODE_GREEN)
@@ -368,11 +367,11 @@ def _kr_sums_one(o: int | np.uint64, offsets: I64, weight: F64, progress: F64, v
     total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask, over,
                                        over_progress, over_value)
     start = sum_start[o]
-    num = summed - start
-    den = sum_target[o] - start
-    if math.isinf(num) or math.isinf(den):  # (twin of formulas.metric_raw_progress)
-        num = summed * 0.5 - start * 0.5
-        den = sum_target[o] * 0.5 - start * 0.5
+    target = sum_target[o]
+    # (formulas.metric_raw_progress: a difference that overflows is taken halved)
+    whole = (summed - start, target - start)
+    halves = (summed * 0.5 - start * 0.5, target * 0.5 - start * 0.5)
+    num, den = halves if math.isinf(whole[0]) or math.isinf(whole[1]) else whole
     raw = num / den
     has_krs = offsets[o + np.uint64(1)] > offsets[o]
     return has_krs, total, weighted, summed, raw, _clamped(raw, cap)
@@ -923,7 +922,10 @@ def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, child
     for level in range(level_offsets.shape[0] - 1):
         first = np.uint64(level_offsets[level])
         count = np.uint64(level_offsets[level + 1]) - first
-        for b in _prange(_n_blocks(count, OBJ_BLOCK)):
+        # a level of one block runs in this thread: a parallel launch per level made a chain
+        # of objectives (one per level) cost a thread hand-off per objective
+        blocks = _n_blocks(count, OBJ_BLOCK)
+        for b in _prange(blocks) if blocks > 1 else range(blocks):
             lo, hi = _block_rows(b, OBJ_BLOCK, count)
             for k in range(first + lo, first + hi):
                 o = np.uint64(order[k])

@@ -21,6 +21,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from okrcore import formulas as F
 from okrcore.batch.frame import (
     KIND_BINARY,
     KIND_CHECKPOINTS,
@@ -31,7 +32,6 @@ from okrcore.batch.frame import (
     NONE_INSTANT,
     OrgFrame,
 )
-from okrcore import formulas as F
 from okrcore.formulas import MICROSECONDS_PER_DAY
 from okrcore.policy import Policy
 
@@ -2244,7 +2244,7 @@ def person_items(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress
     return who, bad, prog, ref
 
 
-def _rescue_people(mean: F64, weighted: F64, who: I64, prog: F64) -> None:
+def _rescue_people(mean: F64, weighted: npt.NDArray[Any], who: I64, prog: F64) -> None:
     """Redo the people whose sum of progress overflowed, by ``F.rescaled_mean``, in place.
 
     ``who`` and ``prog`` are the counted items in item order.  A mean is the plain one
