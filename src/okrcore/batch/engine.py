@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import os
 import typing
 from collections.abc import Callable, Iterator, Sequence
@@ -1457,12 +1458,22 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 ref[ups] = bad_kids[first] + n
                 obj_error[hit] = ERR_DEPENDS_ON_INVALID
                 obj_ref[hit] = ref[hit]
-        ok_kid = (errors[0] == 0) if errors is not None else valid
-        assert ok_kid is not None
         k = level_rows.shape[0]
+        if k <= _THIN_ROWS and kids.shape[0] <= _THIN_KIDS:
+            # a thin level (a chain of objectives has one row per level): the same operations
+            # on Python floats, without the fixed cost of some forty numpy calls
+            _thin_level(frame, st, level_rows, kids, up, own_total, own_weighted, plain_sum,
+                        prog_sum, raw_sum, kr_progress, delta, progress, raw, want_raw,
+                        pinned, errors, valid, kid_has_fc, kid_now, has_fc)
+            continue
         if kids.shape[0]:
+            assert errors is not None or valid is not None
+            # (whether each kid is valid, computed at the kids only: not a pass over every row
+            # per level)
+            ok_kid: B = ((errors[0][kids] == 0) if errors is not None
+                         else typing.cast(B, valid)[kids])
             if kid_has_fc is not None and kid_now is not None:
-                counted_now = (ok_kid[kids] & ~np.isnan(kid_now[kids])
+                counted_now = (ok_kid & ~np.isnan(kid_now[kids])
                                & (frame.obj_weight[kids] > 0))
                 lift = kids[counted_now & has_fc[kids] & st.uses_children[parent[kids]]]
                 lift = lift[~pinned[parent[lift]]]
@@ -1479,7 +1490,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 if kid_has_fc is not None and kid_now is not None:
                     p = np.where(has_fc[these], p, kid_now[these])
                 w = frame.obj_weight[these]
-                counted = ok_kid[these] & ~np.isnan(p) & (w > 0)
+                counted = ok_kid[lo:hi] & ~np.isnan(p) & (w > 0)
                 block_w = np.where(counted, w, 0.0)
                 wk[lo:hi] = block_w
                 kp[lo:hi] = np.where(counted, p, 0.0)
@@ -1536,6 +1547,92 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         _map_blocks(level_block, _row_blocks(k))
 
     return progress, raw if want_raw else None, value_sum, has_fc, prog_sum
+
+
+_THIN_ROWS: Final = 4
+"""A level of at most this many objectives ..."""
+_THIN_KIDS: Final = 16
+"""... and children is rolled up on Python floats by :func:`_thin_level`."""
+
+
+def _thin_level(frame: OrgFrame, st: _Structure, level_rows: Any, kids: Any, up: Any,
+                own_total: F64, own_weighted: F64, plain_sum: B, prog_sum: F64, raw_sum: F64,
+                kr_progress: F64, delta: tuple[Any, F64, F64] | None, progress: F64,
+                raw: F64, want_raw: bool, pinned: B,
+                errors: tuple[npt.NDArray[np.uint8], I64] | None, valid: B | None,
+                kid_has_fc: B | None, kid_now: F64 | None, has_fc: B) -> None:
+    """One thin level of :func:`_rollup` (numpy kernel) on Python floats.
+
+    The operations of the level's numpy code, value by value and in the same order (IEEE
+    doubles either way): each parent's children summed from 0.0 in row order, then the
+    objective's own part plus the children, the mean, the rescue of overflowing sums, the
+    ``not_finite`` errors and the forecast flags.
+    """
+    def ok(c: int) -> bool:
+        if errors is not None:
+            return bool(errors[0][c] == 0)
+        assert valid is not None
+        return bool(valid[c])
+
+    forecast = kid_has_fc is not None and kid_now is not None
+    k = len(level_rows)
+    ctot = [0.0] * k
+    cw = [0.0] * k
+    wk: list[float] = []
+    kp: list[float] = []
+    kid_list = kids.tolist()
+    up_list = up.tolist()
+    rows = level_rows.tolist()
+    parent = {c: rows[u] for c, u in zip(kid_list, up_list, strict=True)}
+    if forecast and kid_list:
+        assert kid_now is not None
+        lift = [c for c in kid_list
+                if ok(c) and not math.isnan(kid_now[c]) and frame.obj_weight[c] > 0
+                and has_fc[c] and st.uses_children[parent[c]] and not pinned[parent[c]]]
+        for c in lift:  # (read at the kids, written at their parents: another level)
+            has_fc[parent[c]] = True
+    for c, u in zip(kid_list, up_list, strict=True):
+        p = float(progress[c])
+        if forecast and not has_fc[c]:
+            assert kid_now is not None
+            p = float(kid_now[c])
+        w = float(frame.obj_weight[c])
+        counted = ok(c) and not math.isnan(p) and w > 0
+        bw = w if counted else 0.0
+        pk = p if counted else 0.0
+        wk.append(bw)
+        kp.append(pk)
+        ctot[u] += bw
+        cw[u] += bw * pk
+    level_kids = (up, np.asarray(wk), np.asarray(kp)) if kid_list else None
+    for at, o in enumerate(rows):
+        if pinned[o]:
+            continue
+        uses = bool(st.uses_children[o])
+        plain = bool(plain_sum[o])
+        mixed_total = float(own_total[o]) + (ctot[at] if uses else 0.0)
+        numerator = float(own_weighted[o]) + (cw[at] if uses else 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mixed = float(np.float64(numerator) / np.float64(mixed_total))
+        if (not plain and (math.isinf(mixed_total) or math.isinf(numerator))
+                and not math.isnan(numerator)):
+            mixed = _rescaled_mean(frame, st, o, kr_progress, delta, prog_sum,
+                                   level_kids if uses else None, at)
+        null = not plain and mixed_total == 0
+        mean = math.nan if null else mixed
+        level_progress = float(prog_sum[o]) if plain else mean
+        progress[o] = level_progress
+        if want_raw:
+            level_raw = float(raw_sum[o]) if plain else mean
+            raw[o] = level_raw
+            if errors is not None and errors[0][o] == 0 and not null and not math.isfinite(
+                    level_raw):
+                errors[0][o] = ERR_NOT_FINITE
+        if kid_has_fc is not None:
+            good = frame.obj_due[o] != NONE_INSTANT and math.isfinite(level_progress)
+            if valid is not None:
+                good = good and bool(valid[o])
+            has_fc[o] = bool(has_fc[o]) and good
 
 
 def _rescaled_mean(frame: OrgFrame, st: _Structure, o: int, kr_progress: F64,
