@@ -372,6 +372,8 @@ def _sum_part(objective: Objective, states: Sequence[_State], policy: Policy
             E.DEGENERATE_METRIC, "progress_settings.target" if settings else "key_results",
             f"the goal's target {target!r} equals its start {start!r}", target)
     raw = F.metric_raw_progress(start, target, value)
+    if not (math.isfinite(value) and math.isfinite(start) and math.isfinite(target)):
+        raw = math.nan  # a total beyond floating point: no finite progress (not_finite)
     counted = {id(s) for s in contributing}
     items = [
         Item("key_result", s.kr.id, float(s.kr.weight), s.progress,
@@ -737,7 +739,12 @@ def evaluate(document: Document) -> Evaluation:
         now = _rollup(obj, [t.now for t in krs],
                       [(cid, w, tracks[c].now) for (cid, w), c in zip(ext, kids, strict=True)],
                       policy)
-        if now.error is None and now.raw is not None and not math.isfinite(now.raw):
+        summed = now.explanation.value  # (a sum's value: with include_children its raw is
+        # hidden inside the mean, and a total beyond floating point is still not finite)
+        if now.error is None and (
+                (now.raw is not None and not math.isfinite(now.raw))
+                or (summed is not None and not all(map(math.isfinite, (
+                    summed, now.explanation.target or 0.0, now.explanation.start or 0.0))))):
             now = attrs.evolve(now, error=E.OkrValueError(
                 E.NOT_FINITE, "", f"objective {obj.id!r}: progress is not a finite number "
                 "(the summed values overflow floating point)"))

@@ -373,6 +373,9 @@ def _kr_sums_one(o: int | np.uint64, offsets: I64, weight: F64, progress: F64, v
     halves = (summed * 0.5 - start * 0.5, target * 0.5 - start * 0.5)
     num, den = halves if math.isinf(whole[0]) or math.isinf(whole[1]) else whole
     raw = num / den
+    # a total beyond floating point: no finite progress (not_finite)
+    finite = math.isfinite(summed) and math.isfinite(start) and math.isfinite(target)
+    raw = raw if finite else np.nan
     has_krs = offsets[o + np.uint64(1)] > offsets[o]
     return has_krs, total, weighted, summed, raw, _clamped(raw, cap)
 
@@ -1089,7 +1092,9 @@ def _rollup_one(o: int | np.uint64, child_offsets: I64, children: I64, n_kr: int
     result_raw = raw_sum if plain_sum else mean
     progress[o] = result
     raw[o] = result_raw
-    if scenario == _NOW and obj_error[o] == 0 and not null and not math.isfinite(result_raw):
+    beyond = ((not null) and not math.isfinite(result_raw)) or (
+        summing and has_krs and math.isnan(raw_sum))  # (a sum's own raw, even in a mean)
+    if scenario == _NOW and obj_error[o] == 0 and beyond:
         obj_error[o] = _e.ERR_NOT_FINITE
     if scenario == _FORECAST:
         good = (obj_due[o] != NONE_INSTANT) & math.isfinite(result) & valid[o]

@@ -1304,6 +1304,9 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
         span = st.sum_target - st.sum_start
         _halve_overflows(raw_sum, span, value_sum, st.sum_start, st.sum_target)
         raw_sum /= span
+        # a total beyond floating point: no finite progress (not_finite)
+        raw_sum[~(np.isfinite(value_sum) & np.isfinite(st.sum_start)
+                  & np.isfinite(st.sum_target))] = np.nan
     return weighted, value_sum, raw_sum, _clamp(raw_sum, cap,
                                                 None if sums_out is None else sums_out[1])
 
@@ -1535,7 +1538,10 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 raw[rows] = level_raw
             if errors is not None:
                 obj_error = errors[0]
-                overflow = rows[(obj_error[rows] == 0) & ~null & ~np.isfinite(level_raw)]
+                # (a sum with children hides its raw progress inside the mean: its own)
+                beyond = ~np.isfinite(level_raw) & ~null
+                beyond |= (st.mode[rows] == 2) & (st.n_krs[rows] > 0) & np.isnan(raw_sum[rows])
+                overflow = rows[(obj_error[rows] == 0) & beyond]
                 obj_error[overflow] = ERR_NOT_FINITE
             if kid_has_fc is not None:
                 # (a projected progress beyond floating point is no forecast)
@@ -1625,8 +1631,9 @@ def _thin_level(frame: OrgFrame, st: _Structure, level_rows: Any, kids: Any, up:
         if want_raw:
             level_raw = float(raw_sum[o]) if plain else mean
             raw[o] = level_raw
-            if errors is not None and errors[0][o] == 0 and not null and not math.isfinite(
-                    level_raw):
+            beyond = (not null and not math.isfinite(level_raw)) or (
+                st.mode[o] == 2 and st.n_krs[o] > 0 and math.isnan(raw_sum[o]))
+            if errors is not None and errors[0][o] == 0 and beyond:
                 errors[0][o] = ERR_NOT_FINITE
         if kid_has_fc is not None:
             good = frame.obj_due[o] != NONE_INSTANT and math.isfinite(level_progress)
