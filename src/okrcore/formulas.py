@@ -362,7 +362,7 @@ def rescaled_mean(groups: Sequence[Sequence[tuple[float, float]]]) -> tuple[floa
     -------
     mean : float
         :math:`\sum w_i v_i / \sum w_i` [fraction]; finite, since it lies between the smallest
-        and the largest value.
+        and the largest value (infinite when a value is).
     total : float
         :math:`\sum w_i 2^{-e}`, the rescaled total weight (a share is :math:`w_i 2^{-e}` over
         it).
@@ -393,6 +393,8 @@ def rescaled_mean(groups: Sequence[Sequence[tuple[float, float]]]) -> tuple[floa
             group_weighted += ws * math.ldexp(v, -q)
         total += group_total
         weighted += group_weighted
+    if any(math.isinf(v) for group in groups for _, v in group):
+        return math.inf, total, e  # an infinite item (an uncapped projection): the mean is too
     return math.ldexp(weighted / total, q), total, e
 
 

@@ -974,6 +974,7 @@ def _rescaled_one(o: int | np.uint64, child_offsets: I64, children: I64, has_krs
     q = 0
     seen = False  # any item yet (the first sets e)
     seen_q = False  # any positive progress yet (the first sets q)
+    infinite = False  # an infinite progress: the mean is infinite
     for step in range(2):
         own_t = 0.0
         own_w = 0.0
@@ -981,6 +982,7 @@ def _rescaled_one(o: int | np.uint64, child_offsets: I64, children: I64, has_krs
             if step == 0:
                 e = math.frexp(1.0)[1]
                 seen = True
+                infinite = infinite or math.isinf(prog_sum)
                 if prog_sum > 0:
                     q = math.frexp(prog_sum)[1]
                     seen_q = True
@@ -998,6 +1000,7 @@ def _rescaled_one(o: int | np.uint64, child_offsets: I64, children: I64, has_krs
                     fe = math.frexp(w)[1]
                     e = fe if not seen or fe > e else e
                     seen = True
+                    infinite = infinite or math.isinf(p)
                     if p > 0:
                         fq = math.frexp(p)[1]
                         q = fq if not seen_q or fq > q else q
@@ -1021,6 +1024,7 @@ def _rescaled_one(o: int | np.uint64, child_offsets: I64, children: I64, has_krs
                 fe = math.frexp(w)[1]
                 e = fe if not seen or fe > e else e
                 seen = True
+                infinite = infinite or math.isinf(p)
                 if p > 0:
                     fq = math.frexp(p)[1]
                     q = fq if not seen_q or fq > q else q
@@ -1032,7 +1036,7 @@ def _rescaled_one(o: int | np.uint64, child_offsets: I64, children: I64, has_krs
         if step == 1:
             total = (0.0 + own_t) + kid_t
             weighted = (0.0 + own_w) + kid_w
-            return math.ldexp(weighted / total, q)
+            return math.inf if infinite else math.ldexp(weighted / total, q)
     return math.nan
 
 
@@ -1079,8 +1083,10 @@ def _rollup_one(o: int | np.uint64, child_offsets: I64, children: I64, n_kr: int
     mixed_total = own_total + (ctot if uses_children else 0.0)
     numerator = own_weighted + (cw if uses_children else 0.0)
     mixed = numerator / mixed_total
-    if ((not plain_sum) and (math.isinf(mixed_total) or math.isinf(numerator))
-            and not math.isnan(numerator)):
+    # (a NaN numerator: an infinite progress of weight 0, which the scalar path skips)
+    valid_o = (obj_error[o] == 0) if scenario == _NOW else valid[o]
+    if ((not plain_sum) and (math.isinf(mixed_total) or not math.isfinite(numerator))
+            and valid_o):
         # weights or progress near 1e308 (rare): okrcore.formulas.rescaled_mean
         mixed = _rescaled_one(o, child_offsets, children, has_krs, summing, prog_sum,
                               uses_children, obj_weight, scenario, obj_error, valid, kid_now,

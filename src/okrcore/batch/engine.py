@@ -1522,7 +1522,10 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
             numerator = own_weighted[rows] + np.where(uses, cw_level[block][keep], 0.0)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 mixed = numerator / mixed_total
-            rescue = ~plain & (np.isinf(mixed_total) | np.isinf(numerator)) & ~np.isnan(numerator)
+            # (a NaN numerator: an infinite progress of weight 0, which the scalar path skips)
+            rescue = ~plain & (np.isinf(mixed_total) | ~np.isfinite(numerator))
+            rescue &= (errors[0][rows] == 0) if errors is not None else (
+                valid[rows] if valid is not None else True)
             for at in np.flatnonzero(rescue).tolist():
                 # weights or progress near 1e308 (rare): the scalar path's rescaled mean
                 mixed[at] = _rescaled_mean(
@@ -1620,8 +1623,9 @@ def _thin_level(frame: OrgFrame, st: _Structure, level_rows: Any, kids: Any, up:
         numerator = float(own_weighted[o]) + (cw[at] if uses else 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             mixed = float(np.float64(numerator) / np.float64(mixed_total))
-        if (not plain and (math.isinf(mixed_total) or math.isinf(numerator))
-                and not math.isnan(numerator)):
+        valid_o = bool(errors[0][o] == 0) if errors is not None else (
+            bool(valid[o]) if valid is not None else True)
+        if not plain and (math.isinf(mixed_total) or not math.isfinite(numerator)) and valid_o:
             mixed = _rescaled_mean(frame, st, o, kr_progress, delta, prog_sum,
                                    level_kids if uses else None, at)
         null = not plain and mixed_total == 0
