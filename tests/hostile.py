@@ -21,6 +21,7 @@ __all__ = [
     "deep",
     "documents",
     "extreme_numbers",
+    "forests",
     "hostile_text",
     "huge_integer",
     "shapes",
@@ -216,3 +217,41 @@ def shapes(draw: st.DrawFn) -> dict[str, Any]:
                            "key_results": [{"id": f"k{i}", "kind": "binary",
                                             "done": i % 2 == 0}] if i % 3 else []})
     return {"okrcore": 1, "as_of": as_of, "objectives": objectives}
+
+
+_WEIGHTS = (1, 0, 2, 1e308, 1.7e308, 5e-324, 1e-300)
+_VALUES = (0, 0.5, 1, 5, 1e300, 1e308, -1e308, 1.7e308)
+
+
+@st.composite
+def forests(draw: st.DrawFn) -> dict[str, Any]:
+    """Valid alignment forests whose weights and values sit at the edges of a double.
+
+    Uncapped or capped, with check-ins (previous states and forecasts), sums and means with
+    children: where overflowing sums, rescaled means and infinite intermediate states meet.
+    """
+    n = draw(st.integers(1, 12))
+    objectives = []
+    for i in range(n):
+        obj: dict[str, Any] = {
+            "id": f"o{i}", "owner": draw(st.sampled_from(["a", "b"])),
+            "weight": draw(st.sampled_from(_WEIGHTS)), "include_children": draw(st.booleans()),
+            "start": "2026-01-01", "due": draw(st.sampled_from(["2026-03-31", None])),
+            "mode": draw(st.sampled_from(["auto", "mean", "sum"])), "key_results": []}
+        if i and draw(st.booleans()):
+            obj["parent"] = f"o{draw(st.integers(0, i - 1))}"
+        for j in range(draw(st.integers(0, 3))):
+            kr: dict[str, Any] = {
+                "id": f"k{i}_{j}", "kind": "metric", "unit": draw(st.sampled_from(["u", "v"])),
+                "target": draw(st.sampled_from([1, 10, 1e308, 1e-300])),
+                "weight": draw(st.sampled_from(_WEIGHTS)),
+                "owners": [draw(st.sampled_from(["a", "b", "c"]))]}
+            if draw(st.booleans()):
+                kr["check_ins"] = [{"at": "2026-01-05", "value": draw(st.sampled_from(_VALUES))},
+                                   {"at": "2026-02-01", "value": draw(st.sampled_from(_VALUES))}]
+            else:
+                kr["current"] = draw(st.sampled_from(_VALUES))
+            obj["key_results"].append(kr)
+        objectives.append(obj)
+    return {"okrcore": 1, "as_of": "2026-02-15T00:00:00Z", "objectives": objectives,
+            "policy": {"cap": draw(st.sampled_from([None, 1, 1.5]))}}

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hostile import deep, documents, hostile_text, huge_integer, shapes
+from hostile import deep, documents, forests, hostile_text, huge_integer, shapes
 from okrcore import cli
 from okrcore.batch import OrgFrame, evaluate_frame, kernels_available, to_evaluation
 from okrcore.errors import DocumentError
@@ -363,6 +363,13 @@ def test_hostile_documents_agree_on_every_path(document: dict[str, Any]) -> None
     outputs = all_paths(hostile_text(document))
     if outputs is not None:
         assert all(o == outputs[0] for o in outputs), "the engines differ"
+
+
+@settings(max_examples=60, deadline=None)
+@given(forests())
+def test_forests_at_the_edges_of_a_double_agree(forest: dict[str, Any]) -> None:
+    outputs = all_paths(json.dumps(forest))
+    assert outputs is not None and all(o == outputs[0] for o in outputs)
 
 
 @settings(max_examples=15, deadline=None)

@@ -1290,7 +1290,7 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
             p, v = p.copy(), v.copy()
             p[at] = d_prog[a:b]
             v[at] = d_value[a:b]
-        with np.errstate(over="ignore"):  # weights near 1e308: rescued by the rollup
+        with np.errstate(over="ignore", invalid="ignore"):  # rescued by the rollup (1e308)
             weighted[first:first + k] = np.bincount(g - first, weights=w[lo:hi] * p,
                                                     minlength=k)
         # the rows left out of a sum would add 0.0, which changes no such sum (never -0.0)
@@ -1497,7 +1497,7 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 block_w = np.where(counted, w, 0.0)
                 wk[lo:hi] = block_w
                 kp[lo:hi] = np.where(counted, p, 0.0)
-                with np.errstate(over="ignore"):  # rescued by level_block
+                with np.errstate(over="ignore", invalid="ignore"):  # rescued by level_block
                     wkp[lo:hi] = block_w * kp[lo:hi]
 
             _map_blocks(kid_block, _row_blocks(kids.shape[0]))
