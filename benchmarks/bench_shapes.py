@@ -44,12 +44,11 @@ def siblings(n: int) -> dict[str, Any]:
 
 
 def key_results(n: int) -> dict[str, Any]:
-    """n metric key results of one unit on one objective, owned by 50 people."""
+    """n metric key results of one unit on one objective, owned by 50 people, with check-ins."""
     return {"okrcore": 1, "as_of": AS_OF, "objectives": [
         {"id": "o", "owner": "a", "start": "2026-01-01", "due": "2026-03-31", "key_results": [
-            {"id": f"k{i}", "kind": "metric", "unit": "u", "target": 10, "current": i % 10,
-             "owners": [f"p{i % 50}"],
-             "check_ins": [{"at": "2026-01-10", "value": 1}, {"at": "2026-02-01", "value": 2}]}
+            {"id": f"k{i}", "kind": "metric", "unit": "u", "target": 10, "owners": [f"p{i % 50}"],
+             "check_ins": [{"at": "2026-01-10", "value": 1}, {"at": "2026-02-01", "value": i % 10}]}
             for i in range(n)]}]}
 
 
