@@ -194,7 +194,7 @@ FORMULA_TWINS = {
     "grade_score": "_grade", "graded_range_progress": "_graded", "is_stale": "evaluate_frame",
     "least_squares_at": "_numpy_logs", "metric_raw_progress": "_raw_progress",
     "pace_colour": "_pace", "range_limit": "_range_limit", "range_status": "_range_status",
-    "ratio_progress": "_raw_progress",
+    "ratio_progress": "_raw_progress", "rescaled_mean": "_rescaled_mean",
     "succeeded": "_grade", "trend": "_trend", "weighted_mean": "_rollup",
     "worst_colour": "_worst",
 }

@@ -381,7 +381,7 @@ def test_items_with_errors_are_explained_by_their_errors() -> None:
         assert lines(ev, "top")[1] == ("error depends_on_invalid at objectives[1]: objective "
                                        "'top' rolls up objectives[0], which has an error")
         assert lines(ev, "loop1")[1] == ("error alignment_cycle at objectives[2].parent: "
-                                         "alignment cycle: loop1 -> loop2 -> loop1")
+                                         "alignment cycle of 2 objectives: loop1 -> loop2 -> loop1")
         # the valid key result of the bad objective still has its own explanation
         assert lines(ev, "k2")[1] == "progress 1.00: done"
     assert explain_all(scalar) == explain_all(batch)

@@ -47,7 +47,11 @@ __all__ = [
     "CHILDREN_TOO",
     "MANUAL_COLOURS",
     "RULE_REASONS",
+    "alignment_depths",
     "colour_source",
+    "cycle_error",
+    "cycle_from",
+    "cycle_member_error",
     "done_or_not",
     "evaluate",
     "explicit_reason",
@@ -59,6 +63,7 @@ __all__ = [
     "kr_pace",
     "pace_reason_source",
     "pace_source",
+    "sum_share",
 ]
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -375,6 +380,9 @@ def _evaluate_kr(kr: KeyResult, objective: Objective, as_of: int, policy: Policy
                                   instant_us(due))
         if line is not None and math.isfinite(line):
             projected = _state(kr, line, policy)
+            if not math.isfinite(projected.raw):
+                projected = None  # (uncapped) a projection beyond floating point: none
+        if projected is not None:
             fc_pace = F.pace_colour(projected.progress, 1.0, policy.pace, policy.tolerance)[0]
             forecast = Forecast(line, projected.progress,
                                 F.worst_colour(fc_pace, projected.range_status) or fc_pace)
@@ -490,10 +498,12 @@ def _sum_part(objective: Objective, states: Sequence[_State], policy: Policy
             E.DEGENERATE_METRIC, "progress_settings.target" if settings else "key_results",
             f"the goal's target {target!r} equals its start {start!r}", target)
     raw = F.metric_raw_progress(start, target, value)
+    if not (math.isfinite(value) and math.isfinite(start) and math.isfinite(target)):
+        raw = math.nan  # a total beyond floating point: no finite progress (not_finite)
     counted = {id(s) for s in contributing}
     items = [
         Item("key_result", s.kr.id, float(s.kr.weight), s.progress,
-             (float(s.value) / value) if id(s) in counted and value != 0 else None,
+             sum_share(float(s.value), value) if id(s) in counted else None,
              float(s.value) if isinstance(s.kr, Metric) else None, id(s) in counted)
         for s in states
     ]
@@ -501,6 +511,18 @@ def _sum_part(objective: Objective, states: Sequence[_State], policy: Policy
         "unit": unit, "target": target, "start": start, "value": value,
         "target_rule": target_rule}
     return raw, F.clamp(raw, policy.cap), items, details
+
+
+def sum_share(value: float, total: float) -> float | None:
+    """A summed key result's share of the sum: ``value / total``, or ``None``.
+
+    ``None`` when the total is 0, or when the share is not a finite number (values of both
+    signs near 1e308 that nearly cancel): no share is shown rather than an infinite one.
+    """
+    if total == 0:
+        return None
+    share = value / total
+    return share if math.isfinite(share) else None
 
 
 _Entry = tuple[str, str | None, float, float | None]
@@ -526,8 +548,15 @@ def _mean_items(*groups: Sequence[_Entry]) -> tuple[float | None, list[Item]]:
         total += group_total
         weighted += group_weighted
     mean = None if total == 0 else weighted / total
+    exponent = 0
+    if total > 0 and not (math.isfinite(total) and math.isfinite(weighted)):
+        # weights or progress near 1e308: the same mean on rescaled sums (F.rescaled_mean)
+        mean, total, exponent = F.rescaled_mean(
+            [[(w, p) for _, _, w, p in group if p is not None and w > 0] for group in groups])
     items = [
-        Item(kind, ident, w, p, (w / total) if p is not None and w > 0 and total > 0 else None,
+        Item(kind, ident, w, p,
+             (math.ldexp(w, -exponent) / total) if p is not None and w > 0 and total > 0
+             else None,
              None, p is not None and w > 0)
         for group in groups for kind, ident, w, p in group
     ]
@@ -606,6 +635,60 @@ def colour_source(progress: float | None, expected: float | None,
             colour = worse
             source = ColourSource("breakpoint", ident)
     return colour, source
+
+
+def cycle_from(first: int, parent_of: Sequence[int | None]) -> list[int]:
+    """The members of the alignment cycle through ``first``, following parents from it."""
+    members = [first]
+    j = parent_of[first]
+    while j is not None and j != first:
+        members.append(j)
+        j = parent_of[j]
+    return members
+
+
+def cycle_error(ids: Sequence[str], path: str) -> E.OkrError:
+    """The one error that names a whole alignment cycle, at its first member's parent.
+
+    ``ids`` are the members from that first member on (each the child of the next).
+    """
+    return E.OkrError(E.ALIGNMENT_CYCLE, f"{path}.parent",
+                      f"alignment cycle of {len(ids)} objectives: "
+                      + " -> ".join([*ids, ids[0]]))
+
+
+def cycle_member_error(ident: str, path: str, named_at: str) -> E.OkrError:
+    """The short error of every other member of a cycle: where the cycle is named."""
+    return E.OkrError(E.ALIGNMENT_CYCLE, f"{path}.parent",
+                      f"objective {ident!r} is on the alignment cycle named at "
+                      f"{named_at}.parent")
+
+
+def alignment_depths(parent_of: Sequence[int | None], in_cycle: set[int] | Sequence[bool]
+                     ) -> list[int]:
+    """Per objective, the number of parent links up to its root (or to a cycle), in O(n).
+
+    Each objective's depth is computed once: a walk up stops at the first objective whose
+    depth is known, and the depths of the walked objectives are filled in on the way back.
+    """
+    n = len(parent_of)
+    cyclic = (in_cycle.__contains__ if isinstance(in_cycle, set)
+              else in_cycle.__getitem__)
+    depth = [-1] * n
+    for i in range(n):
+        walked: list[int] = []
+        j: int | None = i
+        while j is not None and depth[j] < 0:
+            if cyclic(j):
+                depth[j] = 0
+                break
+            walked.append(j)
+            j = parent_of[j]
+        d = -1 if j is None else depth[j]
+        for k in reversed(walked):
+            d += 1
+            depth[k] = d
+    return depth
 
 
 @attrs.define
@@ -690,26 +773,17 @@ def evaluate(document: Document) -> Evaluation:
             in_cycle.update(chain[chain.index(j):])
         for k in chain:
             state[k] = 2
+    named: dict[int, int] = {}  # cycle member -> the member (first in the document) naming it
     for i in sorted(in_cycle):
-        ids = []
-        j = i
-        while True:
-            ids.append(str(objectives[j].id))
-            nxt = parent_of[j]
-            assert nxt is not None
-            j = nxt
-            if j == i:
-                break
-        errors.append(E.OkrError(E.ALIGNMENT_CYCLE, f"{paths[i]}.parent",
-                                 "alignment cycle: " + " -> ".join([*ids, ids[0]])))
+        if i in named:
+            errors.append(cycle_member_error(str(objectives[i].id), paths[i],
+                                             paths[named[i]]))
+        else:
+            members = cycle_from(i, parent_of)
+            named.update((j, i) for j in members)
+            errors.append(cycle_error([str(objectives[j].id) for j in members], paths[i]))
         invalid.add(i)
-    depth = [0] * n
-    for i in range(n):
-        d, j = 0, i
-        while j not in in_cycle and (nxt := parent_of[j]) is not None:
-            d += 1
-            j = nxt
-        depth[i] = d
+    depth = alignment_depths(parent_of, in_cycle)
     children_of: dict[int, list[int]] = {i: [] for i in range(n)}
     for i in range(n):
         p = parent_of[i]
@@ -788,7 +862,12 @@ def evaluate(document: Document) -> Evaluation:
         now = _rollup(obj, [t.now for t in krs],
                       [(cid, w, tracks[c].now) for (cid, w), c in zip(ext, kids, strict=True)],
                       policy)
-        if now.error is None and now.raw is not None and not math.isfinite(now.raw):
+        summed = now.explanation.value  # (a sum's value: with include_children its raw is
+        # hidden inside the mean, and a total beyond floating point is still not finite)
+        if now.error is None and (
+                (now.raw is not None and not math.isfinite(now.raw))
+                or (summed is not None and not all(map(math.isfinite, (
+                    summed, now.explanation.target or 0.0, now.explanation.start or 0.0))))):
             now = attrs.evolve(now, error=E.OkrValueError(
                 E.NOT_FINITE, "", f"objective {obj.id!r}: progress is not a finite number "
                 "(the summed values overflow floating point)"))
@@ -812,9 +891,12 @@ def evaluate(document: Document) -> Evaluation:
                             [(cid, w, tracks[c].projected if tracks[c].has_forecast
                               else tracks[c].now) for (cid, w), c in zip(ext, kids, strict=True)],
                             policy)
+        # (uncapped) a projected progress beyond floating point is no forecast
+        has_forecast = (has_forecast and projected.progress is not None
+                        and math.isfinite(projected.progress))
         tracks[i] = _ObjTrack(now.progress, prev.progress,
                               projected.progress if has_forecast else None, has_history,
-                              has_forecast and projected.progress is not None)
+                              has_forecast)
         for item, j in zip(now.explanation.items, range(len(krs)), strict=False):
             contributes_in_sum[(i, j)] = item.contributes
         expected = _expected(as_of, obj.start, obj.due)

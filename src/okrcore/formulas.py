@@ -34,6 +34,7 @@ __all__ = [
     "range_limit",
     "range_status",
     "ratio_progress",
+    "rescaled_mean",
     "succeeded",
     "trend",
     "weighted_mean",
@@ -111,9 +112,16 @@ def metric_raw_progress(start: float, target: float, current: float) -> float:
     Notes
     -----
     :math:`r = (c - s) / (t - s)`.  A reduction 45 → 20 at 30 gives
-    :math:`(30 - 45) / (20 - 45) = 0.6`.
+    :math:`(30 - 45) / (20 - 45) = 0.6`.  When a difference overflows (values of both signs
+    near 1e308) both are taken on halved values, :math:`(c/2 - s/2) / (t/2 - s/2)`: the same
+    ratio, finite wherever it is.
     """
-    return (current - start) / (target - start)
+    num = current - start
+    den = target - start
+    if math.isinf(num) or math.isinf(den):
+        num = current * 0.5 - start * 0.5
+        den = target * 0.5 - start * 0.5
+    return num / den
 
 
 def ratio_progress(done: float, total: float) -> float:
@@ -282,9 +290,11 @@ def expected_progress(as_of: int, start: int, due: int) -> float:
 
     Notes
     -----
-    :math:`e = \min(\max((a - s) / (d - s), 0), 1)`.
+    :math:`e = \min(\max((a - s) / (d - s), 0), 1)`.  The two differences are exact
+    integers, each rounded to a float before the division (as a vectorised engine divides two
+    int64 columns), so timelines longer than :math:`2^{53}` µs agree on every path.
     """
-    return min(max((as_of - start) / (due - start), 0.0), 1.0)
+    return min(max(float(as_of - start) / float(due - start), 0.0), 1.0)
 
 
 def pace_colour(
@@ -413,7 +423,59 @@ def weighted_mean(values: Sequence[float], weights: Sequence[float]) -> float | 
         weighted += weight * value
     if total == 0:
         return None
+    if not (math.isfinite(total) and math.isfinite(weighted)):
+        counted = [(w, v) for v, w in zip(values, weights, strict=True) if w > 0]
+        return rescaled_mean([counted])[0]
     return weighted / total
+
+
+def rescaled_mean(groups: Sequence[Sequence[tuple[float, float]]]) -> tuple[float, float, int]:
+    r"""A weighted mean whose plain sums overflow, computed on rescaled weights and values.
+
+    Parameters
+    ----------
+    groups : sequence of sequence of (weight, value)
+        The counted items (weight > 0, finite values >= 0), in the groups and the order the
+        plain sums add them.
+
+    Returns
+    -------
+    mean : float
+        :math:`\sum w_i v_i / \sum w_i` [fraction]; finite, since it lies between the smallest
+        and the largest value (infinite when a value is).
+    total : float
+        :math:`\sum w_i 2^{-e}`, the rescaled total weight (a share is :math:`w_i 2^{-e}` over
+        it).
+    e : int
+        The binary exponent of the largest weight.
+
+    Notes
+    -----
+    Used only when :math:`\sum w_i` or :math:`\sum w_i v_i` is not finite (weights or values
+    near 1e308).  Every weight is multiplied by :math:`2^{-e}` and every value by
+    :math:`2^{-q}`, with :math:`e, q` the binary exponents (``math.frexp``) of the largest
+    weight and value, so both lie below 1 and no sum of fewer than :math:`2^{1000}` items
+    overflows; the mean is :math:`2^{q} \sum w'_i v'_i / \sum w'_i`.  A power of two scales
+    exactly, so wherever the plain sums do not overflow the two give the same bits (items
+    below :math:`2^{-1000}` times the largest may round to 0: they change no digit of the
+    mean).  Groups are summed from 0.0 each and then added in order, like the plain sums.
+    """
+    e = max((math.frexp(w)[1] for group in groups for w, _ in group), default=0)
+    q = max((math.frexp(v)[1] for group in groups for _, v in group if v > 0), default=0)
+    total = 0.0
+    weighted = 0.0
+    for group in groups:
+        group_total = 0.0
+        group_weighted = 0.0
+        for w, v in group:
+            ws = math.ldexp(w, -e)
+            group_total += ws
+            group_weighted += ws * math.ldexp(v, -q)
+        total += group_total
+        weighted += group_weighted
+    if any(math.isinf(v) for group in groups for _, v in group):
+        return math.inf, total, e  # an infinite item (an uncapped projection): the mean is too
+    return math.ldexp(weighted / total, q), total, e
 
 
 def trend(previous: float, current: float, tolerance: float = DEFAULT_TOLERANCE) -> Trend:
@@ -458,11 +520,13 @@ def is_stale(
     :math:`a - s < W`; otherwise stale when there is no check-in or :math:`a - t_{last} > W`.
     """
     window = stale_days * MICROSECONDS_PER_DAY
-    if complete or (period_start is not None and as_of - period_start < window):
+    # float(...) on each difference: compared as a float, as a vectorised engine compares an
+    # int64 column with a float window (an int-float comparison in Python would be exact)
+    if complete or (period_start is not None and float(as_of - period_start) < window):
         return False
     if last_check_in is None:
         return True
-    return (as_of - last_check_in) > window
+    return float(as_of - last_check_in) > window
 
 
 def least_squares_at(times: Sequence[int], values: Sequence[float], at: int) -> float | None:
@@ -491,7 +555,9 @@ def least_squares_at(times: Sequence[int], values: Sequence[float], at: int) -> 
     if len(times) < 2:
         return None
     origin = times[0]
-    xs = [(t - origin) / MICROSECONDS_PER_DAY for t in times]
+    # float(t - origin) / day, not the exactly rounded int / int of Python: the vectorised
+    # engines convert the int64 difference to a float first (they differ beyond 2**53 µs)
+    xs = [float(t - origin) / MICROSECONDS_PER_DAY for t in times]
     n = len(xs)
     # Plain left-to-right sums (not math.fsum): a vectorised engine's per-KR scatter-add performs
     # exactly these additions in exactly this order, so both paths agree bit for bit.
@@ -511,7 +577,7 @@ def least_squares_at(times: Sequence[int], values: Sequence[float], at: int) -> 
     if sxx == 0:
         return None
     slope = sxv / sxx
-    return mean_v + slope * ((at - origin) / MICROSECONDS_PER_DAY - mean_x)
+    return mean_v + slope * (float(at - origin) / MICROSECONDS_PER_DAY - mean_x)
 
 
 def grade_score(progress: float, tolerance: float = DEFAULT_TOLERANCE) -> float:

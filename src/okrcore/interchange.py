@@ -18,6 +18,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from typing import IO, Any, Final, TypeAlias, cast
 
+import numpy as np
+
 from okrcore import _checks as C
 from okrcore import errors as E
 from okrcore.evaluate import evaluate, isoformat
@@ -51,6 +53,8 @@ from okrcore.results import (
 
 __all__ = [
     "FORMAT_VERSION",
+    "MAX_DEPTH",
+    "TOO_DEEP",
     "document_from_dict",
     "document_to_dict",
     "dump",
@@ -64,6 +68,7 @@ __all__ = [
     "loads",
     "loads_result",
     "parse_instant",
+    "parse_json",
     "schema",
 ]
 
@@ -105,22 +110,32 @@ def parse_instant(text: object, field: str, end_of_day: bool = False) -> datetim
     """
     if not isinstance(text, str):
         raise E.OkrValueError(E.WRONG_TYPE, field,
-                              f"{field} must be an ISO 8601 date or instant, got {text!r}", text)
+                              f"{field} must be an ISO 8601 date or instant, got "
+                              f"{C.shown(text)}", text)
     if not (_DATE.match(text) or _INSTANT.match(text)):
         raise E.OkrValueError(E.INVALID_VALUE, field,
                               f"{field} is not an ISO 8601 date (YYYY-MM-DD) or instant "
-                              f"(YYYY-MM-DDTHH:MM[:SS][offset]): {text!r}", text)
+                              f"(YYYY-MM-DDTHH:MM[:SS][offset]): {C.shown(text)}", text)
     try:
         if _DATE.match(text):
             day = date.fromisoformat(text)
             moment = datetime.combine(day, time(0), tzinfo=UTC)
             return moment + timedelta(days=1) if end_of_day else moment
         moment = datetime.fromisoformat(text)
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        moment.astimezone(UTC)  # year 1 at +05:00 is before the first instant Python has
     except ValueError:
         raise E.OkrValueError(E.INVALID_VALUE, field,
-                              f"{field} is not an ISO 8601 date or instant: {text!r}",
+                              f"{field} is not an ISO 8601 date or instant: {C.shown(text)}",
                               text) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        raise E.OkrValueError(E.OUT_OF_RANGE, field,
+                              f"{field} {C.shown(text)} is outside the instants okrcore can "
+                              "represent (0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z; "
+                              "a date-only due of 9999-12-31 would end after them)",
+                              text) from None
+    return moment
 
 
 class _Reader:
@@ -178,13 +193,14 @@ def _number(value: object, field: str) -> Any:
 def _string(value: object, field: str) -> str:
     if not isinstance(value, str) or not value:
         raise E.OkrValueError(E.WRONG_TYPE, field,
-                              f"{field} must be a non-empty string, got {value!r}", value)
+                              f"{field} must be a non-empty string, got {C.shown(value)}", value)
     return value
 
 
 def _text(value: object, field: str) -> str:
     if not isinstance(value, str):
-        raise E.OkrValueError(E.WRONG_TYPE, field, f"{field} must be a string, got {value!r}",
+        raise E.OkrValueError(E.WRONG_TYPE, field,
+                              f"{field} must be a string, got {C.shown(value)}",
                               value)
     return value
 
@@ -192,7 +208,7 @@ def _text(value: object, field: str) -> str:
 def _boolean(value: object, field: str) -> bool:
     if not isinstance(value, bool):
         raise E.OkrValueError(E.WRONG_TYPE, field,
-                              f"{field} must be true or false, got {value!r}", value)
+                              f"{field} must be true or false, got {C.shown(value)}", value)
     return value
 
 
@@ -200,7 +216,8 @@ def _choice(*allowed: str) -> Callable[[object, str], str]:
     def parse(value: object, field: str) -> str:
         if value not in allowed:
             raise E.OkrValueError(E.UNKNOWN_FIELD_VALUE, field,
-                                  f"{field} must be one of {', '.join(allowed)}; got {value!r}",
+                                  f"{field} must be one of {', '.join(allowed)}; "
+                                  f"got {C.shown(value)}",
                                   value)
         return str(value)
     return parse
@@ -217,20 +234,21 @@ def _due_instant(value: object, field: str) -> datetime:
 def _owners(value: object, field: str) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise E.OkrValueError(E.WRONG_TYPE, field, f"{field} must be a list of names, got "
-                              f"{value!r}", value)
+                              f"{C.shown(value)}", value)
     return tuple(_string(v, f"{field}[{i}]") for i, v in enumerate(value))
 
 
 def _object(value: object, field: str) -> Mapping[str, Any]:
     if not isinstance(value, dict):
-        raise E.OkrValueError(E.WRONG_TYPE, field, f"{field} must be an object, got {value!r}",
+        raise E.OkrValueError(E.WRONG_TYPE, field,
+                              f"{field} must be an object, got {C.shown(value)}",
                               value)
     return value
 
 
 def _list(value: object, field: str) -> list[Any]:
     if not isinstance(value, list):
-        raise E.OkrValueError(E.WRONG_TYPE, field, f"{field} must be a list, got {value!r}",
+        raise E.OkrValueError(E.WRONG_TYPE, field, f"{field} must be a list, got {C.shown(value)}",
                               value)
     return value
 
@@ -438,9 +456,10 @@ def _load_policy(data: object) -> Policy:
         unknown = sorted(set(raw) - known)
         if unknown:
             raise E.OkrValueError(E.UNKNOWN_FIELD_VALUE, unknown[0],
-                                  f"unknown policy field {unknown[0]!r}", unknown[0])
+                                  f"unknown policy field {C.shown(unknown[0])}", unknown[0])
         if not isinstance(preset, str):
-            raise E.OkrValueError(E.WRONG_TYPE, "preset", f"preset must be a name, got {preset!r}")
+            raise E.OkrValueError(E.WRONG_TYPE, "preset",
+                                  f"preset must be a name, got {C.shown(preset)}")
         return Policy.from_preset(preset, **overrides)
     except E.OkrValueError as exc:
         field = exc.field if exc.field.startswith("policy") else f"policy.{exc.field}"
@@ -474,7 +493,7 @@ def document_from_dict(data: object) -> Document:
     version = data.get("okrcore")
     if isinstance(version, bool) or version != FORMAT_VERSION:
         raise E.DocumentError(
-            f"not an okrcore v{FORMAT_VERSION} document: field 'okrcore' is {version!r}")
+            f"not an okrcore v{FORMAT_VERSION} document: field 'okrcore' is {C.shown(version)}")
     if "as_of" not in data:
         raise E.DocumentError("as_of: the instant of evaluation is required")
     try:
@@ -494,10 +513,7 @@ def document_from_dict(data: object) -> Document:
 def _parse(text: str | bytes) -> object:
     if not isinstance(text, (str, bytes, bytearray)):
         raise TypeError(f"expected JSON text (str or bytes), got {type(text).__name__}")
-    try:
-        return json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise E.DocumentError(f"not JSON: {exc}") from None
+    return parse_json(text)
 
 
 def _read(source: _Source) -> str | bytes:
@@ -564,6 +580,82 @@ def load(source: _Source) -> Document:
     '2026-02-15T00:00:00+00:00'
     """
     return document_from_dict(_parse(_read(source)))
+
+
+MAX_DEPTH: Final = 64
+"""Nesting deeper than this is cut off by :func:`parse_json` (a v1 document needs 7 levels)."""
+TOO_DEEP: Final = f"<nested deeper than {MAX_DEPTH} levels>"
+"""What :func:`parse_json` puts in place of a value nested deeper than :data:`MAX_DEPTH`."""
+_TOKENS: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+_STRINGS: Final = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS: Final = re.compile(r"[^\[\]{}]+")
+
+
+def _parse_int(digits: str) -> int | C.HugeInteger:
+    # Python refuses to convert integers of more than sys.get_int_max_str_digits() digits; such
+    # a number is kept as a marker so that only the field holding it is rejected.
+    try:
+        return int(digits)
+    except ValueError:
+        return C.HugeInteger(len(digits.lstrip("-")))
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON text (strings skipped), in C speed."""
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    if not brackets:
+        return 0
+    steps = np.frombuffer(brackets.encode("ascii"), dtype=np.uint8)
+    opens = (steps == ord("[")) | (steps == ord("{"))
+    return int(np.cumsum(np.where(opens, 1, -1)).max())
+
+
+def _clip(text: str) -> str:
+    """Replace every value that opens deeper than :data:`MAX_DEPTH` by the string TOO_DEEP."""
+    out: list[str] = []
+    depth = 0
+    cut_from = -1  # where the value being cut off starts (-1: not cutting)
+    kept = 0
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth == MAX_DEPTH + 1 and cut_from < 0:
+                cut_from = match.start()
+        elif token in "]}":
+            depth -= 1
+            if depth == MAX_DEPTH and cut_from >= 0:
+                out.append(text[kept:cut_from])
+                out.append(json.dumps(TOO_DEEP))
+                kept = match.end()
+                cut_from = -1
+    out.append(text[kept:])
+    return "".join(out)
+
+
+def parse_json(text: str | bytes) -> Any:
+    """Parse JSON text the way the interchange reader needs, whatever the text holds.
+
+    Unlike :func:`json.loads`, it never raises ``RecursionError`` or fails the whole text for
+    one number: a value nested deeper than :data:`MAX_DEPTH` levels (no field of a document
+    needs more than 7) is replaced by the string :data:`TOO_DEEP`, so it is only a wrong type
+    or an unknown field's value; an integer with too many digits for Python to convert becomes
+    a :class:`~okrcore._checks.HugeInteger` marker, which a number field rejects as
+    ``not_finite``.
+
+    Raises
+    ------
+    DocumentError
+        When the text is not JSON.
+    """
+    try:
+        if isinstance(text, bytes | bytearray):
+            text = text.decode(json.detect_encoding(text), "surrogatepass")
+        if _depth(text) > MAX_DEPTH:
+            text = _clip(text)
+        return json.loads(text, parse_int=_parse_int)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise E.DocumentError(f"not JSON: {exc}") from None
 
 
 def loads(text: str | bytes) -> Document:

@@ -186,7 +186,11 @@ def _raw_and_status(v: float, s: float, t: float, mode: int, rl: float, yl: floa
     """Twins of ``engine._raw_progress`` and ``engine._range_status`` at value ``v``."""
     red = _hits_low(v, rl, strict) | _hits_high(v, rh, strict)
     yellow = _hits_low(v, yl, strict) | _hits_high(v, yh, strict)
-    raw = (0.0 if red else 1.0) if mode == 1 else (v - s) / (t - s)
+    # (formulas.metric_raw_progress: a difference that overflows is taken halved)
+    whole = (v - s, t - s)
+    halves = (v * 0.5 - s * 0.5, t * 0.5 - s * 0.5)
+    num, den = halves if math.isinf(whole[0]) or math.isinf(whole[1]) else whole
+    raw = (0.0 if red else 1.0) if mode == 1 else num / den
     raw = _graded(v, t, rl, yl, yh, rh) if mode == 2 else raw
     status = _CODE_RED if red else (_CODE_YELLOW if yellow else _CODE_GREEN)
     return raw, (_CODE_NONE if mode == 0 else status)
@@ -241,7 +245,8 @@ def _block_rows(b: int, block: int, n: int | np.uint64) -> tuple[np.uint64, np.u
 _HELPERS: Final = (_np_maximum, _np_minimum, _approx_le, _hits_low, _hits_high, _graded,
                    _bound, _behind, _direction, _raw_and_status, _pace_code, _clamped, _expected_at,
                    _grade_of, _n_blocks, _block_rows)
-_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_sums_one", "_rollup_one")
+_LATE_HELPERS: Final = ("_field_error", "_sums_of", "_kr_sums_one", "_rescaled_one",
+                        "_rollup_one")
 
 
 # ------------------------------------------------------------------------------------------
@@ -281,7 +286,13 @@ def _kr_pass_impl(
             red = _hits_low(v, rl, strict) | _hits_high(v, rh, strict)
             yellow = _hits_low(v, yl, strict) | _hits_high(v, yh, strict)
             # raw progress (_raw_progress): plain, band (1 unless red), graded
-            plain = (v - s) / (t - s)
+            num = v - s
+            den = t - s
+            # (formulas.metric_raw_progress: a difference that overflows is taken halved)
+            halved = math.isinf(num) | math.isinf(den)
+            num = (v * 0.5 - s * 0.5) if halved else num
+            den = (t * 0.5 - s * 0.5) if halved else den
+            plain = num / den
             banded = 0.0 if red else 1.0
             graded = _graded(v, t, rl, yl, yh, rh)
             raw = banded if mode == 1 else plain
@@ -383,7 +394,15 @@ def _kr_sums_one(o: int | np.uint64, offsets: I64, weight: F64, progress: F64, v
     total, weighted, summed = _sums_of(offsets, o, weight, progress, value, sum_mask, over,
                                        over_progress, over_value)
     start = sum_start[o]
-    raw = (summed - start) / (sum_target[o] - start)
+    target = sum_target[o]
+    # (formulas.metric_raw_progress: a difference that overflows is taken halved)
+    whole = (summed - start, target - start)
+    halves = (summed * 0.5 - start * 0.5, target * 0.5 - start * 0.5)
+    num, den = halves if math.isinf(whole[0]) or math.isinf(whole[1]) else whole
+    raw = num / den
+    # a total beyond floating point: no finite progress (not_finite)
+    finite = math.isfinite(summed) and math.isfinite(start) and math.isfinite(target)
+    raw = raw if finite else np.nan
     has_krs = offsets[o + np.uint64(1)] > offsets[o]
     return has_krs, total, weighted, summed, raw, _clamped(raw, cap)
 
@@ -506,9 +525,14 @@ def _kr_post_impl(kr_error: U8, kind: U8, start: F64, target: F64, range_mode: U
             k = kind[i]
             f = forecast[i]
             has_fc = ((k == _f.KIND_METRIC) | (k == _f.KIND_STAGED)) & math.isfinite(f)
-            out_has_fc[i] = has_fc
+            fc_raw = np.nan
+            fc_status = status[i]
             if has_fc:
                 fc_raw, fc_status = _raw_and_status(f, s, *limits)
+                # (uncapped) a projection beyond floating point is no forecast
+                has_fc = math.isfinite(fc_raw)
+            out_has_fc[i] = has_fc
+            if has_fc:
                 fc_progress = _clamped(fc_raw, cap)
                 fc_pace = _pace_code(fc_progress, 1.0, tol, pace_rule, pace_yellow, pace_red)
                 out_fc_value[i] = f
@@ -930,7 +954,10 @@ def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, child
     for level in range(level_offsets.shape[0] - 1):
         first = np.uint64(level_offsets[level])
         count = np.uint64(level_offsets[level + 1]) - first
-        for b in _prange(_n_blocks(count, OBJ_BLOCK)):
+        # a level of one block runs in this thread: a parallel launch per level made a chain
+        # of objectives (one per level) cost a thread hand-off per objective
+        blocks = _n_blocks(count, OBJ_BLOCK)
+        for b in _prange(blocks) if blocks > 1 else range(blocks):
             lo, hi = _block_rows(b, OBJ_BLOCK, count)
             for k in range(first + lo, first + hi):
                 o = np.uint64(order[k])
@@ -943,7 +970,7 @@ def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, child
                 _rollup_one(o, child_offsets, children, n_kr, has_krs, is_sum, uses, total,
                             weighted, raw_sum, progress_sum, obj_weight, obj_due, pinned,
                             scenario, obj_error, obj_ref, valid, kid_now, has_fc, progress,
-                            raw)
+                            raw, kr_offsets, kr_weight, kr_progress, over, over_progress)
     count = np.uint64(others.shape[0])
     for b in _prange(_n_blocks(count, OBJ_BLOCK)):
         lo, hi = _block_rows(b, OBJ_BLOCK, count)
@@ -956,11 +983,98 @@ def _rollup_fused_impl(order: I64, level_offsets: I64, child_offsets: I64, child
             prog_sum[o] = progress_sum
 
 
+def _rescaled_one(o: int | np.uint64, child_offsets: I64, children: I64, has_krs: bool,
+                  summing: bool, prog_sum: float, uses_children: bool, obj_weight: F64,
+                  scenario: int, obj_error: U8, valid: B, kid_now: F64, has_fc: B,
+                  progress: F64, kr_offsets: I64, kr_weight: F64, kr_progress: F64, over: B,
+                  over_progress: F64) -> float:
+    """Twin of ``okrcore.formulas.rescaled_mean`` over objective ``o``'s counted items.
+
+    Own items (the summed part, or the key results in row order), then the counted children
+    in row order; two passes: the binary exponents of the largest weight and progress, then
+    the sums of the rescaled items.
+    """
+    replaced = over.shape[0] > 0
+    r_lo = np.uint64(kr_offsets[o])
+    r_hi = np.uint64(kr_offsets[o + np.uint64(1)])
+    c_lo = np.uint64(child_offsets[o])
+    c_hi = np.uint64(child_offsets[o + np.uint64(1)]) if uses_children else c_lo
+    e = 0
+    q = 0
+    seen = False  # any item yet (the first sets e)
+    seen_q = False  # any positive progress yet (the first sets q)
+    infinite = False  # an infinite progress: the mean is infinite
+    for step in range(2):
+        own_t = 0.0
+        own_w = 0.0
+        if has_krs and summing:
+            if step == 0:
+                e = math.frexp(1.0)[1]
+                seen = True
+                infinite = infinite or math.isinf(prog_sum)
+                if prog_sum > 0:
+                    q = math.frexp(prog_sum)[1]
+                    seen_q = True
+            else:
+                ws = math.ldexp(1.0, -e)
+                own_t += ws
+                own_w += ws * math.ldexp(prog_sum, -q)
+        elif has_krs:
+            for r in range(r_lo, r_hi):
+                w = kr_weight[r]
+                p = over_progress[r] if replaced and over[r] else kr_progress[r]
+                if not w > 0:
+                    continue
+                if step == 0:
+                    fe = math.frexp(w)[1]
+                    e = fe if not seen or fe > e else e
+                    seen = True
+                    infinite = infinite or math.isinf(p)
+                    if p > 0:
+                        fq = math.frexp(p)[1]
+                        q = fq if not seen_q or fq > q else q
+                        seen_q = True
+                else:
+                    ws = math.ldexp(w, -e)
+                    own_t += ws
+                    own_w += ws * math.ldexp(p, -q)
+        kid_t = 0.0
+        kid_w = 0.0
+        for j in range(c_lo, c_hi):
+            c = np.uint64(children[j])
+            ok = (obj_error[c] == 0) if scenario == _NOW else valid[c]
+            p = progress[c]
+            if scenario == _FORECAST and not has_fc[c]:
+                p = kid_now[c]
+            w = obj_weight[c]
+            if not (ok and not math.isnan(p) and w > 0):
+                continue
+            if step == 0:
+                fe = math.frexp(w)[1]
+                e = fe if not seen or fe > e else e
+                seen = True
+                infinite = infinite or math.isinf(p)
+                if p > 0:
+                    fq = math.frexp(p)[1]
+                    q = fq if not seen_q or fq > q else q
+                    seen_q = True
+            else:
+                ws = math.ldexp(w, -e)
+                kid_t += ws
+                kid_w += ws * math.ldexp(p, -q)
+        if step == 1:
+            total = (0.0 + own_t) + kid_t
+            weighted = (0.0 + own_w) + kid_w
+            return math.inf if infinite else math.ldexp(weighted / total, q)
+    return math.nan
+
+
 def _rollup_one(o: int | np.uint64, child_offsets: I64, children: I64, n_kr: int,
                 has_krs: bool, is_sum: B, uses: B, total: float, weighted: float,
                 raw_sum: float, prog_sum: float, obj_weight: F64, obj_due: I64, pinned: B,
                 scenario: int, obj_error: U8, obj_ref: I64, valid: B, kid_now: F64,
-                has_fc: B, progress: F64, raw: F64) -> None:
+                has_fc: B, progress: F64, raw: F64, kr_offsets: I64, kr_weight: F64,
+                kr_progress: F64, over: B, over_progress: F64) -> None:
     """The rollup of objective ``o`` from its key result part (see ``engine._rollup``)."""
     nan = np.nan
     if pinned[o]:
@@ -996,17 +1110,29 @@ def _rollup_one(o: int | np.uint64, child_offsets: I64, children: I64, n_kr: int
     own_weighted = (1.0 * prog_sum if summing else weighted) if has_krs else 0.0
     plain_sum = summing & has_krs & ((not uses_children) | (hi == lo))
     mixed_total = own_total + (ctot if uses_children else 0.0)
-    mixed = (own_weighted + (cw if uses_children else 0.0)) / mixed_total
+    numerator = own_weighted + (cw if uses_children else 0.0)
+    mixed = numerator / mixed_total
+    # (a NaN numerator: an infinite progress of weight 0, which the scalar path skips)
+    valid_o = (obj_error[o] == 0) if scenario == _NOW else valid[o]
+    if ((not plain_sum) and (math.isinf(mixed_total) or not math.isfinite(numerator))
+            and valid_o):
+        # weights or progress near 1e308 (rare): okrcore.formulas.rescaled_mean
+        mixed = _rescaled_one(o, child_offsets, children, has_krs, summing, prog_sum,
+                              uses_children, obj_weight, scenario, obj_error, valid, kid_now,
+                              has_fc, progress, kr_offsets, kr_weight, kr_progress, over,
+                              over_progress)
     null = (not plain_sum) & (mixed_total == 0)
     mean = nan if null else mixed
     result = prog_sum if plain_sum else mean
     result_raw = raw_sum if plain_sum else mean
     progress[o] = result
     raw[o] = result_raw
-    if scenario == _NOW and obj_error[o] == 0 and not null and not math.isfinite(result_raw):
+    beyond = ((not null) and not math.isfinite(result_raw)) or (
+        summing and has_krs and math.isnan(raw_sum))  # (a sum's own raw, even in a mean)
+    if scenario == _NOW and obj_error[o] == 0 and beyond:
         obj_error[o] = _e.ERR_NOT_FINITE
     if scenario == _FORECAST:
-        good = (obj_due[o] != NONE_INSTANT) & (not math.isnan(result)) & valid[o]
+        good = (obj_due[o] != NONE_INSTANT) & math.isfinite(result) & valid[o]
         has_fc[o] = has_fc[o] & good
 
 

@@ -34,10 +34,14 @@ from okrcore.evaluate import (
     MANUAL_COLOURS,
     RULE_REASONS,
     colour_source,
+    cycle_error,
+    cycle_from,
+    cycle_member_error,
     explicit_reason,
     isoformat,
     isoformat_us,
     pace_reason_source,
+    sum_share,
 )
 from okrcore.evaluate import _mean_items as _scalar_mean_items
 from okrcore.formulas import Colour, Trend
@@ -176,6 +180,7 @@ def _errors(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str], obj_ids: 
     out: list[E.OkrError] = []
     n = frame.n_kr
     parent = result.obj_parent.tolist()
+    named: dict[int, int] = {}  # cycle member -> the member naming its cycle
 
     def ref_path(ref: int) -> str:
         return paths.obj(ref - n) if ref >= n else paths.kr(ref)
@@ -194,13 +199,13 @@ def _errors(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str], obj_ids: 
             out.append(E.OkrError(E.UNKNOWN_PARENT, f"{p}.parent",
                                   f"parent {name!r} is not an objective of the document"))
         elif code == G.ERR_ALIGNMENT_CYCLE:
-            ids = [ident]
-            j = parent[i]
-            while j != i:
-                ids.append(obj_ids[j])
-                j = parent[j]
-            out.append(E.OkrError(E.ALIGNMENT_CYCLE, f"{p}.parent",
-                                  "alignment cycle: " + " -> ".join([*ids, ids[0]])))
+            # named once, at its first member in row order (objectives come in that order)
+            if i in named:
+                out.append(cycle_member_error(ident, p, paths.obj(named[i])))
+            else:
+                members = cycle_from(i, parent)
+                named.update((j, i) for j in members)
+                out.append(cycle_error([obj_ids[j] for j in members], p))
         elif code == G.ERR_DEPENDS_ON_INVALID:
             ref = int(result.obj_error_ref[i])
             if ref >= n:
@@ -310,7 +315,7 @@ def explain(frame: OrgFrame, result: G.BatchResult, rows: Iterable[int]) -> dict
                 kr_items.append(Item(
                     "key_result", kr_ids[r], float(frame.kr_weight[r]),
                     float(result.kr_progress[r]),
-                    (v / value) if contributes and value != 0 else None,
+                    sum_share(v, value) if contributes else None,
                     v if int(frame.kr_kind[r]) == 0 else None, contributes))
             if child_entries:
                 sum_progress = float(result.obj_sum_progress[i])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import os
 import typing
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +22,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from okrcore import formulas as F
 from okrcore.batch.frame import (
     KIND_BINARY,
     KIND_CHECKPOINTS,
@@ -279,6 +281,20 @@ def _safe_div(num: F64, den: F64) -> F64:
     return out
 
 
+def _halve_overflows(num: F64, den: F64, value: Any, start: Any, target: Any) -> None:
+    """Where ``value - start`` or ``target - start`` overflowed: both on halved values.
+
+    Twin of :func:`okrcore.formulas.metric_raw_progress` (in place; ``value``, ``start`` and
+    ``target`` are the columns the differences came from).
+    """
+    big = np.flatnonzero(np.isinf(num) | np.isinf(den))
+    if big.shape[0]:
+        v, s, t = (np.broadcast_to(np.asarray(a, dtype=np.float64), num.shape)[big]
+                   for a in (value, start, target))
+        num[big] = v * 0.5 - s * 0.5
+        den[big] = t * 0.5 - s * 0.5
+
+
 def _raw_progress(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(None)) -> F64:
     """Raw progress of key results ``rows`` at ``value`` (twin of key_result_progress)."""
     start = frame.kr_start[rows]
@@ -286,7 +302,9 @@ def _raw_progress(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(N
     mode = frame.kr_range_mode[rows]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw = np.subtract(value, start)
-        raw /= target - start
+        span = target - start
+        _halve_overflows(raw, span, value, start, target)
+        raw /= span
     ranged = np.flatnonzero((mode == 1) | (mode == 2))
     if ranged.shape[0]:
         # only the few range rows pay for the band and graded formulas
@@ -840,8 +858,15 @@ def _post_block(frame: OrgFrame, rows: slice, logs: _Logs, kr_error: npt.NDArray
     value[~(((kind == KIND_METRIC) | (kind == KIND_STAGED)) & np.isfinite(value))] = np.nan
     np.logical_not(np.isnan(value), out=has_fc)
     fc = np.flatnonzero(has_fc)
+    fc_raw = _raw_progress(frame, value[fc], strict, fc + lo)
+    beyond = ~np.isfinite(fc_raw)
+    if bool(beyond.any()):
+        # (uncapped) a projection beyond floating point is no forecast
+        has_fc[fc[beyond]] = False
+        value[fc[beyond]] = np.nan
+        fc, fc_raw = fc[~beyond], fc_raw[~beyond]
     fc_rows = fc + lo
-    fc_clamped = _clamp(_raw_progress(frame, value[fc], strict, fc_rows), policy.cap)
+    fc_clamped = _clamp(fc_raw, policy.cap)
     fc_status[fc] = _range_status(frame, value[fc], strict, fc_rows)
     fc_pace = _pace_colour(fc_clamped, np.ones(fc.shape[0]), policy)
     fc_colour[fc] = _worst(fc_pace, fc_status[fc])
@@ -1017,6 +1042,8 @@ def _graph(frame: OrgFrame, out: BatchResult | None = None) -> tuple[I64, B, I64
     alive[:] = True
     level = 0
     frontier = np.flatnonzero(remaining_children == 0)
+    # each step costs the size of its frontier (no pass over all m rows), so a chain of
+    # objectives is peeled in linear time
     while frontier.shape[0]:
         height[frontier] = level
         alive[frontier] = False
@@ -1024,9 +1051,9 @@ def _graph(frame: OrgFrame, out: BatchResult | None = None) -> tuple[I64, B, I64
         ups = ups[ups >= 0]
         if ups.shape[0] == 0:
             break
-        dec = np.bincount(ups, minlength=m)
-        remaining_children -= dec
-        frontier = np.flatnonzero((dec > 0) & (remaining_children == 0) & alive)
+        np.subtract.at(remaining_children, ups, 1)
+        ups = np.unique(ups)
+        frontier = ups[(remaining_children[ups] == 0) & alive[ups]]
         level += 1
     in_cycle = alive
     # a node hanging below a cycle keeps its height (computed from its own children)
@@ -1097,7 +1124,8 @@ def _structure(frame: OrgFrame, kr_ok: B, kernel: str = "numpy",
         weight_total[objs] = np.bincount(local, weights=frame.kr_weight[rows])
         # direction: the sign of target - start as int8; NaN is its own code, counted as
         # down (as numpy's int64 cast of a NaN sign, the int64 minimum, is)
-        span = frame.kr_target[rows] - frame.kr_start[rows]
+        with np.errstate(over="ignore"):  # (an overflow keeps its sign)
+            span = frame.kr_target[rows] - frame.kr_start[rows]
         d = direction[rows]
         np.subtract((span > 0).view(np.int8), (span < 0).view(np.int8), out=d)
         d[np.isnan(span)] = -128
@@ -1251,10 +1279,12 @@ def _tree(parent: I64, height: I64) -> _Tree:
 
     m = parent.shape[0]
     max_h = int(height.max()) if m else -1
-    levels = [np.flatnonzero(height == level) for level in range(max_h + 1)]
-    order = np.concatenate(levels) if levels else np.zeros(0, dtype=np.int64)
-    level_offsets = np.concatenate([[0], np.cumsum([len(rows) for rows in levels])]).astype(
-        np.int64)
+    # the rows of each height in row order, by one stable sort (not one pass per height)
+    by_height = np.argsort(height, kind="stable")
+    # where each height 0..max_h starts, and the end (cycles, height -1, come first: left out)
+    bounds = np.searchsorted(height[by_height], np.arange(0, max_h + 2))
+    order = by_height[bounds[0]:]
+    level_offsets = (bounds - bounds[0]).astype(np.int64)
     count = int(np.count_nonzero((parent >= 0) & (height >= 0)))
     offsets = np.empty(m + 1, dtype=np.int64)
     children = np.empty(count, dtype=np.int64)
@@ -1303,7 +1333,9 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
             p, v = p.copy(), v.copy()
             p[at] = d_prog[a:b]
             v[at] = d_value[a:b]
-        weighted[first:first + k] = np.bincount(g - first, weights=w[lo:hi] * p, minlength=k)
+        with np.errstate(over="ignore", invalid="ignore"):  # rescued by the rollup (1e308)
+            weighted[first:first + k] = np.bincount(g - first, weights=w[lo:hi] * p,
+                                                    minlength=k)
         # the rows left out of a sum would add 0.0, which changes no such sum (never -0.0)
         a, b = np.searchsorted(summed_rows, (lo, hi))
         value_sum[first:first + k] = np.bincount(summed_obj[a:b] - first,
@@ -1312,7 +1344,12 @@ def _kr_part(frame: OrgFrame, st: _Structure, value: F64, progress: F64, cap: fl
     _map_blocks(block, _group_blocks(obj))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         raw_sum = np.subtract(value_sum, st.sum_start)
-        raw_sum /= st.sum_target - st.sum_start
+        span = st.sum_target - st.sum_start
+        _halve_overflows(raw_sum, span, value_sum, st.sum_start, st.sum_target)
+        raw_sum /= span
+        # a total beyond floating point: no finite progress (not_finite)
+        raw_sum[~(np.isfinite(value_sum) & np.isfinite(st.sum_start)
+                  & np.isfinite(st.sum_target))] = np.nan
     return weighted, value_sum, raw_sum, _clamp(raw_sum, cap,
                                                 None if sums_out is None else sums_out[1])
 
@@ -1341,9 +1378,17 @@ def _levels(parent: I64, height: I64) -> list[_Level]:
     max_height = int(height.max()) if m else -1
     level_of = np.empty(m, dtype=index)  # a row's position in its level
     levels = []
+    # rows and kids of each height in row order, by one stable sort each (not one pass over
+    # all rows per height: a chain of objectives has as many heights as rows)
+    heights = np.arange(max_height + 2)
+    by_height = np.argsort(height, kind="stable")
+    row_bounds = np.searchsorted(height[by_height], heights)
+    by_kid_level = np.argsort(kid_level, kind="stable")
+    kid_bounds = np.searchsorted(kid_level[by_kid_level], heights)
     for level in range(max_height + 1):
-        rows = np.flatnonzero(height == level).astype(index)
-        level_kids = kids[kid_level == level] if level else np.zeros(0, dtype=index)
+        rows = by_height[row_bounds[level]:row_bounds[level + 1]].astype(index)
+        level_kids = (kids[by_kid_level[kid_bounds[level]:kid_bounds[level + 1]]] if level
+                      else np.zeros(0, dtype=index))
         level_of[rows] = np.arange(rows.shape[0], dtype=index)
         levels.append(_Level(rows, level_kids, level_of[parent[level_kids]]))
     return levels
@@ -1459,51 +1504,77 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 ref[ups] = bad_kids[first] + n
                 obj_error[hit] = ERR_DEPENDS_ON_INVALID
                 obj_ref[hit] = ref[hit]
-        ok_kid = (errors[0] == 0) if errors is not None else valid
-        assert ok_kid is not None
         k = level_rows.shape[0]
+        if k <= _THIN_ROWS and kids.shape[0] <= _THIN_KIDS:
+            # a thin level (a chain of objectives has one row per level): the same operations
+            # on Python floats, without the fixed cost of some forty numpy calls
+            _thin_level(frame, st, level_rows, kids, up, own_total, own_weighted, plain_sum,
+                        prog_sum, raw_sum, kr_progress, delta, progress, raw, want_raw,
+                        pinned, errors, valid, kid_has_fc, kid_now, has_fc)
+            continue
         if kids.shape[0]:
+            assert errors is not None or valid is not None
+            # (whether each kid is valid, computed at the kids only: not a pass over every row
+            # per level)
+            ok_kid: B = ((errors[0][kids] == 0) if errors is not None
+                         else typing.cast(B, valid)[kids])
             if kid_has_fc is not None and kid_now is not None:
-                counted_now = (ok_kid[kids] & ~np.isnan(kid_now[kids])
+                counted_now = (ok_kid & ~np.isnan(kid_now[kids])
                                & (frame.obj_weight[kids] > 0))
                 lift = kids[counted_now & has_fc[kids] & st.uses_children[parent[kids]]]
                 lift = lift[~pinned[parent[lift]]]
                 # (has_fc is read at the kids below, written at their parents: another level)
                 has_fc[parent[lift]] = True
-            # each child's counted weight and weight x progress, block by block of children
-            wk, wkp = np.empty(kids.shape[0]), np.empty(kids.shape[0])
+            # each child's counted weight, progress and weight x progress, block by block
+            wk, kp, wkp = (np.empty(kids.shape[0]), np.empty(kids.shape[0]),
+                           np.empty(kids.shape[0]))
 
             def kid_block(lo: int, hi: int, kids: Any = kids, ok_kid: B = ok_kid,
-                          wk: F64 = wk, wkp: F64 = wkp) -> None:
+                          wk: F64 = wk, kp: F64 = kp, wkp: F64 = wkp) -> None:
                 these = kids[lo:hi]
                 p = progress[these]
                 if kid_has_fc is not None and kid_now is not None:
                     p = np.where(has_fc[these], p, kid_now[these])
                 w = frame.obj_weight[these]
-                counted = ok_kid[these] & ~np.isnan(p) & (w > 0)
+                counted = ok_kid[lo:hi] & ~np.isnan(p) & (w > 0)
                 block_w = np.where(counted, w, 0.0)
                 wk[lo:hi] = block_w
-                wkp[lo:hi] = block_w * np.where(counted, p, 0.0)
+                kp[lo:hi] = np.where(counted, p, 0.0)
+                with np.errstate(over="ignore", invalid="ignore"):  # rescued by level_block
+                    wkp[lo:hi] = block_w * kp[lo:hi]
 
             _map_blocks(kid_block, _row_blocks(kids.shape[0]))
             # per parent, its children in row order (the parents are this level's rows)
             ctot_level = _group_sum(up, wk, k)
             cw_level = _group_sum(up, wkp, k)
-            del wk, wkp
+            del wkp
+            level_kids: tuple[Any, F64, F64] | None = (up, wk, kp)
         else:
             ctot_level = cw_level = np.zeros(k)
+            level_kids = None
 
         def level_block(lo: int, hi: int, level_rows: Any = level_rows,
-                        ctot_level: F64 = ctot_level, cw_level: F64 = cw_level) -> None:
+                        ctot_level: F64 = ctot_level, cw_level: F64 = cw_level,
+                        level_kids: tuple[Any, F64, F64] | None = level_kids) -> None:
             block = slice(lo, hi)
             keep = ~pinned[level_rows[block]]
             rows = level_rows[block][keep]
             uses = st.uses_children[rows]
             plain = plain_sum[rows]
             mixed_total = own_total[rows] + np.where(uses, ctot_level[block][keep], 0.0)
+            numerator = own_weighted[rows] + np.where(uses, cw_level[block][keep], 0.0)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                mixed = (own_weighted[rows] + np.where(uses, cw_level[block][keep], 0.0)
-                         ) / mixed_total
+                mixed = numerator / mixed_total
+            # (a NaN numerator: an infinite progress of weight 0, which the scalar path skips)
+            rescue = ~plain & (np.isinf(mixed_total) | ~np.isfinite(numerator))
+            rescue &= (errors[0][rows] == 0) if errors is not None else (
+                valid[rows] if valid is not None else True)
+            for at in np.flatnonzero(rescue).tolist():
+                # weights or progress near 1e308 (rare): the scalar path's rescaled mean
+                mixed[at] = _rescaled_mean(
+                    frame, st, int(rows[at]), kr_progress, delta, prog_sum,
+                    level_kids if bool(uses[at]) else None,
+                    lo + int(np.flatnonzero(keep)[at]))
             null = ~plain & (mixed_total == 0)
             mean = np.where(null, np.nan, mixed)
             level_progress = np.where(plain, prog_sum[rows], mean)
@@ -1513,10 +1584,14 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
                 raw[rows] = level_raw
             if errors is not None:
                 obj_error = errors[0]
-                overflow = rows[(obj_error[rows] == 0) & ~null & ~np.isfinite(level_raw)]
+                # (a sum with children hides its raw progress inside the mean: its own)
+                beyond = ~np.isfinite(level_raw) & ~null
+                beyond |= (st.mode[rows] == 2) & (st.n_krs[rows] > 0) & np.isnan(raw_sum[rows])
+                overflow = rows[(obj_error[rows] == 0) & beyond]
                 obj_error[overflow] = ERR_NOT_FINITE
             if kid_has_fc is not None:
-                good = (frame.obj_due[rows] != NONE_INSTANT) & ~np.isnan(level_progress)
+                # (a projected progress beyond floating point is no forecast)
+                good = (frame.obj_due[rows] != NONE_INSTANT) & np.isfinite(level_progress)
                 if valid is not None:
                     good &= valid[rows]
                 has_fc[rows] &= good
@@ -1524,6 +1599,123 @@ def _rollup(frame: OrgFrame, st: _Structure, height: I64, parent: I64,
         _map_blocks(level_block, _row_blocks(k))
 
     return progress, raw if want_raw else None, value_sum, has_fc, prog_sum
+
+
+_THIN_ROWS: Final = 4
+"""A level of at most this many objectives ..."""
+_THIN_KIDS: Final = 16
+"""... and children is rolled up on Python floats by :func:`_thin_level`."""
+
+
+def _thin_level(frame: OrgFrame, st: _Structure, level_rows: Any, kids: Any, up: Any,
+                own_total: F64, own_weighted: F64, plain_sum: B, prog_sum: F64, raw_sum: F64,
+                kr_progress: F64, delta: tuple[Any, F64, F64] | None, progress: F64,
+                raw: F64, want_raw: bool, pinned: B,
+                errors: tuple[npt.NDArray[np.uint8], I64] | None, valid: B | None,
+                kid_has_fc: B | None, kid_now: F64 | None, has_fc: B) -> None:
+    """One thin level of :func:`_rollup` (numpy kernel) on Python floats.
+
+    The operations of the level's numpy code, value by value and in the same order (IEEE
+    doubles either way): each parent's children summed from 0.0 in row order, then the
+    objective's own part plus the children, the mean, the rescue of overflowing sums, the
+    ``not_finite`` errors and the forecast flags.
+    """
+    def ok(c: int) -> bool:
+        if errors is not None:
+            return bool(errors[0][c] == 0)
+        assert valid is not None
+        return bool(valid[c])
+
+    forecast = kid_has_fc is not None and kid_now is not None
+    k = len(level_rows)
+    ctot = [0.0] * k
+    cw = [0.0] * k
+    wk: list[float] = []
+    kp: list[float] = []
+    kid_list = kids.tolist()
+    up_list = up.tolist()
+    rows = level_rows.tolist()
+    parent = {c: rows[u] for c, u in zip(kid_list, up_list, strict=True)}
+    if forecast and kid_list:
+        assert kid_now is not None
+        lift = [c for c in kid_list
+                if ok(c) and not math.isnan(kid_now[c]) and frame.obj_weight[c] > 0
+                and has_fc[c] and st.uses_children[parent[c]] and not pinned[parent[c]]]
+        for c in lift:  # (read at the kids, written at their parents: another level)
+            has_fc[parent[c]] = True
+    for c, u in zip(kid_list, up_list, strict=True):
+        p = float(progress[c])
+        if forecast and not has_fc[c]:
+            assert kid_now is not None
+            p = float(kid_now[c])
+        w = float(frame.obj_weight[c])
+        counted = ok(c) and not math.isnan(p) and w > 0
+        bw = w if counted else 0.0
+        pk = p if counted else 0.0
+        wk.append(bw)
+        kp.append(pk)
+        ctot[u] += bw
+        cw[u] += bw * pk
+    level_kids = (up, np.asarray(wk), np.asarray(kp)) if kid_list else None
+    for at, o in enumerate(rows):
+        if pinned[o]:
+            continue
+        uses = bool(st.uses_children[o])
+        plain = bool(plain_sum[o])
+        mixed_total = float(own_total[o]) + (ctot[at] if uses else 0.0)
+        numerator = float(own_weighted[o]) + (cw[at] if uses else 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mixed = float(np.float64(numerator) / np.float64(mixed_total))
+        valid_o = bool(errors[0][o] == 0) if errors is not None else (
+            bool(valid[o]) if valid is not None else True)
+        if not plain and (math.isinf(mixed_total) or not math.isfinite(numerator)) and valid_o:
+            mixed = _rescaled_mean(frame, st, o, kr_progress, delta, prog_sum,
+                                   level_kids if uses else None, at)
+        null = not plain and mixed_total == 0
+        mean = math.nan if null else mixed
+        level_progress = float(prog_sum[o]) if plain else mean
+        progress[o] = level_progress
+        if want_raw:
+            level_raw = float(raw_sum[o]) if plain else mean
+            raw[o] = level_raw
+            beyond = (not null and not math.isfinite(level_raw)) or (
+                st.mode[o] == 2 and st.n_krs[o] > 0 and math.isnan(raw_sum[o]))
+            if errors is not None and errors[0][o] == 0 and beyond:
+                errors[0][o] = ERR_NOT_FINITE
+        if kid_has_fc is not None:
+            good = frame.obj_due[o] != NONE_INSTANT and math.isfinite(level_progress)
+            if valid is not None:
+                good = good and bool(valid[o])
+            has_fc[o] = bool(has_fc[o]) and good
+
+
+def _rescaled_mean(frame: OrgFrame, st: _Structure, o: int, kr_progress: F64,
+                   delta: tuple[Any, F64, F64] | None, prog_sum: F64,
+                   level_kids: tuple[Any, F64, F64] | None, position: int) -> float:
+    """Objective ``o``'s mean by :func:`okrcore.formulas.rescaled_mean` (numpy kernel).
+
+    For the rare objective whose plain sums overflow: its own items (key results in row order,
+    or its summed part), then its counted children in row order (``level_kids``: per child of
+    the level its parent's position, counted weight and progress; ``position`` is ``o``'s).
+    """
+    own: list[tuple[float, float]] = []
+    lo, hi = np.searchsorted(frame.kr_objective, (o, o + 1)).tolist()
+    if st.mode[o] == 2 and hi > lo:
+        own.append((1.0, float(prog_sum[o])))
+    else:
+        p = kr_progress[lo:hi].copy()
+        if delta is not None:
+            d_rows, _, d_prog = delta
+            a, b = np.searchsorted(d_rows, (lo, hi))
+            p[d_rows[a:b] - lo] = d_prog[a:b]
+        own = [(w, v) for w, v in zip(frame.kr_weight[lo:hi].tolist(), p.tolist(), strict=True)
+               if w > 0]
+    kids: list[tuple[float, float]] = []
+    if level_kids is not None:
+        up, wk, kp = level_kids
+        at = np.flatnonzero(up == position)
+        kids = [(w, v) for w, v in zip(wk[at].tolist(), kp[at].tolist(), strict=True) if w > 0]
+    return F.rescaled_mean([own, kids])[0]
 
 
 def _rollup_start(m: int, obj: I64, st: _Structure, errors: Any, kid_has_fc: B | None,
@@ -2129,6 +2321,13 @@ def _people(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress: F64
                              kr_error, np.ascontiguousarray(kr_progress), frame.n_kr,
                              _numba.thread_count(), *outs)
         progress, items, ref, seen = outs
+        if bool(np.any(np.isinf(progress))):
+            # (rare) a sum of progress near 1e308 overflowed: redo those people exactly as
+            # the numpy path does, from their items
+            who, bad, prog, _ = person_items(frame, obj_error, obj_progress, kr_error,
+                                             kr_progress)
+            counted = ~bad & ~np.isnan(prog)
+            _rescue_people(progress, progress, who[counted], prog[counted])
         return progress, items, ref, seen
     who, bad, prog, ref = person_items(frame, obj_error, obj_progress, kr_error, kr_progress)
     return person_rollup(who, bad, prog, ref, n_people)
@@ -2195,6 +2394,17 @@ def person_items(frame: OrgFrame, obj_error: npt.NDArray[np.uint8], obj_progress
     return who, bad, prog, ref
 
 
+def _rescue_people(mean: F64, weighted: npt.NDArray[Any], who: I64, prog: F64) -> None:
+    """Redo the people whose sum of progress overflowed, by ``F.rescaled_mean``, in place.
+
+    ``who`` and ``prog`` are the counted items in item order.  A mean is the plain one
+    wherever ``weighted`` (or the mean) is finite.
+    """
+    for person in np.flatnonzero(np.isinf(weighted)).tolist():
+        items = prog[who == person].tolist()
+        mean[person] = F.rescaled_mean([[(1.0, p) for p in items]])[0]
+
+
 def person_rollup(who: I64, bad: B, prog: F64, ref: I64, n_people: int
                   ) -> tuple[F64, I64, I64, B]:
     r"""People's progress from their items (see :func:`person_items`).
@@ -2222,6 +2432,7 @@ def person_rollup(who: I64, bad: B, prog: F64, ref: I64, n_people: int
     weighted = np.bincount(counted_who, weights=prog[counted], minlength=n_people)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(total > 0, weighted / np.where(total > 0, total, 1.0), np.nan)
+    _rescue_people(mean, weighted, who[counted], prog[counted])
     first_bad = np.full(n_people, -1, dtype=np.int64)
     bad_rows = np.flatnonzero(bad)
     if bad_rows.shape[0]:
