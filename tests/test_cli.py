@@ -164,3 +164,43 @@ def test_console_script_next_to_the_interpreter(tmp_path: Path) -> None:
                          capture_output=True, timeout=60, check=False)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["objectives"]["o"]["progress"] == 0.6
+
+
+def test_an_unexpected_error_is_one_line_and_exit_2(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No input makes the command print a traceback (issue 16): an error the code did not
+    # foresee is one line on stderr and exit 2; --debug lets it through.
+    import okrcore.cli as cli_module
+
+    path = tmp_path / "doc.json"
+    path.write_text('{"okrcore": 1, "as_of": "2026-02-15T00:00:00Z", "objectives": []}')
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(cli_module, "_evaluation", broken)
+    assert cli_module.main(["evaluate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err == ("okrcore: internal error RuntimeError: boom\\nsecond line (please report it; "
+                   "--debug shows the traceback)\n")
+    with pytest.raises(RuntimeError, match="boom"):
+        cli_module.main(["--debug", "evaluate", str(path)])
+
+
+def test_an_output_that_cannot_be_written_is_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+
+    import okrcore.cli as cli_module
+
+    path = tmp_path / "doc.json"
+    path.write_text('{"okrcore": 1, "as_of": "2026-02-15T00:00:00Z", "objectives": []}')
+
+    def full(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(json, "dump", full)
+    assert cli_module.main(["evaluate", str(path)]) == 2
+    assert capsys.readouterr().err == "okrcore: cannot write or read: No space left on device\n"

@@ -130,6 +130,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="okrcore", description="Evaluate OKR progress, pace and rollups.")
     parser.add_argument("--version", action="version", version=f"okrcore {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="let an unexpected error through with its traceback (by default "
+                        "it is one line on standard error and exit status 2)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     ev = sub.add_parser("evaluate", help="evaluate an interchange document and print the result")
@@ -201,6 +204,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except KeyboardInterrupt:
+        print("okrcore: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        # No input makes a command print a traceback (docs/decisions.rst): one line, exit 2;
+        # ``okrcore --debug`` lets the exception through with its traceback.
+        if args.debug:
+            raise
+        from okrcore.jobs._text import one_line
+
+        what = (f"cannot write or read: {exc.strerror or exc}" if isinstance(exc, OSError)
+                else f"internal error {type(exc).__name__}: {exc} (please report it; "
+                "--debug shows the traceback)")
+        print(f"okrcore: {one_line(what)}", file=sys.stderr)
+        return EXIT_DOCUMENT_ERROR
     return status
 
 
