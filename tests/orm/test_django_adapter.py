@@ -394,7 +394,10 @@ def test_migration_0002_converts_the_earlier_layout(old_alias: str) -> None:
     calls = KeyResultResult.objects.using(old_alias).get(kr_id="calls")
     assert calls.last_at == datetime(2026, 1, 10, tzinfo=UTC)
     expected = okrcore.evaluate(document)
-    assert calls.get_colour_display() == expected.key_results["calls"].colour
+    # "calls" has no timeline, so no pace and no colour (SEMANTICS §11.1): NULL, shown by name
+    assert expected.key_results["calls"].colour is None
+    assert calls.colour is None and calls.get_colour_display() == "no colour"
+    assert crm.get_colour_display() == expected.key_results["crm"].colour == "green"
     # the converted results read back as the core's evaluation, and the job runs on them
     assert job.load_evaluation(old_alias).to_json() == expected.to_json()
     report = job.recompute(old_alias, as_of=AS_OF, incremental=True)

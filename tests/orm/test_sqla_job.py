@@ -348,7 +348,9 @@ def test_no_colour_and_no_check_in_are_stored_as_null(engine: Engine) -> None:
         deal: Any = session.get(S.KeyResultResult, (AS_OF, "deal"))
         assert calls is not None and deal is not None
         assert calls.last_at == datetime(2026, 1, 10, tzinfo=UTC) and deal.last_at is None
-        assert calls.range_status is None and calls.colour is not None  # no range: NULL
+        assert calls.range_status is None  # no range: NULL
+        # no timeline, so no pace and no colour (SEMANTICS §11.1): NULL, not green
+        assert calls.colour is None and calls.pace_colour is None
         assert deal.forecast_colour is None  # no forecast: no colour
     # rows of earlier versions (-1 colours, the engine's "no instant") read back the same
     with engine.begin() as conn:
