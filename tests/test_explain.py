@@ -19,10 +19,11 @@ import okrcore
 from okrcore import Document, formulas
 from okrcore.batch import evaluate_batch
 from okrcore.demo import generate_organisation
+from okrcore.errors import UnknownItemError
 from okrcore.evaluate import evaluate
 from okrcore.explain import explain, explain_all, format_fraction, format_number
 from okrcore.render import render
-from okrcore.results import ColourSource, Evaluation, UnknownItemError
+from okrcore.results import ColourSource, Evaluation
 from strategies import documents
 from test_batch import corrupted
 

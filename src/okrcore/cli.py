@@ -84,8 +84,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
+    from okrcore.errors import UnknownItemError
     from okrcore.explain import explain, explain_all
-    from okrcore.results import UnknownItemError
 
     document = _document(args.file)
     if document is None:

@@ -38,6 +38,7 @@ __all__ = [
     "DocumentError",
     "OkrError",
     "OkrValueError",
+    "UnknownItemError",
     "error_sort_key",
 ]
 
@@ -195,3 +196,14 @@ def error_sort_key(error: OkrError) -> tuple[tuple[tuple[int, int | str], ...], 
     if tokens and tokens[0] == (1, "people"):
         tokens.insert(0, (2, ""))
     return tuple(tokens), error.code, error.message
+
+
+class UnknownItemError(KeyError):
+    """An explanation was asked for an id that names no objective or key result.
+
+    Raised by :meth:`Evaluation.explain <okrcore.results.Evaluation.explain>`; a
+    :class:`KeyError`.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

@@ -19,18 +19,19 @@ import math
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from okrcore.errors import OkrError
+from okrcore.errors import OkrError, UnknownItemError
 from okrcore.policy import PRESETS, Policy
-from okrcore.results import (
-    ColourSource,
-    Evaluation,
-    Item,
-    KeyResultResult,
-    ObjectiveResult,
-    UnknownItemError,
-)
+
+if TYPE_CHECKING:  # the results are only read here; results.Evaluation.explain calls this module
+    from okrcore.results import (
+        ColourSource,
+        Evaluation,
+        Item,
+        KeyResultResult,
+        ObjectiveResult,
+    )
 
 __all__ = [
     "KINDS",

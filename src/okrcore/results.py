@@ -23,7 +23,6 @@ __all__ = [
     "ObjectiveResult",
     "PersonItem",
     "PersonResult",
-    "UnknownItemError",
 ]
 
 
@@ -443,13 +442,6 @@ class PersonResult:
         return {"progress": self.progress, "items": [i.to_json() for i in self.items]}
 
 
-class UnknownItemError(KeyError):
-    """:meth:`Evaluation.explain` was asked for an id that names no objective or key result."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
 @attrs.frozen
 class Evaluation:
     """The result of evaluating a document.
@@ -506,7 +498,7 @@ class Evaluation:
 
         Raises
         ------
-        UnknownItemError
+        okrcore.errors.UnknownItemError
             (a :class:`KeyError`) when no objective or key result has the id.
 
         Notes
