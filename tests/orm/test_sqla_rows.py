@@ -381,3 +381,25 @@ def test_postgresql_cannot_hold_the_corruptions() -> None:
         drop_okrcore_tables(bind)
         bind.dispose()
 
+
+
+def test_a_sqlite_timestamp_that_is_not_an_instant_is_read_as_itself(tmp_path: Path) -> None:
+    """A :class:`~okrcore_sqlalchemy.Timestamp` column (Django's storage) holding text that is
+    not an instant reads as that text, which the job reports, not as NULL (absent)."""
+    from sqlalchemy import Column, MetaData, String, Table, select
+
+    from okrcore_sqlalchemy.job import _INSTANT, _fits, _raw
+
+    table = Table("t", MetaData(), Column("k", String, primary_key=True),
+                  Column("at", S.Timestamp()))
+    bind = create_engine(f"sqlite:///{tmp_path / 't.db'}")
+    table.create(bind)
+    with bind.begin() as conn:
+        conn.execute(table.insert(), [{"k": "ok", "at": AS_OF}, {"k": "none", "at": None}])
+        conn.execute(text("INSERT INTO t (k, at) VALUES ('bad', 'abc'), "
+                          "('month', '2026-13-01 00:00:00')"))
+        got = dict(conn.execute(select(table.c.k, _raw(table, "at"))).all())
+    assert got == {"ok": 1771113600000000, "none": None, "bad": "abc",
+                   "month": "2026-13-01 00:00:00"}
+    assert [_fits(got[k], _INSTANT) for k in ("ok", "none", "bad", "month")] \
+        == [True, True, False, False]

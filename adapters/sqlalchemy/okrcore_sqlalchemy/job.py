@@ -217,10 +217,13 @@ def _micros_pg(element: _Micros, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(_Micros, "sqlite")
 def _micros_sqlite(element: _Micros, compiler: SQLCompiler, **kw: Any) -> str:
-    # 'YYYY-MM-DD HH:MM:SS[.f…]' in UTC: whole seconds, then the fraction padded to 6 digits
+    # 'YYYY-MM-DD HH:MM:SS[.f…]' in UTC: whole seconds, then the fraction padded to 6 digits;
+    # stored text that is not an instant reads as itself (not NULL: absent), so that the job
+    # reports it as a bad value
     arg = compiler.process(element.clauses, **kw)
-    return (f"(CAST(strftime('%s', substr({arg}, 1, 19)) AS INTEGER) * 1000000 + "
-            f"CAST(substr({arg} || '000000', 21, 6) AS INTEGER))")
+    micros = (f"(CAST(strftime('%s', substr({arg}, 1, 19)) AS INTEGER) * 1000000 + "
+              f"CAST(substr({arg} || '000000', 21, 6) AS INTEGER))")
+    return f"(CASE WHEN {arg} IS NOT NULL AND {micros} IS NULL THEN {arg} ELSE {micros} END)"
 
 
 def _at(table: Table, name: str, micros: int) -> Any:
