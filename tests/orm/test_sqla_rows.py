@@ -398,7 +398,7 @@ def test_a_sqlite_timestamp_that_is_not_an_instant_is_read_as_itself(tmp_path: P
         conn.execute(table.insert(), [{"k": "ok", "at": AS_OF}, {"k": "none", "at": None}])
         conn.execute(text("INSERT INTO t (k, at) VALUES ('bad', 'abc'), "
                           "('month', '2026-13-01 00:00:00')"))
-        got = dict(conn.execute(select(table.c.k, _raw(table, "at"))).all())
+        got: dict[str, Any] = dict(conn.execute(select(table.c.k, _raw(table, "at"))).all())
     assert got == {"ok": 1771113600000000, "none": None, "bad": "abc",
                    "month": "2026-13-01 00:00:00"}
     assert [_fits(got[k], _INSTANT) for k in ("ok", "none", "bad", "month")] \
