@@ -403,3 +403,33 @@ def test_a_sqlite_timestamp_that_is_not_an_instant_is_read_as_itself(tmp_path: P
                    "month": "2026-13-01 00:00:00"}
     assert [_fits(got[k], _INSTANT) for k in ("ok", "none", "bad", "month")] \
         == [True, True, False, False]
+
+
+def test_a_document_into_a_read_only_database_exits_4(computed: tuple[Path, Any], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    """Storing the organisation fails: nothing was written (exit 4), the snapshot is intact."""
+    path, before = computed
+    source = tmp_path / "doc.json"
+    source.write_text(json.dumps(DOCUMENT), encoding="utf-8")
+    status = main(["recompute", str(source), "-o", f"sqlite:///file:{path}?mode=ro&uri=true",
+                   "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert status == EXIT_FAILED
+    [failure] = report["failures"]
+    assert_one_line(failure)
+    assert "readonly" in failure and "nothing was written" in failure
+    assert results(path) == before
+
+
+def test_an_unreadable_database_into_a_document_exits_2(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    path = tmp_path / "garbage.db"
+    path.write_bytes(b"not a database\n" * 100)
+    status = main(["recompute", f"sqlite:///{path}", "-o", str(tmp_path / "out.json")])
+    err = capsys.readouterr().err
+    assert status == EXIT_USAGE
+    assert_one_line(err)
+    assert err.startswith(f"okrcore recompute: cannot read sqlite:///{path}: "), err
+    assert not (tmp_path / "out.json").exists()
