@@ -433,3 +433,19 @@ def test_an_unreadable_database_into_a_document_exits_2(tmp_path: Path,
     assert_one_line(err)
     assert err.startswith(f"okrcore recompute: cannot read sqlite:///{path}: "), err
     assert not (tmp_path / "out.json").exists()
+
+
+def test_what_a_checked_column_accepts() -> None:
+    """By the type the driver returns: a custom schema's Numeric column (Decimal) is a number,
+    a loose boolean or text is not."""
+    from decimal import Decimal
+
+    from okrcore_sqlalchemy.job import _FLAG, _INSTANT, _INTEGER, _NUMBER, _fits
+
+    assert all(_fits(v, _NUMBER) for v in (1, 1.5, Decimal("2.5"), None))
+    assert not any(_fits(v, _NUMBER) for v in ("1", "abc", b"1", True))
+    assert all(_fits(v, _FLAG) for v in (True, False, 0, 1))
+    assert not any(_fits(v, _FLAG) for v in (None, 2, -1, 0.5, "yes", "maybe", "1"))
+    assert all(_fits(v, _INSTANT) for v in (0, 1771113600000000, None))
+    assert not any(_fits(v, _INSTANT) for v in (1.5, "2026-02-15", True))
+    assert _fits(3, _INTEGER) and not any(_fits(v, _INTEGER) for v in (None, "3", 3.0))

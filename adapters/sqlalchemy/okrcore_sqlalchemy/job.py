@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Final
 
 import attrs
@@ -491,11 +492,11 @@ def _fits(value: Any, what: str) -> bool:
     if value is None:
         return what in (_NUMBER, _INSTANT)  # NULL: absent (NOT NULL columns never hold it)
     kind = type(value)
-    if what == _NUMBER:
-        return kind is float or kind is int
+    if what == _NUMBER:  # a Numeric column of a custom schema reads as Decimal
+        return kind in (float, int, Decimal) or isinstance(value, np.integer | np.floating)
     if what == _FLAG:
         return kind is bool or (kind is int and value in (0, 1))
-    return kind is int  # an instant or an integer
+    return kind is int or isinstance(value, np.integer)  # an instant or an integer
 
 
 def _bad_values(columns: dict[str, list[Any]], table: str, key: str,
