@@ -431,7 +431,7 @@ def test_an_unreadable_database_into_a_document_exits_2(tmp_path: Path,
     err = capsys.readouterr().err
     assert status == EXIT_USAGE
     assert_one_line(err)
-    assert err.startswith(f"okrcore recompute: cannot read sqlite:///{path}: "), err
+    assert_unreadable(err, f"sqlite:///{path}")
     assert not (tmp_path / "out.json").exists()
 
 
@@ -449,3 +449,46 @@ def test_what_a_checked_column_accepts() -> None:
     assert all(_fits(v, _INSTANT) for v in (0, 1771113600000000, None))
     assert not any(_fits(v, _INSTANT) for v in (1.5, "2026-02-15", True))
     assert _fits(3, _INTEGER) and not any(_fits(v, _INTEGER) for v in (None, "3", 3.0))
+
+
+# --- the same rows read as a document (a database source into a document or workbook) -------
+
+
+DOCUMENT_CASES = [c for c in CASES if c[1] != "version"]  # a document has no versions
+
+
+@pytest.mark.parametrize(("role", "column", "value"), DOCUMENT_CASES,
+                         ids=[f"{r}.{c}={v}" for r, c, v in DOCUMENT_CASES])
+def test_load_document_makes_the_bad_item_invalid(template: Path, tmp_path: Path, role: str,
+                                                  column: str, value: Any) -> None:
+    from okrcore.model import InvalidKeyResult, InvalidObjective
+
+    clean = S.load_document(create_engine(f"sqlite:///{template}"))
+    path = tmp_path / "okrs.db"
+    shutil.copy(template, path)
+    ident = corrupt(path, role, column, value)
+    document = S.load_document(create_engine(f"sqlite:///{path}"))
+    items = {o.id: o for o in document.objectives}
+    items.update({kr.id: kr for o in document.objectives for kr in o.key_results})
+    bad = items[ident]
+    assert isinstance(bad, InvalidObjective if role == "objective" else InvalidKeyResult)
+    [error] = [e for e in bad.errors if e.code == "wrong_type"]
+    assert column in error.message and repr(value) in error.message
+    assert items["other"] == next(o for o in clean.objectives if o.id == "other")
+    okrcore.evaluate(document)  # evaluates: the bad item is one error
+
+
+def test_a_bad_row_into_a_document_exits_1(template: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "okrs.db"
+    shutil.copy(template, path)
+    corrupt(path, "objective", "include_children", "yes")  # was read as true
+    out = tmp_path / "out.json"
+    status = main(["recompute", f"sqlite:///{path}", "--as-of", "2026-02-15", "-o", str(out),
+                   "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert status == EXIT_ITEM_ERRORS
+    [error] = [e for e in report["instants"][0]["errors"] if e["code"] == "wrong_type"]
+    assert "include_children is 'yes'" in error["message"]
+    evaluation = json.loads(out.read_text(encoding="utf-8"))
+    assert evaluation["objectives"]  # written, with the rest evaluated

@@ -315,9 +315,13 @@ def _kr_columns(conn: Connection, schema: Schema, names: Sequence[str]) -> dict[
 
 
 def _row_dicts(conn: Connection, table: Table, names: Sequence[str]) -> list[dict[str, Any]]:
-    keys = [n in _KEY_COLUMNS for n in names]
-    return [{n: _key_text(v) if k else v for n, k, v in zip(names, keys, r, strict=True)}
-            for r in conn.execute(select(*[_raw(table, n) for n in names]))]
+    # on the driver's cursor, as the job reads: values as stored ('maybe' in a boolean
+    # column stays 'maybe', where SQLAlchemy's result processing would make it True)
+    data = _keys_read(conn, table, _fetch(conn, select(*[_raw(table, n) for n in names]),
+                                          names))
+    columns = [[_key_text(v) for v in data[n]] if n in _KEY_COLUMNS else data[n]
+               for n in names]
+    return [dict(zip(names, r, strict=True)) for r in zip(*columns, strict=True)]
 
 
 _INPUTS: Final = {
@@ -381,17 +385,29 @@ def load_document(bind: Engine, schema: Schema = REFERENCE) -> okrcore.Document:
 
     Its ``as_of`` and policy are those of the latest stored snapshot (now and the default
     policy when nothing was computed yet).  For small data and round trips: the job itself
-    never builds documents.
+    never builds documents.  A row with a bad value in a numeric, instant or boolean column
+    makes its item invalid, with the ``wrong_type`` error :func:`recompute` reports.
+
+    Raises
+    ------
+    SourceError
+        The database cannot be read (not a database, missing tables...).
     """
-    with bind.connect() as conn:
-        tables = {name: _row_dicts(conn, schema.table(role), columns)
-                  for name, (role, columns) in _INPUTS.items()}
-        latest = _latest_snapshot(conn, schema)
+    try:
+        with bind.connect() as conn:
+            tables = {name: _row_dicts(conn, schema.table(role), columns)
+                      for name, (role, columns) in _INPUTS.items()}
+            latest = _latest_snapshot(conn, schema)
+    except _database_errors(bind) as exc:
+        raise SourceError(f"cannot read the organisation: {_reason(exc)}") from exc
+    bad_kr, bad_obj = _bad_rows(tables)  # a bad value: an invalid item, as in recompute
     if latest is None:
-        return rows.document_from_rows(tables, datetime.now(UTC))
-    as_of = rows.from_instant(latest[0])
-    assert as_of is not None
-    return rows.document_from_rows(tables, as_of, _policy_from_json(latest[1]))
+        document = rows.document_from_rows(tables, datetime.now(UTC))
+    else:
+        as_of = rows.from_instant(latest[0])
+        assert as_of is not None
+        document = rows.document_from_rows(tables, as_of, _policy_from_json(latest[1]))
+    return _invalidated(document, bad_kr, bad_obj) if bad_kr or bad_obj else document
 
 
 @attrs.frozen(eq=False)
@@ -517,15 +533,61 @@ def _bad_values(columns: dict[str, list[Any]], table: str, key: str,
         for i, value in enumerate(values):
             if _fits(value, what):
                 continue
-            values[i] = 0 if (table, name) == ("check_ins", "at") else _NEUTRAL[what]
-            item = rows_of(i)
-            if item is None:
-                continue
-            path = name if table in ("objectives", "key_results") else f"{table}.{name}"
-            bad.setdefault(item, []).append(OkrError(
-                E.WRONG_TYPE, path, one_line(f"{table} row {key_of(i)}: {name} is {value!r}, "
-                                             f"not {what}")))
+            item, where = rows_of(i), key_of(i)
+            values[i] = _neutral(table, name, what)
+            if item is not None:
+                bad.setdefault(item, []).append(_bad_error(table, where, name, value, what))
     return bad
+
+
+def _neutral(table: str, name: str, what: str) -> Any:
+    return 0 if (table, name) == ("check_ins", "at") else _NEUTRAL[what]
+
+
+def _bad_error(table: str, where: str, name: str, value: Any, what: str) -> OkrError:
+    path = name if table in ("objectives", "key_results") else f"{table}.{name}"
+    return OkrError(E.WRONG_TYPE, path,
+                    one_line(f"{table} row {where}: {name} is {value!r}, not {what}"))
+
+
+_ROW_KEY: Final = {"check_ins": "seq", "checkpoints": "position", "kr_owners": "position"}
+
+
+def _bad_rows(tables: Mapping[str, list[dict[str, Any]]]
+              ) -> tuple[dict[str, list[OkrError]], dict[str, list[OkrError]]]:
+    """:func:`_bad_values` on row dicts (keys as text): errors per key result and objective id."""
+    bad: dict[str, dict[str, list[OkrError]]] = {"key_results": {}, "objectives": {}}
+    for table, checks in _CHECKED.items():
+        for row in tables.get(table, ()):
+            for name, what in checks.items():
+                if name not in row or _fits(row[name], what):
+                    continue
+                if table in bad:
+                    item, errors, where = row["id"], bad[table], repr(row["id"])
+                else:
+                    key = _ROW_KEY[table]
+                    item, errors = row["kr_id"], bad["key_results"]
+                    where = f"(kr_id {row['kr_id']!r}, {key} {row[key]!r})"
+                value, row[name] = row[name], _neutral(table, name, what)
+                errors.setdefault(item, []).append(_bad_error(table, where, name, value, what))
+    return bad["key_results"], bad["objectives"]
+
+
+def _invalidated(document: okrcore.Document, bad_kr: Mapping[str, list[OkrError]],
+                 bad_obj: Mapping[str, list[OkrError]]) -> okrcore.Document:
+    """The document with the items of ``bad_kr`` / ``bad_obj`` as invalid items."""
+    from okrcore.model import InvalidKeyResult, InvalidObjective
+
+    objectives = []
+    for obj in document.objectives:
+        krs = tuple(InvalidKeyResult(kr.id, tuple(bad_kr[kr.id]), kr.owners, 1.0)
+                    if kr.id in bad_kr else kr for kr in obj.key_results)
+        if obj.id in bad_obj:
+            objectives.append(InvalidObjective(obj.id, tuple(bad_obj[obj.id]), obj.owner, None,
+                                               1.0, krs))
+        else:
+            objectives.append(attrs.evolve(obj, key_results=krs))
+    return attrs.evolve(document, objectives=objectives)
 
 
 def _read(conn: Connection, schema: Schema, progress: Progress) -> _Read:

@@ -574,6 +574,8 @@ def _read_whole(spec: str, kind: str) -> Document:
     sqlalchemy, adapter = _sqlalchemy()
     try:
         loaded_doc: Document = adapter.load_document(sqlalchemy.create_engine(spec))
+    except adapter.SourceError as exc:
+        raise JobError(f"{_safe_url(spec)}: {one_line(exc)}") from None
     except sqlalchemy.exc.SQLAlchemyError as exc:
         raise JobError(f"cannot read {_safe_url(spec)}: {_db_reason(exc)}") from None
     return loaded_doc
