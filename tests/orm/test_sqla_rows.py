@@ -468,7 +468,7 @@ def test_load_document_makes_the_bad_item_invalid(template: Path, tmp_path: Path
     shutil.copy(template, path)
     ident = corrupt(path, role, column, value)
     document = S.load_document(create_engine(f"sqlite:///{path}"))
-    items = {o.id: o for o in document.objectives}
+    items: dict[str | None, Any] = {o.id: o for o in document.objectives}
     items.update({kr.id: kr for o in document.objectives for kr in o.key_results})
     bad = items[ident]
     assert isinstance(bad, InvalidObjective if role == "objective" else InvalidKeyResult)

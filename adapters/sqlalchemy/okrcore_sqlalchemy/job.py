@@ -578,11 +578,11 @@ def _invalidated(document: okrcore.Document, bad_kr: Mapping[str, list[OkrError]
     """The document with the items of ``bad_kr`` / ``bad_obj`` as invalid items."""
     from okrcore.model import InvalidKeyResult, InvalidObjective
 
-    objectives = []
+    objectives: list[okrcore.Objective | InvalidObjective] = []
     for obj in document.objectives:
         krs = tuple(InvalidKeyResult(kr.id, tuple(bad_kr[kr.id]), kr.owners, 1.0)
-                    if kr.id in bad_kr else kr for kr in obj.key_results)
-        if obj.id in bad_obj:
+                    if kr.id is not None and kr.id in bad_kr else kr for kr in obj.key_results)
+        if obj.id is not None and obj.id in bad_obj:
             objectives.append(InvalidObjective(obj.id, tuple(bad_obj[obj.id]), obj.owner, None,
                                                1.0, krs))
         else:
