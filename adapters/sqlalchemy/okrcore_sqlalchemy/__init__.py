@@ -19,6 +19,8 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
 from okrcore_sqlalchemy.job import (
     RecomputeReport,
     RowError,
+    SourceError,
+    StoreError,
     create_schema,
     load_document,
     load_evaluation,
@@ -86,6 +88,8 @@ __all__ = [
     "Schema",
     "Snapshot",
     "SnapshotMixin",
+    "SourceError",
+    "StoreError",
     "Timestamp",
     "add_check_in",
     "create_schema",

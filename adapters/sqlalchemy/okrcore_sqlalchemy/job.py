@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Final
 
 import attrs
@@ -43,10 +44,11 @@ from okrcore import errors as E
 from okrcore import rows
 from okrcore.batch import BatchResult, OrgFrame, evaluate_frame, to_evaluation
 from okrcore.batch import incremental as inc
-from okrcore.batch.frame import NONE_INSTANT
+from okrcore.batch.frame import LOAD_INVALID, NONE_INSTANT
 from okrcore.errors import OkrError
 from okrcore.evaluate import instant_us
 from okrcore.interchange import loads
+from okrcore.jobs._text import one_line
 from okrcore.policy import Policy
 from okrcore_sqlalchemy.schema import (
     _DECLARED_REFERENCES,
@@ -63,6 +65,8 @@ __all__ = [
     "PHASES",
     "RecomputeReport",
     "RowError",
+    "SourceError",
+    "StoreError",
     "create_schema",
     "load_document",
     "load_evaluation",
@@ -77,6 +81,37 @@ PHASES: Final = ("read", "compute", "write")
 Progress = Callable[[str, int, int], None]
 _COLOURS: Final = {-1: "none", 0: "green", 1: "yellow", 2: "red"}
 _I64 = npt.NDArray[np.int64]
+
+
+class SourceError(Exception):
+    """The database cannot be read as an organisation (not a database, missing tables...).
+
+    Nothing was written.  The message is one line and never holds SQL or its parameters.
+    """
+
+
+class StoreError(Exception):
+    """The results could not be written (a read-only database, a full disk...).
+
+    The write transaction was rolled back: the stored snapshots are as they were.  The
+    message is one line and never holds SQL or its parameters.
+    """
+
+
+def _database_errors(bind: Engine) -> tuple[type[BaseException], ...]:
+    """The exceptions of the database and its driver (the job's raw cursor raises the latter)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    dbapi = getattr(bind.dialect, "loaded_dbapi", None) or bind.dialect.dbapi
+    driver = getattr(dbapi, "Error", None)
+    return (SQLAlchemyError,) if driver is None else (SQLAlchemyError, driver)
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own message, first line only: no SQL statement, no parameters."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return one_line(text.splitlines()[0] if text else type(exc).__name__)
 
 
 @attrs.frozen
@@ -183,10 +218,13 @@ def _micros_pg(element: _Micros, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(_Micros, "sqlite")
 def _micros_sqlite(element: _Micros, compiler: SQLCompiler, **kw: Any) -> str:
-    # 'YYYY-MM-DD HH:MM:SS[.f…]' in UTC: whole seconds, then the fraction padded to 6 digits
+    # 'YYYY-MM-DD HH:MM:SS[.f…]' in UTC: whole seconds, then the fraction padded to 6 digits;
+    # stored text that is not an instant reads as itself (not NULL: absent), so that the job
+    # reports it as a bad value
     arg = compiler.process(element.clauses, **kw)
-    return (f"(CAST(strftime('%s', substr({arg}, 1, 19)) AS INTEGER) * 1000000 + "
-            f"CAST(substr({arg} || '000000', 21, 6) AS INTEGER))")
+    micros = (f"(CAST(strftime('%s', substr({arg}, 1, 19)) AS INTEGER) * 1000000 + "
+              f"CAST(substr({arg} || '000000', 21, 6) AS INTEGER))")
+    return f"(CASE WHEN {arg} IS NOT NULL AND {micros} IS NULL THEN {arg} ELSE {micros} END)"
 
 
 def _at(table: Table, name: str, micros: int) -> Any:
@@ -277,9 +315,13 @@ def _kr_columns(conn: Connection, schema: Schema, names: Sequence[str]) -> dict[
 
 
 def _row_dicts(conn: Connection, table: Table, names: Sequence[str]) -> list[dict[str, Any]]:
-    keys = [n in _KEY_COLUMNS for n in names]
-    return [{n: _key_text(v) if k else v for n, k, v in zip(names, keys, r, strict=True)}
-            for r in conn.execute(select(*[_raw(table, n) for n in names]))]
+    # on the driver's cursor, as the job reads: values as stored ('maybe' in a boolean
+    # column stays 'maybe', where SQLAlchemy's result processing would make it True)
+    data = _keys_read(conn, table, _fetch(conn, select(*[_raw(table, n) for n in names]),
+                                          names))
+    columns = [[_key_text(v) for v in data[n]] if n in _KEY_COLUMNS else data[n]
+               for n in names]
+    return [dict(zip(names, r, strict=True)) for r in zip(*columns, strict=True)]
 
 
 _INPUTS: Final = {
@@ -343,17 +385,29 @@ def load_document(bind: Engine, schema: Schema = REFERENCE) -> okrcore.Document:
 
     Its ``as_of`` and policy are those of the latest stored snapshot (now and the default
     policy when nothing was computed yet).  For small data and round trips: the job itself
-    never builds documents.
+    never builds documents.  A row with a bad value in a numeric, instant or boolean column
+    makes its item invalid, with the ``wrong_type`` error :func:`recompute` reports.
+
+    Raises
+    ------
+    SourceError
+        The database cannot be read (not a database, missing tables...).
     """
-    with bind.connect() as conn:
-        tables = {name: _row_dicts(conn, schema.table(role), columns)
-                  for name, (role, columns) in _INPUTS.items()}
-        latest = _latest_snapshot(conn, schema)
+    try:
+        with bind.connect() as conn:
+            tables = {name: _row_dicts(conn, schema.table(role), columns)
+                      for name, (role, columns) in _INPUTS.items()}
+            latest = _latest_snapshot(conn, schema)
+    except _database_errors(bind) as exc:
+        raise SourceError(f"cannot read the organisation: {_reason(exc)}") from exc
+    bad_kr, bad_obj = _bad_rows(tables)  # a bad value: an invalid item, as in recompute
     if latest is None:
-        return rows.document_from_rows(tables, datetime.now(UTC))
-    as_of = rows.from_instant(latest[0])
-    assert as_of is not None
-    return rows.document_from_rows(tables, as_of, _policy_from_json(latest[1]))
+        document = rows.document_from_rows(tables, datetime.now(UTC))
+    else:
+        as_of = rows.from_instant(latest[0])
+        assert as_of is not None
+        document = rows.document_from_rows(tables, as_of, _policy_from_json(latest[1]))
+    return _invalidated(document, bad_kr, bad_obj) if bad_kr or bad_obj else document
 
 
 @attrs.frozen(eq=False)
@@ -366,6 +420,8 @@ class _Read:
     kr_version: _I64
     obj_version: _I64
     orphans: list[RowError]
+    bad_kr: dict[int, OkrError] = attrs.field(factory=dict)
+    bad_obj: dict[int, OkrError] = attrs.field(factory=dict)
 
 
 _OBJ_ORDER: Final = ("position", "id")
@@ -424,6 +480,116 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
+_NUMBER, _INSTANT, _FLAG, _INTEGER = "a number", "an instant (integer µs)", "a boolean (0 or 1)", \
+    "an integer"
+_CHECKED: Final[Mapping[str, Mapping[str, str]]] = {
+    "objectives": {"position": _INTEGER, "weight": _NUMBER, "start_at": _INSTANT,
+                   "due_at": _INSTANT, "include_children": _FLAG, "ps_target": _NUMBER,
+                   "ps_auto": _FLAG, "ps_start": _NUMBER, "version": _INTEGER},
+    "key_results": {"position": _INTEGER, "start": _NUMBER, "target": _NUMBER,
+                    "current": _NUMBER, "stages_total": _NUMBER, "red_low": _NUMBER,
+                    "yellow_low": _NUMBER, "yellow_high": _NUMBER, "red_high": _NUMBER,
+                    "due_at": _INSTANT, "weight": _NUMBER, "has_history": _FLAG,
+                    "version": _INTEGER},
+    "check_ins": {"seq": _INTEGER, "at": _INSTANT, "value": _NUMBER},
+    "checkpoints": {"position": _INTEGER, "done": _FLAG},
+    "kr_owners": {"position": _INTEGER},
+}
+"""The numeric, instant and boolean input columns, per table, and what each must hold.
+
+The database's column types normally guarantee them, but SQLite stores any value in any
+column (type affinity): text in a number column reaches the job as text."""
+
+_NEUTRAL: Final = {_NUMBER: None, _INSTANT: None, _FLAG: 0, _INTEGER: 0}
+"""What stands in for a bad value so that the row's item can be built (it is never written)."""
+
+
+def _fits(value: Any, what: str) -> bool:
+    if value is None:
+        return what in (_NUMBER, _INSTANT)  # NULL: absent (NOT NULL columns never hold it)
+    kind = type(value)
+    if what == _NUMBER:  # a Numeric column of a custom schema reads as Decimal
+        return kind in (float, int, Decimal) or isinstance(value, np.integer | np.floating)
+    if what == _FLAG:
+        return kind is bool or (kind is int and value in (0, 1))
+    return kind is int or isinstance(value, np.integer)  # an instant or an integer
+
+
+def _bad_values(columns: dict[str, list[Any]], table: str, key: str,
+                rows_of: Callable[[int], int | None], key_of: Callable[[int], str]
+                ) -> dict[int, list[OkrError]]:
+    """Replace the bad values of the checked columns; return their errors per item row.
+
+    ``rows_of(i)`` is the key result or objective row the table's row ``i`` belongs to (``None``:
+    none); ``key_of(i)`` names the table's row in messages.  A bad value makes its item a row
+    error: it is replaced by a neutral value (:data:`_NEUTRAL`) so that the rest of the
+    organisation can be read, and the item is marked as not loaded, so it is never written.
+    """
+    bad: dict[int, list[OkrError]] = {}
+    for name, what in _CHECKED[table].items():
+        values = columns.get(name)
+        if values is None:
+            continue
+        for i, value in enumerate(values):
+            if _fits(value, what):
+                continue
+            item, where = rows_of(i), key_of(i)
+            values[i] = _neutral(table, name, what)
+            if item is not None:
+                bad.setdefault(item, []).append(_bad_error(table, where, name, value, what))
+    return bad
+
+
+def _neutral(table: str, name: str, what: str) -> Any:
+    return 0 if (table, name) == ("check_ins", "at") else _NEUTRAL[what]
+
+
+def _bad_error(table: str, where: str, name: str, value: Any, what: str) -> OkrError:
+    path = name if table in ("objectives", "key_results") else f"{table}.{name}"
+    return OkrError(E.WRONG_TYPE, path,
+                    one_line(f"{table} row {where}: {name} is {value!r}, not {what}"))
+
+
+_ROW_KEY: Final = {"check_ins": "seq", "checkpoints": "position", "kr_owners": "position"}
+
+
+def _bad_rows(tables: Mapping[str, list[dict[str, Any]]]
+              ) -> tuple[dict[str, list[OkrError]], dict[str, list[OkrError]]]:
+    """:func:`_bad_values` on row dicts (keys as text): errors per key result and objective id."""
+    bad: dict[str, dict[str, list[OkrError]]] = {"key_results": {}, "objectives": {}}
+    for table, checks in _CHECKED.items():
+        for row in tables.get(table, ()):
+            for name, what in checks.items():
+                if name not in row or _fits(row[name], what):
+                    continue
+                if table in bad:
+                    item, errors, where = row["id"], bad[table], repr(row["id"])
+                else:
+                    key = _ROW_KEY[table]
+                    item, errors = row["kr_id"], bad["key_results"]
+                    where = f"(kr_id {row['kr_id']!r}, {key} {row[key]!r})"
+                value, row[name] = row[name], _neutral(table, name, what)
+                errors.setdefault(item, []).append(_bad_error(table, where, name, value, what))
+    return bad["key_results"], bad["objectives"]
+
+
+def _invalidated(document: okrcore.Document, bad_kr: Mapping[str, list[OkrError]],
+                 bad_obj: Mapping[str, list[OkrError]]) -> okrcore.Document:
+    """The document with the items of ``bad_kr`` / ``bad_obj`` as invalid items."""
+    from okrcore.model import InvalidKeyResult, InvalidObjective
+
+    objectives: list[okrcore.Objective | InvalidObjective] = []
+    for obj in document.objectives:
+        krs = tuple(InvalidKeyResult(kr.id, tuple(bad_kr[kr.id]), kr.owners, 1.0)
+                    if kr.id is not None and kr.id in bad_kr else kr for kr in obj.key_results)
+        if obj.id is not None and obj.id in bad_obj:
+            objectives.append(InvalidObjective(obj.id, tuple(bad_obj[obj.id]), obj.owner, None,
+                                               1.0, krs))
+        else:
+            objectives.append(attrs.evolve(obj, key_results=krs))
+    return attrs.evolve(document, objectives=objectives)
+
+
 def _read(conn: Connection, schema: Schema, progress: Progress) -> _Read:
     with _no_gc():
         return _read_columns(conn, schema, progress)
@@ -436,14 +602,14 @@ def _read_columns(conn: Connection, schema: Schema, progress: Progress) -> _Read
     key_results = rows.sort_key_results(
         objectives["id"], _kr_columns(conn, schema, (*rows.KEY_RESULT_COLUMNS, "version")))
     progress("read", 2, 5)
-    check_ins = _columns(conn, schema.table("check_in"), ("kr_id", "at", "value"),
+    check_ins = _columns(conn, schema.table("check_in"), ("kr_id", "seq", "at", "value"),
                          ("kr_id", "at", "seq"))
     progress("read", 3, 5)
-    owners = _columns(conn, schema.table("kr_owner"), ("kr_id", "person_id"),
+    owners = _columns(conn, schema.table("kr_owner"), ("kr_id", "position", "person_id"),
                       ("kr_id", "position"))
     progress("read", 4, 5)
-    checkpoints = _columns(conn, schema.table("checkpoint"), ("kr_id", "name", "done"),
-                           ("kr_id", "position"))
+    checkpoints = _columns(conn, schema.table("checkpoint"),
+                           ("kr_id", "position", "name", "done"), ("kr_id", "position"))
     progress("read", 5, 5)
     orphans: list[RowError] = []
     key_results = _attached(key_results, "objective_id", set(objectives["id"]), "key_results",
@@ -452,10 +618,42 @@ def _read_columns(conn: Connection, schema: Schema, progress: Progress) -> _Read
     check_ins = _attached(check_ins, "kr_id", known, "check_ins", "kr_id", orphans)
     owners = _attached(owners, "kr_id", known, "kr_owners", "kr_id", orphans)
     checkpoints = _attached(checkpoints, "kr_id", known, "checkpoints", "kr_id", orphans)
+    obj_ids, kr_ids = objectives["id"], key_results["id"]
+    kr_row = {ident: i for i, ident in enumerate(kr_ids)}
+    bad_obj = _bad_values(objectives, "objectives", "id", lambda i: i,
+                          lambda i: repr(_key_text(obj_ids[i])))
+    bad_kr = _bad_values(key_results, "key_results", "id", lambda i: i,
+                         lambda i: repr(_key_text(kr_ids[i])))
+    for table, columns, key in (("check_ins", check_ins, "seq"),
+                                ("checkpoints", checkpoints, "position"),
+                                ("kr_owners", owners, "position")):
+        krs, keys = columns["kr_id"], columns[key]
+        found = _bad_values(
+            columns, table, key, lambda i, krs=krs: kr_row.get(krs[i]),  # type: ignore[misc]
+            lambda i, krs=krs, keys=keys, key=key: (  # type: ignore[misc]
+                f"(kr_id {_key_text(krs[i])!r}, {key} {keys[i]!r})"))
+        for row, errs in found.items():
+            bad_kr.setdefault(row, []).extend(errs)
     frame = rows.frame_from_columns(objectives, key_results, check_ins, owners, checkpoints)
+    if bad_obj or bad_kr:
+        kr_load = frame.kr_load.copy()
+        kr_load[list(bad_kr)] = LOAD_INVALID
+        obj_load = frame.obj_load.copy()
+        obj_load[list(bad_obj)] = LOAD_INVALID
+        frame = attrs.evolve(frame, kr_load=kr_load, obj_load=obj_load, load_errors={
+            **{f"k{r}": tuple(e) for r, e in bad_kr.items()},
+            **{f"o{r}": tuple(e) for r, e in bad_obj.items()}})
     return _Read(frame, objectives, key_results, check_ins, checkpoints,
                  np.asarray(key_results["version"], dtype=np.int64),
-                 np.asarray(objectives["version"], dtype=np.int64), orphans)
+                 np.asarray(objectives["version"], dtype=np.int64), orphans,
+                 {r: e[0] for r, e in bad_kr.items()}, {r: e[0] for r, e in bad_obj.items()})
+
+
+class _Bad(E.OkrValueError):
+    """A value found bad when reading, raised again where the core's errors are collected."""
+
+    def __init__(self, error: OkrError) -> None:
+        super().__init__(error.code, error.path, error.message)
 
 
 def _row_errors(read: _Read, result: BatchResult) -> list[RowError]:
@@ -474,12 +672,16 @@ def _row_errors(read: _Read, result: BatchResult) -> list[RowError]:
             points.setdefault(kid, []).append((name, bool(done)))
 
     def kr(row: int) -> None:
+        if row in read.bad_kr:
+            raise _Bad(read.bad_kr[row])
         data = {k: _key_text(v[row]) if k in _KEY_COLUMNS else v[row]
                 for k, v in read.key_results.items()}
         key = read.key_results["id"][row]
         rows.key_result_from_row(data, history.get(key), (), points.get(key))
 
     def objective(row: int) -> None:
+        if row in read.bad_obj:
+            raise _Bad(read.bad_obj[row])
         rows.objective_from_row({k: _key_text(v[row]) if k in _KEY_COLUMNS else v[row]
                                  for k, v in read.objectives.items()})
 
@@ -716,6 +918,11 @@ def _check_written(conn: Connection, schema: Schema, role: str, key: str, when: 
                            f"{type(stored[0]).__name__} (as stored by the database)")
 
 
+def _versions(values: Sequence[Any]) -> _I64:
+    """Stored versions; one that is not an integer reads as 0, as when the input was read."""
+    return np.asarray([v if type(v) is int else 0 for v in values], np.int64)
+
+
 def _skipped_by_change(conn: Connection, schema: Schema, read: _Read) -> tuple[Any, Any, Any]:
     """Rows whose input changed since it was read (checked inside the write transaction)."""
     frame = read.frame
@@ -726,11 +933,11 @@ def _skipped_by_change(conn: Connection, schema: Schema, read: _Read) -> tuple[A
     n_people = len(frame.person_names or ())
     if now_obj["id"] != list(frame.obj_ids or ()) or now_kr["id"] != list(frame.kr_ids or ()):
         return (np.ones(frame.n_kr, bool), np.ones(frame.n_obj, bool), np.ones(n_people, bool))
-    kr_changed = np.flatnonzero(np.asarray(now_kr["version"], np.int64) != read.kr_version)
+    kr_changed = np.flatnonzero(_versions(now_kr["version"]) != read.kr_version)
     objectives, _ = inc.affected(frame, kr_changed)
     obj_skip = np.zeros(frame.n_obj, bool)
     obj_skip[objectives] = True
-    for row in np.flatnonzero(np.asarray(now_obj["version"], np.int64) != read.obj_version):
+    for row in np.flatnonzero(_versions(now_obj["version"]) != read.obj_version):
         up = int(row)
         while up >= 0 and not obj_skip[up]:
             obj_skip[up] = True
@@ -799,16 +1006,20 @@ def recompute(
     report: Progress = progress or (lambda _phase, _done, _total: None)
     policy = policy or Policy()
     t0 = time.perf_counter()
-    with bind.connect() as conn, conn.begin():
-        read = _read(conn, schema, report)
-        previous = None
-        when = None if as_of is None else instant_us(as_of)
-        if incremental:
-            if when is None:
-                latest = _latest_snapshot(conn, schema)
-                when = latest[0] if latest is not None else None
-            if when is not None:
-                previous = _previous(conn, schema, read, when, policy)
+    failing = _database_errors(bind)
+    try:
+        with bind.connect() as conn, conn.begin():
+            read = _read(conn, schema, report)
+            previous = None
+            when = None if as_of is None else instant_us(as_of)
+            if incremental:
+                if when is None:
+                    latest = _latest_snapshot(conn, schema)
+                    when = latest[0] if latest is not None else None
+                if when is not None:
+                    previous = _previous(conn, schema, read, when, policy)
+    except failing as exc:
+        raise SourceError(f"cannot read the organisation: {_reason(exc)}") from exc
     when = instant_us(datetime.now(UTC)) if when is None else when
     frame = read.frame
     t1 = time.perf_counter()
@@ -839,47 +1050,52 @@ def recompute(
     t2 = time.perf_counter()
     written = (0, 0, 0)
     skipped = 0
-    with _no_gc(), bind.connect() as conn, conn.begin():
-        is_pg = conn.dialect.name == "postgresql"
-        if is_pg:
-            names = ", ".join(conn.dialect.identifier_preparer.quote(schema.table(r).name)
-                              for r in ("objective", "key_result", "check_in", "kr_owner",
-                                        "checkpoint"))
-            conn.exec_driver_sql(f"LOCK TABLE {names} IN SHARE MODE")
-        upsert_columns(conn, schema.table("snapshot"), ("as_of",), False, {
-            "as_of": [when], "policy": [_policy_json(policy)],
-            "computed_at": [instant_us(datetime.now(UTC))]})
-        kr_skip, obj_skip, person_skip = _skipped_by_change(conn, schema, read)
-        skipped = int((kr_rows & kr_skip).sum() + (obj_rows & obj_skip).sum()
-                      + (person_rows & person_skip).sum())
-        kr_rows &= ~kr_skip
-        obj_rows &= ~obj_skip
-        person_rows &= ~person_skip
-        assert frame.kr_ids is not None and frame.obj_ids is not None
-        plans = (
-            ("kr_result", "kr_id", "kr", kr_rows, frame.kr_ids, read.kr_version),
-            ("objective_result", "objective_id", "obj", obj_rows, frame.obj_ids,
-             read.obj_version),
-            ("person_result", "person_id", "person", person_rows, frame.person_names or (),
-             None),
-        )
-        for step, (role, key, prefix, mask, ids, version) in enumerate(plans, start=1):
-            picked = np.flatnonzero(mask)
-            columns: dict[str, Any] = {"as_of": np.full(picked.shape[0], when, np.int64),
-                                       key: [ids[int(i)] for i in picked]}
-            if version is not None:
-                columns["input_version"] = version[picked]
-            columns.update(rows.result_columns(result, prefix, picked))
-            for name in columns:
-                if name in COLOUR_COLUMNS:  # no colour: NULL
-                    columns[name] = [None if c < 0 else c for c in columns[name].tolist()]
-                elif name == "last_at":  # no check-in: NULL
-                    columns[name] = [None if t == NONE_INSTANT else t
-                                     for t in columns[name].tolist()]
-            upsert_columns(conn, schema.table(role), ("as_of", key), version is not None, columns)
-            _check_written(conn, schema, role, key, when, columns[key])
-            report("write", step, len(plans))
-        written = (int(kr_rows.sum()), int(obj_rows.sum()), int(person_rows.sum()))
+    try:
+        with _no_gc(), bind.connect() as conn, conn.begin():
+            is_pg = conn.dialect.name == "postgresql"
+            if is_pg:
+                names = ", ".join(conn.dialect.identifier_preparer.quote(schema.table(r).name)
+                                  for r in ("objective", "key_result", "check_in", "kr_owner",
+                                            "checkpoint"))
+                conn.exec_driver_sql(f"LOCK TABLE {names} IN SHARE MODE")
+            upsert_columns(conn, schema.table("snapshot"), ("as_of",), False, {
+                "as_of": [when], "policy": [_policy_json(policy)],
+                "computed_at": [instant_us(datetime.now(UTC))]})
+            kr_skip, obj_skip, person_skip = _skipped_by_change(conn, schema, read)
+            skipped = int((kr_rows & kr_skip).sum() + (obj_rows & obj_skip).sum()
+                          + (person_rows & person_skip).sum())
+            kr_rows &= ~kr_skip
+            obj_rows &= ~obj_skip
+            person_rows &= ~person_skip
+            assert frame.kr_ids is not None and frame.obj_ids is not None
+            plans = (
+                ("kr_result", "kr_id", "kr", kr_rows, frame.kr_ids, read.kr_version),
+                ("objective_result", "objective_id", "obj", obj_rows, frame.obj_ids,
+                 read.obj_version),
+                ("person_result", "person_id", "person", person_rows, frame.person_names or (),
+                 None),
+            )
+            for step, (role, key, prefix, mask, ids, version) in enumerate(plans, start=1):
+                picked = np.flatnonzero(mask)
+                columns: dict[str, Any] = {"as_of": np.full(picked.shape[0], when, np.int64),
+                                           key: [ids[int(i)] for i in picked]}
+                if version is not None:
+                    columns["input_version"] = version[picked]
+                columns.update(rows.result_columns(result, prefix, picked))
+                for name in columns:
+                    if name in COLOUR_COLUMNS:  # no colour: NULL
+                        columns[name] = [None if c < 0 else c for c in columns[name].tolist()]
+                    elif name == "last_at":  # no check-in: NULL
+                        columns[name] = [None if t == NONE_INSTANT else t
+                                         for t in columns[name].tolist()]
+                upsert_columns(conn, schema.table(role), ("as_of", key), version is not None,
+                               columns)
+                _check_written(conn, schema, role, key, when, columns[key])
+                report("write", step, len(plans))
+            written = (int(kr_rows.sum()), int(obj_rows.sum()), int(person_rows.sum()))
+    except failing as exc:
+        raise StoreError(f"cannot write the results: {_reason(exc)} (nothing was written; "
+                         "the stored snapshots are as they were)") from exc
     t3 = time.perf_counter()
     colours = {name: 0 for name in ("green", "yellow", "red", "none")}
     codes, counts = np.unique(result.obj_colour, return_counts=True)

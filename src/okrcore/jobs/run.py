@@ -34,6 +34,7 @@ from okrcore.batch.engine import (
 from okrcore.batch.frame import OrgFrame
 from okrcore.evaluate import instant_us, isoformat
 from okrcore.interchange import loads
+from okrcore.jobs._text import one_line
 from okrcore.jobs.parquet import Dataset
 from okrcore.model import Document
 from okrcore.policy import Policy
@@ -573,9 +574,22 @@ def _read_whole(spec: str, kind: str) -> Document:
     sqlalchemy, adapter = _sqlalchemy()
     try:
         loaded_doc: Document = adapter.load_document(sqlalchemy.create_engine(spec))
+    except adapter.SourceError as exc:
+        raise JobError(f"{_safe_url(spec)}: {one_line(exc)}") from None
     except sqlalchemy.exc.SQLAlchemyError as exc:
-        raise JobError(f"cannot read {spec}: {exc}") from None
+        raise JobError(f"cannot read {_safe_url(spec)}: {_db_reason(exc)}") from None
     return loaded_doc
+
+
+def _db_reason(exc: BaseException) -> str:
+    """A database error as one line: the driver's message, without SQL or parameters."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig if orig is not None else exc).strip()
+    return one_line(text.splitlines()[0] if text else type(exc).__name__)
+
+
+class _StoreFailedError(Exception):
+    """The organisation could not be stored in the output database (exit 4)."""
 
 
 def _store(url: str, document: Document) -> None:
@@ -587,9 +601,12 @@ def _store(url: str, document: Document) -> None:
     try:
         bind = sqlalchemy.create_engine(url)
         adapter.store_document(bind, document)
-    except (sqlalchemy.exc.SQLAlchemyError, ValueError) as exc:
-        raise JobError(f"cannot store the organisation in {url}: {exc} (nothing was written)"
-                       ) from None
+    except ValueError as exc:
+        raise JobError(f"cannot store the organisation in {_safe_url(url)}: {one_line(exc)} "
+                       "(nothing was written)") from None
+    except sqlalchemy.exc.SQLAlchemyError as exc:  # read-only, full disk: exit 4
+        raise _StoreFailedError(f"cannot store the organisation in {_safe_url(url)}: "
+                           f"{_db_reason(exc)} (nothing was written)") from None
 
 
 def _write_json(path: str, payload: Any) -> None:
@@ -706,6 +723,19 @@ def _write_whole(out: str | None, out_kind: str | None, document: Document, fram
                           for r in refs], ["document"], snapshot=snapshot)
 
 
+def _safe_url(url: str) -> str:
+    """A database URL for messages, with its password hidden."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        if parsed.password is not None:
+            return one_line(parsed.render_as_string(hide_password=True))
+    except Exception:  # any URL SQLAlchemy cannot parse is shown as given
+        pass
+    return one_line(url)
+
+
 def _database(url: str, instants: Sequence[datetime], policy: Policy | None,
               incremental: bool, progress: Progress | None, kernel: str = "numpy",
               threads: int | None = None) -> tuple[Policy, list[InstantReport], list[str]]:
@@ -713,7 +743,7 @@ def _database(url: str, instants: Sequence[datetime], policy: Policy | None,
     try:
         bind = sqlalchemy.create_engine(url)
     except (sqlalchemy.exc.SQLAlchemyError, ValueError) as exc:
-        raise JobError(f"{url}: {exc}") from None
+        raise JobError(f"{_safe_url(url)}: {_db_reason(exc)}") from None
     reports: list[InstantReport] = []
     failures: list[str] = []
     used = policy or Policy()
@@ -721,10 +751,15 @@ def _database(url: str, instants: Sequence[datetime], policy: Policy | None,
         try:
             got = adapter.recompute(bind, as_of=moment, policy=policy, incremental=incremental,
                                     progress=progress, kernel=kernel, threads=threads)
-        except sqlalchemy.exc.SQLAlchemyError as exc:
+        except adapter.SourceError as exc:  # unreadable: exit 2 when nothing was written yet
             if not reports and not failures and moment == instants[0]:
-                raise JobError(f"{url}: {exc}") from None
-            failures.append(f"as of {isoformat(moment)}: {exc}")
+                raise JobError(f"{_safe_url(url)}: {one_line(exc)}") from None
+            failures.append(f"as of {isoformat(moment)}: {one_line(exc)}")
+            continue
+        except (adapter.StoreError, sqlalchemy.exc.SQLAlchemyError) as exc:
+            # read but not written (read-only, full disk): a failure of this instant (exit 4
+            # when no instant was written, 3 when some were); the message is one line
+            failures.append(f"as of {isoformat(moment)}: {_safe_url(url)}: {_db_reason(exc)}")
             continue
         used = got.policy
         reports.append(InstantReport(
@@ -842,7 +877,11 @@ def recompute(source: str, *, output: str | None = None,
             raise JobError("a database is recomputed into itself: give it as the input only")
         t_read = time.perf_counter()
         document = _read_whole(source, kind)
-        _store(output, document)
+        try:
+            _store(output, document)
+        except _StoreFailedError as exc:
+            return JobReport(source, output, engine, policy or document.policy, (),
+                             (str(exc),), time.perf_counter() - t0, 0)
         used, reports, failures = _database(output, instants or (document.as_of,),
                                             policy or document.policy,
                                             incremental=False, progress=progress, kernel=kernel,
