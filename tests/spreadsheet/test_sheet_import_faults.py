@@ -225,5 +225,5 @@ def test_rows_the_import_cannot_attach_carry_their_key(tmp_path: Path) -> None:
         wb["Key results"]["A2"] = "nowhere"  # type: ignore[index]
     got = read_workbook(_xlsx(tmp_path, change))
     dropped = [e for e in got.errors if e.code == "unknown_reference"]
-    assert [(e.sheet, e.cell, e.key, e.value) for e in dropped][0] == \
+    assert (dropped[0].sheet, dropped[0].cell, dropped[0].key, dropped[0].value) == \
         ("Key results", "A2", "a1", "nowhere")

@@ -25,8 +25,15 @@ from okrcore.evaluate import isoformat
 
 from . import layout as L
 
-__all__ = ["ImportResult", "MAX_CELLS", "MAX_COLUMNS", "MAX_ROWS", "SheetError", "WorkbookError",
-           "read_workbook"]
+__all__ = [
+    "MAX_CELLS",
+    "MAX_COLUMNS",
+    "MAX_ROWS",
+    "ImportResult",
+    "SheetError",
+    "WorkbookError",
+    "read_workbook",
+]
 
 class WorkbookError(ValueError):
     """The workbook cannot be read at all (not a workbook, no Settings sheet, bad As of...).
@@ -169,8 +176,8 @@ def _read_xlsx(path: Path) -> dict[str, _Table]:
                                     "columns; unmerge it and give each column its header")
         # only the cells the file holds (iter_rows would create every empty cell up to the
         # farthest one): memory follows the file, and the limits hold
-        cells = ws._cells  # noqa: SLF001 - openpyxl's sparse store of the cells in the file
-        fcells = formulas[ws.title]._cells  # noqa: SLF001
+        cells = ws._cells  # openpyxl's sparse store of the cells in the file
+        fcells = formulas[ws.title]._cells
         by_row: dict[int, dict[int, Any]] = {}
         for (r, c), cell in cells.items():
             if cell.value is None:
