@@ -227,3 +227,23 @@ def test_rows_the_import_cannot_attach_carry_their_key(tmp_path: Path) -> None:
     dropped = [e for e in got.errors if e.code == "unknown_reference"]
     assert (dropped[0].sheet, dropped[0].cell, dropped[0].key, dropped[0].value) == \
         ("Key results", "A2", "a1", "nowhere")
+
+
+def test_loose_history_flag_is_a_row_error(tmp_path: Path) -> None:
+    # before: 'maybe' in History was read as "no history" without a word
+    def change(wb: object) -> None:
+        wb["Key results"]["T5"] = "maybe"  # type: ignore[index]  # b2 (a milestone)
+    got = read_workbook(_xlsx(tmp_path, change))
+    assert [(e.sheet, e.cell, e.value) for e in got.errors
+            if e.cell == "T5"] == [("Key results", "T5", "maybe")]
+    assert okrcore.evaluate(got.document).key_results["a1"].progress == 0.5
+
+
+def test_loose_values_in_check_in_and_checkpoint_rows_are_row_errors(tmp_path: Path) -> None:
+    def change(wb: object) -> None:
+        wb["Check-ins"]["C2"] = "lots"  # type: ignore[index]
+        ci = wb["Checkpoints"]  # type: ignore[index]
+        ci.append(["b2", "design", "maybe"])
+    errors = _errors_by_cell(_xlsx(tmp_path, change))
+    assert errors["Check-ins!C2"] == ("not_a_number", "lots")
+    assert errors["Checkpoints!C2"][1] == "maybe"

@@ -648,7 +648,8 @@ def _key_result(reader: _Reader, rows: _Rows, n: int, values: Mapping[str, Raw],
                                                      else "done")
     conv = "number" if key in ("value", "stages_done") else "boolean"
     ci_rows, cp_rows = tables
-    marked = reader.boolean(rows, values.get("history")) is True
+    flag = values.get("history")
+    marked = reader.boolean(rows, flag) if flag is not None and str(flag).strip() else False
     if isinstance(ident, str) and ident in history and ci_rows is not None:
         used.add(ident)
         entries = []
@@ -665,8 +666,12 @@ def _key_result(reader: _Reader, rows: _Rows, n: int, values: Mapping[str, Raw],
             entries.append(entry)
         out["check_ins"] = entries
         reader.cells[f"{path}.check_ins"] = reader.cells[f"{path}.check_ins[0]"]
-    elif marked:
+    elif marked is True:
         out["check_ins"] = []
+    elif marked is not False:
+        # not a boolean ('maybe'): okrcore's loader reports it, located at the History cell
+        out["check_ins"] = marked
+        reader.cells[f"{path}.check_ins"] = (L.KEY_RESULTS, rows.ref("History", n), flag)
     if isinstance(ident, str) and ident in points and cp_rows is not None:
         used.add(ident)
         listed = []
