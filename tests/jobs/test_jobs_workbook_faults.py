@@ -176,3 +176,94 @@ def test_dropped_rows_are_not_stored_in_a_database(tmp_path: Path,
     assert status == EXIT_USAGE
     assert len(err.strip().splitlines()) == 1 and "Key results!A3" in err
     assert "nothing was written" in err
+
+
+_TEXT_COLUMNS = {"ID", "Name", "Owner", "Parent", "Objective", "Owners", "Unit", "Sum unit",
+                 "Key result"}
+
+
+def test_one_bad_value_in_every_input_column(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Generated: in each input column, the first filled cell becomes ``§bad``.
+
+    A typed column gives an error naming that cell (a row error, exit 1; a Settings value stops
+    the job with one line, exit 2); a text column is still read (exit 0 or 1). Never a traceback.
+    """
+    from okrcore_spreadsheet import layout as lay
+
+    path = tmp_path / "book.xlsx"
+    sheets.write_workbook(path, okrcore.loads(ORACLE.read_bytes()))
+    wb = openpyxl.load_workbook(path)
+    columns = {lay.OBJECTIVES: lay.OBJECTIVE_COLUMNS, lay.KEY_RESULTS: lay.KR_COLUMNS,
+               lay.CHECKINS: lay.CHECKIN_COLUMNS, lay.CHECKPOINTS: lay.CHECKPOINT_COLUMNS,
+               lay.SETTINGS: ("Value",)}
+    cases = []
+    for sheet, names in columns.items():
+        ws = wb[sheet]
+        header = [c.value for c in ws[1]]
+        for name in names:
+            col = header.index(name) + 1
+            filled = [r for r in range(2, ws.max_row + 1)
+                      if ws.cell(r, col).value is not None]
+            for row in filled if sheet == lay.SETTINGS else filled[:1]:
+                cases.append((sheet, name, ws.cell(row, col).coordinate))
+    assert len(cases) > 30
+    for i, (sheet, name, cell) in enumerate(cases):
+        wb = openpyxl.load_workbook(path)
+        wb[sheet][cell] = "§bad"
+        bad = tmp_path / f"bad{i}.xlsx"
+        wb.save(bad)
+        status, report, err = _run(capsys, bad, tmp_path / f"r{i}.json")
+        where = f"{sheet}!{cell}"
+        assert "Traceback" not in err, where
+        if sheet == lay.SETTINGS:
+            assert status == EXIT_USAGE and where in err, where
+            assert len(err.strip().splitlines()) == 1, where
+            continue
+        assert report is not None, where
+        messages = [e["message"] for e in report["instants"][0]["errors"]]
+        if name in _TEXT_COLUMNS:
+            assert status in (0, EXIT_ITEM_ERRORS), where
+        else:
+            assert status == EXIT_ITEM_ERRORS, where
+            assert any(m.startswith(where) and "§bad" in m for m in messages), (where, messages)
+
+
+def test_one_bad_value_in_every_input_column_of_a_csv_export(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Generated, as above, for a workbook exported as csv files."""
+    import csv
+
+    from okrcore_spreadsheet import layout as lay
+
+    directory = tmp_path / "csv"
+    sheets.write_csv(directory, okrcore.loads(ORACLE.read_bytes()))
+    columns = {lay.OBJECTIVES: lay.OBJECTIVE_COLUMNS, lay.KEY_RESULTS: lay.KR_COLUMNS,
+               lay.CHECKINS: lay.CHECKIN_COLUMNS}
+    checked = 0
+    for sheet, names in columns.items():
+        file = directory / f"{sheet}.csv"
+        original = file.read_text(encoding="utf-8")
+        rows = list(csv.reader(original.splitlines()))
+        for name in names:
+            col = rows[0].index(name)
+            filled = [r for r in range(1, len(rows)) if rows[r][col] != ""]
+            if not filled:
+                continue
+            changed = [list(r) for r in rows]
+            changed[filled[0]][col] = "§bad"
+            with file.open("w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows(changed)
+            where = f"{sheet}!{lay.column_letter(col)}{filled[0] + 1}"
+            status, report, err = _run(capsys, file, tmp_path / "r.json")
+            file.write_text(original, encoding="utf-8")
+            checked += 1
+            assert "Traceback" not in err and report is not None, (where, err)
+            messages = [e["message"] for e in report["instants"][0]["errors"]]
+            if name in _TEXT_COLUMNS:
+                assert status in (0, EXIT_ITEM_ERRORS), where
+            else:
+                assert status == EXIT_ITEM_ERRORS, where
+                assert any(m.startswith(where) and "§bad" in m for m in messages), \
+                    (where, messages)
+    assert checked > 20

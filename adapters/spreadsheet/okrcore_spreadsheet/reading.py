@@ -650,7 +650,13 @@ def _key_result(reader: _Reader, rows: _Rows, n: int, values: Mapping[str, Raw],
     ci_rows, cp_rows = tables
     flag = values.get("history")
     marked = reader.boolean(rows, flag) if flag is not None and str(flag).strip() else False
-    if isinstance(ident, str) and ident in history and ci_rows is not None:
+    if not isinstance(marked, bool):
+        # not a boolean ('maybe'): okrcore's loader reports it, located at the History cell
+        out["check_ins"] = marked
+        reader.cells[f"{path}.check_ins"] = (L.KEY_RESULTS, rows.ref("History", n), flag)
+        if isinstance(ident, str) and ident in history:
+            used.add(ident)  # the key result's error covers its check-in rows
+    elif isinstance(ident, str) and ident in history and ci_rows is not None:
         used.add(ident)
         entries = []
         for i, (row, at, value) in enumerate(history[ident]):
@@ -668,10 +674,6 @@ def _key_result(reader: _Reader, rows: _Rows, n: int, values: Mapping[str, Raw],
         reader.cells[f"{path}.check_ins"] = reader.cells[f"{path}.check_ins[0]"]
     elif marked is True:
         out["check_ins"] = []
-    elif marked is not False:
-        # not a boolean ('maybe'): okrcore's loader reports it, located at the History cell
-        out["check_ins"] = marked
-        reader.cells[f"{path}.check_ins"] = (L.KEY_RESULTS, rows.ref("History", n), flag)
     if isinstance(ident, str) and ident in points and cp_rows is not None:
         used.add(ident)
         listed = []
