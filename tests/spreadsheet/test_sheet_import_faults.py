@@ -247,3 +247,16 @@ def test_loose_values_in_check_in_and_checkpoint_rows_are_row_errors(tmp_path: P
     errors = _errors_by_cell(_xlsx(tmp_path, change))
     assert errors["Check-ins!C2"] == ("not_a_number", "lots")
     assert errors["Checkpoints!C2"][1] == "maybe"
+
+
+def test_ods_malformed_cell_values_are_row_errors(tmp_path: Path) -> None:
+    # before: ValueError / OverflowError tracebacks from float(), int() and fromisoformat()
+    def row(at: str, value: str) -> str:
+        return (f'<table:table-row>{_cell("bc1")}<table:table-cell office:value-type="date" '
+                f'office:date-value="{at}"/><table:table-cell office:value-type="float" '
+                f'office:value="{value}"/></table:table-row>')
+    rows = row("2026-01-05", "abc") + row("+99999-01-01", "5") + row("2026-01-06", "9" * 400)
+    errors = _errors_by_cell(_ods(tmp_path, _append_rows("Check-ins", rows)))
+    assert errors["Check-ins!C2"] == ("not_a_number", "abc")
+    assert errors["Check-ins!B3"][1] == "+99999-01-01"
+    assert errors["Check-ins!C4"][0] == "not_finite"

@@ -222,14 +222,21 @@ def _ods_value(cell: Any, with_time: set[str], sheet: str, ref: str) -> Raw:
     if formula and not kind:
         return _Uncached(sheet, ref, str(formula))
     if kind in ("float", "percentage", "currency"):
-        text = cell.getAttrNS(OFFICENS, "value")
-        number = float(text)
-        return int(number) if re.fullmatch(r"-?\d+", text) else number
+        text = str(cell.getAttrNS(OFFICENS, "value"))
+        try:
+            number = float(text)
+        except ValueError:
+            return text  # a malformed value: the text, which okrcore reports as a bad value
+        return int(text) if re.fullmatch(r"-?\d+", text) else number
     if kind == "boolean":
-        return str(cell.getAttrNS(OFFICENS, "boolean-value")).lower() == "true"
+        flag = str(cell.getAttrNS(OFFICENS, "boolean-value")).lower()
+        return flag == "true" if flag in ("true", "false") else flag
     if kind == "date":
         text = str(cell.getAttrNS(OFFICENS, "date-value"))
-        moment = datetime.fromisoformat(text)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return text  # okrcore reports it (out of range, or not a date)
         if str(cell.getAttrNS(TABLENS, "style-name")) in with_time:
             return moment
         return moment.date() if moment.time() == datetime.min.time() else moment
