@@ -886,13 +886,15 @@ def recompute(source: str, *, output: str | None = None,
         if kind == "database":
             raise JobError("a database is recomputed into itself: give it as the input only")
         t_read = time.perf_counter()
-        document = _read_whole(source, kind)
         if kind == "workbook":
-            dropped = _import_errors(_read_workbook(source)[1], ())
+            document, loaded = _read_workbook(source)
+            dropped = _import_errors(loaded, ())
             if dropped:  # like an invalid item: the store refuses, so nothing is lost
                 raise JobError(f"cannot store the organisation in {output}: {len(dropped)} "
                                f"row(s) of {source} could not be imported, first "
                                f"{dropped[0].error.message} (nothing was written)")
+        else:
+            document = _read_whole(source, kind)
         _store(output, document)
         used, reports, failures = _database(output, instants or (document.as_of,),
                                             policy or document.policy,
