@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -25,13 +25,52 @@ from okrcore.evaluate import isoformat
 
 from . import layout as L
 
-__all__ = ["ImportResult", "SheetError", "WorkbookError", "read_workbook"]
-
-Raw = str | int | float | bool | datetime | date | None
-
+__all__ = [
+    "MAX_CELLS",
+    "MAX_COLUMNS",
+    "MAX_ROWS",
+    "ImportResult",
+    "SheetError",
+    "WorkbookError",
+    "read_workbook",
+]
 
 class WorkbookError(ValueError):
-    """The workbook cannot be read at all (not a workbook, no Settings sheet, bad As of...)."""
+    """The workbook cannot be read at all (not a workbook, no Settings sheet, bad As of...).
+
+    Also raised for whole-workbook problems that would otherwise lose data without a word: a
+    missing required sheet, two sheets whose names differ only in case or surrounding spaces,
+    a merged header cell, an input cell holding a formula without a cached value, more rows or
+    columns than a spreadsheet holds, or a csv file that is not UTF-8.  The message is one line.
+    """
+
+
+MAX_ROWS: Final = 1_048_576
+"""Rows per sheet the import reads at most (a spreadsheet's own limit); more is an error."""
+MAX_COLUMNS: Final = 16_384
+"""Columns per row the import reads at most (a spreadsheet's own limit); more is an error."""
+MAX_CELLS: Final = 1 << 24
+"""Cells per sheet (up to each row's last value, repeats counted) the import reads at most."""
+
+_INPUT_SHEETS: Final = (L.SETTINGS, L.OBJECTIVES, L.KEY_RESULTS, L.CHECKINS, L.CHECKPOINTS)
+_REQUIRED_SHEETS: Final = (L.SETTINGS, L.OBJECTIVES, L.KEY_RESULTS)
+
+
+@attrs.frozen
+class _Uncached:
+    """An input cell holding a formula whose value the file does not store."""
+
+    sheet: str
+    cell: str
+    formula: str
+
+
+Raw = str | int | float | bool | datetime | date | _Uncached | None
+
+
+def _too_many(sheet: str, what: str, limit: int) -> WorkbookError:
+    return WorkbookError(f"sheet {sheet!r} has more than {limit} {what} (counting repeated "
+                         f"ones); the import reads at most {limit}")
 
 
 @attrs.frozen
@@ -50,6 +89,8 @@ class SheetError:
         An okrcore error code (``not_a_number``...) or ``unknown_reference``.
     message : str
         What is wrong, naming the field and the value.
+    key : str or None
+        The row's ID (or the key result a check-in row names), when it has one.
     """
 
     sheet: str
@@ -57,6 +98,7 @@ class SheetError:
     value: Any
     code: str
     message: str
+    key: str | None = None
 
     def __str__(self) -> str:
         return f"{self.sheet}!{self.cell}: {self.message}"
@@ -109,6 +151,10 @@ class _Table:
                 if h is not None and str(h).strip()}
 
 
+def _is_input_sheet(name: str) -> bool:
+    return name.strip().lower() in {n.lower() for n in _INPUT_SHEETS}
+
+
 def _read_xlsx(path: Path) -> dict[str, _Table]:
     from openpyxl import load_workbook
 
@@ -117,38 +163,80 @@ def _read_xlsx(path: Path) -> dict[str, _Table]:
             # formatting extensions openpyxl cannot read are irrelevant to an import
             warnings.simplefilter("ignore", UserWarning)
             wb = load_workbook(path, data_only=True)
+            formulas = load_workbook(path, data_only=False)
     except Exception as exc:
         raise WorkbookError(f"{path}: not a readable xlsx workbook ({exc})") from None
     tables = {}
     for ws in wb.worksheets:
+        if not _is_input_sheet(ws.title):
+            continue  # the computed sheets (Summary, People) are not read
+        for merged in ws.merged_cells.ranges:
+            if merged.min_row == 1 and merged.max_col > merged.min_col:
+                raise WorkbookError(f"{ws.title}!{merged.coord}: a merged header cell hides "
+                                    "columns; unmerge it and give each column its header")
+        # only the cells the file holds (iter_rows would create every empty cell up to the
+        # farthest one): memory follows the file, and the limits hold
+        cells = ws._cells  # openpyxl's sparse store of the cells in the file
+        fcells = formulas[ws.title]._cells
+        by_row: dict[int, dict[int, Any]] = {}
+        for (r, c), cell in cells.items():
+            if cell.value is None:
+                source = fcells.get((r, c))
+                if source is not None and source.data_type == "f":
+                    cell_value: Any = _Uncached(ws.title, source.coordinate, str(source.value))
+                else:
+                    continue
+            else:
+                cell_value = cell
+            if r > MAX_ROWS:
+                raise _too_many(ws.title, "rows", MAX_ROWS)
+            if c > MAX_COLUMNS:
+                raise _too_many(ws.title, "columns", MAX_COLUMNS)
+            by_row.setdefault(r, {})[c] = cell_value
+        if sum(max(found) for found in by_row.values()) > MAX_CELLS:
+            raise _too_many(ws.title, "cells", MAX_CELLS)
         rows: list[list[Raw]] = []
-        for row in ws.iter_rows():
-            values: list[Raw] = []
-            for cell in row:
+        for r in range(1, max(by_row, default=0) + 1):
+            found = by_row.get(r, {})
+            values: list[Raw] = [None] * max(found, default=0)
+            for c, cell in found.items():
+                if isinstance(cell, _Uncached):
+                    values[c - 1] = cell
+                    continue
                 value = cell.value
                 if isinstance(value, datetime) and value.time() == datetime.min.time() \
                         and "h" not in str(cell.number_format).lower():
-                    values.append(value.date())  # a date cell: a day, as in the interchange
+                    values[c - 1] = value.date()  # a date cell: a day, as in the interchange
                 else:
-                    values.append(value)
+                    values[c - 1] = value
             rows.append(values)
         tables[ws.title] = _Table(ws.title, rows, False)
     return tables
 
 
-def _ods_value(cell: Any, with_time: set[str]) -> Raw:
+def _ods_value(cell: Any, with_time: set[str], sheet: str, ref: str) -> Raw:
     from odf.namespaces import OFFICENS, TABLENS
 
     kind = cell.getAttrNS(OFFICENS, "value-type")
+    formula = cell.getAttrNS(TABLENS, "formula")
+    if formula and not kind:
+        return _Uncached(sheet, ref, str(formula))
     if kind in ("float", "percentage", "currency"):
-        text = cell.getAttrNS(OFFICENS, "value")
-        number = float(text)
-        return int(number) if re.fullmatch(r"-?\d+", text) else number
+        text = str(cell.getAttrNS(OFFICENS, "value"))
+        try:
+            number = float(text)
+        except ValueError:
+            return text  # a malformed value: the text, which okrcore reports as a bad value
+        return int(text) if re.fullmatch(r"-?\d+", text) else number
     if kind == "boolean":
-        return str(cell.getAttrNS(OFFICENS, "boolean-value")).lower() == "true"
+        flag = str(cell.getAttrNS(OFFICENS, "boolean-value")).lower()
+        return flag == "true" if flag in ("true", "false") else flag
     if kind == "date":
         text = str(cell.getAttrNS(OFFICENS, "date-value"))
-        moment = datetime.fromisoformat(text)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return text  # okrcore reports it (out of range, or not a date)
         if str(cell.getAttrNS(TABLENS, "style-name")) in with_time:
             return moment
         return moment.date() if moment.time() == datetime.min.time() else moment
@@ -191,27 +279,54 @@ def _read_ods(path: Path) -> dict[str, _Table]:
         raise WorkbookError(f"{path}: not a readable ods workbook ({exc})") from None
     with_time = _ods_time_styles(doc)
     tables = {}
+
+    def count(node: Any, attribute: str) -> int:
+        text = node.getAttrNS(TABLENS, attribute)
+        try:
+            return max(int(text or 1), 1)
+        except ValueError:
+            raise WorkbookError(f"{path}: table:{attribute}={text!r} is not a count") from None
+
     for table in doc.spreadsheet.getElementsByType(Table):
         name = str(table.getAttrNS(TABLENS, "name"))
+        if not _is_input_sheet(name):
+            continue  # the computed sheets (Summary, People) are not read
         rows: list[list[Raw]] = []
-        pending = 0
+        pending = 0  # empty rows not yet added: trailing ones are never expanded
+        cells = 0
         for row in table.getElementsByType(TableRow):
             values: list[Raw] = []
+            blank = 0  # empty cells not yet added: trailing ones are never expanded
             for cell in row.childNodes:
                 if cell.qname[1] not in ("table-cell", "covered-table-cell"):
                     continue
-                repeat = int(cell.getAttrNS(TABLENS, "number-columns-repeated") or 1)
-                value = _ods_value(cell, with_time)
-                values.extend([value] * min(repeat, 1024))
-            while values and values[-1] is None:
-                values.pop()
-            repeat_rows = int(row.getAttrNS(TABLENS, "number-rows-repeated") or 1)
+                repeat = count(cell, "number-columns-repeated")
+                if not rows and not pending and count(cell, "number-columns-spanned") > 1:
+                    raise WorkbookError(
+                        f"{name}!{L.column_letter(len(values) + blank)}1: a merged header cell "
+                        "hides columns; unmerge it and give each column its header")
+                ref = f"{L.column_letter(len(values) + blank)}{len(rows) + pending + 1}"
+                value = _ods_value(cell, with_time, name, ref)
+                if value is None or (isinstance(value, str) and value == ""):
+                    blank += repeat
+                    continue
+                if len(values) + blank + repeat > MAX_COLUMNS:
+                    raise _too_many(name, "columns", MAX_COLUMNS)
+                values.extend([None] * blank)
+                blank = 0
+                values.extend([value] * repeat)
+            repeat_rows = count(row, "number-rows-repeated")
             if not values:
                 pending += repeat_rows
                 continue
+            if len(rows) + pending + repeat_rows > MAX_ROWS:
+                raise _too_many(name, "rows", MAX_ROWS)
+            cells += len(values) * repeat_rows
+            if cells > MAX_CELLS:
+                raise _too_many(name, "cells", MAX_CELLS)
             rows.extend([[]] * pending)
             pending = 0
-            rows.extend([list(values)] * repeat_rows)
+            rows.extend([values] * repeat_rows)  # one list, shared: rows are only read
         tables[name] = _Table(name, rows, False)
     return tables
 
@@ -220,10 +335,27 @@ def _read_csv_dir(path: Path) -> dict[str, _Table]:
     directory = path if path.is_dir() else path.parent
     tables = {}
     for file in sorted(directory.glob("*.csv")):
-        with file.open(newline="", encoding="utf-8-sig") as handle:
-            # the export's formula guard (an apostrophe, see layout.csv_guard) is dropped
-            rows: list[list[Raw]] = [[L.csv_unguard(c) if c != "" else None for c in r]
-                                     for r in csv.reader(handle)]
+        if not _is_input_sheet(file.stem):
+            continue  # the computed sheets (Summary, People) are not read
+        try:
+            with file.open(newline="", encoding="utf-8-sig") as handle:
+                # the export's formula guard (an apostrophe, see layout.csv_guard) is dropped
+                rows: list[list[Raw]] = []
+                cells = 0
+                for r in csv.reader(handle):
+                    if len(rows) >= MAX_ROWS:
+                        raise _too_many(file.stem, "rows", MAX_ROWS)
+                    if len(r) > MAX_COLUMNS:
+                        raise _too_many(file.stem, "columns", MAX_COLUMNS)
+                    cells += len(r)
+                    if cells > MAX_CELLS:
+                        raise _too_many(file.stem, "cells", MAX_CELLS)
+                    rows.append([L.csv_unguard(c) if c != "" else None for c in r])
+        except UnicodeDecodeError as exc:
+            raise WorkbookError(f"{file}: not UTF-8 text (byte {exc.object[exc.start]:#04x} "
+                                f"at offset {exc.start})") from None
+        except csv.Error as exc:
+            raise WorkbookError(f"{file}: not a readable csv file ({exc})") from None
         tables[file.stem] = _Table(file.stem, rows, True)
     if not tables:
         raise WorkbookError(f"{directory}: no csv files")
@@ -254,6 +386,14 @@ class _Rows:
             values = {h: (row[i] if i < len(row) else None) for h, i in self.index.items()}
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
                 continue
+            read = _INPUT_HEADERS.get(self.table.name.strip().lower(), frozenset())
+            for h, v in values.items():
+                if isinstance(v, _Uncached) and h in read:
+                    formula = "=" + v.formula.removeprefix("of:").lstrip("=")
+                    raise WorkbookError(
+                        f"{v.sheet}!{v.cell}: the formula {formula!r} has no "
+                        "stored value (the file was saved without computing it); open and "
+                        "save it in a spreadsheet application, or type the value")
             yield n, values
 
     def ref(self, header: str, row: int) -> str:
@@ -263,7 +403,13 @@ class _Rows:
 
 class _Reader:
     def __init__(self, tables: Mapping[str, _Table]) -> None:
-        self.tables = {name.strip().lower(): t for name, t in tables.items()}
+        self.tables: dict[str, _Table] = {}
+        for name, t in tables.items():
+            key = name.strip().lower()
+            if key in self.tables:
+                raise WorkbookError(f"sheets {self.tables[key].name!r} and {name!r} are both "
+                                    f"read as the sheet {key!r}; rename or remove one")
+            self.tables[key] = t
         self.errors: list[SheetError] = []
         self.cells: dict[str, tuple[str, str, Any]] = {}
 
@@ -313,9 +459,9 @@ class _Reader:
         self.cells[f"{path}.{key}"] = (rows.table.name, rows.ref(header, row), raw)
 
     def error(self, rows: _Rows, header: str, row: int, value: Any, code: str,
-              message: str) -> None:
+              message: str, key: Any = None) -> None:
         self.errors.append(SheetError(rows.table.name, rows.ref(header, row), value, code,
-                                      message))
+                                      message, None if key is None else str(key)))
 
 
 _OBJECTIVE_FIELDS = (
@@ -349,6 +495,21 @@ _POLICY_FIELDS = {
     "Grade yellow": ("grade_yellow", "number"), "Grade green": ("grade_green", "number"),
 }
 
+
+
+def _headers(*fields: tuple[tuple[str, str, str], ...]) -> frozenset[str]:
+    return frozenset(header.lower() for group in fields for _, header, _ in group)
+
+
+_INPUT_HEADERS: Final = {
+    L.SETTINGS.lower(): frozenset({"setting", "value"}),
+    L.OBJECTIVES.lower(): _headers(_OBJECTIVE_FIELDS, _SETTINGS_FIELDS),
+    L.KEY_RESULTS.lower(): _headers(_KR_FIELDS, _METRIC_FIELDS, _RANGE_FIELDS) | {
+        "objective", "owners", "done", "stages total", "stages done", "history"},
+    L.CHECKINS.lower(): frozenset({"key result", "at", "value"}),
+    L.CHECKPOINTS.lower(): frozenset({"key result", "name", "done"}),
+}
+"""The columns the import reads, per sheet (the others are computed or the user's own)."""
 
 _POLICY_LABELS = {key: label for label, (key, _) in _POLICY_FIELDS.items()} | {
     "cap": "Cap", "pace_rule": "Pace rule", "pace_yellow": "Pace yellow", "pace_red": "Pace red",
@@ -440,7 +601,8 @@ def _build(reader: _Reader) -> dict[str, Any]:
                 reader.error(kr_rows, "Objective", n, values.get("objective"),
                              "unknown_reference",
                              f"objective {values.get('objective')!r} is not in the "
-                             f"{L.OBJECTIVES} sheet; the key result is not imported")
+                             f"{L.OBJECTIVES} sheet; the key result is not imported",
+                             values.get("id"))
                 continue
             path = f"{paths[id(objective)]}.key_results[{len(objective['key_results'])}]"
             kr = _key_result(reader, kr_rows, n, values, path, history, points, used,
@@ -454,7 +616,7 @@ def _build(reader: _Reader) -> dict[str, Any]:
             for n, _, _ in listed:
                 reader.error(table, "Key result", n, ident, "unknown_reference",
                              f"key result {ident!r} is not in the {L.KEY_RESULTS} sheet; the "
-                             f"{name[:-1].lower()} row is not imported")
+                             f"{name[:-1].lower()} row is not imported", ident)
     return {"okrcore": 1, "as_of": as_of, "policy": extra["policy"], "objectives": objectives,
             "_where": extra["where"]}
 
@@ -493,8 +655,15 @@ def _key_result(reader: _Reader, rows: _Rows, n: int, values: Mapping[str, Raw],
                                                      else "done")
     conv = "number" if key in ("value", "stages_done") else "boolean"
     ci_rows, cp_rows = tables
-    marked = reader.boolean(rows, values.get("history")) is True
-    if isinstance(ident, str) and ident in history and ci_rows is not None:
+    flag = values.get("history")
+    marked = reader.boolean(rows, flag) if flag is not None and str(flag).strip() else False
+    if not isinstance(marked, bool):
+        # not a boolean ('maybe'): okrcore's loader reports it, located at the History cell
+        out["check_ins"] = marked
+        reader.cells[f"{path}.check_ins"] = (L.KEY_RESULTS, rows.ref("History", n), flag)
+        if isinstance(ident, str) and ident in history:
+            used.add(ident)  # the key result's error covers its check-in rows
+    elif isinstance(ident, str) and ident in history and ci_rows is not None:
         used.add(ident)
         entries = []
         for i, (row, at, value) in enumerate(history[ident]):
@@ -510,7 +679,7 @@ def _key_result(reader: _Reader, rows: _Rows, n: int, values: Mapping[str, Raw],
             entries.append(entry)
         out["check_ins"] = entries
         reader.cells[f"{path}.check_ins"] = reader.cells[f"{path}.check_ins[0]"]
-    elif marked:
+    elif marked is True:
         out["check_ins"] = []
     if isinstance(ident, str) and ident in points and cp_rows is not None:
         used.add(ident)
@@ -574,6 +743,9 @@ def read_workbook(path: str | os.PathLike[str]) -> ImportResult:
             name = field.group(1) if field.group(1) != "pace" else f"pace_{field.group(2)}"
             label = _POLICY_LABELS.get(name, "Preset")
         raise WorkbookError(f"{where(label)}: {text}") from None
+    missing = [n for n in _REQUIRED_SHEETS if n.lower() not in reader.tables]
+    if missing:  # without them every row of the others would be dropped
+        raise WorkbookError(f"the workbook has no sheet {missing[0]!r}; nothing was imported")
     errors = list(reader.errors)
     result = ImportResult(document, (), data, dict(reader.cells))
     for obj in document.objectives:

@@ -207,8 +207,8 @@ def kind_of(spec: str, *, output: bool = False) -> str:
     if "://" in spec:
         return "database"
     lower = spec.lower()
-    if lower.endswith(_WORKBOOK_SUFFIXES):
-        return "workbook"
+    if lower.endswith(_WORKBOOK_SUFFIXES) or (not output and lower.endswith(".csv")):
+        return "workbook"  # a source .csv: one sheet of a workbook exported as csv files
     if spec == "-" or lower.endswith(".json"):
         return "document"
     if is_dataset(spec) or (output and not Path(spec).is_file()):
@@ -562,15 +562,7 @@ def _read_whole(spec: str, kind: str) -> Document:
     if kind == "document":
         return _read_document(spec)
     if kind == "workbook":
-        module = _spreadsheet()
-        unreadable = (OSError, getattr(module, "WorkbookError", OSError))
-        try:
-            loaded = module.read_workbook(spec)
-        except unreadable as exc:
-            raise JobError(f"cannot read {spec}: {exc}") from None
-        # an ImportResult: the document (bad rows as invalid items) and the sheet errors
-        document: Document = getattr(loaded, "document", loaded)
-        return document
+        return _read_workbook(spec)[0]
     sqlalchemy, adapter = _sqlalchemy()
     try:
         loaded_doc: Document = adapter.load_document(sqlalchemy.create_engine(spec))
@@ -590,6 +582,54 @@ def _db_reason(exc: BaseException) -> str:
 
 class _StoreFailedError(Exception):
     """The organisation could not be stored in the output database (exit 4)."""
+
+
+def _read_workbook(spec: str) -> tuple[Document, Any]:
+    """The document of a workbook import and the import (``okrcore_spreadsheet.ImportResult``).
+
+    A whole-workbook problem (unreadable, a missing or ambiguous sheet, a merged header, a
+    formula without a stored value, too many rows) is a one-line :class:`JobError` (exit 2).
+    """
+    module = _spreadsheet()
+    unreadable = (OSError, getattr(module, "WorkbookError", OSError))
+    try:
+        loaded = module.read_workbook(spec)
+    except unreadable as exc:
+        raise JobError(f"cannot read {spec}: {exc}") from None
+    # an ImportResult: the document (bad rows as invalid items) and the sheet errors
+    document: Document = getattr(loaded, "document", loaded)
+    return document, loaded
+
+
+_SHEET_TABLES: Final = {"Objectives": "objectives", "Key results": "key_results",
+                        "Check-ins": "check_ins", "Checkpoints": "checkpoints"}
+
+
+def _import_errors(loaded: Any, errors: Sequence[RowError]) -> tuple[RowError, ...]:
+    """The job's row errors of a workbook: each names its sheet, cell, column and value.
+
+    The errors of rows the import kept (as invalid items) are located in their cells; the
+    errors of rows it could not attach to anything (a key result naming an unknown objective,
+    a check-in naming an unknown key result) are added, so no row is dropped silently.
+    """
+    locate = getattr(loaded, "locate", None)
+    if locate is None:
+        return tuple(errors)
+    out = []
+    for e in errors:
+        where = locate(e.error.path)
+        if where is not None and not e.error.message.startswith(f"{where[0]}!"):
+            sheet, cell, value = where
+            shown = repr(value) if len(repr(value)) <= 60 else f"{repr(value)[:57]}..."
+            e = attrs.evolve(e, error=attrs.evolve(
+                e.error, message=f"{sheet}!{cell} (value {shown}): {e.error.message}"))
+        out.append(e)
+    for s in getattr(loaded, "errors", ()):
+        if s.code != "unknown_reference":
+            continue  # the rows kept as invalid items: reported above through the frame
+        out.append(RowError(_SHEET_TABLES.get(s.sheet, s.sheet), s.key or f"{s.sheet}!{s.cell}",
+                            E.OkrError(s.code, f"{s.sheet}!{s.cell}", str(s))))
+    return tuple(out)
 
 
 def _store(url: str, document: Document) -> None:
@@ -654,7 +694,11 @@ def _whole(spec: str, kind: str, out: str | None, out_kind: str | None,
            progress: Progress | None, threads: int | None = None
            ) -> tuple[Policy, list[InstantReport], list[str]]:
     t0 = time.perf_counter()
-    document = _read_whole(spec, kind)
+    loaded = None
+    if kind == "workbook":
+        document, loaded = _read_workbook(spec)
+    else:
+        document = _read_whole(spec, kind)
     policy = policy or document.policy
     instants = instants or (document.as_of,)
     frame = OrgFrame.from_document(document)
@@ -679,7 +723,8 @@ def _whole(spec: str, kind: str, out: str | None, out_kind: str | None,
             continue
         reports.append(InstantReport(
             moment, frame.n_kr, frame.n_obj, int(np.count_nonzero(result.person_seen)),
-            _colour_counts(result.obj_colour, result.obj_error), errors + person_errors,
+            _colour_counts(result.obj_colour, result.obj_error),
+            _import_errors(loaded, errors + person_errors),
             seconds_read if i == 0 else 0.0, t2 - t1, time.perf_counter() - t2))
     if progress:
         progress("compute", len(instants), len(instants))
@@ -876,7 +921,15 @@ def recompute(source: str, *, output: str | None = None,
         if kind == "database":
             raise JobError("a database is recomputed into itself: give it as the input only")
         t_read = time.perf_counter()
-        document = _read_whole(source, kind)
+        if kind == "workbook":
+            document, loaded = _read_workbook(source)
+            dropped = _import_errors(loaded, ())
+            if dropped:  # like an invalid item: the store refuses, so nothing is lost
+                raise JobError(f"cannot store the organisation in {output}: {len(dropped)} "
+                               f"row(s) of {source} could not be imported, first "
+                               f"{dropped[0].error.message} (nothing was written)")
+        else:
+            document = _read_whole(source, kind)
         try:
             _store(output, document)
         except _StoreFailedError as exc:
