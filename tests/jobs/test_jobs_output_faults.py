@@ -204,6 +204,8 @@ def _fill(directory: Path) -> Path:
     return filler
 
 
+# openpyxl leaves its zip archive open when the disk fills: closing it on collection fails
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("name", KINDS)
 def test_a_real_full_disk_keeps_the_previous_output(
         clean: dict[str, dict[str, Any]], tmp_path: Path, name: str,
