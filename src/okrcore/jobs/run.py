@@ -8,6 +8,8 @@ comes from the batch engine; this module only moves columns and counts what happ
 
 from __future__ import annotations
 
+import errno
+import glob
 import json
 import os
 import re
@@ -669,6 +671,10 @@ def _atomic_file(path: str, write: Callable[[Path], Any]) -> None:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() and not target.stat().st_mode & 0o222:
+        # a rename would replace it whatever its mode (and root ignores modes): a read-only
+        # result file is protected, as an in-place write would be refused
+        raise PermissionError(errno.EACCES, "the file is read-only", str(target))
     tmp = target.with_name(f".{target.stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
                            f"{target.suffix}")
     try:
@@ -677,6 +683,25 @@ def _atomic_file(path: str, write: Callable[[Path], Any]) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+    _remove_dead_temporaries(target)
+
+
+def _remove_dead_temporaries(target: Path) -> None:
+    """Remove the temporary files a killed run left beside ``target`` (its process is gone).
+
+    Temporary files of live processes (a concurrent run writing the same file) are kept.
+    """
+    prefix = f".{target.stem}.tmp-"
+    for stray in target.parent.glob(f"{glob.escape(prefix)}*{glob.escape(target.suffix)}"):
+        pid = stray.name[len(prefix):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            stray.unlink(missing_ok=True)
+        except OSError:  # alive (another user's process): keep it
+            continue
 
 
 def _output_path(template: str, moment: datetime, several: bool) -> str:
