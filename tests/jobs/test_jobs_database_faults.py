@@ -120,8 +120,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     assert done.returncode == 0, done.stderr
     new = root / "new.db"
     shutil.copy(old, new)
+    t0 = time.perf_counter()
     assert _run(new, *NEW).returncode == 0
     world = {"root": root, "template": old, "old": stored(old), "new": stored(new),
+             "duration": time.perf_counter() - t0,
              "old_eval": evaluation(old), "new_eval": evaluation(new)}
     assert world["old"] != world["new"] and world["old_eval"] != world["new_eval"]
     yield world
@@ -149,17 +151,47 @@ def _assert_rerun_is_clean(world: dict[str, Any], path: Path) -> None:
 
 def test_sigkill_inside_the_write_transaction_leaves_the_old_snapshot(
         world: dict[str, Any], db: Path) -> None:
-    counted = _run(db, *NEW, at=0)
-    assert counted.returncode == 0, counted.stderr
-    total = int(counted.stderr.rsplit("UPSERTS ", 1)[1])
-    assert total == 4  # the snapshot row, key results, objectives, people
-    shutil.copy(world["template"], db)
-    for at in range(1, total + 1):  # after each upsert; after the last one, before the commit
+    # a run makes 4 upserts: the snapshot row, key results, objectives, people (counted below)
+    for at in range(1, 5):  # after each upsert; after the last one, before the commit
         done = _run(db, *NEW, at=at)
         assert done.returncode == -signal.SIGKILL, (at, done.stderr)
         assert _clean_err(done) == "", (at, done.stderr)  # nothing printed before the kill
         _assert_old(world, db)  # the hot journal rolls the half-written transaction back
-    _assert_rerun_is_clean(world, db)
+    counted = _run(db, *NEW, at=0)  # the rerun equals a clean run
+    assert counted.returncode == 0 and _clean_err(counted) == "", counted.stderr
+    assert int(counted.stderr.rsplit("UPSERTS ", 1)[1]) == 4
+    assert stored(db) == world["new"]
+    assert evaluation(db) == world["new_eval"]
+
+
+def test_sigkill_in_the_second_instant_keeps_the_first_and_the_old_second(
+        world: dict[str, Any], db: Path, tmp_path: Path) -> None:
+    """A range of two instants is two transactions: killed inside the second one, the first
+    instant holds its new snapshot, the second its old one, and a rerun equals a clean run."""
+    both = ("--as-of", "2026-02-15T12:00:00Z/2026-02-16T12:00:00Z/P1D")
+    later = datetime(2026, 2, 16, 12, tzinfo=UTC)
+
+    def evaluations(path: Path) -> list[str]:
+        engine = create_engine(f"sqlite:///{path}")
+        try:
+            return [json.dumps(S.load_evaluation(engine, as_of=when).to_json(), sort_keys=True)
+                    for when in (AS_OF, later)]
+        finally:
+            engine.dispose()
+
+    clean = tmp_path / "clean.db"
+    shutil.copy(db, clean)
+    assert _run(clean, *NEW, *both).returncode == 0
+    new = evaluations(clean), stored(clean)
+    assert _run(db, *OLD, *both).returncode == 0
+    old = evaluations(db)
+    assert old[0] != new[0][0] and old[1] != new[0][1]
+    done = _run(db, *NEW, *both, at=4 + 2)  # the key results of the second instant
+    assert done.returncode == -signal.SIGKILL and _clean_err(done) == "", done.stderr
+    assert evaluations(db) == [new[0][0], old[1]]
+    done = _run(db, *NEW, *both)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert (evaluations(db), stored(db)) == new
 
 
 def test_sigkill_at_random_times_leaves_one_complete_snapshot(world: dict[str, Any],
@@ -167,9 +199,7 @@ def test_sigkill_at_random_times_leaves_one_complete_snapshot(world: dict[str, A
     """Kills at random times (seeded: ``OKRCORE_FAULT_SEED``) over the whole run: the
     database holds the old snapshot, or the new one when the kill came after the commit."""
     rng = random.Random(int(os.environ.get("OKRCORE_FAULT_SEED", "17")))
-    t0 = time.perf_counter()
-    assert _run(db, *OLD).returncode == 0
-    duration = time.perf_counter() - t0
+    duration = world["duration"]
     outcomes = []
     for _ in range(6):
         process = subprocess.Popen(_command(db, *NEW), stdout=subprocess.DEVNULL,
@@ -181,7 +211,7 @@ def test_sigkill_at_random_times_leaves_one_complete_snapshot(world: dict[str, A
         if stored(db) == world["new"]:
             assert evaluation(db) == world["new_eval"]
             outcomes.append("new")
-            assert _run(db, *OLD).returncode == 0  # back to the old snapshot
+            shutil.copy(world["template"], db)  # back to the old snapshot
         else:
             _assert_old(world, db)
             outcomes.append("old" if process.returncode == -signal.SIGKILL else "done?")
