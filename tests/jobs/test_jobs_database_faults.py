@@ -48,9 +48,10 @@ SAMPLE = "1000"  # key results: a run takes about a second, mostly starting Pyth
 
 # A child process that SIGKILLs itself right after the ``at``-th upsert of the job (the
 # snapshot row, then the key result, objective and person results): inside the write
-# transaction, before its commit.  ``at = 0`` only counts them.
+# transaction, before its commit.  ``at = 0`` only counts them; ``at = -1`` holds the write
+# lock for three seconds after the first upsert instead.
 DRIVER = r"""
-import os, signal, sys
+import os, signal, sys, time
 import okrcore_sqlalchemy.job as J
 at, count, real = int(sys.argv[1]), 0, J.upsert_columns
 
@@ -60,6 +61,10 @@ def upsert(*args, **kwargs):
     real(*args, **kwargs)
     if count == at:
         os.kill(os.getpid(), signal.SIGKILL)
+    if at == -1 and count == 1:
+        sys.stderr.write("HOLDING\n")
+        sys.stderr.flush()
+        time.sleep(3)
 
 J.upsert_columns = upsert
 from okrcore.cli import main
@@ -82,7 +87,7 @@ def _run(path: Path, *extra: str, at: int | None = None) -> subprocess.Completed
 
 def _clean_err(done: subprocess.CompletedProcess[str]) -> str:
     return "".join(line for line in done.stderr.splitlines(keepends=True)
-                   if not line.startswith("UPSERTS "))
+                   if not line.startswith(("UPSERTS ", "HOLDING")))
 
 
 def stored(path: Path) -> str:
@@ -305,8 +310,8 @@ def test_a_read_only_file_exits_4_and_keeps_the_old_snapshot(world: dict[str, An
 
 
 def test_concurrent_runs_on_one_database(world: dict[str, Any], db: Path) -> None:
-    """Three runs at once: each stores the whole snapshot or fails with one line (a busy
-    database), and the database ends up equal to a clean run."""
+    """Three runs at once, and two runs waiting for a third that holds the write lock: each
+    stores its whole snapshot in turn, and the database ends up equal to a clean run."""
     runs = [subprocess.Popen(_command(db, *NEW), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
     results = [r.communicate(timeout=300) for r in runs]
@@ -317,10 +322,17 @@ def test_concurrent_runs_on_one_database(world: dict[str, Any], db: Path) -> Non
     assert 0 in codes, results
     assert stored(db) == world["new"]
     assert evaluation(db) == world["new_eval"]
-    # and old and new runs at once: one of the two complete snapshots, never a mix
-    runs = [subprocess.Popen(_command(db, *preset), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for preset in (OLD, NEW)]
-    results = [r.communicate(timeout=300) for r in runs]
+    # contention for certain: an old run holds the write lock for three seconds, two new ones
+    # wait for it (SQLite's busy timeout) and store after it
+    holder = subprocess.Popen(_command(db, *OLD, at=-1), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    assert holder.stderr is not None and holder.stderr.readline() == "HOLDING\n"
+    runs = [subprocess.Popen(_command(db, *NEW), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [r.communicate(timeout=300) for r in (holder, *runs)]
+    assert [holder.returncode, *(r.returncode for r in runs)] == [0, 0, 0], results
     assert all("Traceback" not in out + err for out, err in results)
-    assert stored(db) in (world["old"], world["new"])
-    _assert_rerun_is_clean(world, db)
+    assert stored(db) == world["new"]
+    assert evaluation(db) == world["new_eval"]
+    assert _run(db, *OLD).returncode == 0  # and back: a rerun equals a clean run
+    _assert_old(world, db)
