@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fault_mounts import mount_tmpfs, read_only
 
 pytest.importorskip("sqlalchemy", reason="sqlalchemy not installed (okrcore[sqlalchemy])")
 
@@ -224,12 +225,6 @@ def test_sigkill_at_random_times_leaves_one_complete_snapshot(world: dict[str, A
     _assert_rerun_is_clean(world, db)
 
 
-def _mount_tmpfs(where: Path, size: int, remount: bool = False) -> None:
-    options = f"{'remount,' if remount else ''}size={size}"
-    subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], check=True,
-                   capture_output=True)
-
-
 def test_a_real_full_disk_leaves_the_old_snapshot(world: dict[str, Any], tmp_path: Path) -> None:
     """On a size-limited tmpfs just larger than the database: the rerun's rollback journal
     fills it, the transaction is rolled back (exit 4, one line); after growing the disk a rerun
@@ -237,14 +232,7 @@ def test_a_real_full_disk_leaves_the_old_snapshot(world: dict[str, Any], tmp_pat
     disk = tmp_path / "disk"
     disk.mkdir()
     size = world["template"].stat().st_size
-    try:
-        if os.geteuid() != 0:
-            raise PermissionError("mounting a tmpfs needs root")
-        _mount_tmpfs(disk, size + 64 * 1024)  # the journal needs more
-    except (OSError, subprocess.CalledProcessError) as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI runs as root and must mount a tmpfs: {exc}")
-        pytest.skip(f"cannot mount a size-limited tmpfs here: {exc}")
+    mount_tmpfs(disk, size + 64 * 1024)  # the journal needs more
     try:
         path = disk / "okrs.db"
         shutil.copy(world["template"], path)
@@ -257,47 +245,17 @@ def test_a_real_full_disk_leaves_the_old_snapshot(world: dict[str, Any], tmp_pat
         for leaked in ("Traceback", "INSERT", "[parameters", "[SQL"):
             assert leaked not in done.stdout
         _assert_old(world, path)
-        _mount_tmpfs(disk, size * 4, remount=True)
+        mount_tmpfs(disk, size * 4, remount=True)
         _assert_rerun_is_clean(world, path)
     finally:
         subprocess.run(["umount", str(disk)], check=False, capture_output=True)
-
-
-@contextlib.contextmanager
-def _read_only(path: Path) -> Iterator[None]:
-    """Make a directory read-only: permissions, or (root ignores them) a read-only bind mount
-    of it onto itself."""
-    if os.geteuid() != 0:
-        os.chmod(path, 0o555)
-        for item in path.iterdir():
-            os.chmod(item, 0o444)
-        try:
-            yield
-        finally:
-            os.chmod(path, 0o755)
-            for item in path.iterdir():
-                os.chmod(item, 0o644)
-        return
-    try:
-        subprocess.run(["mount", "--bind", str(path), str(path)], check=True,
-                       capture_output=True)
-    except (OSError, subprocess.CalledProcessError) as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI runs as root and must bind-mount read-only: {exc}")
-        pytest.skip(f"cannot make a read-only bind mount here: {exc}")
-    try:
-        subprocess.run(["mount", "-o", "remount,bind,ro", str(path)], check=True,
-                       capture_output=True)
-        yield
-    finally:
-        subprocess.run(["umount", str(path)], check=False, capture_output=True)
 
 
 def test_a_read_only_file_exits_4_and_keeps_the_old_snapshot(world: dict[str, Any],
                                                              db: Path) -> None:
     """A plain ``sqlite:///`` URL to a file that cannot be written (not ``mode=ro``): SQLite
     opens it read-only, the write fails, the transaction rolls back."""
-    with _read_only(db.parent):
+    with read_only(db.parent):
         done = _run(db, *NEW, "--json")
         assert done.returncode == 4, (done.stdout[-500:], done.stderr)
         assert done.stderr == ""

@@ -17,9 +17,7 @@ Also on datasets: a read-only result directory, and concurrent runs on one resul
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fault_mounts import read_only
 
 import okrcore
 
@@ -144,41 +143,12 @@ def test_one_bad_value_in_every_column_of_every_table(clean: Path, tmp_path: Pat
     assert {1, 2, 3} <= set(seen), seen
 
 
-@contextlib.contextmanager
-def _read_only(path: Path) -> Iterator[None]:
-    """Make a directory tree read-only: permissions, or (root ignores them) a read-only bind
-    mount of it onto itself."""
-    if os.geteuid() != 0:
-        dirs = [path, *(p for p in path.rglob("*") if p.is_dir())]
-        for d in dirs:
-            os.chmod(d, 0o555)
-        try:
-            yield
-        finally:
-            for d in dirs:
-                os.chmod(d, 0o755)
-        return
-    try:
-        subprocess.run(["mount", "--bind", str(path), str(path)], check=True,
-                       capture_output=True)
-    except (OSError, subprocess.CalledProcessError) as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI runs as root and must bind-mount read-only: {exc}")
-        pytest.skip(f"cannot make a read-only bind mount here: {exc}")
-    try:
-        subprocess.run(["mount", "-o", "remount,bind,ro", str(path)], check=True,
-                       capture_output=True)
-        yield
-    finally:
-        subprocess.run(["umount", str(path)], check=False, capture_output=True)
-
-
 def test_a_read_only_result_directory_exits_four_and_keeps_the_results(
         clean: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     assert _run(clean, out, capsys)[0] == 1
     good = _snapshot(out)
-    with _read_only(out):
+    with read_only(out):
         status, report, err = _run(clean, out, capsys)
         assert _snapshot(out) == good
     assert status == 4 and err == ""

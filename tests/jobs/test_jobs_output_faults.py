@@ -13,7 +13,6 @@ tell which one it reads.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import io
 import json
@@ -25,11 +24,11 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fault_mounts import IN_CI, mount_tmpfs, read_only
 
 from okrcore.cli import main
 from okrcore.jobs import EXIT_FAILED, EXIT_ITEM_ERRORS, EXIT_USAGE
@@ -39,7 +38,6 @@ ORACLE = HERE / "jobs_oracle.json"
 OLD = ("--as-of", "2026-02-15T00:00:00Z", "--progress", "never")
 NEW = ("--as-of", "2026-03-01T00:00:00Z", "--progress", "never")
 KINDS = ["results.json", "book.xlsx"]
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # kills the job just before it renames its output into place, the new file half-written
 DRIVER = r"""
@@ -178,18 +176,6 @@ def test_temporary_files_of_live_runs_are_kept(tmp_path: Path,
         [live.name, other.name, "results.json"])
 
 
-def _mount_tmpfs(where: Path, size: int) -> None:
-    try:
-        if os.geteuid() != 0:
-            raise PermissionError("mounting a tmpfs needs root")
-        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                       check=True, capture_output=True)
-    except (OSError, subprocess.CalledProcessError) as exc:
-        if IN_CI:
-            pytest.fail(f"CI runs as root and must mount a tmpfs: {exc}")
-        pytest.skip(f"cannot mount a size-limited tmpfs here: {exc}")
-
-
 def _fill(directory: Path) -> Path:
     """Fill the file system of ``directory`` up to the last byte."""
     filler = directory / "filler"
@@ -213,7 +199,7 @@ def test_a_real_full_disk_keeps_the_previous_output(
     _needs(name)
     disk = tmp_path / "disk"
     disk.mkdir()
-    _mount_tmpfs(disk, 1 << 20)
+    mount_tmpfs(disk, 1 << 20)
     try:
         target = _previous(disk, name, capsys)
         old = target.read_bytes()
@@ -229,32 +215,6 @@ def test_a_real_full_disk_keeps_the_previous_output(
         subprocess.run(["umount", str(disk)], check=False, capture_output=True)
 
 
-@contextlib.contextmanager
-def _read_only(path: Path) -> Iterator[None]:
-    """A read-only directory: permissions, or (root ignores them) a read-only bind mount of
-    it onto itself (as ``test_jobs_dataset_faults.py``)."""
-    if os.geteuid() != 0:
-        os.chmod(path, 0o555)
-        try:
-            yield
-        finally:
-            os.chmod(path, 0o755)
-        return
-    try:
-        subprocess.run(["mount", "--bind", str(path), str(path)], check=True,
-                       capture_output=True)
-    except (OSError, subprocess.CalledProcessError) as exc:
-        if IN_CI:
-            pytest.fail(f"CI runs as root and must bind-mount read-only: {exc}")
-        pytest.skip(f"cannot make a read-only bind mount here: {exc}")
-    try:
-        subprocess.run(["mount", "-o", "remount,bind,ro", str(path)], check=True,
-                       capture_output=True)
-        yield
-    finally:
-        subprocess.run(["umount", str(path)], check=False, capture_output=True)
-
-
 @pytest.mark.parametrize("name", KINDS)
 def test_a_read_only_output_directory_keeps_the_previous_output(
         clean: dict[str, dict[str, Any]], tmp_path: Path, name: str,
@@ -263,7 +223,7 @@ def test_a_read_only_output_directory_keeps_the_previous_output(
     directory.mkdir()
     target = _previous(directory, name, capsys)
     old = target.read_bytes()
-    with _read_only(directory):
+    with read_only(directory):
         status, out, err = _cli(target, NEW, capsys)
         _assert_failed_in_one_line(status, out, err, "cannot write")
         assert target.read_bytes() == old
