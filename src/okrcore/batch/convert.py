@@ -81,17 +81,6 @@ def _float(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
-def _pace_reason(kind: int, value: float, progress: float, expected: float | None, due: int,
-                 as_of: int, result: G.BatchResult) -> str:
-    """Why a key result has its pace colour: the scalar path's rules, fed with batch values."""
-    if kind in (KIND_BINARY, KIND_MILESTONE):
-        return F.due_colour(value != 0.0, as_of, None if due == NONE_INSTANT else due)[1]
-    if expected is None:
-        return "no_timeline"
-    policy = result.policy
-    return F.pace_colour(progress, expected, policy.pace, policy.tolerance)[1]
-
-
 def _labels(frame: OrgFrame) -> tuple[list[str], list[str], list[str], list[str]]:
     kr_ids = list(frame.kr_ids) if frame.kr_ids is not None else [
         f"k{i}" for i in range(frame.n_kr)]
@@ -477,8 +466,8 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
         band = _colour(int(result.kr_grade_band[row]))
         assert band is not None
         expected = _float(result.kr_expected[row])
-        due = int(frame.kr_due[row])
-        due = due if due != NONE_INSTANT else int(frame.obj_due[i])
+        explanation = kr_explanations[row]
+        assert explanation.pace is not None
         key_results[kr_ids[row]] = KeyResultResult(
             id=kr_ids[row],
             objective=obj_ids[i],
@@ -490,8 +479,7 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
             expected=expected,
             colour=colour,
             pace_colour=pace,
-            pace_reason=_pace_reason(kind, value, float(result.kr_progress[row]), expected, due,
-                                     result.as_of, result),
+            pace_reason=explanation.pace.reason,
             range_status=_colour(int(result.kr_range_status[row])),
             weight=float(frame.kr_weight[row]),
             contributes=bool(result.kr_contributes[row]),
@@ -502,7 +490,7 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
             forecast=fc,
             grade=Grade(float(result.kr_grade_score[row]), band,
                         bool(result.kr_grade_success[row])),
-            explanation=kr_explanations[row],
+            explanation=explanation,
         )
     objectives: dict[str, ObjectiveResult] = {}
     parent_names = frame.obj_parent_names
