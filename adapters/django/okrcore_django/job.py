@@ -19,7 +19,7 @@ from django.apps import apps
 from django.db import connections
 
 import okrcore
-from okrcore_django.models import models_setting
+from okrcore_django.conf import models_setting
 
 __all__ = ["engine_for", "load_document", "load_evaluation", "models_setting", "recompute",
            "schema_for", "store_document"]

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
 from django.apps import apps
-from django.conf import settings
 from django.db import models
 from django.db.models import F
 from django.db.models.expressions import RawSQL
@@ -24,6 +23,7 @@ import okrcore
 from okrcore import rows
 from okrcore.evaluate import instant_us
 from okrcore.policy import Policy
+from okrcore_django.conf import models_setting
 
 __all__ = [
     "AMBITION_CHOICES",
@@ -99,16 +99,6 @@ _RESULT_CHOICES: Final[dict[str, list[tuple[Any, str]]]] = {
     "colour": COLOUR_CHOICES, "pace_colour": COLOUR_CHOICES, "forecast_colour": COLOUR_CHOICES,
     "computed_colour": COLOUR_CHOICES, "grade_band": COLOUR_CHOICES,
 }
-
-
-def models_setting() -> dict[str, str]:
-    """The ``OKRCORE_MODELS`` setting (role -> model label); default the example app's."""
-    configured: dict[str, str] | None = getattr(settings, "OKRCORE_MODELS", None)
-    if configured is not None:
-        return dict(configured)
-    from okrcore_django.example.models import MODELS
-
-    return MODELS
 
 
 def _model(owner: Any, role: str) -> Any:

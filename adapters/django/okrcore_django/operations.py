@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import migrations
+from django.db import NotSupportedError, migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.exceptions import IrreversibleError
 from django.db.migrations.state import ProjectState
 
 __all__ = ["MicrosToDateTime", "colours_to_null"]
@@ -36,6 +37,8 @@ class MicrosToDateTime(migrations.AlterField):
     rewritten as Django stores datetimes (UTC text, ``YYYY-MM-DD HH:MM:SS[.ffffff]``).
     Irreversible.
     """
+
+    reversible = False
 
     def __init__(self, model_name: str, name: str, field: Any,
                  none_value: int | None = None, preserve_default: bool = True) -> None:
@@ -79,13 +82,13 @@ class MicrosToDateTime(migrations.AlterField):
                 f"UPDATE {table} SET {column} = CASE {none}ELSE {text} END "
                 f"WHERE typeof({column}) = 'integer'", params=None)
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-            raise NotImplementedError(f"okrcore_django supports SQLite and PostgreSQL, "
-                                      f"not {vendor}")
+            raise NotSupportedError(f"okrcore_django supports SQLite and PostgreSQL, "
+                                    f"not {vendor}")
 
     def database_backwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor,
                            from_state: ProjectState, to_state: ProjectState) -> None:
-        """Not supported."""
-        raise NotImplementedError("converting instants back to µs integers is not supported")
+        """Refused: the conversion is one way (``reversible`` is false)."""
+        raise IrreversibleError(f"{self.describe()} cannot be reversed")
 
     def describe(self) -> str:
         """A one-line description for ``migrate``'s output."""

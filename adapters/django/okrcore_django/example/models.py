@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from okrcore_django import models as okr
+from okrcore_django.conf import EXAMPLE_MODELS
 
 __all__ = [
     "MODELS",
@@ -20,18 +21,7 @@ __all__ = [
     "Snapshot",
 ]
 
-MODELS: dict[str, str] = {
-    "person": "okrcore_example.Person",
-    "objective": "okrcore_example.Objective",
-    "key_result": "okrcore_example.KeyResult",
-    "kr_owner": "okrcore_example.KrOwner",
-    "checkpoint": "okrcore_example.Checkpoint",
-    "check_in": "okrcore_example.CheckIn",
-    "snapshot": "okrcore_example.Snapshot",
-    "kr_result": "okrcore_example.KeyResultResult",
-    "objective_result": "okrcore_example.ObjectiveResult",
-    "person_result": "okrcore_example.PersonResult",
-}
+MODELS: dict[str, str] = dict(EXAMPLE_MODELS)
 """Role -> model label: the default of the ``OKRCORE_MODELS`` setting."""
 
 
