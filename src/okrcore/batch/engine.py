@@ -23,15 +23,186 @@ import numpy as np
 import numpy.typing as npt
 
 from okrcore import formulas as F
-from okrcore.batch.frame import (
-    KIND_BINARY,
-    KIND_CHECKPOINTS,
-    KIND_METRIC,
-    KIND_MILESTONE,
-    KIND_STAGED,
-    LOAD_OK,
-    NONE_INSTANT,
-    OrgFrame,
+from okrcore.batch._vector import (
+    RANGE_LIMITS as RANGE_LIMITS,
+)
+from okrcore.batch._vector import (
+    _approx_le as _approx_le,
+)
+from okrcore.batch._vector import (
+    _clamp as _clamp,
+)
+from okrcore.batch._vector import (
+    _expected as _expected,
+)
+from okrcore.batch._vector import (
+    _grade as _grade,
+)
+from okrcore.batch._vector import (
+    _graded as _graded,
+)
+from okrcore.batch._vector import (
+    _halve_overflows as _halve_overflows,
+)
+from okrcore.batch._vector import (
+    _hits_high as _hits_high,
+)
+from okrcore.batch._vector import (
+    _hits_low as _hits_low,
+)
+from okrcore.batch._vector import (
+    _kr_pace as _kr_pace,
+)
+from okrcore.batch._vector import (
+    _pace as _pace,
+)
+from okrcore.batch._vector import (
+    _pace_colour as _pace_colour,
+)
+from okrcore.batch._vector import (
+    _pace_conditions as _pace_conditions,
+)
+from okrcore.batch._vector import (
+    _range_limit as _range_limit,
+)
+from okrcore.batch._vector import (
+    _range_status as _range_status,
+)
+from okrcore.batch._vector import (
+    _raw_progress as _raw_progress,
+)
+from okrcore.batch._vector import (
+    _row_index as _row_index,
+)
+from okrcore.batch._vector import (
+    _safe_div as _safe_div,
+)
+from okrcore.batch._vector import (
+    _trend as _trend,
+)
+from okrcore.batch._vector import (
+    _worst as _worst,
+)
+from okrcore.batch.frame import OrgFrame
+from okrcore.codes import (  # re-exported: defined once in okrcore.codes
+    COLOUR_GREEN as COLOUR_GREEN,
+)
+from okrcore.codes import (
+    COLOUR_NONE as COLOUR_NONE,
+)
+from okrcore.codes import (
+    COLOUR_RED as COLOUR_RED,
+)
+from okrcore.codes import (
+    COLOUR_YELLOW as COLOUR_YELLOW,
+)
+from okrcore.codes import (
+    ERR_ALIGNMENT_CYCLE as ERR_ALIGNMENT_CYCLE,
+)
+from okrcore.codes import (
+    ERR_DEGENERATE_GOAL as ERR_DEGENERATE_GOAL,
+)
+from okrcore.codes import (
+    ERR_DEPENDS_ON_INVALID as ERR_DEPENDS_ON_INVALID,
+)
+from okrcore.codes import (
+    ERR_DUPLICATE_ID as ERR_DUPLICATE_ID,
+)
+from okrcore.codes import (
+    ERR_FIELD_BREAKPOINTS as ERR_FIELD_BREAKPOINTS,
+)
+from okrcore.codes import (
+    ERR_FIELD_DEGENERATE as ERR_FIELD_DEGENERATE,
+)
+from okrcore.codes import (
+    ERR_FIELD_NEGATIVE_WEIGHT as ERR_FIELD_NEGATIVE_WEIGHT,
+)
+from okrcore.codes import (
+    ERR_FIELD_NOT_FINITE as ERR_FIELD_NOT_FINITE,
+)
+from okrcore.codes import (
+    ERR_FIELD_OUT_OF_RANGE as ERR_FIELD_OUT_OF_RANGE,
+)
+from okrcore.codes import (
+    ERR_FIELD_TIMELINE as ERR_FIELD_TIMELINE,
+)
+from okrcore.codes import (
+    ERR_FIELD_UNKNOWN_VALUE as ERR_FIELD_UNKNOWN_VALUE,
+)
+from okrcore.codes import (
+    ERR_INVALID_TIMELINE as ERR_INVALID_TIMELINE,
+)
+from okrcore.codes import (
+    ERR_LOAD as ERR_LOAD,
+)
+from okrcore.codes import (
+    ERR_MIXED_DIRECTIONS as ERR_MIXED_DIRECTIONS,
+)
+from okrcore.codes import (
+    ERR_NO_CONTRIBUTING_METRIC as ERR_NO_CONTRIBUTING_METRIC,
+)
+from okrcore.codes import (
+    ERR_NO_SUM_UNIT as ERR_NO_SUM_UNIT,
+)
+from okrcore.codes import (
+    ERR_NONE as ERR_NONE,
+)
+from okrcore.codes import (
+    ERR_NOT_FINITE as ERR_NOT_FINITE,
+)
+from okrcore.codes import (
+    ERR_UNKNOWN_PARENT as ERR_UNKNOWN_PARENT,
+)
+from okrcore.codes import (
+    KIND_BINARY as KIND_BINARY,
+)
+from okrcore.codes import (
+    KIND_CHECKPOINTS as KIND_CHECKPOINTS,
+)
+from okrcore.codes import (
+    KIND_METRIC as KIND_METRIC,
+)
+from okrcore.codes import (
+    KIND_MILESTONE as KIND_MILESTONE,
+)
+from okrcore.codes import (
+    KIND_STAGED as KIND_STAGED,
+)
+from okrcore.codes import (
+    LOAD_OK as LOAD_OK,
+)
+from okrcore.codes import (
+    NONE_INSTANT as NONE_INSTANT,
+)
+from okrcore.codes import (
+    RULE_CHILDREN as RULE_CHILDREN,
+)
+from okrcore.codes import (
+    RULE_EMPTY as RULE_EMPTY,
+)
+from okrcore.codes import (
+    RULE_EXPLICIT as RULE_EXPLICIT,
+)
+from okrcore.codes import (
+    RULE_MIXED as RULE_MIXED,
+)
+from okrcore.codes import (
+    RULE_SAME_UNIT as RULE_SAME_UNIT,
+)
+from okrcore.codes import (
+    RULE_SETTINGS as RULE_SETTINGS,
+)
+from okrcore.codes import (
+    TREND_NONE as TREND_NONE,
+)
+from okrcore.codes import (
+    TREND_PROGRESSED as TREND_PROGRESSED,
+)
+from okrcore.codes import (
+    TREND_REGRESSED as TREND_REGRESSED,
+)
+from okrcore.codes import (
+    TREND_STALLED as TREND_STALLED,
 )
 from okrcore.formulas import MICROSECONDS_PER_DAY
 from okrcore.policy import Policy
@@ -77,43 +248,6 @@ I64 = npt.NDArray[np.int64]
 I8 = npt.NDArray[np.int8]
 B = npt.NDArray[np.bool_]
 
-COLOUR_NONE: Final = -1
-COLOUR_GREEN: Final = 0
-COLOUR_YELLOW: Final = 1
-COLOUR_RED: Final = 2
-TREND_NONE: Final = -1
-TREND_PROGRESSED: Final = 0
-TREND_STALLED: Final = 1
-TREND_REGRESSED: Final = 2
-
-ERR_NONE: Final = 0
-ERR_LOAD: Final = 1
-ERR_DUPLICATE_ID: Final = 2
-ERR_DEPENDS_ON_INVALID: Final = 3
-ERR_INVALID_TIMELINE: Final = 4
-ERR_NOT_FINITE: Final = 5
-ERR_UNKNOWN_PARENT: Final = 6
-ERR_ALIGNMENT_CYCLE: Final = 7
-ERR_NO_CONTRIBUTING_METRIC: Final = 8
-ERR_NO_SUM_UNIT: Final = 9
-ERR_MIXED_DIRECTIONS: Final = 10
-ERR_DEGENERATE_GOAL: Final = 11
-# Field errors found by the vectorised validation of frames built from plain columns (frames
-# built from documents were validated by the loader: their bad rows carry ERR_LOAD).
-ERR_FIELD_NOT_FINITE: Final = 12
-ERR_FIELD_NEGATIVE_WEIGHT: Final = 13
-ERR_FIELD_DEGENERATE: Final = 14
-ERR_FIELD_BREAKPOINTS: Final = 15
-ERR_FIELD_UNKNOWN_VALUE: Final = 16
-ERR_FIELD_OUT_OF_RANGE: Final = 17
-ERR_FIELD_TIMELINE: Final = 18
-
-RULE_EXPLICIT: Final = 0
-RULE_SETTINGS: Final = 1
-RULE_SAME_UNIT: Final = 2
-RULE_MIXED: Final = 3
-RULE_CHILDREN: Final = 4
-RULE_EMPTY: Final = 5
 
 
 @attrs.frozen(eq=False)
@@ -239,272 +373,6 @@ def _buffer(out: BatchResult | None, name: str, length: int) -> npt.NDArray[Any]
         return np.empty(length, _RESULT_DTYPES[name])
     column: npt.NDArray[Any] = getattr(out, name)
     return column
-
-
-# ------------------------------------------------------------------------------------------
-# small vectorised twins of okrcore.formulas
-# ------------------------------------------------------------------------------------------
-
-
-def _approx_le(a: Any, b: Any, tol: float) -> Any:
-    """Twin of :func:`okrcore.formulas.approx_le`.
-
-    Over columns, with two temporaries reused in place (the same values as
-    ``(a <= b) | (|a - b| <= tol * max(|a|, |b|))``: ``*`` and ``max`` commute exactly).
-    """
-    if not isinstance(a, np.ndarray) and not isinstance(b, np.ndarray):
-        return (a <= b) | (np.abs(a - b) <= tol * np.maximum(np.abs(a), np.abs(b)))
-    le = np.less_equal(a, b)
-    diff = np.subtract(a, b)
-    np.abs(diff, out=diff)
-    column, other = (a, b) if isinstance(a, np.ndarray) else (b, a)
-    bound = np.abs(column)
-    np.maximum(bound, np.abs(other), out=bound)
-    bound *= tol
-    le |= diff <= bound
-    return le
-
-
-def _clamp(raw: F64, cap: float | None, out: F64 | None = None) -> F64:
-    """Twin of :func:`okrcore.formulas.clamp` (``-0.0`` becomes ``0.0``), into ``out`` if given."""
-    # fmax turns NaN and negatives into 0.0; adding 0.0 turns its possible -0.0 into 0.0
-    low: F64 = np.fmax(raw, 0.0, out=out)
-    low += 0.0
-    if cap is not None:
-        np.minimum(low, cap, out=low)
-    return low
-
-
-def _safe_div(num: F64, den: F64) -> F64:
-    out = np.full(num.shape, np.nan)
-    np.divide(num, den, out=out, where=den != 0)
-    return out
-
-
-def _halve_overflows(num: F64, den: F64, value: Any, start: Any, target: Any) -> None:
-    """Where ``value - start`` or ``target - start`` overflowed: both on halved values.
-
-    Twin of :func:`okrcore.formulas.metric_raw_progress` (in place; ``value``, ``start`` and
-    ``target`` are the columns the differences came from).
-    """
-    big = np.flatnonzero(np.isinf(num) | np.isinf(den))
-    if big.shape[0]:
-        v, s, t = (np.broadcast_to(np.asarray(a, dtype=np.float64), num.shape)[big]
-                   for a in (value, start, target))
-        num[big] = v * 0.5 - s * 0.5
-        den[big] = t * 0.5 - s * 0.5
-
-
-def _raw_progress(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(None)) -> F64:
-    """Raw progress of key results ``rows`` at ``value`` (twin of key_result_progress)."""
-    start = frame.kr_start[rows]
-    target = frame.kr_target[rows]
-    mode = frame.kr_range_mode[rows]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        raw = np.subtract(value, start)
-        span = target - start
-        _halve_overflows(raw, span, value, start, target)
-        raw /= span
-    ranged = np.flatnonzero((mode == 1) | (mode == 2))
-    if ranged.shape[0]:
-        # only the few range rows pay for the band and graded formulas
-        idx = _row_index(rows, ranged)
-        v = value[ranged]
-        red_low = frame.kr_red_low[idx]
-        red_high = frame.kr_red_high[idx]
-        hit = _hits_low(v, red_low, strict) | _hits_high(v, red_high, strict)
-        graded = _graded(v, frame.kr_target[idx], red_low, frame.kr_yellow_low[idx],
-                         frame.kr_yellow_high[idx], red_high)
-        raw[ranged] = np.where(mode[ranged] == 1, np.where(hit, 0.0, 1.0), graded)
-    return np.asarray(raw, dtype=np.float64)
-
-
-def _row_index(rows: Any, picked: I64) -> I64:
-    """The frame rows of positions ``picked`` of ``rows`` (a slice of step 1, or row indices)."""
-    if isinstance(rows, slice):
-        return picked + rows.start if rows.start else picked
-    return np.asarray(np.asarray(rows)[picked], dtype=np.int64)
-
-
-def _hits_low(value: F64, limit: F64, strict: bool) -> B:
-    # a comparison with an absent (NaN) limit is False: no limit is never hit
-    return np.asarray(value < limit if strict else value <= limit)
-
-
-def _hits_high(value: F64, limit: F64, strict: bool) -> B:
-    return np.asarray(value > limit if strict else value >= limit)
-
-
-def _graded(value: F64, target: F64, red_low: F64, yellow_low: F64, yellow_high: F64,
-            red_high: F64) -> F64:
-    """Twin of :func:`okrcore.formulas.graded_range_progress`."""
-    high_yellow = np.where(np.isnan(yellow_high), target, yellow_high)
-    low_yellow = np.where(np.isnan(yellow_low), target, yellow_low)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        up = np.minimum(np.maximum((red_high - value) / (red_high - high_yellow), 0.0), 1.0)
-        down = np.minimum(np.maximum((value - red_low) / (low_yellow - red_low), 0.0), 1.0)
-    above = ~np.isnan(red_high) & (value > high_yellow)
-    below = ~above & ~np.isnan(red_low) & (value < low_yellow)
-    result = np.ones(value.shape)
-    result = np.where(above, np.where(value >= red_high, 0.0, up), result)
-    result = np.where(below, np.where(value <= red_low, 0.0, down), result)
-    return np.asarray(result, dtype=np.float64)
-
-
-def _range_status(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(None)) -> I8:
-    """Twin of :func:`okrcore.formulas.range_status`; COLOUR_NONE where there is no range."""
-    mode = frame.kr_range_mode[rows]
-    status = np.full(mode.shape, COLOUR_NONE, dtype=np.int8)
-    # only the range rows are compared with their limits
-    ranged = np.flatnonzero(mode > 0)
-    idx = _row_index(rows, ranged)
-    v = value[ranged]
-    red = (_hits_low(v, frame.kr_red_low[idx], strict)
-           | _hits_high(v, frame.kr_red_high[idx], strict))
-    yellow = (_hits_low(v, frame.kr_yellow_low[idx], strict)
-              | _hits_high(v, frame.kr_yellow_high[idx], strict))
-    found = np.zeros(ranged.shape, dtype=np.int8)  # COLOUR_GREEN
-    found[yellow] = COLOUR_YELLOW
-    found[red] = COLOUR_RED
-    status[ranged] = found
-    return status
-
-
-RANGE_LIMITS: Final = ("red_low", "red_high", "yellow_low", "yellow_high")
-"""The names of the codes :func:`_range_limit` returns (-1: no limit hit)."""
-
-
-def _range_limit(frame: OrgFrame, value: F64, strict: bool, rows: Any = slice(None)) -> I8:
-    """Twin of :func:`okrcore.formulas.range_limit`: the index in :data:`RANGE_LIMITS`, or -1.
-
-    -1 also where there is no range.  The first limit hit in the order of :data:`RANGE_LIMITS`
-    wins, as in the scalar rule.
-    """
-    mode = frame.kr_range_mode[rows]
-    code = np.full(mode.shape, -1, dtype=np.int8)
-    ranged = np.flatnonzero(mode > 0)
-    idx = _row_index(rows, ranged)
-    v = value[ranged]
-    hits = [_hits_low(v, frame.kr_red_low[idx], strict),
-            _hits_high(v, frame.kr_red_high[idx], strict),
-            _hits_low(v, frame.kr_yellow_low[idx], strict),
-            _hits_high(v, frame.kr_yellow_high[idx], strict)]
-    code[ranged] = np.select(hits, [0, 1, 2, 3], -1).astype(np.int8)
-    return code
-
-
-def _pace_conditions(progress: F64, expected: F64, policy: Policy) -> tuple[B, ...]:
-    """complete, not_started, on_pace, behind red, behind yellow (see :func:`_pace`)."""
-    tol = policy.tolerance
-    rule = policy.pace
-
-    def behind(threshold: float) -> B:
-        if rule.rule == "ratio":
-            bound = threshold * expected
-        elif rule.rule == "difference":
-            bound = expected + threshold
-        else:
-            bound = expected - threshold / 100.0
-        if rule.boundary == "better":
-            # strictly behind, beyond the tolerance (SEMANTICS §11.4)
-            return np.asarray(~np.asarray(_approx_le(bound, progress, tol)))
-        return np.asarray(_approx_le(progress, bound, tol))
-
-    return (np.asarray(_approx_le(1.0, progress, tol)), np.asarray(expected <= 0),
-            np.asarray(_approx_le(expected, progress, tol)), behind(rule.red),
-            behind(rule.yellow))
-
-
-def _pace_colour(progress: F64, expected: F64, policy: Policy) -> I8:
-    """The colour codes of :func:`_pace` alone, without its reasons (cheaper)."""
-    complete, not_started, on_pace, red, yellow = _pace_conditions(progress, expected, policy)
-    # green when complete, not started or on pace; else red, yellow, or green (ahead)
-    colour = red.astype(np.int8)
-    colour *= COLOUR_RED
-    yellow &= ~red
-    colour += yellow
-    complete |= not_started
-    complete |= on_pace
-    colour[complete] = COLOUR_GREEN
-    return colour
-
-
-def _pace(progress: F64, expected: F64, policy: Policy) -> tuple[I8, npt.NDArray[np.uint8]]:
-    """Twin of :func:`okrcore.formulas.pace_colour`: colour codes and reason codes.
-
-    Reasons: 0 complete, 1 not_started, 2 on_pace, 3 red, 4 yellow, 5 ahead_of_yellow.
-    NaN expected (no timeline) is treated by the caller.
-    """
-    complete, not_started, on_pace, red, yellow = _pace_conditions(progress, expected, policy)
-    reason = np.select([complete, not_started, on_pace, red, yellow], [0, 1, 2, 3, 4], 5)
-    return _pace_colour(progress, expected, policy), reason.astype(np.uint8)
-
-
-def _kr_pace(kind: npt.NDArray[np.uint8], value: F64, progress: F64, expected: F64, due: I64,
-             as_of: int, policy: Policy) -> I8:
-    """Key results' pace colour codes (twin of :func:`okrcore.evaluate.kr_pace`).
-
-    ``expected`` NaN (no timeline) gives COLOUR_NONE; binary and simple milestones are
-    paced against ``due`` (their own, else the objective's): green when done, else none
-    without a due, green before it and red from it on (SEMANTICS §11.1, §11.2).
-    """
-    no_timeline = np.isnan(expected)
-    colour = _pace_colour(progress, np.where(no_timeline, 0.0, expected), policy)
-    colour[no_timeline] = COLOUR_NONE
-    done_or_not = np.flatnonzero((kind == KIND_BINARY) | (kind == KIND_MILESTONE))
-    if done_or_not.shape[0]:
-        d = due[done_or_not]
-        by_due = np.where(d == NONE_INSTANT, COLOUR_NONE,
-                          np.where(as_of < d, COLOUR_GREEN, COLOUR_RED))
-        colour[done_or_not] = np.where(value[done_or_not] != 0.0, COLOUR_GREEN, by_due)
-    return colour
-
-
-def _expected(as_of: int | I64, start: I64, due: I64) -> F64:
-    """Twin of :func:`okrcore.formulas.expected_progress`; NaN without a timeline."""
-    has = np.not_equal(start, NONE_INSTANT)
-    has &= due != NONE_INSTANT
-    # computed on every row (the int64 differences of rows without a timeline wrap harmlessly
-    # and are replaced by NaN), in place
-    value = np.subtract(as_of, start).astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value /= np.subtract(due, start).astype(np.float64)
-    np.maximum(value, 0.0, out=value)
-    np.minimum(value, 1.0, out=value)
-    value[~has] = np.nan
-    return value
-
-
-def _trend(previous: F64, current: F64, tol: float) -> I8:
-    same = np.abs(current - previous) <= tol * np.maximum(np.abs(current), np.abs(previous))
-    return np.where(same, TREND_STALLED,
-                    np.where(current > previous, TREND_PROGRESSED, TREND_REGRESSED)
-                    ).astype(np.int8)
-
-
-def _grade(progress: F64, aspirational: B, policy: Policy) -> tuple[F64, I8, B]:
-    tol = policy.tolerance
-    # floor(10 * min(p, 1) + 0.5 + tol) / 10, in place, in the same order
-    score = np.minimum(progress, 1.0)
-    score *= 10
-    score += 0.5
-    score += tol
-    np.floor(score, out=score)
-    score /= 10
-    band = np.full(score.shape, COLOUR_GREEN, dtype=np.int8)
-    band[score < policy.grade_green] = COLOUR_YELLOW
-    band[score < policy.grade_yellow] = COLOUR_RED
-    threshold = np.where(aspirational, policy.aspirational_success, 1.0)
-    success = _approx_le(threshold, progress, tol)
-    return score, band, np.asarray(success)
-
-
-def _worst(*colours: I8) -> I8:
-    """Worst colour code; COLOUR_NONE (-1) is ignored by ``max``."""
-    result = colours[0]
-    for colour in colours[1:]:
-        result = np.maximum(result, colour)
-    return result.astype(np.int8, copy=False)
 
 
 def _group_sum(groups: I64, weights: Any, length: int) -> F64:

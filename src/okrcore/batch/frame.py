@@ -9,13 +9,55 @@ from Arrow / pandas / Polars columns (:func:`okrcore.batch.columns_from_table`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 import attrs
 import numpy as np
 import numpy.typing as npt
 
 from okrcore import errors as E
+from okrcore.codes import (  # re-exported: the frame's codes, defined in okrcore.codes
+    AMBITION_CODES as AMBITION_CODES,
+)
+from okrcore.codes import (
+    KIND_BINARY as KIND_BINARY,
+)
+from okrcore.codes import (
+    KIND_CHECKPOINTS as KIND_CHECKPOINTS,
+)
+from okrcore.codes import (
+    KIND_METRIC as KIND_METRIC,
+)
+from okrcore.codes import (
+    KIND_MILESTONE as KIND_MILESTONE,
+)
+from okrcore.codes import (
+    KIND_NAMES as KIND_NAMES,
+)
+from okrcore.codes import (
+    KIND_STAGED as KIND_STAGED,
+)
+from okrcore.codes import (
+    LOAD_DUPLICATE as LOAD_DUPLICATE,
+)
+from okrcore.codes import (
+    LOAD_INVALID as LOAD_INVALID,
+)
+from okrcore.codes import (
+    LOAD_OK as LOAD_OK,
+)
+from okrcore.codes import (
+    MODE_CODES as MODE_CODES,
+)
+from okrcore.codes import (
+    NONE_INSTANT as NONE_INSTANT,
+)
+from okrcore.codes import (
+    RANGE_MODE_CODES as RANGE_MODE_CODES,
+)
+from okrcore.codes import (
+    STATUS_CODES as STATUS_CODES,
+)
 from okrcore.evaluate import instant_us
 from okrcore.model import (
     Binary,
@@ -49,28 +91,6 @@ U8 = npt.NDArray[np.uint8]
 I8 = npt.NDArray[np.int8]
 B = npt.NDArray[np.bool_]
 
-NONE_INSTANT: Final = int(np.iinfo(np.int64).min)
-"""The int64 instant that stands for "absent"."""
-
-KIND_METRIC: Final = 0
-KIND_BINARY: Final = 1
-KIND_MILESTONE: Final = 2
-"""A simple (done / not done) milestone."""
-KIND_STAGED: Final = 3
-KIND_CHECKPOINTS: Final = 4
-KIND_NAMES: Final = ("metric", "binary", "milestone", "milestone", "milestone")
-"""The interchange ``kind`` of each kind code."""
-RANGE_MODE_CODES: Final = {"band": 1, "graded": 2, "linear": 3}
-"""Range mode codes (0 = no range)."""
-MODE_CODES: Final = {"auto": 0, "mean": 1, "sum": 2}
-AMBITION_CODES: Final = {"committed": 0, "aspirational": 1}
-STATUS_CODES: Final = {"on_track": 0, "behind": 1, "at_risk": 2, "off_track": 3}
-"""Manual status codes (-1 = none)."""
-
-# Error codes stored in the frame's load-error columns.
-LOAD_OK: Final = 0
-LOAD_INVALID: Final = 1  # the item could not be read; its errors are in ``load_errors``
-LOAD_DUPLICATE: Final = 2  # a later occurrence of an id
 
 
 def _arr(value: Any, dtype: Any, name: str, length: int | None = None) -> Any:
