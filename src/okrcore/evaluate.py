@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 import attrs
@@ -18,6 +18,8 @@ import attrs
 from okrcore import errors as E
 from okrcore import formulas as F
 from okrcore.formulas import Colour, Trend
+from okrcore.instants import EPOCH as EPOCH  # (re-exported: rows and batch.convert use it)
+from okrcore.instants import instant_us, isoformat, isoformat_us
 from okrcore.model import (
     Binary,
     Document,
@@ -66,7 +68,6 @@ __all__ = [
     "sum_share",
 ]
 
-EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 MANUAL_COLOURS: Final[dict[str, Colour]] = {
     "on_track": "green",
     "behind": "yellow",
@@ -74,30 +75,6 @@ MANUAL_COLOURS: Final[dict[str, Colour]] = {
     "off_track": "red",
 }
 """The colour a manual status stands for."""
-
-
-def instant_us(moment: datetime) -> int:
-    """Return an aware datetime as integer microseconds since the Unix epoch (UTC)."""
-    return (moment - EPOCH) // timedelta(microseconds=1)
-
-
-def isoformat(moment: datetime) -> str:
-    """Return an instant as ISO 8601 in UTC with a ``Z`` suffix."""
-    text = moment.astimezone(UTC).isoformat()
-    return text.replace("+00:00", "Z")
-
-
-def isoformat_us(instant: int) -> str:
-    """Return an instant in integer microseconds since the epoch as ISO 8601 UTC (``Z``).
-
-    An instant outside the years 1 to 9999 in UTC (a due of 9999-12-31T23:00-05:00) reads
-    ``after 9999-12-31T23:59:59.999999Z`` or ``before 0001-01-01T00:00:00Z``.
-    """
-    try:
-        return isoformat(EPOCH + timedelta(microseconds=instant))
-    except OverflowError:
-        return ("after 9999-12-31T23:59:59.999999Z" if instant > 0
-                else "before 0001-01-01T00:00:00Z")
 
 
 def key_result_progress(kr: KeyResult, value: float | bool, policy: Policy) -> tuple[float, float]:
