@@ -4,25 +4,36 @@
 :mod:`okrcore.formulas` into key result, objective and person results.  It never raises for a
 bad item: every problem becomes an :class:`~okrcore.errors.OkrError`, items that need a bad item
 are reported ``depends_on_invalid``, and everything else is evaluated.
+
+This module holds the key result and objective rules and the walk over the document.  Three
+parts live beside it, each with one responsibility: the identities and the alignment graph
+(``okrcore._alignment``), a key result's value at an instant from its check-ins
+(``okrcore._values``) and people (``okrcore._people``); the instant helpers are
+:mod:`okrcore.instants`.  Their public names stay importable from here.  Like
+:mod:`okrcore.formulas`, none of them imports the batch engine or the interchange layer.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 import attrs
 
 from okrcore import errors as E
 from okrcore import formulas as F
+from okrcore._alignment import align, alignment_depths, cycle_error, cycle_from, cycle_member_error
+from okrcore._people import person_results
+from okrcore._values import baseline_value, explicit_value, value_history
 from okrcore.formulas import Colour, Trend
+from okrcore.instants import EPOCH as EPOCH  # (re-exported: rows and batch.convert use it)
+from okrcore.instants import instant_us, isoformat, isoformat_us
 from okrcore.model import (
     Binary,
     Document,
     InvalidKeyResult,
-    InvalidObjective,
     KeyResult,
     Metric,
     Milestone,
@@ -39,8 +50,6 @@ from okrcore.results import (
     KeyResultExplanation,
     KeyResultResult,
     ObjectiveResult,
-    PersonItem,
-    PersonResult,
 )
 
 __all__ = [
@@ -66,7 +75,6 @@ __all__ = [
     "sum_share",
 ]
 
-EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 MANUAL_COLOURS: Final[dict[str, Colour]] = {
     "on_track": "green",
     "behind": "yellow",
@@ -74,30 +82,6 @@ MANUAL_COLOURS: Final[dict[str, Colour]] = {
     "off_track": "red",
 }
 """The colour a manual status stands for."""
-
-
-def instant_us(moment: datetime) -> int:
-    """Return an aware datetime as integer microseconds since the Unix epoch (UTC)."""
-    return (moment - EPOCH) // timedelta(microseconds=1)
-
-
-def isoformat(moment: datetime) -> str:
-    """Return an instant as ISO 8601 in UTC with a ``Z`` suffix."""
-    text = moment.astimezone(UTC).isoformat()
-    return text.replace("+00:00", "Z")
-
-
-def isoformat_us(instant: int) -> str:
-    """Return an instant in integer microseconds since the epoch as ISO 8601 UTC (``Z``).
-
-    An instant outside the years 1 to 9999 in UTC (a due of 9999-12-31T23:00-05:00) reads
-    ``after 9999-12-31T23:59:59.999999Z`` or ``before 0001-01-01T00:00:00Z``.
-    """
-    try:
-        return isoformat(EPOCH + timedelta(microseconds=instant))
-    except OverflowError:
-        return ("after 9999-12-31T23:59:59.999999Z" if instant > 0
-                else "before 0001-01-01T00:00:00Z")
 
 
 def key_result_progress(kr: KeyResult, value: float | bool, policy: Policy) -> tuple[float, float]:
@@ -248,43 +232,6 @@ class _Rollup:
     error: E.OkrValueError | None = None
 
 
-def _baseline(kr: KeyResult) -> float | bool:
-    if isinstance(kr, Metric):
-        return kr.start
-    if isinstance(kr, Milestone) and (kr.stages_total is not None or kr.checkpoints is not None):
-        return 0
-    return False
-
-
-def _explicit_value(kr: KeyResult) -> float | bool | None:
-    if isinstance(kr, Metric):
-        return kr.current
-    if isinstance(kr, Binary):
-        return kr.done
-    if kr.checkpoints is not None:
-        return sum(1 for c in kr.checkpoints if c.done)
-    if kr.stages_total is not None:
-        return kr.stages_done
-    return kr.done
-
-
-def _history(kr: KeyResult, as_of: int) -> list[tuple[int, float | bool]]:
-    """Check-ins at or before ``as_of``, oldest first; a later entry wins a tie."""
-    if kr.check_ins is None:
-        return []
-    entries = [(instant_us(c.at), i, c.value) for i, c in enumerate(kr.check_ins)]
-    entries.sort()
-    kept: list[tuple[int, float | bool]] = []
-    for t, _, v in entries:
-        if t > as_of:
-            break
-        if kept and kept[-1][0] == t:
-            kept[-1] = (t, v)  # the later entry at the same instant overwrites the earlier one
-        else:
-            kept.append((t, v))
-    return kept
-
-
 def _state(kr: KeyResult, value: float | bool, policy: Policy) -> _State:
     raw, progress = key_result_progress(kr, value, policy)
     status: Colour | None = None
@@ -343,9 +290,9 @@ class _KRTrack:
 
 
 def _evaluate_kr(kr: KeyResult, objective: Objective, as_of: int, policy: Policy) -> _KRTrack:
-    history = _history(kr, as_of)
-    explicit = _explicit_value(kr)
-    baseline = _baseline(kr)
+    history = value_history(kr, as_of)
+    explicit = explicit_value(kr)
+    baseline = baseline_value(kr)
     if history:
         value: float | bool = history[-1][1]
     else:
@@ -637,60 +584,6 @@ def colour_source(progress: float | None, expected: float | None,
     return colour, source
 
 
-def cycle_from(first: int, parent_of: Sequence[int | None]) -> list[int]:
-    """The members of the alignment cycle through ``first``, following parents from it."""
-    members = [first]
-    j = parent_of[first]
-    while j is not None and j != first:
-        members.append(j)
-        j = parent_of[j]
-    return members
-
-
-def cycle_error(ids: Sequence[str], path: str) -> E.OkrError:
-    """The one error that names a whole alignment cycle, at its first member's parent.
-
-    ``ids`` are the members from that first member on (each the child of the next).
-    """
-    return E.OkrError(E.ALIGNMENT_CYCLE, f"{path}.parent",
-                      f"alignment cycle of {len(ids)} objectives: "
-                      + " -> ".join([*ids, ids[0]]))
-
-
-def cycle_member_error(ident: str, path: str, named_at: str) -> E.OkrError:
-    """The short error of every other member of a cycle: where the cycle is named."""
-    return E.OkrError(E.ALIGNMENT_CYCLE, f"{path}.parent",
-                      f"objective {ident!r} is on the alignment cycle named at "
-                      f"{named_at}.parent")
-
-
-def alignment_depths(parent_of: Sequence[int | None], in_cycle: set[int] | Sequence[bool]
-                     ) -> list[int]:
-    """Per objective, the number of parent links up to its root (or to a cycle), in O(n).
-
-    Each objective's depth is computed once: a walk up stops at the first objective whose
-    depth is known, and the depths of the walked objectives are filled in on the way back.
-    """
-    n = len(parent_of)
-    cyclic = (in_cycle.__contains__ if isinstance(in_cycle, set)
-              else in_cycle.__getitem__)
-    depth = [-1] * n
-    for i in range(n):
-        walked: list[int] = []
-        j: int | None = i
-        while j is not None and depth[j] < 0:
-            if cyclic(j):
-                depth[j] = 0
-                break
-            walked.append(j)
-            j = parent_of[j]
-        d = -1 if j is None else depth[j]
-        for k in reversed(walked):
-            d += 1
-            depth[k] = d
-    return depth
-
-
 @attrs.define
 class _ObjTrack:
     now: float | None
@@ -729,66 +622,11 @@ def evaluate(document: Document) -> Evaluation:
     n = len(objectives)
     paths = [f"objectives[{i}]" for i in range(n)]
 
-    # --- identities -------------------------------------------------------------------------
-    broken: set[int] = set()  # objectives that could not be read: their KRs depend on them
-    invalid: set[int] = set()  # objectives with any error
-    index: dict[str, int] = {}
-    for i, obj in enumerate(objectives):
-        if isinstance(obj, InvalidObjective):
-            errors.extend(obj.errors)
-            broken.add(i)
-            invalid.add(i)
-        if obj.id is None:
-            continue
-        if obj.id in index:
-            if i not in broken:
-                errors.append(E.OkrError(E.DUPLICATE_ID, f"{paths[i]}.id",
-                                         f"objective id {obj.id!r} is used more than once"))
-            broken.add(i)
-            invalid.add(i)
-        else:
-            index[obj.id] = i
-
-    # --- alignment graph ----------------------------------------------------------------------
-    parent_of: list[int | None] = [None] * n
-    for i, obj in enumerate(objectives):
-        if obj.parent is None or i in broken:
-            continue
-        if obj.parent not in index:
-            errors.append(E.OkrError(E.UNKNOWN_PARENT, f"{paths[i]}.parent",
-                                     f"parent {obj.parent!r} is not an objective of the document"))
-            invalid.add(i)
-        else:
-            parent_of[i] = index[obj.parent]
-    state = [0] * n
-    in_cycle: set[int] = set()
-    for i in range(n):
-        chain: list[int] = []
-        j: int | None = i
-        while j is not None and state[j] == 0:
-            state[j] = 1
-            chain.append(j)
-            j = parent_of[j]
-        if j is not None and state[j] == 1:
-            in_cycle.update(chain[chain.index(j):])
-        for k in chain:
-            state[k] = 2
-    named: dict[int, int] = {}  # cycle member -> the member (first in the document) naming it
-    for i in sorted(in_cycle):
-        if i in named:
-            errors.append(cycle_member_error(str(objectives[i].id), paths[i],
-                                             paths[named[i]]))
-        else:
-            members = cycle_from(i, parent_of)
-            named.update((j, i) for j in members)
-            errors.append(cycle_error([str(objectives[j].id) for j in members], paths[i]))
-        invalid.add(i)
-    depth = alignment_depths(parent_of, in_cycle)
-    children_of: dict[int, list[int]] = {i: [] for i in range(n)}
-    for i in range(n):
-        p = parent_of[i]
-        if p is not None and i not in in_cycle:
-            children_of[p].append(i)
+    # --- identities and alignment graph -------------------------------------------------------
+    graph = align(objectives, paths)
+    errors.extend(graph.errors)
+    broken, invalid, in_cycle = graph.broken, set(graph.invalid), graph.in_cycle
+    depth, children_of = graph.depth, graph.children_of
 
     # --- key results --------------------------------------------------------------------------
     kr_tracks: dict[tuple[int, int], _KRTrack] = {}
@@ -950,45 +788,9 @@ def evaluate(document: Document) -> Evaluation:
                for i in range(n) if i not in invalid and objectives[i].id in obj_results}
 
     # --- people --------------------------------------------------------------------------------
-    people_items: dict[str, list[PersonItem]] = {}
-    people_bad: dict[str, str] = {}
-
-    def note(person: str, item: PersonItem | None, path: str) -> None:
-        people_items.setdefault(person, [])
-        if item is None:
-            people_bad.setdefault(person, path)
-        else:
-            people_items[person].append(item)
-
-    for i, obj in enumerate(objectives):
-        if obj.owner is not None:
-            result_o = ordered.get(str(obj.id)) if i not in invalid else None
-            if i in invalid:
-                note(obj.owner, None, paths[i])
-            elif result_o is not None and result_o.progress is not None:
-                note(obj.owner, PersonItem("objective", result_o.id, result_o.progress), paths[i])
-            else:
-                people_items.setdefault(obj.owner, [])
-        for j, kr in enumerate(obj.key_results):
-            owners = kr.owners or ((obj.owner,) if obj.owner else ())
-            for person in owners:
-                if person == obj.owner:
-                    continue
-                owned = kr_tracks.get((i, j))
-                if owned is None:
-                    note(person, None, f"{paths[i]}.key_results[{j}]")
-                else:
-                    note(person, PersonItem("key_result", owned.result.id,
-                                            owned.result.progress), "")
-    people: dict[str, PersonResult] = {}
-    for person, items in people_items.items():
-        if person in people_bad:
-            errors.append(E.OkrError(E.DEPENDS_ON_INVALID, f"people.{person}",
-                                     f"person {person!r} owns {people_bad[person]}, "
-                                     "which has an error"))
-            continue
-        mean = F.weighted_mean([it.progress for it in items], [1.0] * len(items))
-        people[person] = PersonResult(person, mean, tuple(items))
+    people, person_errors = person_results(
+        objectives, paths, invalid, ordered, {k: t.result for k, t in kr_tracks.items()})
+    errors.extend(person_errors)
 
     error_paths: dict[tuple[str, str], str] = {}
     for i, obj in enumerate(objectives):

@@ -14,7 +14,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from importlib import resources
 from typing import IO, Any, Final, TypeAlias, cast
 
@@ -22,7 +22,10 @@ import numpy as np
 
 from okrcore import _checks as C
 from okrcore import errors as E
-from okrcore.evaluate import evaluate, isoformat
+from okrcore import model as _model
+from okrcore import results as _results
+from okrcore.evaluate import evaluate
+from okrcore.instants import isoformat, parse_instant
 from okrcore.model import (
     Binary,
     CheckIn,
@@ -81,61 +84,6 @@ FORMAT_VERSION: Final = 1
 """The interchange format version this module reads and writes."""
 
 _KINDS: Final = ("metric", "binary", "milestone")
-_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-_INSTANT: Final = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-
-
-def parse_instant(text: object, field: str, end_of_day: bool = False) -> datetime:
-    """Parse an ISO 8601 instant or date.
-
-    Parameters
-    ----------
-    text : object
-        ``"2026-02-15T09:30:00Z"``, ``"2026-02-15T09:30:00+01:00"`` or ``"2026-02-15"``.
-        An instant without an offset is taken as UTC.
-    field : str
-        The field's name, for the error.
-    end_of_day : bool
-        For a date-only value: the end of that day (the next midnight, UTC) instead of its start.
-
-    Returns
-    -------
-    datetime
-        Timezone-aware.
-
-    Raises
-    ------
-    OkrValueError
-        ``invalid_value`` when the text is not a date or instant.
-    """
-    if not isinstance(text, str):
-        raise E.OkrValueError(E.WRONG_TYPE, field,
-                              f"{field} must be an ISO 8601 date or instant, got "
-                              f"{C.shown(text)}", text)
-    if not (_DATE.match(text) or _INSTANT.match(text)):
-        raise E.OkrValueError(E.INVALID_VALUE, field,
-                              f"{field} is not an ISO 8601 date (YYYY-MM-DD) or instant "
-                              f"(YYYY-MM-DDTHH:MM[:SS][offset]): {C.shown(text)}", text)
-    try:
-        if _DATE.match(text):
-            day = date.fromisoformat(text)
-            moment = datetime.combine(day, time(0), tzinfo=UTC)
-            return moment + timedelta(days=1) if end_of_day else moment
-        moment = datetime.fromisoformat(text)
-        if moment.tzinfo is None:
-            return moment.replace(tzinfo=UTC)
-        moment.astimezone(UTC)  # year 1 at +05:00 is before the first instant Python has
-    except ValueError:
-        raise E.OkrValueError(E.INVALID_VALUE, field,
-                              f"{field} is not an ISO 8601 date or instant: {C.shown(text)}",
-                              text) from None
-    except OverflowError:
-        raise E.OkrValueError(E.OUT_OF_RANGE, field,
-                              f"{field} {C.shown(text)} is outside the instants okrcore can "
-                              "represent (0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z; "
-                              "a date-only due of 9999-12-31 would end after them)",
-                              text) from None
-    return moment
 
 
 class _Reader:
@@ -999,3 +947,11 @@ def schema(name: str = "document") -> dict[str, Any]:
     text = resources.files("okrcore").joinpath(f"schemas/{name}-v1.schema.json").read_text()
     loaded: dict[str, Any] = json.loads(text)
     return loaded
+
+
+# Document.from_dict / to_dict and Evaluation.from_dict are these functions.  The model and the
+# results sit below this module and do not import it (docs/decisions.rst, "Core modules without
+# import cycles"); it registers them when it is imported.
+_model._DOCUMENT_DICT_FORM.load = document_from_dict
+_model._DOCUMENT_DICT_FORM.dump = document_to_dict
+_results._EVALUATION_DICT_FORM.load = evaluation_from_dict

@@ -8,7 +8,7 @@ Numbers must be finite reals; booleans and strings are never taken for numbers.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Final, Literal, TypeAlias, cast
 
@@ -638,6 +638,23 @@ class InvalidObjective:
     )
 
 
+@attrs.define
+class _DictForm:
+    """The interchange functions behind ``Document.from_dict`` and ``Document.to_dict``.
+
+    The interchange document is defined by :mod:`okrcore.interchange`, a layer above the model.
+    The model does not import it (that was the import cycle model <-> interchange, issue 18):
+    :mod:`okrcore.interchange` fills this in when it is imported, and importing any part of
+    ``okrcore`` imports it (``okrcore/__init__.py`` does).
+    """
+
+    load: Callable[[object], Document] | None = None
+    dump: Callable[[Document], dict[str, Any]] | None = None
+
+
+_DOCUMENT_DICT_FORM: Final = _DictForm()
+
+
 @attrs.frozen
 class Document:
     """One evaluation: an instant, a policy and the objectives.
@@ -676,9 +693,10 @@ class Document:
             ``as_of``, ``policy`` or ``objectives`` is missing or malformed.  Bad objectives and
             key results are kept as ``Invalid*`` items with their errors instead.
         """
-        from okrcore.interchange import document_from_dict
-
-        return document_from_dict(data)
+        load = _DOCUMENT_DICT_FORM.load
+        if load is None:  # pragma: no cover (importing okrcore imports okrcore.interchange)
+            raise RuntimeError("Document.from_dict needs okrcore.interchange, not imported")
+        return load(data)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the interchange document as plain dicts and lists, ready for :func:`json.dump`.
@@ -691,9 +709,10 @@ class Document:
         ValueError
             When the document holds ``Invalid*`` items (they have no faithful JSON form).
         """
-        from okrcore.interchange import document_to_dict
-
-        return document_to_dict(self)
+        dump = _DOCUMENT_DICT_FORM.dump
+        if dump is None:  # pragma: no cover (importing okrcore imports okrcore.interchange)
+            raise RuntimeError("Document.to_dict needs okrcore.interchange, not imported")
+        return dump(self)
 
 
 def increase_by(id: str, baseline: float, fraction: float, **fields: Any) -> Metric:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
 import attrs
 
@@ -442,6 +442,22 @@ class PersonResult:
         return {"progress": self.progress, "items": [i.to_json() for i in self.items]}
 
 
+@attrs.define
+class _DictForm:
+    """The interchange function behind ``Evaluation.from_dict``.
+
+    The result document is read by :mod:`okrcore.interchange`, a layer above the results.  They
+    do not import it (that was the import cycle results <-> interchange, issue 18):
+    :mod:`okrcore.interchange` fills this in when it is imported, and importing any part of
+    ``okrcore`` imports it (``okrcore/__init__.py`` does).
+    """
+
+    load: Callable[[object], Evaluation] | None = None
+
+
+_EVALUATION_DICT_FORM: Final = _DictForm()
+
+
 @attrs.frozen
 class Evaluation:
     """The result of evaluating a document.
@@ -521,9 +537,10 @@ class Evaluation:
         DocumentError
             When ``data`` is not a version 1 result document; the message names the field.
         """
-        from okrcore.interchange import evaluation_from_dict
-
-        return evaluation_from_dict(data)
+        load = _EVALUATION_DICT_FORM.load
+        if load is None:  # pragma: no cover (importing okrcore imports okrcore.interchange)
+            raise RuntimeError("Evaluation.from_dict needs okrcore.interchange, not imported")
+        return load(data)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result document (interchange format v1) as plain dicts and lists.
