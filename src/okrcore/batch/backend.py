@@ -260,8 +260,10 @@ class Backend(Protocol):
     backend, bit for bit (``tests/test_golden.py``).
     """
 
-    name: str
-    """The kernel's name (``evaluate_frame(kernel=...)``)."""
+    @property
+    def name(self) -> str:
+        """The kernel's name (``evaluate_frame(kernel=...)``)."""
+        ...
 
     def threads(self, threads: int | None) -> AbstractContextManager[None]:
         """The backend's own thread limit around one evaluation (``None``: its default)."""
