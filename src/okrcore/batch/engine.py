@@ -13,6 +13,7 @@ once and runs :func:`okrcore.batch.pipeline.evaluate`; the passes live in the ba
 
 from __future__ import annotations
 
+from okrcore.batch._blocks import BLOCK_ROWS as BLOCK_ROWS
 from okrcore.batch._people import person_items as person_items
 from okrcore.batch._people import person_rollup as person_rollup
 from okrcore.batch._result import BatchResult as BatchResult
