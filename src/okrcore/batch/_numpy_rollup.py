@@ -283,11 +283,8 @@ def _kr_part(frame: OrgFrame, st: Structure, value: F64, progress: F64, cap: flo
         value_sum = sums_out[0]
         _fill(value_sum, 0.0)
     d_rows, d_value, d_prog = delta if delta is not None else (None, None, None)
-    if summed_rows is None or summed_obj is None:
-        # (numba kernel's structure) every row counted in its objective's sum
-        summed = st.summed if st.summed is not None else st.contributes & (st.mode[obj] == 2)
-        summed_rows = np.flatnonzero(summed)
-        summed_obj = obj[summed_rows]
+    # (the numpy backend's structure: the rows counted in sums, with their objectives)
+    assert summed_rows is not None and summed_obj is not None
 
     def block(lo: int, hi: int) -> None:
         g = obj[lo:hi]
