@@ -100,3 +100,15 @@ def test_pinned_objectives_keep_their_results() -> None:
     result = pipeline.evaluate(frame, as_of, policy, pipeline.backend_for("numpy"),
                                pinned=pinned)
     assert result.obj_progress.tolist() == [(0.4 + 0.25) / 2, 0.25]
+
+
+def test_incremental_recompute_refuses_an_unknown_kernel() -> None:
+    from okrcore.batch import incremental
+
+    frame, as_of, policy = _oracle()
+    previous = evaluate_frame(frame, as_of, policy)
+    changed = attrs.evolve(frame, kr_current=np.array([8.0, 3.0]))
+    with pytest.raises(ValueError, match=r"kernel must be one of numpy, numba; got 'cuda'"):
+        incremental.recompute(changed, previous, [0], kernel="cuda")
+    again = incremental.recompute(changed, previous, [0], kernel="numpy")
+    assert again.obj_progress.tolist() == [(0.8 + 0.75) / 2, 0.75]
