@@ -38,7 +38,7 @@ import numpy.typing as npt
 from synthetic import AS_OF_US, synthetic_columns
 
 from okrcore import Policy
-from okrcore.batch import OrgFrame, engine
+from okrcore.batch import OrgFrame, _blocks, _numpy_krs, _numpy_rollup, engine
 from okrcore.batch import _numba as kernels
 from okrcore.batch.frame import NONE_INSTANT
 
@@ -90,10 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     obj = frame.kr_objective
     obj_start_kr = frame.obj_start[obj]
     due_kr = np.where(frame.kr_due != NONE_INSTANT, frame.kr_due, frame.obj_due[obj])
-    logs = engine._numpy_logs(frame, as_of)
+    logs = _numpy_krs._numpy_logs(frame, as_of)
     log_value = np.where(logs.has_entry, logs.value, 0.0)
     aspirational = frame.obj_ambition[obj] == 1
-    structure = engine._structure(frame, np.ones(frame.n_kr, dtype=bool))
+    structure = _numpy_rollup._structure(frame, np.ones(frame.n_kr, dtype=bool))
     sum_mask = structure.contributes & (structure.mode[obj] == 2)
     m = frame.n_obj
     offsets = np.zeros(m + 1, dtype=np.int64)
@@ -132,9 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         w = frame.kr_weight
         progress, value = numpy_out["progress"], numpy_out["value"]
         numpy_out.update(
-            total=engine._group_sum(obj, w, m),
-            weighted=engine._group_sum(obj, w * progress, m),
-            value_sum=engine._group_sum(obj, np.where(sum_mask, value, 0.0), m))
+            total=_blocks._group_sum(obj, w, m),
+            weighted=_blocks._group_sum(obj, w * progress, m),
+            value_sum=_blocks._group_sum(obj, np.where(sum_mask, value, 0.0), m))
 
     numba_out: dict[str, Array] = {}
 

@@ -3,7 +3,7 @@
 Also when the blocks run on several threads (``evaluate_frame(..., threads=)``).
 
 The per key result pass, the check-in log pass and the sorted group sums and counts of
-``okrcore.batch.engine`` work on blocks of :data:`~okrcore.batch.engine.BLOCK_ROWS` rows.
+the numpy backend work on blocks of :data:`~okrcore.batch._blocks.BLOCK_ROWS` rows.
 Shrinking the block to a few rows puts block boundaries inside objectives and inside runs of
 check-ins; every column must stay equal byte for byte (NaN payloads and signed zeros
 included) to the result with one block, which the rest of the suite proves equal to the
@@ -23,7 +23,14 @@ from hypothesis import strategies as st
 
 import okrcore
 from okrcore import Document, Policy
-from okrcore.batch import OrgFrame, engine, evaluate_frame
+from okrcore.batch import (
+    OrgFrame,
+    _blocks,
+    _numpy_backend,
+    _numpy_krs,
+    _numpy_rollup,
+    evaluate_frame,
+)
 from okrcore.batch.engine import BatchResult, person_items
 from okrcore.evaluate import instant_us
 from strategies import documents
@@ -44,11 +51,11 @@ def _blocked_equals_whole(frame: OrgFrame, as_of: int, policy: Policy,
                           monkeypatch: pytest.MonkeyPatch) -> None:
     with np.errstate(all="ignore"):
         with monkeypatch.context() as patch:
-            patch.setattr(engine, "BLOCK_ROWS", 1 << 30)
+            patch.setattr(_blocks, "BLOCK_ROWS", 1 << 30)
             whole = evaluate_frame(frame, as_of, policy, threads=1)
         for rows in BLOCKS:
             with monkeypatch.context() as patch:
-                patch.setattr(engine, "BLOCK_ROWS", rows)
+                patch.setattr(_blocks, "BLOCK_ROWS", rows)
                 # blocks run in the calling thread, and spread over threads (in any order)
                 for threads in (1, 3):
                     _same_bits(evaluate_frame(frame, as_of, policy, threads=threads), whole,
@@ -134,11 +141,11 @@ def test_person_items_of_rows_not_grouped_by_objective() -> None:
 
 def test_map_blocks_returns_results_in_block_order() -> None:
     bounds = [(lo, lo + 1) for lo in range(10)]
-    token = engine._THREADS.set(3)
+    token = _blocks._THREADS.set(3)
     try:
-        assert engine._map_blocks(lambda lo, hi: (lo, hi), bounds) == bounds
+        assert _blocks._map_blocks(lambda lo, hi: (lo, hi), bounds) == bounds
     finally:
-        engine._THREADS.reset(token)
+        _blocks._THREADS.reset(token)
 
 
 def test_a_failing_block_raises_in_the_caller() -> None:
@@ -147,12 +154,12 @@ def test_a_failing_block_raises_in_the_caller() -> None:
             raise ValueError(f"block {lo}")
         return lo
 
-    token = engine._THREADS.set(2)
+    token = _blocks._THREADS.set(2)
     try:
         with pytest.raises(ValueError, match="block 5"):
-            engine._map_blocks(block, [(lo, lo + 1) for lo in range(8)])
+            _blocks._map_blocks(block, [(lo, lo + 1) for lo in range(8)])
     finally:
-        engine._THREADS.reset(token)
+        _blocks._THREADS.reset(token)
 
 
 @pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2"])
@@ -165,13 +172,15 @@ def test_threads_must_be_a_positive_integer(threads: Any) -> None:
 def _threads_seen(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Record the numpy kernel's thread count at every block pass."""
     seen: list[int] = []
-    real = engine._map_blocks
+    real = _blocks._map_blocks
 
     def spy(block: Any, bounds: Any) -> Any:
-        seen.append(engine._THREADS.get())
+        seen.append(_blocks._THREADS.get())
         return real(block, bounds)
 
-    monkeypatch.setattr(engine, "_map_blocks", spy)
+    # (every module of the numpy backend that runs blocks holds its own name of it)
+    for module in (_blocks, _numpy_krs, _numpy_rollup, _numpy_backend):
+        monkeypatch.setattr(module, "_map_blocks", spy)
     return seen
 
 
@@ -232,7 +241,7 @@ def test_kr_part_with_changed_rows_equals_kr_part_of_changed_columns(
     """
     frame = OrgFrame.from_document(doc)
     result = evaluate_frame(frame, instant_us(doc.as_of), doc.policy)
-    structure = engine._structure(frame, result.kr_error == 0)
+    structure = _numpy_rollup._structure(frame, result.kr_error == 0)
     n = frame.n_kr
     # the evaluation passes int32 rows (int64 above 2**31 key results)
     rows = np.array(sorted(data.draw(st.sets(st.integers(0, max(n - 1, 0)), max_size=n)
@@ -246,11 +255,11 @@ def test_kr_part_with_changed_rows_equals_kr_part_of_changed_columns(
     value, progress = result.kr_value.copy(), result.kr_progress.copy()
     value[rows], progress[rows] = new_value, new_progress
     with np.errstate(all="ignore"):
-        want = engine._kr_part(frame, structure, value, progress, doc.policy.cap)
+        want = _numpy_rollup._kr_part(frame, structure, value, progress, doc.policy.cap)
         for block in (1, 3, 7, 1 << 30):
             with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(engine, "BLOCK_ROWS", block)
-                got = engine._kr_part(frame, structure, result.kr_value, result.kr_progress,
+                patch.setattr(_blocks, "BLOCK_ROWS", block)
+                got = _numpy_rollup._kr_part(frame, structure, result.kr_value, result.kr_progress,
                                       doc.policy.cap, (rows, new_value, new_progress))
             for name, a, b in zip(("weighted", "value", "raw", "progress"), got, want,
                                   strict=True):

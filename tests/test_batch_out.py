@@ -18,7 +18,7 @@ from hypothesis import given, settings
 
 import okrcore
 from okrcore import Document
-from okrcore.batch import BatchResult, OrgFrame, engine, evaluate_frame, kernels_available
+from okrcore.batch import BatchResult, OrgFrame, _result, evaluate_frame, kernels_available
 from okrcore.evaluate import instant_us
 from strategies import documents
 from test_batch import corrupted
@@ -145,7 +145,7 @@ def test_refused_out_is_left_untouched() -> None:
 
 
 def test_result_dtypes_cover_every_column() -> None:
-    assert list(engine._RESULT_DTYPES) == COLUMNS
+    assert list(_result._RESULT_DTYPES) == COLUMNS
     _, _, result = _example()
     for name in COLUMNS:
-        assert getattr(result, name).dtype == np.dtype(engine._RESULT_DTYPES[name]), name
+        assert getattr(result, name).dtype == np.dtype(_result._RESULT_DTYPES[name]), name

@@ -25,7 +25,7 @@ pytest.importorskip("numba")
 import okrcore
 from forecasts import forecast_documents, forecast_example
 from okrcore import Document, PaceRule, Policy
-from okrcore.batch import OrgFrame, engine, evaluate_frame
+from okrcore.batch import OrgFrame, _blocks, _numpy_krs, _numpy_rollup, engine, evaluate_frame
 from okrcore.batch import _numba as kernels
 from okrcore.batch.frame import NONE_INSTANT
 from okrcore.evaluate import instant_us
@@ -330,7 +330,7 @@ def test_kr_pass_reproduces_evaluate_frame(doc: Document) -> None:
     obj = frame.kr_objective
     obj_start_kr = frame.obj_start[obj]
     due_kr = np.where(frame.kr_due != NONE_INSTANT, frame.kr_due, frame.obj_due[obj])
-    logs = engine._numpy_logs(frame, as_of)
+    logs = _numpy_krs._numpy_logs(frame, as_of)
     cols = KrColumns(
         kind=frame.kr_kind, start=frame.kr_start, target=frame.kr_target,
         explicit=frame.kr_current, log_has=logs.has_entry,
@@ -358,9 +358,9 @@ def test_kr_pass_reproduces_evaluate_frame(doc: Document) -> None:
 def numpy_group_sums(obj: npt.NDArray[np.int64], m: int, weight: F64, progress: F64,
                      value: F64, mask: npt.NDArray[np.bool_]) -> tuple[F64, F64, F64]:
     with np.errstate(all="ignore"):
-        return (engine._group_sum(obj, weight, m),
-                engine._group_sum(obj, weight * progress, m),
-                engine._group_sum(obj, np.where(mask, value, 0.0), m))
+        return (_blocks._group_sum(obj, weight, m),
+                _blocks._group_sum(obj, weight * progress, m),
+                _blocks._group_sum(obj, np.where(mask, value, 0.0), m))
 
 
 def run_group_sums(obj: npt.NDArray[np.int64], m: int, weight: F64, progress: F64, value: F64,
@@ -423,16 +423,16 @@ def test_group_sums_over_many_blocks() -> None:
 @settings(max_examples=60)
 @given(doc=documents())
 def test_group_sums_reproduce_kr_part(doc: Document) -> None:
-    """The rollup's key result part (engine._kr_part) from group_sums, on a real structure."""
+    """The rollup's key result part (``_numpy_rollup._kr_part``) from group_sums, on a structure."""
     frame = OrgFrame.from_document(doc)
     result = evaluate_frame(frame, instant_us(doc.as_of), doc.policy)
     kr_ok = result.kr_error == 0
-    structure = engine._structure(frame, kr_ok)
+    structure = _numpy_rollup._structure(frame, kr_ok)
     obj = frame.kr_objective
     m = frame.n_obj
     value, progress = result.kr_value, result.kr_progress
     mask = structure.contributes & (structure.mode[obj] == 2)
-    weighted, value_sum, _, _ = engine._kr_part(frame, structure, value, progress,
+    weighted, value_sum, _, _ = _numpy_rollup._kr_part(frame, structure, value, progress,
                                                 doc.policy.cap)
     total = structure.weight_total
     assert total is not None

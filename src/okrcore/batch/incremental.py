@@ -15,15 +15,10 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from okrcore.batch.engine import (
-    BatchResult,
-    _evaluate,
-    _evaluation_threads,
-    _people,
-    _Pinned,
-    check_threads,
-)
+from okrcore.batch import pipeline
+from okrcore.batch.engine import BatchResult
 from okrcore.batch.frame import OrgFrame
+from okrcore.batch.pipeline import Pinned, check_threads
 
 __all__ = ["affected", "recompute"]
 
@@ -139,7 +134,7 @@ def recompute(frame: OrgFrame, previous: BatchResult, changed_krs: Iterable[int]
     pin_mask = ~hit[members]
     fc = np.where(np.isnan(previous.obj_forecast_progress[members]), np.nan,
                   previous.obj_forecast_progress[members])
-    pinned = _Pinned(
+    pinned = Pinned(
         mask=pin_mask,
         error=previous.obj_error[members],
         progress=previous.obj_progress[members],
@@ -147,8 +142,8 @@ def recompute(frame: OrgFrame, previous: BatchResult, changed_krs: Iterable[int]
         forecast=fc,
         history=previous.obj_has_history[members],
     )
-    with _evaluation_threads(kernel, threads):
-        part = _evaluate(sub, previous.as_of, previous.policy, pinned, kernel)
+    part = pipeline.evaluate(sub, previous.as_of, previous.policy,
+                             pipeline.backend_for(kernel), pinned=pinned, threads=threads)
     out = {f.name: getattr(previous, f.name) for f in attrs.fields(BatchResult)}
     for name, value in out.items():
         if isinstance(value, np.ndarray):
@@ -170,8 +165,8 @@ def recompute(frame: OrgFrame, previous: BatchResult, changed_krs: Iterable[int]
     mapped[to_kr] = key_results[ref[to_kr]]
     out["obj_error_ref"][targets] = mapped
     out["kr_error_ref"][key_results] = -1
-    progress, items, ref, seen = _people(frame, out["obj_error"], out["obj_progress"],
-                                         out["kr_error"], out["kr_progress"])
+    progress, items, ref, seen = pipeline.people(frame, out["obj_error"], out["obj_progress"],
+                                                 out["kr_error"], out["kr_progress"])
     out["person_progress"], out["person_items"] = progress, items
     out["person_error_ref"], out["person_seen"] = ref, seen
     return BatchResult(**out)
