@@ -388,7 +388,7 @@ def test_a_sqlite_timestamp_that_is_not_an_instant_is_read_as_itself(tmp_path: P
     not an instant reads as that text, which the job reports, not as NULL (absent)."""
     from sqlalchemy import Column, MetaData, String, Table, select
 
-    from okrcore_sqlalchemy.job import _INSTANT, _fits, _raw
+    from okrcore_sqlalchemy.reading import _INSTANT, _fits, _raw
 
     table = Table("t", MetaData(), Column("k", String, primary_key=True),
                   Column("at", S.Timestamp()))
