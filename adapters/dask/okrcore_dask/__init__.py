@@ -61,7 +61,7 @@ scheduler, up to its ``allowed-failures``, 3 by default)."""
 def kill_once(marker: str, directory: Path) -> None:
     """Fault drill: the first task that finds ``marker`` claims it and kills its own worker.
 
-    Used as the ``fault`` hook of :func:`okrcore.jobs.run.recompute_partition`: the worker
+    Used as the ``fault`` hook of :func:`okrcore.jobs.partitions.recompute_partition`: the worker
     dies half-way through a partition's files (key results written, the rest not), after
     leaving a half-written temporary file behind, as a power cut would.  The claimed marker
     (``marker + ".claimed"``) records the partition directory.

@@ -83,7 +83,7 @@ _MISSING: Final = {
                 "(okrcore_sqlalchemy is not installed)",
     "workbook": "workbooks need the spreadsheet adapter: pip install 'okrcore[spreadsheet]' "
                 "(okrcore_spreadsheet is not installed)",
-    "dask": "--engine dask needs the Dask adapter: pip install 'okrcore[dask]'",
+    "dask": "okrcore_dask needs dask.distributed: pip install 'okrcore[dask]'",
 }
 """What to install for okrcore's own kinds (the message of a missing adapter)."""
 

@@ -80,7 +80,7 @@ def recompute_partition(dataset: str | os.PathLike[str] | Dataset, key: str,
         Threads of each evaluation (:func:`okrcore.batch.evaluate_frame`; default: the CPUs
         this process may use).
     snapshot : str, optional
-        The run's snapshot (:func:`okrcore.jobs.parquet.hold_snapshot`); every partition of
+        The run's snapshot (:func:`okrcore.jobs.snapshots.hold_snapshot`); every partition of
         a run, and :func:`finish_people`, take the same.  Default: a new one.
 
     Returns
