@@ -22,6 +22,7 @@ import numpy as np
 from okrcore import errors as E
 from okrcore.batch.engine import person_items, person_rollup
 from okrcore.evaluate import isoformat
+from okrcore.jobs._arrow import require_pyarrow
 from okrcore.jobs.parquet import Dataset
 from okrcore.jobs.report import (
     COLOURS,
@@ -33,6 +34,17 @@ from okrcore.jobs.report import (
     _evaluate,
     _row_errors,
 )
+from okrcore.jobs.snapshots import (
+    hold_snapshot,
+    new_snapshot,
+    prune_snapshots,
+    published,
+    read_items,
+    reuse_partition,
+    snapshot_dir,
+    write_partition_results,
+    write_people,
+)
 from okrcore.policy import Policy
 
 __all__ = ["dataset_local", "finish_instants", "finish_people", "recompute_partition"]
@@ -41,8 +53,6 @@ _TABLE_NAMES: Final = {"kr": "key_results", "obj": "objectives"}
 
 
 def _open(dataset: str | os.PathLike[str] | Dataset) -> Dataset:
-    from okrcore.jobs.parquet import Dataset
-
     return dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
 
 
@@ -88,8 +98,6 @@ def recompute_partition(dataset: str | os.PathLike[str] | Dataset, key: str,
     list of PartitionReport
         One per instant, in order.
     """
-    from okrcore.jobs.parquet import new_snapshot, reuse_partition, write_partition_results
-
     t0 = time.perf_counter()
     snapshot = snapshot or new_snapshot()
     ds = _open(dataset)
@@ -156,14 +164,6 @@ def finish_people(dataset: str | os.PathLike[str] | Dataset, out: str | os.PathL
     errors : tuple of RowError
         People whose items have an error (``depends_on_invalid``, naming the item).
     """
-    from okrcore.jobs.parquet import (
-        published,
-        read_items,
-        require_pyarrow,
-        snapshot_dir,
-        write_people,
-    )
-
     pa = require_pyarrow()
     ds = _open(dataset)
     keys = list(ds.partitions if partitions is None else partitions)
@@ -237,8 +237,6 @@ def dataset_local(dataset: str, out: str, instants: Sequence[datetime], policy: 
     reports, failures, written
         As :func:`finish_instants` returns them.
     """
-    from okrcore.jobs.parquet import hold_snapshot, prune_snapshots
-
     ds = _open(dataset)
     by_instant: dict[datetime, list[PartitionReport]] = {m: [] for m in instants}
     failures: list[str] = []

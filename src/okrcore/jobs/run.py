@@ -33,7 +33,9 @@ from okrcore.batch.frame import OrgFrame
 from okrcore.evaluate import isoformat
 from okrcore.interchange import loads
 from okrcore.jobs import adapters
+from okrcore.jobs._arrow import as_of_key, is_dataset
 from okrcore.jobs.adapters import SinkWriteError, SourceData, SourceReadError, StoreRefusedError
+from okrcore.jobs.parquet import Dataset
 from okrcore.jobs.partitions import (
     dataset_local,
     finish_instants,
@@ -58,6 +60,7 @@ from okrcore.jobs.report import (
     _evaluate,
     _row_errors,
 )
+from okrcore.jobs.snapshots import hold_snapshot, write_partition_results, write_people
 from okrcore.model import Document
 from okrcore.policy import Policy
 
@@ -91,8 +94,6 @@ def kind_of(spec: str, *, output: bool = False) -> str:
     that is not a document or workbook) is a dataset; ``.xlsx`` / ``.xlsm`` / ``.ods`` a
     workbook; anything else a document.
     """
-    from okrcore.jobs.parquet import is_dataset
-
     if "://" in spec:
         return "database"
     lower = spec.lower()
@@ -214,8 +215,6 @@ def _remove_dead_temporaries(target: Path) -> None:
 
 
 def _output_path(template: str, moment: datetime, several: bool) -> str:
-    from okrcore.jobs.parquet import as_of_key
-
     if "{as_of}" in template:
         return template.replace("{as_of}", as_of_key(moment).split("=", 1)[1])
     if several:
@@ -277,8 +276,6 @@ def _write_whole(out: str | None, out_kind: str | None, document: Document, fram
         _atomic_file(_output_path(out, moment, several),
                      lambda tmp: sink.write(tmp, dated, evaluation))
     elif out_kind == "dataset":
-        from okrcore.jobs.parquet import hold_snapshot, write_partition_results, write_people
-
         items = person_items(frame, result.obj_error, result.obj_progress, result.kr_error,
                              result.kr_progress)
         with hold_snapshot(out) as snapshot:
@@ -398,8 +395,6 @@ def recompute(source: str, *, output: str | None = None,
     failures: list[str]
     written = 0
     if kind == "dataset":
-        from okrcore.jobs.parquet import Dataset
-
         try:
             ds = Dataset.open(source)
         except E.DocumentError as exc:
