@@ -83,7 +83,7 @@ def test_no_adapter_registered_names_the_extra(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(adapters, "registered", lambda group: {})
     assert main(["recompute", f"sqlite:///{tmp_path / 'x.db'}"]) == EXIT_USAGE
     assert "pip install 'okrcore[sqlalchemy]'" in capsys.readouterr().err
-    with pytest.raises(JobError, match=r"no adapter for 'parchment' is installed"):
+    with pytest.raises(JobError, match=r"no adapter for .parchment. is installed \(no entry point"):
         adapters.find(adapters.SOURCES, "parchment")
 
 
@@ -139,3 +139,22 @@ def test_two_third_party_adapters_of_one_kind_are_an_error(third_party: Path,
     with pytest.raises(JobError, match=r"several adapters for 'workbook'.*acme_sheets:SINK, "
                                        r"other_sheets:SINK"):
         adapters.sink("workbook")
+
+
+def test_engine_dask_without_the_adapter_names_the_extra(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    pytest.importorskip("pyarrow")
+    import okrcore
+    from okrcore.jobs.parquet import write_dataset
+
+    write_dataset(tmp_path / "ds", {"acme": okrcore.loads(ORACLE.read_bytes())})
+    monkeypatch.setitem(sys.modules, "okrcore_dask", None)  # as if not installed
+    status = main(["recompute", str(tmp_path / "ds"), "-o", str(tmp_path / "out"),
+                   "--engine", "dask"])
+    assert status == EXIT_USAGE
+    assert capsys.readouterr().err == (
+        "okrcore recompute: --engine dask needs the Dask adapter: pip install 'okrcore[dask]' "
+        "(okrcore_dask is not installed)\n")
+    assert not (tmp_path / "out").exists()  # nothing was written

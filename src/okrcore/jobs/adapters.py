@@ -40,6 +40,7 @@ from typing import Any, Final, Protocol
 import attrs
 
 from okrcore.errors import OkrError
+from okrcore.jobs._text import one_line
 from okrcore.jobs.report import InstantReport, JobError, Progress, RowError
 from okrcore.model import Document
 from okrcore.policy import Policy
@@ -79,11 +80,11 @@ _OWN: Final = "okrcore"
 """okrcore's own distribution: its adapters give way to another distribution's."""
 
 _MISSING: Final = {
-    "database": "databases need the SQLAlchemy adapter: pip install 'okrcore[sqlalchemy]' "
-                "(okrcore_sqlalchemy is not installed)",
-    "workbook": "workbooks need the spreadsheet adapter: pip install 'okrcore[spreadsheet]' "
-                "(okrcore_spreadsheet is not installed)",
-    "dask": "okrcore_dask needs dask.distributed: pip install 'okrcore[dask]'",
+    "database": ("databases need the SQLAlchemy adapter: pip install 'okrcore[sqlalchemy]'",
+                 "okrcore_sqlalchemy"),
+    "workbook": ("workbooks need the spreadsheet adapter: pip install 'okrcore[spreadsheet]'",
+                 "okrcore_spreadsheet"),
+    "dask": ("--engine dask needs the Dask adapter: pip install 'okrcore[dask]'", "okrcore_dask"),
 }
 """What to install for okrcore's own kinds (the message of a missing adapter)."""
 
@@ -223,18 +224,21 @@ def find(group: str, name: str) -> Any:
         an error too (which one is meant?).
     """
     eps = registered(group).get(name, [])
-    missing = _MISSING.get(name, f"no adapter for {name!r} is installed (entry point group "
-                                 f"{group!r})")
+    hint, module = _MISSING.get(name, (f"no adapter for {name!r} is installed", ""))
     if not eps:
-        raise JobError(missing)
+        raise JobError(f"{hint} (no entry point {name!r} in the group {group!r}; an editable "
+                       "install of okrcore registers new entry points when reinstalled)")
     others = [ep for ep in eps if _distribution(ep) != _OWN]
     if len(others) > 1:
         raise JobError(f"several adapters for {name!r} (entry point group {group!r}): "
                        + ", ".join(sorted(ep.value for ep in others)))
     try:
         return eps[0].load()
-    except ImportError:
-        raise JobError(missing) from None
+    except ImportError as exc:  # the adapter, or what it needs, is not installed
+        module = module or eps[0].module.split(".")[0]
+        why = (f"{module} is not installed" if (exc.name or "").split(".")[0] == module
+               else one_line(exc))
+        raise JobError(f"{hint} ({why})") from None
 
 
 def source(kind: str) -> Source:
