@@ -56,7 +56,7 @@ def test_threads_reach_every_evaluation(tmp_path: Path, capsys: pytest.CaptureFi
         seen.append(threads)
         return real(*args, threads=threads, **kwargs)
 
-    monkeypatch.setattr("okrcore.jobs.run.evaluate_frame", spy)
+    monkeypatch.setattr("okrcore.jobs.report.evaluate_frame", spy)
     outputs: list[dict[str, Any]] = []
     for extra in ([], ["--threads", "1"], ["--threads", "3"]):
         out = tmp_path / f"r{len(outputs)}.json"
@@ -194,6 +194,7 @@ def test_workbook_without_the_adapter_names_the_extra(tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str],
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "okrcore_spreadsheet", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "okrcore_spreadsheet.plugin", None)  # (its entry point)
     (tmp_path / "okrs.xlsx").write_bytes(b"PK")
     assert main(["recompute", str(tmp_path / "okrs.xlsx")]) == EXIT_USAGE
     assert "okrcore[spreadsheet]" in capsys.readouterr().err

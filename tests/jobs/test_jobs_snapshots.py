@@ -29,7 +29,8 @@ from fault_mounts import mount_tmpfs
 
 pa = pytest.importorskip("pyarrow", reason="pyarrow not installed (okrcore[parquet])")
 
-import okrcore.jobs.parquet as P  # noqa: E402
+import okrcore.jobs._arrow as A  # noqa: E402
+import okrcore.jobs.snapshots as S  # noqa: E402  (the result writes)
 from okrcore.cli import main  # noqa: E402
 from okrcore.jobs.parquet import COMPLETE, as_of_key, read_results, write_dataset  # noqa: E402
 from okrcore.jobs.sample import sample_frames  # noqa: E402
@@ -115,7 +116,7 @@ def test_a_failing_partition_leaves_the_old_results(world: dict[str, Any], out: 
 def _fail_after(monkeypatch: pytest.MonkeyPatch, writes: int) -> list[int]:
     """Make the ``writes``-th Parquet or text write (0-based) fail with ENOSPC."""
     count = [0]
-    real_table, real_text = P._atomic_write_table, P._atomic_write_text
+    real_table, real_text = A._atomic_write_table, A._atomic_write_text
 
     def check(path: Path) -> None:
         count[0] += 1
@@ -130,8 +131,8 @@ def _fail_after(monkeypatch: pytest.MonkeyPatch, writes: int) -> list[int]:
         check(path)
         real_text(text, path, **kwargs)
 
-    monkeypatch.setattr(P, "_atomic_write_table", table)
-    monkeypatch.setattr(P, "_atomic_write_text", text)
+    monkeypatch.setattr(S, "_atomic_write_table", table)
+    monkeypatch.setattr(S, "_atomic_write_text", text)
     return count
 
 

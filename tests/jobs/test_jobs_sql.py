@@ -27,6 +27,7 @@ def test_database_without_the_adapter_names_the_extra(tmp_path: Path,
                                                       capsys: pytest.CaptureFixture[str],
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "okrcore_sqlalchemy", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "okrcore_sqlalchemy.plugin", None)  # (its entry point)
     assert main(["recompute", f"sqlite:///{tmp_path / 'x.db'}"]) == EXIT_USAGE
     assert "okrcore[sqlalchemy]" in capsys.readouterr().err
 

@@ -388,7 +388,7 @@ def test_a_sqlite_timestamp_that_is_not_an_instant_is_read_as_itself(tmp_path: P
     not an instant reads as that text, which the job reports, not as NULL (absent)."""
     from sqlalchemy import Column, MetaData, String, Table, select
 
-    from okrcore_sqlalchemy.job import _INSTANT, _fits, _raw
+    from okrcore_sqlalchemy.reading import _INSTANT, _fits, _raw
 
     table = Table("t", MetaData(), Column("k", String, primary_key=True),
                   Column("at", S.Timestamp()))
@@ -440,7 +440,7 @@ def test_what_a_checked_column_accepts() -> None:
     a loose boolean or text is not."""
     from decimal import Decimal
 
-    from okrcore_sqlalchemy.job import _FLAG, _INSTANT, _INTEGER, _NUMBER, _fits
+    from okrcore_sqlalchemy.reading import _FLAG, _INSTANT, _INTEGER, _NUMBER, _fits
 
     assert all(_fits(v, _NUMBER) for v in (1, 1.5, Decimal("2.5"), None))
     assert not any(_fits(v, _NUMBER) for v in ("1", "abc", b"1", True))

@@ -3,8 +3,8 @@
 Each task reads one partition of a Parquet dataset (:mod:`okrcore.jobs.parquet`), evaluates it
 with the batch engine at every instant and writes its results atomically (temporary file, then
 rename; ``_meta.json`` last), exactly as the single-process job does
-(:func:`okrcore.jobs.run.recompute_partition`).  A partition holds whole alignment trees, so its
-key results and objectives need nothing from elsewhere.  People may own items in several
+(:func:`okrcore.jobs.partitions.recompute_partition`).  A partition holds whole alignment trees,
+so its key results and objectives need nothing from elsewhere.  People may own items in several
 partitions: each task writes its people's *items* (not partial sums), and the client
 concatenates them in partition order and finishes them with the core's
 :func:`okrcore.batch.engine.person_rollup`, which adds them in the order a single evaluation
@@ -15,7 +15,9 @@ A worker that dies mid-task loses nothing: the scheduler reruns the task elsewhe
 rewrites the same files, and a partition without ``_meta.json`` never counts.  The result
 directory must be on storage every worker and the client can reach (a shared filesystem).
 
-Install with ``pip install 'okrcore[dask]'`` (dask[distributed] and pyarrow).
+Install with ``pip install 'okrcore[dask]'`` (dask[distributed] and pyarrow).  ``okrcore recompute
+--engine dask`` finds :func:`recompute_dataset` through its entry point (group
+``okrcore.executors``, name ``dask``; :mod:`okrcore.jobs.adapters`).
 """
 
 from __future__ import annotations
@@ -44,12 +46,8 @@ from okrcore.jobs.parquet import (
     prune_snapshots,
     require_pyarrow,
 )
-from okrcore.jobs.run import (
-    InstantReport,
-    PartitionReport,
-    finish_instants,
-    recompute_partition,
-)
+from okrcore.jobs.partitions import finish_instants, recompute_partition
+from okrcore.jobs.report import InstantReport, PartitionReport
 from okrcore.policy import Policy
 
 __all__ = ["DEFAULT_RETRIES", "clean_temporaries", "kill_once", "local_cluster",
@@ -63,7 +61,7 @@ scheduler, up to its ``allowed-failures``, 3 by default)."""
 def kill_once(marker: str, directory: Path) -> None:
     """Fault drill: the first task that finds ``marker`` claims it and kills its own worker.
 
-    Used as the ``fault`` hook of :func:`okrcore.jobs.run.recompute_partition`: the worker
+    Used as the ``fault`` hook of :func:`okrcore.jobs.partitions.recompute_partition`: the worker
     dies half-way through a partition's files (key results written, the rest not), after
     leaving a half-written temporary file behind, as a power cut would.  The claimed marker
     (``marker + ".claimed"``) records the partition directory.

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from okrcore import errors as E
-from okrcore.demo import DEFAULT_AS_OF
 from okrcore.evaluate import isoformat
 from okrcore.interchange import document_from_dict
+from okrcore.jobs import adapters
 from okrcore.jobs._text import one_line
 from okrcore.jobs.asof import parse_as_of
 from okrcore.jobs.run import EXIT_FAILED, EXIT_USAGE, JobError, JobReport, kind_of, recompute
 from okrcore.policy import PRESETS, Policy
+from okrcore.sample import DEFAULT_AS_OF
 
 __all__ = ["SHOWN_ERRORS", "add_parser", "generate_sample", "make_progress", "render_summary",
            "run"]
@@ -87,7 +88,6 @@ def generate_sample(target: str, key_results: int,
     JobError
         For a target that is neither a directory path nor a database URL, or a missing extra.
     """
-    from okrcore.jobs.run import _sqlalchemy
     from okrcore.jobs.sample import copies_for, sample_document, sample_frames
 
     if key_results < 1:
@@ -104,8 +104,13 @@ def generate_sample(target: str, key_results: int,
         except ImportError as exc:
             raise JobError(str(exc)) from None
     elif kind == "database":
-        sqlalchemy, adapter = _sqlalchemy()
-        adapter.store_document(sqlalchemy.create_engine(target), sample_document(key_results))
+        store: adapters.Store = adapters.sink("database")
+        try:
+            with store.open(target) as session:
+                session.store(sample_document(key_results))
+        except (adapters.SourceReadError, adapters.StoreRefusedError,
+                adapters.SinkWriteError) as exc:
+            raise JobError(str(exc)) from None
     else:
         raise JobError(f"{target}: --generate-sample writes a dataset directory or a database")
     if progress:

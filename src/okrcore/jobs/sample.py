@@ -1,6 +1,6 @@
 """Large sample organisations for jobs, benchmarks and demos: many copies of the demo company.
 
-Each copy is :func:`okrcore.demo.generate_organisation` for one of a few seeds (62 key results,
+Each copy is :func:`okrcore.sample.generate_organisation` for one of a few seeds (62 key results,
 18 objectives in two alignment trees, 27 people, about 550 check-ins), with every id and person
 name prefixed by the copy (``c000042.``), so copies are separate companies with their own
 people.  Copies are grouped into tenants; a dataset partitioned by tenant holds whole trees.
@@ -16,8 +16,8 @@ import attrs
 import numpy as np
 
 from okrcore.batch.frame import OrgFrame
-from okrcore.demo import generate_organisation
 from okrcore.model import Document, InvalidKeyResult, InvalidObjective
+from okrcore.sample import generate_organisation
 
 __all__ = ["DISTINCT_SEEDS", "copies_for", "sample_document", "sample_frames"]
 
