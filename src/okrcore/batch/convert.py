@@ -28,6 +28,16 @@ from okrcore.batch.frame import (
     NONE_INSTANT,
     OrgFrame,
 )
+from okrcore.codes import (
+    COLOUR_NAMES,
+    MODE_AUTO,
+    MODE_CODES,
+    PACE_REASONS,
+    RANGE_RULE_NAMES,
+    RULE_NAMES,
+    STATUS_CODES,
+    TREND_NAMES,
+)
 from okrcore.evaluate import (
     CHILDREN_TOO,
     EPOCH,
@@ -44,7 +54,7 @@ from okrcore.evaluate import (
     sum_share,
 )
 from okrcore.evaluate import _mean_items as _scalar_mean_items
-from okrcore.formulas import Colour, Trend
+from okrcore.formulas import Colour
 from okrcore.results import (
     ColourSource,
     Evaluation,
@@ -61,16 +71,11 @@ from okrcore.results import (
 
 __all__ = ["errors_of", "explain", "to_evaluation"]
 
-_COLOURS: Final[tuple[Colour, Colour, Colour]] = ("green", "yellow", "red")
-_TRENDS: Final[tuple[Trend, Trend, Trend]] = ("progressed", "stalled", "regressed")
-_MODES: Final = {1: "mean", 2: "sum"}
-_STATUSES: Final = ("on_track", "behind", "at_risk", "off_track")
-_RULES: Final = {
-    G.RULE_EXPLICIT: "explicit",
-    G.RULE_SETTINGS: "auto:progress_settings",
-    G.RULE_SAME_UNIT: "auto:same_unit",
-    G.RULE_MIXED: "auto:mixed",
-}
+_COLOURS: Final = COLOUR_NAMES
+_TRENDS: Final = TREND_NAMES
+_MODES: Final = {code: name for name, code in MODE_CODES.items() if code != MODE_AUTO}
+_STATUSES: Final = tuple(STATUS_CODES)
+_RULES: Final = RULE_NAMES
 
 
 def _colour(code: int) -> Colour | None:
@@ -354,10 +359,8 @@ def _colour_source(frame: OrgFrame, result: G.BatchResult, i: int, kr_ids: list[
 
 _KR_RULES: Final = {KIND_BINARY: "binary", KIND_MILESTONE: "milestone",
                      KIND_STAGED: "milestone:stages", KIND_CHECKPOINTS: "milestone:checkpoints"}
-_RANGE_RULES: Final = {0: "metric", 1: "range:band", 2: "range:graded", 3: "range:linear"}
-
-
-_PACE_REASONS: Final = ("complete", "not_started", "on_pace", "red", "yellow", "ahead_of_yellow")
+_RANGE_RULES: Final = RANGE_RULE_NAMES
+_PACE_REASONS: Final = PACE_REASONS
 """The reason codes of the batch pace twin (``okrcore.batch.engine._pace``), by name."""
 
 
