@@ -372,7 +372,7 @@ class OrgFrame:
                     owner_ids.append(person(name))
                 offsets.append(len(owner_ids))
                 if isinstance(kr, InvalidKeyResult):
-                    row_of = kinds.Encoded(KIND_METRIC)
+                    row_of = kinds.placeholder()
                     due, history = NONE_INSTANT, None
                 else:
                     row_of = kinds.kind_of(kr).encode(kr, unit)

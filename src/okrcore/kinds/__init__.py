@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from okrcore.codes import KIND_METRIC
 from okrcore.kinds._base import Columns, Encoded, Kind, SqlParts, Tools
 from okrcore.kinds.binary import KIND as BINARY
 from okrcore.kinds.metric import KIND as METRIC
@@ -33,6 +34,7 @@ __all__ = [
     "Tools",
     "by_code",
     "kind_of",
+    "placeholder",
     "register",
 ]
 
@@ -57,6 +59,15 @@ def register(kind: Kind) -> Kind:
     for code in kind.codes:
         _BY_CODE[code] = kind
     return kind
+
+
+def placeholder() -> Encoded:
+    """The frame row of a key result that could not be read (``kr_load`` flags it).
+
+    Its columns are placeholders (a metric from 0 to 1) that no rule reads: the row's result is
+    its load error.
+    """
+    return Encoded(KIND_METRIC)
 
 
 def kind_of(kr: Any) -> Kind:
