@@ -495,7 +495,8 @@ KeyResult: TypeAlias = Metric | Binary | Milestone
 """Any valid key result."""
 _KEY_RESULT_TYPES: Final = (Metric, Binary, Milestone)
 """The model class of every key-result kind (each registered in :mod:`okrcore.kinds`)."""
-_KEY_RESULT_WHAT: Final = "a Metric, Binary or Milestone"
+_KEY_RESULT_WHAT: Final = (f"a {', '.join(t.__name__ for t in _KEY_RESULT_TYPES[:-1])} or "
+                           f"{_KEY_RESULT_TYPES[-1].__name__}")
 
 
 @attrs.frozen
