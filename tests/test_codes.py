@@ -190,8 +190,11 @@ PENDING: dict[str, set[str]] = {
     # helper H1 (issue 18) switches these to okrcore.codes while rewriting the numba kernels
     "batch/_numba.py": {"PACE_RULE_CODES", "_CODE_NONE", "_CODE_GREEN", "_CODE_YELLOW",
                         "_CODE_RED"},
+    # helper H4 (issue 18) splits this module; its colour names by code are codes.COLOUR_NAMES
+    "okrcore_sqlalchemy/job.py": {"_COLOURS"},
 }
-"""Module-level copies of codes still waiting to be switched, by file under src/okrcore."""
+"""Module-level copies of codes still waiting to be switched, by file under src/okrcore (or
+under adapters/ for an adapter package)."""
 
 
 def _is_int(node: ast.expr | None) -> bool:
@@ -201,7 +204,8 @@ def _is_int(node: ast.expr | None) -> bool:
 
 
 def _assigned_codes(path: Path) -> set[str]:
-    """Module-level names assigned an int or a name->int dict that look like codes."""
+    """Module-level names assigned an int or a name->int dict that look like codes, and every
+    module-level dict keyed by integers (a table of names by code)."""
     out = set()
     for node in ast.parse(path.read_text()).body:
         target = value = None
@@ -217,6 +221,8 @@ def _assigned_codes(path: Path) -> set[str]:
         literal = bool(values) and all(_is_int(v) for v in values)
         if literal and (bare.startswith(_CODE_NAME) or bare.endswith("_CODES")):
             out.add(target)
+        if isinstance(value, ast.Dict) and value.keys and all(_is_int(k) for k in value.keys):
+            out.add(target)  # a code -> name table
     return out
 
 
