@@ -145,6 +145,16 @@ def test_the_model_vocabularies_are_the_codes_names() -> None:
     assert C.COLOUR_NAMES[C.COLOUR_RED] == "red" and C.TREND_NAMES[C.TREND_REGRESSED] == "regressed"
 
 
+def test_the_scalar_references_names_are_the_codes_names() -> None:
+    # formulas and evaluate stay the independent reference; their names index the same codes
+    from okrcore import formulas
+    from okrcore.evaluate import RULE_REASONS
+
+    assert formulas.COLOURS == C.COLOUR_NAMES == formulas.GRADE_BANDS
+    assert formulas.TRENDS == C.TREND_NAMES
+    assert list(RULE_REASONS) == list(C.RULE_NAMES[1:])  # "explicit" is worded by its mode
+
+
 def test_every_kind_code_names_its_registered_kind() -> None:
     kind_codes = sorted(v for k, v in vars(C).items() if k.startswith("KIND_") and
                         isinstance(v, int))

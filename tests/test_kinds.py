@@ -326,3 +326,23 @@ def test_a_registered_kind_is_read_dumped_stored_and_framed_by_the_generic_code(
     assert "percent" not in defs
     with pytest.raises(okrcore.OkrValueError, match="must be a Metric, Binary or Milestone"):
         okrcore.Objective(id="o", key_results=[kr])
+
+
+def test_the_kinds_import_only_the_layers_below_them() -> None:
+    allowed = {"okrcore.model", "okrcore.codes", "okrcore.errors", "okrcore._checks",
+               "okrcore._reading", "okrcore.kinds", "okrcore.policy"}
+    files = [*(ROOT / "src" / "okrcore" / "kinds").glob("*.py"),
+             ROOT / "src" / "okrcore" / "_reading.py"]
+    found = set()
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):  # function-level imports too
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] if node.module != "okrcore" else [
+                    f"okrcore.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            found |= {n for n in names if n.split(".")[0] in ("okrcore", "hypothesis")}
+    assert {n for n in found if not n.startswith(tuple(allowed))} == set()
+    assert "okrcore.model" in found
