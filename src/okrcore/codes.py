@@ -11,8 +11,11 @@ from __future__ import annotations
 from typing import Final
 
 __all__ = [
+    "AMBITION_ASPIRATIONAL",
     "AMBITION_CODES",
+    "AMBITION_COMMITTED",
     "COLOUR_GREEN",
+    "COLOUR_NAMES",
     "COLOUR_NONE",
     "COLOUR_RED",
     "COLOUR_YELLOW",
@@ -44,20 +47,44 @@ __all__ = [
     "LOAD_DUPLICATE",
     "LOAD_INVALID",
     "LOAD_OK",
+    "MODE_AUTO",
     "MODE_CODES",
+    "MODE_MEAN",
+    "MODE_SUM",
     "NONE_INSTANT",
+    "PACE_BETTER",
+    "PACE_BOUNDARY_CODES",
+    "PACE_REASONS",
+    "PACE_RULE_CODES",
+    "RANGE_BAND",
+    "RANGE_GRADED",
+    "RANGE_LINEAR",
     "RANGE_MODE_CODES",
+    "RANGE_NONE",
+    "RANGE_RULE_NAMES",
     "RULE_CHILDREN",
     "RULE_EMPTY",
     "RULE_EXPLICIT",
     "RULE_MIXED",
+    "RULE_NAMES",
     "RULE_SAME_UNIT",
     "RULE_SETTINGS",
+    "STALE_NO",
+    "STALE_NONE",
+    "STALE_YES",
+    "STATUS_AT_RISK",
+    "STATUS_BEHIND",
     "STATUS_CODES",
+    "STATUS_NONE",
+    "STATUS_OFF_TRACK",
+    "STATUS_ON_TRACK",
+    "TREND_NAMES",
     "TREND_NONE",
     "TREND_PROGRESSED",
     "TREND_REGRESSED",
     "TREND_STALLED",
+    "UNKNOWN_CODE",
+    "UNKNOWN_STATUS",
 ]
 
 # --- instants ------------------------------------------------------------------------------
@@ -74,14 +101,39 @@ KIND_CHECKPOINTS: Final = 4
 KIND_NAMES: Final = ("metric", "binary", "milestone", "milestone", "milestone")
 """The interchange ``kind`` of each kind code."""
 
-# --- other frame codes -----------------------------------------------------------------------
-RANGE_MODE_CODES: Final = {"band": 1, "graded": 2, "linear": 3}
-"""Range mode codes (0 = no range)."""
-MODE_CODES: Final = {"auto": 0, "mean": 1, "sum": 2}
-"""Objective rollup mode codes."""
-AMBITION_CODES: Final = {"committed": 0, "aspirational": 1}
-STATUS_CODES: Final = {"on_track": 0, "behind": 1, "at_risk": 2, "off_track": 3}
-"""Manual status codes (-1 = none)."""
+# --- range modes (frame column ``kr_range_mode``) -------------------------------------------
+RANGE_NONE: Final = 0
+"""No range: a plain metric (or a key result of another kind)."""
+RANGE_BAND: Final = 1
+RANGE_GRADED: Final = 2
+RANGE_LINEAR: Final = 3
+RANGE_MODE_CODES: Final = {"band": RANGE_BAND, "graded": RANGE_GRADED, "linear": RANGE_LINEAR}
+"""Range mode codes (:data:`RANGE_NONE` = no range)."""
+RANGE_RULE_NAMES: Final = ("metric", "range:band", "range:graded", "range:linear")
+"""The explanation ``rule`` of a metric, by range mode code."""
+
+# --- objective codes (frame columns ``obj_mode``, ``obj_ambition``, ``obj_status``) --------
+MODE_AUTO: Final = 0
+MODE_MEAN: Final = 1
+MODE_SUM: Final = 2
+MODE_CODES: Final = {"auto": MODE_AUTO, "mean": MODE_MEAN, "sum": MODE_SUM}
+"""Objective rollup mode codes (also the result column ``obj_mode``: mean or sum)."""
+AMBITION_COMMITTED: Final = 0
+AMBITION_ASPIRATIONAL: Final = 1
+AMBITION_CODES: Final = {"committed": AMBITION_COMMITTED, "aspirational": AMBITION_ASPIRATIONAL}
+STATUS_NONE: Final = -1
+STATUS_ON_TRACK: Final = 0
+STATUS_BEHIND: Final = 1
+STATUS_AT_RISK: Final = 2
+STATUS_OFF_TRACK: Final = 3
+STATUS_CODES: Final = {"on_track": STATUS_ON_TRACK, "behind": STATUS_BEHIND,
+                       "at_risk": STATUS_AT_RISK, "off_track": STATUS_OFF_TRACK}
+"""Manual status codes (:data:`STATUS_NONE` = none)."""
+UNKNOWN_CODE: Final = 255
+"""An unsigned frame code outside every vocabulary (a database value the frame cannot name):
+the engine reports the row ``unknown_value``."""
+UNKNOWN_STATUS: Final = 100
+"""The ``obj_status`` (int8) code of a status outside the vocabulary."""
 LOAD_OK: Final = 0
 LOAD_INVALID: Final = 1
 """The item could not be read; its errors are in the frame's ``load_errors``."""
@@ -97,6 +149,24 @@ TREND_NONE: Final = -1
 TREND_PROGRESSED: Final = 0
 TREND_STALLED: Final = 1
 TREND_REGRESSED: Final = 2
+COLOUR_NAMES: Final = ("green", "yellow", "red")
+"""The name of each colour code (also the grade band codes); :data:`COLOUR_NONE` is null."""
+TREND_NAMES: Final = ("progressed", "stalled", "regressed")
+"""The name of each trend code; :data:`TREND_NONE` is null."""
+STALE_NONE: Final = -1
+"""``kr_stale`` / ``obj_stale``: no check-in history, so no staleness (null)."""
+STALE_NO: Final = 0
+STALE_YES: Final = 1
+
+# --- pace (kernel argument ``pace_rule``, reason column of the pace twin) ---------------------
+PACE_RULE_CODES: Final = {"ratio": 0, "difference": 1, "points": 2}
+"""The pace rule codes of the batch kernels (with the ``worse`` boundary)."""
+PACE_BETTER: Final = 3
+"""Added to a :data:`PACE_RULE_CODES` code for the ``better`` boundary (SEMANTICS §11.4)."""
+PACE_BOUNDARY_CODES: Final = {"worse": 0, "better": PACE_BETTER}
+"""What each pace boundary adds to a :data:`PACE_RULE_CODES` code."""
+PACE_REASONS: Final = ("complete", "not_started", "on_pace", "red", "yellow", "ahead_of_yellow")
+"""The reason codes of the batch pace twin, by name (the scalar ``pace_reason``)."""
 
 # --- error codes (result columns ``kr_error`` / ``obj_error``) -------------------------------
 ERR_NONE: Final = 0
@@ -128,3 +198,6 @@ RULE_SAME_UNIT: Final = 2
 RULE_MIXED: Final = 3
 RULE_CHILDREN: Final = 4
 RULE_EMPTY: Final = 5
+RULE_NAMES: Final = ("explicit", "auto:progress_settings", "auto:same_unit", "auto:mixed",
+                     "children", "empty")
+"""The explanation ``rule`` of each objective rollup rule code."""

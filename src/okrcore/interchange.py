@@ -13,8 +13,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from importlib import resources
 from typing import IO, Any, Final, TypeAlias, cast
 
@@ -22,23 +21,33 @@ import numpy as np
 
 from okrcore import _checks as C
 from okrcore import errors as E
+from okrcore import kinds as K
 from okrcore import model as _model
 from okrcore import results as _results
+from okrcore._reading import Reader as _Reader
+from okrcore._reading import boolean as _boolean
+from okrcore._reading import choice as _choice
+from okrcore._reading import due_instant as _due_instant
+from okrcore._reading import list_ as _list
+from okrcore._reading import number as _number
+from okrcore._reading import object_ as _object
+from okrcore._reading import owners as _owners
+from okrcore._reading import start_instant as _start_instant
+from okrcore._reading import string as _string
+from okrcore._reading import text as _text
+from okrcore._reading import unknown_fields as unknown_fields
 from okrcore.evaluate import evaluate
 from okrcore.instants import isoformat, parse_instant
 from okrcore.model import (
-    Binary,
-    CheckIn,
-    Checkpoint,
+    AMBITIONS,
+    MANUAL_STATUSES,
+    MODES,
     Document,
     InvalidKeyResult,
     InvalidObjective,
     KeyResult,
-    Metric,
-    Milestone,
     Objective,
     ProgressSettings,
-    Range,
 )
 from okrcore.policy import PaceRule, Policy
 from okrcore.results import (
@@ -83,162 +92,6 @@ _Target: TypeAlias = str | os.PathLike[str] | IO[str] | IO[bytes]
 FORMAT_VERSION: Final = 1
 """The interchange format version this module reads and writes."""
 
-_KINDS: Final = ("metric", "binary", "milestone")
-
-
-class _Reader:
-    """Reads the fields of one JSON object, collecting errors instead of stopping at the first."""
-
-    def __init__(self, data: Mapping[str, Any], path: str,
-                 warnings: list[E.OkrError] | None = None) -> None:
-        self.data = data
-        self.path = path
-        self.errors: list[E.OkrError] = []
-        self.warnings: list[E.OkrError] = [] if warnings is None else warnings
-
-    def warn_unknown(self, known: Iterable[str]) -> None:
-        """Warn of every field not in ``known`` (``unknown_field``, SEMANTICS §11.3)."""
-        self.warnings.extend(unknown_fields(self.data, known, self.path))
-
-    def _fail(self, exc: E.OkrValueError) -> None:
-        self.errors.append(exc.to_error(self.path))
-
-    def get(self, key: str, parse: Callable[[object, str], Any], default: Any = None,
-            required: bool = False) -> Any:
-        if key not in self.data or (self.data[key] is None and not required):
-            if required:
-                self._fail(E.OkrValueError(E.MISSING_FIELD, key, f"{key} is required"))
-            return default
-        try:
-            return parse(self.data[key], key)
-        except E.OkrValueError as exc:
-            self._fail(exc)
-            return default
-
-    def build(self, factory: Callable[..., Any], **fields: Any) -> Any:
-        try:
-            return factory(**fields)
-        except E.OkrValueError as exc:
-            self._fail(exc)
-            return None
-
-
-def unknown_fields(data: Mapping[str, Any], known: Iterable[str], path: str
-                   ) -> list[E.OkrError]:
-    """The ``unknown_field`` warnings of the fields of ``data`` not in ``known``, by name."""
-    allowed = set(known)
-    prefix = f"{path}." if path else ""
-    return [E.OkrError(E.UNKNOWN_FIELD, f"{prefix}{key}",
-                       f"unknown field {key!r} is ignored")
-            for key in sorted(str(k) for k in data if k not in allowed)]
-
-
-def _number(value: object, field: str) -> Any:
-    C.finite_number(field, value)
-    return value
-
-
-def _string(value: object, field: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise E.OkrValueError(E.WRONG_TYPE, field,
-                              f"{field} must be a non-empty string, got {C.shown(value)}", value)
-    return value
-
-
-def _text(value: object, field: str) -> str:
-    if not isinstance(value, str):
-        raise E.OkrValueError(E.WRONG_TYPE, field,
-                              f"{field} must be a string, got {C.shown(value)}",
-                              value)
-    return value
-
-
-def _boolean(value: object, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise E.OkrValueError(E.WRONG_TYPE, field,
-                              f"{field} must be true or false, got {C.shown(value)}", value)
-    return value
-
-
-def _choice(*allowed: str) -> Callable[[object, str], str]:
-    def parse(value: object, field: str) -> str:
-        if value not in allowed:
-            raise E.OkrValueError(E.UNKNOWN_FIELD_VALUE, field,
-                                  f"{field} must be one of {', '.join(allowed)}; "
-                                  f"got {C.shown(value)}",
-                                  value)
-        return str(value)
-    return parse
-
-
-def _start_instant(value: object, field: str) -> datetime:
-    return parse_instant(value, field)
-
-
-def _due_instant(value: object, field: str) -> datetime:
-    return parse_instant(value, field, end_of_day=True)
-
-
-def _owners(value: object, field: str) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise E.OkrValueError(E.WRONG_TYPE, field, f"{field} must be a list of names, got "
-                              f"{C.shown(value)}", value)
-    return tuple(_string(v, f"{field}[{i}]") for i, v in enumerate(value))
-
-
-def _object(value: object, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise E.OkrValueError(E.WRONG_TYPE, field,
-                              f"{field} must be an object, got {C.shown(value)}",
-                              value)
-    return value
-
-
-def _list(value: object, field: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise E.OkrValueError(E.WRONG_TYPE, field, f"{field} must be a list, got {C.shown(value)}",
-                              value)
-    return value
-
-
-def _load_check_ins(reader: _Reader, key: str) -> tuple[CheckIn, ...] | None:
-    entries = reader.get("check_ins", _list)
-    if entries is None:
-        return None
-    result = []
-    for i, raw in enumerate(entries):
-        sub = _Reader({}, f"{reader.path}.check_ins[{i}]", reader.warnings)
-        try:
-            entry = _object(raw, "")
-        except E.OkrValueError as exc:
-            reader._fail(E.OkrValueError(exc.code, f"check_ins[{i}]", exc.message, raw))
-            continue
-        sub.data = entry
-        sub.warn_unknown(("at", key))
-        at = sub.get("at", _start_instant, required=True)
-        parse = _boolean if key == "done" else _number
-        value = sub.get(key, parse, required=True)
-        reader.errors.extend(sub.errors)
-        if not sub.errors:
-            result.append(CheckIn(at, value))
-    return tuple(result)
-
-
-def _load_range(reader: _Reader) -> Range | None:
-    data = reader.get("range", _object)
-    if data is None:
-        return None
-    sub = _Reader(data, f"{reader.path}.range", reader.warnings)
-    sub.warn_unknown(_RANGE_FIELDS)
-    fields = {k: sub.get(k, _number) for k in ("red_low", "yellow_low", "yellow_high", "red_high")}
-    mode = sub.get("mode", _choice("band", "graded", "linear"), default="band")
-    reader.errors.extend(sub.errors)
-    if sub.errors:
-        return None
-    built: Range | None = reader.build(Range, mode=mode, **fields)
-    return built
-
-
 def _load_key_result(data: object, path: str, warnings: list[E.OkrError] | None = None
                      ) -> KeyResult | InvalidKeyResult:
     try:
@@ -247,9 +100,9 @@ def _load_key_result(data: object, path: str, warnings: list[E.OkrError] | None 
         return InvalidKeyResult(None, [E.OkrError(exc.code, path, exc.message)])
     r = _Reader(raw, path, warnings)
     ident = r.get("id", _string, required=True)
-    kind = r.get("kind", _choice(*_KINDS), required=True)
-    if kind in _KR_FIELDS:
-        r.warn_unknown((*_KR_COMMON_FIELDS, *_KR_FIELDS[kind]))
+    kind: K.Kind | None = K.KINDS.get(r.get("kind", _choice(*K.KINDS), required=True))
+    if kind is not None:
+        r.warn_unknown((*_KR_COMMON_FIELDS, *kind.fields))
     common = {
         "weight": r.get("weight", _number, default=1),
         "owners": r.get("owners", _owners, default=()),
@@ -257,49 +110,10 @@ def _load_key_result(data: object, path: str, warnings: list[E.OkrError] | None 
         "name": r.get("name", _text, default=""),
     }
     built: KeyResult | None = None
-    if kind == "metric":
-        fields = {
-            "target": r.get("target", _number, required=True),
-            "start": r.get("start", _number, default=0),
-            "current": r.get("current", _number),
-            "unit": r.get("unit", _text, default=""),
-            "range": _load_range(r),
-            "check_ins": _load_check_ins(r, "value"),
-        }
+    if kind is not None:
+        fields = kind.load(r, path)
         if not r.errors:
-            built = r.build(Metric, id=ident, **fields, **common)
-    elif kind == "binary":
-        fields = {"done": r.get("done", _boolean), "check_ins": _load_check_ins(r, "done")}
-        if not r.errors:
-            built = r.build(Binary, id=ident, **fields, **common)
-    elif kind == "milestone":
-        staged = raw.get("stages_total") is not None
-        checkpoints = None
-        listed = r.get("checkpoints", _list)
-        if listed is not None:
-            checkpoints = []
-            for i, item in enumerate(listed):
-                sub = _Reader({}, f"{path}.checkpoints[{i}]", r.warnings)
-                try:
-                    sub.data = _object(item, "")
-                except E.OkrValueError as exc:
-                    r.errors.append(E.OkrError(exc.code, sub.path, exc.message))
-                    continue
-                sub.warn_unknown(("name", "done"))
-                name = sub.get("name", _string, required=True)
-                done = sub.get("done", _boolean, default=False)
-                r.errors.extend(sub.errors)
-                if not sub.errors:
-                    checkpoints.append(Checkpoint(name, done))
-        fields = {
-            "done": r.get("done", _boolean),
-            "stages_total": r.get("stages_total", _number),
-            "stages_done": r.get("stages_done", _number),
-            "checkpoints": checkpoints,
-            "check_ins": _load_check_ins(r, "stages_done" if staged else "done"),
-        }
-        if not r.errors:
-            built = r.build(Milestone, id=ident, **fields, **common)
+            built = r.build(kind.model, id=ident, **fields, **common)
     if built is not None:
         return built
     owners = common["owners"] if isinstance(common["owners"], tuple) else ()
@@ -344,10 +158,9 @@ def _load_objective(data: object, path: str, warnings: list[E.OkrError] | None =
         "weight": r.get("weight", _number, default=1),
         "start": r.get("start", _start_instant),
         "due": r.get("due", _due_instant),
-        "mode": r.get("mode", _choice("auto", "mean", "sum"), default="auto"),
-        "ambition": r.get("ambition", _choice("committed", "aspirational"),
-                          default="committed"),
-        "status": r.get("status", _choice("on_track", "behind", "at_risk", "off_track")),
+        "mode": r.get("mode", _choice(*MODES), default="auto"),
+        "ambition": r.get("ambition", _choice(*AMBITIONS), default="committed"),
+        "status": r.get("status", _choice(*MANUAL_STATUSES)),
         "include_children": r.get("include_children", _boolean, default=False),
         "progress_settings": _load_settings(r),
         "name": r.get("name", _text, default=""),
@@ -365,13 +178,8 @@ _OBJECTIVE_FIELDS: Final = (
     "id", "owner", "parent", "weight", "start", "due", "mode", "ambition", "status",
     "include_children", "progress_settings", "name", "key_results")
 _KR_COMMON_FIELDS: Final = ("id", "kind", "weight", "owners", "due", "name")
-_KR_FIELDS: Final = {
-    "metric": ("target", "start", "current", "unit", "range", "check_ins"),
-    "binary": ("done", "check_ins"),
-    "milestone": ("done", "stages_total", "stages_done", "checkpoints", "check_ins"),
-}
-_RANGE_FIELDS: Final = ("red_low", "yellow_low", "yellow_high", "red_high", "mode")
-"""The fields each object of a version 1 document may hold; others are warned of and ignored."""
+"""The fields each object of a version 1 document may hold (a key result: these and its kind's
+``fields``); others are warned of and ignored."""
 
 
 def _load_policy(data: object) -> Policy:
@@ -617,40 +425,12 @@ def loads(text: str | bytes) -> Document:
     return document_from_dict(_parse(text))
 
 
-def _dump_check_ins(kr: KeyResult) -> list[dict[str, Any]] | None:
-    if kr.check_ins is None:
-        return None
-    key = "value"
-    if isinstance(kr, Binary) or (isinstance(kr, Milestone) and kr.stages_total is None):
-        key = "done"
-    elif isinstance(kr, Milestone):
-        key = "stages_done"
-    return [{"at": isoformat(c.at), key: c.value} for c in kr.check_ins]
-
-
 def _dump_key_result(kr: KeyResult) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": kr.id, "kind": kr.kind}
-    if isinstance(kr, Metric):
-        out.update(unit=kr.unit, start=kr.start, target=kr.target)
-        if kr.current is not None:
-            out["current"] = kr.current
-        if kr.range is not None:
-            r = kr.range
-            out["range"] = {"red_low": r.red_low, "yellow_low": r.yellow_low,
-                            "yellow_high": r.yellow_high, "red_high": r.red_high,
-                            "mode": r.mode}
-    elif isinstance(kr, Binary):
-        if kr.done is not None:
-            out["done"] = kr.done
-    else:
-        for key in ("done", "stages_total", "stages_done"):
-            if getattr(kr, key) is not None:
-                out[key] = getattr(kr, key)
-        if kr.checkpoints is not None:
-            out["checkpoints"] = [{"name": c.name, "done": c.done} for c in kr.checkpoints]
-    history = _dump_check_ins(kr)
-    if history is not None:
-        out["check_ins"] = history
+    kind = K.kind_of(kr)
+    out: dict[str, Any] = {"id": kr.id, "kind": kr.kind, **kind.dump(kr)}
+    if kr.check_ins is not None:
+        key = kind.check_in_key(kr)
+        out["check_ins"] = [{"at": isoformat(c.at), key: c.value} for c in kr.check_ins]
     out["weight"] = kr.weight
     if kr.owners:
         out["owners"] = list(kr.owners)

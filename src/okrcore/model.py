@@ -493,6 +493,10 @@ class Milestone:
 
 KeyResult: TypeAlias = Metric | Binary | Milestone
 """Any valid key result."""
+_KEY_RESULT_TYPES: Final = (Metric, Binary, Milestone)
+"""The model class of every key-result kind (each registered in :mod:`okrcore.kinds`)."""
+_KEY_RESULT_WHAT: Final = (f"a {', '.join(t.__name__ for t in _KEY_RESULT_TYPES[:-1])} or "
+                           f"{_KEY_RESULT_TYPES[-1].__name__}")
 
 
 @attrs.frozen
@@ -593,8 +597,7 @@ class Objective:
     id: str = attrs.field(validator=C.text)
     key_results: tuple[KeyResult | InvalidKeyResult, ...] = attrs.field(
         default=(), converter=_tuple, validator=_each(
-            Metric, Binary, Milestone, InvalidKeyResult, what="a Metric, Binary or Milestone",
-            hint=_FROM_DICT)
+            *_KEY_RESULT_TYPES, InvalidKeyResult, what=_KEY_RESULT_WHAT, hint=_FROM_DICT)
     )
     owner: str | None = attrs.field(default=None, validator=_check_optional_text)
     parent: str | None = attrs.field(default=None, validator=_check_optional_text)
@@ -633,8 +636,7 @@ class InvalidObjective:
     weight: float = 1.0
     key_results: tuple[KeyResult | InvalidKeyResult, ...] = attrs.field(
         default=(), converter=_tuple, validator=_each(
-            Metric, Binary, Milestone, InvalidKeyResult, what="a Metric, Binary or Milestone",
-            hint=_FROM_DICT)
+            *_KEY_RESULT_TYPES, InvalidKeyResult, what=_KEY_RESULT_WHAT, hint=_FROM_DICT)
     )
 
 

@@ -31,34 +31,30 @@ import numpy as np
 import numpy.typing as npt
 
 from okrcore import errors as E
+from okrcore import kinds as K
 from okrcore.batch import BatchResult, OrgFrame
 from okrcore.batch import engine as G
-from okrcore.batch.frame import (
+from okrcore.codes import (
     AMBITION_CODES,
-    KIND_BINARY,
-    KIND_CHECKPOINTS,
-    KIND_METRIC,
-    KIND_MILESTONE,
-    KIND_STAGED,
+    AMBITION_COMMITTED,
+    MODE_AUTO,
     MODE_CODES,
     NONE_INSTANT,
     RANGE_MODE_CODES,
+    RANGE_NONE,
     STATUS_CODES,
+    STATUS_NONE,
+    UNKNOWN_CODE,
+    UNKNOWN_STATUS,
 )
 from okrcore.evaluate import EPOCH, instant_us
 from okrcore.model import (
-    Binary,
-    CheckIn,
-    Checkpoint,
     Document,
     InvalidKeyResult,
     InvalidObjective,
     KeyResult,
-    Metric,
-    Milestone,
     Objective,
     ProgressSettings,
-    Range,
 )
 from okrcore.policy import Policy
 
@@ -141,8 +137,7 @@ Codes (colours, trends, errors) are the batch engine's; NaN is stored as NULL.""
 Tables = dict[str, list[dict[str, Any]]]
 """Rows per table name of :data:`TABLES`."""
 
-_KINDS: Final = {"metric": KIND_METRIC, "binary": KIND_BINARY, "milestone": KIND_MILESTONE}
-_UNKNOWN: Final = 255
+_UNKNOWN: Final = UNKNOWN_CODE
 _F64 = npt.NDArray[np.float64]
 _I64 = npt.NDArray[np.int64]
 
@@ -157,10 +152,6 @@ def from_instant(value: int | None) -> datetime | None:
     return None if value is None else EPOCH + timedelta(microseconds=int(value))
 
 
-def _at(value: int) -> datetime:
-    return EPOCH + timedelta(microseconds=int(value))
-
-
 # --- core -> rows ------------------------------------------------------------------------------
 
 
@@ -169,22 +160,7 @@ def _kr_row(kr: KeyResult, objective_id: str, position: int) -> dict[str, Any]:
     row.update(id=kr.id, objective_id=objective_id, position=position, name=kr.name,
                kind=kr.kind, start=0.0, unit="", due_at=to_instant(kr.due),
                weight=float(kr.weight), has_history=kr.check_ins is not None)
-    if isinstance(kr, Metric):
-        row.update(start=float(kr.start), target=float(kr.target), current=kr.current,
-                   unit=kr.unit)
-        if kr.range is not None:
-            r = kr.range
-            row.update(range_mode=r.mode, red_low=r.red_low, yellow_low=r.yellow_low,
-                       yellow_high=r.yellow_high, red_high=r.red_high)
-    elif isinstance(kr, Binary):
-        row.update(target=1.0, current=None if kr.done is None else float(kr.done))
-    else:
-        row["target"] = float(kr.total)
-        if kr.stages_total is not None:
-            row.update(stages_total=int(kr.stages_total),
-                       current=None if kr.stages_done is None else float(kr.stages_done))
-        elif kr.checkpoints is None:
-            row["current"] = None if kr.done is None else float(kr.done)
+    row.update(K.kind_of(kr).to_row(kr))
     return row
 
 
@@ -219,10 +195,8 @@ def document_rows(document: Document) -> Tables:
             for i, owner in enumerate(kr.owners):
                 people.setdefault(owner)
                 tables["kr_owners"].append({"kr_id": kr.id, "position": i, "person_id": owner})
-            if isinstance(kr, Milestone) and kr.checkpoints is not None:
-                for i, point in enumerate(kr.checkpoints):
-                    tables["checkpoints"].append(
-                        {"kr_id": kr.id, "position": i, "name": point.name, "done": point.done})
+            for table, child_rows in K.kind_of(kr).child_rows(kr).items():
+                tables[table].extend(child_rows)
             for seq, entry in enumerate(kr.check_ins or ()):
                 tables["check_ins"].append({"kr_id": kr.id, "seq": seq,
                                             "at": instant_us(entry.at),
@@ -232,26 +206,6 @@ def document_rows(document: Document) -> Tables:
 
 
 # --- rows -> core ------------------------------------------------------------------------------
-
-
-def _range(row: Mapping[str, Any]) -> Range | None:
-    mode = row.get("range_mode")
-    if mode is None:
-        return None
-    return Range(red_low=row.get("red_low"), yellow_low=row.get("yellow_low"),
-                 yellow_high=row.get("yellow_high"), red_high=row.get("red_high"), mode=mode)
-
-
-def _done(value: Any, field: str) -> bool | None:
-    if value is None:
-        return None
-    if value in (0, 1):
-        return bool(value)
-    raise E.OkrValueError(E.OUT_OF_RANGE, field, f"{field} must be 0 or 1, got {value!r}", value)
-
-
-def _value(value: Any, staged: bool) -> Any:
-    return value if staged else _done(value, "check_ins.value")
 
 
 def key_result_from_row(
@@ -267,38 +221,20 @@ def key_result_from_row(
     OkrValueError
         The row does not make a valid key result; the error names the column and the value.
     """
-    kind = row.get("kind")
+    name = row.get("kind")
+    kind = K.KINDS.get(name) if isinstance(name, str) else None
     history = check_ins if row.get("has_history") or check_ins else None
     common: dict[str, Any] = {
         "id": row["id"], "weight": row.get("weight", 1.0), "owners": tuple(owners),
         "due": from_instant(row.get("due_at")), "name": row.get("name") or "",
     }
-    if kind == "metric":
-        entries = None if history is None else [
-            CheckIn(at=_at(at), value=value) for at, value in history]
-        target: Any = row.get("target")
-        return Metric(target=target, start=row.get("start", 0.0),
-                      current=row.get("current"), unit=row.get("unit") or "",
-                      range=_range(row), check_ins=entries, **common)
-    if kind not in ("binary", "milestone"):
+    if kind is None:
+        *first, last = K.KINDS
+        names = f"{', '.join(first)} or {last}"
         raise E.OkrValueError(E.UNKNOWN_FIELD_VALUE, "kind",
-                              f"kind must be metric, binary or milestone, got {kind!r}", kind)
-    staged = kind == "milestone" and row.get("stages_total") is not None
-    entries = None if history is None else [
-        CheckIn(at=_at(at), value=_value(value, staged))
-        for at, value in history]
-    if kind == "binary":
-        return Binary(done=_done(row.get("current"), "current"), check_ins=entries, **common)
-    if staged:
-        done = row.get("current")
-        return Milestone(stages_total=row.get("stages_total"),
-                         stages_done=None if done is None else int(done) if done == int(done)
-                         else done,
-                         check_ins=entries, **common)
-    if checkpoints:
-        return Milestone(checkpoints=[Checkpoint(name=n, done=bool(d)) for n, d in checkpoints],
-                         check_ins=entries, **common)
-    return Milestone(done=_done(row.get("current"), "current"), check_ins=entries, **common)
+                              f"kind must be {names}, got {name!r}", name)
+    built: KeyResult = kind.from_row(row, history, checkpoints, common)
+    return built
 
 
 def objective_from_row(row: Mapping[str, Any],
@@ -449,29 +385,30 @@ def frame_from_columns(
     if n and kr_objective.min() < 0:
         bad = kr_ids[int(np.argmin(kr_objective))]
         raise ValueError(f"key result {bad!r} names an objective that is not stored")
-    kind = _codes(key_results["kind"], _KINDS, np.uint8, _UNKNOWN)
-    target = _floats(key_results["target"])
-    current = _floats(key_results["current"])
-    stages = _floats(key_results["stages_total"])
-    staged = (kind == KIND_MILESTONE) & ~np.isnan(stages)
-    kind[staged] = KIND_STAGED
-    target[staged] = stages[staged]
-    simple = (kind == KIND_BINARY) | ((kind == KIND_MILESTONE) & ~staged)
-    target[simple] = 1.0
+    kind = _codes(key_results["kind"], {k.name: k.code for k in K.KINDS.values()}, np.uint8,
+                  _UNKNOWN)
+    points = np.zeros(n)
+    points_done = np.zeros(n)
     if len(checkpoints["kr_id"]):
         point_kr = np.fromiter((kr_row[k] for k in checkpoints["kr_id"]), np.int64)
-        totals = np.bincount(point_kr, minlength=n)
-        done = np.bincount(point_kr, weights=np.asarray(checkpoints["done"], dtype=np.float64),
-                           minlength=n)
-        listed = (totals > 0) & (kind == KIND_MILESTONE)
-        kind[listed] = KIND_CHECKPOINTS
-        target[listed] = totals[listed]
-        current[listed] = done[listed]
+        points = np.bincount(point_kr, minlength=n).astype(np.float64)
+        points_done = np.asarray(np.bincount(
+            point_kr, weights=np.asarray(checkpoints["done"], dtype=np.float64), minlength=n),
+            dtype=np.float64)
+    cols = K.Columns(kind, _floats(key_results["target"]), _floats(key_results["current"]),
+                     _floats(key_results["stages_total"]), points, points_done)
     start = _floats(key_results["start"])
-    start[kind != KIND_METRIC] = 0.0
+    rows_of = [(k, kind == k.code) for k in K.KINDS.values()]
+    uses_start = np.zeros(n, dtype=np.bool_)
+    for k, rows in rows_of:
+        uses_start |= rows if k.uses_start else False
+    start[~uses_start] = 0.0
     start[np.isnan(start)] = 0.0
-    range_mode = _codes(key_results["range_mode"], {None: 0, **RANGE_MODE_CODES}, np.uint8,
-                        _UNKNOWN)
+    for k, rows in rows_of:
+        k.columns(cols, rows)
+    target, current = cols.target, cols.current
+    range_mode = _codes(key_results["range_mode"], {None: RANGE_NONE, **RANGE_MODE_CODES},
+                        np.uint8, _UNKNOWN)
     log_kr = np.fromiter((kr_row[k] for k in check_ins["kr_id"]), np.int64,
                          len(check_ins["kr_id"]))
     has_log = np.asarray(key_results["has_history"], dtype=np.bool_).copy()
@@ -506,10 +443,11 @@ def frame_from_columns(
                                np.int64, m),
         obj_weight=_floats(objectives["weight"]),
         obj_start=_instants(objectives["start_at"]), obj_due=_instants(objectives["due_at"]),
-        obj_mode=_codes(objectives["mode"], {None: 0, **MODE_CODES}, np.uint8, _UNKNOWN),
-        obj_ambition=_codes(objectives["ambition"], {None: 0, **AMBITION_CODES}, np.uint8,
-                            _UNKNOWN),
-        obj_status=_codes(objectives["status"], {None: -1, **STATUS_CODES}, np.int8, 100),
+        obj_mode=_codes(objectives["mode"], {None: MODE_AUTO, **MODE_CODES}, np.uint8, _UNKNOWN),
+        obj_ambition=_codes(objectives["ambition"], {None: AMBITION_COMMITTED, **AMBITION_CODES},
+                            np.uint8, _UNKNOWN),
+        obj_status=_codes(objectives["status"], {None: STATUS_NONE, **STATUS_CODES}, np.int8,
+                          UNKNOWN_STATUS),
         obj_include_children=np.asarray(objectives["include_children"], dtype=np.bool_),
         obj_owner=obj_owner,
         obj_ps_unit=np.fromiter((unit(u) if u is not None else -1
@@ -677,38 +615,8 @@ def kr_progress_sql(
     points_done = (f"(SELECT COUNT(*) FROM {q}{checkpoints}{q} cp WHERE cp.{q}kr_id{q} = "
                    f"{c('id')} AND cp.{q}done{q})")
     value = f"COALESCE({c('current')}, {latest}, {c('start')}, 0.0)"
-    lt, gt = ("<", ">") if policy.strict_breakpoints else ("<=", ">=")
-    red = (f"(({c('red_low')} IS NOT NULL AND {value} {lt} {c('red_low')}) OR "
-           f"({c('red_high')} IS NOT NULL AND {value} {gt} {c('red_high')}))")
-    band = f"(CASE WHEN {red} THEN 0.0 ELSE 1.0 END)"
-    high_yellow = f"COALESCE({c('yellow_high')}, {c('target')})"
-    low_yellow = f"COALESCE({c('yellow_low')}, {c('target')})"
-
-    def unit(x: str) -> str:
-        return f"(CASE WHEN {x} > 1.0 THEN 1.0 WHEN {x} > 0.0 THEN {x} ELSE 0.0 END)"
-
-    red_high, red_low = c("red_high"), c("red_low")
-    above = unit(f"(({red_high} - {value}) / NULLIF({red_high} - {high_yellow}, 0.0))")
-    below = unit(f"(({value} - {red_low}) / NULLIF({low_yellow} - {red_low}, 0.0))")
-    graded = (
-        f"(CASE WHEN {red_high} IS NOT NULL AND {value} > {high_yellow} THEN "
-        f"(CASE WHEN {value} >= {red_high} THEN 0.0 ELSE {above} END) "
-        f"WHEN {red_low} IS NOT NULL AND {value} < {low_yellow} THEN "
-        f"(CASE WHEN {value} <= {red_low} THEN 0.0 ELSE {below} END) "
-        f"ELSE 1.0 END)"
-    )
-    linear = f"(({value} - {c('start')}) / NULLIF({c('target')} - {c('start')}, 0.0))"
     done = f"COALESCE({c('current')}, {latest}, 0.0)"
-    raw = (
-        f"(CASE WHEN {c('kind')} = 'metric' THEN (CASE "
-        f"WHEN {c('range_mode')} = 'band' THEN {band} "
-        f"WHEN {c('range_mode')} = 'graded' THEN {graded} "
-        f"ELSE {linear} END) "
-        f"WHEN {c('kind')} = 'binary' THEN {done} / 1.0 "
-        f"WHEN {c('kind')} = 'milestone' AND {c('stages_total')} IS NOT NULL "
-        f"THEN {done} / {c('stages_total')} "
-        f"WHEN {c('kind')} = 'milestone' AND {points} > 0 "
-        f"THEN CAST({points_done} AS DOUBLE PRECISION) / {points} "
-        f"WHEN {c('kind')} = 'milestone' THEN {done} / 1.0 END)"
-    )
+    parts = K.SqlParts(c, value, done, points, points_done, policy.strict_breakpoints)
+    cases = [case for kind in K.KINDS.values() for case in kind.sql(parts)]
+    raw = f"(CASE {' '.join(f'WHEN {when} THEN {then}' for when, then in cases)} END)"
     return _clamp_sql(raw, policy.cap)

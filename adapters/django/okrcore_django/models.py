@@ -20,6 +20,7 @@ from django.db.models import F
 from django.db.models.expressions import RawSQL
 
 import okrcore
+from okrcore import codes as C
 from okrcore import rows
 from okrcore.evaluate import instant_us
 from okrcore.policy import Policy
@@ -78,20 +79,29 @@ AMBITION_CHOICES: Final = [("committed", "committed"), ("aspirational", "aspirat
 STATUS_CHOICES: Final = [("on_track", "on track"), ("behind", "behind"),
                          ("at_risk", "at risk"), ("off_track", "off track")]
 RANGE_MODE_CHOICES: Final = [("band", "band"), ("graded", "graded"), ("linear", "linear")]
-COLOUR_CHOICES: Final = [(None, "no colour"), (0, "green"), (1, "yellow"), (2, "red")]
+COLOUR_CHOICES: Final = [(None, "no colour"), (C.COLOUR_GREEN, "green"),
+                         (C.COLOUR_YELLOW, "yellow"), (C.COLOUR_RED, "red")]
 """Stored colours (NULL: no colour)."""
-TREND_CHOICES: Final = [(-1, "no trend"), (0, "progressed"), (1, "stalled"), (2, "regressed")]
-STALE_CHOICES: Final = [(-1, "unknown"), (0, "fresh"), (1, "stale")]
-RESULT_MODE_CHOICES: Final = [(0, "auto"), (1, "mean"), (2, "sum")]
-RULE_CHOICES: Final = [(0, "explicit"), (1, "progress settings"), (2, "same unit"),
-                       (3, "mixed"), (4, "children"), (5, "empty")]
+TREND_CHOICES: Final = [(C.TREND_NONE, "no trend"), (C.TREND_PROGRESSED, "progressed"),
+                        (C.TREND_STALLED, "stalled"), (C.TREND_REGRESSED, "regressed")]
+STALE_CHOICES: Final = [(C.STALE_NONE, "unknown"), (C.STALE_NO, "fresh"), (C.STALE_YES, "stale")]
+RESULT_MODE_CHOICES: Final = [(C.MODE_AUTO, "auto"), (C.MODE_MEAN, "mean"), (C.MODE_SUM, "sum")]
+RULE_CHOICES: Final = [(C.RULE_EXPLICIT, "explicit"), (C.RULE_SETTINGS, "progress settings"),
+                       (C.RULE_SAME_UNIT, "same unit"), (C.RULE_MIXED, "mixed"),
+                       (C.RULE_CHILDREN, "children"), (C.RULE_EMPTY, "empty")]
 ERROR_CHOICES: Final = [
-    (0, "none"), (1, "invalid field"), (2, "duplicate id"), (3, "depends on invalid"),
-    (4, "invalid timeline"), (5, "not finite"), (6, "unknown parent"), (7, "alignment cycle"),
-    (8, "no contributing metric"), (9, "no sum unit"), (10, "mixed directions"),
-    (11, "degenerate goal"), (12, "not finite field"), (13, "negative weight"),
-    (14, "degenerate metric"), (15, "breakpoints out of order"), (16, "unknown value"),
-    (17, "out of range"), (18, "invalid timeline field"),
+    (C.ERR_NONE, "none"), (C.ERR_LOAD, "invalid field"), (C.ERR_DUPLICATE_ID, "duplicate id"),
+    (C.ERR_DEPENDS_ON_INVALID, "depends on invalid"),
+    (C.ERR_INVALID_TIMELINE, "invalid timeline"), (C.ERR_NOT_FINITE, "not finite"),
+    (C.ERR_UNKNOWN_PARENT, "unknown parent"), (C.ERR_ALIGNMENT_CYCLE, "alignment cycle"),
+    (C.ERR_NO_CONTRIBUTING_METRIC, "no contributing metric"), (C.ERR_NO_SUM_UNIT, "no sum unit"),
+    (C.ERR_MIXED_DIRECTIONS, "mixed directions"), (C.ERR_DEGENERATE_GOAL, "degenerate goal"),
+    (C.ERR_FIELD_NOT_FINITE, "not finite field"),
+    (C.ERR_FIELD_NEGATIVE_WEIGHT, "negative weight"),
+    (C.ERR_FIELD_DEGENERATE, "degenerate metric"),
+    (C.ERR_FIELD_BREAKPOINTS, "breakpoints out of order"),
+    (C.ERR_FIELD_UNKNOWN_VALUE, "unknown value"), (C.ERR_FIELD_OUT_OF_RANGE, "out of range"),
+    (C.ERR_FIELD_TIMELINE, "invalid timeline field"),
 ]
 _RESULT_CHOICES: Final[dict[str, list[tuple[Any, str]]]] = {
     "error": ERROR_CHOICES, "trend": TREND_CHOICES, "stale": STALE_CHOICES,

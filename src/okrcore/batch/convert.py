@@ -19,14 +19,20 @@ from okrcore import errors as E
 from okrcore import formulas as F
 from okrcore.batch import engine as G
 from okrcore.batch.frame import (
-    KIND_BINARY,
-    KIND_CHECKPOINTS,
     KIND_METRIC,
-    KIND_MILESTONE,
     KIND_NAMES,
-    KIND_STAGED,
     NONE_INSTANT,
     OrgFrame,
+)
+from okrcore.codes import (
+    COLOUR_NAMES,
+    MODE_AUTO,
+    MODE_CODES,
+    PACE_REASONS,
+    RANGE_RULE_NAMES,
+    RULE_NAMES,
+    STATUS_CODES,
+    TREND_NAMES,
 )
 from okrcore.evaluate import (
     CHILDREN_TOO,
@@ -44,7 +50,8 @@ from okrcore.evaluate import (
     sum_share,
 )
 from okrcore.evaluate import _mean_items as _scalar_mean_items
-from okrcore.formulas import Colour, Trend
+from okrcore.formulas import Colour
+from okrcore.kinds import KINDS
 from okrcore.results import (
     ColourSource,
     Evaluation,
@@ -61,16 +68,11 @@ from okrcore.results import (
 
 __all__ = ["errors_of", "explain", "to_evaluation"]
 
-_COLOURS: Final[tuple[Colour, Colour, Colour]] = ("green", "yellow", "red")
-_TRENDS: Final[tuple[Trend, Trend, Trend]] = ("progressed", "stalled", "regressed")
-_MODES: Final = {1: "mean", 2: "sum"}
-_STATUSES: Final = ("on_track", "behind", "at_risk", "off_track")
-_RULES: Final = {
-    G.RULE_EXPLICIT: "explicit",
-    G.RULE_SETTINGS: "auto:progress_settings",
-    G.RULE_SAME_UNIT: "auto:same_unit",
-    G.RULE_MIXED: "auto:mixed",
-}
+_COLOURS: Final = COLOUR_NAMES
+_TRENDS: Final = TREND_NAMES
+_MODES: Final = {code: name for name, code in MODE_CODES.items() if code != MODE_AUTO}
+_STATUSES: Final = tuple(STATUS_CODES)
+_RULES: Final = RULE_NAMES
 
 
 def _colour(code: int) -> Colour | None:
@@ -352,12 +354,11 @@ def _colour_source(frame: OrgFrame, result: G.BatchResult, i: int, kr_ids: list[
                          statuses, result.policy)[1]
 
 
-_KR_RULES: Final = {KIND_BINARY: "binary", KIND_MILESTONE: "milestone",
-                     KIND_STAGED: "milestone:stages", KIND_CHECKPOINTS: "milestone:checkpoints"}
-_RANGE_RULES: Final = {0: "metric", 1: "range:band", 2: "range:graded", 3: "range:linear"}
-
-
-_PACE_REASONS: Final = ("complete", "not_started", "on_pace", "red", "yellow", "ahead_of_yellow")
+_KR_RULES: Final = {code: rule for kind in KINDS.values() for code, rule in kind.rules.items()}
+_TOTALS: Final = frozenset().union(*(kind.totals for kind in KINDS.values()))
+_DONE_OR_NOT: Final = frozenset().union(*(kind.done_or_not for kind in KINDS.values()))
+_RANGE_RULES: Final = RANGE_RULE_NAMES
+_PACE_REASONS: Final = PACE_REASONS
 """The reason codes of the batch pace twin (``okrcore.batch.engine._pace``), by name."""
 
 
@@ -390,7 +391,7 @@ def _kr_explanations(frame: OrgFrame, result: G.BatchResult, units: list[str]
         due = dues.get(due_at)
         if due is None and due_at != NONE_INSTANT:
             due = dues[due_at] = isoformat_us(due_at)
-        if kind in (KIND_BINARY, KIND_MILESTONE):  # done-or-not: paced against its due (§11.2)
+        if kind in _DONE_OR_NOT:  # done-or-not: paced against its due (§11.2)
             why = F.due_colour(is_done, result.as_of, None if due_at == NONE_INSTANT else due_at)
             pace = pace_reason_source(why[1], policy)
         else:
@@ -404,7 +405,7 @@ def _kr_explanations(frame: OrgFrame, result: G.BatchResult, units: list[str]
                 _RANGE_RULES[mode], _unit_name(units, unit), start, target, None, bounds,
                 None if limit < 0 else G.RANGE_LIMITS[limit], due, pace)
         else:
-            total = target if kind in (KIND_STAGED, KIND_CHECKPOINTS) else None
+            total = target if kind in _TOTALS else None
             out[row] = KeyResultExplanation(_KR_RULES[kind], total=total, due=due, pace=pace)
     return out
 
@@ -450,7 +451,7 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
         i = obj_list[row]
         kind = int(frame.kr_kind[row])
         value = float(result.kr_value[row])
-        current: float | bool = bool(value) if kind in (KIND_BINARY, KIND_MILESTONE) else value
+        current: float | bool = bool(value) if kind in _DONE_OR_NOT else value
         owners = tuple(people[p] for p in owner_ids[offsets[row]:offsets[row + 1]])
         last = int(result.kr_last_at[row])
         fc = None

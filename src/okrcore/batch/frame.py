@@ -16,9 +16,11 @@ import numpy as np
 import numpy.typing as npt
 
 from okrcore import errors as E
+from okrcore import kinds
 from okrcore.codes import (  # re-exported: the frame's codes, defined in okrcore.codes
     AMBITION_CODES as AMBITION_CODES,
 )
+from okrcore.codes import AMBITION_COMMITTED, MODE_AUTO, RANGE_NONE, STATUS_NONE
 from okrcore.codes import (
     KIND_BINARY as KIND_BINARY,
 )
@@ -60,12 +62,9 @@ from okrcore.codes import (
 )
 from okrcore.evaluate import instant_us
 from okrcore.model import (
-    Binary,
     Document,
     InvalidKeyResult,
     InvalidObjective,
-    Metric,
-    Milestone,
     Objective,
 )
 
@@ -244,7 +243,7 @@ class OrgFrame:
             kr_current=_optional(columns, "kr_current", np.nan, np.float64, n),
             kr_weight=_optional(columns, "kr_weight", 1.0, np.float64, n),
             kr_unit=_optional(columns, "kr_unit", -1, np.int32, n),
-            kr_range_mode=_optional(columns, "kr_range_mode", 0, np.uint8, n),
+            kr_range_mode=_optional(columns, "kr_range_mode", RANGE_NONE, np.uint8, n),
             kr_red_low=_optional(columns, "kr_red_low", np.nan, np.float64, n),
             kr_yellow_low=_optional(columns, "kr_yellow_low", np.nan, np.float64, n),
             kr_yellow_high=_optional(columns, "kr_yellow_high", np.nan, np.float64, n),
@@ -262,9 +261,9 @@ class OrgFrame:
             obj_weight=_optional(columns, "obj_weight", 1.0, np.float64, m),
             obj_start=_optional(columns, "obj_start", NONE_INSTANT, np.int64, m),
             obj_due=_optional(columns, "obj_due", NONE_INSTANT, np.int64, m),
-            obj_mode=_optional(columns, "obj_mode", 0, np.uint8, m),
-            obj_ambition=_optional(columns, "obj_ambition", 0, np.uint8, m),
-            obj_status=_optional(columns, "obj_status", -1, np.int8, m),
+            obj_mode=_optional(columns, "obj_mode", MODE_AUTO, np.uint8, m),
+            obj_ambition=_optional(columns, "obj_ambition", AMBITION_COMMITTED, np.uint8, m),
+            obj_status=_optional(columns, "obj_status", STATUS_NONE, np.int8, m),
             obj_include_children=_optional(columns, "obj_include_children", False, np.bool_, m),
             obj_owner=_optional(columns, "obj_owner", -1, np.int32, m),
             obj_ps_unit=_optional(columns, "obj_ps_unit", -1, np.int32, m),
@@ -339,10 +338,11 @@ class OrgFrame:
                 instant_us(o.start) if o is not None and o.start is not None else NONE_INSTANT)
             obj_cols["obj_due"].append(
                 instant_us(o.due) if o is not None and o.due is not None else NONE_INSTANT)
-            obj_cols["obj_mode"].append(MODE_CODES[o.mode] if o is not None else 0)
-            obj_cols["obj_ambition"].append(AMBITION_CODES[o.ambition] if o is not None else 0)
+            obj_cols["obj_mode"].append(MODE_CODES[o.mode] if o is not None else MODE_AUTO)
+            obj_cols["obj_ambition"].append(AMBITION_CODES[o.ambition] if o is not None
+                                           else AMBITION_COMMITTED)
             obj_cols["obj_status"].append(
-                STATUS_CODES[o.status] if o is not None and o.status is not None else -1)
+                STATUS_CODES[o.status] if o is not None and o.status is not None else STATUS_NONE)
             obj_cols["obj_include_children"].append(bool(o.include_children) if o else False)
             obj_cols["obj_owner"].append(person(obj.owner))
             obj_cols["obj_ps_unit"].append(unit(settings.unit) if settings is not None else -1)
@@ -371,47 +371,22 @@ class OrgFrame:
                 for name in (kr.owners or default_owner):
                     owner_ids.append(person(name))
                 offsets.append(len(owner_ids))
-                kind, start, target, current = KIND_METRIC, 0.0, 1.0, nan
-                mode = 0
-                bounds = [nan, nan, nan, nan]
-                unit_code = -1
-                due = NONE_INSTANT
-                history = None
-                if isinstance(kr, Metric):
-                    start, target = float(kr.start), float(kr.target)
-                    current = nan if kr.current is None else float(kr.current)
-                    unit_code = unit(kr.unit)
-                    if kr.range is not None:
-                        r = kr.range
-                        mode = RANGE_MODE_CODES[r.mode]
-                        bounds = [nan if v is None else float(v)
-                                  for v in (r.red_low, r.yellow_low, r.yellow_high, r.red_high)]
-                elif isinstance(kr, Binary):
-                    kind = KIND_BINARY
-                    current = nan if kr.done is None else float(kr.done)
-                elif isinstance(kr, Milestone):
-                    target = float(kr.total)
-                    if kr.checkpoints is not None:
-                        kind = KIND_CHECKPOINTS
-                        current = float(sum(1 for c in kr.checkpoints if c.done))
-                    elif kr.stages_total is not None:
-                        kind = KIND_STAGED
-                        current = nan if kr.stages_done is None else float(kr.stages_done)
-                    else:
-                        kind = KIND_MILESTONE
-                        current = nan if kr.done is None else float(kr.done)
-                if not isinstance(kr, InvalidKeyResult):
+                if isinstance(kr, InvalidKeyResult):
+                    row_of = kinds.placeholder()
+                    due, history = NONE_INSTANT, None
+                else:
+                    row_of = kinds.kind_of(kr).encode(kr, unit)
                     due = NONE_INSTANT if kr.due is None else instant_us(kr.due)
                     history = kr.check_ins
-                kr_cols["kr_kind"].append(kind)
-                kr_cols["kr_start"].append(start)
-                kr_cols["kr_target"].append(target)
-                kr_cols["kr_current"].append(current)
+                kr_cols["kr_kind"].append(row_of.kind)
+                kr_cols["kr_start"].append(row_of.start)
+                kr_cols["kr_target"].append(row_of.target)
+                kr_cols["kr_current"].append(row_of.current)
                 kr_cols["kr_weight"].append(float(kr.weight))
-                kr_cols["kr_unit"].append(unit_code)
-                kr_cols["kr_range_mode"].append(mode)
+                kr_cols["kr_unit"].append(row_of.unit)
+                kr_cols["kr_range_mode"].append(row_of.range_mode)
                 for name, value in zip(("kr_red_low", "kr_yellow_low", "kr_yellow_high",
-                                        "kr_red_high"), bounds, strict=True):
+                                        "kr_red_high"), row_of.bounds, strict=True):
                     kr_cols[name].append(value)
                 kr_cols["kr_due"].append(due)
                 kr_cols["kr_has_log"].append(history is not None)

@@ -26,10 +26,13 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra onl
 from okrcore.conformance.capabilities import CAPABILITIES, check_capabilities
 from okrcore.evaluate import evaluate as _reference_evaluate
 from okrcore.interchange import document_to_dict
+from okrcore.kinds import KINDS, Tools
+from okrcore.kinds import binary as _binary
+from okrcore.kinds import metric as _metric
+from okrcore.kinds import milestone as _milestone
 from okrcore.model import (
     Binary,
     CheckIn,
-    Checkpoint,
     Document,
     KeyResult,
     Metric,
@@ -69,7 +72,7 @@ __all__ = [
 RangeMode = Literal["band", "graded", "linear"]
 ALL: Final = frozenset(CAPABILITIES)
 """Every capability: the strategies' default, nothing restricted."""
-UNITS: Final = ("", "USD", "calls", "deals")
+UNITS: Final = _metric.UNITS
 """Units drawn for metrics ("" is no unit)."""
 PEOPLE: Final = ("ann", "bob", "carl")
 """Person ids drawn for owners."""
@@ -110,18 +113,10 @@ def timelines(draw: st.DrawFn) -> tuple[datetime, datetime]:
     return start, start + timedelta(microseconds=length)
 
 
-@st.composite
-def ranges(draw: st.DrawFn, target: float) -> Range:
+def ranges(target: float) -> st.SearchStrategy[Range]:
     """Breakpoints ordered around ``target``, each one optional."""
-    below = sorted(draw(st.lists(st.floats(0, 1e4), min_size=2, max_size=2)))
-    above = sorted(draw(st.lists(st.floats(0, 1e4), min_size=2, max_size=2)))
-    present = draw(st.lists(st.booleans(), min_size=4, max_size=4))
-    values = [target - below[1], target - below[0], target + above[0], target + above[1]]
-    red_low, yellow_low, yellow_high, red_high = (
-        v if keep else None for v, keep in zip(values, present, strict=True))
-    mode: RangeMode = draw(st.sampled_from(("band", "graded", "linear")))
-    return Range(red_low=red_low, yellow_low=yellow_low, yellow_high=yellow_high,
-                 red_high=red_high, mode=mode)
+    result: st.SearchStrategy[Range] = _metric.ranges(_tools(), target)
+    return result
 
 
 def check_in_logs(values: st.SearchStrategy[Any]) -> st.SearchStrategy[list[CheckIn]]:
@@ -143,84 +138,47 @@ def _due(draw: st.DrawFn, after: datetime | None) -> datetime | None:
         lambda us: after + timedelta(microseconds=us)))
 
 
-@st.composite
-def metrics(draw: st.DrawFn, ident: str = "k", unit: str | None = None,
-            with_range: bool | None = None, capabilities: Collection[str] | None = None,
-            due_after: datetime | None = None) -> Metric:
+def _tools() -> Tools:
+    return Tools(st=st, numbers=numbers, weights=weights, names=names, owners=owners,
+                 history=_history, due=_due)
+
+
+def metrics(ident: str = "k", unit: str | None = None, with_range: bool | None = None,
+            capabilities: Collection[str] | None = None,
+            due_after: datetime | None = None) -> st.SearchStrategy[Metric]:
     """Any valid metric: increase, reduction or range, with a current value or a history.
 
     Without the ``reductions`` capability the target is above the start; without ``ranges``
     there is no range; ``due_after`` keeps the key result's own due after that instant.
     """
-    caps = _caps(capabilities)
-    start = draw(numbers)
-    ranged = (draw(st.booleans()) if with_range is None else with_range) and "ranges" in caps
-    target = draw(numbers)
-    if "reductions" not in caps and target < start:
-        start, target = target, start
-    bounds = draw(ranges(float(target))) if ranged else None
-    if target == start and (bounds is None or bounds.mode == "linear"):
-        sign = draw(st.sampled_from((1, -1) if "reductions" in caps else (1,)))
-        target = start + sign * draw(st.integers(1, 1000))
-        bounds = draw(ranges(float(target))) if ranged else None
-    history = _history(draw, numbers, caps)
-    current = None if history is not None else draw(st.none() | numbers)
-    return Metric(
-        id=ident, target=target, start=start, current=current,
-        unit=draw(st.sampled_from(UNITS)) if unit is None else unit,
-        range=bounds, check_ins=history, weight=draw(weights),
-        owners=draw(owners) if "people" in caps else (),
-        due=_due(draw, due_after), name=draw(names))
+    result: st.SearchStrategy[Metric] = _metric.KIND.strategy(
+        _tools(), ident, _caps(capabilities), due_after, unit=unit, with_range=with_range)
+    return result
 
 
-@st.composite
-def binaries(draw: st.DrawFn, ident: str = "k", capabilities: Collection[str] | None = None,
-             due_after: datetime | None = None) -> Binary:
+def binaries(ident: str = "k", capabilities: Collection[str] | None = None,
+             due_after: datetime | None = None) -> st.SearchStrategy[Binary]:
     """Any valid binary key result."""
-    caps = _caps(capabilities)
-    history = _history(draw, st.booleans(), caps)
-    done = None if history is not None else draw(st.none() | st.booleans())
-    return Binary(id=ident, done=done, check_ins=history, weight=draw(weights),
-                  owners=draw(owners) if "people" in caps else (),
-                  due=_due(draw, due_after), name=draw(names))
+    result: st.SearchStrategy[Binary] = _binary.KIND.strategy(
+        _tools(), ident, _caps(capabilities), due_after)
+    return result
 
 
-@st.composite
-def milestones(draw: st.DrawFn, ident: str = "k", capabilities: Collection[str] | None = None,
-               due_after: datetime | None = None) -> Milestone:
+def milestones(ident: str = "k", capabilities: Collection[str] | None = None,
+               due_after: datetime | None = None) -> st.SearchStrategy[Milestone]:
     """Any valid milestone: simple, staged or a list of checkpoints."""
-    caps = _caps(capabilities)
-    common: dict[str, Any] = {"weight": draw(weights),
-                              "owners": draw(owners) if "people" in caps else (),
-                              "due": _due(draw, due_after), "name": draw(names)}
-    shape = draw(st.sampled_from(("simple", "staged", "checkpoints")))
-    if shape == "simple":
-        history = _history(draw, st.booleans(), caps)
-        done = None if history is not None else draw(st.none() | st.booleans())
-        return Milestone(id=ident, done=done, check_ins=history, **common)
-    if shape == "staged":
-        total = draw(st.integers(1, 10))
-        stages = st.integers(0, total)
-        history = _history(draw, stages, caps)
-        stages_done = None if history is not None else draw(st.none() | stages)
-        return Milestone(id=ident, stages_total=total, stages_done=stages_done,
-                         check_ins=history, **common)
-    points = draw(st.lists(st.builds(Checkpoint, st.text(min_size=1, max_size=5),
-                                     st.booleans()), min_size=1, max_size=5))
-    return Milestone(id=ident, checkpoints=points, **common)
+    result: st.SearchStrategy[Milestone] = _milestone.KIND.strategy(
+        _tools(), ident, _caps(capabilities), due_after)
+    return result
 
 
 def key_results(ident: str = "k", capabilities: Collection[str] | None = None,
                 due_after: datetime | None = None) -> st.SearchStrategy[KeyResult]:
     """A key result of any kind the capabilities allow (metrics first)."""
     caps = _caps(capabilities)
-    kinds: list[st.SearchStrategy[KeyResult]] = [
-        metrics(ident, capabilities=caps, due_after=due_after)]
-    if "binary" in caps:
-        kinds.append(binaries(ident, capabilities=caps, due_after=due_after))
-    if "milestones" in caps:
-        kinds.append(milestones(ident, capabilities=caps, due_after=due_after))
-    return st.one_of(kinds)
+    return st.one_of([kind.strategy(_tools(), ident, caps, due_after)
+                      for kind in KINDS.values()
+                      if kind.capability is None or kind.capability in caps])
 
 
 @st.composite
