@@ -200,8 +200,6 @@ PENDING: dict[str, set[str]] = {
     # helper H1 (issue 18) switches these to okrcore.codes while rewriting the numba kernels
     "batch/_numba.py": {"PACE_RULE_CODES", "_CODE_NONE", "_CODE_GREEN", "_CODE_YELLOW",
                         "_CODE_RED"},
-    # helper H4 (issue 18) splits this module; its colour names by code are codes.COLOUR_NAMES
-    "okrcore_sqlalchemy/job.py": {"_COLOURS"},
 }
 """Module-level copies of codes still waiting to be switched, by file under src/okrcore (or
 under adapters/ for an adapter package)."""

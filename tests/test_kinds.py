@@ -330,7 +330,7 @@ def test_a_registered_kind_is_read_dumped_stored_and_framed_by_the_generic_code(
 
 def test_the_kinds_import_only_the_layers_below_them() -> None:
     allowed = {"okrcore.model", "okrcore.codes", "okrcore.errors", "okrcore._checks",
-               "okrcore._reading", "okrcore.kinds", "okrcore.policy"}
+               "okrcore._reading", "okrcore.kinds", "okrcore.policy", "okrcore.instants"}
     files = [*(ROOT / "src" / "okrcore" / "kinds").glob("*.py"),
              ROOT / "src" / "okrcore" / "_reading.py"]
     found = set()

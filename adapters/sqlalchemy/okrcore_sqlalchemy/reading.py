@@ -37,6 +37,7 @@ from okrcore import errors as E
 from okrcore import rows
 from okrcore.batch import BatchResult, OrgFrame
 from okrcore.batch.frame import LOAD_INVALID
+from okrcore.codes import COLOUR_NAMES, COLOUR_NONE
 from okrcore.errors import OkrError
 from okrcore.interchange import loads
 from okrcore.jobs._text import one_line
@@ -56,7 +57,8 @@ PHASES: Final = ("read", "compute", "write")
 """Phases reported to a ``progress`` callback, in order."""
 
 Progress = Callable[[str, int, int], None]
-_COLOURS: Final = {-1: "none", 0: "green", 1: "yellow", 2: "red"}
+_COLOURS: Final = {COLOUR_NONE: "none", **dict(enumerate(COLOUR_NAMES))}
+"""Colour names by code (``none`` for :data:`okrcore.codes.COLOUR_NONE`)."""
 _I64 = npt.NDArray[np.int64]
 
 
