@@ -32,7 +32,7 @@ RANGE_LIMITS: Final = rules.RANGE_LIMITS
 
 
 def _quiet() -> Any:
-    """numpy's floating point warnings off (the rules divide by zero and overflow on purpose)."""
+    """Numpy's floating point warnings off (the rules divide by zero and overflow on purpose)."""
     return np.errstate(divide="ignore", invalid="ignore", over="ignore")
 
 

@@ -281,8 +281,10 @@ def pace_colour(progress: Any, expected: Any, tol: Any, rule: int, yellow: float
 
 def pace_reason(progress: Any, expected: Any, tol: Any, rule: int, yellow: float,
                 red: float) -> Any:
-    """The reason of the pace colour: 0 complete, 1 not started, 2 on pace, 3 red, 4 yellow,
-    5 ahead of yellow."""
+    """The reason code of the pace colour.
+
+    0 complete, 1 not started, 2 on pace, 3 red, 4 yellow, 5 ahead of yellow.
+    """
     complete, not_started, on_pace, behind_red, behind_yellow = pace_conditions(
         progress, expected, tol, rule, yellow, red)
     reason = ops.where(behind_red, 3, ops.where(behind_yellow, 4, 5))
@@ -372,21 +374,22 @@ RULES: Final = (
 """Every rule, in an order where each calls only rules before it."""
 
 
-def instantiate(operations: types.ModuleType, name: str) -> types.ModuleType:
-    """A module of every rule bound to ``operations`` instead of :mod:`okrcore.batch._ops`.
+def instantiate(operations: types.ModuleType, namespace: dict[str, Any]) -> None:
+    """Fill ``namespace`` (a module's globals) with every rule bound to ``operations``.
 
-    Each rule of the new module is a new function object over the *same code object* as the
-    rule here; its globals are this module's, with ``ops`` bound to ``operations`` and every
-    rule name to its new instance (so that rules calling rules stay in the new instance).
+    Each rule there is a new function object over the *same code object* as the rule here;
+    its globals are ``namespace``: this module's names, with ``ops`` bound to ``operations``
+    and every rule name to its new instance (so that rules calling rules stay in it).  See
+    :mod:`okrcore.batch._rules_numba`.
     """
-    module = types.ModuleType(name, __doc__)
-    namespace = dict(globals())
+    name = namespace["__name__"]
+    namespace.update({key: value for key, value in globals().items()
+                      if not key.startswith("__") and key not in namespace})
     namespace["ops"] = operations
     for rule in RULES:
         clone = types.FunctionType(rule.__code__, namespace, rule.__name__,
                                    rule.__defaults__, rule.__closure__)
         clone.__qualname__ = rule.__qualname__
         clone.__module__ = name
+        clone.__doc__ = rule.__doc__
         namespace[rule.__name__] = clone
-        setattr(module, rule.__name__, clone)
-    return module
