@@ -253,12 +253,26 @@ def load() -> Kernels:
                 from numba.extending import register_jitable
             except ImportError as exc:
                 raise ImportError(_MESSAGE) from exc
-            inline = register_jitable(inline="always")
+            def inline(function: Any) -> None:
+                # (a new decorator each time: register_jitable pops ``inline`` from its
+                # keyword arguments, so a reused one inlines only its first function)
+                register_jitable(inline="always")(function)
+
+            # One definition per rule: the rules' own code objects, bound to the numba
+            # operations (okrcore.batch._rules_numba).  The operations and the rules that call
+            # no other rule are small functions, which LLVM inlines; the rules that call rules
+            # are inlined at the numba IR level, or LLVM keeps them as calls, which stops the
+            # kernels' loop vectoriser (kr_pass was 2-5x slower).  (Inlining every rule at
+            # the IR level vectorises too but compiles several times slower.)
             for op in _ops_numba.OPS:
-                inline(op)
-            # one definition per rule: the rules' own code objects, bound to the numba ops
+                register_jitable(op)
+            names = {rule.__name__ for rule in rules.RULES}
             for rule in rules.RULES:
-                inline(getattr(_rules_numba, rule.__name__))
+                clone = getattr(_rules_numba, rule.__name__)
+                if names & set(rule.__code__.co_names):
+                    inline(clone)
+                else:
+                    register_jitable(clone)
             for helper in _HELPERS:
                 register_jitable(helper)
             # The helpers that take arrays are inlined into their kernels (numba IR inlining):

@@ -167,7 +167,9 @@ def _block_rows(b: int, block: int, n: int | np.uint64) -> tuple[np.uint64, np.u
 def _kr_pass_impl(c: KrColumns, p: Params, out: KrOut) -> None:
     # (records are unpacked outside the parallel loops: numba drops writes through them)
     out_value, out_raw, out_progress, out_status, out_expected, out_pace, out_colour, out_score, out_band, out_success = out
-    n = c.start.shape[0]
+    (kind, start, target, explicit, log_has, log_value, range_mode, red_low, yellow_low,
+     yellow_high, red_high, obj_start_kr, due_kr, aspirational) = c
+    n = start.shape[0]
     as_of = p.as_of
     strict = p.strict
     tol = p.tol
@@ -178,24 +180,24 @@ def _kr_pass_impl(c: KrColumns, p: Params, out: KrOut) -> None:
         # data-dependent branches, so the loop can be if-converted and vectorised.
         for i in range(lo, hi):
             # value: the as-of check-in, else the explicit current value, else the start
-            s = c.start[i]
-            e = c.explicit[i]
-            logged = c.log_value[i]
+            s = start[i]
+            e = explicit[i]
+            logged = log_value[i]
             fallback = s if math.isnan(e) else e
-            v = logged if c.log_has[i] else fallback
-            mode = c.range_mode[i]
-            rl = c.red_low[i]
-            yl = c.yellow_low[i]
-            yh = c.yellow_high[i]
-            rh = c.red_high[i]
-            due = c.due_kr[i]
-            raw = R.raw_progress(v, s, c.target[i], mode, rl, yl, yh, rh, strict)
+            v = logged if log_has[i] else fallback
+            mode = range_mode[i]
+            rl = red_low[i]
+            yl = yellow_low[i]
+            yh = yellow_high[i]
+            rh = red_high[i]
+            due = due_kr[i]
+            raw = R.raw_progress(v, s, target[i], mode, rl, yl, yh, rh, strict)
             progress = R.clamp(raw, p.cap)
             status = R.range_status(v, mode, rl, yl, yh, rh, strict)
-            expected = R.expected_progress(as_of, c.obj_start_kr[i], due)
-            pace = R.kr_pace(c.kind[i], v, progress, expected, due, as_of, tol, rule,
+            expected = R.expected_progress(as_of, obj_start_kr[i], due)
+            pace = R.kr_pace(kind[i], v, progress, expected, due, as_of, tol, rule,
                              p.pace_yellow, p.pace_red)
-            score, band, success = R.grade(progress, c.aspirational[i], tol, p.grade_yellow,
+            score, band, success = R.grade(progress, aspirational[i], tol, p.grade_yellow,
                                            p.grade_green, p.aspirational_success)
             out_value[i] = v
             out_raw[i] = raw
