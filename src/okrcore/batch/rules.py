@@ -179,7 +179,7 @@ def graded_progress(value: Any, target: Any, red_low: Any, yellow_low: Any, yell
     up = ops.minimum(ops.maximum((red_high - value) / (red_high - high_yellow), 0.0), 1.0)
     down = ops.minimum(ops.maximum((value - red_low) / (low_yellow - red_low), 0.0), 1.0)
     above = ops.not_(ops.isnan(red_high)) & (value > high_yellow)
-    below = ops.not_(above) & ops.not_(ops.isnan(red_low)) & (value < low_yellow)
+    below = ops.not_(above | ops.isnan(red_low)) & (value < low_yellow)
     result = ops.where(above, ops.where(value >= red_high, 0.0, up), 1.0)
     return ops.where(below, ops.where(value <= red_low, 0.0, down), result)
 
