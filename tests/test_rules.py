@@ -148,7 +148,7 @@ def test_the_numba_instance_runs_the_rules_code(rule: Any) -> None:
 
 
 def test_the_kernels_call_the_rules() -> None:
-    assert _vector.rules is rules
+    assert vars(_vector)["rules"] is rules
     numba = pytest.importorskip("numba")
     assert numba
     from okrcore.batch import _numba, _numba_kr, _numba_obj
@@ -298,9 +298,11 @@ def test_without_range_progress_the_rule_is_the_ratio(v: float, s: float, t: flo
                                                       strict: bool) -> None:
     """_vector._raw_progress evaluates the ratio alone outside band and graded rows."""
     with np.errstate(all="ignore"):
-        raw = rules.raw_progress(np.array([v]), s, t, np.uint8(mode), *limits, strict)
+        rl, yl, yh, rh = limits
+        raw = rules.raw_progress(np.array([v]), s, t, np.uint8(mode), rl, yl, yh, rh, strict)
         ratio = rules.ratio_progress(np.array([v]), s, t)
     assert not rules.uses_range_progress(np.uint8(mode))
     assert _bits(raw[0]) == _bits(ratio[0])
     if mode == 0:
-        assert int(rules.range_status(v, np.uint8(0), *limits, strict)) == COLOUR_NONE
+        status = rules.range_status(v, np.uint8(0), rl, yl, yh, rh, strict)
+        assert int(status) == COLOUR_NONE

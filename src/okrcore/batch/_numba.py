@@ -214,10 +214,11 @@ def _wrappers(jit: Any, options: dict[str, Any]) -> Kernels:
                             valid, kid_now, has_fc, progress, raw, value_sum, prog_sum),
                    float(cap), int(n_kr), int(scenario))
 
-    for wrapper, kernel in ((kr_pass_, kr_pass_jit), (kr_post, kr_post_jit),
-                            (kr_front, kr_front_jit), (structure, structure_jit),
-                            (obj_tail, obj_tail_jit), (rollup_fused, rollup_jit)):
-        wrapper.dispatcher = kernel  # type: ignore[attr-defined]
+    wrappers: tuple[Any, ...] = ((kr_pass_, kr_pass_jit), (kr_post, kr_post_jit),
+                                 (kr_front, kr_front_jit), (structure, structure_jit),
+                                 (obj_tail, obj_tail_jit), (rollup_fused, rollup_jit))
+    for wrapper, kernel in wrappers:
+        wrapper.dispatcher = kernel  # the numba dispatcher behind the wrapper
     return Kernels(kr_pass=kr_pass_,
                    group_sums=jit(**options)(_numba_kr._group_sums_impl),
                    logs=jit(**options)(_numba_kr._logs_impl),
@@ -273,12 +274,14 @@ def load() -> Kernels:
                     inline(clone)
                 else:
                     register_jitable(clone)
-            for helper in _HELPERS:
+            helpers: tuple[Any, ...] = _HELPERS
+            for helper in helpers:
                 register_jitable(helper)
             # The helpers that take arrays are inlined into their kernels (numba IR inlining):
             # a call would pass every array by value and count its references, once per
             # objective, which made the rollup several times slower than its memory traffic.
-            for helper in _INLINED:
+            inlined: tuple[Any, ...] = _INLINED
+            for helper in inlined:
                 inline(helper)
             # kr_pass reads 14 columns and writes 10: LLVM's loop vectoriser gives up on the
             # run-time alias checks this needs (default limit 128) unless the limit is raised.
@@ -286,8 +289,8 @@ def load() -> Kernels:
             llvm = importlib.import_module("llvmlite.binding")
             llvm.set_option("okrcore", f"-vectorize-memory-check-threshold={_MEMORY_CHECKS}")
             for module in _KERNEL_MODULES:
-                module._prange = numba.prange
-                module.R = _rules_numba
+                setattr(module, "_prange", numba.prange)  # noqa: B010 (read by numba)
+                setattr(module, "R", _rules_numba)  # noqa: B010
             # The GIL is kept (no ``nogil``): concurrent calls from several Python threads
             # then run one after the other, which every numba threading layer supports.
             options: dict[str, Any] = {

@@ -166,7 +166,8 @@ def _block_rows(b: int, block: int, n: int | np.uint64) -> tuple[np.uint64, np.u
 
 def _kr_pass_impl(c: KrColumns, p: Params, out: KrOut) -> None:
     # (records are unpacked outside the parallel loops: numba drops writes through them)
-    out_value, out_raw, out_progress, out_status, out_expected, out_pace, out_colour, out_score, out_band, out_success = out
+    (out_value, out_raw, out_progress, out_status, out_expected, out_pace, out_colour, out_score,
+     out_band, out_success) = out
     (kind, start, target, explicit, log_has, log_value, range_mode, red_low, yellow_low,
      yellow_high, red_high, obj_start_kr, due_kr, aspirational) = c
     n = start.shape[0]
@@ -218,7 +219,8 @@ def _kr_post_impl(c: KrPost, p: Params, out: PostOut) -> None:
     the columns now elsewhere.
     """
     # (records are unpacked outside the parallel loops: numba drops writes through them)
-    out_trend, out_stale, out_fc_value, out_fc_progress, out_fc_status, out_fc_colour, out_has_fc, out_prev_value, out_prev_progress = out
+    (out_trend, out_stale, out_fc_value, out_fc_progress, out_fc_status, out_fc_colour, out_has_fc,
+     out_prev_value, out_prev_progress) = out
     n = c.value.shape[0]
     strict = p.strict
     tol = p.tol

@@ -220,7 +220,8 @@ def _kr_sums_one(o: int | np.uint64, krs: KrPart, cap: float
 
 def _structure_impl(c: StructIn, out: StructOut) -> None:
     # (records are unpacked outside the parallel loops: numba drops writes through them)
-    out_n_krs, out_mode, out_rule, out_uses_children, out_sum_unit, out_sum_error, out_sum_start, out_sum_target, out_target_auto, out_contributes, out_summed = out
+    (out_n_krs, out_mode, out_rule, out_uses_children, out_sum_unit, out_sum_error, out_sum_start,
+     out_sum_target, out_target_auto, out_contributes, out_summed) = out
     m = out_n_krs.shape[0]
     for b in _prange(_n_blocks(m, OBJ_BLOCK)):
         lo, hi = _block_rows(b, OBJ_BLOCK, m)
@@ -311,7 +312,8 @@ def _rollup_fused_impl(tree: Tree, krs: KrPart, objs: ObjState, cap: float, n_kr
     they are results.  The key results where ``over`` is set take their progress and value from
     ``over_progress`` and ``over_value`` (the forecast scenario; an empty ``over`` for none).
     """
-    progress, raw, obj_error, obj_ref, has_fc, value_sum, prog_sum = (objs.progress, objs.raw, objs.obj_error, objs.obj_ref, objs.has_fc, objs.value_sum, objs.prog_sum)
+    (progress, raw, obj_error, obj_ref, has_fc, value_sum, prog_sum) = (objs.progress, objs.raw,
+     objs.obj_error, objs.obj_ref, objs.has_fc, objs.value_sum, objs.prog_sum)
     for level in range(tree.level_offsets.shape[0] - 1):
         first = np.uint64(tree.level_offsets[level])
         count = np.uint64(tree.level_offsets[level + 1]) - first
@@ -560,7 +562,8 @@ def _obj_tail_impl(c: ObjTail, par: Params, out: TailOut) -> None:
     """
     c_previous, c_fc_progress = (c.previous, c.fc_progress)
     # (records are unpacked outside the parallel loops: numba drops writes through them)
-    out_trend, out_expected, out_colour, out_computed, out_fc_colour, out_score, out_band, out_success, out_rule, out_kr_contributes = out
+    (out_trend, out_expected, out_colour, out_computed, out_fc_colour, out_score, out_band,
+     out_success, out_rule, out_kr_contributes) = out
     m = c.obj_error.shape[0]
     nan = np.nan
     tol = par.tol

@@ -70,7 +70,8 @@ def not_(x: bool) -> bool:
 
 def to_float(x: Any) -> float:
     """``x`` as a double (``np.float64``; an int64 is rounded to nearest, as numpy casts)."""
-    return np.float64(x)  # type: ignore[return-value]
+    result: Any = np.float64(x)
+    return result  # type: ignore[no-any-return]
 
 
 def where(condition: bool, a: Any, b: Any) -> Any:
