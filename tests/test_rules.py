@@ -36,7 +36,7 @@ from okrcore.codes import COLOUR_NONE, NONE_INSTANT
 MIN_OPERATIONS = 4
 """Sub-expressions of a rule with at least this many operations are guarded."""
 SMALL_RULES = frozenset({"clamp", "has_range", "hits_high", "hits_low", "is_done_or_not",
-                         "uses_range_progress", "worst_colour"})
+                         "pace_bound", "uses_range_progress", "whole_ratio", "worst_colour"})
 """Rules of fewer operations: too small to tell from ordinary code; shared by code object."""
 RULE_MODULES = frozenset({"rules.py", "_ops.py", "_ops_numba.py", "_rules_numba.py"})
 
@@ -185,14 +185,11 @@ PLANTED = {
     "approx_le": "ok = (a <= b) | (abs(a - b) <= tol * _np_maximum(abs(a), abs(b)))",
     "graded": ("up = _np_minimum(_np_maximum((red_high - value) / (red_high - high_yellow),"
                " 0.0), 1.0)"),
-    "halving": "num = (v * 0.5 - s * 0.5) if halved else num",
+    "halving": "raw = (v * 0.5 - s * 0.5) / (t * 0.5 - s * 0.5) if halved else num / den",
     "expected": ("e = _np_minimum(_np_maximum(np.float64(as_of - start) / "
                  "np.float64(due - start), 0.0), 1.0)"),
     "grade": "score = np.floor(10.0 * _np_minimum(progress, 1.0) + 0.5 + tol) / 10.0",
     "trend": "same = abs(r - prev) <= tol * _np_maximum(abs(r), abs(prev))",
-    "pace": ("green = (_approx_le(1.0, p, tol) | (expected <= 0)\n"
-             "         | _approx_le(expected, p, tol) | math.isnan(expected))\n"
-             "bound = ratio if base == 0 else (difference if base == 1 else below)"),
     "due": ("by_due = _CODE_NONE if due == NONE_INSTANT else (_CODE_GREEN if as_of < due "
             "else _CODE_RED)"),
     # the numpy twins, as engine.py had them

@@ -40,18 +40,20 @@ unsigned indices (no negative-index wraparound checks).  Like numpy, :func:`kr_p
 every alternative (plain, band and graded progress; every pace bound) and then selects, so its
 loop has no data-dependent branch and LLVM vectorises it.  Compiled code is cached on disk
 (``cache=True``, in ``__pycache__``), so only the first run on a machine pays the compile time.
-numba's cache is keyed on the kernel's own source file: after editing
-:mod:`okrcore.batch.rules` or :mod:`okrcore.batch._ops_numba` alone, clear the cache
-(``__pycache__/*.nbi``, ``*.nbc``) or touch the kernel modules.
+numba's cache is keyed on the kernel's own source file, not on the rules it inlines:
+:func:`load` deletes the kernels' cache files when the digest of the rules, operations and
+kernel sources has changed since they were written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 import math
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -236,6 +238,38 @@ def _wrappers(jit: Any, options: dict[str, Any]) -> Kernels:
 
 _kernels: Kernels | None = None
 _lock: Final = threading.Lock()
+_STAMP: Final = "okrcore_rules.sha256"
+"""The digest of the sources the cached kernels were compiled from (in ``__pycache__``)."""
+
+
+def _drop_stale_cache() -> None:
+    """Delete the kernels' on-disk cache when a module they inline has changed.
+
+    numba keys a cached kernel on its own source file only, so an edit of the rules or the
+    operations alone would keep running the old compiled rules.  The digest of every source
+    the kernels are built from is kept beside the cache; when it differs, the kernel modules'
+    cache files go.  Best effort: a read-only install keeps numba's own handling (and with
+    ``NUMBA_CACHE_DIR`` set, the cache lives elsewhere).
+    """
+    modules = (rules, _ops_numba, _rules_numba, *_KERNEL_MODULES)
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(Path(str(module.__file__)).read_bytes())
+    folder = Path(str(_numba_kr.__file__)).parent / "__pycache__"
+    stamp = folder / _STAMP
+    try:
+        if stamp.read_text(encoding="ascii") == digest.hexdigest():
+            return
+    except OSError:
+        pass
+    try:
+        for module in _KERNEL_MODULES:
+            for path in folder.glob(f"{module.__name__.rsplit('.', 1)[1]}.*.nb[ic]"):
+                path.unlink(missing_ok=True)
+        folder.mkdir(exist_ok=True)
+        stamp.write_text(digest.hexdigest(), encoding="ascii")
+    except OSError:
+        pass
 
 
 def load() -> Kernels:
@@ -297,6 +331,7 @@ def load() -> Kernels:
                 "parallel": True, "cache": True, "error_model": "numpy", "boundscheck": False,
                 "fastmath": False,
             }
+            _drop_stale_cache()
             _kernels = _wrappers(numba.njit, options)
         return _kernels
 

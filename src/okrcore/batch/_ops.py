@@ -9,13 +9,13 @@ return the second; ``where`` evaluates both alternatives and selects.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
 __all__ = [
-    "absolute",
     "floor",
+    "fmax",
     "isinf",
     "isnan",
     "maximum",
@@ -25,8 +25,6 @@ __all__ = [
     "where",
 ]
 
-absolute: Any = np.absolute
-"""``|x|``."""
 floor: Any = np.floor
 """The largest whole number not above ``x`` (a float)."""
 isinf: Any = np.isinf
@@ -39,8 +37,24 @@ minimum: Any = np.minimum
 """numpy's minimum: NaN propagates; of two equal values the second."""
 not_: Any = np.logical_not
 """Logical not (``~`` on bool arrays, ``not`` on one bool)."""
-where: Any = np.where
-"""``a`` where ``condition`` else ``b`` (both evaluated)."""
+fmax: Any = np.fmax
+"""numpy's fmax: the other value where one is NaN; ``a`` where ``a >= b`` (so -0.0 of
+``fmax(-0.0, 0.0)``)."""
+
+_INT8: Final = range(-128, 128)
+
+
+def where(condition: Any, a: Any, b: Any) -> Any:
+    """``a`` where ``condition`` else ``b`` (both evaluated).
+
+    Integer constants (the codes of the rules) are taken as int8, so that code columns stay
+    one byte wide through nested selections.
+    """
+    if type(a) is int and a in _INT8:
+        a = np.int8(a)
+    if type(b) is int and b in _INT8:
+        b = np.int8(b)
+    return np.where(condition, a, b)
 
 
 def to_float(x: Any) -> Any:

@@ -17,8 +17,8 @@ import numpy as np
 
 __all__ = [
     "OPS",
-    "absolute",
     "floor",
+    "fmax",
     "isinf",
     "isnan",
     "maximum",
@@ -29,14 +29,14 @@ __all__ = [
 ]
 
 
-def absolute(x: Any) -> Any:
-    """``|x|``."""
-    return abs(x)
-
-
 def floor(x: float) -> float:
     """``np.floor(x)``: a float (``math.floor`` would be an integer in numba)."""
     return np.floor(x)  # type: ignore[no-any-return]
+
+
+def fmax(a: float, b: float) -> float:
+    """``np.fmax(a, b)``: ``a`` where ``a >= b`` or ``b`` is NaN, else ``b``."""
+    return a if (a >= b) | math.isnan(b) else b
 
 
 def isinf(x: float) -> bool:
@@ -79,5 +79,5 @@ def where(condition: bool, a: Any, b: Any) -> Any:
     return a if condition else b
 
 
-OPS: Any = (absolute, floor, isinf, isnan, maximum, minimum, not_, to_float, where)
+OPS: Any = (floor, fmax, isinf, isnan, maximum, minimum, not_, to_float, where)
 """Every operation, for registering with numba."""

@@ -64,9 +64,19 @@ def _safe_div(num: F64, den: F64) -> F64:
 
 
 def _ratio(value: Any, start: Any, target: Any) -> F64:
-    """:func:`rules.ratio_progress` over columns (the plain ratio with the overflow halving)."""
+    """:func:`rules.ratio_progress` over columns.
+
+    The whole ratio on every row, then the rule itself on the rows where a difference
+    overflows (elsewhere the rule is the whole ratio).
+    """
     with _quiet():
-        return np.asarray(rules.ratio_progress(value, start, target), dtype=np.float64)
+        raw = np.asarray(rules.whole_ratio(value, start, target), dtype=np.float64)
+        big = np.flatnonzero(rules.overflows(value, start, target))
+        if big.shape[0]:
+            v, s, t = (np.broadcast_to(np.asarray(a, dtype=np.float64), raw.shape)[big]
+                       for a in (value, start, target))
+            raw[big] = rules.ratio_progress(v, s, t)
+    return raw
 
 
 def _halve_overflows(num: F64, den: F64, value: Any, start: Any, target: Any) -> None:
@@ -167,7 +177,7 @@ def _pace_colour(progress: F64, expected: F64, policy: Policy) -> I8:
     """:func:`rules.pace_colour` (the colour codes of :func:`_pace`, without its reasons)."""
     with _quiet():
         colour = rules.pace_colour(progress, expected, *_pace_args(policy))
-    return np.asarray(colour).astype(np.int8)
+    return np.asarray(colour).astype(np.int8, copy=False)
 
 
 def _pace(progress: F64, expected: F64, policy: Policy) -> tuple[I8, npt.NDArray[np.uint8]]:
@@ -187,12 +197,19 @@ def _kr_pace(kind: npt.NDArray[np.uint8], value: F64, progress: F64, expected: F
 
     ``expected`` NaN (no timeline) gives COLOUR_NONE; binary and simple milestones are
     paced against ``due`` (their own, else the objective's): green when done, else none
-    without a due, green before it and red from it on (SEMANTICS §11.1, §11.2).
+    without a due, green before it and red from it on (SEMANTICS §11.1, §11.2).  The
+    timeline pace on every row, then the rule itself on the done-or-not rows (elsewhere the
+    rule is the timeline pace).
     """
+    args = _pace_args(policy)
     with _quiet():
-        colour = rules.kr_pace(kind, value, progress, expected, due, as_of,
-                               *_pace_args(policy))
-    return np.asarray(colour).astype(np.int8)
+        colour = np.asarray(rules.timeline_pace(progress, expected, *args)).astype(
+            np.int8, copy=False)
+        rows = np.flatnonzero(rules.is_done_or_not(kind))
+        if rows.shape[0]:
+            colour[rows] = rules.kr_pace(kind[rows], value[rows], progress[rows],
+                                         expected[rows], due[rows], as_of, *args)
+    return colour
 
 
 def _expected(as_of: int | I64, start: I64, due: I64) -> F64:
@@ -208,7 +225,7 @@ def _expected(as_of: int | I64, start: I64, due: I64) -> F64:
 def _trend(previous: F64, current: F64, tol: float) -> I8:
     """:func:`rules.trend`."""
     with _quiet():
-        return np.asarray(rules.trend(previous, current, tol)).astype(np.int8)
+        return np.asarray(rules.trend(previous, current, tol)).astype(np.int8, copy=False)
 
 
 def _stale(progress: F64, tol: float, logged: B, last_at: I64, start: I64, as_of: int,
@@ -223,7 +240,7 @@ def _grade(progress: F64, aspirational: B, policy: Policy) -> tuple[F64, I8, B]:
         score, band, success = rules.grade(progress, aspirational, policy.tolerance,
                                            policy.grade_yellow, policy.grade_green,
                                            policy.aspirational_success)
-    return (np.asarray(score, dtype=np.float64), np.asarray(band).astype(np.int8),
+    return (np.asarray(score, dtype=np.float64), np.asarray(band).astype(np.int8, copy=False),
             np.asarray(success))
 
 

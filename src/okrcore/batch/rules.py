@@ -5,11 +5,13 @@ which stays independent; the differential tests compare the two).  A rule is wri
 a small layer of operations, the module global ``ops``, so that the same code runs on numpy
 columns and on one row inside a numba loop:
 
-* arithmetic (``+ - * /``) and comparisons are native to both;
+* arithmetic (``+ - * /``, ``abs``) and comparisons are native to both (numpy reuses the
+  temporaries of operators in place, so a rule prefers them to function calls);
 * ``&``, ``|`` combine conditions (bool arrays, or bools); ``ops.not_`` negates one;
 * ``ops.where`` selects (both alternatives are evaluated: no data-dependent branch);
 * ``ops.maximum`` / ``ops.minimum`` follow numpy (NaN propagates, the second of two equal
-  values), ``ops.absolute``, ``ops.isnan``, ``ops.isinf``, ``ops.floor``, ``ops.to_float``;
+  values), ``ops.fmax`` (NaN-ignoring), ``ops.isnan``, ``ops.isinf``,
+  ``ops.floor``, ``ops.to_float``;
 * a Python ``if`` only on scalar parameters (``strict``, the pace ``rule`` code), which are
   scalars in both kernels.
 
@@ -26,14 +28,15 @@ clones share the code objects of this module and that no other module of ``okrco
 contains a sub-expression of a rule (a reimplementation).
 
 The rules (:data:`RULES`): key result raw progress per kind and range mode
-(:func:`ratio_progress` with the overflow halving, :func:`band_progress`,
-:func:`graded_progress`, dispatched by :func:`raw_progress`), :func:`clamp`,
-:func:`range_status` and :func:`range_limit`, :func:`expected_progress`, the pace colour per
-rule and boundary (:func:`pace_bound`, :func:`behind`, :func:`pace_conditions`,
-:func:`pace_colour`, :func:`pace_reason`), the done-or-not pace of binary and simple milestones
-by their due (:func:`due_colour`, :func:`kr_pace`), the grade (:func:`grade_score`,
-:func:`grade_band`, :func:`grade_success`), :func:`trend`, :func:`is_stale`, and the helpers
-they share (:func:`approx_le`, :func:`hits_low`, :func:`hits_high`, :func:`worst_colour`).
+(:func:`ratio_progress` with the overflow halving: :func:`overflows`, :func:`whole_ratio`,
+:func:`halved_ratio`; :func:`band_progress`, :func:`graded_progress`, dispatched by
+:func:`raw_progress`), :func:`clamp`, :func:`range_status` and :func:`range_limit`,
+:func:`expected_progress`, the pace colour per rule and boundary (:func:`pace_bound`,
+:func:`behind`, :func:`pace_conditions`, :func:`pace_colour`, :func:`pace_reason`), the
+done-or-not pace of binary and simple milestones by their due (:func:`due_colour`,
+:func:`timeline_pace`, :func:`kr_pace`), the grade (:func:`grade_score`, :func:`grade_band`,
+:func:`grade_success`), :func:`trend`, :func:`is_stale`, and the helpers they share
+(:func:`approx_le`, :func:`hits_low`, :func:`hits_high`, :func:`worst_colour`).
 
 Integer results are the codes of :mod:`okrcore.codes` (numpy: int64 arrays, which the callers
 narrow).  Instants are int64 microseconds, :data:`~okrcore.codes.NONE_INSTANT` for "absent".
@@ -77,6 +80,7 @@ __all__ = [
     "grade_score",
     "grade_success",
     "graded_progress",
+    "halved_ratio",
     "has_range",
     "hits_high",
     "hits_low",
@@ -84,6 +88,7 @@ __all__ = [
     "is_done_or_not",
     "is_stale",
     "kr_pace",
+    "overflows",
     "pace_bound",
     "pace_colour",
     "pace_conditions",
@@ -93,8 +98,10 @@ __all__ = [
     "range_status",
     "ratio_progress",
     "raw_progress",
+    "timeline_pace",
     "trend",
     "uses_range_progress",
+    "whole_ratio",
     "worst_colour",
 ]
 
@@ -124,8 +131,7 @@ def pace_rule_code(rule: PaceRule) -> int:
 
 def approx_le(a: Any, b: Any, tol: Any) -> Any:
     """``a <= b`` up to the relative tolerance ``tol`` (formulas.approx_le)."""
-    return (a <= b) | (ops.absolute(a - b) <= tol * ops.maximum(ops.absolute(a),
-                                                                 ops.absolute(b)))
+    return (a <= b) | (abs(a - b) <= tol * ops.maximum(abs(a), abs(b)))
 
 
 def hits_low(value: Any, limit: Any, strict: bool) -> Any:
@@ -152,17 +158,28 @@ def worst_colour(a: Any, b: Any) -> Any:
 # ------------------------------------------------------------------------------------------
 
 
+def overflows(value: Any, start: Any, target: Any) -> Any:
+    """Whether ``value - start`` or ``target - start`` overflows (to an infinity)."""
+    return ops.isinf(value - start) | ops.isinf(target - start)
+
+
+def whole_ratio(value: Any, start: Any, target: Any) -> Any:
+    """``(value - start) / (target - start)``."""
+    return (value - start) / (target - start)
+
+
+def halved_ratio(value: Any, start: Any, target: Any) -> Any:
+    """The ratio of halved differences (where a whole one overflows)."""
+    return (value * 0.5 - start * 0.5) / (target * 0.5 - start * 0.5)
+
+
 def ratio_progress(value: Any, start: Any, target: Any) -> Any:
     """``(value - start) / (target - start)``; on halved values where a difference overflows.
 
     formulas.metric_raw_progress (a milestone's ``(done - 0) / (total - 0)`` is the same).
     """
-    num = value - start
-    den = target - start
-    halved = ops.isinf(num) | ops.isinf(den)
-    num = ops.where(halved, value * 0.5 - start * 0.5, num)
-    den = ops.where(halved, target * 0.5 - start * 0.5, den)
-    return num / den
+    return ops.where(overflows(value, start, target), halved_ratio(value, start, target),
+                     whole_ratio(value, start, target))
 
 
 def band_progress(value: Any, red_low: Any, red_high: Any, strict: bool) -> Any:
@@ -200,7 +217,8 @@ def raw_progress(value: Any, start: Any, target: Any, mode: Any, red_low: Any,
 
 def clamp(raw: Any, cap: Any) -> Any:
     """``min(max(raw, 0), cap)``; NaN and -0.0 become 0.0 (``cap`` +inf: uncapped)."""
-    return ops.minimum(ops.where(raw > 0.0, raw, 0.0), cap)
+    # fmax turns NaN and negatives into 0.0; adding 0.0 turns its possible -0.0 into 0.0
+    return ops.minimum(ops.fmax(raw, 0.0) + 0.0, cap)
 
 
 # ------------------------------------------------------------------------------------------
@@ -247,10 +265,11 @@ def expected_progress(as_of: Any, start: Any, due: Any) -> Any:
 def pace_bound(expected: Any, rule: int, threshold: float) -> Any:
     """The progress at which a goal is behind by ``threshold`` under pace rule ``rule``."""
     base = rule % PACE_BETTER
-    ratio = threshold * expected
-    difference = expected + threshold
-    points = expected - threshold / 100.0
-    return ops.where(base == _RATIO, ratio, ops.where(base == _DIFFERENCE, difference, points))
+    if base == _RATIO:
+        return threshold * expected
+    if base == _DIFFERENCE:
+        return expected + threshold
+    return expected - threshold / 100.0
 
 
 def behind(progress: Any, bound: Any, tol: Any, rule: int) -> Any:
@@ -305,12 +324,18 @@ def due_colour(value: Any, due: Any, as_of: Any) -> Any:
     return ops.where(value != 0.0, COLOUR_GREEN, by_due)
 
 
+def timeline_pace(progress: Any, expected: Any, tol: Any, rule: int, yellow: float,
+                  red: float) -> Any:
+    """The pace colour code on a timeline; COLOUR_NONE without one (NaN ``expected``)."""
+    return ops.where(ops.isnan(expected), COLOUR_NONE,
+                     pace_colour(progress, expected, tol, rule, yellow, red))
+
+
 def kr_pace(kind: Any, value: Any, progress: Any, expected: Any, due: Any, as_of: Any,
             tol: Any, rule: int, yellow: float, red: float) -> Any:
-    """A key result's pace colour code: by due, else none without a timeline, else its pace."""
-    paced = ops.where(ops.isnan(expected), COLOUR_NONE,
-                      pace_colour(progress, expected, tol, rule, yellow, red))
-    return ops.where(is_done_or_not(kind), due_colour(value, due, as_of), paced)
+    """A key result's pace colour code: by due for done-or-not kinds, else its timeline pace."""
+    return ops.where(is_done_or_not(kind), due_colour(value, due, as_of),
+                     timeline_pace(progress, expected, tol, rule, yellow, red))
 
 
 # ------------------------------------------------------------------------------------------
@@ -345,8 +370,7 @@ def grade(progress: Any, aspirational: Any, tol: Any, yellow: float, green: floa
 
 def trend(previous: Any, current: Any, tol: Any) -> Any:
     """The trend code from ``previous`` to ``current`` (formulas.trend)."""
-    same = ops.absolute(current - previous) <= tol * ops.maximum(ops.absolute(current),
-                                                                  ops.absolute(previous))
+    same = abs(current - previous) <= tol * ops.maximum(abs(current), abs(previous))
     return ops.where(same, TREND_STALLED,
                      ops.where(current > previous, TREND_PROGRESSED, TREND_REGRESSED))
 
@@ -365,11 +389,12 @@ def is_stale(progress: Any, tol: Any, logged: Any, last_at: Any, start: Any, as_
 
 
 RULES: Final = (
-    approx_le, hits_low, hits_high, worst_colour, ratio_progress, band_progress,
+    approx_le, hits_low, hits_high, worst_colour, overflows, whole_ratio, halved_ratio,
+    ratio_progress, band_progress,
     graded_progress, uses_range_progress, raw_progress, clamp, has_range, range_status,
     range_limit, expected_progress, pace_bound, behind, pace_conditions, pace_colour,
-    pace_reason, is_done_or_not, due_colour, kr_pace, grade_score, grade_band, grade_success,
-    grade, trend, is_stale,
+    pace_reason, is_done_or_not, due_colour, timeline_pace, kr_pace, grade_score, grade_band,
+    grade_success, grade, trend, is_stale,
 )
 """Every rule, in an order where each calls only rules before it."""
 
