@@ -165,6 +165,7 @@ def _block_rows(b: int, block: int, n: int | np.uint64) -> tuple[np.uint64, np.u
 
 
 def _kr_pass_impl(c: KrColumns, p: Params, out: KrOut) -> None:
+    """The per key result pass (see :func:`okrcore.batch._numba.kr_pass`)."""
     # (records are unpacked outside the parallel loops: numba drops writes through them)
     (out_value, out_raw, out_progress, out_status, out_expected, out_pace, out_colour, out_score,
      out_band, out_success) = out
