@@ -72,7 +72,8 @@ def fingerprint(node: ast.expr) -> tuple[str, int]:
     if isinstance(node, ast.IfExp):
         return join("W", (node.test, node.body, node.orelse))
     if isinstance(node, ast.Call):
-        tag = _NAMED.get(_callee(node))
+        name = _callee(node)
+        tag = _NAMED.get(name) or _NAMED.get(name.rstrip("_"))  # (ops.maximum_ is a maximum)
         return join(tag, node.args) if tag else join("F", node.args, own=0)
     if isinstance(node, ast.UnaryOp):
         negation = isinstance(node.op, (ast.Not, ast.Invert))
@@ -163,6 +164,26 @@ def test_both_operation_layers_have_the_same_names() -> None:
     assert {op.__name__ for op in _ops_numba.OPS} == set(_ops.__all__)
 
 
+SCALAR_PARAMETERS = frozenset({"cap", "tol"})
+"""Rule parameters that are scalars in both kernels (a consuming operation may take them)."""
+
+
+def test_consuming_operations_get_only_temporaries_of_the_rule() -> None:
+    """``ops.maximum_`` and the like may write into an array argument: never a parameter."""
+    tree = ast.parse(Path(rules.__file__).read_text(encoding="utf-8"))
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and isinstance(node.func, ast.Attribute) and node.func.attr.endswith("_")
+             and node.func.attr != "not_"]
+    assert calls
+    for call in calls:
+        for arg in call.args:
+            temporary = isinstance(arg, (ast.BinOp, ast.UnaryOp)) or (
+                isinstance(arg, ast.Call) and _callee(arg) in {"abs", *_ops.__all__})
+            scalar = isinstance(arg, ast.Constant) or (
+                isinstance(arg, ast.Name) and arg.id in SCALAR_PARAMETERS)
+            assert temporary or scalar, ast.unparse(call)
+
+
 def test_every_rule_is_listed_and_guarded() -> None:
     functions = {name for name in rules.__all__ if name.islower()} - {
         "instantiate", "pace_rule_code"}
@@ -245,8 +266,13 @@ def _both(rule: str, *args: Any) -> None:
 @given(a=values, b=values)
 def test_scalar_maximum_and_minimum_are_numpys(a: float, b: float) -> None:
     for numpy_op, scalar_op in ((np.maximum, _ops_numba.maximum),
-                                (np.minimum, _ops_numba.minimum)):
+                                (np.minimum, _ops_numba.minimum),
+                                (np.fmax, _ops_numba.fmax)):
         assert _bits(numpy_op(a, b)) == _bits(scalar_op(a, b))
+    # the consuming numpy operations compute what the others do, into a temporary
+    for consuming, plain in ((_ops.maximum_, np.maximum), (_ops.minimum_, np.minimum)):
+        assert _bits(consuming(np.array([a]), b)[0]) == _bits(plain(a, b))
+        assert _bits(consuming(a, np.array([b]))[0]) == _bits(plain(a, b))
 
 
 @settings(max_examples=300)

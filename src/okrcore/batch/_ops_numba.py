@@ -18,11 +18,14 @@ import numpy as np
 __all__ = [
     "OPS",
     "floor",
+    "floor_",
     "fmax",
     "isinf",
     "isnan",
     "maximum",
+    "maximum_",
     "minimum",
+    "minimum_",
     "not_",
     "to_float",
     "where",
@@ -63,6 +66,21 @@ def minimum(a: float, b: float) -> float:
     return a if math.isnan(a) else result
 
 
+def maximum_(a: float, b: float) -> float:
+    """:func:`maximum` (numpy writes it into ``a``; one row has nothing to reuse)."""
+    return maximum(a, b)
+
+
+def minimum_(a: float, b: float) -> float:
+    """:func:`minimum` (numpy writes it into ``a``; one row has nothing to reuse)."""
+    return minimum(a, b)
+
+
+def floor_(x: float) -> float:
+    """:func:`floor` (numpy writes it into ``x``)."""
+    return floor(x)
+
+
 def not_(x: bool) -> bool:
     """Logical not."""
     return not x
@@ -79,5 +97,6 @@ def where(condition: bool, a: Any, b: Any) -> Any:
     return a if condition else b
 
 
-OPS: Any = (floor, fmax, isinf, isnan, maximum, minimum, not_, to_float, where)
+OPS: Any = (floor, fmax, isinf, isnan, maximum, minimum, not_, to_float, where, maximum_,
+            minimum_, floor_)
 """Every operation, for registering with numba."""

@@ -11,7 +11,8 @@ columns and on one row inside a numba loop:
 * ``ops.where`` selects (both alternatives are evaluated: no data-dependent branch);
 * ``ops.maximum`` / ``ops.minimum`` follow numpy (NaN propagates, the second of two equal
   values), ``ops.fmax`` (NaN-ignoring), ``ops.isnan``, ``ops.isinf``,
-  ``ops.floor``, ``ops.to_float``;
+  ``ops.floor``, ``ops.to_float``; ``ops.maximum_``, ``ops.minimum_``, ``ops.floor_`` may write
+  into an argument: their array arguments must be temporaries of the rule (numpy reuses them);
 * a Python ``if`` only on scalar parameters (``strict``, the pace ``rule`` code), which are
   scalars in both kernels.
 
@@ -131,7 +132,7 @@ def pace_rule_code(rule: PaceRule) -> int:
 
 def approx_le(a: Any, b: Any, tol: Any) -> Any:
     """``a <= b`` up to the relative tolerance ``tol`` (formulas.approx_le)."""
-    return (a <= b) | (abs(a - b) <= tol * ops.maximum(abs(a), abs(b)))
+    return (a <= b) | (abs(a - b) <= tol * ops.maximum_(abs(a), abs(b)))
 
 
 def hits_low(value: Any, limit: Any, strict: bool) -> Any:
@@ -193,8 +194,8 @@ def graded_progress(value: Any, target: Any, red_low: Any, yellow_low: Any, yell
     """Linear decline from the yellow to the red limits (formulas.graded_range_progress)."""
     high_yellow = ops.where(ops.isnan(yellow_high), target, yellow_high)
     low_yellow = ops.where(ops.isnan(yellow_low), target, yellow_low)
-    up = ops.minimum(ops.maximum((red_high - value) / (red_high - high_yellow), 0.0), 1.0)
-    down = ops.minimum(ops.maximum((value - red_low) / (low_yellow - red_low), 0.0), 1.0)
+    up = ops.minimum_(ops.maximum_((red_high - value) / (red_high - high_yellow), 0.0), 1.0)
+    down = ops.minimum_(ops.maximum_((value - red_low) / (low_yellow - red_low), 0.0), 1.0)
     above = ops.not_(ops.isnan(red_high)) & (value > high_yellow)
     below = ops.not_(above | ops.isnan(red_low)) & (value < low_yellow)
     result = ops.where(above, ops.where(value >= red_high, 0.0, up), 1.0)
@@ -218,7 +219,7 @@ def raw_progress(value: Any, start: Any, target: Any, mode: Any, red_low: Any,
 def clamp(raw: Any, cap: Any) -> Any:
     """``min(max(raw, 0), cap)``; NaN and -0.0 become 0.0 (``cap`` +inf: uncapped)."""
     # fmax turns NaN and negatives into 0.0; adding 0.0 turns its possible -0.0 into 0.0
-    return ops.minimum(ops.fmax(raw, 0.0) + 0.0, cap)
+    return ops.minimum_(ops.fmax(raw, 0.0) + 0.0, cap)
 
 
 # ------------------------------------------------------------------------------------------
@@ -257,7 +258,7 @@ def range_limit(value: Any, mode: Any, red_low: Any, yellow_low: Any, yellow_hig
 
 def expected_progress(as_of: Any, start: Any, due: Any) -> Any:
     """``min(max((as_of - start) / (due - start), 0), 1)``; NaN without a timeline."""
-    value = ops.minimum(ops.maximum(ops.to_float(as_of - start) / ops.to_float(due - start),
+    value = ops.minimum_(ops.maximum_(ops.to_float(as_of - start) / ops.to_float(due - start),
                                     0.0), 1.0)
     return ops.where((start != NONE_INSTANT) & (due != NONE_INSTANT), value, _NAN)
 
@@ -345,7 +346,7 @@ def kr_pace(kind: Any, value: Any, progress: Any, expected: Any, due: Any, as_of
 
 def grade_score(progress: Any, tol: Any) -> Any:
     """``floor(10 min(p, 1) + 0.5 + tol) / 10`` (formulas.grade_score)."""
-    return ops.floor(10.0 * ops.minimum(progress, 1.0) + 0.5 + tol) / 10.0
+    return ops.floor_(10.0 * ops.minimum(progress, 1.0) + 0.5 + tol) / 10.0
 
 
 def grade_band(score: Any, yellow: float, green: float) -> Any:
@@ -370,7 +371,7 @@ def grade(progress: Any, aspirational: Any, tol: Any, yellow: float, green: floa
 
 def trend(previous: Any, current: Any, tol: Any) -> Any:
     """The trend code from ``previous`` to ``current`` (formulas.trend)."""
-    same = abs(current - previous) <= tol * ops.maximum(abs(current), abs(previous))
+    same = abs(current - previous) <= tol * ops.maximum_(abs(current), abs(previous))
     return ops.where(same, TREND_STALLED,
                      ops.where(current > previous, TREND_PROGRESSED, TREND_REGRESSED))
 
