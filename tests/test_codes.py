@@ -196,11 +196,7 @@ def test_the_numba_kernels_pace_rule_codes_are_the_codes() -> None:
 _CODE_NAME = ("KIND_", "COLOUR_", "TREND_", "ERR_", "RULE_", "RANGE_NONE", "RANGE_BAND",
               "RANGE_GRADED", "RANGE_LINEAR", "STATUS_", "STALE_", "LOAD_", "AMBITION_",
               "MODE_AUTO", "MODE_MEAN", "MODE_SUM", "PACE_", "CODE_", "UNKNOWN_CODE")
-PENDING: dict[str, set[str]] = {
-    # helper H1 (issue 18) switches these to okrcore.codes while rewriting the numba kernels
-    "batch/_numba.py": {"PACE_RULE_CODES", "_CODE_NONE", "_CODE_GREEN", "_CODE_YELLOW",
-                        "_CODE_RED"},
-}
+PENDING: dict[str, set[str]] = {}
 """Module-level copies of codes still waiting to be switched, by file under src/okrcore (or
 under adapters/ for an adapter package)."""
 

@@ -27,6 +27,7 @@ from forecasts import forecast_documents, forecast_example
 from okrcore import Document, PaceRule, Policy
 from okrcore.batch import OrgFrame, _blocks, _numpy_krs, _numpy_rollup, engine, evaluate_frame
 from okrcore.batch import _numba as kernels
+from okrcore.batch import _numba_kr as kernel_bodies
 from okrcore.batch.frame import NONE_INSTANT
 from okrcore.evaluate import instant_us
 from okrcore.policy import PaceRuleName
@@ -698,8 +699,8 @@ def test_csr_of_sorted_equals_searchsorted(keys: list[int], m: int, block: int, 
     with pytest.MonkeyPatch.context() as patch:
         # the pure-Python function over small blocks (its jitted twin: the block size is
         # compiled in); the jitted one over the default blocks below
-        patch.setattr(kernels, "BLOCK_ROWS", block)
-        patch.setattr(kernels, "_prange", range)
+        patch.setattr(kernel_bodies, "BLOCK_ROWS", block)
+        patch.setattr(kernel_bodies, "_prange", range)
         python_offsets = offsets.copy()
         python_ok = compiled(array, python_offsets)
     ok = kernels.load().csr_of_sorted(array, offsets)

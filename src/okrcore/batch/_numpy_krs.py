@@ -24,7 +24,6 @@ from okrcore.batch._blocks import (
 )
 from okrcore.batch._result import BatchResult, _buffer
 from okrcore.batch._vector import (
-    _approx_le,
     _clamp,
     _expected,
     _grade,
@@ -32,6 +31,7 @@ from okrcore.batch._vector import (
     _pace_colour,
     _range_status,
     _raw_progress,
+    _stale,
     _trend,
     _worst,
 )
@@ -273,13 +273,8 @@ def _post_block(frame: OrgFrame, rows: slice, logs: Logs, kr_error: npt.NDArray[
     trend[logged] = _trend(prev_raw, raw[logged], tol)
     # staleness only on the rows with a check-in log (the others are null, -1)
     log_rows = np.flatnonzero(frame.kr_has_log[rows])
-    complete = _approx_le(1.0, progress[log_rows], tol)
-    log_start = obj_start[log_rows]
-    early = (log_start != NONE_INSTANT) & (
-        (as_of - np.where(log_start != NONE_INSTANT, log_start, 0)) < window)
-    log_entry = logs.has_entry[log_rows]
-    since_last = as_of - np.where(log_entry, logs.last_at[log_rows], as_of)
-    stale[log_rows] = ~complete & ~early & (~log_entry | (since_last > window))
+    stale[log_rows] = _stale(progress[log_rows], tol, logs.has_entry[log_rows],
+                             logs.last_at[log_rows], obj_start[log_rows], as_of, window)
     # the forecast column of the logs becomes the forecast value (in place)
     kind = frame.kr_kind[rows]
     value[~(((kind == KIND_METRIC) | (kind == KIND_STAGED)) & np.isfinite(value))] = np.nan
