@@ -329,3 +329,27 @@ def test_without_range_progress_the_rule_is_the_ratio(v: float, s: float, t: flo
     if mode == 0:
         status = rules.range_status(v, np.uint8(0), rl, yl, yh, rh, strict)
         assert int(status) == COLOUR_NONE
+
+
+codes = st.integers(-128, 127)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cond=st.lists(st.booleans(), min_size=1, max_size=40), data=st.data())
+def test_the_int8_code_selection_is_numpys_where(cond: list[bool], data: Any) -> None:
+    """ops.where's int8 fast path gives np.where's values and dtype (wraparound cancels)."""
+    c = np.array(cond)
+    n = c.shape[0]
+
+    def operand() -> Any:
+        if data.draw(st.booleans()):
+            return np.int8(data.draw(codes))
+        return np.array(data.draw(st.lists(codes, min_size=n, max_size=n)), dtype=np.int8)
+
+    a, b = operand(), operand()
+    got = _ops.where(c, a, b)
+    want = np.where(c, a, b)
+    assert got.dtype == want.dtype == np.int8
+    assert got.tolist() == want.tolist()
+    # Python int codes are taken as int8, as before
+    assert _ops.where(c, 2, -1).tolist() == np.where(c, 2, -1).tolist()
