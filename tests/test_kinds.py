@@ -88,7 +88,7 @@ def test_register_refuses_a_taken_name_model_or_code() -> None:
     with pytest.raises(ValueError, match="cannot register"):
         kinds.register(KINDS["binary"])
 
-    class Clash(Kind):
+    class Clash(type(KINDS["metric"])):  # type: ignore[misc]  # complete: every hook
         name = "clash"
         model = type("Clash", (), {})
         code = C.KIND_METRIC
@@ -342,3 +342,18 @@ def test_the_kinds_import_only_the_layers_below_them() -> None:
             found |= {n for n in names if n.split(".")[0] in ("okrcore", "hypothesis")}
     assert {n for n in found if not n.startswith(tuple(allowed))} == set()
     assert "okrcore.model" in found
+
+
+def test_a_kind_without_a_required_hook_cannot_be_made() -> None:
+    from okrcore.kinds._base import Kind
+
+    class Incomplete(Kind):
+        name = "incomplete"
+
+        def load(self, reader: Any, path: str) -> dict[str, Any]:
+            return {}
+
+    with pytest.raises(TypeError, match="abstract") as caught:
+        Incomplete()  # type: ignore[abstract]
+    for hook in ("dump", "check_in_key", "encode", "to_row", "from_row", "sql", "strategy"):
+        assert hook in str(caught.value)

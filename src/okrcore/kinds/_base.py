@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -102,12 +103,13 @@ def check_in_done(value: Any) -> Any:
     return stored_done(value, "check_ins.value")
 
 
-class Kind:
+class Kind(abc.ABC):
     """A key-result kind: its model, codes and every mapping of it (one module per kind).
 
     The generic code (the interchange loader, ``OrgFrame.from_document``, ``okrcore.rows``, the
     hypothesis strategies, the batch conversion) loops over :data:`okrcore.kinds.KINDS` and calls
-    these hooks instead of branching on the kind.
+    these hooks instead of branching on the kind.  The hooks without a default are abstract:
+    a kind module that leaves one out cannot be instantiated (``TypeError`` naming it).
     """
 
     name: ClassVar[str]
@@ -132,50 +134,51 @@ class Kind:
     """The interchange fields of this kind beside the common ones (id, kind, weight...)."""
 
     # --- interchange ------------------------------------------------------------------------
+    @abc.abstractmethod
     def load(self, reader: Reader, path: str) -> dict[str, Any]:
         """Read this kind's fields of one interchange key result (errors go to ``reader``)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def dump(self, kr: Any) -> dict[str, Any]:
         """The fields of this kind of one interchange key result, in the order they are written."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def check_in_key(self, kr: Any) -> str:
         """The field holding a check-in's value in the interchange document."""
-        raise NotImplementedError
 
     # --- frame ------------------------------------------------------------------------------
+    @abc.abstractmethod
     def encode(self, kr: Any, unit: Callable[[str], int]) -> Encoded:
         """The frame row of ``kr`` (``unit`` gives a unit name's code)."""
-        raise NotImplementedError
 
     # --- rows -------------------------------------------------------------------------------
+    @abc.abstractmethod
     def to_row(self, kr: Any) -> dict[str, Any]:
         """The columns of this kind of its key result row (``target``, ``current``...)."""
-        raise NotImplementedError
 
     def child_rows(self, kr: Any) -> Mapping[str, Sequence[dict[str, Any]]]:
         """Rows of other tables this key result owns (checkpoints), by table name."""
         return {}
 
+    @abc.abstractmethod
     def from_row(self, row: Mapping[str, Any], history: Sequence[tuple[int, float]] | None,
                  checkpoints: Sequence[tuple[str, bool]] | None,
                  common: dict[str, Any]) -> Any:
         """Build the key result of one row; ``history`` holds ``(at µs, value)`` in order."""
-        raise NotImplementedError
 
     def columns(self, cols: Columns, rows: npt.NDArray[np.bool_]) -> None:
         """Refine the frame columns of this kind's ``rows`` in place (vectorised)."""
+        return None  # the default: nothing to refine
 
+    @abc.abstractmethod
     def sql(self, parts: SqlParts) -> list[tuple[str, str]]:
         """``(condition, raw progress)`` SQL branches of this kind, in order."""
-        raise NotImplementedError
 
     # --- tests ------------------------------------------------------------------------------
+    @abc.abstractmethod
     def strategy(self, tools: Tools, ident: str, capabilities: frozenset[str],
                  due_after: Any = None, **options: Any) -> Any:
         """A hypothesis strategy of any valid key result of this kind."""
-        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"<key-result kind {self.name!r}>"
