@@ -33,7 +33,6 @@ import okrcore
 from okrcore import rows
 from okrcore.batch import BatchResult, OrgFrame, evaluate_frame, to_evaluation
 from okrcore.batch import incremental as inc
-from okrcore.batch.frame import NONE_INSTANT
 from okrcore.evaluate import instant_us
 from okrcore.policy import Policy
 from okrcore_sqlalchemy.reading import (
@@ -71,7 +70,6 @@ from okrcore_sqlalchemy.reading import (
 )
 from okrcore_sqlalchemy.schema import (
     _DECLARED_REFERENCES,
-    COLOUR_COLUMNS,
     REFERENCE,
     Instant,
     KeyTypeError,
@@ -79,6 +77,7 @@ from okrcore_sqlalchemy.schema import (
     Timestamp,
     key_type_name,
 )
+from okrcore_sqlalchemy.storage import from_stored, to_stored
 
 __all__ = [
     "PHASES",
@@ -246,7 +245,7 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
             _check_key_types(data[key], [k in set(ids) for k in data[key]], ids, table.name,
                              key)
             return None  # rows were added, removed or never stored
-        columns[prefix] = {n: _stored_codes(n, [data[n][j] for j in order]) for n in names}
+        columns[prefix] = {n: from_stored(table, n, [data[n][j] for j in order]) for n in names}
         versions[prefix] = np.asarray([data["input_version"][j] for j in order], np.int64)
     table = schema.table("person_result")
     names = [name for name, _ in rows.RESULT_COLUMNS["person"]]
@@ -260,15 +259,6 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
     columns["person"] = {n: [data[n][index[p]] if p in index else defaults[n] for p in people]
                          for n in names}
     return rows.batch_result_from_columns(as_of, policy, columns), versions
-
-
-def _stored_codes(name: str, values: list[Any]) -> list[Any]:
-    """Stored NULL colours and instants back to the batch engine's codes."""
-    if name in COLOUR_COLUMNS:
-        return [-1 if v is None else v for v in values]
-    if name == "last_at":
-        return [NONE_INSTANT if v is None else v for v in values]
-    return values
 
 
 def _previous(conn: Connection, schema: Schema, read: _Read, as_of: int,
@@ -605,13 +595,9 @@ def recompute(
                                            key: [ids[int(i)] for i in picked]}
                 if version is not None:
                     columns["input_version"] = version[picked]
-                columns.update(rows.result_columns(result, prefix, picked))
-                for name in columns:
-                    if name in COLOUR_COLUMNS:  # no colour: NULL
-                        columns[name] = [None if c < 0 else c for c in columns[name].tolist()]
-                    elif name == "last_at":  # no check-in: NULL
-                        columns[name] = [None if t == NONE_INSTANT else t
-                                         for t in columns[name].tolist()]
+                table = schema.table(role)
+                for name, values in rows.result_columns(result, prefix, picked).items():
+                    columns[name] = to_stored(table, name, values)
                 upsert_columns(conn, schema.table(role), ("as_of", key), version is not None,
                                columns)
                 _check_written(conn, schema, role, key, when, columns[key])

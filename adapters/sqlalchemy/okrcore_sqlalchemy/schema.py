@@ -44,6 +44,7 @@ import okrcore
 from okrcore import rows
 from okrcore.batch.frame import NONE_INSTANT
 from okrcore.policy import Policy
+from okrcore_sqlalchemy.storage import COLOUR_COLUMNS
 
 __all__ = [
     "COLOUR_COLUMNS",
@@ -82,9 +83,6 @@ ID = String(200)
 """The default key type of every role (an application's own key type replaces it)."""
 
 _REFERS: Final = "okrcore_refers_to"
-COLOUR_COLUMNS: Final = frozenset({"colour", "pace_colour", "computed_colour", "forecast_colour",
-                                   "range_status", "grade_band"})
-"""Stored colour codes: NULL is "no colour" (the batch engine's ``COLOUR_NONE``)."""
 
 
 def _key(role: str, **kwargs: Any) -> Any:
