@@ -128,7 +128,7 @@ def _expected(engine: Engine, old_rows: dict[str, list[dict[str, Any]]]
     for table, rows_ in old_rows.items():
         out[table] = []
         for row in rows_:
-            new = {}
+            new: dict[str, Any] = {}
             for name, value in row.items():
                 if name in C.RESULT_CODE_NAMES and table != "okrcore_person_results":
                     new[name] = C.RESULT_CODE_NAMES[name].get(value)  # -1 / error 0: None

@@ -75,7 +75,7 @@ def test_instants_of_every_type_round_trip_and_recompute(engine: Engine, kind: s
     with Session(engine) as session, session.begin():  # a check-in with µs, through the ORM
         S.add_check_in(session, schema.check_in, "calls", PRECISE, 6)
     document = S.load_document(engine, schema)
-    calls = next(k for o in document.objectives for k in o.key_results if k.id == "calls")
+    calls: Any = next(k for o in document.objectives for k in o.key_results if k.id == "calls")
     assert calls.check_ins is not None and calls.check_ins[1].at == PRECISE
     report = S.recompute(engine, as_of=AS_OF, schema=schema)
     assert report.errors == () and report.as_of == AS_OF
@@ -101,8 +101,8 @@ def test_instants_of_every_type_round_trip_and_recompute(engine: Engine, kind: s
         # the progress expression compares check-ins with an as-of instant of the column type
         before = progress_expression(schema.key_result, as_of=PRECISE - timedelta(microseconds=1))
         at = progress_expression(schema.key_result, as_of=PRECISE)
-        got = dict(session.execute(select(schema.key_result.id, before)).all())
-        now = dict(session.execute(select(schema.key_result.id, at)).all())
+        got: dict[Any, Any] = dict(session.execute(select(schema.key_result.id, before)).all())
+        now: dict[Any, Any] = dict(session.execute(select(schema.key_result.id, at)).all())
         assert (got["calls"], now["calls"]) == (pytest.approx(0.4), pytest.approx(0.6))
     # an incremental run after a later check-in writes only what changed, equal to a full one
     with Session(engine) as session, session.begin():
@@ -141,6 +141,7 @@ def test_coded_results_are_stored_and_read_as_names(engine: Engine) -> None:
     S.recompute(engine, as_of=AS_OF)
     expected = okrcore.evaluate(document)
     with Session(engine) as session:
+        row: Any
         for row in session.scalars(select(S.ObjectiveResult)):
             result = expected.objectives[row.objective_id]
             assert (row.colour, row.computed_colour, row.trend) == (
@@ -148,7 +149,7 @@ def test_coded_results_are_stored_and_read_as_names(engine: Engine) -> None:
             assert row.mode == result.mode and row.error is None
             assert row.rule == result.explanation.rule
         # 320 between yellow_high 300 and red_high 350: yellow, graded 0.6 (band yellow)
-        latency = session.get(S.KeyResultResult, (AS_OF, "latency"))
+        latency: Any = session.get(S.KeyResultResult, (AS_OF, "latency"))
         assert latency is not None and latency.range_status == "yellow"
         assert latency.grade_band == "yellow" and latency.colour == "yellow"
     with engine.connect() as conn:

@@ -25,8 +25,8 @@ from okrcore.codes import RESULT_CODE_NAMES
 
 __all__ = [
     "CODED_COLUMNS",
-    "CODE_LENGTH",
     "COLOUR_COLUMNS",
+    "NAME_LENGTH",
     "coded_type",
     "from_stored",
     "to_stored",
@@ -38,7 +38,7 @@ COLOUR_COLUMNS: Final = frozenset({"colour", "pace_colour", "computed_colour", "
 """Stored colour names: NULL is "no colour" (the batch engine's ``COLOUR_NONE``)."""
 CODED_COLUMNS: Final = frozenset(RESULT_CODE_NAMES)
 """Result columns stored as names (:data:`okrcore.codes.RESULT_CODE_NAMES`); NULL is "none"."""
-CODE_LENGTH: Final = 32
+NAME_LENGTH: Final = 32
 """The ``VARCHAR`` length of a coded column [characters] (room for names added later)."""
 
 
@@ -49,7 +49,7 @@ def coded_type(name: str) -> Enum:
     values, and a constraint the database enforces (see ``docs/decisions.rst``).
     """
     names = [RESULT_CODE_NAMES[name][c] for c in sorted(RESULT_CODE_NAMES[name])]
-    return Enum(*names, native_enum=False, create_constraint=True, length=CODE_LENGTH,
+    return Enum(*names, native_enum=False, create_constraint=True, length=NAME_LENGTH,
                 validate_strings=True)
 
 
