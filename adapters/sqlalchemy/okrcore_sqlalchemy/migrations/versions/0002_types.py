@@ -24,6 +24,8 @@ from typing import Any, Final
 import sqlalchemy as sa
 from alembic import op
 
+from okrcore_sqlalchemy.storage import CodedName
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
@@ -89,12 +91,13 @@ def _to_codes(column: str) -> str:
 
 
 def _check(column: str) -> str:
-    return f"{column} IN ({', '.join(repr(n) for n in _names(column).values())})"
+    """The CHECK of :class:`~okrcore_sqlalchemy.storage.CodedName` (an OR of equalities)."""
+    return " OR ".join(f"{column} = '{name}'" for name in _names(column).values())
 
 
-def _coded_type(column: str) -> sa.Enum:
-    return sa.Enum(*_names(column).values(), native_enum=False, create_constraint=True,
-                   length=LENGTH, validate_strings=True)
+def _coded_type(column: str) -> CodedName:
+    return CodedName(*_names(column).values(), native_enum=False, create_constraint=True,
+                     length=LENGTH, validate_strings=True)
 
 
 def _nullable_before(column: str) -> bool:
