@@ -57,7 +57,7 @@ class CodedName(Enum):
     cache_ok = True
 
     def _set_table(self, column: Any, table: Any) -> None:
-        SchemaType._set_table(self, column, table)  # (no IN check: the OR one below)
+        SchemaType._set_table(self, column, table)  # type: ignore[no-untyped-call]
         equal = type_coerce(column, String())
         CheckConstraint(or_(*(equal == literal(name) for name in self.enums)),
                         name=_NONE_NAME if self.name is None else self.name,
