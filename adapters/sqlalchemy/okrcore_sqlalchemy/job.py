@@ -63,6 +63,7 @@ from okrcore_sqlalchemy.reading import (
     _latest_snapshot,
     _moment,
     _no_gc,
+    _pg_instant,
     _policy_from_json,
     _raw,
     _Read,
@@ -396,7 +397,7 @@ def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: b
         for n, column_values in zip(names, values, strict=True):
             column = table.c[n]
             if n in instants:
-                kind = instants[n]
+                kind = "bigint"  # µs, made timestamps in the SELECT
             elif key_type_name(column) == "UUID":
                 kind = "uuid"
             elif isinstance(column.type, BigInteger) or column.type.python_type is int:
@@ -408,7 +409,8 @@ def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: b
             else:
                 kind = "text"
             types.append(kind)
-            selects.append(f"NULLIF({q(n)}, 'NaN'::float8)" if kind == "float8" else q(n))
+            selects.append(f"NULLIF({q(n)}, 'NaN'::float8)" if kind == "float8" else
+                           _pg_instant(q(n), instants[n]) if n in instants else q(n))
             literals.append(_pg_array(column_values, kind))
         args = ", ".join(f"%s::{t}[]" for t in types)
         sql = (f"INSERT INTO {target} ({cols}) SELECT {', '.join(selects)} "
