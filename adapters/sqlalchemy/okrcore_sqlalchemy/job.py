@@ -230,7 +230,8 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
     """The complete stored snapshot at ``as_of`` as a batch result aligned with ``frame``.
 
     Also returns the input versions of the key result and objective results.  ``None`` when
-    the snapshot is missing, was computed with another policy, or lacks a row of the frame.
+    the snapshot is missing, was computed with another policy, lacks a row of the frame, or
+    holds a coded value outside its column's names.
     """
     assert frame.kr_ids is not None and frame.obj_ids is not None
     snaps = schema.table("snapshot")
@@ -251,7 +252,11 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
             _check_key_types(data[key], [k in set(ids) for k in data[key]], ids, table.name,
                              key)
             return None  # rows were added, removed or never stored
-        columns[prefix] = {n: from_stored(table, n, [data[n][j] for j in order]) for n in names}
+        try:
+            columns[prefix] = {n: from_stored(table, n, [data[n][j] for j in order])
+                               for n in names}
+        except ValueError:
+            return None  # a stored value outside its vocabulary: not a usable snapshot
         versions[prefix] = np.asarray([data["input_version"][j] for j in order], np.int64)
     table = schema.table("person_result")
     names = [name for name, _ in rows.RESULT_COLUMNS["person"]]
