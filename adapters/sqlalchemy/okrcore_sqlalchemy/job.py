@@ -53,13 +53,17 @@ from okrcore_sqlalchemy.reading import (
     _columns,
     _database_errors,
     _fetch,
+    _instant_storage,
     _invalidated,
+    _is_instant,
     _key_text,
     _key_value,
     _keys_read,
     _kr_columns,
     _latest_snapshot,
+    _moment,
     _no_gc,
+    _pg_instant,
     _policy_from_json,
     _raw,
     _Read,
@@ -71,10 +75,8 @@ from okrcore_sqlalchemy.reading import (
 from okrcore_sqlalchemy.schema import (
     _DECLARED_REFERENCES,
     REFERENCE,
-    Instant,
     KeyTypeError,
     Schema,
-    Timestamp,
     key_type_name,
 )
 from okrcore_sqlalchemy.storage import from_stored, to_stored
@@ -176,6 +178,10 @@ def store_document(bind: Engine, document: okrcore.Document, schema: Schema = RE
         for column in (table.c[n] for n in _INPUTS[name][1] if n in _KEY_COLUMNS):
             for row in data[name]:
                 row[column.name] = _key_value(row[column.name], column)
+        for column in (table.c[n] for n in _INPUTS[name][1] if _is_instant(table.c[n].type)):
+            for row in data[name]:  # µs as the datetime the column's own type binds
+                if row[column.name] is not None:
+                    row[column.name] = _moment(column.type, row[column.name])
     create_schema(bind, schema)
     with bind.begin() as conn:
         for name in reversed(rows.TABLES):
@@ -224,7 +230,8 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
     """The complete stored snapshot at ``as_of`` as a batch result aligned with ``frame``.
 
     Also returns the input versions of the key result and objective results.  ``None`` when
-    the snapshot is missing, was computed with another policy, or lacks a row of the frame.
+    the snapshot is missing, was computed with another policy, lacks a row of the frame, or
+    holds a coded value outside its column's names.
     """
     assert frame.kr_ids is not None and frame.obj_ids is not None
     snaps = schema.table("snapshot")
@@ -245,7 +252,11 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
             _check_key_types(data[key], [k in set(ids) for k in data[key]], ids, table.name,
                              key)
             return None  # rows were added, removed or never stored
-        columns[prefix] = {n: from_stored(table, n, [data[n][j] for j in order]) for n in names}
+        try:
+            columns[prefix] = {n: from_stored(table, n, [data[n][j] for j in order])
+                               for n in names}
+        except ValueError:
+            return None  # a stored value outside its vocabulary: not a usable snapshot
         versions[prefix] = np.asarray([data["input_version"][j] for j in order], np.int64)
     table = schema.table("person_result")
     names = [name for name, _ in rows.RESULT_COLUMNS["person"]]
@@ -376,10 +387,11 @@ def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: b
     conflict = f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {update}{where}"
     values = [np.asarray(columns[n]).tolist() if isinstance(columns[n], np.ndarray)
               else list(columns[n]) for n in names]
+    instants: dict[str, str] = {}
     for i, n in enumerate(names):
         kind_of = table.c[n].type
-        if isinstance(kind_of, Timestamp):
-            values[i] = [kind_of.storage(v, conn.dialect.name) for v in values[i]]
+        if _is_instant(kind_of):
+            values[i], instants[n] = _instant_storage(kind_of, values[i], conn.dialect.name)
         elif key_type_name(table.c[n]) == "UUID":
             process = (None if conn.dialect.name == "postgresql"
                        else kind_of.bind_processor(conn.dialect))
@@ -389,11 +401,11 @@ def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: b
         types, selects, literals = [], [], []
         for n, column_values in zip(names, values, strict=True):
             column = table.c[n]
-            if isinstance(column.type, Timestamp):
-                kind = "timestamptz"
+            if n in instants:
+                kind = "bigint"  # µs, made timestamps in the SELECT
             elif key_type_name(column) == "UUID":
                 kind = "uuid"
-            elif isinstance(column.type, Instant | BigInteger) or column.type.python_type is int:
+            elif isinstance(column.type, BigInteger) or column.type.python_type is int:
                 kind = "bigint"
             elif column.type.python_type is float:
                 kind = "float8"
@@ -402,7 +414,8 @@ def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: b
             else:
                 kind = "text"
             types.append(kind)
-            selects.append(f"NULLIF({q(n)}, 'NaN'::float8)" if kind == "float8" else q(n))
+            selects.append(f"NULLIF({q(n)}, 'NaN'::float8)" if kind == "float8" else
+                           _pg_instant(q(n), instants[n]) if n in instants else q(n))
             literals.append(_pg_array(column_values, kind))
         args = ", ".join(f"%s::{t}[]" for t in types)
         sql = (f"INSERT INTO {target} ({cols}) SELECT {', '.join(selects)} "
