@@ -321,6 +321,11 @@ class LiveOrganisation:
         """The evaluation policy."""
         return self._policy
 
+    @property
+    def has_document(self) -> bool:
+        """Whether the organisation was built from a document (then :meth:`document` works)."""
+        return self._document is not None
+
     def _log(self, row: int) -> tuple[I64, F64]:
         over = self._log_over.get(row)
         if over is not None:
@@ -865,13 +870,16 @@ class LiveOrganisation:
         part = pipeline.evaluate(sub, self._as_of, self._policy, self._backend,
                                  pinned=self._pinned(region), threads=1)
         self._refuse_invalid(edit, region, part, old_sub)
+        new_owners = [int(v["obj_owner"]) for v in edit.obj.values() if "obj_owner" in v]
+        for codes in edit.owners.values():
+            new_owners.extend(codes.tolist())
+        people = self._people_of(region, [*extra_people, *new_owners])
+        person_before = {p: self._person_result(p) for p in people}
         self._commit(edit)
         after = self._present(region, sub, self._people_free(
             {f.name: getattr(part, f.name) for f in attrs.fields(BatchResult)
              if f.name.startswith(("kr_", "obj_"))}, sub))
         kr_rows, obj_rows = self._scatter(region, part)
-        people = self._people_of(region, extra_people)
-        person_before = {p: self._person_result(p) for p in people}
         person_rows = self._rollup_people(people)
         self._evaluation = None
         changed_people: dict[str, PersonResult | None] = {}
