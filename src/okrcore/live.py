@@ -20,7 +20,7 @@ organisation (``docs/live.rst`` gives the method and figures).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final, cast
 
@@ -116,35 +116,66 @@ _FIELD_ERRORS: Final = {
 """The engine's per-row field error codes, as the core's error codes (frame edits)."""
 
 
-@attrs.frozen(eq=False)
 class Changes:
     """What one update changed: the results of the items whose result is now different.
 
     Attributes
     ----------
-    key_results, objectives, people : mapping of id to result or None
+    key_results, objectives : mapping of id to result or None
         The changed items' new results, keyed by id, as :class:`okrcore.Evaluation` holds them
-        (:class:`~okrcore.KeyResultResult`, :class:`~okrcore.ObjectiveResult`,
-        :class:`~okrcore.PersonResult`).  ``None``: the item has no result any more (it now
-        has an error, listed in :meth:`LiveOrganisation.evaluation`'s ``errors``; a person who
-        owns nothing any more).  Items whose result did not change are absent.
+        (:class:`~okrcore.KeyResultResult`, :class:`~okrcore.ObjectiveResult`).  ``None``: the
+        item has no result any more (it now has an error, listed in
+        :meth:`LiveOrganisation.evaluation`'s ``errors``).  Items whose result did not change
+        are absent.  Built on first access (from the region's columns before and after the
+        update, kept in this object), so an update whose caller reads only the rows pays
+        nothing for them.
+    people : mapping of name to PersonResult or None
+        The same for people (``None``: the person owns nothing any more, or owns an item with
+        an error).
     kr_rows, objective_rows, person_rows : ndarray of int64
-        The rows (of :meth:`LiveOrganisation.result`) whose result columns changed, ascending;
-        what a product that stores the columns writes back.
+        The rows (of :meth:`LiveOrganisation.result`) whose result columns changed, ascending:
+        what a product that stores the result columns writes back.  (An edit can change a
+        result object without changing a column, e.g. a key result's ``weight``: it is then
+        in ``key_results`` only.)
     """
 
-    key_results: Mapping[str, KeyResultResult | None]
-    objectives: Mapping[str, ObjectiveResult | None]
-    people: Mapping[str, PersonResult | None]
-    kr_rows: I64
-    objective_rows: I64
-    person_rows: I64
+    def __init__(self, kr_rows: I64, objective_rows: I64, person_rows: I64,
+                 people: Mapping[str, PersonResult | None],
+                 present: Callable[[], tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        self.kr_rows = kr_rows
+        self.objective_rows = objective_rows
+        self.person_rows = person_rows
+        self.people = people
+        self._present = present
+        self._objects: tuple[dict[str, Any], dict[str, Any]] | None = None
+
+    def _built(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        if self._objects is None:
+            self._objects = self._present()
+        return self._objects
+
+    @property
+    def key_results(self) -> Mapping[str, KeyResultResult | None]:
+        """The changed key results' results, by id (see the class)."""
+        built: Mapping[str, KeyResultResult | None] = self._built()[0]
+        return built
+
+    @property
+    def objectives(self) -> Mapping[str, ObjectiveResult | None]:
+        """The changed objectives' results, by id (see the class)."""
+        built: Mapping[str, ObjectiveResult | None] = self._built()[1]
+        return built
 
     def __bool__(self) -> bool:
-        """True when anything changed."""
-        return bool(self.key_results or self.objectives or self.people
-                    or self.kr_rows.shape[0] or self.objective_rows.shape[0]
-                    or self.person_rows.shape[0])
+        """True when any result changed."""
+        return bool(self.kr_rows.shape[0] or self.objective_rows.shape[0]
+                    or self.person_rows.shape[0] or self.people
+                    or self.key_results or self.objectives)
+
+    def __repr__(self) -> str:
+        return (f"Changes(kr_rows={self.kr_rows.tolist()}, "
+                f"objective_rows={self.objective_rows.tolist()}, "
+                f"person_rows={self.person_rows.tolist()})")
 
 
 @attrs.define(eq=False)
@@ -848,24 +879,12 @@ class LiveOrganisation:
         cols["person_seen"] = np.zeros(k, bool)
         return BatchResult(as_of=self._as_of, policy=self._policy, **cols)
 
-    def _present(self, region: _Region, sub: OrgFrame, result: BatchResult
-                 ) -> tuple[dict[str, KeyResultResult], dict[str, ObjectiveResult]]:
-        """The result objects of the region's own objectives and their key results."""
-        pinned = np.ones(region.members.shape[0], dtype=bool)
-        pinned[region.own_local] = False
-        error = result.obj_error.copy()
-        error[pinned & (error != 0)] = ERR_LOAD  # (never shown: no reference needed)
-        evaluation = to_evaluation(sub, attrs.evolve(result, obj_error=error))
-        own_ids = {self._obj_ids[i] for i in region.own.tolist()}
-        objectives = {k: v for k, v in evaluation.objectives.items() if k in own_ids}
-        return dict(evaluation.key_results), objectives
-
     def _apply(self, edit: _Edit, krs: list[int], objs: list[int],
                extra_people: Iterable[int] = ()) -> Changes:
         """Evaluate the region of a change, check it, keep it and return what changed."""
         region = self._region(krs, objs)
         old_sub, _ = self._sub(region, None)
-        before = self._present(region, old_sub, self._sliced(region, old_sub))
+        old_result = self._sliced(region, old_sub)
         sub, _ = self._sub(region, edit)
         part = pipeline.evaluate(sub, self._as_of, self._policy, self._backend,
                                  pinned=self._pinned(region), threads=1)
@@ -876,9 +895,16 @@ class LiveOrganisation:
         people = self._people_of(region, [*extra_people, *new_owners])
         person_before = {p: self._person_result(p) for p in people}
         self._commit(edit)
-        after = self._present(region, sub, self._people_free(
-            {f.name: getattr(part, f.name) for f in attrs.fields(BatchResult)
-             if f.name.startswith(("kr_", "obj_"))}, sub))
+        new_result = self._people_free({f.name: getattr(part, f.name)
+                                        for f in attrs.fields(BatchResult)
+                                        if f.name.startswith(("kr_", "obj_"))}, sub)
+        own_ids = {self._obj_ids[i] for i in region.own.tolist()}
+
+        def present() -> tuple[dict[str, Any], dict[str, Any]]:
+            before = _present(region, own_ids, old_sub, old_result)
+            after = _present(region, own_ids, sub, new_result)
+            return _changed(before[0], after[0]), _changed(before[1], after[1])
+
         kr_rows, obj_rows = self._scatter(region, part)
         person_rows = self._rollup_people(people)
         self._evaluation = None
@@ -887,11 +913,7 @@ class LiveOrganisation:
             now = self._person_result(p)
             if now != person_before[p]:
                 changed_people[self._people[p]] = now
-        return Changes(
-            key_results=_changed(before[0], after[0]),
-            objectives=_changed(before[1], after[1]),
-            people=changed_people,
-            kr_rows=kr_rows, objective_rows=obj_rows, person_rows=person_rows)
+        return Changes(kr_rows, obj_rows, person_rows, changed_people, present)
 
     def _refuse_invalid(self, edit: _Edit, region: _Region, part: BatchResult,
                         old_sub: OrgFrame) -> None:
@@ -1089,6 +1111,18 @@ class LiveOrganisation:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+def _present(region: _Region, own_ids: set[str], sub: OrgFrame, result: BatchResult
+             ) -> tuple[dict[str, KeyResultResult], dict[str, ObjectiveResult]]:
+    """The result objects of a region's own objectives and their key results."""
+    pinned = np.ones(region.members.shape[0], dtype=bool)
+    pinned[region.own_local] = False
+    error = result.obj_error.copy()
+    error[pinned & (error != 0)] = ERR_LOAD  # (never shown: no reference needed)
+    evaluation = to_evaluation(sub, attrs.evolve(result, obj_error=error))
+    objectives = {k: v for k, v in evaluation.objectives.items() if k in own_ids}
+    return dict(evaluation.key_results), objectives
+
+
 @attrs.frozen
 class _NamedField:
     """Stands in for an attrs attribute in the core's validators (they read ``.name``)."""
