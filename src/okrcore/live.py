@@ -324,6 +324,7 @@ class LiveOrganisation:
         self._kr_row = _first_rows(self._kr_ids)
         self._obj_row = _first_rows(self._obj_ids)
         self._person_code = {name: i for i, name in enumerate(self._people)}
+        self._unit_code = {name: i for i, name in enumerate(self._units or ())}
         counts = np.bincount(frame.kr_objective, minlength=m).astype(np.int64)
         self._kr_first = np.cumsum(counts) - counts
         self._kr_count = counts
@@ -703,12 +704,12 @@ class LiveOrganisation:
     def _unit(self, name: str, edit: _Edit) -> int:
         if name == "":
             return -1
-        units = self._units if self._units is not None else []
-        if name in units:
-            return units.index(name)
+        code = self._unit_code.get(name)
+        if code is not None:
+            return code
         if name not in edit.new_units:
             edit.new_units.append(name)
-        return len(units) + edit.new_units.index(name)
+        return len(self._unit_code) + edit.new_units.index(name)
 
     def _encode_kr(self, row: int, new: KeyResult, edit: _Edit) -> None:
         """The frame columns, log and owners of a changed model key result, into ``edit``."""
@@ -818,8 +819,9 @@ class LiveOrganisation:
         shift = int((~valid).sum())  # -1 (no owner) sorts first
         cols["obj_owner"] = np.where(cols["obj_owner"] >= shift, cols["obj_owner"] - shift,
                                      -1).astype(np.int32)
-        all_people = [*self._people, *(edit.new_people if edit is not None else [])]
-        names = [all_people[c] for c in codes[valid].tolist()]
+        known = len(self._people)
+        names = [self._people[c] if c < known else edit.new_people[c - known]  # type: ignore[union-attr]
+                 for c in codes[valid].tolist()]
         owner_ids = (inverse[m_sub:] - shift).astype(np.int32)
         frame = OrgFrame(
             **cols,
@@ -965,6 +967,8 @@ class LiveOrganisation:
                 self._cols[name][row] = value
         if edit.new_units:
             self._units = [*(self._units or []), *edit.new_units]
+            for name in edit.new_units:
+                self._unit_code[name] = len(self._unit_code)
         self._log_over.update(edit.logs)
         if edit.new_people:
             self._people.extend(edit.new_people)
