@@ -101,8 +101,8 @@ _FRAME_OBJ_FIELDS: Final = {
     "ambition": "obj_ambition", "status": "obj_status",
     "include_children": "obj_include_children", "owner": "obj_owner"}
 """The fields :meth:`LiveOrganisation.edit_objective` takes on a frame, and their columns."""
-_NULLABLE: Final = frozenset({"current", "due", "red_low", "yellow_low", "yellow_high",
-                              "red_high", "start_instant", "status", "owner"})
+_NULLABLE: Final = frozenset({"current", "red_low", "yellow_low", "yellow_high", "red_high"})
+"""The key result fields of a frame that ``None`` clears (NaN: absent)."""
 
 _FIELD_ERRORS: Final = {
     ERR_FIELD_NOT_FINITE: E.NOT_FINITE,
