@@ -92,6 +92,14 @@ def assert_matches_full(live: LiveOrganisation) -> None:
         expected = okrcore.evaluate(live.document())  # (conftest: also batch == scalar)
         difference = first_difference(expected.to_json(), live.evaluation().to_json())
         assert difference is None, difference
+    # one item at a time, from its region's kept columns, as the whole evaluation holds it
+    evaluation, frame = live.evaluation(), live.frame()
+    for ident in {i for i in frame.kr_ids or () if i}:
+        assert live.key_result(ident) == evaluation.key_results.get(ident), ident
+    for ident in {i for i in frame.obj_ids or () if i}:
+        assert live.objective(ident) == evaluation.objectives.get(ident), ident
+    for name in frame.person_names or ():
+        assert live.person(name) == evaluation.people.get(name), name
 
 
 def apply(live: LiveOrganisation, call: Any) -> Changes | None:
@@ -405,6 +413,12 @@ def test_unknown_ids_name_the_id() -> None:
     assert isinstance(raised.value, E.UnknownItemError)
     with pytest.raises(KeyError, match="objective has the id 'missing'"):
         live.edit_objective("missing", weight=1)
+    with pytest.raises(KeyError, match="'nobody'"):
+        live.person("nobody")
+    with pytest.raises(KeyError, match="'nope'"):
+        live.key_result("nope")
+    with pytest.raises(KeyError, match="'nope'"):
+        live.objective("nope")
 
 
 @pytest.mark.parametrize(("call", "code", "field"), [

@@ -454,6 +454,88 @@ class LiveOrganisation:
             unit_names=self._units, obj_parent_names=self._parent_names,
             load_errors=self._load_errors, validated=self._validated)
 
+    def key_result(self, kr_id: str) -> KeyResultResult | None:
+        """One key result's current result, without building the whole evaluation.
+
+        Parameters
+        ----------
+        kr_id : str
+            The key result's id.
+
+        Returns
+        -------
+        KeyResultResult or None
+            As :meth:`evaluation` holds it (``None``: the key result has an error).  Built
+            from its objective's kept columns: the cost does not grow with the organisation.
+
+        Raises
+        ------
+        KeyError
+            (:class:`okrcore.errors.UnknownItemError`) no key result has that id.
+        """
+        row = self._kr(kr_id)
+        objective = int(self._cols["kr_objective"][row])
+        return self._shown([objective])[0].get(self._kr_ids[row])
+
+    def objective(self, obj_id: str) -> ObjectiveResult | None:
+        """One objective's current result, without building the whole evaluation.
+
+        Parameters
+        ----------
+        obj_id : str
+            The objective's id.
+
+        Returns
+        -------
+        ObjectiveResult or None
+            As :meth:`evaluation` holds it (``None``: the objective has an error).  Built from
+            its own, its key results' and its children's kept columns.
+
+        Raises
+        ------
+        KeyError
+            (:class:`okrcore.errors.UnknownItemError`) no objective has that id.
+        """
+        row = self._obj(obj_id)
+        return self._shown([row])[1].get(self._obj_ids[row])
+
+    def person(self, name: str) -> PersonResult | None:
+        """One person's current result, without building the whole evaluation.
+
+        Parameters
+        ----------
+        name : str
+            The person's name.
+
+        Returns
+        -------
+        PersonResult or None
+            As :meth:`evaluation` holds it (``None``: the person owns nothing, or an item with
+            an error).
+
+        Raises
+        ------
+        KeyError
+            (:class:`okrcore.errors.UnknownItemError`) nobody of that name owns anything here.
+        """
+        code = self._person_code.get(name) if isinstance(name, str) else None
+        if code is None:
+            raise E.UnknownItemError(f"no person has the name {name!r}")
+        return self._person_result(code)
+
+    def _shown(self, objectives: list[int]
+               ) -> tuple[dict[str, KeyResultResult], dict[str, ObjectiveResult]]:
+        """The result objects of ``objectives`` and their key results, from the kept columns."""
+        own = np.asarray(objectives, dtype=np.int64)
+        kids = self._child_rows[_ranges(self._child_off[own], self._child_off[own + 1])]
+        members = np.union1d(own, kids).astype(np.int64)
+        first, count = self._kr_first[own], self._kr_count[own]
+        region = _Region(own, members, np.searchsorted(members, own).astype(np.int64),
+                         _ranges(first, first + count))
+        sub, _ = self._sub(region, None)
+        return _present(region, {self._obj_ids[i] for i in objectives}, sub,
+                        self._sliced(region, sub))
+
     def document(self) -> Document:
         """The changed document (an organisation built with :meth:`from_document` only).
 
@@ -799,8 +881,14 @@ class LiveOrganisation:
                     cols[name][local] = value
         cols["kr_objective"] = np.searchsorted(members, cols["kr_objective"]).astype(np.int64)
         parent = cols["obj_parent"]
-        inside = parent >= 0
-        parent[inside] = np.searchsorted(members, parent[inside])
+        parent_names = (
+            [self._parent_names[i] for i in members.tolist()] if self._parent_names is not None
+            else [self._obj_ids[p] if p >= 0 else None for p in parent.tolist()])
+        inside = np.flatnonzero(parent >= 0)
+        local = np.searchsorted(members, parent[inside])
+        found = members[np.minimum(local, members.shape[0] - 1)] == parent[inside]
+        # (a parent outside the region: only when one objective is shown, never evaluated)
+        parent[inside] = np.where(found, local, -1)
         # check-in logs and owners of the region's key results
         logs = edit.logs if edit is not None else {}
         owners = edit.owners if edit is not None else {}
@@ -835,9 +923,7 @@ class LiveOrganisation:
             kr_ids=[self._kr_ids[r] for r in krs_l],
             obj_ids=[self._obj_ids[i] for i in members.tolist()],
             person_names=names, unit_names=units,
-            obj_parent_names=(None if self._parent_names is None
-                              else [self._parent_names[i] for i in members.tolist()]),
-            validated=self._validated)
+            obj_parent_names=parent_names, validated=self._validated)
         return frame, names
 
     def _pinned(self, region: _Region) -> Pinned:
