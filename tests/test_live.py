@@ -11,6 +11,7 @@ Bad input: structured errors, and the organisation stays as it was.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import attrs
@@ -497,3 +498,38 @@ def test_columns_check_ins_take_microseconds_and_keep_the_later_entry_on_a_tie()
     assert live.frame().log_at.tolist() == [base + day, base + 2 * day, base + 2 * day]
     assert (live.as_of - base) // day == 3
     assert timedelta(microseconds=live.as_of - base).days == 3
+
+
+def test_random_updates_of_the_sample_organisation_equal_a_full_evaluation() -> None:
+    import random
+
+    from okrcore.sample import generate_organisation
+
+    live = LiveOrganisation.from_document(generate_organisation())
+    rng = random.Random(19)
+    doc = live.document()
+    objective_ids = [str(o.id) for o in doc.objectives]
+    applied = 0
+    for step in range(40):
+        krs = {str(kr.id): kr for o in live.document().objectives for kr in o.key_results}
+        ident = rng.choice(sorted(krs))
+        kr = krs[ident]
+        at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=rng.randrange(24 * 60))
+        if step % 4 == 3:
+            obj = rng.choice(objective_ids)
+            fields: dict[str, Any] = rng.choice([
+                {"weight": rng.choice((0, 0.5, 2))}, {"owner": rng.choice(("ann", "zoe"))},
+                {"status": rng.choice((None, "behind"))}, {"include_children": True}])
+            changes = apply(live, partial(live.edit_objective, obj, **fields))
+        elif isinstance(kr, Metric) and kr.check_ins is not None:
+            value = round(rng.uniform(kr.start, kr.target), 1)
+            changes = apply(live, partial(live.check_in, ident, at, value))
+        elif isinstance(kr, Metric):
+            value = round(rng.uniform(kr.start, kr.target), 1)
+            changes = apply(live, partial(live.edit_key_result, ident, current=value))
+        else:
+            changes = apply(live, partial(live.edit_key_result, ident,
+                                          owners=(rng.choice(("bob", "yan")),),
+                                          weight=rng.choice((1, 3))))
+        applied += changes is not None
+    assert applied >= 35  # (the few refusals are checked to change nothing)
