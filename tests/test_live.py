@@ -10,6 +10,7 @@ Bad input: structured errors, and the organisation stays as it was.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -93,6 +94,8 @@ def assert_matches_full(live: LiveOrganisation) -> None:
         expected = okrcore.evaluate(live.document())  # (conftest: also batch == scalar)
         difference = first_difference(expected.to_json(), live.evaluation().to_json())
         assert difference is None, difference
+        # the same document, in the same order (a patched evaluation keeps document order)
+        assert json.dumps(expected.to_json()) == json.dumps(live.evaluation().to_json())
     # one item at a time, from its region's kept columns, as the whole evaluation holds it
     evaluation, frame = live.evaluation(), live.frame()
     for ident in {i for i in frame.kr_ids or () if i}:
@@ -533,3 +536,33 @@ def test_random_updates_of_the_sample_organisation_equal_a_full_evaluation() -> 
                                           weight=rng.choice((1, 3))))
         applied += changes is not None
     assert applied >= 35  # (the few refusals are checked to change nothing)
+
+
+def test_the_whole_evaluation_is_patched_not_rebuilt(monkeypatch: pytest.MonkeyPatch) -> None:
+    from okrcore.batch import to_evaluation as real
+
+    live = LiveOrganisation.from_document(Document.from_dict(ORACLE))
+    live.evaluation()
+    whole: list[int] = []
+
+    def spy(frame: OrgFrame, result: BatchResult) -> okrcore.Evaluation:
+        if frame.n_kr == 3:
+            whole.append(frame.n_obj)
+        return real(frame, result)
+
+    monkeypatch.setattr("okrcore.live.to_evaluation", spy)
+    live.check_in("deals", datetime(2026, 2, 1, tzinfo=UTC), 60)
+    live.edit_key_result("calls", weight=2)
+    patched = live.evaluation()
+    assert whole == []  # (only the changed regions were presented)
+    assert patched.objectives["sales"].progress == pytest.approx((0.6 + 2 * 0.5) / 3)
+    # an item that gets an error: the evaluation is built again, with the error
+    live.edit_objective("sales", progress_settings=okrcore.ProgressSettings("USD", 100))
+    rebuilt = live.evaluation()
+    assert whole == [3]
+    assert "sales" not in rebuilt.objectives and "company" not in rebuilt.objectives
+    assert [(e.code, e.path) for e in rebuilt.errors] == [
+        ("depends_on_invalid", "objectives[0]"),
+        ("no_contributing_metric", "objectives[1].progress_settings.unit"),
+        ("depends_on_invalid", "people.ann"), ("depends_on_invalid", "people.ceo")]
+    assert_matches_full(live)

@@ -141,7 +141,9 @@ class Changes:
 
     def __init__(self, kr_rows: I64, objective_rows: I64, person_rows: I64,
                  people: Mapping[str, PersonResult | None],
-                 present: Callable[[], tuple[dict[str, Any], dict[str, Any]]]) -> None:
+                 present: Callable[[], tuple[dict[str, Any], dict[str, Any]]],
+                 errors_touched: bool = True) -> None:
+        self._errors_touched = errors_touched
         self.kr_rows = kr_rows
         self.objective_rows = objective_rows
         self.person_rows = person_rows
@@ -342,6 +344,7 @@ class LiveOrganisation:
         self._person_over: dict[int, I64] = {}
         self._result = result
         self._evaluation: Evaluation | None = None
+        self._pending: list[Changes] = []
 
     @property
     def as_of(self) -> int:
@@ -431,10 +434,16 @@ class LiveOrganisation:
         Returns
         -------
         Evaluation
-            ``to_evaluation(frame(), result())``; built from the kept result columns without
-            evaluating anything again (one pass over the rows to build the objects).  For an
-            organisation from a document it equals ``okrcore.evaluate(live.document())``.
+            ``to_evaluation(frame(), result())``; for an organisation from a document it equals
+            ``okrcore.evaluate(live.document())``.  The first call builds it from the kept
+            result columns (one pass over the rows, nothing evaluated again); later calls patch
+            it with the changed results of the updates since (a copy of its maps), unless an
+            update touched an item with an error or made an item appear or disappear: then it
+            is built again.
         """
+        if self._evaluation is not None and self._pending:
+            self._evaluation = _patched(self._evaluation, self._pending)
+            self._pending = []
         if self._evaluation is None:
             self._compact()
             evaluation = to_evaluation(self._frame_view(), self._result)
@@ -977,6 +986,10 @@ class LiveOrganisation:
         part = pipeline.evaluate(sub, self._as_of, self._policy, self._backend,
                                  pinned=self._pinned(region), threads=1)
         self._refuse_invalid(edit, region, part, old_sub)
+        errors_touched = bool(
+            old_result.kr_error.any() or part.kr_error.any()
+            or old_result.obj_error[region.own_local].any()
+            or part.obj_error[region.own_local].any())
         new_owners = [int(v["obj_owner"]) for v in edit.obj.values() if "obj_owner" in v]
         for codes in edit.owners.values():
             new_owners.extend(codes.tolist())
@@ -994,14 +1007,21 @@ class LiveOrganisation:
             return _changed(before[0], after[0]), _changed(before[1], after[1])
 
         kr_rows, obj_rows = self._scatter(region, part)
+        known = [p for p in people if p < self._result.person_error_ref.shape[0]]
+        errors_touched = errors_touched or bool(np.any(self._result.person_error_ref[known] >= 0))
         person_rows = self._rollup_people(people)
-        self._evaluation = None
+        errors_touched = errors_touched or bool(np.any(self._result.person_error_ref[people] >= 0))
         changed_people: dict[str, PersonResult | None] = {}
         for p in people:
             now = self._person_result(p)
             if now != person_before[p]:
                 changed_people[self._people[p]] = now
-        return Changes(kr_rows, obj_rows, person_rows, changed_people, present)
+        changes = Changes(kr_rows, obj_rows, person_rows, changed_people, present, errors_touched)
+        if self._evaluation is not None:
+            self._pending.append(changes)
+            if len(self._pending) > _MAX_PENDING:
+                self._evaluation, self._pending = None, []
+        return changes
 
     def _refuse_invalid(self, edit: _Edit, region: _Region, part: BatchResult,
                         old_sub: OrgFrame) -> None:
@@ -1201,6 +1221,34 @@ class LiveOrganisation:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+_MAX_PENDING: Final = 1024
+"""Updates kept to patch the kept evaluation; past that it is built again when asked for."""
+
+
+def _patched(evaluation: Evaluation, pending: list[Changes]) -> Evaluation | None:
+    """``evaluation`` with the changed results of ``pending``; None when it must be rebuilt.
+
+    Only results that replace one of the same id are patched (in place in a copy of each map,
+    so the document order is kept); errors are patched never (an update that touched an item
+    with an error, before or after, needs a rebuild).
+    """
+    if any(changes._errors_touched for changes in pending):
+        return None
+    key_results, objectives = dict(evaluation.key_results), dict(evaluation.objectives)
+    people = dict(evaluation.people)
+    for changes in pending:
+        pairs: tuple[tuple[dict[str, Any], Mapping[str, Any]], ...] = (
+            (key_results, changes.key_results), (objectives, changes.objectives),
+            (people, changes.people))
+        for target, changed in pairs:
+            for ident, result in changed.items():
+                if result is None or ident not in target:
+                    return None
+                target[ident] = result
+    return attrs.evolve(evaluation, key_results=key_results, objectives=objectives,
+                        people=people)
+
+
 def _present(region: _Region, own_ids: set[str], sub: OrgFrame, result: BatchResult
              ) -> tuple[dict[str, KeyResultResult], dict[str, ObjectiveResult]]:
     """The result objects of a region's own objectives and their key results."""
