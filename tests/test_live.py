@@ -45,20 +45,24 @@ from strategies import settings as progress_settings
 # --- helpers ---------------------------------------------------------------------------------
 
 
+def changed_rows(old: np.ndarray[Any, Any], new: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Where two columns differ bit for bit (-0.0 is not 0.0), any NaN equal to NaN."""
+    if old.dtype.kind != "f":
+        diff: np.ndarray[Any, Any] = old != new
+        return diff
+    bits: np.ndarray[Any, Any] = old.view(np.int64) != new.view(np.int64)
+    out: np.ndarray[Any, Any] = bits & ~(np.isnan(old) & np.isnan(new))
+    return out
+
+
 def assert_same_columns(a: BatchResult, b: BatchResult) -> None:
     """Every column equal, bit for bit (NaN equal to NaN)."""
     for field in attrs.fields(BatchResult):
         x, y = getattr(a, field.name), getattr(b, field.name)
         if isinstance(x, np.ndarray):
             assert x.dtype == y.dtype, field.name
-            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), field.name
-
-
-def changed_rows(old: np.ndarray[Any, Any], new: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    diff: np.ndarray[Any, Any] = old != new
-    if old.dtype.kind == "f":
-        diff &= ~(np.isnan(old) & np.isnan(new))
-    return diff
+            assert x.shape == y.shape, field.name
+            assert not changed_rows(x, y).any(), field.name
 
 
 def assert_changes_exact(changes: Changes, before: okrcore.Evaluation, after: okrcore.Evaluation,
@@ -66,11 +70,12 @@ def assert_changes_exact(changes: Changes, before: okrcore.Evaluation, after: ok
     """``changes`` holds exactly the results that differ, with their new values."""
     for kind in ("key_results", "objectives", "people"):
         was, now = getattr(before, kind), getattr(after, kind)
-        differing = {i for i in (*was, *now) if was.get(i) != now.get(i)}
+        # (by repr: floats written exactly, -0.0 is not 0.0, as in the result document)
+        differing = {i for i in (*was, *now) if repr(was.get(i)) != repr(now.get(i))}
         got = getattr(changes, kind)
         assert set(got) == differing, kind
         for ident in differing:
-            assert got[ident] == now.get(ident), (kind, ident)
+            assert repr(got[ident]) == repr(now.get(ident)), (kind, ident)
     for prefix, rows in (("kr_", changes.kr_rows), ("obj_", changes.objective_rows),
                          ("person_", changes.person_rows)):
         names = [f.name for f in attrs.fields(BatchResult) if f.name.startswith(prefix)]
@@ -99,11 +104,11 @@ def assert_matches_full(live: LiveOrganisation) -> None:
     # one item at a time, from its region's kept columns, as the whole evaluation holds it
     evaluation, frame = live.evaluation(), live.frame()
     for ident in {i for i in frame.kr_ids or () if i}:
-        assert live.key_result(ident) == evaluation.key_results.get(ident), ident
+        assert repr(live.key_result(ident)) == repr(evaluation.key_results.get(ident)), ident
     for ident in {i for i in frame.obj_ids or () if i}:
-        assert live.objective(ident) == evaluation.objectives.get(ident), ident
+        assert repr(live.objective(ident)) == repr(evaluation.objectives.get(ident)), ident
     for name in frame.person_names or ():
-        assert live.person(name) == evaluation.people.get(name), name
+        assert repr(live.person(name)) == repr(evaluation.people.get(name)), name
 
 
 def apply(live: LiveOrganisation, call: Any) -> Changes | None:

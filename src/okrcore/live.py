@@ -447,6 +447,10 @@ class LiveOrganisation:
         if self._evaluation is None:
             self._compact()
             evaluation = to_evaluation(self._frame_view(), self._result)
+            if self._document is not None:  # people in the order the document names them
+                evaluation = attrs.evolve(evaluation, people={
+                    name: evaluation.people[name] for name in self._named_people()
+                    if name in evaluation.people})
             if self._document is not None and self._document.warnings:
                 evaluation = attrs.evolve(evaluation, warnings=self._document.warnings)
             self._evaluation = evaluation
@@ -544,6 +548,18 @@ class LiveOrganisation:
         sub, _ = self._sub(region, None)
         return _present(region, {self._obj_ids[i] for i in objectives}, sub,
                         self._sliced(region, sub))
+
+    def _named_people(self) -> list[str]:
+        """The people in the order the document names them (as ``OrgFrame.from_document``)."""
+        names: dict[str, None] = {}
+        for obj in self._obj_models:
+            if obj.owner is not None:
+                names.setdefault(obj.owner)
+            default = (obj.owner,) if obj.owner else ()
+            for kr in obj.key_results:
+                for name in kr.owners or default:
+                    names.setdefault(name)
+        return list(names)
 
     def document(self) -> Document:
         """The changed document (an organisation built with :meth:`from_document` only).
@@ -986,8 +1002,12 @@ class LiveOrganisation:
         part = pipeline.evaluate(sub, self._as_of, self._policy, self._backend,
                                  pinned=self._pinned(region), threads=1)
         self._refuse_invalid(edit, region, part, old_sub)
+        owners_changed = bool(edit.owners) or any(
+            int(values["obj_owner"]) != int(self._cols["obj_owner"][row])
+            for row, values in edit.obj.items() if "obj_owner" in values)
         errors_touched = bool(
-            old_result.kr_error.any() or part.kr_error.any()
+            owners_changed  # (people's order in a document is that of first ownership)
+            or old_result.kr_error.any() or part.kr_error.any()
             or old_result.obj_error[region.own_local].any()
             or part.obj_error[region.own_local].any())
         new_owners = [int(v["obj_owner"]) for v in edit.obj.values() if "obj_owner" in v]
@@ -1014,7 +1034,7 @@ class LiveOrganisation:
         changed_people: dict[str, PersonResult | None] = {}
         for p in people:
             now = self._person_result(p)
-            if now != person_before[p]:
+            if repr(now) != repr(person_before[p]):
                 changed_people[self._people[p]] = now
         changes = Changes(kr_rows, obj_rows, person_rows, changed_people, present, errors_touched)
         if self._evaluation is not None:
@@ -1291,17 +1311,25 @@ def _ranges(lo: I64, hi: I64) -> I64:
 
 
 def _differs(old: npt.NDArray[Any], new: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
-    """Where two columns differ (NaN equals NaN; bit for bit otherwise)."""
-    diff: npt.NDArray[np.bool_] = old != new
-    if old.dtype.kind == "f":
-        diff &= ~(np.isnan(old) & np.isnan(new))
-    return diff
+    """Where two columns differ: bit for bit (-0.0 differs from 0.0), any NaN equal to NaN."""
+    if old.dtype.kind != "f":
+        diff: npt.NDArray[np.bool_] = old != new
+        return diff
+    bits: npt.NDArray[np.bool_] = old.view(np.int64) != new.view(np.int64)
+    both_nan: npt.NDArray[np.bool_] = np.isnan(old) & np.isnan(new)
+    out: npt.NDArray[np.bool_] = bits & ~both_nan
+    return out
 
 
 def _changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The results of ``after`` that differ from ``before`` (None: gone).
+
+    Compared by ``repr``: every float is written exactly, so -0.0 differs from 0.0 (as in the
+    result document) and NaN equals NaN.
+    """
     out: dict[str, Any] = {}
     for ident, now in after.items():
-        if before.get(ident) != now:
+        if repr(before.get(ident)) != repr(now):
             out[ident] = now
     for ident in before:
         if ident not in after:
