@@ -141,19 +141,31 @@ class Changes:
 
     def __init__(self, kr_rows: I64, objective_rows: I64, person_rows: I64,
                  people: Mapping[str, PersonResult | None],
-                 present: Callable[[], tuple[dict[str, Any], dict[str, Any]]],
+                 before: Callable[[], tuple[dict[str, Any], dict[str, Any]]],
+                 after: Callable[[], tuple[dict[str, Any], dict[str, Any]]],
                  errors_touched: bool = True) -> None:
         self._errors_touched = errors_touched
         self.kr_rows = kr_rows
         self.objective_rows = objective_rows
         self.person_rows = person_rows
         self.people = people
-        self._present = present
+        self._before: Callable[[], tuple[dict[str, Any], dict[str, Any]]] | None = before
+        self._after_of = after
+        self._after: tuple[dict[str, Any], dict[str, Any]] | None = None
         self._objects: tuple[dict[str, Any], dict[str, Any]] | None = None
+
+    def _region_after(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Every result object of the region after the update (changed or not)."""
+        if self._after is None:
+            self._after = self._after_of()
+        return self._after
 
     def _built(self) -> tuple[dict[str, Any], dict[str, Any]]:
         if self._objects is None:
-            self._objects = self._present()
+            assert self._before is not None
+            before, after = self._before(), self._region_after()
+            self._objects = (_changed(before[0], after[0]), _changed(before[1], after[1]))
+            self._before = None  # (its columns can go)
         return self._objects
 
     @property
@@ -1021,10 +1033,11 @@ class LiveOrganisation:
                                         if f.name.startswith(("kr_", "obj_"))}, sub)
         own_ids = {self._obj_ids[i] for i in region.own.tolist()}
 
-        def present() -> tuple[dict[str, Any], dict[str, Any]]:
-            before = _present(region, own_ids, old_sub, old_result)
-            after = _present(region, own_ids, sub, new_result)
-            return _changed(before[0], after[0]), _changed(before[1], after[1])
+        def before() -> tuple[dict[str, Any], dict[str, Any]]:
+            return _present(region, own_ids, old_sub, old_result)
+
+        def after() -> tuple[dict[str, Any], dict[str, Any]]:
+            return _present(region, own_ids, sub, new_result)
 
         kr_rows, obj_rows = self._scatter(region, part)
         known = [p for p in people if p < self._result.person_error_ref.shape[0]]
@@ -1036,7 +1049,8 @@ class LiveOrganisation:
             now = self._person_result(p)
             if repr(now) != repr(person_before[p]):
                 changed_people[self._people[p]] = now
-        changes = Changes(kr_rows, obj_rows, person_rows, changed_people, present, errors_touched)
+        changes = Changes(kr_rows, obj_rows, person_rows, changed_people, before, after,
+                          errors_touched)
         if self._evaluation is not None:
             self._pending.append(changes)
             if len(self._pending) > _MAX_PENDING:
@@ -1241,24 +1255,27 @@ class LiveOrganisation:
 
 
 # --- helpers ---------------------------------------------------------------------------------
-_MAX_PENDING: Final = 1024
+_MAX_PENDING: Final = 256
 """Updates kept to patch the kept evaluation; past that it is built again when asked for."""
 
 
 def _patched(evaluation: Evaluation, pending: list[Changes]) -> Evaluation | None:
-    """``evaluation`` with the changed results of ``pending``; None when it must be rebuilt.
+    """``evaluation`` with the results of ``pending``'s regions; None when it must be rebuilt.
 
     Only results that replace one of the same id are patched (in place in a copy of each map,
-    so the document order is kept); errors are patched never (an update that touched an item
-    with an error, before or after, needs a rebuild).
+    so the document order is kept); errors are never patched (an update that touched an item
+    with an error, before or after, or changed an owner, needs a rebuild).
     """
     if any(changes._errors_touched for changes in pending):
         return None
     key_results, objectives = dict(evaluation.key_results), dict(evaluation.objectives)
     people = dict(evaluation.people)
     for changes in pending:
+        # (no item of the region has an error before or after: every one has a result in
+        # both, so the region's results after the update replace theirs)
+        region_krs, region_objectives = changes._region_after()
         pairs: tuple[tuple[dict[str, Any], Mapping[str, Any]], ...] = (
-            (key_results, changes.key_results), (objectives, changes.objectives),
+            (key_results, region_krs), (objectives, region_objectives),
             (people, changes.people))
         for target, changed in pairs:
             for ident, result in changed.items():
