@@ -10,6 +10,9 @@ as columns, and in the same process, alternating round by round:
   region and returns the changed rows (``Changes``); then, apart, the same plus building the
   changed results as objects (``Changes.key_results`` ..., built on first access).
 
+At sizes up to ``--evaluation-up-to`` the whole ``Evaluation`` is timed too: its first build
+from the kept columns, then after each of five more check-ins (patched, not built again).
+
 Reported per size: the median wall time [ms] of each (with the CPU time of this process: the
 machine is shared, so the CPU time is the steadier figure; the check-ins' 90th percentile),
 their ratio,
@@ -46,7 +49,8 @@ def peak_rss() -> int:
     return 0
 
 
-def run_size(n: int, rounds: int, check_ins: int, seed: int) -> dict[str, Any]:
+def run_size(n: int, rounds: int, check_ins: int, seed: int, evaluation: bool
+             ) -> dict[str, Any]:
     import numpy as np
 
     from okrcore.batch import OrgFrame, evaluate_frame
@@ -99,7 +103,21 @@ def run_size(n: int, rounds: int, check_ins: int, seed: int) -> dict[str, Any]:
             objects_ms.append(check_ms[-1] + (time.perf_counter() - t0) * 1e3)
     full = statistics.median(full_ms)
     check = statistics.median(check_ms)
-    return {
+    whole: dict[str, float] = {}
+    if evaluation:
+        # the whole Evaluation: built once from the kept columns, then patched per check-in
+        t0 = time.perf_counter()
+        live.evaluation()
+        whole["evaluation_build_s"] = time.perf_counter() - t0
+        patched = []
+        for row in rng.integers(0, frame.n_kr, size=5).tolist():
+            live.check_in(f"k{row}", int(rng.integers(QUARTER_START_US, AS_OF_US)),
+                          float(frame.kr_target[row]) / 2)
+            t0 = time.perf_counter()
+            live.evaluation()
+            patched.append((time.perf_counter() - t0) * 1e3)
+        whole["evaluation_patched_ms"] = statistics.median(patched)
+    return {**whole,
         "n_kr": n, "n_obj": frame.n_obj,
         "full_ms": full, "check_in_ms": check,
         "check_in_p90_ms": statistics.quantiles(check_ms, n=10)[-1],
@@ -123,6 +141,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--check-ins", type=int, default=40, help="check-ins per round")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="also write the report to this file")
+    parser.add_argument("--evaluation-up-to", type=int, default=100_000,
+                        help="also time the whole Evaluation (first build, then patched after "
+                             "a check-in) at sizes up to this")
     return parser.parse_args(argv)
 
 
@@ -135,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     report = []
     for n in args.sizes:
-        row = run_size(n, args.rounds, args.check_ins, args.seed)
+        row = run_size(n, args.rounds, args.check_ins, args.seed, n <= args.evaluation_up_to)
         report.append(row)
         print(f"| {row['n_kr']:,} | {row['n_obj']:,} | {row['full_ms']:.1f} "
               f"({row['full_cpu_ms']:.1f}) | {row['check_in_ms']:.2f} "
@@ -144,6 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"({row['region_objectives']:.0f}, "
               f"{row['region_key_results']:.0f}) | {row['changed_results']:.0f} | "
               f"{row['build_s']:.1f} | {row['peak_rss_mb']:,.0f} |", flush=True)
+    for row in report:
+        if "evaluation_build_s" in row:
+            print(f"whole Evaluation at {row['n_kr']:,} KRs: first build "
+                  f"{row['evaluation_build_s']:.2f} s, then after each check-in (patched) "
+                  f"{row['evaluation_patched_ms']:.1f} ms")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0
