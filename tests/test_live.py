@@ -399,13 +399,20 @@ def test_cycles_unknown_parents_and_unreadable_items_update_like_a_full_evaluati
         {"id": "d", "parent": "nowhere", "owner": "ann", "key_results": [
             {"id": "kd", "kind": "binary", "done": false}]},
         {"id": "e", "owner": "ann", "key_results": [
-            {"id": "ke", "kind": "metric", "target": 4}]}]}""")
+            {"id": "ke", "kind": "metric", "target": 4}]},
+        {"id": "e", "owner": "bob", "parent": "c", "key_results": [
+            {"id": "kc", "kind": "metric", "target": 5, "current": 1}]},
+        {"id": "f", "owner": "bob", "parent": "e", "key_results": [
+            {"id": "kf", "kind": "metric", "target": 5, "current": 1, "owners": ["ann"]}]}]}""")
     live = LiveOrganisation.from_document(doc)
     assert_matches_full(live)
     for call in (lambda: live.edit_key_result("kc", current=9),
                  lambda: live.edit_key_result("kd", done=True),
                  lambda: live.check_in("ke", datetime(2026, 2, 1, tzinfo=UTC), 3),
-                 lambda: live.edit_objective("a", weight=2)):
+                 lambda: live.edit_objective("a", weight=2),
+                 lambda: live.edit_key_result("kf", current=4),
+                 lambda: live.edit_objective("e", owner="bob"),
+                 lambda: live.edit_objective("f", owner="ann")):
         assert apply(live, call) is not None
     with pytest.raises(OkrValueError) as raised:
         live.edit_key_result("bad", target=3)
