@@ -179,7 +179,7 @@ def test_an_unexpected_error_is_one_line_and_exit_2(
     def broken(*_: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(cli_module, "_evaluation", broken)
+    monkeypatch.setattr(cli_module, "_result_document", broken)
     assert cli_module.main(["evaluate", str(path)]) == 2
     err = capsys.readouterr().err
     assert err == ("okrcore: internal error RuntimeError: boom\\nsecond line (please report it; "

@@ -84,7 +84,9 @@ class Reader:
 def unknown_fields(data: Mapping[str, Any], known: Iterable[str], path: str
                    ) -> list[E.OkrError]:
     """The ``unknown_field`` warnings of the fields of ``data`` not in ``known``, by name."""
-    allowed = set(known)
+    allowed = known if isinstance(known, frozenset) else frozenset(known)
+    if allowed.issuperset(data):  # the common case: nothing to warn of
+        return []
     prefix = f"{path}." if path else ""
     return [E.OkrError(E.UNKNOWN_FIELD, f"{prefix}{key}",
                        f"unknown field {key!r} is ignored")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Final
+from typing import Any, Final
 
 import attrs
 import numpy as np
@@ -268,19 +268,20 @@ def explain(frame: OrgFrame, result: G.BatchResult, rows: Iterable[int]) -> dict
     counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
     first = (np.cumsum(counts) - counts).tolist()
     counts_l = counts.tolist()
-    parent = result.obj_parent
+    children = _children(result.obj_parent)
+    ranged = _range_rows(frame)
     out: dict[int, Explanation] = {}
     for i in rows:
         if result.obj_error[i] != 0:
             continue
         krs = range(first[i], first[i] + counts_l[i])
         uses_children = counts_l[i] == 0 or bool(frame.obj_include_children[i])
-        kids = np.flatnonzero(parent == i).tolist() if uses_children else []
+        kids = children.get(i, []) if uses_children else []
         kids = [c for c in kids if not result.obj_in_cycle[c]]
         child_entries = [(obj_ids[c], float(frame.obj_weight[c]),
                           _float(result.obj_progress[c])) for c in kids]
         expected = _float(result.obj_expected[i])
-        colour = _colour_source(frame, result, i, kr_ids)
+        colour = _colour_source(frame, result, i, kr_ids, ranged.get(i, []))
         progress = _float(result.obj_progress[i])
         if counts_l[i] == 0:
             items = _mean_items([], child_entries)
@@ -342,13 +343,36 @@ def _mean_items_grouped(*groups: Sequence[_Entry]) -> list[Item]:
     return _scalar_mean_items(*groups)[1]
 
 
-def _colour_source(frame: OrgFrame, result: G.BatchResult, i: int, kr_ids: list[str]
-                   ) -> ColourSource:
-    """What set objective ``i``'s colour: the scalar path's own rule, fed with batch values."""
+def _children(parent: np.ndarray[Any, Any]) -> dict[int, list[int]]:
+    """Objective row -> the rows whose parent it is, ascending (``flatnonzero(parent == i)``)."""
+    kids = np.flatnonzero(parent >= 0)
+    order = kids[np.argsort(parent[kids], kind="stable")]
+    out: dict[int, list[int]] = {}
+    for child, of in zip(order.tolist(), parent[order].tolist(), strict=True):
+        out.setdefault(of, []).append(child)
+    return out
+
+
+def _range_rows(frame: OrgFrame) -> dict[int, list[int]]:
+    """Objective row -> its range key results' rows, ascending."""
+    rows = np.flatnonzero(frame.kr_range_mode > 0)
+    out: dict[int, list[int]] = {}
+    for row, of in zip(rows.tolist(), frame.kr_objective[rows].tolist(), strict=True):
+        out.setdefault(of, []).append(row)
+    return out
+
+
+def _colour_source(frame: OrgFrame, result: G.BatchResult, i: int, kr_ids: list[str],
+                   rows: list[int] | None = None) -> ColourSource:
+    """What set objective ``i``'s colour: the scalar path's own rule, fed with batch values.
+
+    ``rows``: the objective's range key results' rows (default: looked up).
+    """
     status = int(frame.obj_status[i])
     if status >= 0:
         return ColourSource("manual", _STATUSES[status])
-    rows = np.flatnonzero((frame.kr_objective == i) & (frame.kr_range_mode > 0)).tolist()
+    if rows is None:
+        rows = np.flatnonzero((frame.kr_objective == i) & (frame.kr_range_mode > 0)).tolist()
     statuses = [(kr_ids[r], _colour(int(result.kr_range_status[r]))) for r in rows]
     return colour_source(_float(result.obj_progress[i]), _float(result.obj_expected[i]),
                          statuses, result.policy)[1]
