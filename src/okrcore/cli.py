@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from okrcore import __version__
-from okrcore._auto import engine_for
+from okrcore._auto import engine_for, gc_paused
 from okrcore.errors import DocumentError
 from okrcore.evaluate import evaluate
 from okrcore.interchange import loads, schema
@@ -87,6 +87,13 @@ def _colour_on(choice: str) -> bool:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    # The command builds a document's objects once and exits: the cyclic collector would only
+    # rescan them again and again (docs/decisions.rst, single documents D3).
+    with gc_paused():
+        return _evaluate_command(args)
+
+
+def _evaluate_command(args: argparse.Namespace) -> int:
     document = _document(args.file)
     if document is None:
         return EXIT_DOCUMENT_ERROR
