@@ -95,11 +95,12 @@ def sized_document(n_kr: int, seed: int = 0) -> dict[str, Any]:
     return {**data, "objectives": kept}
 
 
-def alternate(runs: dict[str, Run], repeat: int, inner: int = 1) -> dict[str, float]:
+def alternate(runs: dict[str, Run], repeat: int, inner: int = 1,
+              warmup: bool = True) -> dict[str, float]:
     """Median seconds per call of each run: ``repeat`` rounds, order reversed every round."""
     times: dict[str, list[float]] = {name: [] for name in runs}
     names = list(runs)
-    for name in names:  # warm-up (imports, caches)
+    for name in names if warmup else ():  # warm-up (imports, caches)
         runs[name]()
     for round_ in range(repeat):
         for name in names if round_ % 2 == 0 else names[::-1]:
@@ -161,7 +162,7 @@ def bench_command(repeat: int, directory: Path) -> dict[str, float]:
         "issue 18 okrcore evaluate (process)": _process(["-c", OLD_COMMAND, str(path)]),
         "floor: python -c 'import okrcore.cli'": _process(["-c", "import okrcore.cli"]),
         "okrcore evaluate (in process)": in_process,
-    }, repeat)
+    }, repeat, warmup=False)
     text = path.read_bytes()
     document = okrcore.loads(text)
     frame = OrgFrame.from_document(document)
