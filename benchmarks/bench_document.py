@@ -184,9 +184,15 @@ def bench_command(repeat: int, directory: Path) -> dict[str, float]:
 def bench_small(repeat: int) -> dict[str, float]:
     document = okrcore.Document.from_dict(sized_document(4))
     assert sum(len(o.key_results) for o in document.objectives) == 4
-    return alternate({
-        f"4 KRs: {engine}": (lambda engine=engine: evaluate_json(document, engine=engine))
-        for engine in ("scalar", "batch", "auto")}, repeat, inner=200)
+    return alternate({f"4 KRs: {engine}": _request(document, engine)
+                      for engine in ("scalar", "batch", "auto")}, repeat, inner=200)
+
+
+def _request(document: okrcore.Document, engine: str) -> Run:
+    """A web request's work: the result document text of ``document`` on ``engine``."""
+    def run() -> object:
+        return evaluate_json(document, engine=engine)
+    return run
 
 
 def bench_crossover(repeat: int) -> dict[str, float]:
@@ -196,9 +202,8 @@ def bench_crossover(repeat: int) -> dict[str, float]:
         items = len(document.objectives) + n
         inner = max(5, 2000 // n)
         for engine, seconds in alternate({
-                engine: (lambda engine=engine, document=document: evaluate_json(
-                    document, engine=engine))
-                for engine in ("scalar", "batch")}, repeat, inner=inner).items():
+                engine: _request(document, engine) for engine in ("scalar", "batch")},
+                repeat, inner=inner).items():
             out[f"{n} KRs ({items} items): {engine}"] = seconds
     return out
 
