@@ -381,3 +381,16 @@ def test_strict_counts_the_errors_with_the_batch_engine(
         assert main(["evaluate", str(path), "--engine", engine, "--strict"]) == 1
         err = capsys.readouterr().err
         assert err == f"okrcore: {path}: --strict: 1 error and 1 warning\n"
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_result_json_of_a_frame_built_from_columns(seed: int) -> None:
+    # no labels: ids, people and units are named by their rows, as to_evaluation names them
+    from synthetic import AS_OF_US, synthetic_columns
+
+    frame = OrgFrame.from_columns(**synthetic_columns(3_000, seed))
+    result = evaluate_frame(frame, AS_OF_US)
+    expected = json.dumps(to_evaluation(frame, result).to_dict(), indent=2, allow_nan=False)
+    assert result_text(frame, result) == expected
+    assert result_json(frame, result, indent=None) == json.dumps(
+        to_evaluation(frame, result).to_dict(), allow_nan=False)
