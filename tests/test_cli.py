@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -179,7 +180,7 @@ def test_an_unexpected_error_is_one_line_and_exit_2(
     def broken(*_: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(cli_module, "_evaluation", broken)
+    monkeypatch.setattr(cli_module, "_result_document", broken)
     assert cli_module.main(["evaluate", str(path)]) == 2
     err = capsys.readouterr().err
     assert err == ("okrcore: internal error RuntimeError: boom\\nsecond line (please report it; "
@@ -198,9 +199,10 @@ def test_an_output_that_cannot_be_written_is_one_line(
     path = tmp_path / "doc.json"
     path.write_text('{"okrcore": 1, "as_of": "2026-02-15T00:00:00Z", "objectives": []}')
 
-    def full(*_: object, **__: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
+    class Full(io.StringIO):
+        def write(self, _: str) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(json, "dump", full)
+    monkeypatch.setattr(sys, "stdout", Full())  # (the result is written in one write)
     assert cli_module.main(["evaluate", str(path)]) == 2
     assert capsys.readouterr().err == "okrcore: cannot write or read: No space left on device\n"

@@ -64,6 +64,14 @@ def finite_number(field: str, value: object) -> float:
     Booleans, strings (even ``"12"``), ``None``, NaN and infinities are rejected:
     okrcore coerces nothing silently.
     """
+    cls = type(value)
+    if cls is float or cls is int:  # the common case first (isinstance with Real is slow)
+        try:
+            number = float(value)  # type: ignore[arg-type]
+        except OverflowError:
+            number = math.inf
+        if number - number == 0.0:  # finite
+            return number
     if isinstance(value, HugeInteger):
         raise E.OkrValueError(
             E.NOT_FINITE, field,

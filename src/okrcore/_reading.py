@@ -84,7 +84,9 @@ class Reader:
 def unknown_fields(data: Mapping[str, Any], known: Iterable[str], path: str
                    ) -> list[E.OkrError]:
     """The ``unknown_field`` warnings of the fields of ``data`` not in ``known``, by name."""
-    allowed = set(known)
+    allowed = known if isinstance(known, frozenset) else frozenset(known)
+    if allowed.issuperset(data):  # the common case: nothing to warn of
+        return []
     prefix = f"{path}." if path else ""
     return [E.OkrError(E.UNKNOWN_FIELD, f"{prefix}{key}",
                        f"unknown field {key!r} is ignored")
@@ -178,6 +180,7 @@ def load_check_ins(reader: Reader, key: str) -> tuple[CheckIn, ...] | None:
     if entries is None:
         return None
     result = []
+    known = frozenset(("at", key))
     for i, raw in enumerate(entries):
         sub = Reader({}, f"{reader.path}.check_ins[{i}]", reader.warnings)
         try:
@@ -186,7 +189,7 @@ def load_check_ins(reader: Reader, key: str) -> tuple[CheckIn, ...] | None:
             reader._fail(E.OkrValueError(exc.code, f"check_ins[{i}]", exc.message, raw))
             continue
         sub.data = entry
-        sub.warn_unknown(("at", key))
+        sub.warn_unknown(known)
         at = sub.get("at", start_instant, required=True)
         parse = boolean if key == "done" else number
         value = sub.get(key, parse, required=True)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from okrcore import __version__
+from okrcore._auto import engine_for, gc_paused
 from okrcore.errors import DocumentError
 from okrcore.evaluate import evaluate
 from okrcore.interchange import loads, schema
@@ -18,8 +19,8 @@ from okrcore.results import Evaluation
 
 __all__ = ["ENGINES", "EXIT_DOCUMENT_ERROR", "EXIT_OK", "EXIT_STRICT", "FORMATS", "main"]
 
-ENGINES: Final = ("scalar", "batch")
-"""Engines ``okrcore evaluate --engine`` accepts."""
+ENGINES: Final = ("auto", "scalar", "batch")
+"""Engines ``okrcore evaluate --engine`` accepts (``auto``, the default, picks by size)."""
 FORMATS: Final = ("json", "tree")
 """Output formats of ``okrcore evaluate --format``: the result document, or the drawn tree."""
 EXIT_OK: Final = 0
@@ -52,11 +53,33 @@ def _document(path: str) -> Document | None:
 
 
 def _evaluation(document: Document, engine: str) -> Evaluation:
-    if engine == "batch":
+    if engine_for(document, engine) == "batch":
         from okrcore.batch import evaluate_batch
 
         return evaluate_batch(document)
     return evaluate(document)
+
+
+def _result_document(document: Document, engine: str, indent: int | None,
+                     count_errors: bool) -> tuple[str, int]:
+    """The result document as JSON text, and its number of errors (when asked for).
+
+    The batch engine writes the text straight from its result columns
+    (:func:`okrcore.batch.result_json`); the scalar path dumps its evaluation.  Both give the
+    same bytes.
+    """
+    if engine_for(document, engine) == "batch":
+        from okrcore.batch import OrgFrame, evaluate_frame, result_json
+        from okrcore.batch.convert import errors_of
+        from okrcore.evaluate import instant_us
+
+        frame = OrgFrame.from_document(document)
+        result = evaluate_frame(frame, instant_us(document.as_of), document.policy)
+        text = result_json(frame, result, document.warnings, indent)
+        return text, len(errors_of(frame, result)) if count_errors else 0
+    evaluation = evaluate(document)
+    return (json.dumps(evaluation.to_json(), indent=indent, allow_nan=False),
+            len(evaluation.errors))
 
 
 def _colour_on(choice: str) -> bool:
@@ -64,19 +87,29 @@ def _colour_on(choice: str) -> bool:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    # The command builds a document's objects once and exits: the cyclic collector would only
+    # rescan them again and again (docs/decisions.rst, single documents D3).
+    with gc_paused():
+        return _evaluate_command(args)
+
+
+def _evaluate_command(args: argparse.Namespace) -> int:
     document = _document(args.file)
     if document is None:
         return EXIT_DOCUMENT_ERROR
-    evaluation = _evaluation(document, args.engine)
     if args.format == "tree":
         from okrcore.render import render
 
+        evaluation = _evaluation(document, args.engine)
         sys.stdout.write(render(document, evaluation, _colour_on(args.colour)) + "\n")
-    else:
-        json.dump(evaluation.to_json(), sys.stdout, indent=args.indent or None, allow_nan=False)
-        sys.stdout.write("\n")
-    if args.strict and (evaluation.errors or evaluation.warnings):
         errors, warnings = len(evaluation.errors), len(evaluation.warnings)
+    else:
+        # One write of the whole text (json.dump writes every token on its own).
+        text, errors = _result_document(document, args.engine, args.indent or None,
+                                         args.strict)
+        sys.stdout.write(text + "\n")
+        warnings = len(document.warnings)
+    if args.strict and (errors or warnings):
         print(f"okrcore: {args.file}: --strict: {errors} error{'s' * (errors != 1)} and "
               f"{warnings} warning{'s' * (warnings != 1)}", file=sys.stderr)
         return EXIT_STRICT
@@ -137,9 +170,10 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", help="evaluate an interchange document and print the result")
     ev.add_argument("file", help="the document (JSON), or - for standard input")
-    ev.add_argument("--engine", choices=ENGINES, default="scalar",
-                    help="evaluation engine: scalar (the reference, default) or batch "
-                    "(vectorised; prints the same result)")
+    ev.add_argument("--engine", choices=ENGINES, default="auto",
+                    help="evaluation engine: auto (default: scalar for a small document, "
+                    "batch from okrcore.batch.AUTO_BATCH_FROM items), scalar (the reference) "
+                    "or batch (vectorised); all print the same result")
     ev.add_argument("--indent", type=int, default=2,
                     help="JSON indentation (default 2; 0 for compact output)")
     ev.add_argument("--format", choices=FORMATS, default="json",
@@ -160,7 +194,7 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--kind", choices=("objective", "key_result"), default=None,
                     help="which item to explain when an objective and a key result share the "
                     "id (default: both)")
-    ex.add_argument("--engine", choices=ENGINES, default="scalar",
+    ex.add_argument("--engine", choices=ENGINES, default="auto",
                     help="evaluation engine (both give the same text)")
     ex.set_defaults(run=_cmd_explain)
 

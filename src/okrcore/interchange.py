@@ -102,7 +102,10 @@ def _load_key_result(data: object, path: str, warnings: list[E.OkrError] | None 
     ident = r.get("id", _string, required=True)
     kind: K.Kind | None = K.KINDS.get(r.get("kind", _choice(*K.KINDS), required=True))
     if kind is not None:
-        r.warn_unknown((*_KR_COMMON_FIELDS, *kind.fields))
+        known = _KR_KNOWN.get(kind.name)
+        if known is None:
+            known = _KR_KNOWN[kind.name] = frozenset((*_KR_COMMON_FIELDS, *kind.fields))
+        r.warn_unknown(known)
     common = {
         "weight": r.get("weight", _number, default=1),
         "owners": r.get("owners", _owners, default=()),
@@ -147,7 +150,7 @@ def _load_objective(data: object, path: str, warnings: list[E.OkrError] | None =
     except E.OkrValueError as exc:
         return InvalidObjective(None, [E.OkrError(exc.code, path, exc.message)])
     r = _Reader(raw, path, warnings)
-    r.warn_unknown(_OBJECTIVE_FIELDS)
+    r.warn_unknown(_OBJECTIVE_KNOWN)
     listed = r.get("key_results", _list, default=[])
     krs = tuple(_load_key_result(kr, f"{path}.key_results[{j}]", r.warnings)
                 for j, kr in enumerate(listed))
@@ -180,6 +183,9 @@ _OBJECTIVE_FIELDS: Final = (
 _KR_COMMON_FIELDS: Final = ("id", "kind", "weight", "owners", "due", "name")
 """The fields each object of a version 1 document may hold (a key result: these and its kind's
 ``fields``); others are warned of and ignored."""
+_OBJECTIVE_KNOWN: Final = frozenset(_OBJECTIVE_FIELDS)
+_KR_KNOWN: dict[str, frozenset[str]] = {}
+"""The fields a key result of each kind may hold, as a set (made on first use)."""
 
 
 def _load_policy(data: object) -> Policy:

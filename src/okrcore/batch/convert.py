@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Final
+from typing import Any, Final
 
 import attrs
 import numpy as np
@@ -80,7 +80,22 @@ def _colour(code: int) -> Colour | None:
 
 
 def _float(value: float) -> float | None:
-    return None if np.isnan(value) else float(value)
+    return None if value != value else float(value)  # NaN -> None
+
+
+class _Rows:
+    """The columns of a frame or result as Python lists, each converted once when first used.
+
+    Reading a row of a list is several times cheaper than reading a numpy scalar (issue 19).
+    """
+
+    def __init__(self, source: object) -> None:
+        self._source = source
+
+    def __getattr__(self, name: str) -> list[Any]:
+        values: list[Any] = getattr(self._source, name).tolist()
+        setattr(self, name, values)
+        return values
 
 
 def _labels(frame: OrgFrame) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -268,56 +283,58 @@ def explain(frame: OrgFrame, result: G.BatchResult, rows: Iterable[int]) -> dict
     counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
     first = (np.cumsum(counts) - counts).tolist()
     counts_l = counts.tolist()
-    parent = result.obj_parent
+    res, frm = _Rows(result), _Rows(frame)  # rows of lists, not numpy scalars
+    children = _children(result.obj_parent)
+    ranged = _range_rows(frame)
     out: dict[int, Explanation] = {}
     for i in rows:
-        if result.obj_error[i] != 0:
+        if res.obj_error[i] != 0:
             continue
         krs = range(first[i], first[i] + counts_l[i])
-        uses_children = counts_l[i] == 0 or bool(frame.obj_include_children[i])
-        kids = np.flatnonzero(parent == i).tolist() if uses_children else []
-        kids = [c for c in kids if not result.obj_in_cycle[c]]
-        child_entries = [(obj_ids[c], float(frame.obj_weight[c]),
-                          _float(result.obj_progress[c])) for c in kids]
-        expected = _float(result.obj_expected[i])
-        colour = _colour_source(frame, result, i, kr_ids)
-        progress = _float(result.obj_progress[i])
+        uses_children = counts_l[i] == 0 or bool(frm.obj_include_children[i])
+        kids = children.get(i, []) if uses_children else []
+        kids = [c for c in kids if not res.obj_in_cycle[c]]
+        child_entries = [(obj_ids[c], float(frm.obj_weight[c]),
+                          _float(res.obj_progress[c])) for c in kids]
+        expected = _float(res.obj_expected[i])
+        colour = _colour_source(frame, result, i, kr_ids, ranged.get(i, []))
+        progress = _float(res.obj_progress[i])
         if counts_l[i] == 0:
             items = _mean_items([], child_entries)
             rule = "empty" if progress is None else "children"
             out[i] = Explanation("mean", rule, RULE_REASONS[rule], tuple(items),
                                  expected=expected, colour=colour)
             continue
-        mode = _MODES[int(result.obj_mode[i])]
-        rule_code = int(result.obj_rule[i])
+        mode = _MODES[int(res.obj_mode[i])]
+        rule_code = int(res.obj_rule[i])
         rule = _RULES[rule_code]
         reason = (explicit_reason(mode) if rule_code == G.RULE_EXPLICIT
                   else RULE_REASONS[rule])
-        if frame.obj_include_children[i]:
+        if frm.obj_include_children[i]:
             reason += CHILDREN_TOO
         else:
             child_entries = []
         if mode == "sum":
-            value = float(result.obj_sum_value[i])
+            value = float(res.obj_sum_value[i])
             kr_items = []
             for r in krs:
-                contributes = bool(result.kr_contributes[r])
-                v = float(result.kr_value[r])
+                contributes = bool(res.kr_contributes[r])
+                v = float(res.kr_value[r])
                 kr_items.append(Item(
-                    "key_result", kr_ids[r], float(frame.kr_weight[r]),
-                    float(result.kr_progress[r]),
+                    "key_result", kr_ids[r], float(frm.kr_weight[r]),
+                    float(res.kr_progress[r]),
                     sum_share(v, value) if contributes else None,
-                    v if int(frame.kr_kind[r]) == 0 else None, contributes))
+                    v if int(frm.kr_kind[r]) == 0 else None, contributes))
             if child_entries:
-                sum_progress = float(result.obj_sum_progress[i])
+                sum_progress = float(res.obj_sum_progress[i])
                 kr_items += _mean_items([("sum", None, 1.0, sum_progress)], child_entries)
             out[i] = Explanation(
-                mode, rule, reason, tuple(kr_items), _unit_name(units, int(result.obj_sum_unit[i])),
-                float(result.obj_sum_target[i]), float(result.obj_sum_start[i]), value,
+                mode, rule, reason, tuple(kr_items), _unit_name(units, int(res.obj_sum_unit[i])),
+                float(res.obj_sum_target[i]), float(res.obj_sum_start[i]), value,
                 "auto" if _target_is_auto(frame, i) else "fixed", expected, colour)
         else:
-            entries: list[_Entry] = [("key_result", kr_ids[r], float(frame.kr_weight[r]),
-                        float(result.kr_progress[r])) for r in krs]
+            entries: list[_Entry] = [("key_result", kr_ids[r], float(frm.kr_weight[r]),
+                        float(res.kr_progress[r])) for r in krs]
             items = _mean_items_grouped(entries, [("objective", c, w, p)
                                                   for c, w, p in child_entries])
             out[i] = Explanation(mode, rule, reason, tuple(items), expected=expected,
@@ -342,13 +359,36 @@ def _mean_items_grouped(*groups: Sequence[_Entry]) -> list[Item]:
     return _scalar_mean_items(*groups)[1]
 
 
-def _colour_source(frame: OrgFrame, result: G.BatchResult, i: int, kr_ids: list[str]
-                   ) -> ColourSource:
-    """What set objective ``i``'s colour: the scalar path's own rule, fed with batch values."""
+def _children(parent: np.ndarray[Any, Any]) -> dict[int, list[int]]:
+    """Objective row -> the rows whose parent it is, ascending (``flatnonzero(parent == i)``)."""
+    kids = np.flatnonzero(parent >= 0)
+    order = kids[np.argsort(parent[kids], kind="stable")]
+    out: dict[int, list[int]] = {}
+    for child, of in zip(order.tolist(), parent[order].tolist(), strict=True):
+        out.setdefault(of, []).append(child)
+    return out
+
+
+def _range_rows(frame: OrgFrame) -> dict[int, list[int]]:
+    """Objective row -> its range key results' rows, ascending."""
+    rows = np.flatnonzero(frame.kr_range_mode > 0)
+    out: dict[int, list[int]] = {}
+    for row, of in zip(rows.tolist(), frame.kr_objective[rows].tolist(), strict=True):
+        out.setdefault(of, []).append(row)
+    return out
+
+
+def _colour_source(frame: OrgFrame, result: G.BatchResult, i: int, kr_ids: list[str],
+                   rows: list[int] | None = None) -> ColourSource:
+    """What set objective ``i``'s colour: the scalar path's own rule, fed with batch values.
+
+    ``rows``: the objective's range key results' rows (default: looked up).
+    """
     status = int(frame.obj_status[i])
     if status >= 0:
         return ColourSource("manual", _STATUSES[status])
-    rows = np.flatnonzero((frame.kr_objective == i) & (frame.kr_range_mode > 0)).tolist()
+    if rows is None:
+        rows = np.flatnonzero((frame.kr_objective == i) & (frame.kr_range_mode > 0)).tolist()
     statuses = [(kr_ids[r], _colour(int(result.kr_range_status[r]))) for r in rows]
     return colour_source(_float(result.obj_progress[i]), _float(result.obj_expected[i]),
                          statuses, result.policy)[1]
@@ -446,27 +486,28 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
     owner_ids = frame.kr_owner_ids.tolist()
     explanations = explain(frame, result, range(frame.n_obj))
     kr_explanations = _kr_explanations(frame, result, units)
+    res, frm = _Rows(result), _Rows(frame)  # rows of lists, not numpy scalars
     key_results: dict[str, KeyResultResult] = {}
     for row in np.flatnonzero(result.kr_error == 0).tolist():
         i = obj_list[row]
-        kind = int(frame.kr_kind[row])
-        value = float(result.kr_value[row])
+        kind = int(frm.kr_kind[row])
+        value = float(res.kr_value[row])
         current: float | bool = bool(value) if kind in _DONE_OR_NOT else value
         owners = tuple(people[p] for p in owner_ids[offsets[row]:offsets[row + 1]])
-        last = int(result.kr_last_at[row])
+        last = int(res.kr_last_at[row])
         fc = None
-        if not np.isnan(result.kr_forecast_value[row]):
-            fc_colour = _colour(int(result.kr_forecast_colour[row]))
+        if res.kr_forecast_value[row] == res.kr_forecast_value[row]:
+            fc_colour = _colour(int(res.kr_forecast_colour[row]))
             assert fc_colour is not None
-            fc = Forecast(float(result.kr_forecast_value[row]),
-                          float(result.kr_forecast_progress[row]), fc_colour)
-        trend = int(result.kr_trend[row])
-        stale = int(result.kr_stale[row])
-        colour = _colour(int(result.kr_colour[row]))
-        pace = _colour(int(result.kr_pace_colour[row]))
-        band = _colour(int(result.kr_grade_band[row]))
+            fc = Forecast(float(res.kr_forecast_value[row]),
+                          float(res.kr_forecast_progress[row]), fc_colour)
+        trend = int(res.kr_trend[row])
+        stale = int(res.kr_stale[row])
+        colour = _colour(int(res.kr_colour[row]))
+        pace = _colour(int(res.kr_pace_colour[row]))
+        band = _colour(int(res.kr_grade_band[row]))
         assert band is not None
-        expected = _float(result.kr_expected[row])
+        expected = _float(res.kr_expected[row])
         explanation = kr_explanations[row]
         assert explanation.pace is not None
         key_results[kr_ids[row]] = KeyResultResult(
@@ -475,58 +516,58 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
             kind=KIND_NAMES[kind],
             owners=owners,
             current=current,
-            raw_progress=float(result.kr_raw[row]),
-            progress=float(result.kr_progress[row]),
+            raw_progress=float(res.kr_raw[row]),
+            progress=float(res.kr_progress[row]),
             expected=expected,
             colour=colour,
             pace_colour=pace,
             pace_reason=explanation.pace.reason,
-            range_status=_colour(int(result.kr_range_status[row])),
-            weight=float(frame.kr_weight[row]),
-            contributes=bool(result.kr_contributes[row]),
+            range_status=_colour(int(res.kr_range_status[row])),
+            weight=float(frm.kr_weight[row]),
+            contributes=bool(res.kr_contributes[row]),
             trend=None if trend < 0 else _TRENDS[trend],
             stale=None if stale < 0 else bool(stale),
             last_check_in=None if last == NONE_INSTANT else isoformat(
                 EPOCH + timedelta(microseconds=last)),
             forecast=fc,
-            grade=Grade(float(result.kr_grade_score[row]), band,
-                        bool(result.kr_grade_success[row])),
+            grade=Grade(float(res.kr_grade_score[row]), band,
+                        bool(res.kr_grade_success[row])),
             explanation=explanation,
         )
     objectives: dict[str, ObjectiveResult] = {}
     parent_names = frame.obj_parent_names
     for i in np.flatnonzero(result.obj_error == 0).tolist():
-        progress = _float(result.obj_progress[i])
-        status = int(frame.obj_status[i])
+        progress = _float(res.obj_progress[i])
+        status = int(frm.obj_status[i])
         manual = None if status < 0 else _STATUSES[status]
         fc = None
-        if not np.isnan(result.obj_forecast_progress[i]):
-            fc_colour = _colour(int(result.obj_forecast_colour[i]))
+        if res.obj_forecast_progress[i] == res.obj_forecast_progress[i]:
+            fc_colour = _colour(int(res.obj_forecast_colour[i]))
             assert fc_colour is not None
-            fc = Forecast(None, float(result.obj_forecast_progress[i]), fc_colour)
-        trend = int(result.obj_trend[i])
-        stale = int(result.obj_stale[i])
+            fc = Forecast(None, float(res.obj_forecast_progress[i]), fc_colour)
+        trend = int(res.obj_trend[i])
+        stale = int(res.obj_stale[i])
         grade = None
         if progress is not None:
-            band = _colour(int(result.obj_grade_band[i]))
+            band = _colour(int(res.obj_grade_band[i]))
             assert band is not None
-            grade = Grade(float(result.obj_grade_score[i]), band,
-                          bool(result.obj_grade_success[i]))
-        owner = int(frame.obj_owner[i])
+            grade = Grade(float(res.obj_grade_score[i]), band,
+                          bool(res.obj_grade_success[i]))
+        owner = int(frm.obj_owner[i])
         if parent_names is not None:
             parent = parent_names[i]
         else:
-            p = int(frame.obj_parent[i])
+            p = int(frm.obj_parent[i])
             parent = obj_ids[p] if p >= 0 else None
         objectives[obj_ids[i]] = ObjectiveResult(
             id=obj_ids[i],
             owner=None if owner < 0 else people[owner],
             parent=parent,
             progress=progress,
-            raw_progress=_float(result.obj_raw[i]),
-            expected=_float(result.obj_expected[i]),
-            colour=MANUAL_COLOURS[manual] if manual else _colour(int(result.obj_colour[i])),
-            computed_colour=_colour(int(result.obj_computed_colour[i])),
+            raw_progress=_float(res.obj_raw[i]),
+            expected=_float(res.obj_expected[i]),
+            colour=MANUAL_COLOURS[manual] if manual else _colour(int(res.obj_colour[i])),
+            computed_colour=_colour(int(res.obj_computed_colour[i])),
             manual_status=manual,
             mode=explanations[i].mode,
             trend=None if trend < 0 else _TRENDS[trend],

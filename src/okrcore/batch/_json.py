@@ -1,0 +1,518 @@
+"""The result document straight from batch result columns (issue 19, single documents).
+
+:func:`result_text` writes the same JSON text as
+``json.dumps(to_evaluation(frame, result).to_dict(), indent=indent, allow_nan=False)`` (byte
+for byte; ``tests/test_document_fast.py``) without building a result object or a dict per
+item: every column is turned into Python values once (``tolist``), every value into its JSON
+text once, and each item is one ``%`` format of a template made for its nesting depth.
+
+What it does not do itself it leaves to the object path, so that nothing is worded twice:
+explanations of objectives whose rollup is not a plain weighted mean of their own key
+results (``sum`` mode, aligned children counted, rescaled sums) come from
+:func:`okrcore.batch.convert.explain`; errors from :func:`okrcore.batch.convert.errors_of`.
+When a value could not be written as JSON (a non-finite number) or ids repeat, it returns
+``None`` and the caller takes the object path, which raises or words it as today.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from json.encoder import encode_basestring_ascii as _string
+from typing import Any, Final
+
+import numpy as np
+
+from okrcore import errors as E
+from okrcore import formulas as F
+from okrcore.batch import convert as C
+from okrcore.batch import engine as G
+from okrcore.batch.frame import KIND_METRIC, KIND_NAMES, NONE_INSTANT, OrgFrame
+from okrcore.codes import COLOUR_NAMES, PACE_REASONS, STATUS_CODES
+from okrcore.evaluate import (
+    MANUAL_COLOURS,
+    RULE_REASONS,
+    explicit_reason,
+    isoformat_us,
+    pace_reason_source,
+)
+from okrcore.results import ColourSource, Explanation
+
+__all__ = ["result_text"]
+
+_NULL: Final = "null"
+_TRUE: Final = "true"
+_FALSE: Final = "false"
+_STATUSES: Final = tuple(STATUS_CODES)
+_COLOUR_TEXT: Final = {-1: _NULL, **{c: _string(n) for c, n in enumerate(COLOUR_NAMES)}}
+_TREND_TEXT: Final = {-1: _NULL, **{c: _string(n) for c, n in enumerate(C._TRENDS)}}
+_STALE_TEXT: Final = {-1: _NULL, 0: _FALSE, 1: _TRUE}
+
+
+class _Layout:
+    """The whitespace of ``json.dumps(..., indent=indent)`` at each depth."""
+
+    def __init__(self, indent: int | None) -> None:
+        self.indent = indent
+
+    def nl(self, depth: int) -> str:
+        """What opens a line at ``depth`` (nothing without an indent)."""
+        return "" if self.indent is None else "\n" + " " * (self.indent * depth)
+
+    def sep(self, depth: int) -> str:
+        """What separates two members whose lines are at ``depth``."""
+        return ", " if self.indent is None else "," + self.nl(depth)
+
+    def obj(self, depth: int, keys: Sequence[str]) -> str:
+        """A ``%`` template of an object with these keys whose members sit at ``depth``."""
+        sep = self.sep(depth)
+        body = sep.join(f"{_string(k)}: %s" for k in keys)
+        return "{" + self.nl(depth) + body + self.nl(depth - 1) + "}"
+
+    def array(self, depth: int, texts: Sequence[str]) -> str:
+        """An array of JSON texts whose elements sit at ``depth``."""
+        if not texts:
+            return "[]"
+        return "[" + self.nl(depth) + self.sep(depth).join(texts) + self.nl(depth - 1) + "]"
+
+    def members(self, depth: int, pairs: Sequence[tuple[str, str]]) -> str:
+        """An object of (JSON key text, JSON value text) whose members sit at ``depth``."""
+        if not pairs:
+            return "{}"
+        sep = self.sep(depth)
+        return ("{" + self.nl(depth) + sep.join(f"{k}: {v}" for k, v in pairs)
+                + self.nl(depth - 1) + "}")
+
+    def dumps(self, value: Any, depth: int) -> str:
+        """``value`` as ``json.dumps`` writes it when it starts at ``depth``."""
+        text = json.dumps(value, indent=self.indent, allow_nan=False)
+        return text if self.indent is None else text.replace("\n", self.nl(depth))
+
+
+def _floats(values: Any) -> list[str]:
+    """JSON texts of finite floats (``repr``, as :mod:`json` writes them)."""
+    return list(map(float.__repr__, values))
+
+
+def _opt_floats(values: list[float]) -> list[str]:
+    """JSON texts of floats where NaN stands for null."""
+    return [_NULL if v != v else float.__repr__(v) for v in values]
+
+
+def _finite(*columns: Any) -> bool:
+    return all(bool(np.isfinite(c).all()) for c in columns)
+
+
+def _finite_or_nan(*columns: Any) -> bool:
+    return all(not bool(np.isinf(c).any()) for c in columns)
+
+
+def _colour_rules(frame: OrgFrame, result: G.BatchResult, rows: np.ndarray[Any, Any],
+                  kr_ids: list[str]) -> dict[int, ColourSource]:
+    """What set each objective's colour (rows: the valid objectives), as ``explain`` gives it.
+
+    The pace reasons come from the batch pace twin for every row at once; objectives with a
+    manual status or with range key results take the scalar rule row by row.
+    """
+    policy = result.policy
+    progress = result.obj_progress[rows]
+    expected = result.obj_expected[rows]
+    timeline = ~np.isnan(progress) & ~np.isnan(expected)
+    reasons = np.full(rows.shape[0], 255, np.uint8)
+    if timeline.any():
+        reasons[timeline] = G._pace(progress[timeline], expected[timeline], policy)[1]
+    sources = [pace_reason_source(why, policy) for why in PACE_REASONS]
+    no_timeline = ColourSource("pace", "no_timeline")
+    no_progress = ColourSource("none", "no_progress")
+    range_rows = C._range_rows(frame)
+    ranged = np.zeros(frame.n_obj, np.bool_)
+    ranged[list(range_rows)] = True
+    special = (frame.obj_status[rows] >= 0) | ranged[rows]
+    out: dict[int, ColourSource] = {}
+    progress_nan = np.isnan(progress).tolist()
+    for i, reason, nan_progress, odd in zip(rows.tolist(), reasons.tolist(), progress_nan,
+                                            special.tolist(), strict=True):
+        if odd:
+            out[i] = C._colour_source(frame, result, i, kr_ids, range_rows.get(i, []))
+        elif nan_progress:
+            out[i] = no_progress
+        elif reason == 255:
+            out[i] = no_timeline
+        else:
+            out[i] = sources[reason]
+    return out
+
+
+def _colour_rule_text(layout: _Layout, source: ColourSource, depth: int,
+                      cache: dict[ColourSource, str]) -> str | None:
+    text = cache.get(source)
+    if text is None:
+        if source.threshold is not None and not math.isfinite(source.threshold):
+            return None
+        text = cache[source] = layout.obj(depth, ("source", "reason", "rule", "threshold")) % (
+            _string(source.source), _string(source.reason),
+            _NULL if source.rule is None else _string(source.rule),
+            _NULL if source.threshold is None else repr(source.threshold))
+    return text
+
+
+def _opt(value: float | None) -> str | None:
+    """JSON text of an optional finite float; ``None`` when it is not finite."""
+    if value is None:
+        return _NULL
+    return repr(value) if math.isfinite(value) else None
+
+
+def _explanation_text(layout: _Layout, expl: Explanation,
+                      rule_cache: dict[ColourSource, str]) -> str | None:
+    """An objective's ``explanation`` object (members at depth 4), as ``json.dumps`` writes it."""
+    item_t = layout.obj(6, ("type", "id", "weight", "progress", "share", "value",
+                            "contributes"))
+    items = []
+    for item in expl.items:
+        texts = [_opt(item.weight), _opt(item.progress), _opt(item.share), _opt(item.value)]
+        if None in texts:
+            return None
+        items.append(item_t % (_string(item.type), _NULL if item.id is None else _string(item.id),
+                               *texts, _TRUE if item.contributes else _FALSE))
+    numbers = [_opt(expl.target), _opt(expl.start), _opt(expl.value), _opt(expl.expected)]
+    if None in numbers:
+        return None
+    colour = (_NULL if expl.colour is None
+              else _colour_rule_text(layout, expl.colour, 5, rule_cache))
+    if colour is None:
+        return None
+    return layout.obj(4, ("mode", "rule", "reason", "items", "unit", "target", "start",
+                          "value", "target_rule", "expected", "colour_rule")) % (
+        _string(expl.mode), _string(expl.rule), _string(expl.reason),
+        layout.array(5, items), _NULL if expl.unit is None else _string(expl.unit),
+        *numbers[:3], _NULL if expl.target_rule is None else _string(expl.target_rule),
+        numbers[3], colour)
+
+
+def _kr_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
+                obj_ids: list[str], people: list[str]) -> str | None:
+    """The ``key_results`` object (members at depth 2), or ``None`` to take the object path."""
+    rows = np.flatnonzero(result.kr_error == 0)
+    if not _finite(result.kr_value[rows], result.kr_raw[rows], result.kr_progress[rows],
+                   frame.kr_weight[rows], result.kr_grade_score[rows]) or not _finite_or_nan(
+            result.kr_expected[rows], result.kr_forecast_value[rows],
+            result.kr_forecast_progress[rows]):
+        return None
+    ids = [kr_ids[r] for r in rows.tolist()]
+    if len(set(ids)) != len(ids):
+        return None
+    policy = result.policy
+    kind = frame.kr_kind[rows]
+    kinds = kind.tolist()
+    objective = frame.kr_objective[rows].tolist()
+    value = result.kr_value[rows].tolist()
+    expected = result.kr_expected[rows]
+    timeline = ~np.isnan(expected)
+    reasons = G._pace(result.kr_progress[rows], expected, policy)[1].tolist()
+    pace_text = [_string(r) for r in PACE_REASONS]
+    no_timeline = _string("no_timeline")
+    due_us = frame.kr_due[rows]
+    due_us = np.where(due_us == NONE_INSTANT, frame.obj_due[frame.kr_objective[rows]], due_us)
+    done_or_not = np.isin(kind, np.fromiter(C._DONE_OR_NOT, np.int64))
+    pace_reason = [pace_text[r] if t else no_timeline
+                   for r, t in zip(reasons, timeline.tolist(), strict=True)]
+    for j in np.flatnonzero(done_or_not).tolist():
+        due = int(due_us[j])
+        why = F.due_colour(value[j] != 0.0, result.as_of, None if due == NONE_INSTANT else due)
+        pace_reason[j] = _string(why[1])
+    current = _floats(value)
+    for j in np.flatnonzero(done_or_not).tolist():
+        current[j] = _TRUE if value[j] else _FALSE
+    kind_text = [_string(n) for n in KIND_NAMES]
+    obj_text = [_string(o) for o in obj_ids]
+    person_text = [_string(p) for p in people]
+    offsets = frame.kr_owner_offsets.tolist()
+    owner_ids = frame.kr_owner_ids.tolist()
+    colour = _COLOUR_TEXT
+    last: dict[int, str] = {NONE_INSTANT: _NULL}
+    last_at = result.kr_last_at[rows].tolist()
+    for at in set(last_at) - {NONE_INSTANT}:
+        last[at] = _string(isoformat_us(at))
+    grade = layout.obj(4, ("score", "band", "success"))
+    forecast = layout.obj(4, ("value", "progress", "colour"))
+    fc_value = result.kr_forecast_value[rows].tolist()
+    fc_progress = result.kr_forecast_progress[rows].tolist()
+    fc_colour = result.kr_forecast_colour[rows].tolist()
+    forecasts = [_NULL if p != p else forecast % (_NULL if v != v else repr(v), repr(p),
+                                                   colour[c])
+                 for v, p, c in zip(fc_value, fc_progress, fc_colour, strict=True)]
+    grades = [grade % (repr(s), colour[b], _TRUE if ok else _FALSE) for s, b, ok in zip(
+        result.kr_grade_score[rows].tolist(), result.kr_grade_band[rows].tolist(),
+        result.kr_grade_success[rows].tolist(), strict=True)]
+    template = layout.obj(3, (
+        "objective", "kind", "owners", "current", "raw_progress", "progress", "expected",
+        "colour", "pace_colour", "pace_reason", "range_status", "weight", "contributes",
+        "trend", "stale", "last_check_in", "forecast", "grade"))
+    nl4, sep4, nl3 = layout.nl(4), layout.sep(4), layout.nl(3)
+    members = []
+    for (j, row), raw, progress, exp, kr_colour, pace, status, weight, contributes, trend, \
+            stale in zip(
+            enumerate(rows.tolist()), _floats(result.kr_raw[rows].tolist()),
+            _floats(result.kr_progress[rows].tolist()), _opt_floats(expected.tolist()),
+            result.kr_colour[rows].tolist(), result.kr_pace_colour[rows].tolist(),
+            result.kr_range_status[rows].tolist(), _floats(frame.kr_weight[rows].tolist()),
+            result.kr_contributes[rows].tolist(), result.kr_trend[rows].tolist(),
+            result.kr_stale[rows].tolist(), strict=True):
+        owners = owner_ids[offsets[row]:offsets[row + 1]]
+        owners_text = ("[" + nl4 + sep4.join([person_text[p] for p in owners]) + nl3 + "]"
+                       if owners else "[]")
+        members.append(_string(ids[j]) + ": " + template % (
+            obj_text[objective[j]], kind_text[kinds[j]], owners_text, current[j], raw,
+            progress, exp, colour[kr_colour], colour[pace], pace_reason[j], colour[status],
+            weight, _TRUE if contributes else _FALSE, _TREND_TEXT[trend], _STALE_TEXT[stale],
+            last[last_at[j]], forecasts[j], grades[j]))
+    if not members:
+        return "{}"
+    return "{" + layout.nl(2) + layout.sep(2).join(members) + layout.nl(1) + "}"
+
+
+def _objective_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
+                       kr_ids: list[str], obj_ids: list[str], people: list[str],
+                       units: list[str]) -> str | None:
+    """The ``objectives`` object (members at depth 2), or ``None`` to take the object path."""
+    rows = np.flatnonzero(result.obj_error == 0)
+    ids = [obj_ids[i] for i in rows.tolist()]
+    if len(set(ids)) != len(ids):
+        return None
+    if not _finite_or_nan(result.obj_progress[rows], result.obj_raw[rows],
+                          result.obj_expected[rows], result.obj_forecast_progress[rows],
+                          result.obj_grade_score[rows]):
+        return None
+    counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
+    first = (np.cumsum(counts) - counts).tolist()
+    counts_l = counts.tolist()
+    mode_codes = result.obj_mode.tolist()
+    rule_codes = result.obj_rule.tolist()
+    include = frame.obj_include_children.tolist()
+    sum_mode = {code for code, name in C._MODES.items() if name == "sum"}
+    simple = [counts_l[i] > 0 and not include[i] for i in range(frame.n_obj)]
+    others = [i for i in rows.tolist() if not simple[i]]
+    explained = C.explain(frame, result, others)
+    colour_rules = _colour_rules(frame, result, rows, kr_ids)
+    kr_progress = result.kr_progress.tolist()
+    kr_weight = frame.kr_weight.tolist()
+    kr_id_text = [_string(k) for k in kr_ids]
+    people_text = [_string(p) for p in people]
+    item_t = layout.obj(6, ("type", "id", "weight", "progress", "share", "value",
+                            "contributes"))
+    kr_type = _string("key_result")
+    expl_t = layout.obj(4, ("mode", "rule", "reason", "items", "unit", "target", "start",
+                            "value", "target_rule", "expected", "colour_rule"))
+    grade_t = layout.obj(4, ("score", "band", "success"))
+    forecast_t = layout.obj(4, ("value", "progress", "colour"))
+    obj_t = layout.obj(3, ("owner", "parent", "progress", "raw_progress", "expected", "colour",
+                           "computed_colour", "manual_status", "mode", "trend", "stale",
+                           "forecast", "grade", "explanation"))
+    mode_text = {code: _string(name) for code, name in C._MODES.items()}
+    reason_text: dict[tuple[int, int], str] = {}
+    rule_cache: dict[ColourSource, str] = {}
+    sep5, nl5, nl4 = layout.sep(5), layout.nl(5), layout.nl(4)
+    obj_text = [_string(o) for o in obj_ids]
+    parent_names = frame.obj_parent_names
+    parent_codes = frame.obj_parent.tolist()
+    owner_codes = frame.obj_owner.tolist()
+    status_codes = frame.obj_status.tolist()
+    progress_l = result.obj_progress.tolist()
+    raw_l = result.obj_raw.tolist()
+    expected_l = result.obj_expected.tolist()
+    computed = result.obj_computed_colour.tolist()
+    colours = result.obj_colour.tolist()
+    trends = result.obj_trend.tolist()
+    stales = result.obj_stale.tolist()
+    fc_progress = result.obj_forecast_progress.tolist()
+    fc_colour = result.obj_forecast_colour.tolist()
+    g_score = result.obj_grade_score.tolist()
+    g_band = result.obj_grade_band.tolist()
+    g_success = result.obj_grade_success.tolist()
+    kr_value = result.kr_value.tolist()
+    kr_contributes = result.kr_contributes.tolist()
+    kr_kind = frame.kr_kind.tolist()
+    sum_value = result.obj_sum_value.tolist()
+    sum_target = result.obj_sum_target.tolist()
+    sum_start = result.obj_sum_start.tolist()
+    sum_unit = result.obj_sum_unit.tolist()
+    ps_unit = frame.obj_ps_unit.tolist()
+    ps_auto = frame.obj_ps_auto.tolist()
+    auto_text, fixed_text = _string("auto"), _string("fixed")
+    no_sums = (_NULL,) * 5
+    members = []
+    for i in rows.tolist():
+        progress = progress_l[i]
+        expected = expected_l[i]
+        expected_text = _NULL if expected != expected else repr(expected)
+        if simple[i]:
+            mode, rule = mode_codes[i], rule_codes[i]
+            reason = reason_text.get((mode, rule))
+            if reason is None:
+                name = C._MODES[mode]
+                words = (explicit_reason(name) if rule == G.RULE_EXPLICIT
+                         else RULE_REASONS[C._RULES[rule]])
+                reason = reason_text[(mode, rule)] = _string(words)
+            krs = range(first[i], first[i] + counts_l[i])
+            items = []
+            if mode in sum_mode:
+                total = sum_value[i]
+                details = (sum_unit[i], sum_target[i], sum_start[i], total)
+                if not (math.isfinite(total) and math.isfinite(details[1])
+                        and math.isfinite(details[2])):
+                    return None
+                for r in krs:
+                    v = kr_value[r]
+                    if kr_contributes[r]:
+                        share = None if total == 0 else v / total
+                        share_text = (_NULL if share is None or not math.isfinite(share)
+                                      else repr(share))
+                    else:
+                        share_text = _NULL
+                    items.append(item_t % (
+                        kr_type, kr_id_text[r], repr(kr_weight[r]), repr(kr_progress[r]),
+                        share_text, repr(v) if kr_kind[r] == KIND_METRIC else _NULL,
+                        _TRUE if kr_contributes[r] else _FALSE))
+                unit = sum_unit[i]
+                sums = (_string("" if unit < 0 else units[unit]), repr(details[1]),
+                        repr(details[2]), repr(total),
+                        auto_text if (ps_unit[i] < 0 or ps_auto[i]) else fixed_text)
+            else:
+                total = 0.0
+                weighted = 0.0
+                for r in krs:
+                    w = kr_weight[r]
+                    if w > 0:
+                        total += w
+                        weighted += w * kr_progress[r]
+                if not (math.isfinite(total) and math.isfinite(weighted)):
+                    return None  # the rescaled mean: left to the object path
+                for r in krs:
+                    w = kr_weight[r]
+                    counted = w > 0 and total > 0
+                    items.append(item_t % (
+                        kr_type, kr_id_text[r], repr(w), repr(kr_progress[r]),
+                        repr(w / total) if counted else _NULL, _NULL, _TRUE if w > 0 else _FALSE))
+                sums = no_sums
+            colour_rule = _colour_rule_text(layout, colour_rules[i], 5, rule_cache)
+            if colour_rule is None:
+                return None
+            explanation = expl_t % (
+                mode_text[mode], _string(C._RULES[rule]), reason,
+                "[" + nl5 + sep5.join(items) + nl4 + "]", *sums, expected_text, colour_rule)
+        else:
+            written = _explanation_text(layout, explained[i], rule_cache)
+            if written is None:
+                return None
+            explanation = written
+        if parent_names is not None:
+            parent = parent_names[i]
+            parent_text = _NULL if parent is None else _string(parent)
+        else:
+            p = parent_codes[i]
+            parent_text = obj_text[p] if p >= 0 else _NULL
+        owner = owner_codes[i]
+        status = status_codes[i]
+        manual = None if status < 0 else _STATUSES[status]
+        grade = _NULL if progress != progress else grade_t % (
+            repr(g_score[i]), _COLOUR_TEXT[g_band[i]], _TRUE if g_success[i] else _FALSE)
+        forecast = _NULL if fc_progress[i] != fc_progress[i] else forecast_t % (
+            _NULL, repr(fc_progress[i]), _COLOUR_TEXT[fc_colour[i]])
+        members.append(obj_text[i] + ": " + obj_t % (
+            _NULL if owner < 0 else people_text[owner], parent_text,
+            _NULL if progress != progress else repr(progress),
+            _NULL if raw_l[i] != raw_l[i] else repr(raw_l[i]), expected_text,
+            _string(MANUAL_COLOURS[manual]) if manual else _COLOUR_TEXT[colours[i]],
+            _COLOUR_TEXT[computed[i]], _NULL if manual is None else _string(manual),
+            mode_text[mode_codes[i]] if simple[i] else _string(explained[i].mode),
+            _TREND_TEXT[trends[i]],
+            _STALE_TEXT[stales[i]], forecast, grade, explanation))
+    if not members:
+        return "{}"
+    return "{" + layout.nl(2) + layout.sep(2).join(members) + layout.nl(1) + "}"
+
+
+def _people_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
+                    kr_ids: list[str], obj_ids: list[str], people: list[str]) -> str | None:
+    """The ``people`` object (members at depth 2), or ``None`` to take the object path."""
+    rows = np.flatnonzero(result.person_seen & (result.person_error_ref < 0))
+    names = [people[p] for p in rows.tolist()]
+    if len(set(names)) != len(names) or not _finite_or_nan(result.person_progress[rows]):
+        return None
+    items = _person_items(frame, result, kr_ids, obj_ids)
+    person_t = layout.obj(3, ("progress", "items"))
+    item_t = layout.obj(5, ("type", "id", "progress"))
+    progress_l = result.person_progress.tolist()
+    members = []
+    for person in rows.tolist():
+        progress = progress_l[person]
+        own = items.get(person)
+        listed = layout.array(4, [item_t % item for item in own]) if own else "[]"
+        members.append(_string(people[person]) + ": " + person_t % (
+            _NULL if progress != progress else repr(progress), listed))
+    if not members:
+        return "{}"
+    return "{" + layout.nl(2) + layout.sep(2).join(members) + layout.nl(1) + "}"
+
+
+def _person_items(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
+                  obj_ids: list[str]) -> dict[int, list[tuple[str, str, str]]]:
+    """The people's items as JSON texts (``convert._person_items`` without objects)."""
+    out: dict[int, list[tuple[str, str, str]]] = {}
+    owners = frame.kr_owner_ids.tolist()
+    offsets = frame.kr_owner_offsets.tolist()
+    counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
+    first = (np.cumsum(counts) - counts).tolist()
+    counts_l = counts.tolist()
+    obj_owner = frame.obj_owner.tolist()
+    obj_error = result.obj_error.tolist()
+    obj_progress = result.obj_progress.tolist()
+    kr_error = result.kr_error.tolist()
+    kr_progress = result.kr_progress.tolist()
+    objective, key_result = _string("objective"), _string("key_result")
+    for i in range(frame.n_obj):
+        owner = obj_owner[i]
+        progress = obj_progress[i]
+        if owner >= 0 and obj_error[i] == 0 and progress == progress:
+            out.setdefault(owner, []).append((objective, _string(obj_ids[i]), repr(progress)))
+        for row in range(first[i], first[i] + counts_l[i]):
+            if kr_error[row] != 0:
+                continue
+            for person in owners[offsets[row]:offsets[row + 1]]:
+                if person == owner:
+                    continue
+                out.setdefault(person, []).append(
+                    (key_result, _string(kr_ids[row]), repr(kr_progress[row])))
+    return out
+
+
+def result_text(frame: OrgFrame, result: G.BatchResult,
+                warnings: Sequence[E.OkrError] = (), indent: int | None = 2) -> str | None:
+    """The result document of a batch result as JSON text, or ``None`` (take the object path).
+
+    Equal to ``json.dumps(e.to_dict(), indent=indent, allow_nan=False)`` where ``e`` is
+    :func:`~okrcore.batch.convert.to_evaluation` of the same columns with ``warnings``.
+    """
+    if indent is not None and indent <= 0:
+        return None  # json.dumps's other spellings of "no indent": not needed here
+    layout = _Layout(indent)
+    kr_ids, obj_ids, people, units = C._labels(frame)
+    objectives = _objective_section(layout, frame, result, kr_ids, obj_ids, people, units)
+    if objectives is None:
+        return None
+    key_results = _kr_section(layout, frame, result, kr_ids, obj_ids, people)
+    if key_results is None:
+        return None
+    people_text = _people_section(layout, frame, result, kr_ids, obj_ids, people)
+    if people_text is None:
+        return None
+    errors = sorted(C.errors_of(frame, result), key=E.error_sort_key)
+    top = layout.obj(1, ("okrcore", "as_of", "policy", "objectives", "key_results", "people",
+                         "errors", "warnings"))
+    as_of = isoformat_us(result.as_of)
+    return top % (
+        "1", _string(as_of), layout.dumps(result.policy.to_json(), 1), objectives, key_results,
+        people_text, layout.dumps([e.to_json() for e in errors], 1),
+        layout.dumps([w.to_json() for w in warnings], 1))
