@@ -27,7 +27,7 @@ from typing import Any, Final
 
 import attrs
 import numpy as np
-from sqlalchemy import Connection, Engine, Table, delete, select
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, select
 
 from okrcore import errors as E
 from okrcore import rows
@@ -203,29 +203,42 @@ def consume_changes(conn: Connection, schema: Schema, ids: Sequence[int] | None)
 
 def drop_stale(conn: Connection, schema: Schema, when: int, frame: OrgFrame,
                result: BatchResult, kr_skip: Any, obj_skip: Any) -> None:
-    """After a full write at ``when``: delete the results no current item has at ``when``.
+    """After a full write at ``when``: flag the kept results of items now in error.
 
-    The results of items in error (not skipped because their input changed meanwhile) and of
-    items no longer stored.  The per-event path relies on it: a stored result at the snapshot
-    belongs to an item that was computed without an error.  Only for a schema with a change
-    log, and only when the snapshot existed before this run (a new one holds no old rows).
+    A full recompute keeps the last good result of an item in error (never garbage); this
+    writes the item's error code into that kept row (its other columns stay as they were),
+    and deletes the results of items no longer stored.  The per-event path relies on it: a
+    stored result at the snapshot carries its item's error code as last computed.  Only for a
+    schema with a change log, and only when the snapshot existed before this run (a new one
+    holds no kept rows).  Items skipped because their input changed meanwhile are left alone.
     """
     if schema.change is None:
         return
     kr, obj = schema.table("key_result"), schema.table("objective")
     assert frame.kr_ids is not None and frame.obj_ids is not None
-    for role, key, ids, bad, current in (
-            ("kr_result", "kr_id", frame.kr_ids, (result.kr_error != 0) & ~kr_skip,
+    for role, key, ids, errors, skip, current in (
+            ("kr_result", "kr_id", frame.kr_ids, result.kr_error, kr_skip,
              select(kr.c.id).join(obj, obj.c.id == kr.c.objective_id)),
-            ("objective_result", "objective_id", frame.obj_ids,
-             (result.obj_error != 0) & ~obj_skip, select(obj.c.id))):
+            ("objective_result", "objective_id", frame.obj_ids, result.obj_error, obj_skip,
+             select(obj.c.id))):
         table = schema.table(role)
         conn.execute(delete(table).where(_at(table, "as_of", when),
                                          table.c[key].not_in(current.scalar_subquery())))
-        gone = [ids[int(i)] for i in np.flatnonzero(bad)]
-        for lo in range(0, len(gone), 10_000):
-            conn.execute(delete(table).where(_at(table, "as_of", when),
-                                             table.c[key].in_(gone[lo:lo + 10_000])))
+        _flag_errors(conn, table, key, when, [ids[int(i)] for i in np.flatnonzero(
+            (errors != 0) & ~skip)], errors[(errors != 0) & ~skip])
+
+
+def _flag_errors(conn: Connection, table: Table, key: str, when: int, ids: Sequence[Any],
+                 codes: Any) -> None:
+    """Write error codes into the stored results of ``ids`` at ``when`` (rows kept)."""
+    if not len(ids):
+        return
+    stored = to_stored(table, "error", np.asarray(codes))
+    statement = (table.update().where(_at(table, "as_of", when),
+                                      table.c[key] == bindparam("okr_key"))
+                 .values(error=bindparam("okr_error")))
+    conn.execute(statement, [{"okr_key": i, "okr_error": c}
+                             for i, c in zip(ids, stored, strict=True)])
 
 
 def had_snapshot(conn: Connection, schema: Schema, when: int) -> bool:
@@ -620,6 +633,7 @@ class _Plan:
     kr_versions: list[int]
     writes: dict[str, dict[str, Any]]  # role -> columns
     deletes: dict[str, list[Any]]  # role -> keys of results to delete
+    flags: dict[str, tuple[list[Any], Any]]  # role -> (keys, error codes) of kept rows
     errors: tuple[RowError, ...]
     colours: dict[str, int]
 
@@ -646,6 +660,14 @@ def _changed(table: Table, new: Mapping[str, Any], stored: Mapping[str, list[Any
     return differs
 
 
+def _flag_differs(table: Table, stored: Mapping[str, list[Any]], errors: Any,
+                  rows_: Any) -> Any:
+    """Per row: is the stored error code another than ``errors`` (then it is written)?"""
+    old = from_stored(table, "error", [stored["error"][int(r)] for r in rows_])
+    return np.asarray([o != e for o, e in zip(old, np.asarray(errors).tolist(), strict=True)],
+                      dtype=bool)
+
+
 def _plan(sql: _Sql, part: _Part, policy: Policy, kernel: str, threads: int | None) -> _Plan:
     """Evaluate the affected part and decide what to write."""
     schema = sql.schema
@@ -667,8 +689,11 @@ def _plan(sql: _Sql, part: _Part, policy: Policy, kernel: str, threads: int | No
                            "input_version": read.kr_version[pick],
                            **{n: np.asarray(v)[pick] for n, v in new.items()}}
     stored_kr = np.asarray([bool(s) for s in part.kr_stored["stored"]], dtype=bool)
-    deletes["kr_result"] = ([frame.kr_ids[i] for i in np.flatnonzero(~ok & stored_kr)]
-                            + part.gone_krs)
+    flags: dict[str, tuple[list[Any], Any]] = {}
+    bad = np.flatnonzero(~ok & stored_kr & _flag_differs(kr_table, part.kr_stored,
+                                                         result.kr_error[krs], krs))
+    flags["kr_result"] = ([frame.kr_ids[i] for i in bad], result.kr_error[krs][bad])
+    deletes["kr_result"] = list(part.gone_krs)
     # objectives: the affected ones (the pinned children keep theirs)
     objs = np.flatnonzero(part.affected)
     ok = result.obj_error[objs] == 0
@@ -680,8 +705,11 @@ def _plan(sql: _Sql, part: _Part, policy: Policy, kernel: str, threads: int | No
                                   "input_version": read.obj_version[objs[pick]],
                                   **{n: np.asarray(v)[pick] for n, v in new.items()}}
     stored_obj = np.asarray([bool(s) for s in part.obj_stored["stored"]], dtype=bool)[objs]
-    deletes["objective_result"] = [frame.obj_ids[objs[i]] for i in np.flatnonzero(~ok
-                                                                                   & stored_obj)]
+    bad = np.flatnonzero(~ok & stored_obj & _flag_differs(obj_table, part.obj_stored,
+                                                          result.obj_error[objs], objs))
+    flags["objective_result"] = ([frame.obj_ids[objs[i]] for i in bad],
+                                 result.obj_error[objs][bad])
+    deletes["objective_result"] = []
     # people
     people, columns = _people(sql, part, frame, result)
     person_rows: dict[str, Any] = {"person_id": []}
@@ -716,7 +744,7 @@ def _plan(sql: _Sql, part: _Part, policy: Policy, kernel: str, threads: int | No
         colours[_COLOURS.get(code, "none")] += 1
     return _Plan(sql.when, policy, part.log.ids,
                  [frame.obj_ids[i] for i in objs], read.obj_version[objs].tolist(),
-                 list(frame.kr_ids), read.kr_version.tolist(), writes, deletes,
+                 list(frame.kr_ids), read.kr_version.tolist(), writes, deletes, flags,
                  tuple(read.orphans + errors), colours)
 
 
@@ -776,11 +804,12 @@ def _write(conn: Connection, sql: _Sql, plan: _Plan) -> tuple[int, int, int, int
             out[name] = to_stored(table, name, np.asarray(columns[name]))
         upsert_columns(conn, table, ("as_of", key), guard, out)
     for role, key in (("kr_result", "kr_id"), ("objective_result", "objective_id")):
+        table = schema.table(role)
         gone = plan.deletes[role]
         if gone:
-            table = schema.table(role)
             conn.execute(delete(table).where(_at(table, "as_of", plan.when),
                                              table.c[key].in_(gone)))
+        _flag_errors(conn, table, key, plan.when, *plan.flags[role])
     return counts[0], counts[1], counts[2], 0
 
 
