@@ -278,6 +278,8 @@ def _read_log(sql: _Sql) -> _Log:
 
 _OBJ_RESULT: Final = tuple(name for name, _ in rows.RESULT_COLUMNS["obj"])
 _KR_RESULT: Final = tuple(name for name, _ in rows.RESULT_COLUMNS["kr"])
+_OBJ_STORED: Final = (*_OBJ_RESULT, "input_version")
+_KR_STORED: Final = (*_KR_RESULT, "input_version")
 _PERSON_RESULT: Final = tuple(name for name, _ in rows.RESULT_COLUMNS["person"])
 
 
@@ -327,11 +329,11 @@ def _read_part(sql: _Sql, log: _Log) -> _Part:
             raise _Fallback("an objective named by the change log has no stored result "
                             "(inserted, or in error when last computed)")
     columns = (*rows.OBJECTIVE_COLUMNS, "version")
-    names = (*columns, "affected", "stored", *(f"r_{n}" for n in _OBJ_RESULT))
+    names = (*columns, "affected", "stored", *(f"r_{n}" for n in _OBJ_STORED))
     def branch(flag: int, where: str) -> str:
         listed = [*(sql.col("objective", n, "o") for n in columns), str(flag),
                   f"r.{q('objective_id')} IS NOT NULL",
-                  *_stored_columns(sql, "objective_result", "r", _OBJ_RESULT)]
+                  *_stored_columns(sql, "objective_result", "r", _OBJ_STORED)]
         return (f"SELECT {', '.join(f'{c} AS c{i}' for i, c in enumerate(listed))} "
                 f"FROM {obj} o LEFT JOIN {sql.name('objective_result')} r "
                 f"ON r.{q('objective_id')} = o.{q('id')} AND {sql.at('objective_result', 'r')} "
@@ -349,14 +351,14 @@ def _read_part(sql: _Sql, log: _Log) -> _Part:
         {n: ("objective", n) for n in ("id", "owner_id", "parent_id")})
     affected = np.asarray([bool(a) for a in members["affected"]], dtype=bool)
     objectives = {n: members[n] for n in columns}
-    obj_stored = {"stored": members["stored"], **{n: members[f"r_{n}"] for n in _OBJ_RESULT}}
+    obj_stored = {"stored": members["stored"], **{n: members[f"r_{n}"] for n in _OBJ_STORED}}
     ids_a = [i for i, a in zip(objectives["id"], affected, strict=True) if a]
     kr_columns = (*rows.KEY_RESULT_COLUMNS, "version")
-    kr_names = (*kr_columns, "stored", *(f"r_{n}" for n in _KR_RESULT))
+    kr_names = (*kr_columns, "stored", *(f"r_{n}" for n in _KR_STORED))
     key_results = sql.fetch(sql.cached("kr_rows", lambda: (
         f"SELECT {', '.join(sql.col('key_result', n, 'k') for n in kr_columns)}, "
         f"r.{q('kr_id')} IS NOT NULL, "
-        f"{', '.join(_stored_columns(sql, 'kr_result', 'r', _KR_RESULT))} "
+        f"{', '.join(_stored_columns(sql, 'kr_result', 'r', _KR_STORED))} "
         f"FROM {kr} k JOIN {obj} o ON o.{q('id')} = k.{q('objective_id')} "
         f"LEFT JOIN {sql.name('kr_result')} r ON r.{q('kr_id')} = k.{q('id')} "
         f"AND {sql.at('kr_result', 'r')} "
@@ -367,7 +369,7 @@ def _read_part(sql: _Sql, log: _Log) -> _Part:
         {"id": ("key_result", "id"), "objective_id": ("key_result", "objective_id")}) \
         if ids_a else {n: [] for n in kr_names}
     kr_stored = {"stored": key_results.pop("stored"),
-                 **{n: key_results.pop(f"r_{n}") for n in _KR_RESULT}}
+                 **{n: key_results.pop(f"r_{n}") for n in _KR_STORED}}
     kr_ids = list(key_results["id"])
     wanted = list(dict.fromkeys([*kr_ids, *log.krs]))
 
@@ -660,6 +662,12 @@ def _changed(table: Table, new: Mapping[str, Any], stored: Mapping[str, list[Any
     return differs
 
 
+def _new_versions(stored: Mapping[str, list[Any]], versions: Any, rows_: Any) -> Any:
+    """Per row: was the stored result computed from another input version?"""
+    return np.asarray([stored["input_version"][int(r)] != int(versions[int(r)])
+                       for r in rows_], dtype=bool)
+
+
 def _flag_differs(table: Table, stored: Mapping[str, list[Any]], errors: Any,
                   rows_: Any) -> Any:
     """Per row: is the stored error code another than ``errors`` (then it is written)?"""
@@ -684,6 +692,7 @@ def _plan(sql: _Sql, part: _Part, policy: Policy, kernel: str, threads: int | No
     ok = result.kr_error[krs] == 0
     new = rows.result_columns(result, "kr", krs)
     differs = _changed(kr_table, new, part.kr_stored, _KR_RESULT, krs.tolist())
+    differs |= _new_versions(part.kr_stored, read.kr_version, krs)
     pick = np.flatnonzero(ok & differs)
     writes["kr_result"] = {"kr_id": [frame.kr_ids[i] for i in pick],
                            "input_version": read.kr_version[pick],
@@ -700,6 +709,7 @@ def _plan(sql: _Sql, part: _Part, policy: Policy, kernel: str, threads: int | No
     new = rows.result_columns(result, "obj", objs)
     new.update(_global_columns(sql, part, frame, result, objs))
     differs = _changed(obj_table, new, part.obj_stored, _OBJ_RESULT, objs.tolist())
+    differs |= _new_versions(part.obj_stored, read.obj_version, objs)
     pick = np.flatnonzero(ok & differs)
     writes["objective_result"] = {"objective_id": [frame.obj_ids[objs[i]] for i in pick],
                                   "input_version": read.obj_version[objs[pick]],
