@@ -682,8 +682,10 @@ def _plan(sql: _Sql, part: _Part, policy: Policy, kernel: str, threads: int | No
     frame, read = _frame(part)
     obj_table = schema.table("objective_result")
     kr_table, person_table = schema.table("kr_result"), schema.table("person_result")
+    # a small frame: one thread (a pool's start-up costs more than the evaluation)
     result = pipeline.evaluate(frame, sql.when, policy, pipeline.backend_for(kernel),
-                               pinned=_pinned(part, obj_table), threads=threads)
+                               pinned=_pinned(part, obj_table),
+                               threads=1 if threads is None else threads)
     assert frame.obj_ids is not None and frame.kr_ids is not None
     writes: dict[str, dict[str, Any]] = {}
     deletes: dict[str, list[Any]] = {}
