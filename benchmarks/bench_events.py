@@ -48,7 +48,7 @@ def _prepare(bind: Engine) -> float | None:
         for index in table.indexes:
             index.create(bind, checkfirst=True)
     with bind.begin() as conn:
-        conn.execute(S.Change.__table__.delete())
+        conn.execute(S.REFERENCE.table("change").delete())
         snapshots = conn.execute(select(S.Snapshot.as_of)).first()
     if snapshots is not None:
         return None
@@ -100,8 +100,8 @@ def events(bind: Engine, count: int, seed: int, kernel: str) -> dict[str, Any]:
     with bind.connect() as conn:
         n = int(conn.execute(text("SELECT COUNT(*) FROM okrcore_key_results")).scalar() or 0)
         offsets = [rng.randrange(n) for _ in range(count)]
-        ids = [conn.execute(select(S.KeyResult.id).order_by(S.KeyResult.id).offset(o)
-                            .limit(1)).scalar() for o in offsets]
+        ids = [str(conn.execute(select(S.KeyResult.id).order_by(S.KeyResult.id).offset(o)
+                                .limit(1)).scalar()) for o in offsets]
         as_of = conn.execute(select(S.Snapshot.as_of).order_by(S.Snapshot.as_of.desc())).scalar()
     assert as_of is not None
     S.recompute(bind, incremental=True, kernel=kernel)  # warm: caches, imports, numba's JIT
@@ -123,7 +123,7 @@ def events(bind: Engine, count: int, seed: int, kernel: str) -> dict[str, Any]:
     return {
         "key_results": n,
         "median_ms": statistics.median(recompute_ms),
-        "p90_ms": ordered[min(len(ordered) - 1, int(round(0.9 * (len(ordered) - 1))))],
+        "p90_ms": ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))],
         "check_in_median_ms": statistics.median(check_in_ms),
         "written_median": [statistics.median(w[i] for w in written) for i in range(3)],
         "recompute_ms": recompute_ms,

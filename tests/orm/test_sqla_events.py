@@ -182,8 +182,9 @@ def test_an_objective_re_parented(hand: Engine) -> None:
     objectives = progress_of(hand, S.ObjectiveResult, "objective_id")
     assert objectives["company"] == pytest.approx((0.6 + 0.7) / 2)  # mean of its children
     with hand.connect() as conn:  # the parent's row in the full frame: support, company, sales
-        assert conn.execute(select(S.ObjectiveResult.parent).where(
-            S.ObjectiveResult.objective_id == "support")).scalar() == 1
+        table = S.REFERENCE.table("objective_result")
+        assert conn.execute(select(table.c.parent).where(
+            table.c.objective_id == "support")).scalar() == 1
     assert_equals_full(hand)
 
 
@@ -221,7 +222,7 @@ def test_a_key_result_deleted(hand: Engine) -> None:
 
 def test_a_structural_row_runs_the_full_path(hand: Engine) -> None:
     with hand.begin() as conn:  # a bulk writer that cannot name what it changed
-        conn.execute(S.KeyResult.__table__.update().values(current=None))
+        conn.execute(S.REFERENCE.table("key_result").update().values(current=None))
         conn.execute(insert(S.Change).values(structural=True))
     report = run(hand)
     assert not report.incremental and report.key_results == 6
@@ -237,8 +238,8 @@ def test_an_objective_in_error_and_back(hand: Engine) -> None:
         session.commit()
     run(hand)
     with hand.connect() as conn:
-        errors = dict(conn.execute(select(S.ObjectiveResult.objective_id,
-                                          S.ObjectiveResult.error)).all())
+        table = S.REFERENCE.table("objective_result")
+        errors = dict(conn.execute(select(table.c.objective_id, table.c.error)).all())
     assert errors["sales"] != 0 and errors["company"] != 0 and errors["support"] == 0
     assert_equals_full(hand)
     with Session(hand) as session:

@@ -27,8 +27,8 @@ from sqlalchemy import (
     bindparam,
     event,
     false,
-    inspect,
     insert,
+    inspect,
     literal_column,
     text,
 )
