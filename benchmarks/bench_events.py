@@ -49,6 +49,9 @@ def _prepare(bind: Engine) -> float | None:
             index.create(bind, checkfirst=True)
     with bind.begin() as conn:
         conn.execute(S.REFERENCE.table("change").delete())
+        if bind.dialect.name == "postgresql":  # the loader wrote explicit check-in ids
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('okrcore_check_ins', 'id'), "
+                              "(SELECT COALESCE(MAX(id), 0) + 1 FROM okrcore_check_ins))"))
         snapshots = conn.execute(select(S.Snapshot.as_of)).first()
     if snapshots is not None:
         return None
