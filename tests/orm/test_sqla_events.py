@@ -331,12 +331,13 @@ def _edit(session: Session, kind: str, pick: int, x: float) -> None:
         objective.owner_id = f"p{pick % 4}"
     elif kind == "kr_owner":
         session.merge(S.KrOwner(kr_id=kr.id, position=9, person_id=f"p{pick % 4}"))
-    elif kind == "delete_kr":
-        session.execute(delete(S.KrOwner).where(S.KrOwner.kr_id == kr.id))
+    elif kind == "delete_kr":  # its owner rows go as a cascade in the database would
         session.delete(kr)
+        session.flush()
+        session.execute(delete(S.KrOwner).where(S.KrOwner.kr_id == kr.id))
     elif kind == "position":
         objective.position = pick % 20
-    else:
+    elif session.get(S.KeyResult, f"new-{pick}") is None:
         session.add(S.KeyResult(id=f"new-{pick}", objective_id=other.id, kind="binary",
                                 current=float(x > 1), position=pick % 5))
 
