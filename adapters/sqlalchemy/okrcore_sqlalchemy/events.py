@@ -88,6 +88,23 @@ class _StaleError(Exception):
 # --- SQL text, built once per schema, dialect and snapshot ---------------------------------------
 
 _CACHE: dict[tuple[Any, ...], str] = {}
+_SIGNATURES: dict[int, tuple[Schema, tuple[Any, ...]]] = {}
+
+
+def _signature(schema: Schema) -> tuple[Any, ...]:
+    """What the SQL text of a schema depends on: its tables' names and columns' types.
+
+    (A schema of reflected tables, as the Django adapter builds, is not hashable.)
+    """
+    known = _SIGNATURES.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]
+    signature = tuple((t.name, tuple((c.name, repr(c.type)) for c in t.c))
+                      for t in schema.tables)
+    if len(_SIGNATURES) > 64:
+        _SIGNATURES.clear()
+    _SIGNATURES[id(schema)] = (schema, signature)
+    return signature
 
 
 class _Sql:
@@ -142,7 +159,7 @@ class _Sql:
                            for v in out])
 
     def cached(self, key: str, build: Any) -> str:
-        full = (self.schema, self.dialect.name, self.when, key)
+        full = (_signature(self.schema), self.dialect.name, self.when, key)
         sql = _CACHE.get(full)
         if sql is None:
             if len(_CACHE) > 512:
