@@ -35,6 +35,12 @@ from okrcore.batch import BatchResult, OrgFrame, evaluate_frame, to_evaluation
 from okrcore.batch import incremental as inc
 from okrcore.evaluate import instant_us
 from okrcore.policy import Policy
+from okrcore_sqlalchemy.events import (
+    consume_changes,
+    drop_stale,
+    had_snapshot,
+    read_change_ids,
+)
 from okrcore_sqlalchemy.reading import (
     _COLOURS,
     _I64,
@@ -249,8 +255,8 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
         index = {ident: i for i, ident in enumerate(data[key])}
         order = [index.get(ident, -1) for ident in ids]
         if len(ids) != len(index) or -1 in order:
-            _check_key_types(data[key], [k in set(ids) for k in data[key]], ids, table.name,
-                             key)
+            known = set(ids)  # once: a set per row made this quadratic
+            _check_key_types(data[key], [k in known for k in data[key]], ids, table.name, key)
             return None  # rows were added, removed or never stored
         try:
             columns[prefix] = {n: from_stored(table, n, [data[n][j] for j in order])
@@ -265,7 +271,8 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
     index = {ident: i for i, ident in enumerate(data["person_id"])}
     people = list(frame.person_names or ())
     defaults = {"progress": None, "items": 0, "error_ref": -1, "seen": False}
-    _check_key_types(data["person_id"], [p in set(people) for p in data["person_id"]], people,
+    everyone = set(people)  # once: a set per row made this quadratic (minutes at 10^5)
+    _check_key_types(data["person_id"], [p in everyone for p in data["person_id"]], people,
                      table.name, "person_id")
     columns["person"] = {n: [data[n][index[p]] if p in index else defaults[n] for p in people]
                          for n in names}
@@ -532,10 +539,16 @@ def recompute(
     """
     report: Progress = progress or (lambda _phase, _done, _total: None)
     policy = policy or Policy()
+    if incremental and schema.change is not None:  # the change log names what to recompute
+        from okrcore_sqlalchemy.events import recompute_changes
+
+        return recompute_changes(bind, as_of=as_of, policy=policy, progress=report,
+                                 schema=schema, kernel=kernel, threads=threads)
     t0 = time.perf_counter()
     failing = _database_errors(bind)
     try:
         with bind.connect() as conn, conn.begin():
+            changes = read_change_ids(conn, schema)  # consumed by this run's write
             read = _read(conn, schema, report)
             previous = None
             when = None if as_of is None else instant_us(as_of)
@@ -585,10 +598,12 @@ def recompute(
                                   for r in ("objective", "key_result", "check_in", "kr_owner",
                                             "checkpoint"))
                 conn.exec_driver_sql(f"LOCK TABLE {names} IN SHARE MODE")
+            existed = had_snapshot(conn, schema, when)
             upsert_columns(conn, schema.table("snapshot"), ("as_of",), False, {
                 "as_of": [when], "policy": [_policy_json(policy)],
                 "computed_at": [instant_us(datetime.now(UTC))]})
             kr_skip, obj_skip, person_skip = _skipped_by_change(conn, schema, read)
+            consume_changes(conn, schema, changes)
             skipped = int((kr_rows & kr_skip).sum() + (obj_rows & obj_skip).sum()
                           + (person_rows & person_skip).sum())
             kr_rows &= ~kr_skip
@@ -615,6 +630,8 @@ def recompute(
                                columns)
                 _check_written(conn, schema, role, key, when, columns[key])
                 report("write", step, len(plans))
+            if existed:
+                drop_stale(conn, schema, when, frame, result, kr_skip, obj_skip)
             written = (int(kr_rows.sum()), int(obj_rows.sum()), int(person_rows.sum()))
     except failing as exc:
         raise StoreError(f"cannot write the results: {_reason(exc)} (nothing was written; "
