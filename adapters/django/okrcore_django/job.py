@@ -15,6 +15,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
+import attrs
 from django.apps import apps
 from django.db import connections
 
@@ -69,6 +70,8 @@ def schema_for(bind: Any, models: Mapping[str, str] | None = None) -> Any:
             if isinstance(column.type, sqlalchemy.DateTime):
                 column.type = Timestamp()
         roles[role] = SimpleNamespace(__table__=table)
+    if "change" not in attrs.fields_dict(Schema):  # an okrcore_sqlalchemy without a change log
+        roles.pop("change", None)
     return Schema(**roles)
 
 
@@ -86,14 +89,23 @@ def recompute(alias: str = "default", models: Mapping[str, str] | None = None,
 
 def store_document(document: okrcore.Document, alias: str = "default",
                    models: Mapping[str, str] | None = None) -> None:
-    """Write a document into the Django models' tables (one transaction)."""
+    """Write a document into the Django models' tables (one transaction).
+
+    With a change log (role ``change``) a ``structural`` change is recorded after it: the
+    organisation was replaced, so the next incremental run recomputes everything.
+    """
     import okrcore_sqlalchemy
+
+    from okrcore_django.models import record_changes
 
     bind = engine_for(alias)
     try:
         okrcore_sqlalchemy.store_document(bind, document, schema_for(bind, models))
     finally:
         bind.dispose()
+    label = (models or models_setting()).get("change")
+    if label is not None:
+        record_changes(apps.get_model(label), alias, [(None, None, None, True)])
 
 
 def load_document(alias: str = "default",

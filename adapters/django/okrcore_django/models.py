@@ -10,12 +10,12 @@ are ``green`` / ``yellow`` / ``red``, NULL for no colour).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 
 from django.apps import apps
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import F
 from django.db.models.expressions import RawSQL
 
@@ -37,6 +37,7 @@ __all__ = [
     "STALE_CHOICES",
     "STATUS_CHOICES",
     "TREND_CHOICES",
+    "ChangeBase",
     "CheckInBase",
     "CheckpointBase",
     "KeyResultBase",
@@ -47,10 +48,12 @@ __all__ = [
     "ObjectiveResultBase",
     "PersonBase",
     "PersonResultBase",
+    "RecordingQuerySet",
     "ResultQuerySet",
     "SnapshotBase",
     "models_setting",
     "progress_sql",
+    "record_changes",
 ]
 
 ID_LENGTH = 200
@@ -63,6 +66,7 @@ if TYPE_CHECKING:
     _Int: TypeAlias = models.IntegerField[int, int]
     _NInt: TypeAlias = models.IntegerField[int | None, int | None]
     _Big: TypeAlias = models.BigIntegerField[int, int]
+    _BigAuto: TypeAlias = models.BigAutoField[int, int]
     _NBig: TypeAlias = models.BigIntegerField[int | None, int | None]
     _Bool: TypeAlias = models.BooleanField[bool, bool]
     _Text: TypeAlias = models.TextField[str, str]
@@ -115,6 +119,100 @@ def _model(owner: Any, role: str) -> Any:
     return apps.get_model((owner.okrcore_models or models_setting())[role])
 
 
+def _change_model(owner: Any) -> Any:
+    """The model of the role ``change`` (``None``: the product keeps no change log)."""
+    label = (owner.okrcore_models or models_setting()).get("change")
+    return None if label is None else apps.get_model(label)
+
+
+_CHUNK: Final = 500
+"""Keys per ``IN (...)`` list (SQLite limits the parameters of one statement)."""
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    return (values[i:i + _CHUNK] for i in range(0, len(values), _CHUNK))
+
+
+def _values_by_pk(model: Any, using: str, pks: Sequence[Any]) -> dict[Any, dict[str, Any]]:
+    """The stored watched values of some rows, by primary key (locked on PostgreSQL)."""
+    out: dict[Any, dict[str, Any]] = {}
+    for chunk in _chunks(pks):
+        query = model._base_manager.using(using).select_for_update().filter(pk__in=chunk)
+        out.update((row["pk"], row) for row in query.values("pk", *model._okrcore_watched))
+    return out
+
+
+def _old_rows(queryset: Any, model: Any) -> list[dict[str, Any]]:
+    """The stored watched values of a queryset's rows (locked on PostgreSQL)."""
+    query = queryset.order_by().select_for_update()
+    return list(query.values("pk", *model._okrcore_watched))
+
+
+def _base_update(model: Any, using: str, pks: Sequence[Any], **values: Any) -> None:
+    """``UPDATE`` some rows by primary key, without recording (the base manager)."""
+    for chunk in _chunks(list(pks)):
+        model._base_manager.using(using).filter(pk__in=chunk).update(**values)
+
+
+def _distinct(values: Iterable[Any]) -> list[Any]:
+    return [v for v in dict.fromkeys(values) if v is not None]
+
+
+def _values_of(item: Any, names: Sequence[str]) -> dict[str, Any]:
+    """An instance's watched values as its model field converts them, with ``pk``."""
+    meta = type(item)._meta
+    return {**{n: meta.get_field(n).to_python(getattr(item, n)) for n in names}, "pk": item.pk}
+
+
+def _written(model: Any, using: str,
+             pairs: Sequence[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]],
+             structural: bool = False) -> None:
+    """After a write of rows from old to new values (None: absent): versions and change log.
+
+    A check-in, owner or checkpoint bumps the version of its key results (old and new); the
+    change rows follow :class:`ChangeBase` (one row per change, its lists of keys side by side;
+    identical rows of one write once).
+    """
+    changes = [model._okrcore_changes(old, new) for old, new in pairs
+               if old is not None or new is not None]
+    if issubclass(model, _TouchesKeyResult):
+        touched = _distinct(k for krs, _, _ in changes for k in krs)
+        _base_update(_model(model, "key_result"), using, touched, version=F("version") + 1)
+    change = _change_model(model)
+    if change is None or not (changes or structural):
+        return
+    entries: dict[tuple[Any, Any, Any, bool], None] = {}
+    for keys in changes:
+        krs, objectives, people = (_distinct(k) for k in keys)
+        for i in range(max(len(krs), len(objectives), len(people))):
+            entries[tuple(k[i] if i < len(k) else None  # type: ignore[index]
+                          for k in (krs, objectives, people)) + (False,)] = None
+    if structural:
+        entries[(None, None, None, True)] = None
+    record_changes(change, using, entries)
+
+
+def record_changes(change: Any, using: str,
+                   entries: Iterable[tuple[Any, Any, Any, bool]]) -> None:
+    """Insert change-log rows ``(kr_id, objective_id, person_id, structural)`` in one statement.
+
+    For a writer that bypasses the models (raw SQL, ``loaddata``, another service): record
+    what it changed in its own transaction, or ``(None, None, None, True)`` when it cannot
+    name it (the next incremental run then recomputes everything).
+
+    Parameters
+    ----------
+    change : type
+        The concrete :class:`ChangeBase` model.
+    using : str
+        The database alias.
+    entries : iterable of tuple
+        The rows, in the order of recording.
+    """
+    change._base_manager.using(using).bulk_create([
+        change(kr_id=k, objective_id=o, person_id=p, structural=s) for k, o, p, s in entries])
+
+
 def progress_sql(model: Any, policy: Policy | None = None,
                  as_of: datetime | None = None) -> RawSQL:
     """The SQL expression of a key result model's clamped progress [fraction].
@@ -135,7 +233,86 @@ def progress_sql(model: Any, policy: Policy | None = None,
                   output_field=models.FloatField())
 
 
-class KeyResultQuerySet(models.QuerySet[Any]):
+class RecordingQuerySet(models.QuerySet[Any]):
+    """A queryset of input rows whose bulk writes bump versions and record the change log.
+
+    ``update()``, ``delete()``, ``bulk_create()`` and ``bulk_update()`` do what ``save()`` and
+    ``delete()`` of one row do (:class:`ChangeBase`): in the same transaction they read the old
+    values of the rows they change, bump the versions and record the change rows.
+    """
+
+    def update(self, **kwargs: Any) -> int:
+        """``QuerySet.update``; also bumps versions and records the changed rows."""
+        model = self.model
+        with transaction.atomic(using=self.db, savepoint=False):
+            old = _old_rows(self, model)
+            if issubclass(model, _Versioned) and "version" not in kwargs:
+                kwargs["version"] = F("version") + 1
+            count = models.QuerySet.update(self, **kwargs)
+            watched = set(model._okrcore_watched)
+            if not watched & set(kwargs):
+                new = old
+            elif any(hasattr(kwargs[n], "resolve_expression") for n in watched & set(kwargs)):
+                fresh = _values_by_pk(model, self.db, [row["pk"] for row in old])
+                new = [fresh.get(row["pk"], row) for row in old]
+            else:
+                new = [{**row, **{n: kwargs[n] for n in watched & set(kwargs)}} for row in old]
+            _written(model, self.db, list(zip(old, new, strict=True)))
+        return count
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """``QuerySet.delete``; also bumps versions and records the deleted rows."""
+        model = self.model
+        with transaction.atomic(using=self.db, savepoint=False):
+            old = _old_rows(self, model)
+            out = models.QuerySet.delete(self)
+            _written(model, self.db, [(row, None) for row in old])
+        return out
+
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        """``QuerySet.bulk_create``; also bumps versions and records the inserted rows.
+
+        With ``update_conflicts=True`` a conflicting row is an update whose old values are read
+        first when the conflict is on the primary key; on other unique fields, a ``structural``
+        row is recorded instead (the next incremental run recomputes everything).
+        """
+        model = self.model
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            upsert = bool(kwargs.get("update_conflicts"))
+            unique = set(kwargs.get("unique_fields") or ())
+            on_pk = unique <= {"pk", model._meta.pk.name, model._meta.pk.attname}
+            old: dict[Any, dict[str, Any]] = {}
+            if upsert and on_pk:
+                old = _values_by_pk(model, self.db, [o.pk for o in objs if o.pk is not None])
+            created = models.QuerySet.bulk_create(self, objs, *args, **kwargs)
+            pairs = [(old.get(o.pk), _values_of(o, model._okrcore_watched)) for o in objs]
+            _written(model, self.db, pairs, structural=upsert and not on_pk)
+        return created
+
+    def bulk_update(self, objs: Iterable[Any], fields: Sequence[str], *args: Any,
+                    **kwargs: Any) -> int:
+        """``QuerySet.bulk_update``; also bumps versions and records the updated rows."""
+        model = self.model
+        objs = list(objs)
+        with transaction.atomic(using=self.db, savepoint=False):
+            old = _values_by_pk(model, self.db, [o.pk for o in objs])
+            count = models.QuerySet.bulk_update(self, objs, fields, *args, **kwargs)
+            named = {model._meta.get_field(f).attname for f in fields}
+            pairs = []
+            for o in objs:
+                before = old.get(o.pk)
+                if before is not None:
+                    after = {n: getattr(o, n) if n in named else before[n]
+                             for n in model._okrcore_watched}
+                    pairs.append((before, {**after, "pk": o.pk}))
+            if issubclass(model, _Versioned):
+                _base_update(model, self.db, list(old), version=F("version") + 1)
+            _written(model, self.db, pairs)
+        return count
+
+
+class KeyResultQuerySet(RecordingQuerySet):
     """Key results that can carry their progress, computed in the database."""
 
     def with_progress(self, policy: Policy | None = None, as_of: datetime | None = None,
@@ -157,23 +334,109 @@ class PersonBase(models.Model):
         abstract = True
 
 
-class _Versioned(models.Model):
+class ChangeBase(models.Model):
+    """One entry of the change log: what a write changed, for ``okrcore_recompute --incremental``.
+
+    Every write through the models of :mod:`okrcore_django.models` (``save()``, ``delete()``
+    and the bulk methods of :class:`RecordingQuerySet`) records rows in the same transaction,
+    by the rules of the SQLAlchemy adapter's flush hook (``docs/adapters-django.rst``).  A
+    writer that cannot name what it changed inserts a row with ``structural=True``: the next
+    incremental run then recomputes everything.  Name the concrete model as the role
+    ``change`` (``OKRCORE_MODELS`` or ``okrcore_models``); without it nothing is recorded.
+
+    Notes
+    -----
+    ``kr_id``, ``objective_id`` and ``person_id`` hold keys of the key result, objective and
+    person roles (give them the same field type as those models' primary keys); ``id`` orders
+    the rows as they were recorded.
+    """
+
+    id: _BigAuto = models.BigAutoField(primary_key=True)
+    kr_id: _NStr = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    objective_id: _NStr = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    person_id: _NStr = models.CharField(max_length=ID_LENGTH, null=True, blank=True)
+    structural: _Bool = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+
+class _Recorded(models.Model):
+    """An input row whose writes bump versions and record the change log."""
+
+    okrcore_models: ClassVar[dict[str, str]] = {}
+    _okrcore_watched: ClassVar[tuple[str, ...]] = ()
+    """The fields (attnames) whose old values the change rows need."""
+
+    objects = RecordingQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _okrcore_changes(cls, old: Mapping[str, Any] | None,
+                         new: Mapping[str, Any] | None) -> tuple[list[Any], ...]:
+        """The keys ``(kr_ids, objective_ids, person_ids)`` a write from old to new changed."""
+        raise NotImplementedError  # pragma: no cover - every concrete base defines it
+
+    def _okrcore_old(self, using: str, force_insert: Any) -> dict[str, Any] | None:
+        """The stored row before this write (locked on PostgreSQL); ``None`` for an insert."""
+        if self.pk is None or force_insert:
+            return None
+        return _values_by_pk(type(self), using, [self.pk]).get(self.pk)
+
+    def _okrcore_new(self, old: Mapping[str, Any] | None,
+                     update_fields: Iterable[str] | None) -> dict[str, Any]:
+        """This row's watched values as saved (those not in ``update_fields`` stay as stored)."""
+        named = (None if update_fields is None or old is None
+                 else {type(self)._meta.get_field(f).attname for f in update_fields})
+        new = {}
+        for name in self._okrcore_watched:
+            if named is None or name in named:
+                new[name] = type(self)._meta.get_field(name).to_python(getattr(self, name))
+            else:
+                assert old is not None
+                new[name] = old[name]
+        return {**new, "pk": self.pk}
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; bumps versions and records the change log in the same transaction."""
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using, savepoint=False):
+            old = self._okrcore_old(using, kwargs.get("force_insert"))
+            if old is not None and isinstance(self, _Versioned):
+                self.version = F("version") + 1  # type: ignore[assignment]
+                if kwargs.get("update_fields") is not None:
+                    kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+            super().save(*args, **kwargs)
+            new = self._okrcore_new(old, kwargs.get("update_fields"))
+            _written(type(self), using, [(old, new)])
+        if isinstance(self, _Versioned) and not isinstance(self.version, int):
+            self.refresh_from_db(fields=["version"])
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        """Delete; bumps versions and records the change log in the same transaction."""
+        using = (kwargs.get("using") or self._state.db
+                 or router.db_for_write(type(self), instance=self))
+        with transaction.atomic(using=using, savepoint=False):
+            old = _values_by_pk(type(self), using, [self.pk]).get(self.pk)
+            out = super().delete(*args, **kwargs)
+            if old is not None:
+                _written(type(self), using, [(old, None)])
+        return out
+
+
+class _Versioned(_Recorded):
     version: _Big = models.BigIntegerField(default=1)
 
     class Meta:
         abstract = True
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Save; an update bumps ``version`` (so a running recompute does not overwrite)."""
-        if not self._state.adding:
-            self.version = F("version") + 1  # type: ignore[assignment]
-        super().save(*args, **kwargs)
-        if not isinstance(self.version, int):
-            self.refresh_from_db(fields=["version"])
-
 
 class ObjectiveBase(_Versioned):
     """An objective (columns of :data:`okrcore.rows.OBJECTIVE_COLUMNS`)."""
+
+    _okrcore_watched: ClassVar[tuple[str, ...]] = ("parent_id", "owner_id")
 
     id: _Str = models.CharField(max_length=ID_LENGTH, primary_key=True)
     position: _Int = models.IntegerField(default=0, db_index=True)
@@ -197,11 +460,26 @@ class ObjectiveBase(_Versioned):
     class Meta:
         abstract = True
 
+    @classmethod
+    def _okrcore_changes(cls, old: Mapping[str, Any] | None,
+                         new: Mapping[str, Any] | None) -> tuple[list[Any], ...]:
+        """O; the old parent when it changed or O was deleted; old and new owner if changed."""
+        row = new if new is not None else old
+        assert row is not None
+        objectives = [row["pk"]]
+        if old is not None and (new is None or new["parent_id"] != old["parent_id"]):
+            objectives.append(old["parent_id"])
+        people = []
+        if old is None or new is None or new["owner_id"] != old["owner_id"]:
+            people = [r["owner_id"] for r in (old, new) if r is not None]
+        return [], objectives, people
+
 
 class KeyResultBase(_Versioned):
     """A key result of any kind (columns of :data:`okrcore.rows.KEY_RESULT_COLUMNS`)."""
 
     okrcore_models: ClassVar[dict[str, str]] = {}
+    _okrcore_watched: ClassVar[tuple[str, ...]] = ("objective_id",)
 
     id: _Str = models.CharField(max_length=ID_LENGTH, primary_key=True)
     objective_id: _Str = models.CharField(max_length=ID_LENGTH, db_index=True)
@@ -247,33 +525,38 @@ class KeyResultBase(_Versioned):
         row["id"], row["objective_id"] = str(self.id), str(self.objective_id)
         return rows.key_result_from_row(row, history, (), points)
 
+    @classmethod
+    def _okrcore_changes(cls, old: Mapping[str, Any] | None,
+                         new: Mapping[str, Any] | None) -> tuple[list[Any], ...]:
+        """K; the old and new objective when inserted, deleted or moved."""
+        row = new if new is not None else old
+        assert row is not None
+        objectives = []
+        if old is None or new is None or new["objective_id"] != old["objective_id"]:
+            objectives = [r["objective_id"] for r in (old, new) if r is not None]
+        return [row["pk"]], objectives, []
 
-class _TouchesKeyResult(models.Model):
+
+class _TouchesKeyResult(_Recorded):
     """A row whose change is a change of its key result (bumps the key result's version)."""
 
-    okrcore_models: ClassVar[dict[str, str]] = {}
+    _okrcore_watched: ClassVar[tuple[str, ...]] = ("kr_id",)
     kr_id: _Str = models.CharField(max_length=ID_LENGTH, db_index=True)
 
     class Meta:
         abstract = True
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Save and bump the key result's ``version``."""
-        super().save(*args, **kwargs)
-        _model(self, "key_result").objects.using(self._state.db).filter(id=self.kr_id).update(
-            version=F("version") + 1)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        """Delete and bump the key result's ``version``."""
-        db = self._state.db
-        out = super().delete(*args, **kwargs)
-        _model(self, "key_result").objects.using(db).filter(id=self.kr_id).update(
-            version=F("version") + 1)
-        return out
+    @classmethod
+    def _okrcore_changes(cls, old: Mapping[str, Any] | None,
+                         new: Mapping[str, Any] | None) -> tuple[list[Any], ...]:
+        """The old and the new key result."""
+        return [r["kr_id"] for r in (old, new) if r is not None], [], []
 
 
 class KrOwnerBase(_TouchesKeyResult):
     """One owner of a key result."""
+
+    _okrcore_watched: ClassVar[tuple[str, ...]] = ("kr_id", "person_id")
 
     position: _Int = models.IntegerField(default=0)
     person_id: _Str = models.CharField(max_length=ID_LENGTH, db_index=True)
@@ -282,6 +565,16 @@ class KrOwnerBase(_TouchesKeyResult):
         abstract = True
         constraints = [models.UniqueConstraint(fields=["kr_id", "position"],
                                                name="%(app_label)s_%(class)s_key")]
+
+    @classmethod
+    def _okrcore_changes(cls, old: Mapping[str, Any] | None,
+                         new: Mapping[str, Any] | None) -> tuple[list[Any], ...]:
+        """The old and new key result; the old and new person when inserted, deleted, changed."""
+        krs, _, _ = super()._okrcore_changes(old, new)
+        people = []
+        if old is None or new is None or new["person_id"] != old["person_id"]:
+            people = [r["person_id"] for r in (old, new) if r is not None]
+        return krs, [], people
 
 
 class CheckpointBase(_TouchesKeyResult):
