@@ -95,7 +95,6 @@ def store_document(document: okrcore.Document, alias: str = "default",
     organisation was replaced, so the next incremental run recomputes everything.
     """
     import okrcore_sqlalchemy
-
     from okrcore_django.models import record_changes
 
     bind = engine_for(alias)

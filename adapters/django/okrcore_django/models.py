@@ -11,8 +11,9 @@ are ``green`` / ``yellow`` / ``red``, NULL for no colour).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, cast
 
 from django.apps import apps
 from django.db import models, router, transaction
@@ -125,6 +126,9 @@ def _change_model(owner: Any) -> Any:
     return None if label is None else apps.get_model(label)
 
 
+_QUIET: Final = ContextVar("okrcore_django_quiet", default=False)
+"""Set while ``bulk_update`` runs its own ``update()`` calls (recorded once, by itself)."""
+
 _CHUNK: Final = 500
 """Keys per ``IN (...)`` list (SQLite limits the parameters of one statement)."""
 
@@ -137,14 +141,15 @@ def _values_by_pk(model: Any, using: str, pks: Sequence[Any]) -> dict[Any, dict[
     """The stored watched values of some rows, by primary key (locked on PostgreSQL)."""
     out: dict[Any, dict[str, Any]] = {}
     for chunk in _chunks(pks):
-        query = model._base_manager.using(using).select_for_update().filter(pk__in=chunk)
+        query = (model._base_manager.using(using).select_for_update().filter(pk__in=chunk)
+                 .order_by("pk"))
         out.update((row["pk"], row) for row in query.values("pk", *model._okrcore_watched))
     return out
 
 
 def _old_rows(queryset: Any, model: Any) -> list[dict[str, Any]]:
     """The stored watched values of a queryset's rows (locked on PostgreSQL)."""
-    query = queryset.order_by().select_for_update()
+    query = queryset.order_by("pk").select_for_update()
     return list(query.values("pk", *model._okrcore_watched))
 
 
@@ -161,7 +166,8 @@ def _distinct(values: Iterable[Any]) -> list[Any]:
 def _values_of(item: Any, names: Sequence[str]) -> dict[str, Any]:
     """An instance's watched values as its model field converts them, with ``pk``."""
     meta = type(item)._meta
-    return {**{n: meta.get_field(n).to_python(getattr(item, n)) for n in names}, "pk": item.pk}
+    return {**{n: cast(Any, meta.get_field(n)).to_python(getattr(item, n)) for n in names},
+            "pk": item.pk}
 
 
 def _written(model: Any, using: str,
@@ -185,8 +191,9 @@ def _written(model: Any, using: str,
     for keys in changes:
         krs, objectives, people = (_distinct(k) for k in keys)
         for i in range(max(len(krs), len(objectives), len(people))):
-            entries[tuple(k[i] if i < len(k) else None  # type: ignore[index]
-                          for k in (krs, objectives, people)) + (False,)] = None
+            kr, objective, person = (k[i] if i < len(k) else None
+                                     for k in (krs, objectives, people))
+            entries[(kr, objective, person, False)] = None
     if structural:
         entries[(None, None, None, True)] = None
     record_changes(change, using, entries)
@@ -244,6 +251,8 @@ class RecordingQuerySet(models.QuerySet[Any]):
     def update(self, **kwargs: Any) -> int:
         """``QuerySet.update``; also bumps versions and records the changed rows."""
         model = self.model
+        if _QUIET.get():  # the UPDATE of bulk_update, which records for itself
+            return models.QuerySet.update(self, **kwargs)
         with transaction.atomic(using=self.db, savepoint=False):
             old = _old_rows(self, model)
             if issubclass(model, _Versioned) and "version" not in kwargs:
@@ -290,22 +299,26 @@ class RecordingQuerySet(models.QuerySet[Any]):
             _written(model, self.db, pairs, structural=upsert and not on_pk)
         return created
 
-    def bulk_update(self, objs: Iterable[Any], fields: Sequence[str], *args: Any,
-                    **kwargs: Any) -> int:
+    def bulk_update(self, objs: Iterable[Any], fields: Iterable[str],
+                    batch_size: int | None = None) -> int:
         """``QuerySet.bulk_update``; also bumps versions and records the updated rows."""
         model = self.model
-        objs = list(objs)
+        objs, fields = list(objs), list(fields)
         with transaction.atomic(using=self.db, savepoint=False):
             old = _values_by_pk(model, self.db, [o.pk for o in objs])
-            count = models.QuerySet.bulk_update(self, objs, fields, *args, **kwargs)
-            named = {model._meta.get_field(f).attname for f in fields}
+            quiet = _QUIET.set(True)
+            try:
+                count = models.QuerySet.bulk_update(self, objs, fields, batch_size)
+            finally:
+                _QUIET.reset(quiet)
+            named = {cast(Any, model._meta.get_field(f)).attname for f in fields}
             pairs = []
             for o in objs:
                 before = old.get(o.pk)
                 if before is not None:
-                    after = {n: getattr(o, n) if n in named else before[n]
-                             for n in model._okrcore_watched}
-                    pairs.append((before, {**after, "pk": o.pk}))
+                    after = _values_of(o, model._okrcore_watched)
+                    pairs.append((before, {n: after[n] if n in named else before[n]
+                                           for n in (*model._okrcore_watched, "pk")}))
             if issubclass(model, _Versioned):
                 _base_update(model, self.db, list(old), version=F("version") + 1)
             _written(model, self.db, pairs)
@@ -387,13 +400,14 @@ class _Recorded(models.Model):
 
     def _okrcore_new(self, old: Mapping[str, Any] | None,
                      update_fields: Iterable[str] | None) -> dict[str, Any]:
-        """This row's watched values as saved (those not in ``update_fields`` stay as stored)."""
+        """The watched values as saved (those not in ``update_fields`` stay as stored)."""
+        meta = type(self)._meta
         named = (None if update_fields is None or old is None
-                 else {type(self)._meta.get_field(f).attname for f in update_fields})
+                 else {cast(Any, meta.get_field(f)).attname for f in update_fields})
         new = {}
         for name in self._okrcore_watched:
             if named is None or name in named:
-                new[name] = type(self)._meta.get_field(name).to_python(getattr(self, name))
+                new[name] = cast(Any, meta.get_field(name)).to_python(getattr(self, name))
             else:
                 assert old is not None
                 new[name] = old[name]
@@ -404,15 +418,14 @@ class _Recorded(models.Model):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using, savepoint=False):
             old = self._okrcore_old(using, kwargs.get("force_insert"))
-            if old is not None and isinstance(self, _Versioned):
-                self.version = F("version") + 1  # type: ignore[assignment]
-                if kwargs.get("update_fields") is not None:
-                    kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+            if old is not None:
+                self._okrcore_updating(kwargs)
             super().save(*args, **kwargs)
             new = self._okrcore_new(old, kwargs.get("update_fields"))
             _written(type(self), using, [(old, new)])
-        if isinstance(self, _Versioned) and not isinstance(self.version, int):
-            self.refresh_from_db(fields=["version"])
+
+    def _okrcore_updating(self, kwargs: dict[str, Any]) -> None:
+        """Called before ``save()`` updates a stored row (``kwargs``: those of ``save``)."""
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         """Delete; bumps versions and records the change log in the same transaction."""
@@ -431,6 +444,18 @@ class _Versioned(_Recorded):
 
     class Meta:
         abstract = True
+
+    def _okrcore_updating(self, kwargs: dict[str, Any]) -> None:
+        """An update bumps ``version`` (so a running recompute does not overwrite)."""
+        self.version = F("version") + 1  # type: ignore[assignment]
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save (see :class:`_Recorded`); ``version`` is read back after an update."""
+        super().save(*args, **kwargs)
+        if not isinstance(self.version, int):
+            self.refresh_from_db(fields=["version"])
 
 
 class ObjectiveBase(_Versioned):

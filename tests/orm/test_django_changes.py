@@ -1,0 +1,205 @@
+"""The change log written by Django writes (issue 19), on SQLite and PostgreSQL.
+
+Every expected list of rows is written out by hand from the rules of ``ChangeBase`` (the
+same as the SQLAlchemy flush hook's): ``(kr_id, objective_id, person_id, structural)`` in the
+order of recording.  The organisation is :func:`orm_support.hand_document`: objectives
+``support`` (owner ann), ``company`` (cea) and ``sales`` (bob, parent company); key results
+``call-time`` and ``crm`` of support, ``deal``, ``calls``, ``launch`` and ``latency`` (owner
+dan) of sales.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.db.models import F, Value
+from orm_support import hand_document
+from test_django_adapter import OKRCORE_MODELS, alias
+
+from okrcore_django import job
+from okrcore_django.example.models import (
+    Change,
+    CheckIn,
+    Checkpoint,
+    KeyResult,
+    KrOwner,
+    Objective,
+)
+
+__all__ = ["alias"]  # the fixture of test_django_adapter (SQLite and PostgreSQL)
+
+FEB = datetime(2026, 2, 1, tzinfo=UTC)
+Row = tuple[str | None, str | None, str | None, bool]
+
+
+@pytest.fixture
+def org(alias: str) -> Iterator[str]:
+    """The hand document stored, its structural change row checked and consumed."""
+    Change.objects.using(alias).all().delete()
+    job.store_document(hand_document(), alias)
+    assert _log(alias) == [(None, None, None, True)]  # the organisation was replaced
+    Change.objects.using(alias).all().delete()
+    yield alias
+
+
+def _log(alias: str) -> list[Row]:
+    return list(Change.objects.using(alias).order_by("id")
+                .values_list("kr_id", "objective_id", "person_id", "structural"))
+
+
+def _logged(alias: str, write: Callable[[], Any]) -> list[Row]:
+    """The rows one write records (the log is emptied first)."""
+    Change.objects.using(alias).all().delete()
+    write()
+    return _log(alias)
+
+
+def _version(alias: str, model: Any, key: str) -> int:
+    version: int = model.objects.using(alias).get(id=key).version
+    return version
+
+
+def test_check_in_writes_record_their_key_result(org: str) -> None:
+    calls = _version(org, KeyResult, "calls")
+    entry = CheckIn(kr_id="calls", seq=5, at=FEB, value=10)
+    assert _logged(org, lambda: entry.save(using=org)) == [("calls", None, None, False)]
+    entry.value = 11
+    assert _logged(org, lambda: entry.save(using=org)) == [("calls", None, None, False)]
+    entry.kr_id = "deal"  # moved: the old and the new key result
+    assert _logged(org, lambda: entry.save(using=org)) == [("calls", None, None, False),
+                                                           ("deal", None, None, False)]
+    assert _logged(org, lambda: entry.delete(using=org)) == [("deal", None, None, False)]
+    assert _version(org, KeyResult, "calls") == calls + 3
+    assert _version(org, KeyResult, "deal") == 3
+
+
+def test_key_result_writes_record_the_key_result_and_moved_objectives(org: str) -> None:
+    assert _logged(org, lambda: KeyResult.objects.using(org).create(
+        id="new", objective_id="sales", kind="binary")) == [("new", "sales", None, False)]
+    calls = KeyResult.objects.using(org).get(id="calls")
+    calls.current = 7.0
+    assert _logged(org, lambda: calls.save(using=org)) == [("calls", None, None, False)]
+    calls.objective_id = "support"
+    assert _logged(org, lambda: calls.save(using=org)) == [("calls", "sales", None, False),
+                                                           (None, "support", None, False)]
+    assert calls.version == 3
+    assert _logged(org, lambda: calls.delete(using=org)) == [("calls", "support", None, False)]
+
+
+def test_saving_over_a_stored_key_is_an_update(org: str) -> None:
+    # a new instance with a stored key: Django updates the row, so it is a move, and the
+    # version goes up instead of back to 1
+    again = KeyResult(id="deal", objective_id="support", kind="binary", current=1.0)
+    assert _logged(org, lambda: again.save(using=org)) == [("deal", "sales", None, False),
+                                                           (None, "support", None, False)]
+    assert _version(org, KeyResult, "deal") == 2
+
+
+def test_objective_writes_record_parents_and_owners(org: str) -> None:
+    assert _logged(org, lambda: Objective.objects.using(org).create(
+        id="ops", owner_id="eve", parent_id="company")) == [(None, "ops", "eve", False)]
+    sales = Objective.objects.using(org).get(id="sales")
+    sales.name = "Sales"
+    assert _logged(org, lambda: sales.save(using=org)) == [(None, "sales", None, False)]
+    sales.parent_id = "support"  # the old parent loses a child
+    assert _logged(org, lambda: sales.save(using=org)) == [(None, "sales", None, False),
+                                                           (None, "company", None, False)]
+    sales.owner_id = "ann"
+    assert _logged(org, lambda: sales.save(using=org)) == [(None, "sales", "bob", False),
+                                                           (None, None, "ann", False)]
+    sales.parent_id = None  # not in update_fields: not saved, not recorded
+    assert _logged(org, lambda: sales.save(using=org, update_fields=["name"])) == [
+        (None, "sales", None, False)]
+    assert Objective.objects.using(org).get(id="sales").parent_id == "support"
+    assert _version(org, Objective, "sales") == 5
+    stored = Objective.objects.using(org).get(id="sales")
+    assert _logged(org, lambda: stored.delete(using=org)) == [(None, "sales", "ann", False),
+                                                              (None, "support", None, False)]
+
+
+def test_owner_and_checkpoint_writes(org: str) -> None:
+    owner = KrOwner.objects.using(org).get(kr_id="latency")
+    owner.person_id = "eve"
+    assert _logged(org, lambda: owner.save(using=org)) == [("latency", None, "dan", False),
+                                                           (None, None, "eve", False)]
+    owner.position = 3  # the same owner: only the key result
+    assert _logged(org, lambda: owner.save(using=org)) == [("latency", None, None, False)]
+    assert _logged(org, lambda: KrOwner.objects.using(org).create(
+        kr_id="calls", position=0, person_id="ann")) == [("calls", None, "ann", False)]
+    assert _logged(org, lambda: owner.delete(using=org)) == [("latency", None, "eve", False)]
+    step = Checkpoint.objects.using(org).get(kr_id="launch", position=1)
+    step.done = True
+    assert _logged(org, lambda: step.save(using=org)) == [("launch", None, None, False)]
+
+
+def test_queryset_bulk_writes_record_each_row(org: str) -> None:
+    krs = KeyResult.objects.using(org)
+    assert _logged(org, lambda: krs.filter(objective_id="sales").update(weight=2.0)) == [
+        ("calls", None, None, False), ("deal", None, None, False),
+        ("latency", None, None, False), ("launch", None, None, False)]
+    assert _version(org, KeyResult, "calls") == 2  # update() bumps versions too
+    assert _logged(org, lambda: krs.filter(id__in=["deal", "crm"]).update(
+        objective_id="company")) == [
+        ("crm", "support", None, False), (None, "company", None, False),
+        ("deal", "sales", None, False)]
+    # an expression: the new values are read back
+    assert _logged(org, lambda: krs.filter(id="deal").update(objective_id=Value("sales"))) == [
+        ("deal", "company", None, False), (None, "sales", None, False)]
+    goals = Objective.objects.using(org)
+    assert _logged(org, lambda: goals.filter(id="sales").update(parent_id=None)) == [
+        (None, "sales", None, False), (None, "company", None, False)]
+    checks = CheckIn.objects.using(org)
+    assert _logged(org, lambda: checks.bulk_create([
+        CheckIn(kr_id="calls", seq=7, at=FEB, value=1), CheckIn(kr_id="deal", at=FEB, value=1),
+        CheckIn(kr_id="calls", seq=8, at=FEB, value=2)])) == [
+        ("calls", None, None, False), ("deal", None, None, False)]
+    assert _logged(org, lambda: checks.filter(kr_id="calls").delete()) == [
+        ("calls", None, None, False)]
+    assert _version(org, KeyResult, "calls") == 4  # bulk_create and delete() bump it
+    launch = krs.get(id="launch")
+    launch.objective_id, launch.name = "support", "Launch"
+    assert _logged(org, lambda: krs.bulk_update([launch], ["name"])) == [
+        ("launch", None, None, False)]  # objective_id not among the fields: not saved
+    assert _logged(org, lambda: krs.bulk_update([launch], ["objective_id"])) == [
+        ("launch", "sales", None, False), (None, "support", None, False)]
+    assert _version(org, KeyResult, "launch") == 4
+    assert _logged(org, lambda: goals.filter(id="company").delete()) == [
+        (None, "company", "cea", False)]
+
+
+def test_bulk_upserts(org: str) -> None:
+    krs = KeyResult.objects.using(org)
+    moved = KeyResult(id="deal", objective_id="support", kind="binary", current=1.0)
+    assert _logged(org, lambda: krs.bulk_create(
+        [moved], update_conflicts=True, unique_fields=["id"],
+        update_fields=["objective_id"])) == [("deal", "sales", None, False),
+                                             (None, "support", None, False)]
+    owner = KrOwner(kr_id="latency", position=0, person_id="eve")
+    assert _logged(org, lambda: KrOwner.objects.using(org).bulk_create(
+        [owner], update_conflicts=True, unique_fields=["kr_id", "position"],
+        update_fields=["person_id"])) == [("latency", None, "eve", False),
+                                          (None, None, None, True)]  # the old owner unknown
+
+
+def test_a_rolled_back_write_records_nothing(org: str) -> None:
+    with pytest.raises(RuntimeError), transaction.atomic(using=org):
+        CheckIn.objects.using(org).create(kr_id="calls", seq=5, at=FEB, value=10)
+        assert _log(org) == [("calls", None, None, False)]
+        raise RuntimeError
+    assert _log(org) == []
+    assert _version(org, KeyResult, "calls") == 1
+
+
+def test_without_a_change_model_nothing_is_recorded(org: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    unlogged = {role: label for role, label in OKRCORE_MODELS.items() if role != "change"}
+    monkeypatch.setattr(CheckIn, "okrcore_models", unlogged)
+    monkeypatch.setattr(KeyResult, "okrcore_models", unlogged)
+    CheckIn.objects.using(org).create(kr_id="calls", seq=5, at=FEB, value=10)
+    KeyResult.objects.using(org).filter(id="deal").update(current=F("current"))
+    assert _log(org) == []
+    assert _version(org, KeyResult, "calls") == 2 and _version(org, KeyResult, "deal") == 2
