@@ -8,6 +8,7 @@ are the same objects, re-exported).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "COLOUR_NONE",
     "COLOUR_RED",
     "COLOUR_YELLOW",
+    "ERROR_NAMES",
     "ERR_ALIGNMENT_CYCLE",
     "ERR_DEGENERATE_GOAL",
     "ERR_DEPENDS_ON_INVALID",
@@ -50,6 +52,7 @@ __all__ = [
     "MODE_AUTO",
     "MODE_CODES",
     "MODE_MEAN",
+    "MODE_NAMES",
     "MODE_SUM",
     "NONE_INSTANT",
     "PACE_BETTER",
@@ -62,6 +65,7 @@ __all__ = [
     "RANGE_MODE_CODES",
     "RANGE_NONE",
     "RANGE_RULE_NAMES",
+    "RESULT_CODE_NAMES",
     "RULE_CHILDREN",
     "RULE_EMPTY",
     "RULE_EXPLICIT",
@@ -69,6 +73,7 @@ __all__ = [
     "RULE_NAMES",
     "RULE_SAME_UNIT",
     "RULE_SETTINGS",
+    "STALE_NAMES",
     "STALE_NO",
     "STALE_NONE",
     "STALE_YES",
@@ -118,6 +123,8 @@ MODE_MEAN: Final = 1
 MODE_SUM: Final = 2
 MODE_CODES: Final = {"auto": MODE_AUTO, "mean": MODE_MEAN, "sum": MODE_SUM}
 """Objective rollup mode codes (also the result column ``obj_mode``: mean or sum)."""
+MODE_NAMES: Final = tuple(MODE_CODES)
+"""The name of each mode code (the keys of :data:`MODE_CODES`, in code order)."""
 AMBITION_COMMITTED: Final = 0
 AMBITION_ASPIRATIONAL: Final = 1
 AMBITION_CODES: Final = {"committed": AMBITION_COMMITTED, "aspirational": AMBITION_ASPIRATIONAL}
@@ -157,6 +164,8 @@ STALE_NONE: Final = -1
 """``kr_stale`` / ``obj_stale``: no check-in history, so no staleness (null)."""
 STALE_NO: Final = 0
 STALE_YES: Final = 1
+STALE_NAMES: Final = ("fresh", "stale")
+"""The stored name of each staleness code; :data:`STALE_NONE` is null."""
 
 # --- pace (kernel argument ``pace_rule``, reason column of the pace twin) ---------------------
 PACE_RULE_CODES: Final = {"ratio": 0, "difference": 1, "points": 2}
@@ -190,6 +199,14 @@ ERR_FIELD_BREAKPOINTS: Final = 15
 ERR_FIELD_UNKNOWN_VALUE: Final = 16
 ERR_FIELD_OUT_OF_RANGE: Final = 17
 ERR_FIELD_TIMELINE: Final = 18
+ERROR_NAMES: Final = (
+    "none", "load", "duplicate_id", "depends_on_invalid", "invalid_timeline", "not_finite",
+    "unknown_parent", "alignment_cycle", "no_contributing_metric", "no_sum_unit",
+    "mixed_directions", "degenerate_goal", "field_not_finite", "field_negative_weight",
+    "field_degenerate", "field_breakpoints", "field_unknown_value", "field_out_of_range",
+    "field_timeline",
+)
+"""The stored name of each error code (``ERR_<NAME>``, lower case); :data:`ERR_NONE` is null."""
 
 # --- objective rollup rules (result column ``obj_rule``) -------------------------------------
 RULE_EXPLICIT: Final = 0
@@ -201,3 +218,20 @@ RULE_EMPTY: Final = 5
 RULE_NAMES: Final = ("explicit", "auto:progress_settings", "auto:same_unit", "auto:mixed",
                      "children", "empty")
 """The explanation ``rule`` of each objective rollup rule code."""
+
+# --- stored names of the coded result columns -------------------------------------------------
+RESULT_CODE_NAMES: Final[Mapping[str, Mapping[int, str]]] = {
+    **{name: dict(enumerate(COLOUR_NAMES)) for name in (
+        "colour", "pace_colour", "computed_colour", "forecast_colour", "range_status",
+        "grade_band")},
+    "trend": dict(enumerate(TREND_NAMES)),
+    "stale": dict(enumerate(STALE_NAMES)),
+    "mode": dict(enumerate(MODE_NAMES)),
+    "rule": dict(enumerate(RULE_NAMES)),
+    "error": {code: name for code, name in enumerate(ERROR_NAMES) if code != ERR_NONE},
+}
+"""Code -> stored name of every coded result column (``colour``, ``trend``... without the
+``kr_`` / ``obj_`` prefix).  A code missing from its table is the column's "none"
+(:data:`COLOUR_NONE`, :data:`TREND_NONE`, :data:`STALE_NONE`, :data:`ERR_NONE`), stored as
+NULL.  Databases (SQLAlchemy and Django result models) and Parquet results store these names;
+:func:`okrcore.rows.stored_names` and :func:`okrcore.rows.stored_codes` convert."""

@@ -42,6 +42,7 @@ from okrcore.codes import (
     NONE_INSTANT,
     RANGE_MODE_CODES,
     RANGE_NONE,
+    RESULT_CODE_NAMES,
     STATUS_CODES,
     STATUS_NONE,
     UNKNOWN_CODE,
@@ -79,6 +80,9 @@ __all__ = [
     "result_columns",
     "row_errors",
     "sort_key_results",
+    "stored_codes",
+    "stored_dictionary",
+    "stored_names",
     "to_instant",
 ]
 
@@ -133,6 +137,102 @@ RESULT_COLUMNS: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
 """Stored result columns per prefix of :class:`~okrcore.batch.BatchResult` (``kr``, ``obj``,
 ``person``): the field ``kr_progress`` is the column ``progress`` of the key result results.
 Codes (colours, trends, errors) are the batch engine's; NaN is stored as NULL."""
+
+_NONE_CODES: Final = {name: min(-1, *table) if 0 in table else 0
+                      for name, table in RESULT_CODE_NAMES.items()}
+"""The "none" code of each coded result column (stored as NULL)."""
+
+
+def _code_table(column: str) -> tuple[int, tuple[str, ...], npt.NDArray[np.int64]]:
+    """(lowest code, names in code order, position of each code from the lowest; -1: none)."""
+    table = RESULT_CODE_NAMES[column]
+    low = min(_NONE_CODES[column], *table)
+    names = tuple(table[c] for c in sorted(table))
+    position = {c: i for i, c in enumerate(sorted(table))}
+    index = np.asarray([position.get(c, -1) for c in range(low, max(table) + 1)], np.int64)
+    return low, names, index
+
+
+_CODE_TABLES: Final = {column: _code_table(column) for column in RESULT_CODE_NAMES}
+
+
+def _positions(column: str, codes: npt.ArrayLike) -> _I64:
+    low, _, index = _CODE_TABLES[column]
+    shifted = np.asarray(codes, np.int64) - low
+    bad = (shifted < 0) | (shifted >= index.shape[0])
+    if bad.any():
+        value = int(np.asarray(codes, np.int64)[np.flatnonzero(bad)[0]])
+        raise ValueError(f"result column {column!r}: code {value} has no stored name")
+    return index[shifted]
+
+
+def stored_dictionary(column: str, codes: npt.ArrayLike) -> tuple[_I64, tuple[str, ...]]:
+    """A coded result column as dictionary indices and the dictionary (its names).
+
+    Parameters
+    ----------
+    column : str
+        The result column without its prefix (``colour``, ``trend``...: a key of
+        :data:`okrcore.codes.RESULT_CODE_NAMES`).
+    codes : array_like of int
+        The batch engine's codes.
+
+    Returns
+    -------
+    indices : ndarray of int64
+        Position of each code's name in ``names``; -1 for the column's "none" (NULL).
+    names : tuple of str
+        Every name of the column, in code order.
+
+    Raises
+    ------
+    ValueError
+        A code outside the column's vocabulary (naming the column and the code).
+    """
+    return _positions(column, codes), _CODE_TABLES[column][1]
+
+
+def stored_names(column: str, codes: npt.ArrayLike) -> npt.NDArray[np.object_]:
+    """A coded result column as its stored names (``None`` for the column's "none").
+
+    See :func:`stored_dictionary` (parameters, errors); vectorised (one ``take``).
+    """
+    indices, names = stored_dictionary(column, codes)
+    return np.asarray([*names, None], dtype=object)[indices]
+
+
+def stored_codes(column: str, values: Iterable[Any]) -> _I64:
+    """Stored values of a coded result column back to the batch engine's codes.
+
+    The inverse of :func:`stored_names`: a name to its code, ``None`` to the column's "none"
+    code (an integer is taken as the code itself, as rows written before the names were).
+
+    Raises
+    ------
+    ValueError
+        A value that names no code of the column (naming the column and the value).
+    """
+    codes = {name: code for code, name in RESULT_CODE_NAMES[column].items()}
+    none = _NONE_CODES[column]
+    values = list(values)
+    lookup: dict[Any, int] = {None: none, **codes}
+    try:  # names and NULLs: one dictionary look-up each
+        return np.asarray([lookup[v] for v in values], np.int64)
+    except (KeyError, TypeError):
+        pass
+    out = []
+    for value in values:
+        if value is None:
+            out.append(none)
+        elif isinstance(value, str) and value in codes:
+            out.append(codes[value])
+        elif isinstance(value, int | np.integer) and not isinstance(value, bool):
+            out.append(int(value))
+        else:
+            raise ValueError(f"result column {column!r}: {value!r} is not one of "
+                             f"{sorted(codes)} (or NULL)")
+    return np.asarray(out, np.int64)
+
 
 Tables = dict[str, list[dict[str, Any]]]
 """Rows per table name of :data:`TABLES`."""

@@ -19,6 +19,7 @@ from orm_support import (  # noqa: F401  (engine_fixture)
     printable,
 )
 from sqlalchemy import Engine, create_engine, delete, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import okrcore
@@ -352,12 +353,13 @@ def test_no_colour_and_no_check_in_are_stored_as_null(engine: Engine) -> None:
         # no timeline, so no pace and no colour (SEMANTICS §11.1): NULL, not green
         assert calls.colour is None and calls.pace_colour is None
         assert deal.forecast_colour is None  # no forecast: no colour
-    # rows of earlier versions (-1 colours, the engine's "no instant") read back the same
-    with engine.begin() as conn:
-        conn.execute(update(S.KeyResultResult).where(S.KeyResultResult.kr_id == "deal")
-                     .values(last_at=int(okrcore.batch.NONE_INSTANT), forecast_colour=-1,
-                             range_status=-1))
-    with Session(engine) as session:
-        deal = session.get(S.KeyResultResult, (AS_OF, "deal"))
-        assert deal is not None and deal.last_at is None
+    # coded columns hold readable names (as the evaluation names them), checked by the database
+    expected = okrcore.evaluate(hand_document())
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text(
+            "SELECT kr_id, colour FROM okrcore_kr_results")).all())
+        assert stored == {k: r.colour for k, r in expected.key_results.items()}
+        assert set(stored.values()) == {"green", "yellow", None}
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("UPDATE okrcore_kr_results SET colour = 'purple'"))
     assert S.load_evaluation(engine).to_json() == okrcore.evaluate(hand_document()).to_json()

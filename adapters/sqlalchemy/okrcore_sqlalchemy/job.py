@@ -53,7 +53,9 @@ from okrcore_sqlalchemy.reading import (
     _columns,
     _database_errors,
     _fetch,
+    _instant_storage,
     _invalidated,
+    _is_instant,
     _key_text,
     _key_value,
     _keys_read,
@@ -71,10 +73,8 @@ from okrcore_sqlalchemy.reading import (
 from okrcore_sqlalchemy.schema import (
     _DECLARED_REFERENCES,
     REFERENCE,
-    Instant,
     KeyTypeError,
     Schema,
-    Timestamp,
     key_type_name,
 )
 from okrcore_sqlalchemy.storage import from_stored, to_stored
@@ -376,10 +376,11 @@ def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: b
     conflict = f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {update}{where}"
     values = [np.asarray(columns[n]).tolist() if isinstance(columns[n], np.ndarray)
               else list(columns[n]) for n in names]
+    instants: dict[str, str] = {}
     for i, n in enumerate(names):
         kind_of = table.c[n].type
-        if isinstance(kind_of, Timestamp):
-            values[i] = [kind_of.storage(v, conn.dialect.name) for v in values[i]]
+        if _is_instant(kind_of):
+            values[i], instants[n] = _instant_storage(kind_of, values[i], conn.dialect.name)
         elif key_type_name(table.c[n]) == "UUID":
             process = (None if conn.dialect.name == "postgresql"
                        else kind_of.bind_processor(conn.dialect))
@@ -389,11 +390,11 @@ def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: b
         types, selects, literals = [], [], []
         for n, column_values in zip(names, values, strict=True):
             column = table.c[n]
-            if isinstance(column.type, Timestamp):
-                kind = "timestamptz"
+            if n in instants:
+                kind = instants[n]
             elif key_type_name(column) == "UUID":
                 kind = "uuid"
-            elif isinstance(column.type, Instant | BigInteger) or column.type.python_type is int:
+            elif isinstance(column.type, BigInteger) or column.type.python_type is int:
                 kind = "bigint"
             elif column.type.python_type is float:
                 kind = "float8"

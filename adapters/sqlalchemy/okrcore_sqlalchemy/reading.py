@@ -13,6 +13,7 @@ import gc
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -22,11 +23,11 @@ import numpy.typing as npt
 from sqlalchemy import (
     BigInteger,
     Connection,
+    DateTime,
     Engine,
     Table,
     literal,
     select,
-    type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -119,7 +120,11 @@ class RowError:
 
 
 class _Micros(FunctionElement[int]):
-    """A :class:`~okrcore_sqlalchemy.Timestamp` column read as µs since the Unix epoch."""
+    """An instant column read as µs since the Unix epoch [µs, UTC].
+
+    Any instant type: :class:`~okrcore_sqlalchemy.Instant`, ``Timestamp`` or an application's
+    own ``DateTime``.
+    """
 
     type = BigInteger()
     name = "okrcore_micros"
@@ -138,29 +143,72 @@ def _micros_sqlite(element: _Micros, compiler: SQLCompiler, **kw: Any) -> str:
     # stored text that is not an instant reads as itself (not NULL: absent), so that the job
     # reports it as a bad value
     arg = compiler.process(element.clauses, **kw)
+    if isinstance(element.clauses.clauses[0].type, Instant):
+        return arg  # stored as integer µs on SQLite
     micros = (f"(CAST(strftime('%s', substr({arg}, 1, 19)) AS INTEGER) * 1000000 + "
               f"CAST(substr({arg} || '000000', 21, 6) AS INTEGER))")
     return f"(CASE WHEN {arg} IS NOT NULL AND {micros} IS NULL THEN {arg} ELSE {micros} END)"
 
 
+def _is_instant(kind: Any) -> bool:
+    """Whether a column type holds instants (read and written by the job as µs)."""
+    return isinstance(kind, Instant | Timestamp | DateTime)
+
+
+def _moment(kind: Any, micros: int) -> datetime:
+    """An instant [µs] as the datetime bound to a column of type ``kind``.
+
+    Aware UTC; naive UTC for a ``DateTime`` without time zone (as the job reads those).
+    """
+    moment = rows.from_instant(micros)
+    assert moment is not None
+    if isinstance(kind, DateTime) and not kind.timezone:
+        return moment.replace(tzinfo=None)
+    return moment
+
+
 def _at(table: Table, name: str, micros: int) -> Any:
-    """``table.name = micros`` that can use an index on the column (also a Timestamp's)."""
+    """``table.name = micros`` that can use an index on the column (any instant type)."""
     column = table.c[name]
-    if isinstance(column.type, Timestamp):
-        moment = rows.from_instant(micros)
-        assert moment is not None
-        return column == literal(moment, column.type)
-    return _raw(table, name) == micros
+    if _is_instant(column.type):
+        return column == literal(_moment(column.type, micros), column.type)
+    return column == micros
 
 
 def _raw(table: Table, name: str) -> Any:
     """A column as the job reads it: instants as integer µs, everything else as stored."""
     column = table.c[name]
-    if isinstance(column.type, Instant):
-        return type_coerce(column, BigInteger())
-    if isinstance(column.type, Timestamp):
+    if _is_instant(column.type):
         return _Micros(column)
     return column
+
+
+_PG_INSTANT: Final = "timestamptz"
+
+
+def _instant_storage(kind: Any, values: Sequence[Any], dialect: str) -> tuple[list[Any], str]:
+    """Instants [µs; ``None`` kept] as written to a column of type ``kind`` by a raw statement.
+
+    Returns the values and, for PostgreSQL, the array type they are sent as.  SQLite: µs for an
+    :class:`Instant`, Django's text for a ``Timestamp``, SQLAlchemy's text
+    (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC) for a ``DateTime``; PostgreSQL: ISO 8601 text in UTC
+    (exact to the µs; naive for a ``timestamp without time zone``).
+    """
+    if isinstance(kind, Instant) and dialect == "sqlite":
+        return list(values), "bigint"
+    if isinstance(kind, Timestamp):
+        return [kind.storage(v, dialect) for v in values], _PG_INSTANT
+    naive = isinstance(kind, DateTime) and not kind.timezone
+    present = [i for i, v in enumerate(values) if v is not None]
+    micros = np.asarray([values[i] for i in present], np.int64).astype("datetime64[us]")
+    if dialect == "sqlite":
+        text = np.char.replace(np.datetime_as_string(micros, unit="us"), "T", " ")
+    else:
+        text = np.datetime_as_string(micros, unit="us", timezone="naive" if naive else "UTC")
+    out: list[Any] = [None] * len(values)
+    for i, value in zip(present, text.tolist(), strict=True):
+        out[i] = value
+    return out, "timestamp" if naive else _PG_INSTANT
 
 
 _KEY_COLUMNS: Final = frozenset({"id", *(name for _, name in _DECLARED_REFERENCES)})

@@ -2,9 +2,11 @@
 
 A product puts the mixins on its own declarative models (any table names; the column names are
 fixed) and passes a :class:`Schema` naming its classes to the job; the demo and the tests use
-the reference models of this module (tables ``okrcore_*``).  Instants are stored as integers
-[µs since the Unix epoch, UTC] through the :class:`Instant` type, so the bulk job reads them as
-plain integers.  Foreign keys are left to the product (the job never relies on them).
+the reference models of this module (tables ``okrcore_*``).  Instants are timezone-aware
+datetimes through the :class:`Instant` type (``timestamp with time zone`` on PostgreSQL, integer
+µs since the Unix epoch, UTC, on SQLite); coded result columns hold readable names
+(:data:`okrcore.codes.RESULT_CODE_NAMES`, a ``VARCHAR`` with a ``CHECK`` of its names).  Foreign
+keys are left to the product (the job never relies on them).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from sqlalchemy import (
     Text,
     bindparam,
     event,
+    literal,
     literal_column,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -38,15 +42,17 @@ from sqlalchemy.orm import (
     mapped_column,
     object_session,
 )
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator
 
 import okrcore
 from okrcore import rows
 from okrcore.batch.frame import NONE_INSTANT
 from okrcore.policy import Policy
-from okrcore_sqlalchemy.storage import COLOUR_COLUMNS
+from okrcore_sqlalchemy.storage import CODED_COLUMNS, COLOUR_COLUMNS, coded_type
 
 __all__ = [
+    "CODED_COLUMNS",
     "COLOUR_COLUMNS",
     "REFERENCE",
     "Base",
@@ -129,20 +135,49 @@ def key_type_name(column: Any) -> str:
     return python_type.__name__
 
 
-class Instant(TypeDecorator[datetime]):
-    """An aware datetime stored as BIGINT [µs since the Unix epoch, UTC]."""
+def _aware(moment: datetime) -> datetime:
+    """A datetime read from a driver as an aware UTC datetime (a naive one is UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
-    impl = BigInteger
+
+class Instant(TypeDecorator[datetime]):
+    """An aware datetime: ``timestamp with time zone`` on PostgreSQL, integer µs on SQLite.
+
+    SQLite has no timestamp type: there the instant is stored as an integer [µs since the Unix
+    epoch, UTC], exact to the microsecond, sorted and indexed as a number.  Binds a datetime
+    (or an integer [µs]); reads an aware UTC datetime on both databases.
+    """
+
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
-        """Datetime (or an already converted integer) to µs."""
-        if value is None or isinstance(value, int):
-            return value
-        return rows.to_instant(value)
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        """``BIGINT`` on SQLite, ``timestamp with time zone`` elsewhere."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        """Datetime (or an already converted integer [µs]) to the stored form."""
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return value if isinstance(value, int) else rows.to_instant(value)
+        moment = rows.from_instant(value) if isinstance(value, int) else value
+        assert moment is not None
+        if moment.tzinfo is None:
+            raise ValueError(f"instant {moment.isoformat()!r} has no timezone: "
+                             "pass an aware datetime")
+        return moment.astimezone(UTC)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        """µs to an aware UTC datetime; the engine's "no instant" (earlier ``last_at``) to None."""
+        """The stored form to an aware UTC datetime (the engine's "no instant" to None)."""
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return _aware(value)
         return None if value == NONE_INSTANT else rows.from_instant(value)
 
 
@@ -180,9 +215,7 @@ class Timestamp(TypeDecorator[datetime]):
         if value is None:
             return None
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC)
+        return _aware(moment)
 
     def storage(self, micros: int | None, dialect_name: str) -> str | None:
         """The stored text of an instant [µs] (a driver-level literal; ``None`` kept)."""
@@ -190,6 +223,15 @@ class Timestamp(TypeDecorator[datetime]):
         if moment is None:
             return None
         return _django_text(moment) if dialect_name == "sqlite" else moment.isoformat()
+
+
+def _micros(value: Any) -> int:
+    """A stored instant as read by a driver (µs, an aware datetime or Django's text) to µs."""
+    if isinstance(value, str):
+        value = _aware(datetime.fromisoformat(value))
+    if isinstance(value, datetime):
+        return rows.to_instant(_aware(value)) or 0
+    return int(value)
 
 
 class Base(DeclarativeBase):
@@ -247,8 +289,34 @@ def progress_expression(cls: Any, policy: Policy | None = None,
     """
     sql = rows.kr_progress_sql(cls.__table__.name, cls.__okrcore_check_ins__,
                                cls.__okrcore_checkpoints__, policy,
-                               None if as_of is None else rows.to_instant(as_of))
-    return literal_column(sql, Double())
+                               None if as_of is None else _AS_OF_MARKER)
+    if as_of is None:
+        return literal_column(sql, Double())
+    # the check-ins' ``at`` is compared with the as-of instant bound in the column's own type
+    # (a timestamp on PostgreSQL, µs on SQLite, or an application's own datetime column)
+    at_type = cls.__table__.metadata.tables[cls.__okrcore_check_ins__].c["at"].type \
+        if cls.__okrcore_check_ins__ in cls.__table__.metadata.tables else Instant()
+    return _WithInstant(sql.split(str(_AS_OF_MARKER)), literal(as_of, at_type))
+
+
+_AS_OF_MARKER: Final = -7_777_777_777_777_777
+"""An instant no one stores, replaced by the as-of literal in :func:`progress_expression`."""
+
+
+class _WithInstant(ColumnElement[float]):
+    """SQL text whose gaps are filled with one bound instant (compiled per dialect)."""
+
+    type = Double()
+    inherit_cache = False
+
+    def __init__(self, parts: list[str], instant: ColumnElement[Any]) -> None:
+        self.parts, self.instant = parts, instant
+
+
+@compiles(_WithInstant)
+def _with_instant(element: _WithInstant, compiler: SQLCompiler, **kw: Any) -> str:
+    value = compiler.process(element.instant, **kw)
+    return "(" + value.join(element.parts) + ")"
 
 
 class KeyResultMixin:
@@ -297,7 +365,7 @@ class KeyResultMixin:
         if session is not None:
             q = '"'
             key = bindparam("i", self.id, type_=self.__table__.c.id.type)  # type: ignore[attr-defined]
-            history = [(int(r[0]), float(r[1])) for r in session.execute(text(
+            history = [(_micros(r[0]), float(r[1])) for r in session.execute(text(
                 f"SELECT {q}at{q}, {q}value{q} FROM {q}{self.__okrcore_check_ins__}{q} "
                 f"WHERE kr_id = :i ORDER BY {q}at{q}, seq").bindparams(key))]
             points = [(str(r[0]), bool(r[1])) for r in session.execute(text(
@@ -378,9 +446,11 @@ def _result_columns(prefix: str, explicit: tuple[str, ...]) -> dict[str, MappedC
             continue
         if name == "last_at":  # an instant; NULL: no check-in
             out[name] = mapped_column(name, Instant(), nullable=True)
-        else:  # NULL: an absent number, or no colour
-            out[name] = mapped_column(name, types[kind](),
-                                      nullable=kind == "float" or name in COLOUR_COLUMNS)
+        elif name in CODED_COLUMNS:  # a readable name; NULL: none (no colour, no trend...)
+            out[name] = mapped_column(name, coded_type(name),
+                                      nullable=name not in ("mode", "rule"))
+        else:  # NULL: an absent number
+            out[name] = mapped_column(name, types[kind](), nullable=kind == "float")
     return out
 
 
@@ -391,7 +461,7 @@ class KeyResultResultMixin:
     kr_id: Mapped[Any] = _key("key_result", primary_key=True)
     input_version: Mapped[int] = mapped_column(BigInteger)
     progress: Mapped[float | None] = mapped_column(Double, index=True)
-    colour: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    colour: Mapped[str | None] = mapped_column(coded_type("colour"), nullable=True)
     locals().update(_result_columns("kr", ("progress", "colour")))
 
 
@@ -402,7 +472,7 @@ class ObjectiveResultMixin:
     objective_id: Mapped[Any] = _key("objective", primary_key=True)
     input_version: Mapped[int] = mapped_column(BigInteger)
     progress: Mapped[float | None] = mapped_column(Double, index=True)
-    colour: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    colour: Mapped[str | None] = mapped_column(coded_type("colour"), nullable=True)
     locals().update(_result_columns("obj", ("progress", "colour")))
 
 

@@ -3,6 +3,11 @@
 Every path that writes result columns (the bulk job, the per-event update) or reads them back
 (incremental recompute, :func:`okrcore_sqlalchemy.load_evaluation`) converts through
 :func:`to_stored` and :func:`from_stored`, so a stored representation is decided in one place.
+
+Coded columns (colours, trend, staleness, rollup mode and rule, error) are stored as readable
+names (:data:`okrcore.codes.RESULT_CODE_NAMES`), their "none" as NULL; the column type is
+:func:`coded_type` (a ``VARCHAR`` with a ``CHECK`` of the names, on SQLite and PostgreSQL).
+A coded column that an application declared as an integer keeps the engine's codes.
 """
 
 from __future__ import annotations
@@ -12,14 +17,68 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import Enum, Integer
 
+from okrcore import rows
 from okrcore.batch.frame import NONE_INSTANT
+from okrcore.codes import RESULT_CODE_NAMES
 
-__all__ = ["COLOUR_COLUMNS", "from_stored", "to_stored"]
+__all__ = [
+    "CODED_COLUMNS",
+    "CODE_LENGTH",
+    "COLOUR_COLUMNS",
+    "coded_type",
+    "from_stored",
+    "to_stored",
+    "to_stored_array",
+]
 
 COLOUR_COLUMNS: Final = frozenset({"colour", "pace_colour", "computed_colour", "forecast_colour",
                                    "range_status", "grade_band"})
-"""Stored colour codes: NULL is "no colour" (the batch engine's ``COLOUR_NONE``)."""
+"""Stored colour names: NULL is "no colour" (the batch engine's ``COLOUR_NONE``)."""
+CODED_COLUMNS: Final = frozenset(RESULT_CODE_NAMES)
+"""Result columns stored as names (:data:`okrcore.codes.RESULT_CODE_NAMES`); NULL is "none"."""
+CODE_LENGTH: Final = 32
+"""The ``VARCHAR`` length of a coded column [characters] (room for names added later)."""
+
+
+def coded_type(name: str) -> Enum:
+    """The column type of a coded result column: ``VARCHAR(32)`` with a ``CHECK`` of its names.
+
+    A non-native :class:`sqlalchemy.Enum`: the same DDL on SQLite and PostgreSQL, readable
+    values, and a constraint the database enforces (see ``docs/decisions.rst``).
+    """
+    names = [RESULT_CODE_NAMES[name][c] for c in sorted(RESULT_CODE_NAMES[name])]
+    return Enum(*names, native_enum=False, create_constraint=True, length=CODE_LENGTH,
+                validate_strings=True)
+
+
+def _integer(table: Any, name: str) -> bool:
+    """Whether ``table.name`` is declared as an integer column (it keeps the engine's codes)."""
+    columns = getattr(table, "c", None)
+    return columns is not None and name in columns and isinstance(columns[name].type, Integer)
+
+
+def to_stored_array(table: Any, name: str, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """One result column as the values written to ``table.name`` (an array, vectorised).
+
+    Coded columns as an object array of names (``None``: NULL), ``last_at`` as an object array
+    of µs (``None`` for no instant); other columns as they are.  See :func:`to_stored`.
+    """
+    values = np.asarray(values)
+    if name in CODED_COLUMNS:
+        if _integer(table, name):
+            if name in COLOUR_COLUMNS:
+                out = values.astype(object)
+                out[values < 0] = None
+                return out
+            return values
+        return rows.stored_names(name, values)
+    if name == "last_at":
+        out = values.astype(object)
+        out[values == NONE_INSTANT] = None
+        return out
+    return values
 
 
 def to_stored(table: Any, name: str, values: npt.NDArray[Any]) -> list[Any]:
@@ -37,23 +96,31 @@ def to_stored(table: Any, name: str, values: npt.NDArray[Any]) -> list[Any]:
     Returns
     -------
     list
-        No colour [code -1] and no instant [``NONE_INSTANT``] as ``None`` (NULL); everything
-        else as is.
+        Coded columns (:data:`CODED_COLUMNS`) as their names, "none" as ``None`` (NULL); no
+        instant [``NONE_INSTANT``] as ``None``; everything else as is.  A coded column declared
+        as an integer keeps the codes (no colour still NULL).
+
+    Raises
+    ------
+    ValueError
+        A code outside its column's vocabulary (never written).
     """
-    if name in COLOUR_COLUMNS:
-        return [None if c < 0 else c for c in np.asarray(values).tolist()]
-    if name == "last_at":
-        return [None if t == NONE_INSTANT else t for t in np.asarray(values).tolist()]
-    return list(np.asarray(values).tolist())
+    return list(to_stored_array(table, name, values).tolist())
 
 
 def from_stored(table: Any, name: str, values: Sequence[Any]) -> list[Any]:
     """Stored values of one result column back to the batch engine's values.
 
-    The inverse of :func:`to_stored` (NULL colours and instants back to the engine's codes).
+    The inverse of :func:`to_stored`: names (or integer codes) back to codes, NULL to the
+    column's "none" code, NULL instants to ``NONE_INSTANT``.
+
+    Raises
+    ------
+    ValueError
+        A stored value that names no code of its column.
     """
-    if name in COLOUR_COLUMNS:
-        return [-1 if v is None else v for v in values]
+    if name in CODED_COLUMNS:
+        return list(rows.stored_codes(name, values).tolist())
     if name == "last_at":
         return [NONE_INSTANT if v is None else v for v in values]
     return list(values)
