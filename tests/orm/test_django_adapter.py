@@ -391,16 +391,57 @@ def test_migration_0002_converts_the_earlier_layout(old_alias: str) -> None:
     snapshot = Snapshot.objects.using(old_alias).get()
     assert snapshot.as_of == AS_OF
     assert snapshot.computed_at == datetime(1969, 12, 31, 23, 59, 59, 500001, tzinfo=UTC)
-    crm = KeyResultResult.objects.using(old_alias).get(kr_id="crm")
+    second = [("okrcore_example", "0002_datetimes_and_choices")]
+    mid = executor.loader.project_state(second).apps  # codes are integers until 0004
+    crm = mid.get_model("okrcore_example", "KeyResultResult").objects.using(old_alias).get(
+        kr_id="crm")
     assert crm.as_of == AS_OF and crm.range_status is None and crm.last_at is None
-    calls = KeyResultResult.objects.using(old_alias).get(kr_id="calls")
+    calls = mid.get_model("okrcore_example", "KeyResultResult").objects.using(old_alias).get(
+        kr_id="calls")
     assert calls.last_at == datetime(2026, 1, 10, tzinfo=UTC)
     expected = okrcore.evaluate(document)
     # "calls" has no timeline, so no pace and no colour (SEMANTICS §11.1): NULL, shown by name
     assert expected.key_results["calls"].colour is None
     assert calls.colour is None and calls.get_colour_display() == "no colour"
-    assert crm.get_colour_display() == expected.key_results["crm"].colour == "green"
+    assert crm.colour == 0 and crm.get_colour_display() == expected.key_results["crm"].colour
     # the converted results read back as the core's evaluation, and the job runs on them
     assert job.load_evaluation(old_alias, models=before_log).to_json() == expected.to_json()
     report = job.recompute(old_alias, before_log, as_of=AS_OF, incremental=True)
     assert report.incremental and report.errors == () and report.key_results == 0
+
+    # 0004: the coded result columns become names (NULL for none), and back
+    latest = executor.loader.graph.leaf_nodes("okrcore_example")
+    MigrationExecutor(connection).migrate(latest)
+    _assert_readable_codes(old_alias)
+    assert job.load_evaluation(old_alias).to_json() == expected.to_json()
+    third = [("okrcore_example", "0003_change_log")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(third)
+    coded = executor.loader.project_state(third).apps
+    krs = coded.get_model("okrcore_example", "KeyResultResult").objects.using(old_alias)
+    assert (list(krs.filter(kr_id__in=["calls", "crm"]).order_by("kr_id").values_list(
+        "kr_id", "colour", "trend", "stale", "error", "range_status"))
+        == [("calls", None, 0, 1, 0, None), ("crm", 0, -1, -1, 0, None)])
+    sales = coded.get_model("okrcore_example", "ObjectiveResult").objects.using(old_alias).get(
+        objective_id="sales")
+    assert (sales.mode, sales.rule, sales.colour, sales.grade_band) == (1, 3, 1, 0)
+    MigrationExecutor(connection).migrate(latest)
+    _assert_readable_codes(old_alias)
+    report = job.recompute(old_alias, as_of=AS_OF, incremental=True)
+    assert report.incremental and report.errors == () and report.key_results == 0
+
+
+def _assert_readable_codes(alias: str) -> None:
+    """The hand document's results as stored names (okrcore.evaluate gives the same strings)."""
+    krs = KeyResultResult.objects.using(alias)
+    assert (list(krs.filter(kr_id__in=["calls", "crm", "latency"]).order_by("kr_id")
+                 .values_list("kr_id", "colour", "trend", "stale", "error", "range_status"))
+            == [("calls", None, "progressed", "stale", None, None),
+                ("crm", "green", None, None, None, None),
+                ("latency", "yellow", None, None, None, "yellow")])
+    sales = ObjectiveResult.objects.using(alias).get(objective_id="sales")
+    assert (sales.mode, sales.rule, sales.colour, sales.computed_colour, sales.trend,
+            sales.stale, sales.grade_band, sales.error) == (
+        "mean", "auto:mixed", "yellow", "yellow", "progressed", "stale", "green", None)
+    assert (sales.get_rule_display(), sales.get_stale_display(),
+            sales.get_error_display()) == ("mixed", "stale", "none")

@@ -26,6 +26,7 @@ from okrcore import rows
 from okrcore.evaluate import instant_us
 from okrcore.policy import Policy
 from okrcore_django.conf import models_setting
+from okrcore_sqlalchemy.storage import CODE_LENGTH
 
 __all__ = [
     "AMBITION_CHOICES",
@@ -76,44 +77,44 @@ if TYPE_CHECKING:
     _Code: TypeAlias = models.SmallIntegerField[int, int]
     _NCode: TypeAlias = models.SmallIntegerField[int | None, int | None]
 
-# Readable values of every coded column (the batch engine's codes; fixed here, so that a new
-# engine code shows as its number rather than forcing a migration).
+# Readable values of every coded column: inputs hold their names; result columns hold the
+# stored names of okrcore.codes.RESULT_CODE_NAMES (NULL for "none"), labelled for the admin.
 KIND_CHOICES: Final = [("metric", "metric"), ("binary", "binary"), ("milestone", "milestone")]
 MODE_CHOICES: Final = [("auto", "auto"), ("mean", "mean"), ("sum", "sum")]
 AMBITION_CHOICES: Final = [("committed", "committed"), ("aspirational", "aspirational")]
 STATUS_CHOICES: Final = [("on_track", "on track"), ("behind", "behind"),
                          ("at_risk", "at risk"), ("off_track", "off track")]
 RANGE_MODE_CHOICES: Final = [("band", "band"), ("graded", "graded"), ("linear", "linear")]
-COLOUR_CHOICES: Final = [(None, "no colour"), (C.COLOUR_GREEN, "green"),
-                         (C.COLOUR_YELLOW, "yellow"), (C.COLOUR_RED, "red")]
-"""Stored colours (NULL: no colour)."""
-TREND_CHOICES: Final = [(C.TREND_NONE, "no trend"), (C.TREND_PROGRESSED, "progressed"),
-                        (C.TREND_STALLED, "stalled"), (C.TREND_REGRESSED, "regressed")]
-STALE_CHOICES: Final = [(C.STALE_NONE, "unknown"), (C.STALE_NO, "fresh"), (C.STALE_YES, "stale")]
-RESULT_MODE_CHOICES: Final = [(C.MODE_AUTO, "auto"), (C.MODE_MEAN, "mean"), (C.MODE_SUM, "sum")]
-RULE_CHOICES: Final = [(C.RULE_EXPLICIT, "explicit"), (C.RULE_SETTINGS, "progress settings"),
-                       (C.RULE_SAME_UNIT, "same unit"), (C.RULE_MIXED, "mixed"),
-                       (C.RULE_CHILDREN, "children"), (C.RULE_EMPTY, "empty")]
-ERROR_CHOICES: Final = [
-    (C.ERR_NONE, "none"), (C.ERR_LOAD, "invalid field"), (C.ERR_DUPLICATE_ID, "duplicate id"),
-    (C.ERR_DEPENDS_ON_INVALID, "depends on invalid"),
-    (C.ERR_INVALID_TIMELINE, "invalid timeline"), (C.ERR_NOT_FINITE, "not finite"),
-    (C.ERR_UNKNOWN_PARENT, "unknown parent"), (C.ERR_ALIGNMENT_CYCLE, "alignment cycle"),
-    (C.ERR_NO_CONTRIBUTING_METRIC, "no contributing metric"), (C.ERR_NO_SUM_UNIT, "no sum unit"),
-    (C.ERR_MIXED_DIRECTIONS, "mixed directions"), (C.ERR_DEGENERATE_GOAL, "degenerate goal"),
-    (C.ERR_FIELD_NOT_FINITE, "not finite field"),
-    (C.ERR_FIELD_NEGATIVE_WEIGHT, "negative weight"),
-    (C.ERR_FIELD_DEGENERATE, "degenerate metric"),
-    (C.ERR_FIELD_BREAKPOINTS, "breakpoints out of order"),
-    (C.ERR_FIELD_UNKNOWN_VALUE, "unknown value"), (C.ERR_FIELD_OUT_OF_RANGE, "out of range"),
-    (C.ERR_FIELD_TIMELINE, "invalid timeline field"),
-]
+def _named(column: str, labels: Sequence[str], none: str | None) -> list[tuple[Any, str]]:
+    """Choices of a coded result column: its stored names with a label each (None: NULL)."""
+    names = C.RESULT_CODE_NAMES[column]
+    first = [] if none is None else [(None, none)]
+    return first + [(names[code], label) for code, label in zip(sorted(names), labels,
+                                                                 strict=True)]
+
+
+COLOUR_CHOICES: Final = _named("colour", C.COLOUR_NAMES, "no colour")
+"""Stored colours: ``green`` / ``yellow`` / ``red`` (NULL: no colour)."""
+TREND_CHOICES: Final = _named("trend", C.TREND_NAMES, "no trend")
+STALE_CHOICES: Final = _named("stale", C.STALE_NAMES, "unknown")
+RESULT_MODE_CHOICES: Final = _named("mode", C.MODE_NAMES, None)
+RULE_CHOICES: Final = _named("rule", (
+    "explicit", "progress settings", "same unit", "mixed", "children", "empty"), None)
+ERROR_CHOICES: Final = _named("error", (
+    "invalid field", "duplicate id", "depends on invalid", "invalid timeline", "not finite",
+    "unknown parent", "alignment cycle", "no contributing metric", "no sum unit",
+    "mixed directions", "degenerate goal", "not finite field", "negative weight",
+    "degenerate metric", "breakpoints out of order", "unknown value", "out of range",
+    "invalid timeline field"), "none")
+"""Stored errors (NULL: none; rows with an error are never written by the job)."""
 _RESULT_CHOICES: Final[dict[str, list[tuple[Any, str]]]] = {
     "error": ERROR_CHOICES, "trend": TREND_CHOICES, "stale": STALE_CHOICES,
     "rule": RULE_CHOICES, "mode": RESULT_MODE_CHOICES, "range_status": COLOUR_CHOICES,
     "colour": COLOUR_CHOICES, "pace_colour": COLOUR_CHOICES, "forecast_colour": COLOUR_CHOICES,
     "computed_colour": COLOUR_CHOICES, "grade_band": COLOUR_CHOICES,
 }
+"""The choices of every coded result column: the names of
+:data:`okrcore.codes.RESULT_CODE_NAMES` (what :mod:`okrcore_sqlalchemy.storage` writes)."""
 
 
 def _model(owner: Any, role: str) -> Any:
@@ -648,10 +649,11 @@ def _result_field(name: str, kind: str) -> models.Field[Any, Any]:
     if name == "last_at":  # the latest check-in counted; NULL: none
         return models.DateTimeField(null=True, blank=True)
     choices = _RESULT_CHOICES.get(name)
-    if choices is COLOUR_CHOICES:
-        return models.SmallIntegerField(null=True, blank=True, choices=choices)
-    if choices is not None:
-        return models.SmallIntegerField(choices=choices)
+    if choices is not None:  # a readable name; NULL: none (mode and rule always have one)
+        if choices[0][0] is None:
+            return models.CharField(max_length=CODE_LENGTH, null=True, blank=True,
+                                    choices=choices)
+        return models.CharField(max_length=CODE_LENGTH, choices=choices)
     return _FIELDS[kind]()
 
 
