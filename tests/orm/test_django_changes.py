@@ -79,29 +79,39 @@ def test_check_in_writes_record_their_key_result(org: str) -> None:
 
 def test_key_result_writes_record_the_key_result_and_moved_objectives(org: str) -> None:
     assert _logged(org, lambda: KeyResult.objects.using(org).create(
-        id="new", objective_id="sales", kind="binary")) == [("new", "sales", None, False)]
+        id="new", objective_id="sales", kind="binary")) == [("new", None, None, False),
+                                                            (None, "sales", None, False)]
     calls = KeyResult.objects.using(org).get(id="calls")
     calls.current = 7.0
     assert _logged(org, lambda: calls.save(using=org)) == [("calls", None, None, False)]
-    calls.objective_id = "support"
-    assert _logged(org, lambda: calls.save(using=org)) == [("calls", "sales", None, False),
+    calls.objective_id = "support"  # moved, with a unit: structural
+    assert _logged(org, lambda: calls.save(using=org)) == [("calls", None, None, True),
+                                                           (None, "sales", None, False),
                                                            (None, "support", None, False)]
     assert calls.version == 3
-    assert _logged(org, lambda: calls.delete(using=org)) == [("calls", "support", None, False)]
+    assert _logged(org, lambda: calls.delete(using=org)) == [("calls", None, None, True),
+                                                             (None, "support", None, True)]
+    deal = KeyResult.objects.using(org).get(id="deal")
+    deal.position = 9  # no unit: a new position is not structural
+    assert _logged(org, lambda: deal.save(using=org)) == [("deal", None, None, False)]
+    deal.unit = "deals"
+    assert _logged(org, lambda: deal.save(using=org)) == [("deal", None, None, True)]
 
 
 def test_saving_over_a_stored_key_is_an_update(org: str) -> None:
     # a new instance with a stored key: Django updates the row, so it is a move, and the
     # version goes up instead of back to 1
     again = KeyResult(id="deal", objective_id="support", kind="binary", current=1.0)
-    assert _logged(org, lambda: again.save(using=org)) == [("deal", "sales", None, False),
+    assert _logged(org, lambda: again.save(using=org)) == [("deal", None, None, False),
+                                                           (None, "sales", None, False),
                                                            (None, "support", None, False)]
     assert _version(org, KeyResult, "deal") == 2
 
 
 def test_objective_writes_record_parents_and_owners(org: str) -> None:
     assert _logged(org, lambda: Objective.objects.using(org).create(
-        id="ops", owner_id="eve", parent_id="company")) == [(None, "ops", "eve", False)]
+        id="ops", owner_id="eve", parent_id="company")) == [
+        (None, "ops", None, True), (None, "company", None, False), (None, None, "eve", False)]
     sales = Objective.objects.using(org).get(id="sales")
     sales.name = "Sales"
     assert _logged(org, lambda: sales.save(using=org)) == [(None, "sales", None, False)]
@@ -109,7 +119,8 @@ def test_objective_writes_record_parents_and_owners(org: str) -> None:
     assert _logged(org, lambda: sales.save(using=org)) == [(None, "sales", None, False),
                                                            (None, "company", None, False)]
     sales.owner_id = "ann"
-    assert _logged(org, lambda: sales.save(using=org)) == [(None, "sales", "bob", False),
+    assert _logged(org, lambda: sales.save(using=org)) == [(None, "sales", None, False),
+                                                           (None, None, "bob", False),
                                                            (None, None, "ann", False)]
     sales.parent_id = None  # not in update_fields: not saved, not recorded
     assert _logged(org, lambda: sales.save(using=org, update_fields=["name"])) == [
@@ -117,17 +128,23 @@ def test_objective_writes_record_parents_and_owners(org: str) -> None:
     assert Objective.objects.using(org).get(id="sales").parent_id == "support"
     assert _version(org, Objective, "sales") == 5
     stored = Objective.objects.using(org).get(id="sales")
-    assert _logged(org, lambda: stored.delete(using=org)) == [(None, "sales", "ann", False),
-                                                              (None, "support", None, False)]
+    assert _logged(org, lambda: stored.delete(using=org)) == [(None, "sales", None, True),
+                                                              (None, "support", None, False),
+                                                              (None, None, "ann", False)]
+    ops = Objective.objects.using(org).get(id="ops")
+    ops.position = 7  # the order of objectives: structural
+    assert _logged(org, lambda: ops.save(using=org)) == [(None, "ops", None, True)]
+    ops.ps_unit = "EUR"
+    assert _logged(org, lambda: ops.save(using=org)) == [(None, "ops", None, True)]
 
 
 def test_owner_and_checkpoint_writes(org: str) -> None:
     owner = KrOwner.objects.using(org).get(kr_id="latency")
     owner.person_id = "eve"
     assert _logged(org, lambda: owner.save(using=org)) == [("latency", None, "dan", False),
-                                                           (None, None, "eve", False)]
-    owner.position = 3  # the same owner: only the key result
-    assert _logged(org, lambda: owner.save(using=org)) == [("latency", None, None, False)]
+                                                           ("latency", None, "eve", False)]
+    owner.position = 3
+    assert _logged(org, lambda: owner.save(using=org)) == [("latency", None, "eve", False)]
     assert _logged(org, lambda: KrOwner.objects.using(org).create(
         kr_id="calls", position=0, person_id="ann")) == [("calls", None, "ann", False)]
     assert _logged(org, lambda: owner.delete(using=org)) == [("latency", None, "eve", False)]
@@ -144,11 +161,13 @@ def test_queryset_bulk_writes_record_each_row(org: str) -> None:
     assert _version(org, KeyResult, "calls") == 2  # update() bumps versions too
     assert _logged(org, lambda: krs.filter(id__in=["deal", "crm"]).update(
         objective_id="company")) == [
-        ("crm", "support", None, False), (None, "company", None, False),
-        ("deal", "sales", None, False)]
+        ("crm", None, None, False), (None, "support", None, False),
+        (None, "company", None, False), ("deal", None, None, False),
+        (None, "sales", None, False)]
     # an expression: the new values are read back
     assert _logged(org, lambda: krs.filter(id="deal").update(objective_id=Value("sales"))) == [
-        ("deal", "company", None, False), (None, "sales", None, False)]
+        ("deal", None, None, False), (None, "company", None, False),
+        (None, "sales", None, False)]
     goals = Objective.objects.using(org)
     assert _logged(org, lambda: goals.filter(id="sales").update(parent_id=None)) == [
         (None, "sales", None, False), (None, "company", None, False)]
@@ -165,10 +184,11 @@ def test_queryset_bulk_writes_record_each_row(org: str) -> None:
     assert _logged(org, lambda: krs.bulk_update([launch], ["name"])) == [
         ("launch", None, None, False)]  # objective_id not among the fields: not saved
     assert _logged(org, lambda: krs.bulk_update([launch], ["objective_id"])) == [
-        ("launch", "sales", None, False), (None, "support", None, False)]
+        ("launch", None, None, False), (None, "sales", None, False),
+        (None, "support", None, False)]
     assert _version(org, KeyResult, "launch") == 4
     assert _logged(org, lambda: goals.filter(id="company").delete()) == [
-        (None, "company", "cea", False)]
+        (None, "company", None, True), (None, None, "cea", False)]
 
 
 def test_bulk_upserts(org: str) -> None:
@@ -176,7 +196,8 @@ def test_bulk_upserts(org: str) -> None:
     moved = KeyResult(id="deal", objective_id="support", kind="binary", current=1.0)
     assert _logged(org, lambda: krs.bulk_create(
         [moved], update_conflicts=True, unique_fields=["id"],
-        update_fields=["objective_id"])) == [("deal", "sales", None, False),
+        update_fields=["objective_id"])) == [("deal", None, None, False),
+                                             (None, "sales", None, False),
                                              (None, "support", None, False)]
     owner = KrOwner(kr_id="latency", position=0, person_id="eve")
     assert _logged(org, lambda: KrOwner.objects.using(org).bulk_create(

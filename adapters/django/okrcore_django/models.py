@@ -127,6 +127,9 @@ def _change_model(owner: Any) -> Any:
     return None if label is None else apps.get_model(label)
 
 
+_Entry: TypeAlias = tuple[Any, Any, Any, bool]
+"""A change-log row: ``(kr_id, objective_id, person_id, structural)``."""
+
 _QUIET: Final = ContextVar("okrcore_django_quiet", default=False)
 """Set while ``bulk_update`` runs its own ``update()`` calls (recorded once, by itself)."""
 
@@ -177,27 +180,23 @@ def _written(model: Any, using: str,
     """After a write of rows from old to new values (None: absent): versions and change log.
 
     A check-in, owner or checkpoint bumps the version of its key results (old and new); the
-    change rows follow :class:`ChangeBase` (one row per change, its lists of keys side by side;
-    identical rows of one write once).
+    change rows are those of each model's ``_okrcore_changes`` (the rules of the SQLAlchemy
+    flush hook), without rows naming nothing, each distinct row once per write.
     """
-    changes = [model._okrcore_changes(old, new) for old, new in pairs
-               if old is not None or new is not None]
+    entries: dict[_Entry, None] = {}
+    for old, new in pairs:
+        if old is not None or new is not None:
+            for entry in model._okrcore_changes(old, new):
+                if entry[3] or any(key is not None for key in entry[:3]):
+                    entries.setdefault(entry)
+    if structural:
+        entries.setdefault((None, None, None, True))
     if issubclass(model, _TouchesKeyResult):
-        touched = _distinct(k for krs, _, _ in changes for k in krs)
+        touched = _distinct(kr for kr, _, _, _ in entries)
         _base_update(_model(model, "key_result"), using, touched, version=F("version") + 1)
     change = _change_model(model)
-    if change is None or not (changes or structural):
-        return
-    entries: dict[tuple[Any, Any, Any, bool], None] = {}
-    for keys in changes:
-        krs, objectives, people = (_distinct(k) for k in keys)
-        for i in range(max(len(krs), len(objectives), len(people))):
-            kr, objective, person = (k[i] if i < len(k) else None
-                                     for k in (krs, objectives, people))
-            entries[(kr, objective, person, False)] = None
-    if structural:
-        entries[(None, None, None, True)] = None
-    record_changes(change, using, entries)
+    if change is not None and entries:
+        record_changes(change, using, entries)
 
 
 def record_changes(change: Any, using: str,
@@ -389,8 +388,8 @@ class _Recorded(models.Model):
 
     @classmethod
     def _okrcore_changes(cls, old: Mapping[str, Any] | None,
-                         new: Mapping[str, Any] | None) -> tuple[list[Any], ...]:
-        """The keys ``(kr_ids, objective_ids, person_ids)`` a write from old to new changed."""
+                         new: Mapping[str, Any] | None) -> list[_Entry]:
+        """The change rows of a write from ``old`` to ``new`` (None: absent), in order."""
         raise NotImplementedError  # pragma: no cover - every concrete base defines it
 
     def _okrcore_old(self, using: str, force_insert: Any) -> dict[str, Any] | None:
@@ -462,7 +461,8 @@ class _Versioned(_Recorded):
 class ObjectiveBase(_Versioned):
     """An objective (columns of :data:`okrcore.rows.OBJECTIVE_COLUMNS`)."""
 
-    _okrcore_watched: ClassVar[tuple[str, ...]] = ("parent_id", "owner_id")
+    _okrcore_watched: ClassVar[tuple[str, ...]] = ("parent_id", "owner_id", "position",
+                                                   "ps_unit")
 
     id: _Str = models.CharField(max_length=ID_LENGTH, primary_key=True)
     position: _Int = models.IntegerField(default=0, db_index=True)
@@ -488,24 +488,32 @@ class ObjectiveBase(_Versioned):
 
     @classmethod
     def _okrcore_changes(cls, old: Mapping[str, Any] | None,
-                         new: Mapping[str, Any] | None) -> tuple[list[Any], ...]:
-        """O; the old parent when it changed or O was deleted; old and new owner if changed."""
-        row = new if new is not None else old
-        assert row is not None
-        objectives = [row["pk"]]
-        if old is not None and (new is None or new["parent_id"] != old["parent_id"]):
-            objectives.append(old["parent_id"])
-        people = []
-        if old is None or new is None or new["owner_id"] != old["owner_id"]:
-            people = [r["owner_id"] for r in (old, new) if r is not None]
-        return [], objectives, people
+                         new: Mapping[str, Any] | None) -> list[_Entry]:
+        """O (structural when inserted, deleted, moved in order or given another ``ps_unit``).
+
+        Also the parent when inserted or deleted, the old parent when it changed, and the owner
+        when inserted or deleted, the old and the new owner when it changed.
+        """
+        if old is None or new is None:
+            row = new if new is not None else old
+            assert row is not None
+            return [(None, row["pk"], None, True), (None, row["parent_id"], None, False),
+                    (None, None, row["owner_id"], False)]
+        structural = (old["position"] != new["position"]
+                      or old["ps_unit"] != new["ps_unit"])
+        out: list[_Entry] = [(None, new["pk"], None, structural)]
+        if old["parent_id"] != new["parent_id"]:
+            out.append((None, old["parent_id"], None, False))
+        if old["owner_id"] != new["owner_id"]:
+            out += [(None, None, old["owner_id"], False), (None, None, new["owner_id"], False)]
+        return out
 
 
 class KeyResultBase(_Versioned):
     """A key result of any kind (columns of :data:`okrcore.rows.KEY_RESULT_COLUMNS`)."""
 
     okrcore_models: ClassVar[dict[str, str]] = {}
-    _okrcore_watched: ClassVar[tuple[str, ...]] = ("objective_id",)
+    _okrcore_watched: ClassVar[tuple[str, ...]] = ("objective_id", "unit", "position")
 
     id: _Str = models.CharField(max_length=ID_LENGTH, primary_key=True)
     objective_id: _Str = models.CharField(max_length=ID_LENGTH, db_index=True)
@@ -553,14 +561,26 @@ class KeyResultBase(_Versioned):
 
     @classmethod
     def _okrcore_changes(cls, old: Mapping[str, Any] | None,
-                         new: Mapping[str, Any] | None) -> tuple[list[Any], ...]:
-        """K; the old and new objective when inserted, deleted or moved."""
-        row = new if new is not None else old
-        assert row is not None
-        objectives = []
-        if old is None or new is None or new["objective_id"] != old["objective_id"]:
-            objectives = [r["objective_id"] for r in (old, new) if r is not None]
-        return [row["pk"]], objectives, []
+                         new: Mapping[str, Any] | None) -> list[_Entry]:
+        """K, and its objective when inserted or deleted, the old and new one when moved.
+
+        Structural when a key result with a unit is inserted, deleted, moved or given another
+        position, or when its unit changes.
+        """
+        if old is None or new is None:
+            row = new if new is not None else old
+            assert row is not None
+            unit = bool(row["unit"])
+            return [(row["pk"], None, None, unit), (None, row["objective_id"], None, unit)]
+        moved = old["objective_id"] != new["objective_id"]
+        units = (old["unit"] or "", new["unit"] or "")
+        structural = (units[0] != units[1]
+                      or (any(units) and (moved or old["position"] != new["position"])))
+        out: list[_Entry] = [(new["pk"], None, None, structural)]
+        if moved:
+            out += [(None, old["objective_id"], None, False),
+                    (None, new["objective_id"], None, False)]
+        return out
 
 
 class _TouchesKeyResult(_Recorded):
@@ -574,9 +594,9 @@ class _TouchesKeyResult(_Recorded):
 
     @classmethod
     def _okrcore_changes(cls, old: Mapping[str, Any] | None,
-                         new: Mapping[str, Any] | None) -> tuple[list[Any], ...]:
+                         new: Mapping[str, Any] | None) -> list[_Entry]:
         """The old and the new key result."""
-        return [r["kr_id"] for r in (old, new) if r is not None], [], []
+        return [(r["kr_id"], None, None, False) for r in (old, new) if r is not None]
 
 
 class KrOwnerBase(_TouchesKeyResult):
@@ -594,13 +614,9 @@ class KrOwnerBase(_TouchesKeyResult):
 
     @classmethod
     def _okrcore_changes(cls, old: Mapping[str, Any] | None,
-                         new: Mapping[str, Any] | None) -> tuple[list[Any], ...]:
-        """The old and new key result; the old and new person when inserted, deleted, changed."""
-        krs, _, _ = super()._okrcore_changes(old, new)
-        people = []
-        if old is None or new is None or new["person_id"] != old["person_id"]:
-            people = [r["person_id"] for r in (old, new) if r is not None]
-        return krs, [], people
+                         new: Mapping[str, Any] | None) -> list[_Entry]:
+        """The old and the new key result, each with its person."""
+        return [(r["kr_id"], None, r["person_id"], False) for r in (old, new) if r is not None]
 
 
 class CheckpointBase(_TouchesKeyResult):
