@@ -70,6 +70,12 @@ from okrcore_sqlalchemy.reading import (
     _row_dicts,
     _row_errors,
 )
+from okrcore_sqlalchemy.events import (
+    consume_changes,
+    drop_stale,
+    had_snapshot,
+    read_change_ids,
+)
 from okrcore_sqlalchemy.schema import (
     _DECLARED_REFERENCES,
     REFERENCE,
@@ -520,10 +526,16 @@ def recompute(
     """
     report: Progress = progress or (lambda _phase, _done, _total: None)
     policy = policy or Policy()
+    if incremental and schema.change is not None:  # the change log names what to recompute
+        from okrcore_sqlalchemy.events import recompute_changes
+
+        return recompute_changes(bind, as_of=as_of, policy=policy, progress=report,
+                                 schema=schema, kernel=kernel, threads=threads)
     t0 = time.perf_counter()
     failing = _database_errors(bind)
     try:
         with bind.connect() as conn, conn.begin():
+            changes = read_change_ids(conn, schema)  # consumed by this run's write
             read = _read(conn, schema, report)
             previous = None
             when = None if as_of is None else instant_us(as_of)
@@ -573,10 +585,12 @@ def recompute(
                                   for r in ("objective", "key_result", "check_in", "kr_owner",
                                             "checkpoint"))
                 conn.exec_driver_sql(f"LOCK TABLE {names} IN SHARE MODE")
+            existed = had_snapshot(conn, schema, when)
             upsert_columns(conn, schema.table("snapshot"), ("as_of",), False, {
                 "as_of": [when], "policy": [_policy_json(policy)],
                 "computed_at": [instant_us(datetime.now(UTC))]})
             kr_skip, obj_skip, person_skip = _skipped_by_change(conn, schema, read)
+            consume_changes(conn, schema, changes)
             skipped = int((kr_rows & kr_skip).sum() + (obj_rows & obj_skip).sum()
                           + (person_rows & person_skip).sum())
             kr_rows &= ~kr_skip
@@ -603,6 +617,8 @@ def recompute(
                                columns)
                 _check_written(conn, schema, role, key, when, columns[key])
                 report("write", step, len(plans))
+            if existed:
+                drop_stale(conn, schema, when, frame, result, kr_skip, obj_skip)
             written = (int(kr_rows.sum()), int(obj_rows.sum()), int(person_rows.sum()))
     except failing as exc:
         raise StoreError(f"cannot write the results: {_reason(exc)} (nothing was written; "

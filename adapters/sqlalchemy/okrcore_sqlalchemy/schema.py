@@ -28,6 +28,9 @@ from sqlalchemy import (
     Text,
     bindparam,
     event,
+    false,
+    insert,
+    inspect,
     literal,
     literal_column,
     text,
@@ -56,6 +59,8 @@ __all__ = [
     "COLOUR_COLUMNS",
     "REFERENCE",
     "Base",
+    "Change",
+    "ChangeMixin",
     "CheckIn",
     "CheckInMixin",
     "Checkpoint",
@@ -429,6 +434,28 @@ class CheckInMixin:
     value: Mapped[float] = mapped_column(Double)
 
 
+class ChangeMixin:
+    """One entry of the change log: what a writer changed, recorded in its own transaction.
+
+    The flush hook writes these rows for ORM changes; writers that bypass the ORM insert them
+    themselves (``docs/adapters-sqlalchemy.rst``, "Per-event updates").  The incremental
+    recompute reads them, recomputes what they name and deletes exactly the rows it read.
+
+    Columns: ``id`` (the order of recording), ``kr_id`` / ``objective_id`` / ``person_id`` (the
+    key of a key result, objective or person whose results may have changed; each nullable, each
+    of its role's key type) and ``structural`` (true: the next incremental run recomputes
+    everything).
+    """
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True, autoincrement=True)
+    kr_id: Mapped[Any] = _key("key_result", nullable=True)
+    objective_id: Mapped[Any] = _key("objective", nullable=True)
+    person_id: Mapped[Any] = _key("person", nullable=True)
+    structural: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                             nullable=False)
+
+
 class SnapshotMixin:
     """One computed snapshot: the as-of instant and the policy its results were computed for."""
 
@@ -521,6 +548,12 @@ class CheckIn(CheckInMixin, Base):
     __tablename__ = "okrcore_check_ins"
 
 
+class Change(ChangeMixin, Base):
+    """Reference model of :class:`ChangeMixin`."""
+
+    __tablename__ = "okrcore_changes"
+
+
 class Snapshot(SnapshotMixin, Base):
     """Reference model of :class:`SnapshotMixin`."""
 
@@ -547,7 +580,13 @@ class PersonResult(PersonResultMixin, Base):
 
 @attrs.frozen
 class Schema:
-    """The mapped classes the job reads and writes (a product passes its own)."""
+    """The mapped classes the job reads and writes (a product passes its own).
+
+    ``change`` is the change log (:class:`ChangeMixin`; ``None``: the product keeps none, and
+    ``recompute(incremental=True)`` compares versions instead).  Creating a schema with a change
+    log registers its input classes with the flush hook, which from then on records their
+    changes in that log.
+    """
 
     person: Any
     objective: Any
@@ -559,6 +598,7 @@ class Schema:
     kr_result: Any
     objective_result: Any
     person_result: Any
+    change: Any = None
 
     def table(self, name: str) -> Table:
         """The table of one role (``key_result``, ``kr_result``...)."""
@@ -580,6 +620,8 @@ class Schema:
         """
         adopt = []
         for (role, name), target in _DECLARED_REFERENCES.items():
+            if getattr(self, role) is None:
+                continue
             table = self.table(role)
             if name not in table.c:
                 continue
@@ -592,11 +634,17 @@ class Schema:
         for column, kind in adopt:  # only once every column checked out
             column.type = kind
             column.__dict__.pop("comparator", None)
+        if self.change is not None:
+            for role in _LOGGED_ROLES:
+                cls = getattr(self, role)
+                if isinstance(cls, type):
+                    _CHANGE_LOGS[cls] = self.table("change")
 
     @property
     def tables(self) -> list[Table]:
-        """Every table, inputs first."""
-        return [self.table(f.name) for f in attrs.fields(Schema)]
+        """Every table, inputs first (the change log last, when there is one)."""
+        return [self.table(f.name) for f in attrs.fields(Schema)
+                if getattr(self, f.name) is not None]
 
 
 _DECLARED_REFERENCES: Final = {
@@ -605,11 +653,19 @@ _DECLARED_REFERENCES: Final = {
     ("kr_owner", "person_id"): "person", ("checkpoint", "kr_id"): "key_result",
     ("check_in", "kr_id"): "key_result", ("kr_result", "kr_id"): "key_result",
     ("objective_result", "objective_id"): "objective", ("person_result", "person_id"): "person",
+    ("change", "kr_id"): "key_result", ("change", "objective_id"): "objective",
+    ("change", "person_id"): "person",
 }
 """Every column of a role that holds the key of another role."""
 
+_LOGGED_ROLES: Final = ("objective", "key_result", "kr_owner", "checkpoint", "check_in")
+"""The roles whose changes the flush hook records in the change log."""
+
+_CHANGE_LOGS: dict[type, Table] = {}
+"""The change log of each mapped input class (filled by :class:`Schema`)."""
+
 REFERENCE = Schema(Person, Objective, KeyResult, KrOwner, Checkpoint, CheckIn, Snapshot,
-                   KeyResultResult, ObjectiveResult, PersonResult)
+                   KeyResultResult, ObjectiveResult, PersonResult, Change)
 """The reference models (tables ``okrcore_*``)."""
 
 
@@ -631,17 +687,105 @@ def add_check_in(session: Session, check_in_class: Any, kr_id: str, at: datetime
 
 @event.listens_for(Session, "before_flush")
 def _bump_versions(session: Session, _context: Any, _instances: Any) -> None:
-    """Every change of a key result, its check-ins, owners or checkpoints bumps its version."""
+    """Every change of a key result, its check-ins, owners or checkpoints bumps its version.
+
+    Also records the changes of the classes registered with a change log (see
+    :class:`ChangeMixin` and :func:`_changes_of`), in the same transaction.
+    """
     bumps: dict[str, set[Any]] = {}
     types: dict[str, Any] = {}
+    logged: dict[Table, dict[tuple[Any, Any, Any, bool], None]] = {}
     for item in list(session.new) + list(session.deleted) + list(session.dirty):
+        log = _change_log(type(item))
         if isinstance(item, CheckInMixin | KrOwnerMixin | CheckpointMixin):
             bumps.setdefault(item.__okrcore_key_results__, set()).add(item.kr_id)
             types[item.__okrcore_key_results__] = item.__table__.c.kr_id.type  # type: ignore
         elif (isinstance(item, KeyResultMixin | ObjectiveMixin) and item in session.dirty
               and session.is_modified(item, include_collections=False)):
             item.version = (item.version or 0) + 1
+        if log is not None:
+            rows = logged.setdefault(log, {})
+            for row in _changes_of(session, item):
+                if row[3] or any(key is not None for key in row[:3]):
+                    rows.setdefault(row)
     for table, ids in bumps.items():
         session.execute(text(f'UPDATE "{table}" SET version = version + 1 WHERE id = :i')
                         .bindparams(bindparam("i", type_=types[table])),
                         [{"i": i} for i in sorted(ids, key=str)])
+    for log, entries in logged.items():
+        if entries:
+            session.execute(insert(log), [
+                {"kr_id": k, "objective_id": o, "person_id": p, "structural": s}
+                for k, o, p, s in entries])
+
+
+def _change_log(cls: type) -> Table | None:
+    """The change log a mapped input class records into (``None``: none)."""
+    for klass in cls.__mro__:
+        log = _CHANGE_LOGS.get(klass)
+        if log is not None:
+            return log
+    return None
+
+
+def _old_new(item: Any, name: str) -> tuple[Any, Any]:
+    """An attribute's committed value and its value now (attribute history)."""
+    history = inspect(item).attrs[name].history
+    now = getattr(item, name)
+    if history.deleted:
+        return history.deleted[0], now
+    if history.unchanged:
+        return history.unchanged[0], now
+    return now, now
+
+
+def _changes_of(session: Session, item: Any) -> list[tuple[Any, Any, Any, bool]]:
+    """The change-log rows ``(kr_id, objective_id, person_id, structural)`` of one flushed item.
+
+    The rules of ``docs/adapters-sqlalchemy.rst`` ("Per-event updates"): a key result, or one of
+    its check-ins, owners or checkpoints, names the key result; a key result inserted, deleted
+    or moved also names its old and new objective; an objective names itself, and its old parent
+    when the parent changed; a changed owner names the old and the new owner.  ``structural`` is
+    set for what renumbers stored results: an objective inserted, deleted, or given another
+    position, key or progress-settings unit; a key result with a unit inserted, deleted, moved
+    or given another position; a key result's unit or key changed.
+    """
+    new, deleted = item in session.new, item in session.deleted
+    if isinstance(item, KeyResultMixin):
+        (k0, k1), (o0, o1) = _old_new(item, "id"), _old_new(item, "objective_id")
+        (u0, u1), (p0, p1) = _old_new(item, "unit"), _old_new(item, "position")
+        if new or deleted:
+            key, objective, unit = (k1, o1, u1) if new else (k0, o0, u0)
+            return [(key, None, None, bool(unit)), (None, objective, None, bool(unit))]
+        moved = o0 != o1
+        structural = (k0 != k1 or (u0 or "") != (u1 or "")
+                      or (bool(u0 or u1) and (moved or p0 != p1)))
+        out = [(k1, None, None, structural), (k0, None, None, structural)]
+        if moved:
+            out += [(None, o0, None, False), (None, o1, None, False)]
+        return out
+    if isinstance(item, ObjectiveMixin):
+        (i0, i1), (parent0, parent1) = _old_new(item, "id"), _old_new(item, "parent_id")
+        (w0, w1), (p0, p1) = _old_new(item, "owner_id"), _old_new(item, "position")
+        ps0, ps1 = _old_new(item, "ps_unit")
+        if new or deleted:
+            ident, parent, owner = (i1, parent1, w1) if new else (i0, parent0, w0)
+            return [(None, ident, None, True), (None, parent, None, False),
+                    (None, None, owner, False)]
+        structural = i0 != i1 or p0 != p1 or ps0 != ps1
+        out = [(None, i1, None, structural), (None, i0, None, structural)]
+        if parent0 != parent1:
+            out.append((None, parent0, None, False))
+        if w0 != w1:
+            out += [(None, None, w0, False), (None, None, w1, False)]
+        return out
+    if isinstance(item, KrOwnerMixin):
+        (k0, k1), (w0, w1) = _old_new(item, "kr_id"), _old_new(item, "person_id")
+        if new:
+            return [(k1, None, w1, False)]
+        return [(k0, None, w0, False), (k1, None, w1, False)]
+    if isinstance(item, CheckInMixin | CheckpointMixin):
+        k0, k1 = _old_new(item, "kr_id")
+        return [(k1, None, None, False)] if new else [(k0, None, None, False),
+                                                       (k1, None, None, False)]
+    return []

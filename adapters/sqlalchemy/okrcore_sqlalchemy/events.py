@@ -1,0 +1,868 @@
+"""Per-event updates: recompute only what the change log names, reading only what that needs.
+
+:func:`recompute_changes` is what ``okrcore_sqlalchemy.recompute(engine, incremental=True)``
+runs for a schema with a change log (:class:`~okrcore_sqlalchemy.ChangeMixin`).  It reads the
+change log; the key results and objectives it names; every ancestor of those objectives (one
+recursive CTE); every key result of the affected objectives with its check-ins, owners and
+checkpoints; the direct children of affected objectives that are not affected themselves, with
+their stored results (they enter their parents' rollups pinned, as
+:func:`okrcore.batch.incremental.recompute` does); and, for the affected people, their other
+items' stored results.  It evaluates that small frame with the batch pipeline, computes the
+affected people with the core's person rule, writes only the rows whose stored values changed
+and deletes exactly the change-log rows it read, in one transaction.
+
+A structural change, a snapshot computed with another policy or none at all, or a change the
+stored results cannot absorb (an objective inserted or deleted, an objective edited whose
+stored result is missing, a unit code not found in the stored results) runs the full path
+(:func:`okrcore_sqlalchemy.recompute` without ``incremental``), which also empties the log.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import attrs
+import numpy as np
+from sqlalchemy import Connection, Engine, Table, delete, select
+
+from okrcore import errors as E
+from okrcore import rows
+from okrcore.batch import BatchResult, OrgFrame
+from okrcore.batch import pipeline
+from okrcore.batch.engine import person_items, person_rollup
+from okrcore.batch.frame import LOAD_INVALID
+from okrcore.batch.pipeline import Pinned
+from okrcore.codes import ERR_DEPENDS_ON_INVALID
+from okrcore.errors import OkrError
+from okrcore.evaluate import instant_us
+from okrcore.policy import Policy
+from okrcore_sqlalchemy.reading import (
+    _COLOURS,
+    _KEY_COLUMNS,
+    Progress,
+    RowError,
+    SourceError,
+    StoreError,
+    _at,
+    _attached,
+    _bad_values,
+    _database_errors,
+    _key_text,
+    _latest_snapshot,
+    _raw,
+    _Read,
+    _reason,
+    _row_errors,
+)
+from okrcore_sqlalchemy.schema import Schema
+from okrcore_sqlalchemy.storage import from_stored, to_stored
+
+__all__ = [
+    "consume_changes",
+    "drop_stale",
+    "had_snapshot",
+    "read_change_ids",
+    "recompute_changes",
+]
+
+_LOCK_KEY: Final = 0x6F6B72636F7265  # pg_advisory_xact_lock key of the incremental writers
+_INPUT_ROLES: Final = ("objective", "key_result", "check_in", "kr_owner", "checkpoint")
+
+
+class _Fallback(Exception):
+    """The change log cannot be applied incrementally: run the full path."""
+
+
+class _Stale(Exception):
+    """The input changed, or another run consumed the log, since the read: write nothing."""
+
+    def __init__(self, skipped: int) -> None:
+        super().__init__(skipped)
+        self.skipped = skipped
+
+
+# --- SQL text, built once per schema, dialect and snapshot ---------------------------------------
+
+_CACHE: dict[tuple[Any, ...], str] = {}
+
+
+class _Sql:
+    """Hand-assembled SQL on the driver's cursor, with key lists as one array parameter.
+
+    Statements are compiled from Core fragments once and cached by name, so an event costs
+    no SQLAlchemy compilation; a list of keys is one parameter (a JSON array read with
+    ``json_each`` on SQLite, ``= ANY(CAST(… AS type[]))`` on PostgreSQL).
+    """
+
+    def __init__(self, conn: Connection, schema: Schema, when: int) -> None:
+        self.conn, self.schema, self.when = conn, schema, when
+        self.dialect = conn.dialect
+        self.pg = conn.dialect.name == "postgresql"
+        self.mark = "%s" if self.pg else "?"
+        self.quote = conn.dialect.identifier_preparer.quote
+
+    def t(self, role: str) -> Table:
+        return self.schema.table(role)
+
+    def name(self, role: str) -> str:
+        return self.quote(self.t(role).name)
+
+    def col(self, role: str, column: str, alias: str | None = None) -> str:
+        """A column as the job reads it (instants as µs), qualified by ``alias``."""
+        text = str(_raw(self.t(role), column).compile(
+            dialect=self.dialect, compile_kwargs={"literal_binds": True}))
+        if alias is not None:
+            text = text.replace(f"{self.name(role)}.", f"{alias}.")
+        return text
+
+    def at(self, role: str, alias: str) -> str:
+        """``alias.as_of = <the snapshot>`` (index-friendly; a literal)."""
+        text = str(_at(self.t(role), "as_of", self.when).compile(
+            dialect=self.dialect, compile_kwargs={"literal_binds": True}))
+        return text.replace(f"{self.name(role)}.", f"{alias}.")
+
+    def keys(self, role: str, column: str) -> str:
+        """``IN (<one parameter: a list of keys of role.column>)``."""
+        if self.pg:
+            kind = self.t(role).c[column].type.compile(dialect=self.dialect)
+            return f"= ANY(CAST({self.mark} AS {kind}[]))"
+        return f"IN (SELECT value FROM json_each({self.mark}))"
+
+    def param(self, role: str, column: str, values: Sequence[Any]) -> Any:
+        """The parameter of :meth:`keys` for ``values`` (bound as the column binds them)."""
+        process = self.t(role).c[column].type.bind_processor(self.dialect)
+        out = [v if process is None or v is None else process(v) for v in values]
+        if self.pg:
+            return [v if v is None or isinstance(v, int | str) else str(v) for v in out]
+        return json.dumps([v if v is None or isinstance(v, int | float | str) else str(v)
+                           for v in out])
+
+    def cached(self, key: str, build: Any) -> str:
+        full = (self.schema, self.dialect.name, self.when, key)
+        sql = _CACHE.get(full)
+        if sql is None:
+            if len(_CACHE) > 512:
+                _CACHE.clear()
+            sql = _CACHE[full] = build()
+        return sql
+
+    def fetch(self, sql: str, params: Sequence[Any], names: Sequence[str],
+              keys: Mapping[str, tuple[str, str]] = {}) -> dict[str, list[Any]]:
+        """Run on the driver's cursor; columns by name; key columns through their types."""
+        cursor = self.conn.connection.cursor()
+        try:
+            cursor.execute(sql, tuple(params))
+            data = cursor.fetchall()
+        finally:
+            cursor.close()
+        out = ({n: list(c) for n, c in zip(names, zip(*data, strict=True), strict=True)}
+               if data else {n: [] for n in names})
+        for name, (role, column) in keys.items():
+            process = self.t(role).c[column].type.result_processor(self.dialect, None)
+            if process is not None:
+                out[name] = [process(v) for v in out[name]]
+        return out
+
+
+# --- the change log ------------------------------------------------------------------------------
+
+
+def read_change_ids(conn: Connection, schema: Schema) -> list[int] | None:
+    """The ids of the change-log rows now (``None``: the schema keeps no change log).
+
+    The full recompute reads them with its input and deletes exactly these rows with
+    :func:`consume_changes` in its write transaction.
+    """
+    if schema.change is None:
+        return None
+    table = schema.table("change")
+    return [int(r[0]) for r in conn.execute(select(table.c.id))]
+
+
+def consume_changes(conn: Connection, schema: Schema, ids: Sequence[int] | None) -> int:
+    """Delete exactly the change-log rows ``ids`` (in the caller's transaction).
+
+    Returns
+    -------
+    int
+        The rows deleted (fewer than ``ids`` when another run consumed some already).
+    """
+    if schema.change is None or not ids:
+        return 0
+    table = schema.table("change")
+    done = 0
+    for lo in range(0, len(ids), 10_000):
+        result = conn.execute(delete(table).where(table.c.id.in_(list(ids[lo:lo + 10_000]))))
+        done += int(result.rowcount or 0)
+    return done
+
+
+def drop_stale(conn: Connection, schema: Schema, when: int, frame: OrgFrame,
+               result: BatchResult, kr_skip: Any, obj_skip: Any) -> None:
+    """After a full write at ``when``: delete the results no current item has at ``when``.
+
+    The results of items in error (not skipped because their input changed meanwhile) and of
+    items no longer stored.  The per-event path relies on it: a stored result at the snapshot
+    belongs to an item that was computed without an error.  Only for a schema with a change
+    log, and only when the snapshot existed before this run (a new one holds no old rows).
+    """
+    if schema.change is None:
+        return
+    kr, obj = schema.table("key_result"), schema.table("objective")
+    assert frame.kr_ids is not None and frame.obj_ids is not None
+    for role, key, ids, bad, current in (
+            ("kr_result", "kr_id", frame.kr_ids, (result.kr_error != 0) & ~kr_skip,
+             select(kr.c.id).join(obj, obj.c.id == kr.c.objective_id)),
+            ("objective_result", "objective_id", frame.obj_ids,
+             (result.obj_error != 0) & ~obj_skip, select(obj.c.id))):
+        table = schema.table(role)
+        conn.execute(delete(table).where(_at(table, "as_of", when),
+                                         table.c[key].not_in(current.scalar_subquery())))
+        gone = [ids[int(i)] for i in np.flatnonzero(bad)]
+        for lo in range(0, len(gone), 10_000):
+            conn.execute(delete(table).where(_at(table, "as_of", when),
+                                             table.c[key].in_(gone[lo:lo + 10_000])))
+
+
+def had_snapshot(conn: Connection, schema: Schema, when: int) -> bool:
+    """Whether a snapshot at ``when`` is stored (``False`` without a change log: not needed)."""
+    if schema.change is None:
+        return False
+    snaps = schema.table("snapshot")
+    return conn.execute(select(snaps.c.as_of).where(_at(snaps, "as_of", when))).first() \
+        is not None
+
+
+@attrs.frozen
+class _Log:
+    ids: list[int]
+    krs: list[Any]
+    objectives: list[Any]
+    people: list[Any]
+    structural: bool
+
+
+def _read_log(sql: _Sql) -> _Log:
+    names = ("id", "kr_id", "objective_id", "person_id", "structural")
+    text = sql.cached("log", lambda: (
+        f"SELECT {', '.join(sql.col('change', n) for n in names)} FROM {sql.name('change')} "
+        f"ORDER BY {sql.col('change', 'id')}"))
+    data = sql.fetch(text, (), names, {n: ("change", n) for n in names[1:4]})
+
+    def distinct(values: list[Any]) -> list[Any]:
+        return list(dict.fromkeys(v for v in values if v is not None))
+
+    return _Log([int(i) for i in data["id"]], distinct(data["kr_id"]),
+                distinct(data["objective_id"]), distinct(data["person_id"]),
+                any(bool(s) for s in data["structural"]))
+
+
+# --- reading the affected part -------------------------------------------------------------------
+
+_OBJ_RESULT: Final = tuple(name for name, _ in rows.RESULT_COLUMNS["obj"])
+_KR_RESULT: Final = tuple(name for name, _ in rows.RESULT_COLUMNS["kr"])
+_PERSON_RESULT: Final = tuple(name for name, _ in rows.RESULT_COLUMNS["person"])
+
+
+@attrs.define
+class _Part:
+    """What one event run read."""
+
+    log: _Log
+    objectives: dict[str, list[Any]]  # members: affected objectives and pinned children
+    affected: np.ndarray  # per member: affected (else a pinned child)
+    obj_stored: dict[str, list[Any]]  # stored result columns per member (+ "stored": bool)
+    key_results: dict[str, list[Any]]
+    kr_stored: dict[str, list[Any]]
+    check_ins: dict[str, list[Any]]
+    owners: dict[str, list[Any]]
+    checkpoints: dict[str, list[Any]]
+    people: list[Any]
+    gone_krs: list[Any]  # logged key results no longer stored (their results are deleted)
+
+
+def _stored_columns(sql: _Sql, role: str, alias: str, names: Sequence[str]) -> list[str]:
+    return [sql.col(role, n, alias) for n in names]
+
+
+def _read_part(sql: _Sql, log: _Log) -> _Part:
+    """Read what the logged changes affect (see the module's docstring)."""
+    q = sql.quote
+    obj, kr = sql.name("objective"), sql.name("key_result")
+    # the key results named: their objective now
+    logged_krs = sql.fetch(sql.cached("krs", lambda: (
+        f"SELECT k.{q('id')}, k.{q('objective_id')} FROM {kr} k "
+        f"WHERE k.{q('id')} {sql.keys('key_result', 'id')}")),
+        [sql.param("key_result", "id", log.krs)], ("id", "objective_id"),
+        {"id": ("key_result", "id"), "objective_id": ("key_result", "objective_id")}) \
+        if log.krs else {"id": [], "objective_id": []}
+    seeds = list(dict.fromkeys([*log.objectives, *logged_krs["objective_id"]]))
+    if log.objectives:
+        named = sql.fetch(sql.cached("named", lambda: (
+            f"SELECT o.{q('id')}, r.{q('objective_id')} FROM {obj} o "
+            f"LEFT JOIN {sql.name('objective_result')} r ON r.{q('objective_id')} = "
+            f"o.{q('id')} AND {sql.at('objective_result', 'r')} "
+            f"WHERE o.{q('id')} {sql.keys('objective', 'id')}")),
+            [sql.param("objective", "id", log.objectives)], ("id", "stored"))
+        if len(named["id"]) < len(log.objectives):
+            raise _Fallback("an objective named by the change log is not stored (deleted)")
+        if any(s is None for s in named["stored"]):
+            raise _Fallback("an objective named by the change log has no stored result "
+                            "(inserted, or in error when last computed)")
+    columns = (*rows.OBJECTIVE_COLUMNS, "version")
+    names = (*columns, "affected", "stored", *(f"r_{n}" for n in _OBJ_RESULT))
+    def branch(flag: int, where: str) -> str:
+        listed = [*(sql.col("objective", n, "o") for n in columns), str(flag),
+                  f"r.{q('objective_id')} IS NOT NULL",
+                  *_stored_columns(sql, "objective_result", "r", _OBJ_RESULT)]
+        return (f"SELECT {', '.join(f'{c} AS c{i}' for i, c in enumerate(listed))} "
+                f"FROM {obj} o LEFT JOIN {sql.name('objective_result')} r "
+                f"ON r.{q('objective_id')} = o.{q('id')} AND {sql.at('objective_result', 'r')} "
+                f"WHERE {where}")
+
+    ident, parent = f"o.{q('id')}", f"o.{q('parent_id')}"
+    members = sql.fetch(sql.cached("members", lambda: (
+        f"WITH RECURSIVE up(id) AS (SELECT {q('id')} FROM {obj} WHERE {q('id')} "
+        f"{sql.keys('objective', 'id')} UNION SELECT {parent} FROM {obj} o "
+        f"JOIN up ON {ident} = up.id WHERE {parent} IS NOT NULL) "
+        f"SELECT * FROM ({branch(1, f'{ident} IN (SELECT id FROM up)')} UNION ALL "
+        f"{branch(0, f'{parent} IN (SELECT id FROM up) AND {ident} NOT IN (SELECT id FROM up)')}"
+        f") AS m ORDER BY m.c1, m.c0")),
+        [sql.param("objective", "id", seeds)], names,
+        {n: ("objective", n) for n in ("id", "owner_id", "parent_id")})
+    affected = np.asarray([bool(a) for a in members["affected"]], dtype=bool)
+    objectives = {n: members[n] for n in columns}
+    obj_stored = {"stored": members["stored"], **{n: members[f"r_{n}"] for n in _OBJ_RESULT}}
+    ids_a = [i for i, a in zip(objectives["id"], affected, strict=True) if a]
+    kr_columns = (*rows.KEY_RESULT_COLUMNS, "version")
+    kr_names = (*kr_columns, "stored", *(f"r_{n}" for n in _KR_RESULT))
+    key_results = sql.fetch(sql.cached("kr_rows", lambda: (
+        f"SELECT {', '.join(sql.col('key_result', n, 'k') for n in kr_columns)}, "
+        f"r.{q('kr_id')} IS NOT NULL, "
+        f"{', '.join(_stored_columns(sql, 'kr_result', 'r', _KR_RESULT))} "
+        f"FROM {kr} k JOIN {obj} o ON o.{q('id')} = k.{q('objective_id')} "
+        f"LEFT JOIN {sql.name('kr_result')} r ON r.{q('kr_id')} = k.{q('id')} "
+        f"AND {sql.at('kr_result', 'r')} "
+        f"WHERE k.{q('objective_id')} {sql.keys('key_result', 'objective_id')} "
+        f"ORDER BY o.{q('position')}, o.{q('id')}, k.{q('objective_id')}, k.{q('position')}, "
+        f"k.{q('id')}")),
+        [sql.param("key_result", "objective_id", ids_a)], kr_names,
+        {"id": ("key_result", "id"), "objective_id": ("key_result", "objective_id")}) \
+        if ids_a else {n: [] for n in kr_names}
+    kr_stored = {"stored": key_results.pop("stored"),
+                 **{n: key_results.pop(f"r_{n}") for n in _KR_RESULT}}
+    kr_ids = list(key_results["id"])
+    wanted = list(dict.fromkeys([*kr_ids, *log.krs]))
+
+    def child(role: str, names: tuple[str, ...], order: tuple[str, ...]) -> dict[str, list[Any]]:
+        if not wanted:
+            return {n: [] for n in names}
+        return sql.fetch(sql.cached(role, lambda: (
+            f"SELECT {', '.join(sql.col(role, n, 'c') for n in names)} FROM {sql.name(role)} c "
+            f"WHERE c.{q('kr_id')} {sql.keys(role, 'kr_id')} "
+            f"ORDER BY {', '.join(f'c.{q(n)}' for n in order)}")),
+            [sql.param(role, "kr_id", wanted)], names,
+            {n: (role, n) for n in names if n in ("kr_id", "person_id")})
+
+    check_ins = child("check_in", ("kr_id", "seq", "at", "value"), ("kr_id", "at", "seq"))
+    owners = child("kr_owner", ("kr_id", "position", "person_id"), ("kr_id", "position"))
+    checkpoints = child("checkpoint", ("kr_id", "position", "name", "done"),
+                        ("kr_id", "position"))
+    people = list(dict.fromkeys(
+        [p for p, a in zip(objectives["owner_id"], affected, strict=True) if a and p is not None]
+        + [p for p in owners["person_id"] if p is not None] + log.people))
+    known = set(kr_ids)
+    gone = [k for k in log.krs if k not in known]
+    return _Part(log, objectives, affected, obj_stored, key_results, kr_stored, check_ins,
+                 owners, checkpoints, people, gone)
+
+
+def _frame(part: _Part) -> tuple[OrgFrame, _Read]:
+    """The members' frame (bad values marked as in the full read) and its read record."""
+    objectives, key_results = part.objectives, rows.sort_key_results(
+        part.objectives["id"], part.key_results)
+    orphans: list[RowError] = []
+    known = set(key_results["id"])
+    check_ins = _attached(part.check_ins, "kr_id", known, "check_ins", "kr_id", orphans)
+    owners = _attached(part.owners, "kr_id", known, "kr_owners", "kr_id", orphans)
+    checkpoints = _attached(part.checkpoints, "kr_id", known, "checkpoints", "kr_id", orphans)
+    obj_ids, kr_ids = objectives["id"], key_results["id"]
+    kr_row = {ident: i for i, ident in enumerate(kr_ids)}
+    bad_obj = _bad_values(objectives, "objectives", "id", lambda i: i,
+                          lambda i: repr(_key_text(obj_ids[i])))
+    bad_kr = _bad_values(key_results, "key_results", "id", lambda i: i,
+                         lambda i: repr(_key_text(kr_ids[i])))
+    for table, columns, key in (("check_ins", check_ins, "seq"),
+                                ("checkpoints", checkpoints, "position"),
+                                ("kr_owners", owners, "position")):
+        krs, keys = columns["kr_id"], columns[key]
+        found = _bad_values(
+            columns, table, key, lambda i, krs=krs: kr_row.get(krs[i]),  # type: ignore[misc]
+            lambda i, krs=krs, keys=keys, key=key: (  # type: ignore[misc]
+                f"(kr_id {_key_text(krs[i])!r}, {key} {keys[i]!r})"))
+        for row, errs in found.items():
+            bad_kr.setdefault(row, []).extend(errs)
+    frame = rows.frame_from_columns(objectives, key_results, check_ins, owners, checkpoints)
+    if bad_obj or bad_kr:
+        kr_load = frame.kr_load.copy()
+        kr_load[list(bad_kr)] = LOAD_INVALID
+        obj_load = frame.obj_load.copy()
+        obj_load[list(bad_obj)] = LOAD_INVALID
+        frame = attrs.evolve(frame, kr_load=kr_load, obj_load=obj_load, load_errors={
+            **{f"k{r}": tuple(e) for r, e in bad_kr.items()},
+            **{f"o{r}": tuple(e) for r, e in bad_obj.items()}})
+    read = _Read(frame, objectives, key_results, check_ins, checkpoints,
+                 np.asarray(key_results["version"], dtype=np.int64),
+                 np.asarray(objectives["version"], dtype=np.int64), orphans,
+                 {r: e[0] for r, e in bad_kr.items()}, {r: e[0] for r, e in bad_obj.items()})
+    return frame, read
+
+
+def _pinned(part: _Part, table: Table) -> Pinned:
+    """The pinned children: their stored results (none stored: in error when computed)."""
+    stored = np.asarray([bool(s) for s in part.obj_stored["stored"]], dtype=bool)
+
+    def floats(name: str) -> Any:
+        return np.asarray(from_stored(table, name, part.obj_stored[name]), dtype=np.float64)
+
+    error = np.where(stored, np.asarray(
+        [0 if e is None else e for e in from_stored(table, "error", part.obj_stored["error"])],
+        dtype=np.int64), ERR_DEPENDS_ON_INVALID).astype(np.uint8)
+    history = np.asarray([bool(h) for h in from_stored(table, "has_history",
+                                                       part.obj_stored["has_history"])])
+    return Pinned(mask=~part.affected, error=error, progress=floats("progress"),
+                  previous=floats("previous"), forecast=floats("forecast_progress"),
+                  history=history & stored)
+
+
+# --- global row numbers of the stored columns that hold them -------------------------------------
+
+
+def _objective_rank(sql: _Sql, ident: Any, position: Any) -> int:
+    """The row of an objective in the full frame (objectives in ``position, id`` order)."""
+    q = sql.quote
+    text = sql.cached("rank", lambda: (
+        f"SELECT COUNT(*) FROM {sql.name('objective')} o WHERE o.{q('position')} < {sql.mark} "
+        f"OR (o.{q('position')} = {sql.mark} AND o.{q('id')} < {sql.mark})"))
+    process = sql.t("objective").c["id"].type.bind_processor(sql.dialect)
+    key = ident if process is None else process(ident)
+    return int(sql.fetch(text, (position, position, key), ("n",))["n"][0])
+
+
+def _unit_code(sql: _Sql, unit: str) -> int:
+    """The stored code of a unit, from an objective stored as summing it (-1: none found)."""
+    q = sql.quote
+    text = sql.cached("unit", lambda: (
+        f"SELECT r.{q('sum_unit')} FROM {sql.name('objective_result')} r "
+        f"JOIN {sql.name('objective')} o ON o.{q('id')} = r.{q('objective_id')} "
+        f"WHERE {sql.at('objective_result', 'r')} AND r.{q('sum_unit')} >= 0 AND "
+        f"(o.{q('ps_unit')} = {sql.mark} OR (o.{q('ps_unit')} IS NULL AND EXISTS ("
+        f"SELECT 1 FROM {sql.name('key_result')} k WHERE k.{q('objective_id')} = o.{q('id')} "
+        f"AND k.{q('unit')} = {sql.mark}))) LIMIT 1"))
+    found = sql.fetch(text, (unit, unit), ("code",))["code"]
+    return int(found[0]) if found else -1
+
+
+def _global_columns(sql: _Sql, part: _Part, frame: OrgFrame, result: BatchResult,
+                    rows_: np.ndarray) -> dict[str, Any]:
+    """``parent`` and ``sum_unit`` of the affected objectives ``rows_`` in the full frame.
+
+    The stored value of an objective the log does not name is still right (its parent did
+    not change; the unit vocabulary changes only with structural changes); otherwise the
+    parent's row is taken from a sibling's stored value or counted, and a unit's code from
+    another objective stored as summing it.
+    """
+    ids, parents = part.objectives["id"], part.objectives["parent_id"]
+    logged = set(part.log.objectives)
+    stored = part.obj_stored
+    parent_out = np.asarray(result.obj_parent[rows_], dtype=np.int64).copy()
+    unit_out = np.asarray(result.obj_sum_unit[rows_], dtype=np.int64).copy()
+    names = frame.unit_names or []
+    ranks: dict[Any, int] = {}
+    for i, p in zip(range(len(ids)), parents, strict=True):
+        if (ids[i] not in logged and stored["stored"][i] and p is not None
+                and stored["parent"][i] is not None and stored["parent"][i] >= 0):
+            ranks.setdefault(p, int(stored["parent"][i]))
+    positions = dict(zip(ids, part.objectives["position"], strict=True))
+    for j, row in enumerate(rows_.tolist()):
+        was = stored["parent"][row] if stored["stored"][row] else None
+        if parent_out[j] >= 0:
+            parent = parents[row]
+            if ids[row] not in logged and was is not None and was >= 0:
+                parent_out[j] = was
+            else:
+                if parent not in ranks:
+                    ranks[parent] = _objective_rank(sql, parent, positions[parent])
+                parent_out[j] = ranks[parent]
+        code = int(unit_out[j])
+        if code >= 0:
+            old = stored["sum_unit"][row] if stored["stored"][row] else None
+            if old is not None and old >= 0:
+                unit_out[j] = old
+            else:
+                found = _unit_code(sql, names[code])
+                if found < 0:
+                    raise _Fallback(f"the code of unit {names[code]!r} is not stored")
+                unit_out[j] = found
+    return {"parent": parent_out, "sum_unit": unit_out}
+
+
+# --- people --------------------------------------------------------------------------------------
+
+
+def _people(sql: _Sql, part: _Part, frame: OrgFrame, result: BatchResult
+            ) -> tuple[list[Any], Any]:
+    """The affected people's results (the core's rule over all their items, in order).
+
+    Items the run recomputed take their new results; the others their stored ones (an item
+    without a stored result was in error when computed).
+    """
+    people = part.people
+    if not people:
+        return [], None
+    q = sql.quote
+    obj, kr, own = sql.name("objective"), sql.name("key_result"), sql.name("kr_owner")
+    param = [sql.param("kr_owner", "person_id", people)]
+    objectives = sql.fetch(sql.cached("p_obj", lambda: (
+        f"SELECT o.{q('id')}, o.{q('owner_id')}, r.{q('objective_id')} IS NOT NULL, "
+        f"{sql.col('objective_result', 'error', 'r')}, "
+        f"{sql.col('objective_result', 'progress', 'r')} FROM {obj} o "
+        f"LEFT JOIN {sql.name('objective_result')} r ON r.{q('objective_id')} = o.{q('id')} "
+        f"AND {sql.at('objective_result', 'r')} WHERE o.{q('id')} IN ("
+        f"SELECT {q('id')} FROM {obj} WHERE {q('owner_id')} {sql.keys('kr_owner', 'person_id')} "
+        f"UNION SELECT k.{q('objective_id')} FROM {kr} k JOIN {own} w ON w.{q('kr_id')} = "
+        f"k.{q('id')} WHERE w.{q('person_id')} {sql.keys('kr_owner', 'person_id')}) "
+        f"ORDER BY o.{q('position')}, o.{q('id')}")),
+        param * 2, ("id", "owner_id", "stored", "error", "progress"),
+        {"id": ("objective", "id"), "owner_id": ("objective", "owner_id")})
+    key_results = sql.fetch(sql.cached("p_kr", lambda: (
+        f"SELECT k.{q('id')}, k.{q('objective_id')}, r.{q('kr_id')} IS NOT NULL, "
+        f"{sql.col('kr_result', 'error', 'r')}, {sql.col('kr_result', 'progress', 'r')} "
+        f"FROM {kr} k JOIN {obj} o ON o.{q('id')} = k.{q('objective_id')} "
+        f"LEFT JOIN {sql.name('kr_result')} r ON r.{q('kr_id')} = k.{q('id')} "
+        f"AND {sql.at('kr_result', 'r')} WHERE k.{q('id')} IN (SELECT {q('kr_id')} FROM {own} "
+        f"WHERE {q('person_id')} {sql.keys('kr_owner', 'person_id')}) "
+        f"ORDER BY o.{q('position')}, o.{q('id')}, k.{q('objective_id')}, k.{q('position')}, "
+        f"k.{q('id')}")),
+        param, ("id", "objective_id", "stored", "error", "progress"),
+        {"id": ("key_result", "id"), "objective_id": ("key_result", "objective_id")})
+    entries = sql.fetch(sql.cached("p_own", lambda: (
+        f"SELECT {q('kr_id')}, {q('person_id')} FROM {own} "
+        f"WHERE {q('person_id')} {sql.keys('kr_owner', 'person_id')} "
+        f"ORDER BY {q('kr_id')}, {q('position')}")),
+        param, ("kr_id", "person_id"),
+        {"kr_id": ("kr_owner", "kr_id"), "person_id": ("kr_owner", "person_id")})
+    # the run's own results replace the stored ones
+    assert frame.obj_ids is not None and frame.kr_ids is not None
+    new_obj = {i: r for r, i in enumerate(frame.obj_ids) if part.affected[r]}
+    new_kr = {i: r for r, i in enumerate(frame.kr_ids)}
+
+    def item_columns(data: dict[str, list[Any]], new: dict[Any, int], error: Any,
+                     progress: Any) -> tuple[Any, Any]:
+        bad = np.asarray([not s or bool(e) for s, e in zip(data["stored"], data["error"],
+                                                          strict=True)], dtype=bool)
+        prog = np.asarray([np.nan if p is None else p for p in data["progress"]], np.float64)
+        for j, ident in enumerate(data["id"]):
+            r = new.get(ident)
+            if r is not None:
+                bad[j], prog[j] = bool(error[r] != 0), progress[r]
+        return bad, prog
+
+    obj_bad, obj_prog = item_columns(objectives, new_obj, result.obj_error, result.obj_progress)
+    kr_bad, kr_prog = item_columns(key_results, new_kr, result.kr_error, result.kr_progress)
+    codes = {p: i for i, p in enumerate(people)}
+
+    def person(p: Any) -> int:
+        return codes.setdefault(p, len(codes))
+
+    obj_row = {i: r for r, i in enumerate(objectives["id"])}
+    kr_row = {i: r for r, i in enumerate(key_results["id"])}
+    keep = [k in kr_row for k in entries["kr_id"]]
+    owner_kr = np.asarray([kr_row[k] for k, ok in zip(entries["kr_id"], keep, strict=True)
+                           if ok], dtype=np.int64)
+    owner_person = np.asarray([person(p) for p, ok in zip(entries["person_id"], keep,
+                                                          strict=True) if ok], dtype=np.int32)
+    order = np.argsort(owner_kr, kind="stable")
+    n_kr = len(key_results["id"])
+    mini = OrgFrame.from_columns(
+        kr_objective=np.asarray([obj_row[o] for o in key_results["objective_id"]], np.int64),
+        kr_kind=np.zeros(n_kr, np.uint8), kr_target=np.zeros(n_kr),
+        obj_parent=np.full(len(objectives["id"]), -1, np.int64),
+        obj_owner=np.asarray([-1 if o is None else person(o) for o in objectives["owner_id"]],
+                             np.int32),
+        kr_owner_offsets=np.concatenate([[0], np.cumsum(np.bincount(owner_kr, minlength=n_kr))]
+                                        ).astype(np.int64),
+        kr_owner_ids=owner_person[order])
+    who, bad, prog, ref = person_items(mini, obj_bad.astype(np.uint8), obj_prog,
+                                       kr_bad.astype(np.uint8), kr_prog)
+    progress, items, error_ref, seen = person_rollup(who, bad, prog, ref, len(codes))
+    n = len(people)
+    return people, (progress[:n], items[:n], error_ref[:n], seen[:n])
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Plan:
+    """The rows one run writes and deletes, with what it checks before."""
+
+    when: int
+    policy: Policy
+    log_ids: list[int]
+    obj_ids: list[Any]  # the affected objectives (their versions are checked)
+    obj_versions: list[int]
+    kr_ids: list[Any]
+    kr_versions: list[int]
+    writes: dict[str, dict[str, Any]]  # role -> columns
+    deletes: dict[str, list[Any]]  # role -> keys of results to delete
+    errors: tuple[RowError, ...]
+    colours: dict[str, int]
+
+
+def _same(old: Any, new: Any) -> bool:
+    """A stored value (engine form) equals a new one (absent numbers: NULL or NaN)."""
+    old_absent = old is None or (isinstance(old, float) and np.isnan(old))
+    new_absent = new is None or (isinstance(new, float) and np.isnan(new))
+    if old_absent or new_absent:
+        return old_absent and new_absent
+    return bool(old == new)
+
+
+def _changed(table: Table, new: Mapping[str, Any], stored: Mapping[str, list[Any]],
+             names: Sequence[str], rows_: Sequence[int]) -> np.ndarray:
+    """Per row of ``rows_``: does the new result differ from the stored one (or is none)?"""
+    differs = np.asarray([not stored["stored"][r] for r in rows_], dtype=bool)
+    for name in names:
+        old = from_stored(table, name, [stored[name][r] for r in rows_])
+        fresh = np.asarray(new[name]).tolist()
+        for j, (a, b) in enumerate(zip(old, fresh, strict=True)):
+            if not differs[j] and not _same(a, b):
+                differs[j] = True
+    return differs
+
+
+def _plan(sql: _Sql, part: _Part, policy: Policy, kernel: str, threads: int | None) -> _Plan:
+    """Evaluate the affected part and decide what to write."""
+    schema = sql.schema
+    frame, read = _frame(part)
+    obj_table = schema.table("objective_result")
+    kr_table, person_table = schema.table("kr_result"), schema.table("person_result")
+    result = pipeline.evaluate(frame, sql.when, policy, pipeline.backend_for(kernel),
+                               pinned=_pinned(part, obj_table), threads=threads)
+    assert frame.obj_ids is not None and frame.kr_ids is not None
+    writes: dict[str, dict[str, Any]] = {}
+    deletes: dict[str, list[Any]] = {}
+    # key results: every one of the affected objectives
+    krs = np.arange(frame.n_kr)
+    ok = result.kr_error[krs] == 0
+    new = rows.result_columns(result, "kr", krs)
+    differs = _changed(kr_table, new, part.kr_stored, _KR_RESULT, krs.tolist())
+    pick = np.flatnonzero(ok & differs)
+    writes["kr_result"] = {"kr_id": [frame.kr_ids[i] for i in pick],
+                           "input_version": read.kr_version[pick],
+                           **{n: np.asarray(v)[pick] for n, v in new.items()}}
+    stored_kr = np.asarray([bool(s) for s in part.kr_stored["stored"]], dtype=bool)
+    deletes["kr_result"] = ([frame.kr_ids[i] for i in np.flatnonzero(~ok & stored_kr)]
+                            + part.gone_krs)
+    # objectives: the affected ones (the pinned children keep theirs)
+    objs = np.flatnonzero(part.affected)
+    ok = result.obj_error[objs] == 0
+    new = rows.result_columns(result, "obj", objs)
+    new.update(_global_columns(sql, part, frame, result, objs))
+    differs = _changed(obj_table, new, part.obj_stored, _OBJ_RESULT, objs.tolist())
+    pick = np.flatnonzero(ok & differs)
+    writes["objective_result"] = {"objective_id": [frame.obj_ids[objs[i]] for i in pick],
+                                  "input_version": read.obj_version[objs[pick]],
+                                  **{n: np.asarray(v)[pick] for n, v in new.items()}}
+    stored_obj = np.asarray([bool(s) for s in part.obj_stored["stored"]], dtype=bool)[objs]
+    deletes["objective_result"] = [frame.obj_ids[objs[i]] for i in np.flatnonzero(~ok
+                                                                                   & stored_obj)]
+    # people
+    people, columns = _people(sql, part, frame, result)
+    person_rows: dict[str, Any] = {"person_id": []}
+    errors = [e for e in _row_errors(read, result) if e.table != "people"]
+    kids = {_key_text(i) for i, a in zip(frame.obj_ids, part.affected, strict=True) if not a}
+    errors = [e for e in errors if not (e.table == "objectives" and e.key in kids)]
+    if people:
+        progress, items, error_ref, seen = columns
+        stored = sql.fetch(sql.cached("p_res", lambda: (
+            f"SELECT {sql.col('person_result', 'person_id', 'r')}, "
+            f"{', '.join(_stored_columns(sql, 'person_result', 'r', _PERSON_RESULT))} "
+            f"FROM {sql.name('person_result')} r WHERE {sql.at('person_result', 'r')} AND "
+            f"r.{sql.quote('person_id')} {sql.keys('person_result', 'person_id')}")),
+            [sql.param("person_result", "person_id", people)], ("person_id", *_PERSON_RESULT),
+            {"person_id": ("person_result", "person_id")})
+        at = {p: i for i, p in enumerate(stored["person_id"])}
+        table = {"stored": [p in at for p in people],
+                 **{n: [stored[n][at[p]] if p in at else None for p in people]
+                    for n in _PERSON_RESULT}}
+        new = {"progress": progress, "items": items, "error_ref": error_ref, "seen": seen}
+        everyone = list(range(len(people)))
+        differs = _changed(person_table, new, table, _PERSON_RESULT, everyone)
+        pick = np.flatnonzero(seen & (error_ref < 0) & differs)
+        person_rows = {"person_id": [people[i] for i in pick],
+                       **{n: np.asarray(v)[pick] for n, v in new.items()}}
+        for i in np.flatnonzero(seen & (error_ref >= 0)).tolist():
+            errors.append(RowError("people", str(people[i]), OkrError(
+                E.DEPENDS_ON_INVALID, "", "owns an objective or key result that has an error")))
+    writes["person_result"] = person_rows
+    colours = {name: 0 for name in ("green", "yellow", "red", "none")}
+    for code in result.obj_colour[objs].tolist():
+        colours[_COLOURS.get(code, "none")] += 1
+    return _Plan(sql.when, policy, part.log.ids,
+                 [frame.obj_ids[i] for i in objs], read.obj_version[objs].tolist(),
+                 list(frame.kr_ids), read.kr_version.tolist(), writes, deletes,
+                 tuple(read.orphans + errors), colours)
+
+
+def _versions_now(sql: _Sql, plan: _Plan) -> bool:
+    """Whether the affected objectives and their key results are as read (in the write)."""
+    q = sql.quote
+    if not plan.obj_ids:
+        return True
+    objs = sql.fetch(sql.cached("v_obj", lambda: (
+        f"SELECT {q('id')}, {q('version')} FROM {sql.name('objective')} "
+        f"WHERE {q('id')} {sql.keys('objective', 'id')}")),
+        [sql.param("objective", "id", plan.obj_ids)], ("id", "version"),
+        {"id": ("objective", "id")})
+    krs = sql.fetch(sql.cached("v_kr", lambda: (
+        f"SELECT {q('id')}, {q('version')} FROM {sql.name('key_result')} "
+        f"WHERE {q('objective_id')} {sql.keys('key_result', 'objective_id')}")),
+        [sql.param("key_result", "objective_id", plan.obj_ids)], ("id", "version"),
+        {"id": ("key_result", "id")})
+    return (dict(zip(objs["id"], objs["version"], strict=True))
+            == dict(zip(plan.obj_ids, plan.obj_versions, strict=True))
+            and dict(zip(krs["id"], krs["version"], strict=True))
+            == dict(zip(plan.kr_ids, plan.kr_versions, strict=True)))
+
+
+def _write(conn: Connection, sql: _Sql, plan: _Plan) -> tuple[int, int, int, int]:
+    """Write the plan in the caller's transaction; ``(krs, objectives, people, skipped)``."""
+    from okrcore_sqlalchemy.job import _policy_json, upsert_columns
+
+    schema = sql.schema
+    if sql.pg:
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
+        names = ", ".join(sql.name(r) for r in _INPUT_ROLES)
+        conn.exec_driver_sql(f"LOCK TABLE {names} IN SHARE MODE")
+    counts = [len(plan.writes[r].get(k, ())) for r, k in (
+        ("kr_result", "kr_id"), ("objective_result", "objective_id"),
+        ("person_result", "person_id"))]
+    # the rows read must still be there: else another run consumed them (and wrote newer)
+    if consume_changes(conn, schema, plan.log_ids) != len(plan.log_ids) or not _versions_now(
+            sql, plan):
+        raise _Stale(sum(counts))
+    upsert_columns(conn, schema.table("snapshot"), ("as_of",), False, {
+        "as_of": [plan.when], "policy": [_policy_json(plan.policy)],
+        "computed_at": [instant_us(datetime.now(UTC))]})
+    for role, key, guard in (("kr_result", "kr_id", True),
+                             ("objective_result", "objective_id", True),
+                             ("person_result", "person_id", False)):
+        columns = plan.writes[role]
+        if not columns.get(key):
+            continue
+        table = schema.table(role)
+        out: dict[str, Any] = {"as_of": np.full(len(columns[key]), plan.when, np.int64),
+                               key: columns[key]}
+        if guard:
+            out["input_version"] = columns["input_version"]
+        for name, _ in rows.RESULT_COLUMNS[{"kr_result": "kr", "objective_result": "obj",
+                                            "person_result": "person"}[role]]:
+            out[name] = to_stored(table, name, np.asarray(columns[name]))
+        upsert_columns(conn, table, ("as_of", key), guard, out)
+    for role, key in (("kr_result", "kr_id"), ("objective_result", "objective_id")):
+        gone = plan.deletes[role]
+        if gone:
+            table = schema.table(role)
+            conn.execute(delete(table).where(_at(table, "as_of", plan.when),
+                                             table.c[key].in_(gone)))
+    return counts[0], counts[1], counts[2], 0
+
+
+def recompute_changes(bind: Engine, *, as_of: datetime | None, policy: Policy,
+                      progress: Progress, schema: Schema, kernel: str,
+                      threads: int | None) -> Any:
+    """Apply the change log: the per-event incremental recompute (see the module docstring).
+
+    Parameters are those of :func:`okrcore_sqlalchemy.recompute` (``schema.change`` set).
+
+    Returns
+    -------
+    RecomputeReport
+        ``incremental=True`` with the rows written; the full path's report when it ran.
+    """
+    from okrcore_sqlalchemy.job import RecomputeReport, _policy_json, recompute
+
+    def full(when: int | None) -> Any:
+        moment = None if when is None else rows.from_instant(when)
+        return recompute(bind, as_of=moment, policy=policy, incremental=False,
+                         progress=progress, schema=schema, kernel=kernel, threads=threads)
+
+    t0 = time.perf_counter()
+    failing = _database_errors(bind)
+    progress("read", 0, 1)
+    try:
+        with bind.connect() as conn, conn.begin():
+            if as_of is None:
+                latest = _latest_snapshot(conn, schema)
+                if latest is None:
+                    when = None
+                else:
+                    when = latest[0]
+                    stored_policy = latest[1]
+            else:
+                when = instant_us(as_of)
+                snaps = schema.table("snapshot")
+                found = conn.execute(select(snaps.c.policy).where(
+                    _at(snaps, "as_of", when))).first()
+                stored_policy = None if found is None else str(found[0])
+            if when is None or stored_policy != _policy_json(policy):
+                plan = None
+                reason = "no complete stored snapshot for this instant and policy"
+            else:
+                sql = _Sql(conn, schema, when)
+                log = _read_log(sql)
+                if not log.ids:
+                    moment = rows.from_instant(when)
+                    assert moment is not None
+                    t = time.perf_counter() - t0
+                    return RecomputeReport(moment, policy, 0, 0, 0, 0, (), dict.fromkeys(
+                        ("green", "yellow", "red", "none"), 0), t, 0.0, 0.0, True)
+                plan = None
+                reason = "a structural change"
+                if not log.structural:
+                    try:
+                        part = _read_part(sql, log)
+                        t1 = time.perf_counter()
+                        progress("read", 1, 1)
+                        progress("compute", 0, 1)
+                        plan = _plan(sql, part, policy, kernel, threads)
+                    except _Fallback as exc:
+                        reason = str(exc)
+    except failing as exc:
+        raise SourceError(f"cannot read the organisation: {_reason(exc)}") from exc
+    if plan is None:
+        del reason
+        return full(when)
+    t2 = time.perf_counter()
+    progress("compute", 1, 1)
+    try:
+        with bind.connect() as conn, conn.begin():
+            sql = _Sql(conn, schema, plan.when)
+            krs, objectives, people, skipped = _write(conn, sql, plan)
+    except _Stale as stale:  # rolled back: the log rows stay for the next run
+        krs, objectives, people, skipped = 0, 0, 0, stale.skipped
+    except failing as exc:
+        raise StoreError(f"cannot write the results: {_reason(exc)} (nothing was written; "
+                         "the stored snapshots are as they were)") from exc
+    progress("write", 1, 1)
+    t3 = time.perf_counter()
+    moment = rows.from_instant(plan.when)
+    assert moment is not None
+    return RecomputeReport(moment, plan.policy, krs, objectives, people, skipped, plan.errors,
+                           plan.colours, t1 - t0, t2 - t1, t3 - t2, True)
