@@ -10,15 +10,20 @@ dan) of sales.
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.db.models import F, Value
-from orm_support import hand_document
-from test_django_adapter import OKRCORE_MODELS, alias
+from orm_support import AS_OF, hand_document
+from test_django_adapter import OKRCORE_MODELS, alias, stored_results
+
+import okrcore
 
 from okrcore_django import job
 from okrcore_django.example.models import (
@@ -224,3 +229,91 @@ def test_without_a_change_model_nothing_is_recorded(org: str,
     KeyResult.objects.using(org).filter(id="deal").update(current=F("current"))
     assert _log(org) == []
     assert _version(org, KeyResult, "calls") == 2 and _version(org, KeyResult, "deal") == 2
+
+
+# --- end to end: Django writes, then okrcore_recompute --incremental ---------------------------
+
+
+def _incremental(alias: str) -> dict[str, Any]:
+    out = io.StringIO()
+    call_command("okrcore_recompute", "--incremental", "--no-progress", "--database", alias,
+                 stdout=out)
+    report: dict[str, Any] = json.loads(out.getvalue())
+    return report
+
+
+def _step_writes(alias: str) -> list[tuple[str, Callable[[], Any]]]:
+    """Writes of every kind through the Django models, in order."""
+    krs, goals = KeyResult.objects.using(alias), Objective.objects.using(alias)
+
+    def move(key: str, objective: str) -> None:
+        item = krs.get(id=key)
+        item.objective_id = objective
+        item.save(using=alias)
+
+    def reparent(key: str, parent: str | None, owner: str | None = None) -> None:
+        item = goals.get(id=key)
+        item.parent_id = parent
+        if owner is not None:
+            item.owner_id = owner
+        item.save(using=alias)
+
+    def new_owner() -> None:
+        owner = KrOwner.objects.using(alias).get(kr_id="latency")
+        owner.person_id = "eve"
+        owner.save(using=alias)
+
+    def drop(keys: list[str]) -> None:
+        with transaction.atomic(using=alias):  # with their rows (no foreign keys cascade)
+            for model in (KrOwner, Checkpoint, CheckIn):
+                model.objects.using(alias).filter(kr_id__in=keys).delete()
+            krs.filter(id__in=keys).delete()
+
+    def tick() -> None:
+        step = Checkpoint.objects.using(alias).get(kr_id="launch", position=1)
+        step.done = True
+        step.save(using=alias)
+
+    return [
+        ("check-in", lambda: CheckIn.objects.using(alias).create(
+            kr_id="calls", seq=5, at=FEB, value=10)),
+        ("move without a unit", lambda: move("crm", "sales")),
+        ("owner of a key result", new_owner),
+        ("parent", lambda: reparent("support", "company")),
+        ("owner of an objective", lambda: reparent("sales", "company", owner="ann")),
+        ("checkpoint", tick),
+        ("check-ins updated in bulk", lambda: CheckIn.objects.using(alias).filter(
+            kr_id="calls").update(value=F("value") - 3)),
+        ("key result deleted", lambda: krs.get(id="deal").delete(using=alias)),
+        ("move with a unit (structural)", lambda: move("calls", "support")),
+        ("objective added (structural)", lambda: goals.create(id="ops", owner_id="bob",
+                                                              parent_id="support")),
+        ("key result added", lambda: krs.create(id="uptime", objective_id="ops",
+                                                kind="metric", target=100, has_history=True)),
+        ("check-ins in bulk", lambda: CheckIn.objects.using(alias).bulk_create([
+            CheckIn(kr_id="uptime", at=FEB, value=98),
+            CheckIn(kr_id="calls", seq=9, at=FEB, value=8)])),
+        ("key results deleted in bulk", lambda: drop(list(krs.filter(
+            objective_id="sales").values_list("id", flat=True)))),
+    ]
+
+
+def test_incremental_runs_after_django_writes_equal_a_full_recompute(org: str) -> None:
+    job.recompute(org, as_of=AS_OF)
+    assert not Change.objects.using(org).exists()  # the full run consumed the log
+    paths = []
+    for what, write in _step_writes(org):
+        write()
+        assert Change.objects.using(org).exists(), what
+        report = _incremental(org)
+        assert report["errors"] == [], what
+        paths.append(report["incremental"])
+        assert not Change.objects.using(org).exists(), what
+        stored = job.load_evaluation(org)  # LookupError if a row is missing or left over
+        assert stored.to_json() == okrcore.evaluate(job.load_document(org)).to_json(), what
+    # the structural changes (a key result with a unit moved, an objective added) ran the
+    # full path; every other write the per-event one
+    assert paths == [True] * 8 + [False, False] + [True] * 3
+    incremental = stored_results(org)
+    job.recompute(org, as_of=AS_OF)
+    assert stored_results(org) == incremental
