@@ -24,7 +24,6 @@ from orm_support import AS_OF, hand_document
 from test_django_adapter import OKRCORE_MODELS, alias, stored_results
 
 import okrcore
-
 from okrcore_django import job
 from okrcore_django.example.models import (
     Change,
