@@ -14,6 +14,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -316,3 +317,82 @@ def test_incremental_runs_after_django_writes_equal_a_full_recompute(org: str) -
     incremental = stored_results(org)
     job.recompute(org, as_of=AS_OF)
     assert stored_results(org) == incremental
+
+
+# --- the same rows as the SQLAlchemy flush hook ---------------------------------------------
+
+
+def _sqlalchemy_rows(tmp: Path, write: Callable[[Any, Any], None]) -> list[Row]:
+    """The change rows the SQLAlchemy adapter's flush hook records for one ORM write."""
+    import sqlalchemy
+    from sqlalchemy.orm import Session
+
+    import okrcore_sqlalchemy as osa
+    from okrcore_sqlalchemy import schema as ref
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp / 'ref.db'}")
+    try:
+        osa.store_document(engine, hand_document())
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.delete(ref.Change.__table__))
+        with Session(engine) as session:
+            write(session, ref)
+            session.commit()
+        with engine.connect() as conn:
+            log = ref.Change.__table__
+            found = conn.execute(sqlalchemy.select(
+                log.c.kr_id, log.c.objective_id, log.c.person_id, log.c.structural)
+                .order_by(log.c.id)).all()
+    finally:
+        engine.dispose()
+    return [(k, o, p, bool(s)) for k, o, p, s in found]
+
+
+def _set(item: Any, **values: Any) -> Any:
+    for name, value in values.items():
+        setattr(item, name, value)
+    return item
+
+
+SAME_WRITES: dict[str, tuple[Callable[[Any, Any], None], Callable[[str], None]]] = {
+    "check-in added": (
+        lambda s, ref: s.add(ref.CheckIn(kr_id="calls", seq=5, at=FEB, value=10)),
+        lambda a: CheckIn(kr_id="calls", seq=5, at=FEB, value=10).save(using=a)),
+    "key result with a unit moved": (
+        lambda s, ref: _set(s.get(ref.KeyResult, "calls"), objective_id="support"),
+        lambda a: _set(KeyResult.objects.using(a).get(id="calls"),
+                       objective_id="support").save(using=a)),
+    "key result without a unit deleted": (
+        lambda s, ref: s.delete(s.get(ref.KeyResult, "deal")),
+        lambda a: KeyResult.objects.using(a).get(id="deal").delete(using=a)),
+    "objective re-parented and re-owned": (
+        lambda s, ref: _set(s.get(ref.Objective, "sales"), parent_id="support",
+                            owner_id="ann"),
+        lambda a: _set(Objective.objects.using(a).get(id="sales"), parent_id="support",
+                       owner_id="ann").save(using=a)),
+    "objective added": (
+        lambda s, ref: s.add(ref.Objective(id="ops", owner_id="eve", parent_id="company")),
+        lambda a: Objective.objects.using(a).create(id="ops", owner_id="eve",
+                                                    parent_id="company")),
+    "objective deleted": (
+        lambda s, ref: s.delete(s.get(ref.Objective, "sales")),
+        lambda a: Objective.objects.using(a).get(id="sales").delete(using=a)),
+    "owner of a key result changed": (
+        lambda s, ref: _set(s.get(ref.KrOwner, ("latency", 0)), person_id="eve"),
+        lambda a: _set(KrOwner.objects.using(a).get(kr_id="latency"),
+                       person_id="eve").save(using=a)),
+    "checkpoint ticked": (
+        lambda s, ref: _set(s.get(ref.Checkpoint, ("launch", 1)), done=True),
+        lambda a: _set(Checkpoint.objects.using(a).get(kr_id="launch", position=1),
+                       done=True).save(using=a)),
+}
+
+
+@pytest.mark.parametrize("what", sorted(SAME_WRITES))
+def test_django_records_what_the_sqlalchemy_flush_hook_records(
+        what: str, org: str, tmp_path: Path) -> None:
+    """One write through each adapter, on the same organisation: the same change rows."""
+    sqlalchemy_write, django_write = SAME_WRITES[what]
+    expected = _sqlalchemy_rows(tmp_path, sqlalchemy_write)
+    assert expected  # the hook records something for every one of these writes
+    assert _logged(org, lambda: django_write(org)) == expected
