@@ -334,7 +334,7 @@ def _sqlalchemy_rows(tmp: Path, write: Callable[[Any, Any], None]) -> list[Row]:
     try:
         osa.store_document(engine, hand_document())
         with engine.begin() as conn:
-            conn.execute(sqlalchemy.delete(ref.Change.__table__))
+            conn.execute(sqlalchemy.delete(ref.Change))
         with Session(engine) as session:
             write(session, ref)
             session.commit()
