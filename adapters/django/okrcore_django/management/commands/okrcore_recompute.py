@@ -42,7 +42,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         """Options: --incremental, --as-of, --preset, --database, --no-progress."""
         parser.add_argument("--incremental", action="store_true",
-                            help="recompute only key results changed since the last snapshot")
+                            help="recompute only what changed since the last snapshot (what "
+                            "the change log names, or key results of another version)")
         parser.add_argument("--as-of", default=None,
                             help="instant to compute for, ISO 8601 (default now; with "
                             "--incremental the latest snapshot's)")
