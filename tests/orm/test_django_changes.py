@@ -131,6 +131,7 @@ def test_objective_writes_record_parents_and_owners(org: str) -> None:
     assert _logged(org, lambda: sales.save(using=org, update_fields=["name"])) == [
         (None, "sales", None, False)]
     assert Objective.objects.using(org).get(id="sales").parent_id == "support"
+    assert _logged(org, lambda: sales.save(using=org, update_fields=[])) == []  # saves nothing
     assert _version(org, Objective, "sales") == 5
     stored = Objective.objects.using(org).get(id="sales")
     assert _logged(org, lambda: stored.delete(using=org)) == [(None, "sales", None, True),

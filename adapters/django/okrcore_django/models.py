@@ -416,6 +416,11 @@ class _Recorded(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Save; bumps versions and records the change log in the same transaction."""
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = list(kwargs["update_fields"])
+            if not kwargs["update_fields"]:  # Django saves nothing
+                super().save(*args, **kwargs)
+                return
         with transaction.atomic(using=using, savepoint=False):
             old = self._okrcore_old(using, kwargs.get("force_insert"))
             if old is not None:
