@@ -21,6 +21,8 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import F, Value
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from orm_support import AS_OF, hand_document
 from test_django_adapter import OKRCORE_MODELS, alias, stored_results
 
@@ -31,8 +33,12 @@ from okrcore_django.example.models import (
     CheckIn,
     Checkpoint,
     KeyResult,
+    KeyResultResult,
     KrOwner,
     Objective,
+    ObjectiveResult,
+    PersonResult,
+    Snapshot,
 )
 
 __all__ = ["alias"]  # the fixture of test_django_adapter (SQLite and PostgreSQL)
@@ -397,3 +403,64 @@ def test_django_records_what_the_sqlalchemy_flush_hook_records(
     expected = _sqlalchemy_rows(tmp_path, sqlalchemy_write)
     assert expected  # the hook records something for every one of these writes
     assert _logged(org, lambda: django_write(org)) == expected
+
+
+# --- property: several writes between runs, in any order -----------------------------------
+
+
+def _write(alias: str, what: tuple[Any, ...]) -> None:
+    """One write of the vocabulary of :func:`writes` through the Django models."""
+    kind, *args = what
+    krs, goals = KeyResult.objects.using(alias), Objective.objects.using(alias)
+    if kind == "check-in":
+        last = CheckIn.objects.using(alias).filter(kr_id="calls").order_by("-seq").first()
+        CheckIn.objects.using(alias).create(kr_id="calls", seq=(last.seq + 1) if last else 0,
+                                            at=FEB, value=args[0])
+    elif kind == "current":
+        krs.filter(id="call-time").update(current=args[0])
+    elif kind == "move":
+        _set(krs.get(id=args[0]), objective_id=args[1]).save(using=alias)
+    elif kind == "parent":
+        _set(goals.get(id="support"), parent_id=args[0]).save(using=alias)
+    elif kind == "owner":
+        _set(goals.get(id="sales"), owner_id=args[0]).save(using=alias)
+    elif kind == "kr owner":
+        _set(KrOwner.objects.using(alias).get(kr_id="latency"), person_id=args[0]).save(
+            using=alias)
+    elif kind == "tick":
+        step = Checkpoint.objects.using(alias).get(kr_id="launch", position=1)
+        _set(step, done=not step.done).save(using=alias)
+    else:
+        krs.bulk_update([_set(krs.get(id="deal"), weight=args[0])], ["weight"])
+
+
+writes = st.one_of(
+    st.tuples(st.just("check-in"), st.sampled_from([2.0, 6.0, 12.0])),
+    st.tuples(st.just("current"), st.sampled_from([20.0, 35.0, 50.0])),
+    st.tuples(st.just("move"), st.sampled_from(["crm", "deal", "launch", "calls"]),
+              st.sampled_from(["support", "sales", "company"])),
+    st.tuples(st.just("parent"), st.sampled_from([None, "company", "sales"])),
+    st.tuples(st.just("owner"), st.sampled_from(["bob", "ann", "eve"])),
+    st.tuples(st.just("kr owner"), st.sampled_from(["dan", "eve", "bob"])),
+    st.tuples(st.just("tick")),
+    st.tuples(st.just("weight"), st.sampled_from([0.0, 1.0, 3.0])),
+)
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(runs=st.lists(st.lists(writes, min_size=1, max_size=4), min_size=1, max_size=2))
+def test_incremental_after_any_django_writes_equals_the_core(alias: str,
+                                                             runs: list[list[Any]]) -> None:
+    # each example from scratch (stored results keep their input versions across documents)
+    for model in (Change, KeyResultResult, ObjectiveResult, PersonResult, Snapshot):
+        model.objects.using(alias).all().delete()
+    job.store_document(hand_document(), alias)
+    job.recompute(alias, as_of=AS_OF)
+    for run in runs:
+        for what in run:
+            _write(alias, what)
+        report = job.recompute(alias, incremental=True)
+        assert report.errors == () and not Change.objects.using(alias).exists()
+        stored = job.load_evaluation(alias)
+        assert stored.to_json() == okrcore.evaluate(job.load_document(alias)).to_json()
