@@ -23,16 +23,15 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 import numpy as np
-from sqlalchemy import Connection, Engine, Table, delete, select
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, select
 
 from okrcore import errors as E
 from okrcore import rows
-from okrcore.batch import BatchResult, OrgFrame
-from okrcore.batch import pipeline
+from okrcore.batch import BatchResult, OrgFrame, pipeline
 from okrcore.batch.engine import person_items, person_rollup
 from okrcore.batch.frame import LOAD_INVALID
 from okrcore.batch.pipeline import Pinned
@@ -42,7 +41,6 @@ from okrcore.evaluate import instant_us
 from okrcore.policy import Policy
 from okrcore_sqlalchemy.reading import (
     _COLOURS,
-    _KEY_COLUMNS,
     Progress,
     RowError,
     SourceError,
@@ -61,6 +59,9 @@ from okrcore_sqlalchemy.reading import (
 from okrcore_sqlalchemy.schema import Schema
 from okrcore_sqlalchemy.storage import from_stored, to_stored
 
+if TYPE_CHECKING:
+    from okrcore_sqlalchemy.job import RecomputeReport
+
 __all__ = [
     "consume_changes",
     "drop_stale",
@@ -73,11 +74,11 @@ _LOCK_KEY: Final = 0x6F6B72636F7265  # pg_advisory_xact_lock key of the incremen
 _INPUT_ROLES: Final = ("objective", "key_result", "check_in", "kr_owner", "checkpoint")
 
 
-class _Fallback(Exception):
+class _FallbackError(Exception):
     """The change log cannot be applied incrementally: run the full path."""
 
 
-class _Stale(Exception):
+class _StaleError(Exception):
     """The input changed, or another run consumed the log, since the read: write nothing."""
 
     def __init__(self, skipped: int) -> None:
@@ -203,29 +204,42 @@ def consume_changes(conn: Connection, schema: Schema, ids: Sequence[int] | None)
 
 def drop_stale(conn: Connection, schema: Schema, when: int, frame: OrgFrame,
                result: BatchResult, kr_skip: Any, obj_skip: Any) -> None:
-    """After a full write at ``when``: delete the results no current item has at ``when``.
+    """After a full write at ``when``: flag the kept results of items now in error.
 
-    The results of items in error (not skipped because their input changed meanwhile) and of
-    items no longer stored.  The per-event path relies on it: a stored result at the snapshot
-    belongs to an item that was computed without an error.  Only for a schema with a change
-    log, and only when the snapshot existed before this run (a new one holds no old rows).
+    A full recompute keeps the last good result of an item in error (never garbage); this
+    writes the item's error code into that kept row (its other columns stay as they were),
+    and deletes the results of items no longer stored.  The per-event path relies on it: a
+    stored result at the snapshot carries its item's error code as last computed.  Only for a
+    schema with a change log, and only when the snapshot existed before this run (a new one
+    holds no kept rows).  Items skipped because their input changed meanwhile are left alone.
     """
     if schema.change is None:
         return
     kr, obj = schema.table("key_result"), schema.table("objective")
     assert frame.kr_ids is not None and frame.obj_ids is not None
-    for role, key, ids, bad, current in (
-            ("kr_result", "kr_id", frame.kr_ids, (result.kr_error != 0) & ~kr_skip,
+    for role, key, ids, errors, skip, current in (
+            ("kr_result", "kr_id", frame.kr_ids, result.kr_error, kr_skip,
              select(kr.c.id).join(obj, obj.c.id == kr.c.objective_id)),
-            ("objective_result", "objective_id", frame.obj_ids,
-             (result.obj_error != 0) & ~obj_skip, select(obj.c.id))):
+            ("objective_result", "objective_id", frame.obj_ids, result.obj_error, obj_skip,
+             select(obj.c.id))):
         table = schema.table(role)
         conn.execute(delete(table).where(_at(table, "as_of", when),
                                          table.c[key].not_in(current.scalar_subquery())))
-        gone = [ids[int(i)] for i in np.flatnonzero(bad)]
-        for lo in range(0, len(gone), 10_000):
-            conn.execute(delete(table).where(_at(table, "as_of", when),
-                                             table.c[key].in_(gone[lo:lo + 10_000])))
+        _flag_errors(conn, table, key, when, [ids[int(i)] for i in np.flatnonzero(
+            (errors != 0) & ~skip)], errors[(errors != 0) & ~skip])
+
+
+def _flag_errors(conn: Connection, table: Table, key: str, when: int, ids: Sequence[Any],
+                 codes: Any) -> None:
+    """Write error codes into the stored results of ``ids`` at ``when`` (rows kept)."""
+    if not len(ids):
+        return
+    stored = to_stored(table, "error", np.asarray(codes))
+    statement = (table.update().where(_at(table, "as_of", when),
+                                      table.c[key] == bindparam("okr_key"))
+                 .values(error=bindparam("okr_error")))
+    conn.execute(statement, [{"okr_key": i, "okr_error": c}
+                             for i, c in zip(ids, stored, strict=True)])
 
 
 def had_snapshot(conn: Connection, schema: Schema, when: int) -> bool:
@@ -265,6 +279,8 @@ def _read_log(sql: _Sql) -> _Log:
 
 _OBJ_RESULT: Final = tuple(name for name, _ in rows.RESULT_COLUMNS["obj"])
 _KR_RESULT: Final = tuple(name for name, _ in rows.RESULT_COLUMNS["kr"])
+_OBJ_STORED: Final = (*_OBJ_RESULT, "input_version")
+_KR_STORED: Final = (*_KR_RESULT, "input_version")
 _PERSON_RESULT: Final = tuple(name for name, _ in rows.RESULT_COLUMNS["person"])
 
 
@@ -309,16 +325,16 @@ def _read_part(sql: _Sql, log: _Log) -> _Part:
             f"WHERE o.{q('id')} {sql.keys('objective', 'id')}")),
             [sql.param("objective", "id", log.objectives)], ("id", "stored"))
         if len(named["id"]) < len(log.objectives):
-            raise _Fallback("an objective named by the change log is not stored (deleted)")
+            raise _FallbackError("an objective named by the change log is not stored (deleted)")
         if any(s is None for s in named["stored"]):
-            raise _Fallback("an objective named by the change log has no stored result "
+            raise _FallbackError("an objective named by the change log has no stored result "
                             "(inserted, or in error when last computed)")
     columns = (*rows.OBJECTIVE_COLUMNS, "version")
-    names = (*columns, "affected", "stored", *(f"r_{n}" for n in _OBJ_RESULT))
+    names = (*columns, "affected", "stored", *(f"r_{n}" for n in _OBJ_STORED))
     def branch(flag: int, where: str) -> str:
         listed = [*(sql.col("objective", n, "o") for n in columns), str(flag),
                   f"r.{q('objective_id')} IS NOT NULL",
-                  *_stored_columns(sql, "objective_result", "r", _OBJ_RESULT)]
+                  *_stored_columns(sql, "objective_result", "r", _OBJ_STORED)]
         return (f"SELECT {', '.join(f'{c} AS c{i}' for i, c in enumerate(listed))} "
                 f"FROM {obj} o LEFT JOIN {sql.name('objective_result')} r "
                 f"ON r.{q('objective_id')} = o.{q('id')} AND {sql.at('objective_result', 'r')} "
@@ -336,14 +352,14 @@ def _read_part(sql: _Sql, log: _Log) -> _Part:
         {n: ("objective", n) for n in ("id", "owner_id", "parent_id")})
     affected = np.asarray([bool(a) for a in members["affected"]], dtype=bool)
     objectives = {n: members[n] for n in columns}
-    obj_stored = {"stored": members["stored"], **{n: members[f"r_{n}"] for n in _OBJ_RESULT}}
+    obj_stored = {"stored": members["stored"], **{n: members[f"r_{n}"] for n in _OBJ_STORED}}
     ids_a = [i for i, a in zip(objectives["id"], affected, strict=True) if a]
     kr_columns = (*rows.KEY_RESULT_COLUMNS, "version")
-    kr_names = (*kr_columns, "stored", *(f"r_{n}" for n in _KR_RESULT))
+    kr_names = (*kr_columns, "stored", *(f"r_{n}" for n in _KR_STORED))
     key_results = sql.fetch(sql.cached("kr_rows", lambda: (
         f"SELECT {', '.join(sql.col('key_result', n, 'k') for n in kr_columns)}, "
         f"r.{q('kr_id')} IS NOT NULL, "
-        f"{', '.join(_stored_columns(sql, 'kr_result', 'r', _KR_RESULT))} "
+        f"{', '.join(_stored_columns(sql, 'kr_result', 'r', _KR_STORED))} "
         f"FROM {kr} k JOIN {obj} o ON o.{q('id')} = k.{q('objective_id')} "
         f"LEFT JOIN {sql.name('kr_result')} r ON r.{q('kr_id')} = k.{q('id')} "
         f"AND {sql.at('kr_result', 'r')} "
@@ -354,7 +370,7 @@ def _read_part(sql: _Sql, log: _Log) -> _Part:
         {"id": ("key_result", "id"), "objective_id": ("key_result", "objective_id")}) \
         if ids_a else {n: [] for n in kr_names}
     kr_stored = {"stored": key_results.pop("stored"),
-                 **{n: key_results.pop(f"r_{n}") for n in _KR_RESULT}}
+                 **{n: key_results.pop(f"r_{n}") for n in _KR_STORED}}
     kr_ids = list(key_results["id"])
     wanted = list(dict.fromkeys([*kr_ids, *log.krs]))
 
@@ -506,7 +522,7 @@ def _global_columns(sql: _Sql, part: _Part, frame: OrgFrame, result: BatchResult
             else:
                 found = _unit_code(sql, names[code])
                 if found < 0:
-                    raise _Fallback(f"the code of unit {names[code]!r} is not stored")
+                    raise _FallbackError(f"the code of unit {names[code]!r} is not stored")
                 unit_out[j] = found
     return {"parent": parent_out, "sum_unit": unit_out}
 
@@ -620,12 +636,13 @@ class _Plan:
     kr_versions: list[int]
     writes: dict[str, dict[str, Any]]  # role -> columns
     deletes: dict[str, list[Any]]  # role -> keys of results to delete
+    flags: dict[str, tuple[list[Any], Any]]  # role -> (keys, error codes) of kept rows
     errors: tuple[RowError, ...]
     colours: dict[str, int]
 
 
 def _same(old: Any, new: Any) -> bool:
-    """A stored value (engine form) equals a new one (absent numbers: NULL or NaN)."""
+    """Whether a stored value (engine form) equals a new one (absent: NULL or NaN)."""
     old_absent = old is None or (isinstance(old, float) and np.isnan(old))
     new_absent = new is None or (isinstance(new, float) and np.isnan(new))
     if old_absent or new_absent:
@@ -635,7 +652,7 @@ def _same(old: Any, new: Any) -> bool:
 
 def _changed(table: Table, new: Mapping[str, Any], stored: Mapping[str, list[Any]],
              names: Sequence[str], rows_: Sequence[int]) -> np.ndarray:
-    """Per row of ``rows_``: does the new result differ from the stored one (or is none)?"""
+    """Per row of ``rows_``: whether the new result differs from the stored one (or none)."""
     differs = np.asarray([not stored["stored"][r] for r in rows_], dtype=bool)
     for name in names:
         old = from_stored(table, name, [stored[name][r] for r in rows_])
@@ -646,14 +663,30 @@ def _changed(table: Table, new: Mapping[str, Any], stored: Mapping[str, list[Any
     return differs
 
 
+def _new_versions(stored: Mapping[str, list[Any]], versions: Any, rows_: Any) -> Any:
+    """Per row: whether the stored result was computed from another input version."""
+    return np.asarray([stored["input_version"][int(r)] != int(versions[int(r)])
+                       for r in rows_], dtype=bool)
+
+
+def _flag_differs(table: Table, stored: Mapping[str, list[Any]], errors: Any,
+                  rows_: Any) -> Any:
+    """Per row: whether the stored error code is another than ``errors`` (then written)."""
+    old = from_stored(table, "error", [stored["error"][int(r)] for r in rows_])
+    return np.asarray([o != e for o, e in zip(old, np.asarray(errors).tolist(), strict=True)],
+                      dtype=bool)
+
+
 def _plan(sql: _Sql, part: _Part, policy: Policy, kernel: str, threads: int | None) -> _Plan:
     """Evaluate the affected part and decide what to write."""
     schema = sql.schema
     frame, read = _frame(part)
     obj_table = schema.table("objective_result")
     kr_table, person_table = schema.table("kr_result"), schema.table("person_result")
+    # a small frame: one thread (a pool's start-up costs more than the evaluation)
     result = pipeline.evaluate(frame, sql.when, policy, pipeline.backend_for(kernel),
-                               pinned=_pinned(part, obj_table), threads=threads)
+                               pinned=_pinned(part, obj_table),
+                               threads=1 if threads is None else threads)
     assert frame.obj_ids is not None and frame.kr_ids is not None
     writes: dict[str, dict[str, Any]] = {}
     deletes: dict[str, list[Any]] = {}
@@ -662,26 +695,34 @@ def _plan(sql: _Sql, part: _Part, policy: Policy, kernel: str, threads: int | No
     ok = result.kr_error[krs] == 0
     new = rows.result_columns(result, "kr", krs)
     differs = _changed(kr_table, new, part.kr_stored, _KR_RESULT, krs.tolist())
+    differs |= _new_versions(part.kr_stored, read.kr_version, krs)
     pick = np.flatnonzero(ok & differs)
-    writes["kr_result"] = {"kr_id": [frame.kr_ids[i] for i in pick],
+    writes["kr_result"] = {"kr_id": [frame.kr_ids[i] for i in pick.tolist()],
                            "input_version": read.kr_version[pick],
                            **{n: np.asarray(v)[pick] for n, v in new.items()}}
     stored_kr = np.asarray([bool(s) for s in part.kr_stored["stored"]], dtype=bool)
-    deletes["kr_result"] = ([frame.kr_ids[i] for i in np.flatnonzero(~ok & stored_kr)]
-                            + part.gone_krs)
+    flags: dict[str, tuple[list[Any], Any]] = {}
+    bad = np.flatnonzero(~ok & stored_kr & _flag_differs(kr_table, part.kr_stored,
+                                                         result.kr_error[krs], krs))
+    flags["kr_result"] = ([frame.kr_ids[i] for i in bad.tolist()], result.kr_error[krs][bad])
+    deletes["kr_result"] = list(part.gone_krs)
     # objectives: the affected ones (the pinned children keep theirs)
     objs = np.flatnonzero(part.affected)
     ok = result.obj_error[objs] == 0
     new = rows.result_columns(result, "obj", objs)
     new.update(_global_columns(sql, part, frame, result, objs))
     differs = _changed(obj_table, new, part.obj_stored, _OBJ_RESULT, objs.tolist())
+    differs |= _new_versions(part.obj_stored, read.obj_version, objs)
     pick = np.flatnonzero(ok & differs)
-    writes["objective_result"] = {"objective_id": [frame.obj_ids[objs[i]] for i in pick],
+    writes["objective_result"] = {"objective_id": [frame.obj_ids[i] for i in objs[pick].tolist()],
                                   "input_version": read.obj_version[objs[pick]],
                                   **{n: np.asarray(v)[pick] for n, v in new.items()}}
     stored_obj = np.asarray([bool(s) for s in part.obj_stored["stored"]], dtype=bool)[objs]
-    deletes["objective_result"] = [frame.obj_ids[objs[i]] for i in np.flatnonzero(~ok
-                                                                                   & stored_obj)]
+    bad = np.flatnonzero(~ok & stored_obj & _flag_differs(obj_table, part.obj_stored,
+                                                          result.obj_error[objs], objs))
+    flags["objective_result"] = ([frame.obj_ids[i] for i in objs[bad].tolist()],
+                                 result.obj_error[objs][bad])
+    deletes["objective_result"] = []
     # people
     people, columns = _people(sql, part, frame, result)
     person_rows: dict[str, Any] = {"person_id": []}
@@ -698,14 +739,14 @@ def _plan(sql: _Sql, part: _Part, policy: Policy, kernel: str, threads: int | No
             [sql.param("person_result", "person_id", people)], ("person_id", *_PERSON_RESULT),
             {"person_id": ("person_result", "person_id")})
         at = {p: i for i, p in enumerate(stored["person_id"])}
-        table = {"stored": [p in at for p in people],
+        table: dict[str, list[Any]] = {"stored": [p in at for p in people],
                  **{n: [stored[n][at[p]] if p in at else None for p in people]
                     for n in _PERSON_RESULT}}
         new = {"progress": progress, "items": items, "error_ref": error_ref, "seen": seen}
         everyone = list(range(len(people)))
         differs = _changed(person_table, new, table, _PERSON_RESULT, everyone)
         pick = np.flatnonzero(seen & (error_ref < 0) & differs)
-        person_rows = {"person_id": [people[i] for i in pick],
+        person_rows = {"person_id": [people[i] for i in pick.tolist()],
                        **{n: np.asarray(v)[pick] for n, v in new.items()}}
         for i in np.flatnonzero(seen & (error_ref >= 0)).tolist():
             errors.append(RowError("people", str(people[i]), OkrError(
@@ -715,8 +756,8 @@ def _plan(sql: _Sql, part: _Part, policy: Policy, kernel: str, threads: int | No
     for code in result.obj_colour[objs].tolist():
         colours[_COLOURS.get(code, "none")] += 1
     return _Plan(sql.when, policy, part.log.ids,
-                 [frame.obj_ids[i] for i in objs], read.obj_version[objs].tolist(),
-                 list(frame.kr_ids), read.kr_version.tolist(), writes, deletes,
+                 [frame.obj_ids[i] for i in objs.tolist()], read.obj_version[objs].tolist(),
+                 list(frame.kr_ids), read.kr_version.tolist(), writes, deletes, flags,
                  tuple(read.orphans + errors), colours)
 
 
@@ -756,7 +797,7 @@ def _write(conn: Connection, sql: _Sql, plan: _Plan) -> tuple[int, int, int, int
     # the rows read must still be there: else another run consumed them (and wrote newer)
     if consume_changes(conn, schema, plan.log_ids) != len(plan.log_ids) or not _versions_now(
             sql, plan):
-        raise _Stale(sum(counts))
+        raise _StaleError(sum(counts))
     upsert_columns(conn, schema.table("snapshot"), ("as_of",), False, {
         "as_of": [plan.when], "policy": [_policy_json(plan.policy)],
         "computed_at": [instant_us(datetime.now(UTC))]})
@@ -776,17 +817,30 @@ def _write(conn: Connection, sql: _Sql, plan: _Plan) -> tuple[int, int, int, int
             out[name] = to_stored(table, name, np.asarray(columns[name]))
         upsert_columns(conn, table, ("as_of", key), guard, out)
     for role, key in (("kr_result", "kr_id"), ("objective_result", "objective_id")):
+        table = schema.table(role)
         gone = plan.deletes[role]
         if gone:
-            table = schema.table(role)
             conn.execute(delete(table).where(_at(table, "as_of", plan.when),
                                              table.c[key].in_(gone)))
+        _flag_errors(conn, table, key, plan.when, *plan.flags[role])
     return counts[0], counts[1], counts[2], 0
+
+
+def _snapshot(conn: Connection, schema: Schema,
+              as_of: datetime | None) -> tuple[int | None, str | None]:
+    """The snapshot brought up to date (default the latest) and its policy's JSON text."""
+    if as_of is None:
+        latest = _latest_snapshot(conn, schema)
+        return (None, None) if latest is None else latest
+    when = instant_us(as_of)
+    snaps = schema.table("snapshot")
+    found = conn.execute(select(snaps.c.policy).where(_at(snaps, "as_of", when))).first()
+    return when, None if found is None else str(found[0])
 
 
 def recompute_changes(bind: Engine, *, as_of: datetime | None, policy: Policy,
                       progress: Progress, schema: Schema, kernel: str,
-                      threads: int | None) -> Any:
+                      threads: int | None) -> RecomputeReport:
     """Apply the change log: the per-event incremental recompute (see the module docstring).
 
     Parameters are those of :func:`okrcore_sqlalchemy.recompute` (``schema.change`` set).
@@ -798,43 +852,22 @@ def recompute_changes(bind: Engine, *, as_of: datetime | None, policy: Policy,
     """
     from okrcore_sqlalchemy.job import RecomputeReport, _policy_json, recompute
 
-    def full(when: int | None) -> Any:
-        moment = None if when is None else rows.from_instant(when)
-        return recompute(bind, as_of=moment, policy=policy, incremental=False,
-                         progress=progress, schema=schema, kernel=kernel, threads=threads)
-
     t0 = time.perf_counter()
     failing = _database_errors(bind)
     progress("read", 0, 1)
+    plan = None
     try:
         with bind.connect() as conn, conn.begin():
-            if as_of is None:
-                latest = _latest_snapshot(conn, schema)
-                if latest is None:
-                    when = None
-                else:
-                    when = latest[0]
-                    stored_policy = latest[1]
-            else:
-                when = instant_us(as_of)
-                snaps = schema.table("snapshot")
-                found = conn.execute(select(snaps.c.policy).where(
-                    _at(snaps, "as_of", when))).first()
-                stored_policy = None if found is None else str(found[0])
-            if when is None or stored_policy != _policy_json(policy):
-                plan = None
-                reason = "no complete stored snapshot for this instant and policy"
-            else:
+            when, stored_policy = _snapshot(conn, schema, as_of)
+            if when is not None and stored_policy == _policy_json(policy):
                 sql = _Sql(conn, schema, when)
                 log = _read_log(sql)
                 if not log.ids:
                     moment = rows.from_instant(when)
                     assert moment is not None
-                    t = time.perf_counter() - t0
                     return RecomputeReport(moment, policy, 0, 0, 0, 0, (), dict.fromkeys(
-                        ("green", "yellow", "red", "none"), 0), t, 0.0, 0.0, True)
-                plan = None
-                reason = "a structural change"
+                        ("green", "yellow", "red", "none"), 0), time.perf_counter() - t0,
+                        0.0, 0.0, True)
                 if not log.structural:
                     try:
                         part = _read_part(sql, log)
@@ -842,20 +875,21 @@ def recompute_changes(bind: Engine, *, as_of: datetime | None, policy: Policy,
                         progress("read", 1, 1)
                         progress("compute", 0, 1)
                         plan = _plan(sql, part, policy, kernel, threads)
-                    except _Fallback as exc:
-                        reason = str(exc)
+                    except _FallbackError:
+                        plan = None
     except failing as exc:
         raise SourceError(f"cannot read the organisation: {_reason(exc)}") from exc
-    if plan is None:
-        del reason
-        return full(when)
+    if plan is None:  # a structural change, or what the stored results cannot absorb
+        moment = None if when is None else rows.from_instant(when)
+        return recompute(bind, as_of=moment, policy=policy, incremental=False,
+                         progress=progress, schema=schema, kernel=kernel, threads=threads)
     t2 = time.perf_counter()
     progress("compute", 1, 1)
     try:
         with bind.connect() as conn, conn.begin():
             sql = _Sql(conn, schema, plan.when)
             krs, objectives, people, skipped = _write(conn, sql, plan)
-    except _Stale as stale:  # rolled back: the log rows stay for the next run
+    except _StaleError as stale:  # rolled back: the log rows stay for the next run
         krs, objectives, people, skipped = 0, 0, 0, stale.skipped
     except failing as exc:
         raise StoreError(f"cannot write the results: {_reason(exc)} (nothing was written; "

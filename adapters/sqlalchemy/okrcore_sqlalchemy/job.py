@@ -35,6 +35,12 @@ from okrcore.batch import BatchResult, OrgFrame, evaluate_frame, to_evaluation
 from okrcore.batch import incremental as inc
 from okrcore.evaluate import instant_us
 from okrcore.policy import Policy
+from okrcore_sqlalchemy.events import (
+    consume_changes,
+    drop_stale,
+    had_snapshot,
+    read_change_ids,
+)
 from okrcore_sqlalchemy.reading import (
     _COLOURS,
     _I64,
@@ -69,12 +75,6 @@ from okrcore_sqlalchemy.reading import (
     _reason,
     _row_dicts,
     _row_errors,
-)
-from okrcore_sqlalchemy.events import (
-    consume_changes,
-    drop_stale,
-    had_snapshot,
-    read_change_ids,
 )
 from okrcore_sqlalchemy.schema import (
     _DECLARED_REFERENCES,
