@@ -42,6 +42,7 @@ from synthetic import AS_OF, synthetic_columns
 import okrcore
 from okrcore import rows
 from okrcore.batch.frame import NONE_INSTANT
+from okrcore.codes import RESULT_CODE_NAMES
 from okrcore.interchange import parse_instant
 
 KINDS = np.array(["metric", "binary", "milestone", "milestone", "milestone"], dtype=object)
@@ -141,15 +142,14 @@ def baseline(bind: Engine) -> dict[str, float]:
         session.execute(text("DELETE FROM okrcore_kr_results"))
         session.execute(text("DELETE FROM okrcore_objective_results"))
         session.execute(text("DELETE FROM okrcore_person_results"))
-        colour = {None: -1, "green": 0, "yellow": 1, "red": 2}
         for kid, kr in evaluation.key_results.items():
             session.add(S.KeyResultResult(as_of=as_of, kr_id=kid, input_version=1,
                                           progress=kr.progress, raw=kr.raw_progress,
-                                          colour=colour[kr.colour], **_zeros("kr")))
+                                          colour=kr.colour, **_zeros("kr")))
         for oid, obj in evaluation.objectives.items():
             session.add(S.ObjectiveResult(as_of=as_of, objective_id=oid, input_version=1,
                                           progress=obj.progress, raw=obj.raw_progress,
-                                          colour=colour[obj.colour], **_zeros("obj")))
+                                          colour=obj.colour, **_zeros("obj")))
         for pid, person in evaluation.people.items():
             session.add(S.PersonResult(as_of=as_of, person_id=pid, progress=person.progress,
                                        **_zeros("person")))
@@ -160,8 +160,9 @@ def baseline(bind: Engine) -> dict[str, float]:
 
 def _zeros(prefix: str) -> dict[str, Any]:
     """Filler for the NOT NULL result columns the baseline does not compute."""
-    return {name: (False if kind == "bool" else 0) for name, kind in rows.RESULT_COLUMNS[prefix]
-            if kind != "float" and name != "colour"}
+    return {name: (False if kind == "bool" else next(iter(RESULT_CODE_NAMES[name].values()))
+                   if name in RESULT_CODE_NAMES else 0)
+            for name, kind in rows.RESULT_COLUMNS[prefix] if kind != "float" and name != "colour"}
 
 
 def fresh(kind: str, url: str | None, scratch: Path) -> Engine:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -25,6 +26,7 @@ from okrcore.jobs.parquet import (  # noqa: E402
     Dataset,
     component_keys,
     read_results,
+    result_codes,
     write_dataset,
 )
 from okrcore.jobs.sample import copies_for, sample_document, sample_frames  # noqa: E402
@@ -155,6 +157,41 @@ def test_incremental_reuses_unchanged_partitions(tmp_path: Path) -> None:
     assert fourth.instants[0].reused == 0
 
 
+def test_coded_results_are_dictionary_encoded_names(tmp_path: Path) -> None:
+    """Colours, trends, rules... are stored as dictionary-encoded names (issue 19); partitions
+    written with integer codes by an earlier version are recomputed, never mixed in."""
+    write_dataset(tmp_path / "ds", {"acme": oracle_document()}, partition_by="root")
+    recompute(str(tmp_path / "ds"), output=str(tmp_path / "out"), instants=[AS_OF],
+              incremental=True)
+    out = read_results(tmp_path / "out", AS_OF)
+    expected = okrcore.evaluate(attrs.evolve(oracle_document(), as_of=AS_OF))
+    objectives = out["objectives"]
+    for name in ("obj_colour", "obj_rule", "obj_mode", "obj_trend", "obj_error"):
+        assert pa.types.is_dictionary(objectives.schema.field(name).type), name
+        assert pa.types.is_string(objectives.schema.field(name).type.value_type), name
+    got = dict(zip(objectives.column("id").to_pylist(), objectives.to_pylist(), strict=True))
+    assert [i for i, r in got.items() if r["obj_error"] is not None] == ["c"]  # a cycle...
+    assert got["c"]["obj_error"] in okrcore.codes.ERROR_NAMES
+    for ident, result in expected.objectives.items():
+        row = got[ident]
+        assert (row["obj_colour"], row["obj_mode"], row["obj_rule"], row["obj_error"]) == (
+            result.colour, result.mode, result.explanation.rule, None), ident
+    codes = result_codes(objectives, "obj_colour")
+    names = objectives.column("obj_colour").to_pylist()
+    assert codes.tolist() == [-1 if n is None else okrcore.codes.COLOUR_NAMES.index(n)
+                              for n in names]
+    # a partition without the "codes" mark (integer codes, before issue 19) is not reused
+    for meta in (tmp_path / "out").rglob("_meta.json"):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        del data["codes"]
+        meta.write_text(json.dumps(data), encoding="utf-8")
+    again = recompute(str(tmp_path / "ds"), output=str(tmp_path / "out"), instants=[AS_OF],
+                      incremental=True)
+    assert again.instants[0].reused == 0
+    recomputed = read_results(tmp_path / "out", AS_OF)["objectives"]
+    assert json.dumps(recomputed.to_pylist()) == json.dumps(objectives.to_pylist())  # NaN too
+
+
 def _assert_columns_equal(a: BatchResult, b: dict[str, Any], prefix: str) -> None:
     for name, expected in b.items():
         got = np.asarray(getattr(a, name))
@@ -175,7 +212,7 @@ def assert_job_equals_whole_frame(ds: Dataset, out: Path, moment: datetime) -> N
             if not name.startswith(prefix) or name.endswith(("_ref", "obj_parent")):
                 continue
             expected = np.asarray(getattr(whole, name))
-            values = table.column(name).to_numpy()
+            values = result_codes(table, name)  # coded columns: names back to codes
             assert np.array_equal(values, expected, equal_nan=expected.dtype.kind == "f"), name
     people = got["people"]
     seen = np.flatnonzero(whole.person_seen)

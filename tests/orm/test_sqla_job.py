@@ -358,7 +358,7 @@ def test_no_colour_and_no_check_in_are_stored_as_null(engine: Engine) -> None:
     # coded columns hold readable names (as the evaluation names them), checked by the database
     expected = okrcore.evaluate(hand_document())
     with engine.connect() as conn:
-        stored = dict(conn.execute(text(
+        stored: dict[str, str | None] = dict(conn.execute(text(
             "SELECT kr_id, colour FROM okrcore_kr_results")).all())
         assert stored == {k: r.colour for k, r in expected.key_results.items()}
         assert set(stored.values()) == {"green", "yellow", None}

@@ -5,7 +5,8 @@ the results back in one transaction (:func:`recompute`); :func:`store_document` 
 :func:`load_document` map interchange documents to and from the tables.  Nothing here computes
 progress itself: the one SQL expression of key result progress (``KeyResultMixin.progress``) is
 tested equal to the core, which is the reference.  Install with
-``pip install 'okrcore[sqlalchemy]'``.
+``pip install 'okrcore[sqlalchemy]'``; the Alembic migrations of the reference schema are in
+:mod:`okrcore_sqlalchemy.migrations` (``pip install 'okrcore[migrations]'``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from okrcore_sqlalchemy.job import (
     store_document,
 )
 from okrcore_sqlalchemy.schema import (
+    CODED_COLUMNS,
     COLOUR_COLUMNS,
     REFERENCE,
     Base,
@@ -62,6 +64,7 @@ from okrcore_sqlalchemy.schema import (
 )
 
 __all__ = [
+    "CODED_COLUMNS",
     "COLOUR_COLUMNS",
     "REFERENCE",
     "Base",

@@ -67,6 +67,7 @@ from okrcore_sqlalchemy.reading import (
     _keys_read,
     _kr_columns,
     _latest_snapshot,
+    _moment,
     _no_gc,
     _policy_from_json,
     _raw,
@@ -182,6 +183,10 @@ def store_document(bind: Engine, document: okrcore.Document, schema: Schema = RE
         for column in (table.c[n] for n in _INPUTS[name][1] if n in _KEY_COLUMNS):
             for row in data[name]:
                 row[column.name] = _key_value(row[column.name], column)
+        for column in (table.c[n] for n in _INPUTS[name][1] if _is_instant(table.c[n].type)):
+            for row in data[name]:  # µs as the datetime the column's own type binds
+                if row[column.name] is not None:
+                    row[column.name] = _moment(column.type, row[column.name])
     create_schema(bind, schema)
     with bind.begin() as conn:
         for name in reversed(rows.TABLES):

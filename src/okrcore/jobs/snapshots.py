@@ -24,6 +24,7 @@ import numpy as np
 
 from okrcore.batch.engine import BatchResult
 from okrcore.batch.frame import OrgFrame
+from okrcore.codes import RESULT_CODE_NAMES
 from okrcore.evaluate import isoformat
 from okrcore.jobs._arrow import (
     COMPLETE,
@@ -35,8 +36,11 @@ from okrcore.jobs._arrow import (
     as_of_key,
     require_pyarrow,
 )
+from okrcore.rows import stored_codes, stored_dictionary
 
 __all__ = [
+    "CODES_KEY",
+    "CODES_NAMES",
     "hold_snapshot",
     "new_snapshot",
     "prune_snapshots",
@@ -44,6 +48,7 @@ __all__ = [
     "published",
     "read_items",
     "read_results",
+    "result_codes",
     "reuse_partition",
     "snapshot_dir",
     "write_partition_results",
@@ -222,8 +227,8 @@ def reuse_partition(out: str | os.PathLike[str], as_of: datetime, key: str, snap
             meta = json.loads((source / "_meta.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if not isinstance(meta, dict) or not accept(meta):
-            continue
+        if not isinstance(meta, dict) or meta.get(CODES_KEY) != CODES_NAMES or not accept(meta):
+            continue  # (results with integer codes are recomputed, not mixed in)
         if source != target:
             try:
                 (target / "_meta.json").unlink(missing_ok=True)
@@ -251,12 +256,63 @@ def _link(source: Path, target: Path) -> None:
             tmp.unlink()
 
 
+CODES_KEY: Final = "codes"
+"""The ``_meta.json`` key naming how a partition's coded result columns are stored."""
+CODES_NAMES: Final = "names"
+"""Coded result columns as dictionary-encoded names (:data:`okrcore.codes.RESULT_CODE_NAMES`);
+partitions written before (integer codes) are never reused into a new snapshot."""
+
+
+def _coded(name: str) -> str | None:
+    """The coded result column a BatchResult field holds (``kr_colour`` -> ``colour``)."""
+    column = name.split("_", 1)[1]
+    return column if column in RESULT_CODE_NAMES else None
+
+
 def _result_table(pa: Any, prefix: str, result: BatchResult, rows: slice, ids: Any) -> Any:
     cols: dict[str, Any] = {"id": ids}
     for field in attrs.fields(BatchResult):
         if field.name.startswith(prefix):
-            cols[field.name] = pa.array(np.asarray(getattr(result, field.name))[rows])
+            values = np.asarray(getattr(result, field.name))[rows]
+            column = _coded(field.name)
+            if column is None:
+                cols[field.name] = pa.array(values)
+                continue
+            indices, names = stored_dictionary(column, values)
+            cols[field.name] = pa.DictionaryArray.from_arrays(
+                pa.array(indices, type=pa.int8(), mask=indices < 0),
+                pa.array(names, type=pa.string()))
     return pa.table(cols)
+
+
+def result_codes(table: Any, name: str) -> Any:
+    """A result column of :func:`read_results` as the batch engine's values (a numpy array).
+
+    Coded columns (``kr_colour``, ``obj_rule``...: dictionary-encoded names) map back to the
+    engine's codes through :func:`okrcore.rows.stored_codes` (null: the column's "none");
+    results written with integer codes read as they are; other columns as numpy arrays.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        ``key_results`` or ``objectives`` of :func:`read_results`.
+    name : str
+        The column (a :class:`~okrcore.batch.BatchResult` field name).
+    """
+    column = table.column(name)
+    coded = _coded(name)
+    if coded is None:
+        return column.to_numpy()
+    parts = []
+    for chunk in column.chunks:
+        if hasattr(chunk, "indices"):  # names: one code per dictionary entry, then a take
+            table_codes = stored_codes(coded, chunk.dictionary.to_pylist())
+            lookup = np.append(table_codes, stored_codes(coded, [None]))
+            indices = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            parts.append(lookup[indices.astype(np.int64)])
+        else:  # integer codes (written before the names)
+            parts.append(np.asarray(chunk.to_numpy(zero_copy_only=False), np.int64))
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
 def write_partition_results(out: str | os.PathLike[str], as_of: datetime, key: str,
@@ -275,6 +331,7 @@ def write_partition_results(out: str | os.PathLike[str], as_of: datetime, key: s
     count once :func:`publish` names their snapshot.
     """
     pa = require_pyarrow()
+    meta = {**meta, CODES_KEY: CODES_NAMES}
     where = _instant_dir(out, as_of) / (snapshot or new_snapshot()) / f"partition={key}"
     kr_ids = _ids(pa, frame.kr_ids, kr_rows, "k", frame.n_kr)
     obj_ids = _ids(pa, frame.obj_ids, obj_rows, "o", frame.n_obj)
