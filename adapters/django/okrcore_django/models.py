@@ -26,7 +26,7 @@ from okrcore import rows
 from okrcore.evaluate import instant_us
 from okrcore.policy import Policy
 from okrcore_django.conf import models_setting
-from okrcore_sqlalchemy.storage import CODE_LENGTH
+from okrcore_sqlalchemy.storage import NAME_LENGTH
 
 __all__ = [
     "AMBITION_CHOICES",
@@ -672,9 +672,9 @@ def _result_field(name: str, kind: str) -> models.Field[Any, Any]:
     choices = _RESULT_CHOICES.get(name)
     if choices is not None:  # a readable name; NULL: none (mode and rule always have one)
         if choices[0][0] is None:
-            return models.CharField(max_length=CODE_LENGTH, null=True, blank=True,
+            return models.CharField(max_length=NAME_LENGTH, null=True, blank=True,
                                     choices=choices)
-        return models.CharField(max_length=CODE_LENGTH, choices=choices)
+        return models.CharField(max_length=NAME_LENGTH, choices=choices)
     return _FIELDS[kind]()
 
 
