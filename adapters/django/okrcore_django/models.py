@@ -4,8 +4,10 @@ Subclass them in your app and name the model of each role in the ``OKRCORE_MODEL
 (role -> model label, plain strings: settings never import models), so that SQL progress,
 version bumps, the job and :meth:`ResultQuerySet.evaluation` find them; a model may instead
 name its siblings in its own ``okrcore_models`` class attribute.  Instants are timezone-aware
-``DateTimeField`` columns (``*_at`` fields and ``as_of``); coded columns have ``choices`` (colours
-are ``green`` / ``yellow`` / ``red``, NULL for no colour).
+``DateTimeField`` columns (``*_at`` fields and ``as_of``); coded columns hold readable names and
+have ``choices`` (colours are ``green`` / ``yellow`` / ``red``, NULL for no colour).  Writes
+through these models (``save()``, ``delete()`` and the bulk methods of
+:class:`RecordingQuerySet`) bump versions and record the change log (:class:`ChangeBase`).
 """
 
 from __future__ import annotations
