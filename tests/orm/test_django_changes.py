@@ -464,3 +464,14 @@ def test_incremental_after_any_django_writes_equals_the_core(alias: str,
         assert report.errors == () and not Change.objects.using(alias).exists()
         stored = job.load_evaluation(alias)
         assert stored.to_json() == okrcore.evaluate(job.load_document(alias)).to_json()
+
+
+def test_the_command_names_a_missing_table_without_a_traceback(org: str) -> None:
+    from django.core.management.base import CommandError
+    from django.test import override_settings
+
+    unmigrated = {**OKRCORE_MODELS, "change": "auth.Group"}  # auth is not migrated here
+    with override_settings(OKRCORE_MODELS=unmigrated), pytest.raises(
+            CommandError, match=r"the table 'auth_group' of the role 'change' \(auth.Group\) "
+                                r"does not exist: run migrate"):
+        call_command("okrcore_recompute", "--incremental", "--database", org)

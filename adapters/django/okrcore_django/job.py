@@ -96,11 +96,17 @@ def schema_for(bind: Any, models: Mapping[str, str] | None = None,
     cached = None if alias is None else _SCHEMAS.get(key)
     if cached is not None:
         return cached
+    from okrcore_sqlalchemy import SourceError
+
     metadata = sqlalchemy.MetaData()
     roles = {}
     for role, label in mapping.items():
-        table = sqlalchemy.Table(apps.get_model(label)._meta.db_table, metadata,
-                                 autoload_with=bind)
+        name = apps.get_model(label)._meta.db_table
+        try:
+            table = sqlalchemy.Table(name, metadata, autoload_with=bind)
+        except sqlalchemy.exc.NoSuchTableError as exc:
+            raise SourceError(f"the table {name!r} of the role {role!r} ({label}) does not "
+                              "exist: run migrate") from exc
         for column in table.columns:  # DateTimeField: timestamptz, or UTC text on SQLite
             if isinstance(column.type, sqlalchemy.DateTime):
                 column.type = Timestamp()

@@ -60,8 +60,13 @@ class Command(BaseCommand):
             policy = Policy.from_preset(options["preset"]) if options["preset"] else None
         except (OkrValueError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
-        report = job.recompute(
-            options["database"], as_of=as_of, policy=policy,
-            incremental=options["incremental"],
-            progress=None if options["no_progress"] else _Bar(self.stderr))
+        from okrcore_sqlalchemy import KeyTypeError, SourceError, StoreError
+
+        try:
+            report = job.recompute(
+                options["database"], as_of=as_of, policy=policy,
+                incremental=options["incremental"],
+                progress=None if options["no_progress"] else _Bar(self.stderr))
+        except (SourceError, StoreError, KeyTypeError) as exc:  # one line, no traceback
+            raise CommandError(str(exc)) from exc
         self.stdout.write(json.dumps(report.to_json(), indent=2))
