@@ -49,6 +49,9 @@ def _prepare(bind: Engine) -> float | None:
             index.create(bind, checkfirst=True)
     with bind.begin() as conn:
         conn.execute(S.REFERENCE.table("change").delete())
+        if bind.dialect.name == "postgresql":  # the loader wrote explicit check-in ids
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('okrcore_check_ins', 'id'), "
+                              "(SELECT COALESCE(MAX(id), 0) + 1 FROM okrcore_check_ins))"))
         snapshots = conn.execute(select(S.Snapshot.as_of)).first()
     if snapshots is not None:
         return None
@@ -87,10 +90,17 @@ def postgres_engine(url: str, n: int) -> Engine:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
     bind = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    if exists is None:
+    with bind.connect() as conn:
+        loaded = exists is not None and conn.execute(text(
+            "SELECT to_regclass('okrcore_key_results') IS NOT NULL AND "
+            "EXISTS (SELECT 1 FROM okrcore_key_results)")).scalar()
+    if not loaded:  # new, or an interrupted load
         from bench_orm import load
 
+        S.Base.metadata.drop_all(bind)
         load(bind, n)
+    with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")  # planner statistics of the freshly loaded tables
     return bind
 
 

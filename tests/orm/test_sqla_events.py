@@ -367,3 +367,37 @@ def test_incremental_equals_full_after_random_edits(engine: Engine, steps: list[
         with engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(S.Change)).scalar() == 0
         assert_equals_full(engine, as_of, policy=policy)
+
+
+# --- an application's own key types --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["int", "uuid", "str"])
+def test_a_check_in_with_application_keys(engine: Engine, kind: str) -> None:
+    import attrs
+    from test_sqla_keys import PYTHON, _key_text, _models, keyed_document
+
+    plain = _models(kind, prefix=f"okrcore_ev{kind}")
+    base = plain.person.__bases__[1]
+    change = type(f"ev{kind}_changes", (S.ChangeMixin, base), {
+        "__tablename__": f"okrcore_ev{kind}_changes", "__annotations__": {}})
+    schema = attrs.evolve(plain, change=change)
+    assert schema.table("change").c.kr_id.type.python_type is PYTHON[kind]  # adopted
+    S.store_document(engine, keyed_document(kind), schema)
+    S.recompute(engine, as_of=AS_OF, schema=schema)
+    calls = PYTHON[kind](_key_text(kind, "calls"))
+    with Session(engine) as session:
+        S.add_check_in(session, schema.check_in, calls, datetime(2026, 2, 1, tzinfo=UTC), 7.0)
+        session.commit()
+    report = S.recompute(engine, incremental=True, schema=schema)
+    assert report.incremental and (report.key_results, report.objectives) == (1, 2)
+    evaluation = S.load_evaluation(engine, schema=schema)
+    assert evaluation.objectives[_key_text(kind, "company")].progress == pytest.approx(0.85)
+
+    def stored() -> list[Any]:
+        with engine.connect() as conn:
+            return [sorted(tuple(r) for r in conn.execute(select(schema.table(role))))
+                    for role in RESULTS]
+    before = stored()
+    S.recompute(engine, as_of=AS_OF, schema=schema)
+    assert stored() == before

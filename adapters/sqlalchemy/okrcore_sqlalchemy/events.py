@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -156,7 +156,10 @@ class _Sql:
         """Run on the driver's cursor; columns by name; key columns through their types."""
         cursor = self.conn.connection.cursor()
         try:
-            cursor.execute(sql, tuple(params))
+            if self.pg:  # a custom plan for each key list (a prepared generic one scans)
+                cursor.execute(sql, tuple(params), prepare=False)  # type: ignore[call-arg]
+            else:
+                cursor.execute(sql, tuple(params))
             data = cursor.fetchall()
         finally:
             cursor.close()
@@ -309,26 +312,6 @@ def _read_part(sql: _Sql, log: _Log) -> _Part:
     """Read what the logged changes affect (see the module's docstring)."""
     q = sql.quote
     obj, kr = sql.name("objective"), sql.name("key_result")
-    # the key results named: their objective now
-    logged_krs = sql.fetch(sql.cached("krs", lambda: (
-        f"SELECT k.{q('id')}, k.{q('objective_id')} FROM {kr} k "
-        f"WHERE k.{q('id')} {sql.keys('key_result', 'id')}")),
-        [sql.param("key_result", "id", log.krs)], ("id", "objective_id"),
-        {"id": ("key_result", "id"), "objective_id": ("key_result", "objective_id")}) \
-        if log.krs else {"id": [], "objective_id": []}
-    seeds = list(dict.fromkeys([*log.objectives, *logged_krs["objective_id"]]))
-    if log.objectives:
-        named = sql.fetch(sql.cached("named", lambda: (
-            f"SELECT o.{q('id')}, r.{q('objective_id')} FROM {obj} o "
-            f"LEFT JOIN {sql.name('objective_result')} r ON r.{q('objective_id')} = "
-            f"o.{q('id')} AND {sql.at('objective_result', 'r')} "
-            f"WHERE o.{q('id')} {sql.keys('objective', 'id')}")),
-            [sql.param("objective", "id", log.objectives)], ("id", "stored"))
-        if len(named["id"]) < len(log.objectives):
-            raise _FallbackError("an objective named by the change log is not stored (deleted)")
-        if any(s is None for s in named["stored"]):
-            raise _FallbackError("an objective named by the change log has no stored result "
-                            "(inserted, or in error when last computed)")
     columns = (*rows.OBJECTIVE_COLUMNS, "version")
     names = (*columns, "affected", "stored", *(f"r_{n}" for n in _OBJ_STORED))
     def branch(flag: int, where: str) -> str:
@@ -340,17 +323,33 @@ def _read_part(sql: _Sql, log: _Log) -> _Part:
                 f"ON r.{q('objective_id')} = o.{q('id')} AND {sql.at('objective_result', 'r')} "
                 f"WHERE {where}")
 
-    ident, parent = f"o.{q('id')}", f"o.{q('parent_id')}"
-    members = sql.fetch(sql.cached("members", lambda: (
+    # the objectives named and every ancestor (one recursive query), then the members: those
+    # and their direct children, with their stored results, in the objectives' order
+    # (the objectives named, and those of the key results named)
+    ancestors = sql.fetch(sql.cached("up", lambda: (
         f"WITH RECURSIVE up(id) AS (SELECT {q('id')} FROM {obj} WHERE {q('id')} "
-        f"{sql.keys('objective', 'id')} UNION SELECT {parent} FROM {obj} o "
-        f"JOIN up ON {ident} = up.id WHERE {parent} IS NOT NULL) "
-        f"SELECT * FROM ({branch(1, f'{ident} IN (SELECT id FROM up)')} UNION ALL "
-        f"{branch(0, f'{parent} IN (SELECT id FROM up) AND {ident} NOT IN (SELECT id FROM up)')}"
-        f") AS m ORDER BY m.c1, m.c0")),
-        [sql.param("objective", "id", seeds)], names,
+        f"{sql.keys('objective', 'id')} UNION SELECT {q('objective_id')} FROM {kr} WHERE "
+        f"{q('id')} {sql.keys('key_result', 'id')} UNION SELECT o.{q('parent_id')} FROM {obj} o "
+        f"JOIN up ON o.{q('id')} = up.id WHERE o.{q('parent_id')} IS NOT NULL) "
+        f"SELECT id FROM up")),
+        [sql.param("objective", "id", log.objectives), sql.param("key_result", "id", log.krs)],
+        ("id",), {"id": ("objective", "id")})["id"]
+    ident, parent = f"o.{q('id')}", f"o.{q('parent_id')}"
+    ids = sql.keys("objective", "id")
+    members = sql.fetch(sql.cached("members", lambda: (
+        f"SELECT * FROM ({branch(1, f'{ident} {ids}')} UNION ALL "
+        f"{branch(0, f'{parent} {ids} AND NOT ({ident} {ids})')}) AS m ORDER BY m.c1, m.c0")),
+        [sql.param("objective", "id", ancestors)] * 3, names,
         {n: ("objective", n) for n in ("id", "owner_id", "parent_id")})
     affected = np.asarray([bool(a) for a in members["affected"]], dtype=bool)
+    stored_now = {i: bool(s) for i, s, a in zip(members["id"], members["stored"], affected,
+                                                 strict=True) if a}
+    for ident_ in log.objectives:
+        if ident_ not in stored_now:
+            raise _FallbackError("an objective named by the change log is not stored (deleted)")
+        if not stored_now[ident_]:
+            raise _FallbackError("an objective named by the change log has no stored result "
+                                 "(inserted, or in error when last computed)")
     objectives = {n: members[n] for n in columns}
     obj_stored = {"stored": members["stored"], **{n: members[f"r_{n}"] for n in _OBJ_STORED}}
     ids_a = [i for i, a in zip(objectives["id"], affected, strict=True) if a]
@@ -766,31 +765,34 @@ def _versions_now(sql: _Sql, plan: _Plan) -> bool:
     q = sql.quote
     if not plan.obj_ids:
         return True
-    objs = sql.fetch(sql.cached("v_obj", lambda: (
-        f"SELECT {q('id')}, {q('version')} FROM {sql.name('objective')} "
-        f"WHERE {q('id')} {sql.keys('objective', 'id')}")),
-        [sql.param("objective", "id", plan.obj_ids)], ("id", "version"),
-        {"id": ("objective", "id")})
-    krs = sql.fetch(sql.cached("v_kr", lambda: (
-        f"SELECT {q('id')}, {q('version')} FROM {sql.name('key_result')} "
+    now = sql.fetch(sql.cached("versions", lambda: (
+        f"SELECT 0, {q('id')}, {q('version')} FROM {sql.name('objective')} "
+        f"WHERE {q('id')} {sql.keys('objective', 'id')} UNION ALL "
+        f"SELECT 1, {q('id')}, {q('version')} FROM {sql.name('key_result')} "
         f"WHERE {q('objective_id')} {sql.keys('key_result', 'objective_id')}")),
-        [sql.param("key_result", "objective_id", plan.obj_ids)], ("id", "version"),
-        {"id": ("key_result", "id")})
-    return (dict(zip(objs["id"], objs["version"], strict=True))
-            == dict(zip(plan.obj_ids, plan.obj_versions, strict=True))
-            and dict(zip(krs["id"], krs["version"], strict=True))
-            == dict(zip(plan.kr_ids, plan.kr_versions, strict=True)))
+        [sql.param("objective", "id", plan.obj_ids),
+         sql.param("key_result", "objective_id", plan.obj_ids)], ("kr", "id", "version"))
+    objs = {i: v for k, i, v in zip(now["kr"], now["id"], now["version"], strict=True) if not k}
+    krs = {i: v for k, i, v in zip(now["kr"], now["id"], now["version"], strict=True) if k}
+    process_obj = sql.t("objective").c["id"].type.result_processor(sql.dialect, None)
+    process_kr = sql.t("key_result").c["id"].type.result_processor(sql.dialect, None)
+    if process_obj is not None:
+        objs = {process_obj(i): v for i, v in objs.items()}
+    if process_kr is not None:
+        krs = {process_kr(i): v for i, v in krs.items()}
+    return (objs == dict(zip(plan.obj_ids, plan.obj_versions, strict=True))
+            and krs == dict(zip(plan.kr_ids, plan.kr_versions, strict=True)))
 
 
 def _write(conn: Connection, sql: _Sql, plan: _Plan) -> tuple[int, int, int, int]:
     """Write the plan in the caller's transaction; ``(krs, objectives, people, skipped)``."""
-    from okrcore_sqlalchemy.job import _policy_json, upsert_columns
+    from okrcore_sqlalchemy.job import upsert_columns
 
     schema = sql.schema
-    if sql.pg:
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
+    if sql.pg:  # incremental runs one at a time; no input changes until the commit
         names = ", ".join(sql.name(r) for r in _INPUT_ROLES)
-        conn.exec_driver_sql(f"LOCK TABLE {names} IN SHARE MODE")
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_LOCK_KEY}); "
+                             f"LOCK TABLE {names} IN SHARE MODE")
     counts = [len(plan.writes[r].get(k, ())) for r, k in (
         ("kr_result", "kr_id"), ("objective_result", "objective_id"),
         ("person_result", "person_id"))]
@@ -798,9 +800,6 @@ def _write(conn: Connection, sql: _Sql, plan: _Plan) -> tuple[int, int, int, int
     if consume_changes(conn, schema, plan.log_ids) != len(plan.log_ids) or not _versions_now(
             sql, plan):
         raise _StaleError(sum(counts))
-    upsert_columns(conn, schema.table("snapshot"), ("as_of",), False, {
-        "as_of": [plan.when], "policy": [_policy_json(plan.policy)],
-        "computed_at": [instant_us(datetime.now(UTC))]})
     for role, key, guard in (("kr_result", "kr_id", True),
                              ("objective_result", "objective_id", True),
                              ("person_result", "person_id", False)):
