@@ -243,3 +243,25 @@ def test_no_code_is_defined_outside_okrcore_codes() -> None:
                 found[where] = names
     assert found == {}, "define these codes in okrcore/codes.py and import them"
     assert _assigned_codes(SRC / "codes.py") >= {"KIND_METRIC", "PACE_RULE_CODES", "ERR_NONE"}
+
+
+def test_stored_names_of_the_coded_result_columns() -> None:
+    """Issue 19: every coded result column has one name per code, defined once."""
+    errors = {name[4:].lower(): getattr(C, name) for name in dir(C)
+              if name.startswith("ERR_")}
+    assert {name: C.ERROR_NAMES.index(name) for name in errors} == errors
+    assert len(C.ERROR_NAMES) == len(errors)
+    assert {n: C.MODE_NAMES.index(n) for n in C.MODE_NAMES} == dict(C.MODE_CODES)
+    assert C.STALE_NAMES[C.STALE_NO] == "fresh" and C.STALE_NAMES[C.STALE_YES] == "stale"
+    # every integer result column that holds a code (not a count or a row number) has a table
+    from okrcore.rows import RESULT_COLUMNS
+
+    ints = {name for prefix in ("kr", "obj") for name, kind in RESULT_COLUMNS[prefix]
+            if kind == "int"}
+    assert set(C.RESULT_CODE_NAMES) == ints - {"error_ref", "last_at", "sum_unit", "parent"}
+    for column, table in C.RESULT_CODE_NAMES.items():
+        assert len(set(table.values())) == len(table), column  # one name per code
+        assert all(len(name) <= 32 for name in table.values()), column
+    assert C.COLOUR_NONE not in C.RESULT_CODE_NAMES["colour"]
+    assert C.TREND_NONE not in C.RESULT_CODE_NAMES["trend"]
+    assert C.ERR_NONE not in C.RESULT_CODE_NAMES["error"]

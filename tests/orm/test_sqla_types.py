@@ -169,3 +169,29 @@ def test_every_code_round_trips_through_the_stored_names(column: str) -> None:
         to_stored(table, column, np.asarray([99]))
     with pytest.raises(ValueError, match="purple"):
         from_stored(table, column, ["purple"])
+
+
+def test_a_stored_name_outside_the_vocabulary_is_never_used(tmp_path: Any) -> None:
+    """A result row holding a value the CHECK would refuse (written with the checks off) makes
+    the snapshot unusable: no evaluation is read from it, and an incremental run recomputes
+    everything and writes the names back."""
+    import sqlite3
+
+    from sqlalchemy import create_engine
+
+    path = tmp_path / "okr.db"
+    engine = create_engine(f"sqlite:///{path}")
+    S.store_document(engine, hand_document())
+    S.recompute(engine, as_of=AS_OF)
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA ignore_check_constraints = 1")
+        db.execute("UPDATE okrcore_kr_results SET trend = 'sideways' WHERE kr_id = 'calls'")
+    with pytest.raises(LookupError, match="no complete stored snapshot"):
+        S.load_evaluation(engine)
+    report = S.recompute(engine, incremental=True)
+    assert not report.incremental and report.key_results == 6
+    with engine.connect() as conn:
+        trend = conn.execute(text(
+            "SELECT trend FROM okrcore_kr_results WHERE kr_id = 'calls'")).scalar()
+    assert trend == okrcore.evaluate(hand_document()).key_results["calls"].trend
+    assert S.load_evaluation(engine).to_json() == okrcore.evaluate(hand_document()).to_json()

@@ -69,6 +69,7 @@ from okrcore_sqlalchemy.reading import (
     _latest_snapshot,
     _moment,
     _no_gc,
+    _pg_instant,
     _policy_from_json,
     _raw,
     _Read,
@@ -235,7 +236,8 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
     """The complete stored snapshot at ``as_of`` as a batch result aligned with ``frame``.
 
     Also returns the input versions of the key result and objective results.  ``None`` when
-    the snapshot is missing, was computed with another policy, or lacks a row of the frame.
+    the snapshot is missing, was computed with another policy, lacks a row of the frame, or
+    holds a coded value outside its column's names.
     """
     assert frame.kr_ids is not None and frame.obj_ids is not None
     snaps = schema.table("snapshot")
@@ -256,7 +258,11 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
             _check_key_types(data[key], [k in set(ids) for k in data[key]], ids, table.name,
                              key)
             return None  # rows were added, removed or never stored
-        columns[prefix] = {n: from_stored(table, n, [data[n][j] for j in order]) for n in names}
+        try:
+            columns[prefix] = {n: from_stored(table, n, [data[n][j] for j in order])
+                               for n in names}
+        except ValueError:
+            return None  # a stored value outside its vocabulary: not a usable snapshot
         versions[prefix] = np.asarray([data["input_version"][j] for j in order], np.int64)
     table = schema.table("person_result")
     names = [name for name, _ in rows.RESULT_COLUMNS["person"]]
@@ -402,7 +408,7 @@ def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: b
         for n, column_values in zip(names, values, strict=True):
             column = table.c[n]
             if n in instants:
-                kind = instants[n]
+                kind = "bigint"  # µs, made timestamps in the SELECT
             elif key_type_name(column) == "UUID":
                 kind = "uuid"
             elif isinstance(column.type, BigInteger) or column.type.python_type is int:
@@ -414,7 +420,8 @@ def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: b
             else:
                 kind = "text"
             types.append(kind)
-            selects.append(f"NULLIF({q(n)}, 'NaN'::float8)" if kind == "float8" else q(n))
+            selects.append(f"NULLIF({q(n)}, 'NaN'::float8)" if kind == "float8" else
+                           _pg_instant(q(n), instants[n]) if n in instants else q(n))
             literals.append(_pg_array(column_values, kind))
         args = ", ".join(f"%s::{t}[]" for t in types)
         sql = (f"INSERT INTO {target} ({cols}) SELECT {', '.join(selects)} "

@@ -183,32 +183,33 @@ def _raw(table: Table, name: str) -> Any:
     return column
 
 
-_PG_INSTANT: Final = "timestamptz"
-
-
 def _instant_storage(kind: Any, values: Sequence[Any], dialect: str) -> tuple[list[Any], str]:
     """Instants [µs; ``None`` kept] as written to a column of type ``kind`` by a raw statement.
 
-    Returns the values and, for PostgreSQL, the array type they are sent as.  SQLite: µs for an
-    :class:`Instant`, Django's text for a ``Timestamp``, SQLAlchemy's text
-    (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC) for a ``DateTime``; PostgreSQL: ISO 8601 text in UTC
-    (exact to the µs; naive for a ``timestamp without time zone``).
+    Returns the values and the PostgreSQL type of the column (``timestamptz`` or ``timestamp``).
+    PostgreSQL: the µs themselves, turned into timestamps in SQL (:func:`_pg_instant`); SQLite:
+    µs for an :class:`Instant`, Django's text for a ``Timestamp``, SQLAlchemy's text
+    (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC) for a ``DateTime``.
     """
-    if isinstance(kind, Instant) and dialect == "sqlite":
-        return list(values), "bigint"
-    if isinstance(kind, Timestamp):
-        return [kind.storage(v, dialect) for v in values], _PG_INSTANT
     naive = isinstance(kind, DateTime) and not kind.timezone
+    pg_type = "timestamp" if naive else "timestamptz"
+    if dialect != "sqlite" or isinstance(kind, Instant):
+        return list(values), pg_type
+    if isinstance(kind, Timestamp):
+        return [kind.storage(v, dialect) for v in values], pg_type
     present = [i for i, v in enumerate(values) if v is not None]
     micros = np.asarray([values[i] for i in present], np.int64).astype("datetime64[us]")
-    if dialect == "sqlite":
-        text = np.char.replace(np.datetime_as_string(micros, unit="us"), "T", " ")
-    else:
-        text = np.datetime_as_string(micros, unit="us", timezone="naive" if naive else "UTC")
+    text = np.char.replace(np.datetime_as_string(micros, unit="us"), "T", " ")
     out: list[Any] = [None] * len(values)
     for i, value in zip(present, text.tolist(), strict=True):
         out[i] = value
-    return out, "timestamp" if naive else _PG_INSTANT
+    return out, pg_type
+
+
+def _pg_instant(micros: str, pg_type: str) -> str:
+    """SQL turning an expression of µs [BIGINT] into a PostgreSQL ``pg_type``, exactly."""
+    return (f"({pg_type.upper()} 'epoch' + ({micros} / 1000000) * INTERVAL '1 second' "
+            f"+ mod({micros}, 1000000) * INTERVAL '1 microsecond')")
 
 
 _KEY_COLUMNS: Final = frozenset({"id", *(name for _, name in _DECLARED_REFERENCES)})

@@ -4,6 +4,10 @@ One row per recorded change, in the order of recording (``id``): the key result,
 and/or person whose results may change, or ``structural`` for a change that needs a full
 recompute.  See ``docs/adapters-sqlalchemy.rst`` for the rules a writer follows.
 
+This table must equal the reference model ``Change`` (``ChangeMixin``): any index or column the
+model declares is added here too (``tests/orm/test_sqla_migrations.py::test_head_equals_the_models``
+compares the upgraded database with ``create_schema``'s, without autogenerate differences).
+
 Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-07
