@@ -13,8 +13,10 @@ and ``--events`` times (default 30) one check-in is added through the ORM
 (:func:`okrcore_sqlalchemy.add_check_in`, one commit: the flush hook records it in the change
 log) and followed by ``recompute(engine, incremental=True)``.  Reported per size: the median
 and p90 of the incremental recompute [ms] (the check-in's own commit apart), the rows written,
-and the ratio of each size's median to the smallest size's.  Each event's result is checked:
-the run must be incremental and write the changed key result.
+and the ratio of each size's median to the smallest size's; up to ``--baseline-max`` key
+results, the baseline of the same run: one check-in followed by today's version-comparison
+incremental (a schema without change log), which reads the whole database.  Each event's
+result is checked: the run must be incremental and hold nothing back.
 
 Targets (issue 19): median <= 20 ms at 10^6 on SQLite and within 2x of 10^4; <= 30 ms on
 PostgreSQL.
@@ -140,6 +142,28 @@ def events(bind: Engine, count: int, seed: int, kernel: str) -> dict[str, Any]:
     }
 
 
+def baseline(bind: Engine, seed: int) -> float:
+    """One check-in, then today's incremental recompute without a change log [ms].
+
+    ``recompute(incremental=True)`` on a schema without change log compares every key result's
+    version with its stored result's: it reads the whole database.
+    """
+    plain = S.Schema(S.Person, S.Objective, S.KeyResult, S.KrOwner, S.Checkpoint, S.CheckIn,
+                     S.Snapshot, S.KeyResultResult, S.ObjectiveResult, S.PersonResult)
+    rng = random.Random(seed)
+    with bind.connect() as conn:
+        kid = str(conn.execute(select(S.KeyResult.id).limit(1)).scalar())
+        as_of = conn.execute(select(S.Snapshot.as_of).order_by(S.Snapshot.as_of.desc())).scalar()
+    assert as_of is not None
+    with Session(bind) as session:
+        S.add_check_in(session, S.CheckIn, kid, as_of - timedelta(hours=1), rng.uniform(0, 100))
+        session.commit()
+    t0 = time.perf_counter()
+    report = S.recompute(bind, incremental=True, schema=plain)
+    assert report.incremental, report
+    return (time.perf_counter() - t0) * 1e3
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
@@ -149,6 +173,8 @@ def main() -> None:
     parser.add_argument("--scratch", default="/tmp/okrcore-bench-events")
     parser.add_argument("--seed", type=int, default=19)
     parser.add_argument("--kernels", nargs="+", default=["numpy", "numba"])
+    parser.add_argument("--baseline-max", type=int, default=100_000,
+                        help="also time today's version-comparison incremental up to this size")
     parser.add_argument("--sqlite-journal", nargs="+", default=["delete", "wal"],
                         help="SQLite journal modes to run (wal: with synchronous=NORMAL)")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
@@ -172,12 +198,17 @@ def main() -> None:
             full = _prepare(bind)
             rows[n] = events(bind, args.events, args.seed, kernel)
             rows[n]["full_recompute_s"] = full
+            if n <= args.baseline_max and kernel == args.kernels[0]:
+                rows[n]["baseline_ms"] = baseline(bind, args.seed)
+                S.recompute(bind, incremental=True)  # consume the baseline's check-in
             bind.dispose()
             r = rows[n]
             print(f"{label:22} {n:>9} KRs  median {r['median_ms']:7.2f} ms  "
                   f"p90 {r['p90_ms']:7.2f} ms  (check-in commit {r['check_in_median_ms']:.2f} ms;"
                   f" written krs/objectives/people {r['written_median']})"
-                  + (f"  full recompute {full:.1f} s" if full else ""), flush=True)
+                  + (f"  full recompute {full:.1f} s" if full else "")
+                  + (f"  baseline (version comparison) {r['baseline_ms']:.0f} ms"
+                     if "baseline_ms" in r else ""), flush=True)
         smallest = rows[min(rows)]["median_ms"]
         for r in rows.values():
             r["ratio_to_smallest"] = r["median_ms"] / smallest

@@ -331,12 +331,13 @@ def _edit(session: Session, kind: str, pick: int, x: float) -> None:
         objective.owner_id = f"p{pick % 4}"
     elif kind == "kr_owner":
         session.merge(S.KrOwner(kr_id=kr.id, position=9, person_id=f"p{pick % 4}"))
-    elif kind == "delete_kr":
-        session.execute(delete(S.KrOwner).where(S.KrOwner.kr_id == kr.id))
+    elif kind == "delete_kr":  # its owner rows go as a cascade in the database would
         session.delete(kr)
+        session.flush()
+        session.execute(delete(S.KrOwner).where(S.KrOwner.kr_id == kr.id))
     elif kind == "position":
         objective.position = pick % 20
-    else:
+    elif session.get(S.KeyResult, f"new-{pick}") is None:
         session.add(S.KeyResult(id=f"new-{pick}", objective_id=other.id, kind="binary",
                                 current=float(x > 1), position=pick % 5))
 
@@ -401,3 +402,29 @@ def test_a_check_in_with_application_keys(engine: Engine, kind: str) -> None:
     before = stored()
     S.recompute(engine, as_of=AS_OF, schema=schema)
     assert stored() == before
+
+
+def test_reflected_tables_and_a_writer_that_bypasses_the_orm(hand: Engine) -> None:
+    """A schema of reflected tables (as the Django adapter builds) and hand-written SQL."""
+    from types import SimpleNamespace
+
+    from sqlalchemy import MetaData, Table, text
+
+    metadata = MetaData()
+    roles = {role: SimpleNamespace(__table__=Table(S.REFERENCE.table(role).name, metadata,
+                                                   autoload_with=hand))
+             for role in ("person", "objective", "key_result", "kr_owner", "checkpoint",
+                          "check_in", "snapshot", "kr_result", "objective_result",
+                          "person_result", "change")}
+    schema = S.Schema(**roles)
+    with hand.begin() as conn:
+        conn.execute(insert(S.REFERENCE.table("check_in")).values(
+            kr_id="calls", seq=9, at=datetime(2026, 2, 1, tzinfo=UTC), value=7.0))
+        conn.execute(text("UPDATE okrcore_key_results SET version = version + 1 "
+                          "WHERE id = 'calls'"))
+        conn.execute(text("INSERT INTO okrcore_changes (kr_id, structural) "
+                          "VALUES ('calls', false)"))
+    report = S.recompute(hand, incremental=True, schema=schema)
+    assert report.incremental and (report.key_results, report.objectives) == (1, 2)
+    assert progress_of(hand, S.ObjectiveResult, "objective_id")["sales"] == pytest.approx(0.85)
+    assert_equals_full(hand)

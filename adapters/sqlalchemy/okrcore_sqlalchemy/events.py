@@ -50,7 +50,6 @@ from okrcore_sqlalchemy.reading import (
     _bad_values,
     _database_errors,
     _key_text,
-    _latest_snapshot,
     _raw,
     _Read,
     _reason,
@@ -89,6 +88,23 @@ class _StaleError(Exception):
 # --- SQL text, built once per schema, dialect and snapshot ---------------------------------------
 
 _CACHE: dict[tuple[Any, ...], str] = {}
+_SIGNATURES: dict[int, tuple[Schema, tuple[Any, ...]]] = {}
+
+
+def _signature(schema: Schema) -> tuple[Any, ...]:
+    """What the SQL text of a schema depends on: its tables' names and columns' types.
+
+    (A schema of reflected tables, as the Django adapter builds, is not hashable.)
+    """
+    known = _SIGNATURES.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]
+    signature = tuple((t.name, tuple((c.name, repr(c.type)) for c in t.c))
+                      for t in schema.tables)
+    if len(_SIGNATURES) > 64:
+        _SIGNATURES.clear()
+    _SIGNATURES[id(schema)] = (schema, signature)
+    return signature
 
 
 class _Sql:
@@ -143,7 +159,7 @@ class _Sql:
                            for v in out])
 
     def cached(self, key: str, build: Any) -> str:
-        full = (self.schema, self.dialect.name, self.when, key)
+        full = (_signature(self.schema), self.dialect.name, self.when, key)
         sql = _CACHE.get(full)
         if sql is None:
             if len(_CACHE) > 512:
@@ -197,11 +213,17 @@ def consume_changes(conn: Connection, schema: Schema, ids: Sequence[int] | None)
     """
     if schema.change is None or not ids:
         return 0
-    table = schema.table("change")
+    sql = _Sql(conn, schema, 0)
+    text = sql.cached("consume", lambda: (
+        f"DELETE FROM {sql.name('change')} WHERE {sql.quote('id')} {sql.keys('change', 'id')}"))
     done = 0
     for lo in range(0, len(ids), 10_000):
-        result = conn.execute(delete(table).where(table.c.id.in_(list(ids[lo:lo + 10_000]))))
-        done += int(result.rowcount or 0)
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(text, (sql.param("change", "id", list(ids[lo:lo + 10_000])),))
+            done += int(cursor.rowcount or 0)
+        finally:
+            cursor.close()
     return done
 
 
@@ -828,13 +850,19 @@ def _write(conn: Connection, sql: _Sql, plan: _Plan) -> tuple[int, int, int, int
 def _snapshot(conn: Connection, schema: Schema,
               as_of: datetime | None) -> tuple[int | None, str | None]:
     """The snapshot brought up to date (default the latest) and its policy's JSON text."""
+    sql = _Sql(conn, schema, 0)
     if as_of is None:
-        latest = _latest_snapshot(conn, schema)
-        return (None, None) if latest is None else latest
+        found = sql.fetch(sql.cached("latest", lambda: (
+            f"SELECT {sql.col('snapshot', 'as_of')}, {sql.col('snapshot', 'policy')} "
+            f"FROM {sql.name('snapshot')} ORDER BY {sql.quote('as_of')} DESC LIMIT 1")),
+            (), ("as_of", "policy"))
+        if not found["as_of"]:
+            return None, None
+        return int(found["as_of"][0]), str(found["policy"][0])
     when = instant_us(as_of)
     snaps = schema.table("snapshot")
-    found = conn.execute(select(snaps.c.policy).where(_at(snaps, "as_of", when))).first()
-    return when, None if found is None else str(found[0])
+    row = conn.execute(select(snaps.c.policy).where(_at(snaps, "as_of", when))).first()
+    return when, None if row is None else str(row[0])
 
 
 def recompute_changes(bind: Engine, *, as_of: datetime | None, policy: Policy,

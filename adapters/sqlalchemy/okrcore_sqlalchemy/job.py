@@ -255,8 +255,8 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
         index = {ident: i for i, ident in enumerate(data[key])}
         order = [index.get(ident, -1) for ident in ids]
         if len(ids) != len(index) or -1 in order:
-            _check_key_types(data[key], [k in set(ids) for k in data[key]], ids, table.name,
-                             key)
+            known = set(ids)  # once: a set per row made this quadratic
+            _check_key_types(data[key], [k in known for k in data[key]], ids, table.name, key)
             return None  # rows were added, removed or never stored
         try:
             columns[prefix] = {n: from_stored(table, n, [data[n][j] for j in order])
@@ -271,7 +271,8 @@ def _stored(conn: Connection, schema: Schema, frame: OrgFrame, as_of: int,
     index = {ident: i for i, ident in enumerate(data["person_id"])}
     people = list(frame.person_names or ())
     defaults = {"progress": None, "items": 0, "error_ref": -1, "seen": False}
-    _check_key_types(data["person_id"], [p in set(people) for p in data["person_id"]], people,
+    everyone = set(people)  # once: a set per row made this quadratic (minutes at 10^5)
+    _check_key_types(data["person_id"], [p in everyone for p in data["person_id"]], people,
                      table.name, "person_id")
     columns["person"] = {n: [data[n][index[p]] if p in index else defaults[n] for p in people]
                          for n in names}

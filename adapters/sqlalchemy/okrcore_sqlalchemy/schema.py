@@ -33,6 +33,7 @@ from sqlalchemy import (
     inspect,
     literal,
     literal_column,
+    select,
     text,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -639,6 +640,8 @@ class Schema:
                 cls = getattr(self, role)
                 if isinstance(cls, type):
                     _CHANGE_LOGS[cls] = self.table("change")
+            if isinstance(self.key_result, type):
+                _OWNERS[self.key_result] = self.table("kr_owner")
 
     @property
     def tables(self) -> list[Table]:
@@ -663,6 +666,9 @@ _LOGGED_ROLES: Final = ("objective", "key_result", "kr_owner", "checkpoint", "ch
 
 _CHANGE_LOGS: dict[type, Table] = {}
 """The change log of each mapped input class (filled by :class:`Schema`)."""
+
+_OWNERS: dict[type, Table] = {}
+"""The owner table of each key result class with a change log (filled by :class:`Schema`)."""
 
 REFERENCE = Schema(Person, Objective, KeyResult, KrOwner, Checkpoint, CheckIn, Snapshot,
                    KeyResultResult, ObjectiveResult, PersonResult, Change)
@@ -756,7 +762,13 @@ def _changes_of(session: Session, item: Any) -> list[tuple[Any, Any, Any, bool]]
         (u0, u1), (p0, p1) = _old_new(item, "unit"), _old_new(item, "position")
         if new or deleted:
             key, objective, unit = (k1, o1, u1) if new else (k0, o0, u0)
-            return [(key, None, None, bool(unit)), (None, objective, None, bool(unit))]
+            out = [(key, None, None, bool(unit)), (None, objective, None, bool(unit))]
+            owners = next((_OWNERS[k] for k in type(item).__mro__ if k in _OWNERS), None) \
+                if deleted else None
+            if owners is not None:  # a cascade in the database would delete them unseen
+                out += [(None, None, person, False) for person in session.execute(
+                    select(owners.c.person_id).where(owners.c.kr_id == key)).scalars()]
+            return out
         moved = o0 != o1
         structural = (k0 != k1 or (u0 or "") != (u1 or "")
                       or (bool(u0 or u1) and (moved or p0 != p1)))
