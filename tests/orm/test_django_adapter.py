@@ -61,7 +61,7 @@ OKRCORE_MODELS = {
     "checkpoint": "okrcore_example.Checkpoint", "check_in": "okrcore_example.CheckIn",
     "snapshot": "okrcore_example.Snapshot", "kr_result": "okrcore_example.KeyResultResult",
     "objective_result": "okrcore_example.ObjectiveResult",
-    "person_result": "okrcore_example.PersonResult",
+    "person_result": "okrcore_example.PersonResult", "change": "okrcore_example.Change",
 }
 
 if not django_settings.configured:
@@ -77,6 +77,7 @@ from django.db.models import F  # noqa: E402
 
 from okrcore_django import job  # noqa: E402
 from okrcore_django.example.models import (  # noqa: E402
+    Change,
     CheckIn,
     KeyResult,
     KeyResultResult,
@@ -133,17 +134,34 @@ def test_command_full_then_incremental(alias: str) -> None:
     before = KeyResult.objects.using(alias).get(id="calls").version
     CheckIn(kr_id="calls", seq=5, at=datetime(2026, 2, 1, tzinfo=UTC), value=10).save(using=alias)
     assert KeyResult.objects.using(alias).get(id="calls").version == before + 1
-    # ...and the incremental run recomputes only its objective, the ancestors and the owners
+    # ...and records it in the change log: the incremental run recomputes what it names and
+    # writes only the rows whose stored values changed (calls, sales, company), consuming it
+    assert list(Change.objects.using(alias).values_list("kr_id", flat=True)) == ["calls"]
     out = io.StringIO()
     call_command("okrcore_recompute", "--incremental", "--no-progress", "--database", alias,
                  stdout=out)
     report = json.loads(out.getvalue())
     assert report["incremental"] is True and report["as_of"] == "2026-02-15T00:00:00Z"
-    assert (report["key_results"], report["objectives"]) == (4, 2)
+    assert (report["key_results"], report["objectives"]) == (1, 2)
+    assert not Change.objects.using(alias).exists()
     krs = dict(KeyResultResult.objects.using(alias).values_list("kr_id", "progress"))
     assert krs["calls"] == 1.0
     assert ObjectiveResult.objects.using(alias).filter(objective_id="company").values_list(
         "progress", flat=True).get() == 1.0
+    incremental = stored_results(alias)
+    job.recompute(alias, as_of=AS_OF)  # a full recompute stores exactly the same
+    assert stored_results(alias) == incremental
+
+
+def stored_results(alias: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every stored result row, by table, sorted (NaN as None; what a full recompute writes)."""
+    out = {}
+    for model in (KeyResultResult, ObjectiveResult, PersonResult):
+        names = [f.attname for f in model._meta.concrete_fields if f.attname != "id"]
+        out[model.__name__] = sorted(
+            (tuple(v for v in row) for row in model.objects.using(alias).values_list(*names)),
+            key=repr)
+    return out
 
 
 def test_command_rejects_a_bad_instant(alias: str) -> None:
@@ -351,9 +369,12 @@ def test_migration_0002_converts_the_earlier_layout(old_alias: str) -> None:
     executor = MigrationExecutor(connection)
     first = [("okrcore_example", "0001_initial")]
     executor.migrate(first)
+    job.forget_schemas()
     old = executor.loader.project_state(first).apps
     document = hand_document()
-    job.store_document(document, old_alias)  # the inputs as µs integers (reflected BIGINTs)
+    before_log = {role: label for role, label in OKRCORE_MODELS.items() if role != "change"}
+    # the inputs as µs integers (reflected BIGINTs)
+    job.store_document(document, old_alias, before_log)
     when = to_instant(AS_OF)
     assert when is not None
     odd = to_instant(datetime(1969, 12, 31, 23, 59, 59, 500001, tzinfo=UTC))
@@ -378,7 +399,8 @@ def test_migration_0002_converts_the_earlier_layout(old_alias: str) -> None:
     assert old_crm.range_status == -1 and old_crm.last_at == int(okrcore.batch.NONE_INSTANT)
 
     executor = MigrationExecutor(connection)
-    executor.migrate([("okrcore_example", "0002_datetimes_and_choices")])
+    executor.migrate([("okrcore_example", "0002_datetimes_and_choices")])  # no change log yet
+    job.forget_schemas()  # the tables changed under the job (migrate would have told it)
 
     support = Goal.objects.using(old_alias).get(id="support")
     assert support.start_at == datetime(2026, 1, 1, tzinfo=UTC)
@@ -389,16 +411,60 @@ def test_migration_0002_converts_the_earlier_layout(old_alias: str) -> None:
     snapshot = Snapshot.objects.using(old_alias).get()
     assert snapshot.as_of == AS_OF
     assert snapshot.computed_at == datetime(1969, 12, 31, 23, 59, 59, 500001, tzinfo=UTC)
-    crm = KeyResultResult.objects.using(old_alias).get(kr_id="crm")
+    second = [("okrcore_example", "0002_datetimes_and_choices")]
+    mid = executor.loader.project_state(second).apps  # codes are integers until 0004
+    crm = mid.get_model("okrcore_example", "KeyResultResult").objects.using(old_alias).get(
+        kr_id="crm")
     assert crm.as_of == AS_OF and crm.range_status is None and crm.last_at is None
-    calls = KeyResultResult.objects.using(old_alias).get(kr_id="calls")
+    calls = mid.get_model("okrcore_example", "KeyResultResult").objects.using(old_alias).get(
+        kr_id="calls")
     assert calls.last_at == datetime(2026, 1, 10, tzinfo=UTC)
     expected = okrcore.evaluate(document)
     # "calls" has no timeline, so no pace and no colour (SEMANTICS §11.1): NULL, shown by name
     assert expected.key_results["calls"].colour is None
     assert calls.colour is None and calls.get_colour_display() == "no colour"
-    assert crm.get_colour_display() == expected.key_results["crm"].colour == "green"
+    assert crm.colour == 0 and crm.get_colour_display() == expected.key_results["crm"].colour
     # the converted results read back as the core's evaluation, and the job runs on them
+    assert job.load_evaluation(old_alias, models=before_log).to_json() == expected.to_json()
+    report = job.recompute(old_alias, before_log, as_of=AS_OF, incremental=True)
+    assert report.incremental and report.errors == () and report.key_results == 0
+
+    # 0004: the coded result columns become names (NULL for none), and back
+    latest = executor.loader.graph.leaf_nodes("okrcore_example")
+    MigrationExecutor(connection).migrate(latest)
+    job.forget_schemas()
+    _assert_readable_codes(old_alias)
     assert job.load_evaluation(old_alias).to_json() == expected.to_json()
+    third = [("okrcore_example", "0003_change_log")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(third)
+    job.forget_schemas()
+    coded = executor.loader.project_state(third).apps
+    krs = coded.get_model("okrcore_example", "KeyResultResult").objects.using(old_alias)
+    assert (list(krs.filter(kr_id__in=["calls", "crm"]).order_by("kr_id").values_list(
+        "kr_id", "colour", "trend", "stale", "error", "range_status"))
+        == [("calls", None, 0, 1, 0, None), ("crm", 0, -1, -1, 0, None)])
+    sales = coded.get_model("okrcore_example", "ObjectiveResult").objects.using(old_alias).get(
+        objective_id="sales")
+    assert (sales.mode, sales.rule, sales.colour, sales.grade_band) == (1, 3, 1, 0)
+    MigrationExecutor(connection).migrate(latest)
+    job.forget_schemas()
+    _assert_readable_codes(old_alias)
     report = job.recompute(old_alias, as_of=AS_OF, incremental=True)
     assert report.incremental and report.errors == () and report.key_results == 0
+
+
+def _assert_readable_codes(alias: str) -> None:
+    """The hand document's results as stored names (okrcore.evaluate gives the same strings)."""
+    krs = KeyResultResult.objects.using(alias)
+    assert (list(krs.filter(kr_id__in=["calls", "crm", "latency"]).order_by("kr_id")
+                 .values_list("kr_id", "colour", "trend", "stale", "error", "range_status"))
+            == [("calls", None, "progressed", "stale", None, None),
+                ("crm", "green", None, None, None, None),
+                ("latency", "yellow", None, None, None, "yellow")])
+    sales = ObjectiveResult.objects.using(alias).get(objective_id="sales")
+    assert (sales.mode, sales.rule, sales.colour, sales.computed_colour, sales.trend,
+            sales.stale, sales.grade_band, sales.error) == (
+        "mean", "auto:mixed", "yellow", "yellow", "progressed", "stale", "green", None)
+    assert (sales.get_rule_display(), sales.get_stale_display(),
+            sales.get_error_display()) == ("mixed", "stale", "none")

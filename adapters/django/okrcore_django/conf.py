@@ -23,12 +23,16 @@ EXAMPLE_MODELS: Final[dict[str, str]] = {
     "kr_result": "okrcore_example.KeyResultResult",
     "objective_result": "okrcore_example.ObjectiveResult",
     "person_result": "okrcore_example.PersonResult",
+    "change": "okrcore_example.Change",
 }
 """Role -> model label of the example app (``okrcore_django.example``)."""
 
 
 def models_setting() -> dict[str, str]:
-    """The ``OKRCORE_MODELS`` setting (role -> model label); default the example app's."""
+    """The ``OKRCORE_MODELS`` setting (role -> model label); default the example app's.
+
+    The role ``change`` (the change log of ``okrcore_recompute --incremental``) is optional.
+    """
     configured: dict[str, str] | None = getattr(settings, "OKRCORE_MODELS", None)
     if configured is not None:
         return dict(configured)

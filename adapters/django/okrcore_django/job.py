@@ -12,17 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
+import attrs
 from django.apps import apps
 from django.db import connections
 
 import okrcore
 from okrcore_django.conf import models_setting
 
-__all__ = ["engine_for", "load_document", "load_evaluation", "models_setting", "recompute",
-           "schema_for", "store_document"]
+__all__ = ["engine_for", "forget_schemas", "load_document", "load_evaluation", "models_setting",
+           "recompute", "schema_for", "store_document"]
 
 
 def engine_for(alias: str = "default") -> Any:
@@ -54,22 +54,67 @@ def engine_for(alias: str = "default") -> Any:
     raise ValueError(f"okrcore_django supports SQLite and PostgreSQL, not {engine}")
 
 
-def schema_for(bind: Any, models: Mapping[str, str] | None = None) -> Any:
-    """Reflect the Django models' tables into an :class:`okrcore_sqlalchemy.Schema`."""
+class _Reflected:
+    """A reflected table in the place of a mapped class (a :class:`Schema` reads ``__table__``).
+
+    Hashable by identity, as mapped classes are.
+    """
+
+    def __init__(self, table: Any) -> None:
+        self.__table__ = table
+
+
+_SCHEMAS: dict[tuple[Any, ...], Any] = {}
+"""Reflected schemas by database alias and role mapping (see :func:`forget_schemas`)."""
+
+
+def forget_schemas(**_signal: Any) -> None:
+    """Drop the reflected schemas (Django's ``post_migrate`` calls it: tables may have changed).
+
+    Call it after changing the tables some other way in a running process.
+    """
+    _SCHEMAS.clear()
+
+
+def schema_for(bind: Any, models: Mapping[str, str] | None = None,
+               alias: str | None = None) -> Any:
+    """Reflect the Django models' tables into an :class:`okrcore_sqlalchemy.Schema`.
+
+    ``DateTimeField`` columns become :class:`okrcore_sqlalchemy.Timestamp`.  The role
+    ``change`` (the change log) is optional.  Given the database ``alias``, the schema is
+    reflected once per alias and role mapping in a process (:func:`forget_schemas` drops them;
+    ``migrate`` does).
+    """
     import sqlalchemy
 
     from okrcore_sqlalchemy import Schema, Timestamp
 
+    mapping = dict(models or models_setting())
+    if "change" not in attrs.fields_dict(Schema):  # an okrcore_sqlalchemy without a change log
+        mapping.pop("change", None)
+    key = (alias, tuple(sorted(mapping.items())))
+    cached = None if alias is None else _SCHEMAS.get(key)
+    if cached is not None:
+        return cached
+    from okrcore_sqlalchemy import SourceError
+
     metadata = sqlalchemy.MetaData()
     roles = {}
-    for role, label in (models or models_setting()).items():
-        table = sqlalchemy.Table(apps.get_model(label)._meta.db_table, metadata,
-                                 autoload_with=bind)
+    for role, label in mapping.items():
+        name = apps.get_model(label)._meta.db_table
+        try:
+            table = sqlalchemy.Table(name, metadata, autoload_with=bind)
+        except sqlalchemy.exc.NoSuchTableError as exc:
+            raise SourceError(f"the table {name!r} of the role {role!r} ({label}) does not "
+                              "exist: run migrate") from exc
         for column in table.columns:  # DateTimeField: timestamptz, or UTC text on SQLite
             if isinstance(column.type, sqlalchemy.DateTime):
                 column.type = Timestamp()
-        roles[role] = SimpleNamespace(__table__=table)
-    return Schema(**roles)
+        roles[role] = _Reflected(table)
+    schema = Schema(**roles)
+    if alias is not None:
+        _SCHEMAS[key] = schema
+    return schema
 
 
 def recompute(alias: str = "default", models: Mapping[str, str] | None = None,
@@ -79,21 +124,30 @@ def recompute(alias: str = "default", models: Mapping[str, str] | None = None,
 
     bind = engine_for(alias)
     try:
-        return okrcore_sqlalchemy.recompute(bind, schema=schema_for(bind, models), **options)
+        return okrcore_sqlalchemy.recompute(bind, schema=schema_for(bind, models, alias),
+                                            **options)
     finally:
         bind.dispose()
 
 
 def store_document(document: okrcore.Document, alias: str = "default",
                    models: Mapping[str, str] | None = None) -> None:
-    """Write a document into the Django models' tables (one transaction)."""
+    """Write a document into the Django models' tables (one transaction).
+
+    With a change log (role ``change``) a ``structural`` change is recorded after it: the
+    organisation was replaced, so the next incremental run recomputes everything.
+    """
     import okrcore_sqlalchemy
+    from okrcore_django.models import record_changes
 
     bind = engine_for(alias)
     try:
-        okrcore_sqlalchemy.store_document(bind, document, schema_for(bind, models))
+        okrcore_sqlalchemy.store_document(bind, document, schema_for(bind, models, alias))
     finally:
         bind.dispose()
+    label = (models or models_setting()).get("change")
+    if label is not None:
+        record_changes(apps.get_model(label), alias, [(None, None, None, True)])
 
 
 def load_document(alias: str = "default",
@@ -103,7 +157,7 @@ def load_document(alias: str = "default",
 
     bind = engine_for(alias)
     try:
-        return okrcore_sqlalchemy.load_document(bind, schema_for(bind, models))
+        return okrcore_sqlalchemy.load_document(bind, schema_for(bind, models, alias))
     finally:
         bind.dispose()
 
@@ -121,6 +175,6 @@ def load_evaluation(alias: str = "default", as_of: datetime | None = None,
 
     bind = engine_for(alias)
     try:
-        return okrcore_sqlalchemy.load_evaluation(bind, as_of, schema_for(bind, models))
+        return okrcore_sqlalchemy.load_evaluation(bind, as_of, schema_for(bind, models, alias))
     finally:
         bind.dispose()

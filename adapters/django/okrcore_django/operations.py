@@ -1,10 +1,11 @@
-"""Migration operations that convert tables of the earlier layout (instants as µs BIGINTs).
+"""Migration operations that convert tables of earlier layouts.
 
 Until okrcore 0.x the abstract models stored every instant as a ``BigIntegerField`` of
-microseconds since the Unix epoch and colours as codes with ``-1`` for no colour.  A product's
-own migration uses these operations where ``makemigrations`` wrote an ``AlterField`` (see the
-example app's ``0002`` migration): the values are converted in the database, on SQLite and
-PostgreSQL.
+microseconds since the Unix epoch and colours as codes with ``-1`` for no colour; until issue
+19 the coded result columns (colours, trend, staleness, rollup mode and rule, error) held the
+batch engine's integer codes.  A product's own migration uses these operations where
+``makemigrations`` wrote an ``AlterField`` (see the example app's ``0002`` and ``0004``
+migrations): the values are converted in the database, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.exceptions import IrreversibleError
 from django.db.migrations.state import ProjectState
 
-__all__ = ["MicrosToDateTime", "colours_to_null"]
+__all__ = ["CodesToNames", "MicrosToDateTime", "colours_to_null"]
 
 
 class MicrosToDateTime(migrations.AlterField):
@@ -93,6 +94,85 @@ class MicrosToDateTime(migrations.AlterField):
     def describe(self) -> str:
         """A one-line description for ``migrate``'s output."""
         return f"Convert µs field {self.name} on {self.model_name} to a DateTimeField"
+
+
+class CodesToNames(migrations.AlterField):
+    """``AlterField`` from integer codes (``SmallIntegerField``) to their names (``CharField``).
+
+    Parameters
+    ----------
+    model_name, name, field
+        As for ``AlterField`` (``field`` is the new ``CharField``).
+    names : dict of int to str
+        Code -> stored name (:data:`okrcore.codes.RESULT_CODE_NAMES` of the column, written out
+        in the migration so that it never changes under it).
+    none_code : int, optional
+        The code that meant "none" (``-1`` for trend and staleness, ``0`` for error): it
+        becomes NULL (the new field must be nullable).  Colours were NULL already.
+
+    Notes
+    -----
+    The column is altered as ``AlterField`` does (PostgreSQL: ``USING col::varchar``; SQLite:
+    the table is rebuilt, the integers becoming text), then one ``UPDATE … SET col = CASE col
+    WHEN '0' THEN 'green' …`` maps codes to names; a value that is no code of the column is
+    kept as it is (reading it then fails loudly).  Reversible: names back to codes, NULL back
+    to ``none_code``.
+    """
+
+    def __init__(self, model_name: str, name: str, field: Any, names: dict[int, str],
+                 none_code: int | None = None, preserve_default: bool = True) -> None:
+        self.names, self.none_code = dict(names), none_code
+        super().__init__(model_name, name, field, preserve_default)
+
+    def deconstruct(self) -> tuple[str, Any, dict[str, Any]]:
+        """As ``AlterField``, with ``names`` and ``none_code``."""
+        _name, args, kwargs = super().deconstruct()
+        kwargs["names"] = self.names
+        if self.none_code is not None:
+            kwargs["none_code"] = self.none_code
+        return self.__class__.__name__, args, kwargs
+
+    def _column(self, schema_editor: BaseDatabaseSchemaEditor, state: ProjectState,
+                app_label: str) -> tuple[str, str] | None:
+        model = state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return None
+        return (schema_editor.quote_name(model._meta.db_table),
+                schema_editor.quote_name(model._meta.get_field(self.name).column))
+
+    def database_forwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor,
+                          from_state: ProjectState, to_state: ProjectState) -> None:
+        """Alter the column, then map codes to names."""
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+        found = self._column(schema_editor, to_state, app_label)
+        if found is None:
+            return
+        table, column = found
+        cases = " ".join(f"WHEN '{int(code)}' THEN %s" for code in self.names)
+        none = "" if self.none_code is None else f"WHEN '{int(self.none_code)}' THEN NULL "
+        schema_editor.execute(
+            f"UPDATE {table} SET {column} = CASE {column} {cases} {none}ELSE {column} END",
+            params=list(self.names.values()))
+
+    def database_backwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor,
+                           from_state: ProjectState, to_state: ProjectState) -> None:
+        """Map names back to codes (NULL to ``none_code``), then alter the column back."""
+        found = self._column(schema_editor, from_state, app_label)
+        if found is not None:
+            table, column = found
+            cases = " ".join(f"WHEN {column} = %s THEN '{int(code)}'" for code in self.names)
+            none = ("" if self.none_code is None
+                    else f"WHEN {column} IS NULL THEN '{int(self.none_code)}' ")
+            schema_editor.execute(
+                f"UPDATE {table} SET {column} = CASE {none}{cases} ELSE {column} END",
+                params=list(self.names.values()))
+        # AlterField.database_backwards would call this class's database_forwards
+        migrations.AlterField.database_forwards(self, app_label, schema_editor, from_state,
+                                                to_state)
+
+    def describe(self) -> str:
+        """A one-line description for ``migrate``'s output."""
+        return f"Store codes of {self.name} on {self.model_name} as names"
 
 
 def colours_to_null(model_fields: dict[str, tuple[str, ...]]) -> migrations.RunPython:

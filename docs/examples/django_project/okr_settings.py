@@ -24,4 +24,5 @@ OKRCORE_MODELS = {
     "kr_result": "goals.MeasureResult",
     "objective_result": "goals.GoalResult",
     "person_result": "goals.PersonResult",
+    "change": "goals.Change",  # optional: the change log of okrcore_recompute --incremental
 }

@@ -70,5 +70,5 @@ class PersonResultAdmin(_Admin):
     list_filter = ("as_of",)
 
 
-for _model in (m.Person, m.KrOwner, m.Checkpoint, m.CheckIn, m.Snapshot):
+for _model in (m.Person, m.KrOwner, m.Checkpoint, m.CheckIn, m.Snapshot, m.Change):
     admin.site.register(_model)

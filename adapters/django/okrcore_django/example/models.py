@@ -9,6 +9,7 @@ from okrcore_django.conf import EXAMPLE_MODELS
 
 __all__ = [
     "MODELS",
+    "Change",
     "CheckIn",
     "Checkpoint",
     "KeyResult",
@@ -31,6 +32,8 @@ class Person(okr.PersonBase):
 
 class Objective(okr.ObjectiveBase):
     """An objective."""
+
+    okrcore_models: ClassVar[dict[str, str]] = MODELS
 
 
 class KeyResult(okr.KeyResultBase):
@@ -71,3 +74,7 @@ class ObjectiveResult(okr.ObjectiveResultBase):
 
 class PersonResult(okr.PersonResultBase):
     """A stored person result."""
+
+
+class Change(okr.ChangeBase):
+    """An entry of the change log (role ``change``)."""

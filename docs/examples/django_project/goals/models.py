@@ -47,3 +47,7 @@ class GoalResult(okr.ObjectiveResultBase):
 
 class PersonResult(okr.PersonResultBase):
     """A stored person result."""
+
+
+class Change(okr.ChangeBase):
+    """The change log: what each write changed (role ``change``)."""

@@ -42,7 +42,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         """Options: --incremental, --as-of, --preset, --database, --no-progress."""
         parser.add_argument("--incremental", action="store_true",
-                            help="recompute only key results changed since the last snapshot")
+                            help="recompute only what changed since the last snapshot (what "
+                            "the change log names, or key results of another version)")
         parser.add_argument("--as-of", default=None,
                             help="instant to compute for, ISO 8601 (default now; with "
                             "--incremental the latest snapshot's)")
@@ -59,8 +60,13 @@ class Command(BaseCommand):
             policy = Policy.from_preset(options["preset"]) if options["preset"] else None
         except (OkrValueError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
-        report = job.recompute(
-            options["database"], as_of=as_of, policy=policy,
-            incremental=options["incremental"],
-            progress=None if options["no_progress"] else _Bar(self.stderr))
+        from okrcore_sqlalchemy import KeyTypeError, SourceError, StoreError
+
+        try:
+            report = job.recompute(
+                options["database"], as_of=as_of, policy=policy,
+                incremental=options["incremental"],
+                progress=None if options["no_progress"] else _Bar(self.stderr))
+        except (SourceError, StoreError, KeyTypeError) as exc:  # one line, no traceback
+            raise CommandError(str(exc)) from exc
         self.stdout.write(json.dumps(report.to_json(), indent=2))
