@@ -113,8 +113,8 @@ def test_instants_of_every_type_round_trip_and_recompute(engine: Engine, kind: s
     # objective and the ancestor; without one, every key result of the changed one's objective
     # (sales: 4) and its ancestors
     assert follow.incremental and follow.as_of == AS_OF
-    expected = (1, 2) if schema.change is not None else (4, 2)
-    assert (follow.key_results, follow.objectives) == expected
+    written = (1, 2) if schema.change is not None else (4, 2)
+    assert (follow.key_results, follow.objectives) == written
     changed = okrcore.Document(as_of=AS_OF, objectives=S.load_document(engine, schema).objectives)
     assert S.load_evaluation(engine, AS_OF, schema).to_json() == \
         okrcore.evaluate(changed).to_json()
