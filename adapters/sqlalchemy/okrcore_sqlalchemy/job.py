@@ -116,6 +116,9 @@ class RecomputeReport:
         Wall time of each phase [s].
     incremental : bool
         True when only what changed since the stored snapshot was recomputed.
+    io : {"adbc", "sqlalchemy"}
+        How the input was read and the results written: ADBC columnar bulk I/O or the rows of
+        the SQLAlchemy connection (``recompute(io=...)``).
     """
 
     as_of: datetime
@@ -130,6 +133,7 @@ class RecomputeReport:
     seconds_compute: float
     seconds_write: float
     incremental: bool = False
+    io: str = "sqlalchemy"
 
     def to_json(self) -> dict[str, Any]:
         """The report as a JSON-able object (instants in ISO 8601, UTC)."""
@@ -146,6 +150,7 @@ class RecomputeReport:
             "seconds_compute": self.seconds_compute,
             "seconds_write": self.seconds_write,
             "incremental": self.incremental,
+            "io": self.io,
         }
 
 
@@ -444,14 +449,27 @@ def _skipped_by_change(conn: Connection, schema: Schema, read: _Read) -> tuple[A
     now_kr = _attached(rows.sort_key_results(
         now_obj["id"], _kr_columns(conn, schema, ("id", "version", "objective_id"))),
         "objective_id", set(now_obj["id"]), "key_results", "id", [])
+    same = (now_obj["id"] == list(frame.obj_ids or ())
+            and now_kr["id"] == list(frame.kr_ids or ()))
+    return _skip_masks(frame, same, _versions(now_kr["version"]) != read.kr_version,
+                       _versions(now_obj["version"]) != read.obj_version)
+
+
+def _skip_masks(frame: OrgFrame, same: bool, kr_changed_rows: Any, obj_changed_rows: Any
+                ) -> tuple[Any, Any, Any]:
+    """Rows not to write, given which rows changed since they were read.
+
+    Everything unless ``same`` (the same key results and objectives, in the same order, as
+    read); else the changed rows' objectives, their ancestors and their owners.
+    """
     n_people = len(frame.person_names or ())
-    if now_obj["id"] != list(frame.obj_ids or ()) or now_kr["id"] != list(frame.kr_ids or ()):
+    if not same:
         return (np.ones(frame.n_kr, bool), np.ones(frame.n_obj, bool), np.ones(n_people, bool))
-    kr_changed = np.flatnonzero(_versions(now_kr["version"]) != read.kr_version)
+    kr_changed = np.flatnonzero(kr_changed_rows)
     objectives, _ = inc.affected(frame, kr_changed)
     obj_skip = np.zeros(frame.n_obj, bool)
     obj_skip[objectives] = True
-    for row in np.flatnonzero(_versions(now_obj["version"]) != read.obj_version):
+    for row in np.flatnonzero(obj_changed_rows):
         up = int(row)
         while up >= 0 and not obj_skip[up]:
             obj_skip[up] = True
@@ -475,6 +493,7 @@ def recompute(
     schema: Schema = REFERENCE,
     kernel: str = "numpy",
     threads: int | None = None,
+    io: str = "auto",
 ) -> RecomputeReport:
     r"""Recompute the stored organisation in columns and write the results in one transaction.
 
@@ -502,10 +521,25 @@ def recompute(
     threads : int, optional
         Threads of the evaluation (:func:`okrcore.batch.evaluate_frame`; default: the CPUs
         this process may use).
+    io : {"auto", "adbc", "sqlalchemy"}
+        How a full recompute reads and writes.  ``adbc``: columnar bulk I/O
+        (:mod:`okrcore_sqlalchemy.columnar`: ADBC into Arrow, bulk ingest and one set-based
+        upsert per result table; needs the ``adbc`` extra and a SQLite file or PostgreSQL).
+        ``sqlalchemy``: the rows of the SQLAlchemy connection.  ``auto`` (default): ADBC when
+        it can, else (in-memory SQLite, another database, no ``adbc`` extra: logged) the
+        rows; also the rows when the columnar read finds a bad value, which the row path
+        reports.  An incremental recompute uses the rows.
 
     Returns
     -------
     RecomputeReport
+
+    Raises
+    ------
+    SourceError, StoreError
+        The database cannot be read or written (nothing was written).
+    ValueError, ImportError
+        ``io="adbc"`` with an engine ADBC cannot open, or without the ``adbc`` extra.
 
     Notes
     -----
@@ -519,6 +553,20 @@ def recompute(
     """
     report: Progress = progress or (lambda _phase, _done, _total: None)
     policy = policy or Policy()
+    if not incremental:
+        from okrcore_sqlalchemy import columnar
+
+        if columnar.choose(bind, io):
+            def finish(when: int, result: BatchResult, errors: list[RowError],
+                       written: tuple[int, int, int], skipped: int,
+                       seconds: tuple[float, float, float]) -> RecomputeReport:
+                return _report(when, policy, result, errors, written, skipped, seconds,
+                               False, "adbc")
+            done = columnar.recompute(bind, as_of=as_of, policy=policy, progress=report,
+                                      schema=schema, kernel=kernel, threads=threads,
+                                      finish=finish)
+            if done is not None:
+                return done  # type: ignore[no-any-return]
     t0 = time.perf_counter()
     failing = _database_errors(bind)
     try:
@@ -607,6 +655,13 @@ def recompute(
         raise StoreError(f"cannot write the results: {_reason(exc)} (nothing was written; "
                          "the stored snapshots are as they were)") from exc
     t3 = time.perf_counter()
+    return _report(when, policy, result, errors, written, skipped, (t1 - t0, t2 - t1, t3 - t2),
+                   previous is not None, "sqlalchemy")
+
+
+def _report(when: int, policy: Policy, result: BatchResult, errors: Sequence[RowError],
+            written: tuple[int, int, int], skipped: int, seconds: tuple[float, float, float],
+            incremental: bool, io: str) -> RecomputeReport:
     colours = {name: 0 for name in ("green", "yellow", "red", "none")}
     codes, counts = np.unique(result.obj_colour, return_counts=True)
     for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
@@ -616,5 +671,5 @@ def recompute(
     return RecomputeReport(
         as_of=moment, policy=policy, key_results=written[0], objectives=written[1],
         people=written[2], skipped_newer=skipped, errors=tuple(errors),
-        objective_colours=colours, seconds_read=t1 - t0, seconds_compute=t2 - t1,
-        seconds_write=t3 - t2, incremental=previous is not None)
+        objective_colours=colours, seconds_read=seconds[0], seconds_compute=seconds[1],
+        seconds_write=seconds[2], incremental=incremental, io=io)
