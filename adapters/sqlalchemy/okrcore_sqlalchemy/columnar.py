@@ -166,6 +166,8 @@ def _connect(bind: Engine) -> Any:
     if target[0] == "sqlite":
         with conn.cursor() as cur:
             cur.execute("PRAGMA busy_timeout = 5000")  # as the sqlite3 module waits
+            # a page cache for the result indexes the bulk write fills (default 2 MB)
+            cur.execute("PRAGMA cache_size = -65536")
     return conn
 
 
@@ -676,16 +678,23 @@ def _skips(cur: Any, dialect: Any, schema: Schema, read: _Columns) -> tuple[Any,
     t_obj = schema.table("objective")
     now_obj = _fetch(cur, dialect, _columns_query(t_obj, ("id", "version"), _OBJ_ORDER,
                                                   raw=_key_raw), ("id", "version"))
-    names = ("id", "version", "objective_id")
-    now_kr = _fetch(cur, dialect, _kr_query(schema, names, raw=_key_raw), names)
+    names = ("id", "version", "objective_id", "position")
+    t_kr = schema.table("key_result")
+    here = _sorts_here(dialect, t_kr.c["id"], t_kr.c["objective_id"])
+    now_kr = _fetch(cur, dialect, _columns_query(t_kr, names, (), raw=_key_raw) if here
+                    else _kr_query(schema, names, raw=_key_raw), names)
     obj_ids = _keys(pa, now_obj.column("id"))
-    try:
-        kr_of = _keys(pa, now_kr.column("objective_id"), obj_ids)
-    except _Fallback:
-        kr_of = None
-    same = kr_of is not None and obj_ids.equals(read.obj_ids)
+    same = obj_ids.equals(read.obj_ids)
     if same:
-        now_kr = now_kr.filter(pa.array(_rows_of(pa, kr_of, obj_ids) >= 0))
+        try:
+            kr_obj = _refs(pa, now_kr, "objective_id", obj_ids)
+            if here:
+                now_kr, kr_obj = _ordered(pa, now_kr, "objective_id", kr_obj,
+                                          ("position", "id"))
+        except _Fallback:  # a key of another type: not the rows that were read
+            same = False
+    if same:
+        now_kr = now_kr.filter(pa.array(kr_obj >= 0))
         same = _keys(pa, now_kr.column("id")).equals(read.kr_ids)
     if not same:
         return _skip_masks(read.frame, False, None, None)
@@ -785,34 +794,52 @@ def write_columns(cur: Any, dialect: Any, schema: Schema, read: _Columns, result
                   + (person_rows & person_skip).sum())
     kr_rows, obj_rows, person_rows = kr_rows & ~kr_skip, obj_rows & ~obj_skip, \
         person_rows & ~person_skip
-    plans = (("kr_result", "kr_id", "kr", kr_rows, read.kr_ids, read.kr_version),
-             ("objective_result", "objective_id", "obj", obj_rows, read.obj_ids,
+    masks = (kr_rows, obj_rows, person_rows)
+    for step, (table, key, guard, data) in enumerate(
+            result_tables(schema, name, read, result, masks, when), start=1):
+        _write(cur, dialect, table, ("as_of", key), guard, data, when)
+        _check_written(cur, dialect, table, table_role(schema, table), key, when,
+                       data.column(key))
+        del data
+        progress("write", step, 3)
+    return (int(kr_rows.sum()), int(obj_rows.sum()), int(person_rows.sum())), skipped
+
+
+def table_role(schema: Schema, table: Table) -> str:
+    """The role of a result table."""
+    return next(r for r in ("kr_result", "objective_result", "person_result")
+                if schema.table(r) is table)
+
+
+def result_tables(schema: Schema, dialect_name: str, read: _Columns, result: BatchResult,
+                  masks: tuple[Any, Any, Any], when: int) -> Iterator[tuple[Table, str, bool,
+                                                                              Any]]:
+    """Per result table: ``(table, key column, version guard, Arrow table of the rows)``.
+
+    The rows of each mask, as stored (:func:`_stored`); built one table at a time.
+    """
+    pa = _pa()
+    plans = (("kr_result", "kr_id", "kr", masks[0], read.kr_ids, read.kr_version),
+             ("objective_result", "objective_id", "obj", masks[1], read.obj_ids,
               read.obj_version),
-             ("person_result", "person_id", "person", person_rows, read.person_ids, None))
-    for step, (role, key, prefix, mask, ids, version) in enumerate(plans, start=1):
+             ("person_result", "person_id", "person", masks[2], read.person_ids, None))
+    for role, key, prefix, mask, ids, version in plans:
         picked = np.flatnonzero(mask)
         table = schema.table(role)
-        keys = _key_array(pa, ids.take(pa.array(picked)))
         columns: dict[str, Any] = {
             "as_of": _instant_array(pa, table.c["as_of"], np.full(picked.shape[0], when,
-                                                                  np.int64), name),
-            key: keys}
+                                                                  np.int64), dialect_name),
+            key: _key_array(pa, ids.take(pa.array(picked)))}
         if version is not None:
             columns["input_version"] = pa.array(version[picked])
         for (column, kind), values in zip(rows.RESULT_COLUMNS[prefix],
                                           rows.result_columns(result, prefix, picked).values(),
                                           strict=True):
+            stored = _stored(pa, table, column, values, kind)
             if column == "last_at" or isinstance(table.c[column].type, Timestamp):
-                stored = _stored(pa, table, column, values, kind)
-                columns[column] = _instant_array(pa, table.c[column], stored, name)
-            else:
-                columns[column] = _stored(pa, table, column, values, kind)
-        _write(cur, dialect, table, ("as_of", key), version is not None, pa.table(columns),
-               when)
-        del columns
-        _check_written(cur, dialect, table, role, key, when, keys)
-        progress("write", step, len(plans))
-    return (int(kr_rows.sum()), int(obj_rows.sum()), int(person_rows.sum())), skipped
+                stored = _instant_array(pa, table.c[column], stored, dialect_name)
+            columns[column] = stored
+        yield table, key, version is not None, pa.table(columns)
 
 
 def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress: Progress,
