@@ -24,6 +24,7 @@ Install with ``pip install 'okrcore[adbc]'``.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -208,7 +209,7 @@ def _pa() -> Any:
 def _empty_as(pa: Any, column: Any, kind: Any) -> Any:
     """A column; an empty or all-NULL one as ``kind`` (SQLite types an empty result int64)."""
     column = column.combine_chunks() if hasattr(column, "combine_chunks") else column
-    if len(column) == 0 or pa.types.is_null(column.type):
+    if column.null_count == len(column):  # SQLite types a NULL-only column as integer
         return pa.nulls(len(column), kind)
     return column
 
@@ -264,7 +265,7 @@ def _keys(pa: Any, column: Any, like: Any | None = None) -> Any:
         if pa.types.is_null(column.type):
             return column.cast(pa.string())
         return column
-    if len(column) == 0 or pa.types.is_null(column.type):
+    if column.null_count == len(column):
         return pa.nulls(len(column), like.type)
     same = ((pa.types.is_integer(column.type) and pa.types.is_integer(like.type))
             or (pa.types.is_string(column.type) and pa.types.is_string(like.type)))
@@ -842,6 +843,16 @@ def result_tables(schema: Schema, dialect_name: str, read: _Columns, result: Bat
         yield table, key, version is not None, pa.table(columns)
 
 
+def _adbc_reason(exc: BaseException) -> str:
+    """An ADBC driver's message, first line, without status code, driver tag or SQL."""
+    text = _reason(exc)
+    if "ERROR:" in text:  # PostgreSQL's own message (the driver's prefix may quote the SQL)
+        return text[text.index("ERROR:") + len("ERROR:"):].strip()
+    text = re.sub(r"^[A-Z_]+: ", "", text)
+    text = re.sub(r"^\[[A-Za-z]+\] ", "", text)
+    return re.sub(r"^Failed to (prepare|execute) query( '.*')?: ", "", text)
+
+
 def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress: Progress,
               schema: Schema, kernel: str, threads: int | None,
               finish: Callable[..., Any]) -> Any:
@@ -856,7 +867,7 @@ def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress:
     try:
         conn = _connect(bind)
     except adbc_driver_manager.Error as exc:
-        raise SourceError(f"cannot read the organisation: {_reason(exc)}") from exc
+        raise SourceError(f"cannot read the organisation: {_adbc_reason(exc)}") from exc
     try:
         try:
             with conn.cursor() as cur:
@@ -866,7 +877,7 @@ def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress:
             _log.info("okrcore_sqlalchemy.recompute: %s; the row path checks it", why)
             return None
         except (adbc_driver_manager.Error, OSError) as exc:
-            raise SourceError(f"cannot read the organisation: {_reason(exc)}") from exc
+            raise SourceError(f"cannot read the organisation: {_adbc_reason(exc)}") from exc
         when = instant_us(datetime.now(UTC)) if as_of is None else instant_us(as_of)
         t1 = time.perf_counter()
         progress("compute", 0, 1)
@@ -887,7 +898,7 @@ def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress:
         except BaseException as exc:
             conn.rollback()
             if isinstance(exc, adbc_driver_manager.Error):
-                raise StoreError(f"cannot write the results: {_reason(exc)} (nothing was "
+                raise StoreError(f"cannot write the results: {_adbc_reason(exc)} (nothing was "
                                  "written; the stored snapshots are as they were)") from exc
             raise
         t3 = time.perf_counter()
