@@ -386,8 +386,8 @@ def frame_from_columns(
     if n and kr_objective.min() < 0:
         bad = kr_ids[int(np.argmin(kr_objective))]
         raise ValueError(f"key result {bad!r} names an objective that is not stored")
-    kr: dict[str, Any] = {
-        name: _floats(key_results[name]) for name in (
+    kr: dict[str, Any] = {  # copies: frame_from_codes maps the kinds' rows in place
+        name: np.array(key_results[name], dtype=np.float64) for name in (
             "start", "target", "current", "stages_total", "red_low", "yellow_low",
             "yellow_high", "red_high", "weight")}
     kr.update(
@@ -397,7 +397,7 @@ def frame_from_columns(
         range_mode=_codes(key_results["range_mode"], {None: RANGE_NONE, **RANGE_MODE_CODES},
                           np.uint8, _UNKNOWN),
         due_at=_instants(key_results["due_at"]),
-        has_history=np.asarray(key_results["has_history"], dtype=np.bool_),
+        has_history=np.array(key_results["has_history"], dtype=np.bool_),
         unit=np.fromiter((unit(u) for u in key_results["unit"]), np.int32, n))
     obj_owner = np.fromiter((person(o) for o in objectives["owner_id"]), np.int32, m)
     parents = list(objectives["parent_id"])
@@ -475,6 +475,12 @@ def frame_from_codes(
     kr_ids, obj_ids, person_names, unit_names, obj_parent_names : sequence, optional
         The frame's labels.
 
+    Notes
+    -----
+    The float columns ``start``, ``target``, ``current``, ``stages_total`` and
+    ``has_history`` are used in place (each kind maps its rows into them): pass arrays of
+    your own.
+
     Returns
     -------
     OrgFrame
@@ -488,10 +494,10 @@ def frame_from_codes(
         kr_points_done = np.asarray(np.bincount(
             points["kr"], weights=np.asarray(points["done"], dtype=np.float64), minlength=n),
             dtype=np.float64)
-    cols = K.Columns(kind, np.array(kr["target"], dtype=np.float64),
-                     np.array(kr["current"], dtype=np.float64),
-                     np.array(kr["stages_total"], dtype=np.float64), kr_points, kr_points_done)
-    start = np.array(kr["start"], dtype=np.float64)
+    cols = K.Columns(kind, np.asarray(kr["target"], dtype=np.float64),
+                     np.asarray(kr["current"], dtype=np.float64),
+                     np.asarray(kr["stages_total"], dtype=np.float64), kr_points, kr_points_done)
+    start = np.asarray(kr["start"], dtype=np.float64)
     rows_of = [(k, kind == k.code) for k in K.KINDS.values()]
     uses_start = np.zeros(n, dtype=np.bool_)
     for k, rows in rows_of:
@@ -503,7 +509,7 @@ def frame_from_codes(
     target, current = cols.target, cols.current
     kr_objective = kr["objective"]
     log_kr = logs["kr"]
-    has_log = np.array(kr["has_history"], dtype=np.bool_)
+    has_log = np.asarray(kr["has_history"], dtype=np.bool_)
     has_log[log_kr] = True
     obj_owner = obj["owner"]
     explicit_kr, explicit = owners["kr"], owners["person"]

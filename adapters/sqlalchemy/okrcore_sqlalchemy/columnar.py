@@ -167,8 +167,6 @@ def _connect(bind: Engine) -> Any:
     if target[0] == "sqlite":
         with conn.cursor() as cur:
             cur.execute("PRAGMA busy_timeout = 5000")  # as the sqlite3 module waits
-            # a page cache for the result indexes the bulk write fills (default 2 MB)
-            cur.execute("PRAGMA cache_size = -65536")
     return conn
 
 
@@ -218,8 +216,8 @@ def _floats(pa: Any, column: Any) -> Any:
     column = _empty_as(pa, column, pa.float64())
     if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
         raise _Fallback("a number column holds another type")
-    return np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False),
-                      dtype=np.float64)
+    return np.array(column.cast(pa.float64()).to_numpy(zero_copy_only=False),
+                    dtype=np.float64)  # writeable: the frame maps kinds in place
 
 
 def _instants(pa: Any, column: Any, nullable: bool = True) -> Any:
@@ -242,7 +240,7 @@ def _flags(pa: Any, column: Any) -> Any:
     if column.null_count:
         raise _Fallback("a boolean column holds NULL")
     if pa.types.is_boolean(column.type):
-        return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.bool_)
+        return np.array(column.to_numpy(zero_copy_only=False), dtype=np.bool_)
     if not pa.types.is_integer(column.type):
         raise _Fallback("a boolean column holds another type")
     values = column.to_numpy()
@@ -262,8 +260,8 @@ def _keys(pa: Any, column: Any, like: Any | None = None) -> Any:
     """A key column as one Arrow array, of the type of ``like`` (the keys it refers to)."""
     column = column.combine_chunks() if hasattr(column, "combine_chunks") else column
     if like is None:
-        if pa.types.is_null(column.type):
-            return column.cast(pa.string())
+        if column.null_count == len(column):
+            return pa.nulls(len(column), pa.string())
         return column
     if column.null_count == len(column):
         return pa.nulls(len(column), like.type)
@@ -540,12 +538,10 @@ def _frame(pa: Any, schema: Schema, objectives: Any, key_results: Any, check_ins
                                                 unit_names(objectives.column("ps_unit"))])
     owner_of = _keys(pa, objectives.column("owner_id"))
     explicit_person = _keys(pa, owners.column("person_id"))
-    if len(owner_of) and len(explicit_person) and owner_of.type != explicit_person.type:
-        explicit_person = _keys(pa, explicit_person, owner_of)
-    elif not len(owner_of):
-        owner_of = owner_of.cast(explicit_person.type)
+    if owner_of.null_count == len(owner_of):
+        owner_of = pa.nulls(len(owner_of), explicit_person.type)
     else:
-        explicit_person = explicit_person.cast(owner_of.type)
+        explicit_person = _keys(pa, explicit_person, owner_of)
     (obj_owner, explicit), people = _encode(pa, [owner_of, explicit_person])
     parents = _keys(pa, objectives.column("parent_id"), obj_ids)
     parent = _rows_of(pa, parents, obj_ids)
@@ -884,6 +880,7 @@ def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress:
         result = evaluate_frame(read.frame, when, policy, kernel=kernel, threads=threads)
         errors = read.orphans + row_errors(read, result, schema)
         read = attrs.evolve(read, tables={})  # the Arrow input is no longer needed
+        _pa().default_memory_pool().release_unused()
         masks = (result.kr_error == 0, result.obj_error == 0,
                  result.person_seen & (result.person_error_ref < 0))
         progress("compute", 1, 1)
