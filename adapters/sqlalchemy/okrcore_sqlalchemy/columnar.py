@@ -442,6 +442,20 @@ def _sorted(pa: Any, keys: Any) -> bool:
     return bool(pc.all(ok).as_py())
 
 
+def _ranked(row: Any, position: Any) -> bool:
+    """Whether ``(row, position)`` orders the rows fully.
+
+    No tie among the rows naming a row, and at most one naming none.
+    """
+    known = row >= 0
+    if int((~known).sum()) > 1:
+        return False
+    r, p = row[known], position[known]
+    order = np.lexsort((p, r))
+    r, p = r[order], p[order]
+    return not bool(np.any((r[1:] == r[:-1]) & (p[1:] == p[:-1])))
+
+
 def _refs(pa: Any, data: Any, key: str, keys: Any) -> Any:
     """Per row of ``data``: the row of ``keys`` its ``key`` names (-1: none)."""
     return _rows_of(pa, _keys(pa, data.column(key), keys), keys)
@@ -464,13 +478,12 @@ def read_columns(cur: Any, dialect: Any, schema: Schema, progress: Progress) -> 
                                                      raw=_key_raw), names_obj)
     progress("read", 1, 5)
     here = _sorts_here(dialect, t_kr.c["id"], t_kr.c["objective_id"], t_log.c["kr_id"])
-    key_results = _fetch(cur, dialect, _columns_query(t_kr, names_kr, (), raw=_key_raw)
-                         if here else _kr_query(schema, names_kr, raw=_key_raw), names_kr)
+    key_results = _fetch(cur, dialect, _columns_query(t_kr, names_kr, (), raw=_key_raw),
+                         names_kr)
     progress("read", 2, 5)
     names_log = ("kr_id", "seq", "at", "value")
-    check_ins = _fetch(cur, dialect, _columns_query(t_log, names_log,
-                                                    () if here else ("kr_id", "at", "seq"),
-                                                    raw=_key_raw), names_log)
+    log_query = _columns_query(t_log, names_log, ("kr_id", "at", "seq"), raw=_key_raw)
+    check_ins = _fetch(cur, dialect, log_query.order_by(None), names_log)
     progress("read", 3, 5)
     names_own = ("kr_id", "position", "person_id")
     owners = _fetch(cur, dialect, _columns_query(t_own, names_own, ("kr_id", "position"),
@@ -487,15 +500,26 @@ def read_columns(cur: Any, dialect: Any, schema: Schema, progress: Progress) -> 
     orphans: list[RowError] = []
     obj_ids = _keys(pa, objectives.column("id"))
     kr_obj = _refs(pa, key_results, "objective_id", obj_ids)
-    if here:  # the selects' ORDER BY, in columns
+    # the selects' ORDER BY, in columns: SQLite compares text as Arrow does; elsewhere the
+    # text order (collation) must not matter, else the database sorts
+    if here:
         key_results, kr_obj = _ordered(pa, key_results, "objective_id", kr_obj,
                                        ("position", "id"))
+    elif _ranked(kr_obj, _integers(pa, key_results.column("position"))):
+        key_results, kr_obj = _ordered(pa, key_results, "objective_id", kr_obj, ("position",))
+    else:
+        key_results = _fetch(cur, dialect, _kr_query(schema, names_kr, raw=_key_raw), names_kr)
+        kr_obj = _refs(pa, key_results, "objective_id", obj_ids)
     key_results, kr_obj = _orphans(pa, key_results, t_kr, "objective_id", "id", kr_obj,
                                    "key_results", orphans)
     kr_ids = _keys(pa, key_results.column("id"))
     log_kr = _refs(pa, check_ins, "kr_id", kr_ids)
-    if here:
+    if here or len(pa.compute.unique(check_ins.column("kr_id").filter(
+            pa.array(log_kr < 0)))) < 2:  # the frame orders by row: only orphans need text
         check_ins, log_kr = _ordered(pa, check_ins, "kr_id", log_kr, ("at", "seq"))
+    else:
+        check_ins = _fetch(cur, dialect, log_query, names_log)
+        log_kr = _refs(pa, check_ins, "kr_id", kr_ids)
     check_ins, log_kr = _orphans(pa, check_ins, t_log, "kr_id", "kr_id", log_kr, "check_ins",
                                  orphans)
     owners, own_kr = _orphans(pa, owners, t_own, "kr_id", "kr_id",
@@ -506,10 +530,11 @@ def read_columns(cur: Any, dialect: Any, schema: Schema, progress: Progress) -> 
     frame, person_ids = _frame(pa, schema, objectives, key_results, check_ins, owners,
                                checkpoints, obj_ids, kr_ids,
                                {"kr": kr_obj, "log": log_kr, "own": own_kr, "point": point_kr})
-    return _Columns(frame, kr_ids, obj_ids, person_ids,
-                    _integers(pa, key_results.column("version")),
-                    _integers(pa, objectives.column("version")), orphans,
-                    {"key_results": key_results, "objectives": objectives,
+    kr_version = _integers(pa, key_results.column("version"))
+    obj_version = _integers(pa, objectives.column("version"))
+    return _Columns(frame, kr_ids, obj_ids, person_ids, kr_version, obj_version, orphans,
+                    {"key_results": key_results.drop_columns(["version"]),
+                     "objectives": objectives.drop_columns(["version"]),
                      "check_ins": check_ins, "checkpoints": checkpoints})
 
 
@@ -792,12 +817,14 @@ def write_columns(cur: Any, dialect: Any, schema: Schema, read: _Columns, result
     kr_rows, obj_rows, person_rows = kr_rows & ~kr_skip, obj_rows & ~obj_skip, \
         person_rows & ~person_skip
     masks = (kr_rows, obj_rows, person_rows)
+    pa = _pa()
     for step, (table, key, guard, data) in enumerate(
             result_tables(schema, name, read, result, masks, when), start=1):
         _write(cur, dialect, table, ("as_of", key), guard, data, when)
         _check_written(cur, dialect, table, table_role(schema, table), key, when,
                        data.column(key))
         del data
+        pa.default_memory_pool().release_unused()
         progress("write", step, 3)
     return (int(kr_rows.sum()), int(obj_rows.sum()), int(person_rows.sum())), skipped
 
@@ -869,6 +896,7 @@ def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress:
             with conn.cursor() as cur:
                 read = read_columns(cur, dialect, schema, progress)
             conn.rollback()
+            _pa().default_memory_pool().release_unused()  # the fetched batches, reordered
         except _Fallback as why:
             _log.info("okrcore_sqlalchemy.recompute: %s; the row path checks it", why)
             return None
