@@ -1,22 +1,23 @@
-"""Benchmark of the ORM adapter: recompute of a stored organisation, SQLite and PostgreSQL.
+"""Benchmark of the ORM adapter: a full recompute of a stored organisation, SQLite and PostgreSQL.
 
-For each database the synthetic organisation of ``benchmarks/synthetic.py`` (``--size`` key
-results, a quarter as many objectives, a third of the key results with check-in logs) is loaded
-into the reference schema (not timed), then:
+The synthetic organisation of ``benchmarks/synthetic.py`` (``--size`` key results, a quarter as
+many objectives, a third of the key results with check-in logs) is loaded once into the
+reference schema in ``--scratch`` (a SQLite file; a PostgreSQL schema ``okrcore_bench_<size>``)
+and reused by later runs.  Then, per database, each measurement in a fresh interpreter (peak
+RSS is ``ru_maxrss`` of that process), alternating, ``--repeats`` times:
 
-* **okrcore_sqlalchemy.recompute**: Core ``select`` straight into columns, the batch engine,
-  and the write-back of every result column in one transaction (PostgreSQL: one
-  ``INSERT … SELECT FROM unnest(…) ON CONFLICT`` per result table; SQLite: ``executemany``
-  upserts).  Rows/s of each phase are key results per second of that phase.
-* **baseline** (on ``--baseline-size`` key results, extrapolated linearly to ``--size``):
-  load every row as an ORM object, map them to the core, evaluate with the scalar path
-  (``okrcore.evaluate``, one Python call chain per objective and key result), and write one
-  ORM result object per key result, objective and person (progress, raw progress and colour
-  only: fewer columns than the job writes) in one commit.
+* **floor-read**: the raw ADBC read, ``fetch_arrow_table`` of the same columns of the same
+  input tables (no ``ORDER BY``, no mapping);
+* **adbc**: ``okrcore_sqlalchemy.recompute(io="adbc")`` (result tables emptied first, untimed);
+* **floor-write**: a raw ADBC bulk ingest of the job's Arrow result columns into empty tables
+  with the result tables' columns, keys and indexes;
+* **sqlalchemy**: ``recompute(io="sqlalchemy")``, today's row path, on ``--today-size`` key
+  results, scaled linearly to ``--size``.
 
-Prints a table and writes the figures as JSON (``--json``).  ``--postgres-url`` (or
-``OKRCORE_TEST_POSTGRES_URL``) selects the PostgreSQL database; its ``okrcore_*`` tables are
-dropped first.
+Prints per database the rows phase, time, floor, ratio, target and whether it is met (medians),
+and the peak RSS per path; ``--json`` writes every run.  ``--orm-baseline`` adds the comparison
+of issue 12 (ORM objects per row + the scalar path).  ``--postgres-url`` (or
+``OKRCORE_TEST_POSTGRES_URL``) selects the PostgreSQL database.
 """
 
 from __future__ import annotations
