@@ -164,7 +164,7 @@ def test_a_bad_value_is_a_row_error_on_the_row_path(tmp_path: Any, role: str, co
     assert col_dump == row_dump
     with caplog.at_level(logging.INFO, logger="okrcore_sqlalchemy"):
         clear(bind, S.REFERENCE)
-        S.recompute(bind, as_of=AS_OF, io="auto")
+        S.recompute(bind, as_of=AS_OF, io="adbc")
     assert "the row path checks it" in caplog.text
 
 
@@ -259,12 +259,20 @@ def test_without_the_adbc_extra_the_row_path_runs(stored: Engine, monkeypatch: p
             raise ImportError(f"No module named {name!r}")
         return real(name, *args)
     monkeypatch.setattr(importlib, "import_module", missing)
+    monkeypatch.setattr(columnar, "AUTO_MIN_KEY_RESULTS", 0)
     with caplog.at_level(logging.WARNING, logger="okrcore_sqlalchemy"):
         report = S.recompute(stored, as_of=AS_OF)
     assert report.io == "sqlalchemy" and report.key_results == 6
     assert "pip install 'okrcore[adbc]'" in caplog.text
     with pytest.raises(ImportError, match=r"okrcore\[adbc\]"):
         S.recompute(stored, as_of=AS_OF, io="adbc")
+
+
+def test_auto_uses_adbc_from_a_size_on(stored: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert S.recompute(stored, as_of=AS_OF).io == "sqlalchemy"  # 6 key results: small
+    monkeypatch.setattr(columnar, "AUTO_MIN_KEY_RESULTS", 6)
+    assert S.recompute(stored, as_of=AS_OF).io == "adbc"
+    assert S.recompute(stored, as_of=AS_OF, io="sqlalchemy").io == "sqlalchemy"
 
 
 def test_which_engines_use_adbc(tmp_path: Any) -> None:

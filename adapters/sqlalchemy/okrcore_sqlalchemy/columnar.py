@@ -83,7 +83,7 @@ from okrcore_sqlalchemy.schema import (
 )
 from okrcore_sqlalchemy.storage import to_stored
 
-__all__ = ["IO_CHOICES", "adbc_uri"]
+__all__ = ["AUTO_MIN_KEY_RESULTS", "IO_CHOICES", "adbc_uri"]
 
 IO_CHOICES: Final = ("auto", "adbc", "sqlalchemy")
 """Values of ``recompute(io=...)``: ``auto`` uses ADBC when it can, else the row path."""
@@ -126,8 +126,31 @@ def _drivers(kind: str) -> Any:
         raise ImportError(f"columnar bulk I/O needs the adbc extra: {_EXTRA}") from exc
 
 
-def choose(bind: Engine, io: str) -> bool:
+AUTO_MIN_KEY_RESULTS: Final = 50_000
+"""``io="auto"`` reads smaller organisations on the row path (importing the ADBC drivers and
+pyarrow takes longer than reading them)."""
+
+
+def _key_results(bind: Engine, schema: Schema) -> int | None:
+    """The stored key results (``None``: the database cannot say; the row path reports it)."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with bind.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(
+                schema.table("key_result"))).scalar()
+    except SQLAlchemyError:
+        return None
+    return None if count is None else int(count)
+
+
+def choose(bind: Engine, io: str, schema: Schema | None = None) -> bool:
     """Whether a full recompute of ``bind`` uses ADBC (``io`` of :data:`IO_CHOICES`).
+
+    ``auto``: ADBC for a SQLite file or PostgreSQL holding at least
+    :data:`AUTO_MIN_KEY_RESULTS` key results of ``schema`` (when given), with the ``adbc``
+    extra installed; else the row path (a missing extra is logged as a warning).
 
     Raises
     ------
@@ -149,6 +172,10 @@ def choose(bind: Engine, io: str) -> bool:
         _log.info("okrcore_sqlalchemy.recompute: %s (in memory or no ADBC driver): the row "
                   "path reads and writes", bind.url.get_backend_name())
         return False
+    if io == "auto" and schema is not None:
+        count = _key_results(bind, schema)
+        if count is None or count < AUTO_MIN_KEY_RESULTS:
+            return False
     try:
         _drivers(target[0])
     except ImportError:

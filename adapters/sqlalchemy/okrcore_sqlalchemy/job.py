@@ -526,9 +526,11 @@ def recompute(
         (:mod:`okrcore_sqlalchemy.columnar`: ADBC into Arrow, bulk ingest and one set-based
         upsert per result table; needs the ``adbc`` extra and a SQLite file or PostgreSQL).
         ``sqlalchemy``: the rows of the SQLAlchemy connection.  ``auto`` (default): ADBC when
-        it can, else (in-memory SQLite, another database, no ``adbc`` extra: logged) the
-        rows; also the rows when the columnar read finds a bad value, which the row path
-        reports.  An incremental recompute uses the rows.
+        it can and the organisation holds at least
+        :data:`~okrcore_sqlalchemy.columnar.AUTO_MIN_KEY_RESULTS` key results, else (in-memory
+        SQLite, another database, no ``adbc`` extra: logged; a small organisation) the rows;
+        also the rows when the columnar read finds a bad value, which the row path reports.
+        An incremental recompute uses the rows.
 
     Returns
     -------
@@ -556,7 +558,7 @@ def recompute(
     if not incremental:
         from okrcore_sqlalchemy import columnar
 
-        if columnar.choose(bind, io):
+        if columnar.choose(bind, io, schema):
             def finish(when: int, result: BatchResult, errors: list[RowError],
                        written: tuple[int, int, int], skipped: int,
                        seconds: tuple[float, float, float]) -> RecomputeReport:
