@@ -238,7 +238,7 @@ def test_inputs_changed_while_computing_are_skipped_as_on_the_row_path(
             return out
         return wrapped
     monkeypatch.setattr(columnar, "read_columns", after(columnar.read_columns))
-    monkeypatch.setattr(job, "_read", after(job._read))
+    monkeypatch.setattr(job, "_read", after(vars(job)["_read"]))
     (row, row_dump), (col, col_dump) = both(stored, S.REFERENCE)
     assert col.io == "adbc"
     same_report(row, col)
