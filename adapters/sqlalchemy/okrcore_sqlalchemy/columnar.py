@@ -280,18 +280,20 @@ def _texts(pa: Any, column: Any) -> Any:
     column = _empty_as(pa, column, pa.string())
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         raise _Fallback("a text column holds another type")
-    return column
+    return column.cast(pa.string())
 
 
 def _keys(pa: Any, column: Any, like: Any | None = None) -> Any:
     """A key column as one Arrow array, of the type of ``like`` (the keys it refers to)."""
     column = column.combine_chunks() if hasattr(column, "combine_chunks") else column
     if like is None:
-        if column.null_count == len(column):
+        if len(column) and column.null_count == len(column):
             return pa.nulls(len(column), pa.string())
         return column
     if column.null_count == len(column):
         return pa.nulls(len(column), like.type)
+    if not len(like):  # no keys (SQLite types an empty result as integer): nothing matches
+        return column
     same = ((pa.types.is_integer(column.type) and pa.types.is_integer(like.type))
             or (pa.types.is_string(column.type) and pa.types.is_string(like.type)))
     if not same:
@@ -301,6 +303,8 @@ def _keys(pa: Any, column: Any, like: Any | None = None) -> Any:
 
 def _rows_of(pa: Any, values: Any, keys: Any) -> Any:
     """Per value: the row of ``keys`` holding it, -1 when none (or NULL)."""
+    if not len(keys) or values.type != keys.type:  # no keys: no row (types may differ)
+        return np.full(len(values), -1, dtype=np.int64)
     index = pa.compute.index_in(values, value_set=keys)
     return np.asarray(index.fill_null(-1).to_numpy(), dtype=np.int64)
 
