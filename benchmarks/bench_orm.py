@@ -1,22 +1,23 @@
-"""Benchmark of the ORM adapter: recompute of a stored organisation, SQLite and PostgreSQL.
+"""Benchmark of the ORM adapter: a full recompute of a stored organisation, SQLite and PostgreSQL.
 
-For each database the synthetic organisation of ``benchmarks/synthetic.py`` (``--size`` key
-results, a quarter as many objectives, a third of the key results with check-in logs) is loaded
-into the reference schema (not timed), then:
+The synthetic organisation of ``benchmarks/synthetic.py`` (``--size`` key results, a quarter as
+many objectives, a third of the key results with check-in logs) is loaded once into the
+reference schema in ``--scratch`` (a SQLite file; a PostgreSQL schema ``okrcore_bench_<size>``)
+and reused by later runs.  Then, per database, each measurement in a fresh interpreter (peak
+RSS is ``ru_maxrss`` of that process), alternating, ``--repeats`` times:
 
-* **okrcore_sqlalchemy.recompute**: Core ``select`` straight into columns, the batch engine,
-  and the write-back of every result column in one transaction (PostgreSQL: one
-  ``INSERT … SELECT FROM unnest(…) ON CONFLICT`` per result table; SQLite: ``executemany``
-  upserts).  Rows/s of each phase are key results per second of that phase.
-* **baseline** (on ``--baseline-size`` key results, extrapolated linearly to ``--size``):
-  load every row as an ORM object, map them to the core, evaluate with the scalar path
-  (``okrcore.evaluate``, one Python call chain per objective and key result), and write one
-  ORM result object per key result, objective and person (progress, raw progress and colour
-  only: fewer columns than the job writes) in one commit.
+* **floor-read**: the raw ADBC read, ``fetch_arrow_table`` of the same columns of the same
+  input tables (no ``ORDER BY``, no mapping);
+* **adbc**: ``okrcore_sqlalchemy.recompute(io="adbc")`` (result tables emptied first, untimed);
+* **floor-write**: a raw ADBC bulk ingest of the job's Arrow result columns into empty tables
+  with the result tables' columns, keys and indexes;
+* **sqlalchemy**: ``recompute(io="sqlalchemy")``, today's row path, on ``--today-size`` key
+  results, scaled linearly to ``--size``.
 
-Prints a table and writes the figures as JSON (``--json``).  ``--postgres-url`` (or
-``OKRCORE_TEST_POSTGRES_URL``) selects the PostgreSQL database; its ``okrcore_*`` tables are
-dropped first.
+Prints per database the rows phase, time, floor, ratio, target and whether it is met (medians),
+and the peak RSS per path; ``--json`` writes every run.  ``--orm-baseline`` adds the comparison
+of issue 12 (ORM objects per row + the scalar path).  ``--postgres-url`` (or
+``OKRCORE_TEST_POSTGRES_URL``) selects the PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -177,19 +180,241 @@ def fresh(kind: str, url: str | None, scratch: Path) -> Engine:
     return bind
 
 
+# --- bulk phases: the columnar job against raw ADBC floors (issue 19) -------------------------
+
+
+def stored_url(kind: str, url: str | None, scratch: Path, n: int) -> str:
+    """The URL of the stored ``n``-KR organisation: a SQLite file or a PostgreSQL schema."""
+    if kind == "sqlite":
+        return f"sqlite:///{scratch / f'orm_{n}.db'}"
+    if not url:
+        raise SystemExit("PostgreSQL needs --postgres-url or OKRCORE_TEST_POSTGRES_URL")
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3Dokrcore_bench_{n}"
+
+
+def build(kind: str, url: str | None, scratch: Path, n: int) -> str:
+    """Load the ``n``-KR organisation once (reused by later runs); return its URL."""
+    target = stored_url(kind, url, scratch, n)
+    bind = create_engine(target)
+    try:
+        with bind.connect() as conn:
+            count = conn.execute(text("SELECT count(*) FROM okrcore_key_results")).scalar()
+        if count == n:
+            return target
+    except Exception:  # not built yet
+        pass
+    finally:
+        bind.dispose()
+    if kind == "sqlite":
+        (scratch / f"orm_{n}.db").unlink(missing_ok=True)
+    else:
+        assert url is not None
+        with create_engine(url).begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS okrcore_bench_{n} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA okrcore_bench_{n}"))
+    bind = create_engine(target)
+    t = time.perf_counter()
+    load(bind, n)
+    print(f"built {kind} {n:,} KRs in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    bind.dispose()
+    return target
+
+
+def _rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _clear_results(target: str) -> None:
+    """Empty the result tables (untimed), so every run writes a new snapshot alike."""
+    bind = create_engine(target)
+    with bind.begin() as conn:
+        for role in ("kr_result", "objective_result", "person_result", "snapshot"):
+            name = S.REFERENCE.table(role).name
+            conn.execute(text(f"DELETE FROM {name}" if bind.dialect.name == "sqlite"
+                              else f"TRUNCATE {name}"))
+    if bind.dialect.name == "sqlite":
+        with bind.connect() as conn:
+            conn.exec_driver_sql("VACUUM")
+    bind.dispose()
+
+
+def worker(phase: str, target: str) -> dict[str, Any]:
+    """One measurement in this (fresh) process: seconds and peak RSS [MB]."""
+    from okrcore_sqlalchemy import columnar as C
+    from okrcore_sqlalchemy.reading import _columns_query, _raw
+
+    bind = create_engine(target)
+    C.choose(bind, "adbc")  # imports the drivers before timing (once per process)
+    idle = _rss_mb()
+    as_of = parse_instant(AS_OF, "as_of")
+    out: dict[str, Any] = {"phase": phase, "rss_idle_mb": idle}
+    if phase in ("adbc", "sqlalchemy"):
+        _clear_results(target)
+        idle = out["rss_idle_mb"] = _rss_mb()
+        t = time.perf_counter()
+        report = S.recompute(bind, as_of=as_of, io=phase)
+        out["total"] = time.perf_counter() - t
+        assert report.io == phase and report.errors == (), (report.io, report.errors[:3])
+        out.update(read=report.seconds_read, compute=report.seconds_compute,
+                   write=report.seconds_write, key_results=report.key_results)
+    elif phase == "floor-read":
+        # the raw ADBC read: the same columns of the same tables, no ORDER BY, no mapping
+        t = time.perf_counter()
+        conn = C._connect(bind)
+        with conn.cursor() as cur:
+            for role, names in (("objective", (*rows.OBJECTIVE_COLUMNS, "version")),
+                                ("key_result", (*rows.KEY_RESULT_COLUMNS, "version")),
+                                ("check_in", rows.CHECK_IN_COLUMNS),
+                                ("kr_owner", rows.OWNER_COLUMNS),
+                                ("checkpoint", rows.CHECKPOINT_COLUMNS)):
+                query = _columns_query(S.REFERENCE.table(role), names, (), raw=_raw)
+                C._fetch(cur, bind.dialect, query, names)
+        conn.close()
+        out["read"] = time.perf_counter() - t
+    elif phase == "floor-write":
+        # the raw ADBC bulk ingest of the same result columns (the job's Arrow tables) into
+        # empty tables of the result tables' definition (same columns, keys and indexes)
+        from okrcore.batch import evaluate_frame
+        from okrcore.evaluate import instant_us
+
+        conn = C._connect(bind)
+        with conn.cursor() as cur:
+            read = C.read_columns(cur, bind.dialect, S.REFERENCE, lambda *_: None)
+        conn.rollback()
+        when = instant_us(as_of)
+        result = evaluate_frame(read.frame, when, okrcore.Policy())
+        masks = (result.kr_error == 0, result.obj_error == 0,
+                 result.person_seen & (result.person_error_ref < 0))
+        tables = list(C.result_tables(S.REFERENCE, bind.dialect.name, read, result, masks, when))
+        seconds = 0.0
+        with conn.cursor() as cur:
+            for table, _key, _guard, data in tables:
+                copy = f"okrcore_floor_{table.name}"
+                _empty_copy(cur, bind.dialect.name, table.name, copy)
+                t = time.perf_counter()
+                cur.adbc_ingest(copy, data, mode="append")
+                seconds += time.perf_counter() - t
+        conn.rollback()
+        conn.close()
+        out["write"] = seconds
+    out["rss_peak_mb"] = _rss_mb()
+    bind.dispose()
+    return out
+
+
+def _empty_copy(cur: Any, dialect: str, table: str, copy: str) -> None:
+    """``copy``: an empty table with the columns, keys and indexes of ``table``."""
+    if dialect == "postgresql":
+        cur.execute(f"CREATE TABLE {copy} (LIKE {table} INCLUDING ALL)")
+        return
+    cur.execute(f"SELECT type, name, sql FROM sqlite_master WHERE tbl_name = '{table}' "
+                "AND sql IS NOT NULL ORDER BY type DESC")
+    for _kind, name, sql in cur.fetchall():
+        cur.execute(sql.replace(name, f"okrcore_floor_{name}", 1).replace(
+            f"ON {table} ", f"ON {copy} ").replace(f'ON "{table}" ', f"ON {copy} "))
+
+
+def measure(phase: str, target: str) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter (peak RSS is per process)."""
+    done = subprocess.run([sys.executable, __file__, "--worker", phase, target],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"{phase} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def bulk(kind: str, url: str | None, scratch: Path, size: int, today_size: int,
+         repeats: int) -> dict[str, Any]:
+    """The bulk phases of one database: floors and jobs alternated, medians of ``repeats``."""
+    target = build(kind, url, scratch, size)
+    today_target = target if today_size == size else build(kind, url, scratch, today_size)
+    runs: dict[str, list[dict[str, Any]]] = {p: [] for p in (
+        "floor-read", "adbc", "floor-write", "sqlalchemy")}
+    for _ in range(repeats):
+        for phase in ("floor-read", "adbc", "floor-write"):
+            runs[phase].append(measure(phase, target))
+        runs["sqlalchemy"].append(measure("sqlalchemy", today_target))
+
+    def med(phase: str, key: str) -> float:
+        return float(statistics.median(r[key] for r in runs[phase]))
+
+    scale = size / today_size
+    today_total = med("sqlalchemy", "total") * scale
+    rows_out = [
+        ("read", med("adbc", "read"), med("floor-read", "read"), 1.5),
+        ("write", med("adbc", "write"), med("floor-write", "write"), 1.5),
+    ]
+    table = [{"phase": p, "seconds": v, "floor": f, "ratio": v / f, "target": f"<= {t}x",
+              "met": v / f <= t} for p, v, f, t in rows_out]
+    total = med("adbc", "total")
+    table.append({"phase": "end to end", "seconds": total, "floor": today_total,
+                  "ratio": today_total / total, "target": ">= 5x faster than io=sqlalchemy",
+                  "met": today_total / total >= 5})
+    peak = med("adbc", "rss_peak_mb")
+    table.append({"phase": "peak RSS [MB]", "seconds": peak, "floor": 1024.0,
+                  "ratio": peak / 1024, "target": "<= 1 GB", "met": peak <= 1024})
+    return {"database": kind, "size": size, "today_size": today_size, "repeats": repeats,
+            "rows": table, "runs": runs,
+            "bytes_per_kr": {p: (med(p, "rss_peak_mb") - med(p, "rss_idle_mb")) * 2**20
+                             / (size if p == "adbc" else today_size)
+                             for p in ("adbc", "sqlalchemy")},
+            "peak_rss_mb": {p: med(p, "rss_peak_mb") for p in runs}}
+
+
+def print_bulk(result: dict[str, Any]) -> None:
+    print(f"\n{result['database']}: full recompute of {result['size']:,} KRs, medians of "
+          f"{result['repeats']} alternated runs (io=sqlalchemy measured at "
+          f"{result['today_size']:,} KRs and scaled linearly)")
+    print(f"{'phase':<15} {'time':>9} {'floor':>9} {'ratio':>7}  {'target':<32} met")
+    for row in result["rows"]:
+        unit = "" if row["phase"].startswith("peak") else " s"
+        print(f"{row['phase']:<15} {row['seconds']:>7.2f}{unit:2} {row['floor']:>7.2f}{unit:2} "
+              f"{row['ratio']:>7.2f}  {row['target']:<32} {'yes' if row['met'] else 'NO'}")
+    peaks = ", ".join(f"{p} {v:,.0f} MB" for p, v in result["peak_rss_mb"].items())
+    per_kr = ", ".join(f"{p} {v:,.0f} B/KR" for p, v in result["bytes_per_kr"].items())
+    print(f"peak RSS per path: {peaks}; above the idle interpreter: {per_kr}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--today-size", type=int, default=100_000,
+                        help="KRs of the io='sqlalchemy' runs (scaled linearly to --size)")
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--baseline-size", type=int, default=20_000)
+    parser.add_argument("--orm-baseline", action="store_true",
+                        help="also the ORM objects + scalar path comparison of issue 12")
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"])
     parser.add_argument("--postgres-url", default=os.environ.get("OKRCORE_TEST_POSTGRES_URL"))
     parser.add_argument("--scratch", default="/tmp/okrcore-bench-orm")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument("--worker", nargs=2, metavar=("PHASE", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(*args.worker)))
+        return
     scratch = Path(args.scratch)
     scratch.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Any] = {"size": args.size, "date": time.strftime("%Y-%m-%d %H:%M UTC",
+                                                                    time.gmtime()),
+                           "bulk": [], "runs": []}
+    for kind in args.databases:
+        result = bulk(kind, args.postgres_url, scratch, args.size, args.today_size,
+                      args.repeats)
+        out["bulk"].append(result)
+        print_bulk(result)
+    if args.orm_baseline:
+        orm_baseline(args, scratch, out)
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+
+
+def orm_baseline(args: Any, scratch: Path, out: dict[str, Any]) -> None:
+    """The comparison of issue 12: the job against ORM objects + the scalar path."""
     as_of = parse_instant(AS_OF, "as_of")
-    out: dict[str, Any] = {"size": args.size, "baseline_size": args.baseline_size, "runs": []}
     for kind in args.databases:
         bind = fresh(kind, args.postgres_url, scratch)
         t = time.perf_counter()
@@ -214,7 +439,7 @@ def main() -> None:
             "baseline_extrapolated": {k: {"seconds": v, "krs_per_second": args.size / v}
                                       for k, v in extrapolated.items()},
         })
-    print(f"recompute of {args.size:,} key results; baseline measured on "
+    print(f"\nrecompute of {args.size:,} key results; ORM + scalar baseline measured on "
           f"{args.baseline_size:,} and extrapolated linearly")
     print(f"{'database':<11} {'path':<22} {'read s':>9} {'compute s':>10} {'write s':>9} "
           f"{'total s':>9} {'read KR/s':>11} {'compute KR/s':>13} {'write KR/s':>11}")
@@ -228,9 +453,6 @@ def main() -> None:
                   f"{total:>9.2f} {p['read']['krs_per_second']:>11,.0f} "
                   f"{p['compute']['krs_per_second']:>13,.0f} "
                   f"{p['write']['krs_per_second']:>11,.0f}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(out))
 
 
 if __name__ == "__main__":

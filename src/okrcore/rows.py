@@ -72,6 +72,7 @@ __all__ = [
     "batch_result_from_columns",
     "document_from_rows",
     "document_rows",
+    "frame_from_codes",
     "frame_from_columns",
     "from_instant",
     "key_result_from_row",
@@ -485,19 +486,118 @@ def frame_from_columns(
     if n and kr_objective.min() < 0:
         bad = kr_ids[int(np.argmin(kr_objective))]
         raise ValueError(f"key result {bad!r} names an objective that is not stored")
-    kind = _codes(key_results["kind"], {k.name: k.code for k in K.KINDS.values()}, np.uint8,
-                  _UNKNOWN)
-    points = np.zeros(n)
-    points_done = np.zeros(n)
-    if len(checkpoints["kr_id"]):
-        point_kr = np.fromiter((kr_row[k] for k in checkpoints["kr_id"]), np.int64)
-        points = np.bincount(point_kr, minlength=n).astype(np.float64)
-        points_done = np.asarray(np.bincount(
-            point_kr, weights=np.asarray(checkpoints["done"], dtype=np.float64), minlength=n),
+    kr: dict[str, Any] = {  # copies: frame_from_codes maps the kinds' rows in place
+        name: np.array(key_results[name], dtype=np.float64) for name in (
+            "start", "target", "current", "stages_total", "red_low", "yellow_low",
+            "yellow_high", "red_high", "weight")}
+    kr.update(
+        objective=kr_objective,
+        kind=_codes(key_results["kind"], {k.name: k.code for k in K.KINDS.values()}, np.uint8,
+                    _UNKNOWN),
+        range_mode=_codes(key_results["range_mode"], {None: RANGE_NONE, **RANGE_MODE_CODES},
+                          np.uint8, _UNKNOWN),
+        due_at=_instants(key_results["due_at"]),
+        has_history=np.array(key_results["has_history"], dtype=np.bool_),
+        unit=np.fromiter((unit(u) for u in key_results["unit"]), np.int32, n))
+    obj_owner = np.fromiter((person(o) for o in objectives["owner_id"]), np.int32, m)
+    parents = list(objectives["parent_id"])
+    obj: dict[str, Any] = {
+        "parent": np.fromiter((-1 if p is None else obj_row.get(p, -2) for p in parents),
+                              np.int64, m),
+        "weight": _floats(objectives["weight"]), "start_at": _instants(objectives["start_at"]),
+        "due_at": _instants(objectives["due_at"]),
+        "mode": _codes(objectives["mode"], {None: MODE_AUTO, **MODE_CODES}, np.uint8, _UNKNOWN),
+        "ambition": _codes(objectives["ambition"], {None: AMBITION_COMMITTED, **AMBITION_CODES},
+                           np.uint8, _UNKNOWN),
+        "status": _codes(objectives["status"], {None: STATUS_NONE, **STATUS_CODES}, np.int8,
+                         UNKNOWN_STATUS),
+        "include_children": np.asarray(objectives["include_children"], dtype=np.bool_),
+        "owner": obj_owner,
+        "ps_unit": np.fromiter((unit(u) if u is not None else -1
+                                for u in objectives["ps_unit"]), np.int32, m),
+        "ps_target": _floats(objectives["ps_target"]),
+        "ps_auto": np.asarray([bool(a) for a in objectives["ps_auto"]], dtype=np.bool_),
+        "ps_start": _floats(objectives["ps_start"]),
+    }
+    logs = {"kr": np.fromiter((kr_row[k] for k in check_ins["kr_id"]), np.int64,
+                              len(check_ins["kr_id"])),
+            "at": np.asarray(check_ins["at"], dtype=np.int64),
+            "value": _floats(check_ins["value"])}
+    explicit = {"kr": np.fromiter((kr_row[k] for k in owners["kr_id"]), np.int64,
+                                  len(owners["kr_id"])),
+                "person": np.fromiter((person(p) for p in owners["person_id"]), np.int32,
+                                      len(owners["person_id"]))}
+    points = {"kr": np.fromiter((kr_row[k] for k in checkpoints["kr_id"]), np.int64,
+                                len(checkpoints["kr_id"])),
+              "done": np.asarray(checkpoints["done"], dtype=np.float64)}
+    return frame_from_codes(
+        obj, kr, logs, explicit, points, kr_ids=kr_ids, obj_ids=obj_ids,
+        person_names=sorted(people, key=people.__getitem__),
+        unit_names=sorted(units, key=units.__getitem__), obj_parent_names=parents)
+
+
+def frame_from_codes(
+    obj: Mapping[str, Any],
+    kr: Mapping[str, Any],
+    logs: Mapping[str, Any],
+    owners: Mapping[str, Any],
+    points: Mapping[str, Any],
+    *,
+    kr_ids: Sequence[Any] | None,
+    obj_ids: Sequence[Any] | None,
+    person_names: Sequence[Any] | None,
+    unit_names: Sequence[Any] | None,
+    obj_parent_names: Sequence[Any] | None,
+) -> OrgFrame:
+    """Build a frame from the reference tables' columns already mapped to rows and codes.
+
+    The second half of :func:`frame_from_columns`, for readers that map keys and vocabularies
+    in columns (the SQLAlchemy adapter's columnar read): every input is a numpy array.
+
+    Parameters
+    ----------
+    obj : mapping of str to ndarray
+        Per objective: ``parent`` (row; -1 none, -2 not stored), ``weight``, ``start_at`` and
+        ``due_at`` [µs; ``NONE_INSTANT`` absent], ``mode``, ``ambition``, ``status`` (codes of
+        :mod:`okrcore.codes`), ``include_children``, ``owner`` (person code, -1 none),
+        ``ps_unit`` (unit code, -1 none), ``ps_target``, ``ps_auto``, ``ps_start``.
+    kr : mapping of str to ndarray
+        Per key result, in the objectives' order: ``objective`` (row), ``kind`` (code),
+        ``start``, ``target``, ``current``, ``stages_total``, ``red_low``, ``yellow_low``,
+        ``yellow_high``, ``red_high``, ``weight`` (float, NaN absent), ``unit`` (code),
+        ``range_mode`` (code), ``due_at`` [µs], ``has_history``.
+    logs : mapping of str to ndarray
+        Check-ins: ``kr`` (row), ``at`` [µs], ``value``; sorted by key result, instant, seq.
+    owners : mapping of str to ndarray
+        Explicit owners: ``kr`` (row) and ``person`` (code), in owner order.
+    points : mapping of str to ndarray
+        Checkpoints: ``kr`` (row) and ``done`` (0 or 1).
+    kr_ids, obj_ids, person_names, unit_names, obj_parent_names : sequence, optional
+        The frame's labels.
+
+    Notes
+    -----
+    The float columns ``start``, ``target``, ``current``, ``stages_total`` and
+    ``has_history`` are used in place (each kind maps its rows into them): pass arrays of
+    your own.
+
+    Returns
+    -------
+    OrgFrame
+    """
+    n = kr["kind"].shape[0]
+    kind = kr["kind"]
+    kr_points = np.zeros(n)
+    kr_points_done = np.zeros(n)
+    if points["kr"].shape[0]:
+        kr_points = np.bincount(points["kr"], minlength=n).astype(np.float64)
+        kr_points_done = np.asarray(np.bincount(
+            points["kr"], weights=np.asarray(points["done"], dtype=np.float64), minlength=n),
             dtype=np.float64)
-    cols = K.Columns(kind, _floats(key_results["target"]), _floats(key_results["current"]),
-                     _floats(key_results["stages_total"]), points, points_done)
-    start = _floats(key_results["start"])
+    cols = K.Columns(kind, np.asarray(kr["target"], dtype=np.float64),
+                     np.asarray(kr["current"], dtype=np.float64),
+                     np.asarray(kr["stages_total"], dtype=np.float64), kr_points, kr_points_done)
+    start = np.asarray(kr["start"], dtype=np.float64)
     rows_of = [(k, kind == k.code) for k in K.KINDS.values()]
     uses_start = np.zeros(n, dtype=np.bool_)
     for k, rows in rows_of:
@@ -507,17 +607,12 @@ def frame_from_columns(
     for k, rows in rows_of:
         k.columns(cols, rows)
     target, current = cols.target, cols.current
-    range_mode = _codes(key_results["range_mode"], {None: RANGE_NONE, **RANGE_MODE_CODES},
-                        np.uint8, _UNKNOWN)
-    log_kr = np.fromiter((kr_row[k] for k in check_ins["kr_id"]), np.int64,
-                         len(check_ins["kr_id"]))
-    has_log = np.asarray(key_results["has_history"], dtype=np.bool_).copy()
+    kr_objective = kr["objective"]
+    log_kr = logs["kr"]
+    has_log = np.asarray(kr["has_history"], dtype=np.bool_)
     has_log[log_kr] = True
-    obj_owner = np.fromiter((person(o) for o in objectives["owner_id"]), np.int32, m)
-    explicit_kr = np.fromiter((kr_row[k] for k in owners["kr_id"]), np.int64,
-                              len(owners["kr_id"]))
-    explicit = np.fromiter((person(p) for p in owners["person_id"]), np.int32,
-                           len(owners["person_id"]))
+    obj_owner = obj["owner"]
+    explicit_kr, explicit = owners["kr"], owners["person"]
     # a key result without owners belongs to its objective's owner
     implicit_kr = np.flatnonzero((np.bincount(explicit_kr, minlength=n) == 0)
                                  & (obj_owner[kr_objective] >= 0))
@@ -525,40 +620,21 @@ def frame_from_columns(
     order = np.argsort(owner_kr, kind="stable")
     owner_ids = np.concatenate([explicit, obj_owner[kr_objective[implicit_kr]]])[order]
     offsets = np.concatenate([[0], np.cumsum(np.bincount(owner_kr, minlength=n))])
-    parents = list(objectives["parent_id"])
     frame = OrgFrame.from_columns(
         kr_objective=kr_objective, kr_kind=kind, kr_start=start, kr_target=target,
-        kr_current=current, kr_weight=_floats(key_results["weight"]),
-        kr_unit=np.fromiter((unit(u) for u in key_results["unit"]), np.int32, n),
-        kr_range_mode=range_mode,
-        kr_red_low=_floats(key_results["red_low"]),
-        kr_yellow_low=_floats(key_results["yellow_low"]),
-        kr_yellow_high=_floats(key_results["yellow_high"]),
-        kr_red_high=_floats(key_results["red_high"]),
-        kr_due=_instants(key_results["due_at"]), kr_has_log=has_log,
-        log_kr=log_kr, log_at=np.asarray(check_ins["at"], dtype=np.int64),
-        log_value=_floats(check_ins["value"]),
+        kr_current=current, kr_weight=kr["weight"], kr_unit=kr["unit"],
+        kr_range_mode=kr["range_mode"], kr_red_low=kr["red_low"],
+        kr_yellow_low=kr["yellow_low"], kr_yellow_high=kr["yellow_high"],
+        kr_red_high=kr["red_high"], kr_due=kr["due_at"], kr_has_log=has_log,
+        log_kr=log_kr, log_at=logs["at"], log_value=logs["value"],
         kr_owner_offsets=offsets.astype(np.int64), kr_owner_ids=owner_ids.astype(np.int32),
-        obj_parent=np.fromiter((-1 if p is None else obj_row.get(p, -2) for p in parents),
-                               np.int64, m),
-        obj_weight=_floats(objectives["weight"]),
-        obj_start=_instants(objectives["start_at"]), obj_due=_instants(objectives["due_at"]),
-        obj_mode=_codes(objectives["mode"], {None: MODE_AUTO, **MODE_CODES}, np.uint8, _UNKNOWN),
-        obj_ambition=_codes(objectives["ambition"], {None: AMBITION_COMMITTED, **AMBITION_CODES},
-                            np.uint8, _UNKNOWN),
-        obj_status=_codes(objectives["status"], {None: STATUS_NONE, **STATUS_CODES}, np.int8,
-                          UNKNOWN_STATUS),
-        obj_include_children=np.asarray(objectives["include_children"], dtype=np.bool_),
-        obj_owner=obj_owner,
-        obj_ps_unit=np.fromiter((unit(u) if u is not None else -1
-                                 for u in objectives["ps_unit"]), np.int32, m),
-        obj_ps_target=_floats(objectives["ps_target"]),
-        obj_ps_auto=np.asarray([bool(a) for a in objectives["ps_auto"]], dtype=np.bool_),
-        obj_ps_start=_floats(objectives["ps_start"]),
-        kr_ids=kr_ids, obj_ids=obj_ids,
-        person_names=sorted(people, key=people.__getitem__),
-        unit_names=sorted(units, key=units.__getitem__),
-        obj_parent_names=parents,
+        obj_parent=obj["parent"], obj_weight=obj["weight"], obj_start=obj["start_at"],
+        obj_due=obj["due_at"], obj_mode=obj["mode"], obj_ambition=obj["ambition"],
+        obj_status=obj["status"], obj_include_children=obj["include_children"],
+        obj_owner=obj_owner, obj_ps_unit=obj["ps_unit"], obj_ps_target=obj["ps_target"],
+        obj_ps_auto=obj["ps_auto"], obj_ps_start=obj["ps_start"],
+        kr_ids=kr_ids, obj_ids=obj_ids, person_names=person_names, unit_names=unit_names,
+        obj_parent_names=obj_parent_names,
     )
     return frame
 

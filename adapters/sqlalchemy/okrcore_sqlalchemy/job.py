@@ -124,6 +124,9 @@ class RecomputeReport:
         Wall time of each phase [s].
     incremental : bool
         True when only what changed since the stored snapshot was recomputed.
+    io : {"adbc", "sqlalchemy"}
+        How the input was read and the results written: ADBC columnar bulk I/O or the rows of
+        the SQLAlchemy connection (``recompute(io=...)``).
     """
 
     as_of: datetime
@@ -138,6 +141,7 @@ class RecomputeReport:
     seconds_compute: float
     seconds_write: float
     incremental: bool = False
+    io: str = "sqlalchemy"
 
     def to_json(self) -> dict[str, Any]:
         """The report as a JSON-able object (instants in ISO 8601, UTC)."""
@@ -154,6 +158,7 @@ class RecomputeReport:
             "seconds_compute": self.seconds_compute,
             "seconds_write": self.seconds_write,
             "incremental": self.incremental,
+            "io": self.io,
         }
 
 
@@ -464,14 +469,27 @@ def _skipped_by_change(conn: Connection, schema: Schema, read: _Read) -> tuple[A
     now_kr = _attached(rows.sort_key_results(
         now_obj["id"], _kr_columns(conn, schema, ("id", "version", "objective_id"))),
         "objective_id", set(now_obj["id"]), "key_results", "id", [])
+    same = (now_obj["id"] == list(frame.obj_ids or ())
+            and now_kr["id"] == list(frame.kr_ids or ()))
+    return _skip_masks(frame, same, _versions(now_kr["version"]) != read.kr_version,
+                       _versions(now_obj["version"]) != read.obj_version)
+
+
+def _skip_masks(frame: OrgFrame, same: bool, kr_changed_rows: Any, obj_changed_rows: Any
+                ) -> tuple[Any, Any, Any]:
+    """Rows not to write, given which rows changed since they were read.
+
+    Everything unless ``same`` (the same key results and objectives, in the same order, as
+    read); else the changed rows' objectives, their ancestors and their owners.
+    """
     n_people = len(frame.person_names or ())
-    if now_obj["id"] != list(frame.obj_ids or ()) or now_kr["id"] != list(frame.kr_ids or ()):
+    if not same:
         return (np.ones(frame.n_kr, bool), np.ones(frame.n_obj, bool), np.ones(n_people, bool))
-    kr_changed = np.flatnonzero(_versions(now_kr["version"]) != read.kr_version)
+    kr_changed = np.flatnonzero(kr_changed_rows)
     objectives, _ = inc.affected(frame, kr_changed)
     obj_skip = np.zeros(frame.n_obj, bool)
     obj_skip[objectives] = True
-    for row in np.flatnonzero(_versions(now_obj["version"]) != read.obj_version):
+    for row in np.flatnonzero(obj_changed_rows):
         up = int(row)
         while up >= 0 and not obj_skip[up]:
             obj_skip[up] = True
@@ -495,6 +513,7 @@ def recompute(
     schema: Schema = REFERENCE,
     kernel: str = "numpy",
     threads: int | None = None,
+    io: str = "auto",
 ) -> RecomputeReport:
     r"""Recompute the stored organisation in columns and write the results in one transaction.
 
@@ -522,10 +541,27 @@ def recompute(
     threads : int, optional
         Threads of the evaluation (:func:`okrcore.batch.evaluate_frame`; default: the CPUs
         this process may use).
+    io : {"auto", "adbc", "sqlalchemy"}
+        How a full recompute reads and writes.  ``adbc``: columnar bulk I/O
+        (:mod:`okrcore_sqlalchemy.columnar`: ADBC into Arrow, bulk ingest and one set-based
+        upsert per result table; needs the ``adbc`` extra and a SQLite file or PostgreSQL).
+        ``sqlalchemy``: the rows of the SQLAlchemy connection.  ``auto`` (default): ADBC when
+        it can and the organisation holds at least
+        :data:`~okrcore_sqlalchemy.columnar.AUTO_MIN_KEY_RESULTS` key results, else (in-memory
+        SQLite, another database, no ``adbc`` extra: logged; a small organisation) the rows;
+        also the rows when the columnar read finds a bad value, which the row path reports.
+        An incremental recompute uses the rows.
 
     Returns
     -------
     RecomputeReport
+
+    Raises
+    ------
+    SourceError, StoreError
+        The database cannot be read or written (nothing was written).
+    ValueError, ImportError
+        ``io="adbc"`` with an engine ADBC cannot open, or without the ``adbc`` extra.
 
     Notes
     -----
@@ -544,6 +580,23 @@ def recompute(
 
         return recompute_changes(bind, as_of=as_of, policy=policy, progress=report,
                                  schema=schema, kernel=kernel, threads=threads)
+    if not incremental:
+        from okrcore_sqlalchemy import columnar
+
+        if columnar.choose(bind, io, schema) and not _keeps_rows(bind, schema, as_of):
+            changes = _change_ids(bind, schema)  # read before the input: reflected in it
+
+            def finish(when: int, result: BatchResult, errors: list[RowError],
+                       written: tuple[int, int, int], skipped: int,
+                       seconds: tuple[float, float, float]) -> RecomputeReport:
+                return _report(when, policy, result, errors, written, skipped, seconds,
+                               False, "adbc")
+            done = columnar.recompute(bind, as_of=as_of, policy=policy, progress=report,
+                                      schema=schema, kernel=kernel, threads=threads,
+                                      finish=finish)
+            if done is not None:
+                _consume(bind, schema, changes)
+                return done  # type: ignore[no-any-return]
     t0 = time.perf_counter()
     failing = _database_errors(bind)
     try:
@@ -637,6 +690,56 @@ def recompute(
         raise StoreError(f"cannot write the results: {_reason(exc)} (nothing was written; "
                          "the stored snapshots are as they were)") from exc
     t3 = time.perf_counter()
+    return _report(when, policy, result, errors, written, skipped, (t1 - t0, t2 - t1, t3 - t2),
+                   previous is not None, "sqlalchemy")
+
+
+def _keeps_rows(bind: Engine, schema: Schema, as_of: datetime | None) -> bool:
+    """Whether a full run must flag kept rows (a change log, and a snapshot at ``as_of``).
+
+    Re-running an existing snapshot of a schema with a change log writes the error codes of
+    items in error into their kept rows and drops results of removed items
+    (:func:`okrcore_sqlalchemy.events.drop_stale`) in the write transaction, which the row
+    path does; a new snapshot (every nightly run) holds no kept rows, so ADBC may write it.
+    """
+    if schema.change is None or as_of is None:
+        return False
+    try:
+        with bind.connect() as conn:
+            return had_snapshot(conn, schema, instant_us(as_of))
+    except _database_errors(bind):
+        return False  # the run itself reports the database error
+
+
+def _change_ids(bind: Engine, schema: Schema) -> list[int] | None:
+    """The change-log ids before an ADBC run (consumed after it; ``None``: no log)."""
+    if schema.change is None:
+        return None
+    try:
+        with bind.connect() as conn:
+            return read_change_ids(conn, schema)
+    except _database_errors(bind):
+        return None
+
+
+def _consume(bind: Engine, schema: Schema, ids: Sequence[int] | None) -> None:
+    """Delete the change-log rows an ADBC run reflected (its own short transaction).
+
+    Not atomic with the ADBC write: if it fails, the rows stay and the next per-event run
+    recomputes what they name again, which writes nothing (the results are already stored).
+    """
+    if not ids:
+        return
+    try:
+        with bind.connect() as conn, conn.begin():
+            consume_changes(conn, schema, ids)
+    except _database_errors(bind):
+        return
+
+
+def _report(when: int, policy: Policy, result: BatchResult, errors: Sequence[RowError],
+            written: tuple[int, int, int], skipped: int, seconds: tuple[float, float, float],
+            incremental: bool, io: str) -> RecomputeReport:
     colours = {name: 0 for name in ("green", "yellow", "red", "none")}
     codes, counts = np.unique(result.obj_colour, return_counts=True)
     for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
@@ -646,5 +749,5 @@ def recompute(
     return RecomputeReport(
         as_of=moment, policy=policy, key_results=written[0], objectives=written[1],
         people=written[2], skipped_newer=skipped, errors=tuple(errors),
-        objective_colours=colours, seconds_read=t1 - t0, seconds_compute=t2 - t1,
-        seconds_write=t3 - t2, incremental=previous is not None)
+        objective_colours=colours, seconds_read=seconds[0], seconds_compute=seconds[1],
+        seconds_write=seconds[2], incremental=incremental, io=io)

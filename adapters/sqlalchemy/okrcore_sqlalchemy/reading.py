@@ -251,12 +251,17 @@ def _fetch(conn: Connection, query: Any, names: Sequence[str]) -> dict[str, list
     return {n: list(c) for n, c in zip(names, zip(*data, strict=True), strict=True)}
 
 
+def _columns_query(table: Table, names: Sequence[str], order: Sequence[str], where: Any = None,
+                   raw: Callable[[Table, str], Any] = _raw) -> Any:
+    """The select of :func:`_columns` (also compiled for the columnar read)."""
+    query = select(*[raw(table, n) for n in names]).order_by(*[table.c[o] for o in order])
+    return query if where is None else query.where(where)
+
+
 def _columns(conn: Connection, table: Table, names: Sequence[str], order: Sequence[str],
              where: Any = None) -> dict[str, list[Any]]:
-    query = select(*[_raw(table, n) for n in names]).order_by(*[table.c[o] for o in order])
-    if where is not None:
-        query = query.where(where)
-    return _keys_read(conn, table, _fetch(conn, query, names))
+    return _keys_read(conn, table, _fetch(conn, _columns_query(table, names, order, where),
+                                          names))
 
 
 def _keys_read(conn: Connection, table: Table, data: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -269,14 +274,20 @@ def _keys_read(conn: Connection, table: Table, data: dict[str, list[Any]]) -> di
     return data
 
 
+def _kr_query(schema: Schema, names: Sequence[str],
+              raw: Callable[[Table, str], Any] = _raw) -> Any:
+    """The select of :func:`_kr_columns` (also compiled for the columnar read)."""
+    kr, obj = schema.table("key_result"), schema.table("objective")
+    return (select(*[raw(kr, n) for n in names])
+            .select_from(kr.outerjoin(obj, kr.c.objective_id == obj.c.id))
+            .order_by(obj.c.position.is_(None), obj.c.position, obj.c.id, kr.c.objective_id,
+                      kr.c.position, kr.c.id))
+
+
 def _kr_columns(conn: Connection, schema: Schema, names: Sequence[str]) -> dict[str, list[Any]]:
     """Key result columns in the objectives' order (the database sorts)."""
-    kr, obj = schema.table("key_result"), schema.table("objective")
-    query = (select(*[_raw(kr, n) for n in names])
-             .select_from(kr.outerjoin(obj, kr.c.objective_id == obj.c.id))
-             .order_by(obj.c.position.is_(None), obj.c.position, obj.c.id, kr.c.objective_id,
-                       kr.c.position, kr.c.id))
-    return _keys_read(conn, kr, _fetch(conn, query, names))
+    return _keys_read(conn, schema.table("key_result"),
+                      _fetch(conn, _kr_query(schema, names), names))
 
 
 def _row_dicts(conn: Connection, table: Table, names: Sequence[str]) -> list[dict[str, Any]]:
@@ -591,7 +602,7 @@ def _row_errors(read: _Read, result: BatchResult) -> list[RowError]:
     for table, row, error in rows.row_errors(result, kr, objective):
         ids = frame.kr_ids if table == "key_results" else frame.obj_ids
         out.append(RowError(table, str(ids[row]), error))
-    people = list(frame.person_names or ())
+    people = frame.person_names or ()
     for index in np.flatnonzero(result.person_seen & (result.person_error_ref >= 0)):
         out.append(RowError("people", str(people[int(index)]), OkrError(
             E.DEPENDS_ON_INVALID, "", "owns an objective or key result that has an error")))

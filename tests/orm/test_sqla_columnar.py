@@ -1,0 +1,298 @@
+"""Columnar bulk I/O (ADBC) of the full recompute: the same stored results as the row path.
+
+Every property compares ``recompute(io="adbc")`` with ``recompute(io="sqlalchemy")`` (today's
+row path, the reference) on SQLite and PostgreSQL: generated organisations with string,
+integer and UUID keys, instants stored as timestamps, orphans and bad values; the write is one
+transaction (a failure leaves the stored results as they were) and never replaces a result
+computed from a newer input.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from orm_support import AS_OF, engine_fixture, printable  # noqa: F401  (engine_fixture)
+from sqlalchemy import Engine, create_engine, delete, func, insert, select, update
+from sqlalchemy.orm import mapped_column
+from test_sqla_keys import SCHEMAS, _models
+
+import okrcore_sqlalchemy as S
+from okrcore import Document, Policy
+from okrcore_sqlalchemy import columnar, job
+from strategies import documents
+
+
+def _timestamp_schema() -> S.Schema:
+    """String keys, every instant stored as a timestamp (Django's storage of datetimes)."""
+    def ts(*names: str, key: str = "") -> dict[str, Any]:
+        return {n: mapped_column(n, S.Timestamp(), primary_key=n == key,
+                                 nullable=n != key) for n in names}
+    return _models("str", prefix="okrcore_tstamp", objectives=ts("start_at", "due_at"),
+                   krs=ts("due_at"), check_ins=ts("at"),
+                   kr_results=ts("as_of", "last_at", key="as_of"),
+                   objective_results=ts("as_of", key="as_of"),
+                   person_results=ts("as_of", key="as_of"),
+                   snapshots=ts("as_of", "computed_at", key="as_of"))
+
+
+ALL_SCHEMAS = {"str": S.REFERENCE, "int": SCHEMAS["int"], "uuid": SCHEMAS["uuid"],
+               "timestamp": _timestamp_schema()}
+
+
+def rekey(document: Document, kind: str) -> Document:
+    """The document with every id (objectives, key results, people) as a key of ``kind``."""
+    if kind in ("str", "timestamp"):
+        return document
+    keys: dict[str, str] = {}
+
+    def k(ident: str | None) -> Any:
+        if ident is None:
+            return None
+        if ident not in keys:
+            n = len(keys) + 1
+            keys[ident] = str(n) if kind == "int" else str(uuid.uuid5(uuid.NAMESPACE_URL,
+                                                                         ident))
+        return keys[ident]
+    return attrs.evolve(document, objectives=[
+        attrs.evolve(o, id=k(o.id), owner=k(o.owner), parent=k(o.parent), key_results=[
+            attrs.evolve(kr, id=k(kr.id), owners=tuple(k(p) for p in kr.owners))
+            for kr in o.key_results])
+        for o in document.objectives])
+
+
+def dump(bind: Engine, schema: S.Schema) -> dict[str, list[tuple[Any, ...]]]:
+    """Every stored result row as the driver returns it (SQLite: with each value's type)."""
+    out = {}
+    sqlite = bind.dialect.name == "sqlite"
+    with bind.connect() as conn:
+        for role in ("kr_result", "objective_result", "person_result"):
+            table = schema.table(role)
+            columns = [c for c in table.c]
+            extra = [func.typeof(c) for c in columns] if sqlite else []
+            rows = conn.execute(select(*columns, *extra)).all()
+            out[role] = sorted(tuple(map(repr, r)) for r in rows)
+        snaps = schema.table("snapshot")
+        out["snapshot"] = sorted(tuple(r) for r in conn.execute(
+            select(snaps.c.as_of, snaps.c.policy)).all())
+    return out
+
+
+def clear(bind: Engine, schema: S.Schema) -> None:
+    with bind.begin() as conn:
+        for role in ("kr_result", "objective_result", "person_result", "snapshot"):
+            conn.execute(delete(schema.table(role)))
+
+
+def both(bind: Engine, schema: S.Schema, **kwargs: Any) -> tuple[Any, Any]:
+    """Recompute on each path from empty results; return (row report, dump), (ADBC ...)."""
+    out = []
+    for io in ("sqlalchemy", "adbc"):
+        clear(bind, schema)
+        report = S.recompute(bind, as_of=AS_OF, schema=schema, io=io, **kwargs)
+        out.append((report, dump(bind, schema)))
+    return out[0], out[1]
+
+
+def same_report(a: S.RecomputeReport, b: S.RecomputeReport) -> None:
+    assert [e.to_json() for e in a.errors] == [e.to_json() for e in b.errors]
+    assert (a.key_results, a.objectives, a.people, a.skipped_newer) == \
+        (b.key_results, b.objectives, b.people, b.skipped_newer)
+    assert a.objective_colours == b.objective_colours
+
+
+def add_orphans(bind: Engine, schema: S.Schema, document: Document, kind: str) -> None:
+    """A key result naming a missing objective, a check-in and an owner naming a missing KR."""
+    def key(text: str) -> Any:
+        return {"int": 10**9, "uuid": uuid.uuid5(uuid.NAMESPACE_URL, text)}.get(kind, text)
+    owner = next((o.owner for o in document.objectives if o.owner), None)
+    with bind.begin() as conn:
+        conn.execute(insert(schema.table("key_result")).values(
+            id=key("orphan-kr"), objective_id=key("no-such-objective"), kind="binary",
+            current=1.0, position=0, version=1))
+        conn.execute(insert(schema.table("check_in")).values(
+            kr_id=key("no-such-kr"), seq=0, at=AS_OF, value=1.0))
+        if owner is not None:
+            person = int(owner) if kind == "int" else uuid.UUID(owner) if kind == "uuid" \
+                else owner
+            conn.execute(insert(schema.table("kr_owner")).values(
+                kr_id=key("no-such-kr"), position=0, person_id=person))
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(document=documents(), kind=st.sampled_from(sorted(ALL_SCHEMAS)), orphans=st.booleans())
+def test_adbc_stores_exactly_what_the_row_path_stores(engine: Engine, document: Document,
+                                                      kind: str, orphans: bool) -> None:
+    schema = ALL_SCHEMAS[kind]
+    document = rekey(printable(document), kind)
+    S.store_document(engine, document, schema)
+    if orphans:
+        add_orphans(engine, schema, document, kind)
+    (row, row_dump), (col, col_dump) = both(engine, schema)
+    assert row.io == "sqlalchemy" and col.io == "adbc"
+    same_report(row, col)
+    assert col_dump == row_dump
+    if orphans:
+        assert {e.table for e in col.errors} >= {"key_results", "check_ins"}
+
+
+@pytest.mark.parametrize(("role", "column", "value"), [
+    ("key_result", "target", "ten"), ("key_result", "has_history", 2),
+    ("objective", "due_at", "soon"), ("check_in", "value", "x"), ("key_result", "position", 1.5),
+])
+def test_a_bad_value_is_a_row_error_on_the_row_path(tmp_path: Any, role: str, column: str,
+                                                    value: Any, caplog: Any) -> None:
+    # SQLite keeps any value in any column: the columnar read finds it in columns and leaves
+    # the organisation to the row path, which reports it as a row error (never an abort)
+    bind = create_engine(f"sqlite:///{tmp_path / 'bad.db'}")
+    S.store_document(bind, rekey(_sample(), "str"))
+    table = S.REFERENCE.table(role)
+    with bind.begin() as conn:
+        conn.exec_driver_sql(f"UPDATE {table.name} SET {column} = ? WHERE rowid = 1", (value,))
+    (row, row_dump), (col, col_dump) = both(bind, S.REFERENCE)
+    assert col.io == "sqlalchemy"  # fell back
+    assert any(e.error.code == "wrong_type" and column in e.error.path for e in col.errors)
+    same_report(row, col)
+    assert col_dump == row_dump
+    with caplog.at_level(logging.INFO, logger="okrcore_sqlalchemy"):
+        clear(bind, S.REFERENCE)
+        S.recompute(bind, as_of=AS_OF, io="adbc")
+    assert "the row path checks it" in caplog.text
+
+
+def _sample() -> Document:
+    from orm_support import hand_document
+    return hand_document()
+
+
+@pytest.fixture(name="stored")
+def stored_fixture(engine: Engine) -> Iterator[Engine]:
+    S.store_document(engine, _sample())
+    yield engine
+
+
+def test_a_failing_write_leaves_the_stored_results_as_they_were(
+        stored: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import adbc_driver_manager
+
+    S.recompute(stored, as_of=AS_OF, io="adbc")
+    before = dump(stored, S.REFERENCE)
+    with stored.begin() as conn:  # new inputs, so that a completed write would change rows
+        conn.execute(update(S.REFERENCE.table("key_result")).values(
+            current=None, version=S.REFERENCE.table("key_result").c.version + 1))
+    real = columnar._write
+    calls: list[str] = []
+
+    def failing(cur: Any, dialect: Any, table: Any, *args: Any) -> None:
+        calls.append(table.name)
+        real(cur, dialect, table, *args)  # the key results are written ...
+        if len(calls) == 2:  # ... then the objectives fail
+            raise adbc_driver_manager.OperationalError(
+                "disk I/O error", status_code=adbc_driver_manager.AdbcStatusCode.IO)
+    monkeypatch.setattr(columnar, "_write", failing)
+    with pytest.raises(S.StoreError, match=r"disk I/O error.*nothing was written"):
+        S.recompute(stored, as_of=AS_OF, io="adbc", policy=Policy.from_preset("workfront"))
+    assert dump(stored, S.REFERENCE) == before
+    monkeypatch.undo()
+    later = S.recompute(stored, as_of=AS_OF, io="adbc")
+    assert later.io == "adbc" and dump(stored, S.REFERENCE) != before
+
+
+def test_a_newer_stored_result_is_never_replaced(stored: Engine) -> None:
+    S.recompute(stored, as_of=AS_OF, io="adbc")
+    results = S.REFERENCE.table("kr_result")
+    with stored.begin() as conn:  # another job stored 'deal' from a newer input ...
+        conn.execute(update(results).where(results.c.kr_id == "deal")
+                     .values(input_version=7, progress=0.25))
+        # ... and 'crm' holds garbage from an older one
+        conn.execute(update(results).where(results.c.kr_id == "crm").values(progress=-1.0))
+    report = S.recompute(stored, as_of=AS_OF, io="adbc")  # rows exist: the guarded upsert
+    assert report.io == "adbc"
+    with stored.connect() as conn:
+        progress = dict(conn.execute(select(results.c.kr_id, results.c.progress)).all())
+        version = dict(conn.execute(select(results.c.kr_id, results.c.input_version)).all())
+    assert progress["deal"] == 0.25 and version["deal"] == 7
+    assert progress["crm"] == pytest.approx(0.6) and version["crm"] == 1
+
+
+def test_inputs_changed_while_computing_are_skipped_as_on_the_row_path(
+        stored: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    krs = S.REFERENCE.table("key_result")
+
+    def bump() -> None:  # a writer changes 'calls' after the job read it
+        with stored.begin() as conn:
+            conn.execute(update(krs).where(krs.c.id == "calls").values(version=krs.c.version + 1))
+
+    def after(read: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(*args: Any) -> Any:
+            out = read(*args)
+            bump()
+            return out
+        return wrapped
+    monkeypatch.setattr(columnar, "read_columns", after(columnar.read_columns))
+    monkeypatch.setattr(job, "_read", after(vars(job)["_read"]))
+    (row, row_dump), (col, col_dump) = both(stored, S.REFERENCE)
+    assert col.io == "adbc"
+    same_report(row, col)
+    # calls changed: sales and its ancestor company are not written, nor their key results
+    # (deal, calls, launch, latency) and owners (bob, cea; dan owns latency)
+    assert col.skipped_newer == 4 + 2 + 3
+    assert col_dump == row_dump
+    written = {r[1] for r in col_dump["kr_result"]}
+    assert "'calls'" not in written and "'call-time'" in written
+
+
+def test_without_the_adbc_extra_the_row_path_runs(stored: Engine, monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: Any) -> None:
+    real = importlib.import_module
+
+    def missing(name: str, *args: Any) -> Any:
+        if name.startswith("adbc_driver"):
+            raise ImportError(f"No module named {name!r}")
+        return real(name, *args)
+    monkeypatch.setattr(importlib, "import_module", missing)
+    monkeypatch.setattr(columnar, "AUTO_MIN_KEY_RESULTS", 0)
+    with caplog.at_level(logging.WARNING, logger="okrcore_sqlalchemy"):
+        report = S.recompute(stored, as_of=AS_OF)
+    assert report.io == "sqlalchemy" and report.key_results == 6
+    assert "pip install 'okrcore[adbc]'" in caplog.text
+    with pytest.raises(ImportError, match=r"okrcore\[adbc\]"):
+        S.recompute(stored, as_of=AS_OF, io="adbc")
+
+
+def test_auto_uses_adbc_from_a_size_on(stored: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert S.recompute(stored, as_of=AS_OF).io == "sqlalchemy"  # 6 key results: small
+    monkeypatch.setattr(columnar, "AUTO_MIN_KEY_RESULTS", 6)
+    assert S.recompute(stored, as_of=AS_OF).io == "adbc"
+    assert S.recompute(stored, as_of=AS_OF, io="sqlalchemy").io == "sqlalchemy"
+
+
+def test_which_engines_use_adbc(tmp_path: Any) -> None:
+    memory = create_engine("sqlite://")
+    S.store_document(memory, _sample())
+    assert S.recompute(memory, as_of=AS_OF).io == "sqlalchemy"
+    with pytest.raises(ValueError, match="io='adbc' needs a SQLite file or PostgreSQL"):
+        S.recompute(memory, as_of=AS_OF, io="adbc")
+    with pytest.raises(ValueError, match="io must be one of auto, adbc, sqlalchemy"):
+        S.recompute(memory, as_of=AS_OF, io="fast")
+    assert columnar.adbc_uri(create_engine(f"sqlite:///{tmp_path / 'x.db'}")) == \
+        ("sqlite", str(tmp_path / "x.db"))
+    pg = create_engine("postgresql+psycopg://u:p%40ss@db.example:5433/okr?sslmode=require")
+    assert columnar.adbc_uri(pg) == ("postgresql",
+                                     "postgresql://u:p%40ss@db.example:5433/okr?sslmode=require")
+
+
+def test_an_unreadable_database_is_a_source_error(tmp_path: Any) -> None:
+    path = tmp_path / "garbage.db"
+    path.write_bytes(b"not a database" * 100)
+    with pytest.raises(S.SourceError, match=r"^cannot read the organisation: file is not a "
+                                            r"database$"):
+        S.recompute(create_engine(f"sqlite:///{path}"), as_of=AS_OF, io="adbc")
