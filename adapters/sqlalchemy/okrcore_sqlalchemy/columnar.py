@@ -33,7 +33,7 @@ from typing import Any, Final, overload
 
 import attrs
 import numpy as np
-from sqlalchemy import Engine, Table, Text, cast
+from sqlalchemy import DateTime, Engine, Table, Text, cast
 
 from okrcore import errors as E
 from okrcore import kinds as K
@@ -68,6 +68,7 @@ from okrcore_sqlalchemy.reading import (
     SourceError,
     StoreError,
     _columns_query,
+    _is_instant,
     _kr_query,
     _raw,
     _Read,
@@ -76,6 +77,7 @@ from okrcore_sqlalchemy.reading import (
 )
 from okrcore_sqlalchemy.schema import (
     _DECLARED_REFERENCES,
+    Instant,
     KeyTypeError,
     Schema,
     Timestamp,
@@ -686,13 +688,17 @@ def _stored(pa: Any, table: Table, name: str, values: Any, kind: str) -> Any:
 def _instant_array(pa: Any, column: Any, micros: Any, dialect: str) -> Any:
     """Instants [µs; NULL kept] as the column stores them (BIGINT, timestamptz or UTC text)."""
     array = micros if isinstance(micros, pa.Array) else pa.array(micros, pa.int64())
-    if not isinstance(column.type, Timestamp):
-        return array
-    moment = array.cast(pa.timestamp("us", "UTC"))
+    kind = column.type
+    if not _is_instant(kind) or (dialect == "sqlite" and isinstance(kind, Instant)):
+        return array  # µs as they are (an Instant on SQLite; an application's BIGINT)
+    naive = isinstance(kind, DateTime) and not kind.timezone
+    moment = array.cast(pa.timestamp("us", None if naive else "UTC"))
     if dialect == "postgresql":
-        return moment
-    text = pa.compute.strftime(moment, format="%Y-%m-%d %H:%M:%S")  # Django's form
-    return pa.compute.replace_substring_regex(text, pattern=r"\.000000$", replacement="")
+        return moment  # timestamptz (Instant, Timestamp, DateTime(timezone=True)) or timestamp
+    text = pa.compute.strftime(moment, format="%Y-%m-%d %H:%M:%S")  # with µs (Arrow's %S)
+    if isinstance(kind, Timestamp):  # Django's form: µs only when there are any
+        return pa.compute.replace_substring_regex(text, pattern=r"\.000000$", replacement="")
+    return text  # SQLAlchemy's DateTime on SQLite: YYYY-MM-DD HH:MM:SS.ffffff
 
 
 def _key_array(pa: Any, keys: Any) -> Any:
@@ -891,7 +897,7 @@ def result_tables(schema: Schema, dialect_name: str, read: _Columns, result: Bat
                                           rows.result_columns(result, prefix, picked).values(),
                                           strict=True):
             stored = _stored(pa, table, column, values, kind)
-            if column == "last_at" or isinstance(table.c[column].type, Timestamp):
+            if column == "last_at" or _is_instant(table.c[column].type):
                 stored = _instant_array(pa, table.c[column], stored, dialect_name)
             columns[column] = stored
         yield table, key, version is not None, pa.table(columns)
