@@ -391,6 +391,10 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("OKRCORE_TEST_POSTGRES_URL"))
     parser.add_argument("--scratch", default="/tmp/okrcore-bench-orm")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
+    parser.add_argument("--events", default=None, metavar="SIZES",
+                        help="also the per-event path at these sizes (e.g. 10000,100000,1000000):"
+                             " benchmarks/bench_events.py on the same databases")
+    parser.add_argument("--no-bulk", action="store_true", help="skip the bulk phases")
     parser.add_argument("--worker", nargs=2, metavar=("PHASE", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -401,15 +405,35 @@ def main() -> None:
     out: dict[str, Any] = {"size": args.size, "date": time.strftime("%Y-%m-%d %H:%M UTC",
                                                                     time.gmtime()),
                            "bulk": [], "runs": []}
-    for kind in args.databases:
+    for kind in [] if args.no_bulk else args.databases:
         result = bulk(kind, args.postgres_url, scratch, args.size, args.today_size,
                       args.repeats)
         out["bulk"].append(result)
         print_bulk(result)
+    if args.events:
+        out["events"] = events(args)
     if args.orm_baseline:
         orm_baseline(args, scratch, out)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+
+
+def events(args: Any) -> Any:
+    """The per-event path (one check-in, then ``recompute(incremental=True)``) at each size.
+
+    Runs ``benchmarks/bench_events.py`` (which prints its own table: medians and p90 beside the
+    check-in's own commit and the version-comparison baseline, same run) on the same databases.
+    """
+    here = Path(__file__).parent
+    scratch = Path(args.scratch) / "events"
+    command = [sys.executable, str(here / "bench_events.py"), "--sizes", args.events,
+               "--databases", *args.databases, "--scratch", str(scratch),
+               "--json", str(scratch / "events.json")]
+    if args.postgres_url:
+        command += ["--postgres-url", args.postgres_url]
+    scratch.mkdir(parents=True, exist_ok=True)
+    subprocess.run(command, check=True)
+    return json.loads((scratch / "events.json").read_text(encoding="utf-8"))
 
 
 def orm_baseline(args: Any, scratch: Path, out: dict[str, Any]) -> None:
