@@ -363,7 +363,7 @@ def test_migration_0002_converts_the_earlier_layout(old_alias: str) -> None:
     from okrcore.batch import OrgFrame, evaluate_frame
     from okrcore.rows import RESULT_COLUMNS, to_instant
     from okrcore_django.example.models import Objective as Goal
-    from okrcore_sqlalchemy.job import _policy_json
+    from okrcore_sqlalchemy._writing import _policy_json
 
     connection = connections[old_alias]
     executor = MigrationExecutor(connection)

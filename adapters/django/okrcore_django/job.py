@@ -138,7 +138,7 @@ def store_document(document: okrcore.Document, alias: str = "default",
     organisation was replaced, so the next incremental run recomputes everything.
     """
     import okrcore_sqlalchemy
-    from okrcore_django.models import record_changes
+    from okrcore_django.changes import record_changes
 
     bind = engine_for(alias)
     try:

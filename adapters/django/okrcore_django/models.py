@@ -27,6 +27,7 @@ from okrcore import codes as C
 from okrcore import rows
 from okrcore.evaluate import instant_us
 from okrcore.policy import Policy
+from okrcore_django.changes import record_changes
 from okrcore_django.conf import models_setting
 from okrcore_sqlalchemy.storage import NAME_LENGTH
 
@@ -199,27 +200,6 @@ def _written(model: Any, using: str,
     change = _change_model(model)
     if change is not None and entries:
         record_changes(change, using, entries)
-
-
-def record_changes(change: Any, using: str,
-                   entries: Iterable[tuple[Any, Any, Any, bool]]) -> None:
-    """Insert change-log rows ``(kr_id, objective_id, person_id, structural)`` in one statement.
-
-    For a writer that bypasses the models (raw SQL, ``loaddata``, another service): record
-    what it changed in its own transaction, or ``(None, None, None, True)`` when it cannot
-    name it (the next incremental run then recomputes everything).
-
-    Parameters
-    ----------
-    change : type
-        The concrete :class:`ChangeBase` model.
-    using : str
-        The database alias.
-    entries : iterable of tuple
-        The rows, in the order of recording.
-    """
-    change._base_manager.using(using).bulk_create([
-        change(kr_id=k, objective_id=o, person_id=p, structural=s) for k, o, p, s in entries])
 
 
 def progress_sql(model: Any, policy: Policy | None = None,

@@ -55,6 +55,7 @@ from okrcore_sqlalchemy._columnar_read import (
 )
 from okrcore_sqlalchemy._columnar_read import _fetch as _fetch  # re-exported (bench_orm)
 from okrcore_sqlalchemy._columnar_read import read_columns as read_columns  # looked up here
+from okrcore_sqlalchemy._writing import _policy_json, _skip_masks
 from okrcore_sqlalchemy.reading import (
     _OBJ_ORDER,
     Progress,
@@ -247,8 +248,6 @@ def _upsert(cur: Any, dialect: Any, table: Table, keys: Sequence[str], guard: bo
 
 def _skips(cur: Any, dialect: Any, schema: Schema, read: _Columns) -> tuple[Any, Any, Any]:
     """The row path's guard (``_skipped_by_change``) on columns, inside the write transaction."""
-    from okrcore_sqlalchemy.job import _skip_masks
-
     pa = _pa()
     t_obj = schema.table("objective")
     now_obj = _fetch(cur, dialect, _columns_query(t_obj, ("id", "version"), _OBJ_ORDER,
@@ -466,8 +465,6 @@ def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress:
                  result.person_seen & (result.person_error_ref < 0))
         progress("compute", 1, 1)
         t2 = time.perf_counter()
-        from okrcore_sqlalchemy.job import _policy_json
-
         try:
             with conn.cursor() as cur:
                 written, skipped = write_columns(cur, dialect, schema, read, result, masks,

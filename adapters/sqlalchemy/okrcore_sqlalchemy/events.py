@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import attrs
 import numpy as np
@@ -49,6 +49,7 @@ from okrcore_sqlalchemy._events_sql import (
     _Sql,
     _stored_columns,
 )
+from okrcore_sqlalchemy._writing import RecomputeReport, _policy_json, upsert_columns
 from okrcore_sqlalchemy.reading import (
     _COLOURS,
     Progress,
@@ -63,9 +64,6 @@ from okrcore_sqlalchemy.reading import (
 )
 from okrcore_sqlalchemy.schema import Schema
 from okrcore_sqlalchemy.storage import from_stored, to_stored
-
-if TYPE_CHECKING:
-    from okrcore_sqlalchemy.job import RecomputeReport
 
 __all__ = [
     "consume_changes",
@@ -342,8 +340,6 @@ def _versions_now(sql: _Sql, plan: _Plan) -> bool:
 
 def _write(conn: Connection, sql: _Sql, plan: _Plan) -> tuple[int, int, int, int]:
     """Write the plan in the caller's transaction; ``(krs, objectives, people, skipped)``."""
-    from okrcore_sqlalchemy.job import upsert_columns
-
     schema = sql.schema
     if sql.pg:  # incremental runs one at a time; no input changes until the commit
         names = ", ".join(sql.name(r) for r in _INPUT_ROLES)
@@ -399,20 +395,26 @@ def _snapshot(conn: Connection, schema: Schema,
     return when, None if row is None else str(row[0])
 
 
+@attrs.frozen
+class FullRun:
+    """The per-event run cannot apply the log: recompute everything at ``as_of``."""
+
+    as_of: datetime | None
+
+
 def recompute_changes(bind: Engine, *, as_of: datetime | None, policy: Policy,
                       progress: Progress, schema: Schema, kernel: str,
-                      threads: int | None) -> RecomputeReport:
+                      threads: int | None) -> RecomputeReport | FullRun:
     """Apply the change log: the per-event incremental recompute (see the module docstring).
 
     Parameters are those of :func:`okrcore_sqlalchemy.recompute` (``schema.change`` set).
 
     Returns
     -------
-    RecomputeReport
-        ``incremental=True`` with the rows written; the full path's report when it ran.
+    RecomputeReport or FullRun
+        ``incremental=True`` with the rows written; or :class:`FullRun` when the change log
+        or the stored results call for a full recompute (the caller runs it).
     """
-    from okrcore_sqlalchemy.job import RecomputeReport, _policy_json, recompute
-
     t0 = time.perf_counter()
     failing = _database_errors(bind)
     progress("read", 0, 1)
@@ -443,9 +445,7 @@ def recompute_changes(bind: Engine, *, as_of: datetime | None, policy: Policy,
     except failing as exc:
         raise SourceError(f"cannot read the organisation: {_reason(exc)}") from exc
     if plan is None:  # a structural change, or what the stored results cannot absorb
-        moment = None if when is None else rows.from_instant(when)
-        return recompute(bind, as_of=moment, policy=policy, incremental=False,
-                         progress=progress, schema=schema, kernel=kernel, threads=threads)
+        return FullRun(None if when is None else rows.from_instant(when))
     t2 = time.perf_counter()
     progress("compute", 1, 1)
     try:

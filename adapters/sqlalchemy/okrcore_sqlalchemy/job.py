@@ -11,19 +11,16 @@ policy (table of snapshots) and the version of the input they were computed from
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import attrs
 import numpy as np
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Engine,
-    Table,
     delete,
     insert,
     select,
@@ -35,6 +32,12 @@ from okrcore.batch import BatchResult, OrgFrame, evaluate_frame, to_evaluation
 from okrcore.batch import incremental as inc
 from okrcore.evaluate import instant_us
 from okrcore.policy import Policy
+from okrcore_sqlalchemy._writing import (
+    RecomputeReport,
+    _policy_json,
+    _skip_masks,
+    upsert_columns,
+)
 from okrcore_sqlalchemy.events import (
     consume_changes,
     drop_stale,
@@ -59,7 +62,6 @@ from okrcore_sqlalchemy.reading import (
     _columns,
     _database_errors,
     _fetch,
-    _instant_storage,
     _invalidated,
     _is_instant,
     _key_text,
@@ -69,7 +71,6 @@ from okrcore_sqlalchemy.reading import (
     _latest_snapshot,
     _moment,
     _no_gc,
-    _pg_instant,
     _policy_from_json,
     _raw,
     _Read,
@@ -83,7 +84,6 @@ from okrcore_sqlalchemy.schema import (
     REFERENCE,
     KeyTypeError,
     Schema,
-    key_type_name,
 )
 from okrcore_sqlalchemy.storage import from_stored, to_stored
 
@@ -100,67 +100,6 @@ __all__ = [
     "store_document",
     "upsert_columns",
 ]
-
-@attrs.frozen
-class RecomputeReport:
-    """What one :func:`recompute` did.
-
-    Parameters
-    ----------
-    as_of : datetime
-        The instant the results are for.
-    policy : Policy
-        The policy they were computed with.
-    key_results, objectives, people : int
-        Results written.
-    skipped_newer : int
-        Results not written because their input changed while the job ran (they stay
-        out of date until the next run, which picks the change up).
-    errors : tuple of RowError
-        Bad rows, never written.
-    objective_colours : mapping of str to int
-        ``green`` / ``yellow`` / ``red`` / ``none``: objectives of each effective colour.
-    seconds_read, seconds_compute, seconds_write : float
-        Wall time of each phase [s].
-    incremental : bool
-        True when only what changed since the stored snapshot was recomputed.
-    io : {"adbc", "sqlalchemy"}
-        How the input was read and the results written: ADBC columnar bulk I/O or the rows of
-        the SQLAlchemy connection (``recompute(io=...)``).
-    """
-
-    as_of: datetime
-    policy: Policy
-    key_results: int
-    objectives: int
-    people: int
-    skipped_newer: int
-    errors: tuple[RowError, ...]
-    objective_colours: Mapping[str, int]
-    seconds_read: float
-    seconds_compute: float
-    seconds_write: float
-    incremental: bool = False
-    io: str = "sqlalchemy"
-
-    def to_json(self) -> dict[str, Any]:
-        """The report as a JSON-able object (instants in ISO 8601, UTC)."""
-        return {
-            "as_of": self.as_of.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-            "policy": self.policy.to_json(),
-            "key_results": self.key_results,
-            "objectives": self.objectives,
-            "people": self.people,
-            "skipped_newer": self.skipped_newer,
-            "errors": [e.to_json() for e in self.errors],
-            "objective_colours": dict(self.objective_colours),
-            "seconds_read": self.seconds_read,
-            "seconds_compute": self.seconds_compute,
-            "seconds_write": self.seconds_write,
-            "incremental": self.incremental,
-            "io": self.io,
-        }
-
 
 def create_schema(bind: Engine, schema: Schema = REFERENCE) -> None:
     """Create the schema's tables that do not exist yet (idempotent; no Alembic)."""
@@ -200,10 +139,6 @@ def store_document(bind: Engine, document: okrcore.Document, schema: Schema = RE
         for name in rows.TABLES:
             if data[name]:
                 conn.execute(insert(schema.table(_INPUTS[name][0])), data[name])
-
-
-def _policy_json(policy: Policy) -> str:
-    return json.dumps(policy.to_json(), sort_keys=True)
 
 
 def load_document(bind: Engine, schema: Schema = REFERENCE) -> okrcore.Document:
@@ -345,100 +280,6 @@ def _nan_equal(a: Any, b: Any) -> Any:
     return a == b
 
 
-def _pg_text(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
-
-
-def _pg_array(values: list[Any], kind: str) -> str:
-    """One column as a PostgreSQL array literal (built by C-level joins, not per element)."""
-    if kind == "float8":
-        body = ",".join(map(repr, values)).replace("None", "NULL")
-    elif kind == "bigint":
-        body = ",".join(map(str, values)).replace("None", "NULL")
-    elif kind == "boolean":
-        body = ",".join(["NULL" if v is None else "t" if v else "f" for v in values])
-    else:
-        body = ",".join(map(_pg_text, values))
-    return "{" + body + "}"
-
-
-def upsert_columns(conn: Connection, table: Table, keys: Sequence[str], guard: bool,
-                   columns: Mapping[str, Any]) -> None:
-    """Insert or update rows given as columns, in one statement.
-
-    Parameters
-    ----------
-    conn : Connection
-        In a transaction.
-    table : Table
-        The target; ``keys`` must be a unique key of it.
-    keys : sequence of str
-        The conflict target.
-    guard : bool
-        Update a conflicting row only when its ``input_version`` is not newer.
-    columns : mapping of str to array or list
-        Equal-length columns; float NaN is stored as NULL.
-
-    Notes
-    -----
-    PostgreSQL: ``INSERT … SELECT … FROM unnest(%s::type[], …) ON CONFLICT … DO UPDATE`` (one
-    set-based statement, the arrays sent as parameters); SQLite: the same upsert through
-    ``executemany``.
-    """
-    names = list(columns)
-    if not len(columns[names[0]]):
-        return
-    q = conn.dialect.identifier_preparer.quote
-    target = q(table.name)
-    cols = ", ".join(q(n) for n in names)
-    update = ", ".join(f"{q(n)} = excluded.{q(n)}" for n in names if n not in keys)
-    where = (f" WHERE {target}.input_version <= excluded.input_version" if guard else "")
-    conflict = f"ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {update}{where}"
-    values = [np.asarray(columns[n]).tolist() if isinstance(columns[n], np.ndarray)
-              else list(columns[n]) for n in names]
-    instants: dict[str, str] = {}
-    for i, n in enumerate(names):
-        kind_of = table.c[n].type
-        if _is_instant(kind_of):
-            values[i], instants[n] = _instant_storage(kind_of, values[i], conn.dialect.name)
-        elif key_type_name(table.c[n]) == "UUID":
-            process = (None if conn.dialect.name == "postgresql"
-                       else kind_of.bind_processor(conn.dialect))
-            values[i] = [None if v is None else process(v) if process else str(v)
-                         for v in values[i]]
-    if conn.dialect.name == "postgresql":
-        types, selects, literals = [], [], []
-        for n, column_values in zip(names, values, strict=True):
-            column = table.c[n]
-            if n in instants:
-                kind = "bigint"  # µs, made timestamps in the SELECT
-            elif key_type_name(column) == "UUID":
-                kind = "uuid"
-            elif isinstance(column.type, BigInteger) or column.type.python_type is int:
-                kind = "bigint"
-            elif column.type.python_type is float:
-                kind = "float8"
-            elif column.type.python_type is bool:
-                kind = "boolean"
-            else:
-                kind = "text"
-            types.append(kind)
-            selects.append(f"NULLIF({q(n)}, 'NaN'::float8)" if kind == "float8" else
-                           _pg_instant(q(n), instants[n]) if n in instants else q(n))
-            literals.append(_pg_array(column_values, kind))
-        args = ", ".join(f"%s::{t}[]" for t in types)
-        sql = (f"INSERT INTO {target} ({cols}) SELECT {', '.join(selects)} "
-               f"FROM unnest({args}) AS u({cols}) {conflict}")
-        conn.exec_driver_sql(sql, tuple(literals))
-    else:
-        marks = ", ".join("?" for _ in names)
-        sql = f"INSERT INTO {target} ({cols}) VALUES ({marks}) {conflict}"
-        conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
-
-
 def _check_written(conn: Connection, schema: Schema, role: str, key: str, when: int,
                    written: Sequence[Any]) -> None:
     """Raise unless a written result row reads back under the key it was written with.
@@ -473,34 +314,6 @@ def _skipped_by_change(conn: Connection, schema: Schema, read: _Read) -> tuple[A
             and now_kr["id"] == list(frame.kr_ids or ()))
     return _skip_masks(frame, same, _versions(now_kr["version"]) != read.kr_version,
                        _versions(now_obj["version"]) != read.obj_version)
-
-
-def _skip_masks(frame: OrgFrame, same: bool, kr_changed_rows: Any, obj_changed_rows: Any
-                ) -> tuple[Any, Any, Any]:
-    """Rows not to write, given which rows changed since they were read.
-
-    Everything unless ``same`` (the same key results and objectives, in the same order, as
-    read); else the changed rows' objectives, their ancestors and their owners.
-    """
-    n_people = len(frame.person_names or ())
-    if not same:
-        return (np.ones(frame.n_kr, bool), np.ones(frame.n_obj, bool), np.ones(n_people, bool))
-    kr_changed = np.flatnonzero(kr_changed_rows)
-    objectives, _ = inc.affected(frame, kr_changed)
-    obj_skip = np.zeros(frame.n_obj, bool)
-    obj_skip[objectives] = True
-    for row in np.flatnonzero(obj_changed_rows):
-        up = int(row)
-        while up >= 0 and not obj_skip[up]:
-            obj_skip[up] = True
-            up = int(frame.obj_parent[up])
-    kr_skip = obj_skip[frame.kr_objective]
-    person_skip = np.zeros(n_people, bool)
-    owners = frame.obj_owner[obj_skip]
-    person_skip[owners[owners >= 0]] = True
-    counts = np.diff(frame.kr_owner_offsets)
-    person_skip[frame.kr_owner_ids[np.repeat(kr_skip, counts)]] = True
-    return kr_skip, obj_skip, person_skip
 
 
 def recompute(
@@ -576,10 +389,13 @@ def recompute(
     report: Progress = progress or (lambda _phase, _done, _total: None)
     policy = policy or Policy()
     if incremental and schema.change is not None:  # the change log names what to recompute
-        from okrcore_sqlalchemy.events import recompute_changes
+        from okrcore_sqlalchemy.events import FullRun, recompute_changes
 
-        return recompute_changes(bind, as_of=as_of, policy=policy, progress=report,
-                                 schema=schema, kernel=kernel, threads=threads)
+        applied = recompute_changes(bind, as_of=as_of, policy=policy, progress=report,
+                                    schema=schema, kernel=kernel, threads=threads)
+        if not isinstance(applied, FullRun):
+            return applied
+        as_of, incremental = applied.as_of, False  # structural, or no usable snapshot
     if not incremental:
         from okrcore_sqlalchemy import columnar
 
