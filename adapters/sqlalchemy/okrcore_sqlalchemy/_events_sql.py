@@ -21,15 +21,12 @@ from sqlalchemy import Connection, Table
 from okrcore import rows
 from okrcore.batch import BatchResult, OrgFrame
 from okrcore.batch.engine import person_items, person_rollup
-from okrcore.batch.frame import LOAD_INVALID
 from okrcore.batch.pipeline import Pinned
 from okrcore.codes import ERR_DEPENDS_ON_INVALID
 from okrcore_sqlalchemy.reading import (
     RowError,
     _at,
-    _attached,
-    _bad_values,
-    _key_text,
+    _checked_read,
     _raw,
     _Read,
 )
@@ -293,40 +290,9 @@ def _frame(part: _Part) -> tuple[OrgFrame, _Read]:
     objectives, key_results = part.objectives, rows.sort_key_results(
         part.objectives["id"], part.key_results)
     orphans: list[RowError] = []
-    known = set(key_results["id"])
-    check_ins = _attached(part.check_ins, "kr_id", known, "check_ins", "kr_id", orphans)
-    owners = _attached(part.owners, "kr_id", known, "kr_owners", "kr_id", orphans)
-    checkpoints = _attached(part.checkpoints, "kr_id", known, "checkpoints", "kr_id", orphans)
-    obj_ids, kr_ids = objectives["id"], key_results["id"]
-    kr_row = {ident: i for i, ident in enumerate(kr_ids)}
-    bad_obj = _bad_values(objectives, "objectives", "id", lambda i: i,
-                          lambda i: repr(_key_text(obj_ids[i])))
-    bad_kr = _bad_values(key_results, "key_results", "id", lambda i: i,
-                         lambda i: repr(_key_text(kr_ids[i])))
-    for table, columns, key in (("check_ins", check_ins, "seq"),
-                                ("checkpoints", checkpoints, "position"),
-                                ("kr_owners", owners, "position")):
-        krs, keys = columns["kr_id"], columns[key]
-        found = _bad_values(
-            columns, table, key, lambda i, krs=krs: kr_row.get(krs[i]),  # type: ignore[misc]
-            lambda i, krs=krs, keys=keys, key=key: (  # type: ignore[misc]
-                f"(kr_id {_key_text(krs[i])!r}, {key} {keys[i]!r})"))
-        for row, errs in found.items():
-            bad_kr.setdefault(row, []).extend(errs)
-    frame = rows.frame_from_columns(objectives, key_results, check_ins, owners, checkpoints)
-    if bad_obj or bad_kr:
-        kr_load = frame.kr_load.copy()
-        kr_load[list(bad_kr)] = LOAD_INVALID
-        obj_load = frame.obj_load.copy()
-        obj_load[list(bad_obj)] = LOAD_INVALID
-        frame = attrs.evolve(frame, kr_load=kr_load, obj_load=obj_load, load_errors={
-            **{f"k{r}": tuple(e) for r, e in bad_kr.items()},
-            **{f"o{r}": tuple(e) for r, e in bad_obj.items()}})
-    read = _Read(frame, objectives, key_results, check_ins, checkpoints,
-                 np.asarray(key_results["version"], dtype=np.int64),
-                 np.asarray(objectives["version"], dtype=np.int64), orphans,
-                 {r: e[0] for r, e in bad_kr.items()}, {r: e[0] for r, e in bad_obj.items()})
-    return frame, read
+    read = _checked_read(objectives, key_results, part.check_ins, part.owners,
+                         part.checkpoints, orphans)
+    return read.frame, read
 
 
 def _pinned(part: _Part, table: Table) -> Pinned:

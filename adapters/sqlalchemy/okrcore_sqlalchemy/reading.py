@@ -527,6 +527,19 @@ def _read_columns(conn: Connection, schema: Schema, progress: Progress) -> _Read
     orphans: list[RowError] = []
     key_results = _attached(key_results, "objective_id", set(objectives["id"]), "key_results",
                             "id", orphans)
+    return _checked_read(objectives, key_results, check_ins, owners, checkpoints, orphans)
+
+
+
+def _checked_read(objectives: dict[str, list[Any]], key_results: dict[str, list[Any]],
+                  check_ins: dict[str, list[Any]], owners: dict[str, list[Any]],
+                  checkpoints: dict[str, list[Any]], orphans: list[RowError]) -> _Read:
+    """The frame of the rows read, with bad values marked, and its read record.
+
+    Rows of check-ins, owners and checkpoints naming a key result not read become ``orphans``;
+    a value of the wrong type makes its item invalid (a ``wrong_type`` row error).  Shared by
+    the full read and the per-event read (:mod:`okrcore_sqlalchemy.events`).
+    """
     known = set(key_results["id"])
     check_ins = _attached(check_ins, "kr_id", known, "check_ins", "kr_id", orphans)
     owners = _attached(owners, "kr_id", known, "kr_owners", "kr_id", orphans)
