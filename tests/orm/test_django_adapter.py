@@ -191,6 +191,26 @@ def test_queryset_filters_and_orders_on_progress_in_sql(alias: str) -> None:
     assert at["calls"] == pytest.approx(0.4)
 
 
+def test_progress_in_sql_compares_instants_in_utc(alias: str) -> None:
+    """An as-of instant with another offset is the same instant: a check-in at 00:00 UTC is
+    later than 00:00 at +05:30 (18:30 UTC the day before) and does not count (found by the
+    property below: the offset used to reach SQLite's text comparison unconverted)."""
+    from datetime import timedelta, timezone
+
+    from okrcore.model import Binary, CheckIn
+
+    done = Binary(id="k0", check_ins=(CheckIn(datetime(2024, 1, 1, tzinfo=UTC), True),))
+    when = datetime(2024, 1, 1, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    document = Document(as_of=when, objectives=[Objective(id="o0", key_results=[done])])
+    job.store_document(document, alias)
+    assert okrcore.evaluate(document).key_results["k0"].progress == 0.0
+    got = dict(_krs(alias).with_progress(as_of=when).values_list("id", "progress"))
+    assert got == {"k0": 0.0}
+    later = dict(_krs(alias).with_progress(as_of=when + timedelta(hours=6))
+                 .values_list("id", "progress"))
+    assert later == {"k0": 1.0}
+
+
 @settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(krs=st.lists(key_results(), min_size=1, max_size=6), policy=policies(), when=instants)
 def test_annotated_progress_equals_the_core(alias: str, krs: list[Any],

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias, cast
 
 from django.apps import apps
@@ -216,9 +216,11 @@ def progress_sql(model: Any, policy: Policy | None = None,
         model._meta.db_table, _model(model, "check_in")._meta.db_table,
         _model(model, "checkpoint")._meta.db_table, policy, None if as_of is None else marker)
     assert "%" not in sql
-    # check-in instants are DateTimeFields: compare them with the as-of datetime as a parameter
+    # check-in instants are DateTimeFields: compare them with the as-of datetime as a parameter,
+    # in UTC (Django stores UTC; SQLite compares the text, which must not carry another offset)
     parts = sql.split(str(marker))
-    return RawSQL("%s".join(parts), (as_of,) * (len(parts) - 1),
+    moment = None if as_of is None else as_of.astimezone(UTC)
+    return RawSQL("%s".join(parts), (moment,) * (len(parts) - 1),
                   output_field=models.FloatField())
 
 

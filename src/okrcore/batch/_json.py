@@ -29,7 +29,14 @@ from okrcore import formulas as F
 from okrcore.batch import convert as C
 from okrcore.batch import engine as G
 from okrcore.batch.frame import KIND_METRIC, KIND_NAMES, NONE_INSTANT, OrgFrame
-from okrcore.codes import COLOUR_NAMES, PACE_REASONS, STATUS_CODES
+from okrcore.codes import (
+    COLOUR_NAMES,
+    PACE_REASONS,
+    STALE_NO,
+    STALE_NONE,
+    STALE_YES,
+    STATUS_CODES,
+)
 from okrcore.evaluate import (
     MANUAL_COLOURS,
     RULE_REASONS,
@@ -47,7 +54,7 @@ _FALSE: Final = "false"
 _STATUSES: Final = tuple(STATUS_CODES)
 _COLOUR_TEXT: Final = {-1: _NULL, **{c: _string(n) for c, n in enumerate(COLOUR_NAMES)}}
 _TREND_TEXT: Final = {-1: _NULL, **{c: _string(n) for c, n in enumerate(C._TRENDS)}}
-_STALE_TEXT: Final = {-1: _NULL, 0: _FALSE, 1: _TRUE}
+_STALE_TEXT: Final = {STALE_NONE: _NULL, STALE_NO: _FALSE, STALE_YES: _TRUE}
 
 
 class _Layout:
