@@ -373,8 +373,14 @@ class _Recorded(models.Model):
     @classmethod
     def _okrcore_changes(cls, old: Mapping[str, Any] | None,
                          new: Mapping[str, Any] | None) -> list[_Entry]:
-        """The change rows of a write from ``old`` to ``new`` (None: absent), in order."""
-        raise NotImplementedError  # pragma: no cover - every concrete base defines it
+        """The change rows of a write from ``old`` to ``new`` (None: absent), in order.
+
+        Every base of an input role (objective, key result, check-in, owner, checkpoint)
+        defines it; Django models cannot take ``abc.ABC``'s metaclass, so a model deriving
+        from ``_Recorded`` directly is refused loudly here rather than recording nothing.
+        """
+        raise TypeError(f"{cls.__name__} records no change rows: derive it from one of "
+                        "okrcore_django's input bases (ObjectiveBase, KeyResultBase, ...)")
 
     def _okrcore_old(self, using: str, force_insert: Any) -> dict[str, Any] | None:
         """The stored row before this write (locked on PostgreSQL); ``None`` for an insert."""

@@ -66,6 +66,7 @@ from okrcore_sqlalchemy.schema import Schema
 from okrcore_sqlalchemy.storage import from_stored, to_stored
 
 __all__ = [
+    "FullRun",
     "consume_changes",
     "drop_stale",
     "had_snapshot",
@@ -397,7 +398,13 @@ def _snapshot(conn: Connection, schema: Schema,
 
 @attrs.frozen
 class FullRun:
-    """The per-event run cannot apply the log: recompute everything at ``as_of``."""
+    """The per-event run cannot apply the log: recompute everything at ``as_of``.
+
+    Parameters
+    ----------
+    as_of : datetime or None
+        The stored snapshot to recompute (``None``: none stored; the caller's default).
+    """
 
     as_of: datetime | None
 
