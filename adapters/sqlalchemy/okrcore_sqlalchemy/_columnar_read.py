@@ -429,9 +429,13 @@ def _text_le(pa: Any, column: Any, a: Any, b: Any) -> bool:
 def _sort(pa: Any, columns: Sequence[Any]) -> Any:
     """The stable ascending order of the rows of ``columns`` (numpy or Arrow; NULL first)."""
     table = pa.table({f"c{i}": c for i, c in enumerate(columns)})
-    order = pa.compute.sort_indices(table, sort_keys=[(n, "ascending") for n in
-                                                      table.column_names],
-                                    null_placement="at_start")
+    names = table.column_names
+    if int(pa.__version__.split(".")[0]) >= 25:  # NULL placement per key
+        order = pa.compute.sort_indices(table, sort_keys=[(n, "ascending", "at_start")
+                                                          for n in names])
+    else:
+        order = pa.compute.sort_indices(table, sort_keys=[(n, "ascending") for n in names],
+                                        null_placement="at_start")
     return np.asarray(order.to_numpy(), dtype=np.int64)
 
 
