@@ -284,7 +284,8 @@ class _Keys(Sequence[Any]):
 class _Column(Sequence[Any]):
     """One Arrow column read as the row path's values, only the rows asked for.
 
-    ``order``: the fetched row of each row in frame order (``None``: the same row).
+    ``order``: the fetched row of each row in frame order (``None``: the same row).  A column
+    of several chunks is joined on the first item asked for (only when an item is in error).
     """
 
     def __init__(self, array: Any, column: Any, order: Any = None) -> None:
@@ -294,6 +295,8 @@ class _Column(Sequence[Any]):
         return len(self.array) if self.order is None else int(self.order.shape[0])
 
     def __getitem__(self, index: Any) -> Any:
+        if hasattr(self.array, "combine_chunks"):
+            self.array = self.array.combine_chunks()
         row = int(index) if self.order is None else int(self.order[int(index)])
         value = self.array[row].as_py()
         return _python_key(self.column, value) if self.column is not None else value
@@ -323,8 +326,8 @@ def _report(pa: Any, data: Any, table: Table, key: str, ident: str, lost: Any, n
     if not lost.shape[0]:
         return
     picked = pa.array(lost)
-    values = _one(pa, data.column(key)).take(picked).to_pylist()
-    labels = _one(pa, data.column(ident)).take(picked).to_pylist()
+    values = data.column(key).take(picked).to_pylist()
+    labels = data.column(ident).take(picked).to_pylist()
     for value, label in zip(values, labels, strict=True):
         value = _python_key(table.c[key], value)
         out.append(RowError(name, str(_python_key(table.c[ident], label)), OkrError(
@@ -677,9 +680,8 @@ def row_errors(read: _Columns, result: BatchResult, schema: Schema) -> list[RowE
     t_kr, t_obj = schema.table("key_result"), schema.table("objective")
 
     def columns(data: Any, table: Table, order: Any) -> dict[str, Any]:
-        return {n: _Column(_one(pa, data.column(n)), table.c[n] if n in _KEY_COLUMNS else None,
-                           order)
-                for n in data.column_names if n != "version"}
+        return {n: _Column(data.column(n), table.c[n] if n in _KEY_COLUMNS else None, order)
+                for n in data.column_names if n != "version"}  # no copy: read row by row
 
     def children(name: str, role: str, names: Sequence[str]) -> dict[str, list[Any]]:
         data, order = read.tables[name]
