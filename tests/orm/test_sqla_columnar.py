@@ -198,6 +198,25 @@ def test_adbc_orders_rows_stored_in_any_order_as_the_row_path(
     assert col_dump == row_dump
 
 
+def test_row_errors_of_rows_stored_in_another_order_are_the_row_paths(engine: Engine) -> None:
+    # the row errors read the Arrow columns of the bad items through the read's row order
+    import random
+
+    S.store_document(engine, _sample())
+    krs, objs = S.REFERENCE.table("key_result"), S.REFERENCE.table("objective")
+    with engine.begin() as conn:
+        conn.execute(update(krs).where(krs.c.id == "calls").values(kind="bogus"))
+        conn.execute(update(objs).where(objs.c.id == "company").values(mode="weird"))
+    restore_shuffled(engine, S.REFERENCE, random.Random(3), ties=False)
+    (row, row_dump), (col, col_dump) = both(engine, S.REFERENCE)
+    assert col.io == "adbc"
+    same_report(row, col)
+    assert col_dump == row_dump
+    assert {"table": "key_results", "key": "calls", "code": "unknown_value", "path": "kind",
+            "message": "kind must be metric, binary or milestone, got 'bogus'"} in \
+        [e.to_json() for e in col.errors]
+
+
 @pytest.mark.parametrize(("role", "column", "value"), [
     ("key_result", "target", "ten"), ("key_result", "has_history", 2),
     ("objective", "due_at", "soon"), ("check_in", "value", "x"), ("key_result", "position", 1.5),
