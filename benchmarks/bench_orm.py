@@ -261,7 +261,7 @@ def worker(phase: str, target: str) -> dict[str, Any]:
                    write=report.seconds_write, key_results=report.key_results)
     elif phase == "floor-read":
         # the raw ADBC read: the same columns of the same tables, no ORDER BY, no mapping
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         conn = C._connect(bind)
         with conn.cursor() as cur:
             for role, names in (("objective", (*rows.OBJECTIVE_COLUMNS, "version")),
@@ -272,7 +272,15 @@ def worker(phase: str, target: str) -> dict[str, Any]:
                 query = _columns_query(S.REFERENCE.table(role), names, (), raw=_raw)
                 C._fetch(cur, bind.dialect, query, names)
         conn.close()
-        out["read"] = time.perf_counter() - t
+        out["read"], out["read_cpu"] = time.perf_counter() - t, time.process_time() - cpu
+    elif phase == "adbc-read":  # --read-only: the read phase of io="adbc" alone
+        t, cpu = time.perf_counter(), time.process_time()
+        conn = C._connect(bind)
+        with conn.cursor() as cur:
+            C.read_columns(cur, bind.dialect, S.REFERENCE, lambda *_: None)
+        conn.rollback()
+        conn.close()
+        out["read"], out["read_cpu"] = time.perf_counter() - t, time.process_time() - cpu
     elif phase == "floor-write":
         # the raw ADBC bulk ingest of the same result columns (the job's Arrow tables) into
         # empty tables of the result tables' definition (same columns, keys and indexes)
@@ -364,6 +372,25 @@ def bulk(kind: str, url: str | None, scratch: Path, size: int, today_size: int,
             "peak_rss_mb": {p: med(p, "rss_peak_mb") for p in runs}}
 
 
+def read_only(kind: str, url: str | None, scratch: Path, size: int, repeats: int) -> None:
+    """``--read-only``: the read phase of ``io="adbc"`` against its floor, alternated."""
+    target = build(kind, url, scratch, size)
+    runs: dict[str, list[dict[str, Any]]] = {"floor-read": [], "adbc-read": []}
+    for _ in range(repeats):
+        for phase in runs:
+            runs[phase].append(measure(phase, target))
+    read, floor = (statistics.median(r["read"] for r in runs[p])
+                   for p in ("adbc-read", "floor-read"))
+    cpu, cpu_floor = (statistics.median(r["read_cpu"] for r in runs[p])
+                      for p in ("adbc-read", "floor-read"))
+    peak = statistics.median(r["rss_peak_mb"] for r in runs["adbc-read"])
+    print(f"{kind} {size:,} KRs, medians of {repeats}: read {read:.2f} s, floor {floor:.2f} s, "
+          f"ratio {read / floor:.2f} (target <= 1.5); CPU time of this process: read "
+          f"{cpu:.2f} s, floor {cpu_floor:.2f} s; peak RSS of the read {peak:,.0f} MB; "
+          f"runs read {[round(r['read'], 2) for r in runs['adbc-read']]}, "
+          f"floor {[round(r['read'], 2) for r in runs['floor-read']]}")
+
+
 def print_bulk(result: dict[str, Any]) -> None:
     print(f"\n{result['database']}: full recompute of {result['size']:,} KRs, medians of "
           f"{result['repeats']} alternated runs (io=sqlalchemy measured at "
@@ -395,6 +422,8 @@ def main() -> None:
                         help="also the per-event path at these sizes (e.g. 10000,100000,1000000):"
                              " benchmarks/bench_events.py on the same databases")
     parser.add_argument("--no-bulk", action="store_true", help="skip the bulk phases")
+    parser.add_argument("--read-only", action="store_true",
+                        help="only the read phase of io='adbc' against its floor (fast)")
     parser.add_argument("--worker", nargs=2, metavar=("PHASE", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -405,6 +434,10 @@ def main() -> None:
     out: dict[str, Any] = {"size": args.size, "date": time.strftime("%Y-%m-%d %H:%M UTC",
                                                                     time.gmtime()),
                            "bulk": [], "runs": []}
+    if args.read_only:
+        for kind in args.databases:
+            read_only(kind, args.postgres_url, scratch, args.size, args.repeats)
+        return
     for kind in [] if args.no_bulk else args.databases:
         result = bulk(kind, args.postgres_url, scratch, args.size, args.today_size,
                       args.repeats)

@@ -95,35 +95,50 @@ def _pa() -> Any:
     return pa
 
 
+def _one(pa: Any, column: Any) -> Any:
+    """A column as one Arrow array (no copy when it is one chunk, as the SQLite driver reads)."""
+    if not isinstance(column, pa.ChunkedArray):
+        return column
+    if column.num_chunks == 1:
+        return column.chunk(0)
+    return column.combine_chunks()
+
+
 def _empty_as(pa: Any, column: Any, kind: Any) -> Any:
     """A column; an empty or all-NULL one as ``kind`` (SQLite types an empty result int64)."""
-    column = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    column = _one(pa, column)
     if column.null_count == len(column):  # SQLite types a NULL-only column as integer
         return pa.nulls(len(column), kind)
     return column
 
 
 def _floats(pa: Any, column: Any) -> Any:
+    """A number column as float64 [NaN: NULL]; a view of the Arrow buffer when it has no NULL."""
     column = _empty_as(pa, column, pa.float64())
     if not (pa.types.is_floating(column.type) or pa.types.is_integer(column.type)):
         raise _Fallback("a number column holds another type")
-    return np.array(column.cast(pa.float64()).to_numpy(zero_copy_only=False),
-                    dtype=np.float64)  # writeable: the frame maps kinds in place
+    if column.type != pa.float64():
+        column = column.cast(pa.float64())
+    return column.to_numpy(zero_copy_only=False)
 
 
 def _instants(pa: Any, column: Any, nullable: bool = True) -> Any:
     column = _empty_as(pa, column, pa.int64())
     if not pa.types.is_integer(column.type) or (column.null_count and not nullable):
         raise _Fallback("an instant column holds another type")
-    return np.asarray(column.cast(pa.int64()).fill_null(NONE_INSTANT).to_numpy(),
-                      dtype=np.int64)
+    if column.type != pa.int64():
+        column = column.cast(pa.int64())
+    if column.null_count:
+        column = column.fill_null(NONE_INSTANT)
+    return column.to_numpy()
 
 
 def _integers(pa: Any, column: Any) -> Any:
     column = _empty_as(pa, column, pa.int64())
     if not pa.types.is_integer(column.type) or column.null_count:
         raise _Fallback("an integer column holds another type")
-    return np.asarray(column.cast(pa.int64()).to_numpy(), dtype=np.int64)
+    return column.cast(pa.int64()).to_numpy() if column.type != pa.int64() else \
+        column.to_numpy()
 
 
 def _flags(pa: Any, column: Any) -> Any:
@@ -149,7 +164,7 @@ def _texts(pa: Any, column: Any) -> Any:
 
 def _keys(pa: Any, column: Any, like: Any | None = None) -> Any:
     """A key column as one Arrow array, of the type of ``like`` (the keys it refers to)."""
-    column = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    column = _one(pa, column)
     if like is None:
         if len(column) and column.null_count == len(column):
             return pa.nulls(len(column), pa.string())
@@ -162,7 +177,7 @@ def _keys(pa: Any, column: Any, like: Any | None = None) -> Any:
             or (pa.types.is_string(column.type) and pa.types.is_string(like.type)))
     if not same:
         raise _Fallback("a key column holds another type than the keys it refers to")
-    return column.cast(like.type)
+    return column.cast(like.type) if column.type != like.type else column
 
 
 def _rows_of(pa: Any, values: Any, keys: Any) -> Any:
@@ -171,6 +186,19 @@ def _rows_of(pa: Any, values: Any, keys: Any) -> Any:
         return np.full(len(values), -1, dtype=np.int64)
     index = pa.compute.index_in(values, value_set=keys)
     return np.asarray(index.fill_null(-1).to_numpy(), dtype=np.int64)
+
+
+def _rows_in(pa: Any, parts: Sequence[Any], keys: Any) -> list[Any]:
+    """:func:`_rows_of` of several columns against the same ``keys``: one hash of the keys."""
+    out = [np.full(len(p), -1, dtype=np.int64) for p in parts]
+    match = [i for i, p in enumerate(parts) if len(p) and len(keys) and p.type == keys.type]
+    if match:
+        found = _rows_of(pa, pa.chunked_array([parts[i] for i in match], keys.type), keys)
+        start = 0
+        for i in match:
+            out[i] = found[start:start + len(parts[i])]
+            start += len(parts[i])
+    return out
 
 
 def _codes(pa: Any, column: Any, vocabulary: Mapping[Any, int], dtype: Any,
@@ -182,7 +210,7 @@ def _codes(pa: Any, column: Any, vocabulary: Mapping[Any, int], dtype: Any,
     found = _rows_of(pa, column, pa.array(names, pa.string()))
     found[found < 0] = len(names)
     out = table[found]
-    if None in vocabulary:
+    if None in vocabulary and column.null_count:
         out[np.asarray(column.is_null().to_numpy(zero_copy_only=False), dtype=np.bool_)] = \
             vocabulary[None]
     return out.astype(dtype)
@@ -190,15 +218,36 @@ def _codes(pa: Any, column: Any, vocabulary: Mapping[Any, int], dtype: Any,
 
 def _encode(pa: Any, parts: Sequence[Any]) -> tuple[list[Any], Any]:
     """Codes in order of first appearance over ``parts`` (NULL: -1) and their dictionary."""
-    joined = pa.concat_arrays([p.combine_chunks() if hasattr(p, "combine_chunks") else p
-                               for p in parts])
-    encoded = joined.dictionary_encode()
-    codes = np.asarray(encoded.indices.cast(pa.int32()).fill_null(-1).to_numpy(), np.int32)
+    encoded = pa.chunked_array([_one(pa, p) for p in parts], parts[0].type).dictionary_encode()
+    if not encoded.num_chunks:  # every part is empty
+        return [np.zeros(0, np.int32) for _ in parts], pa.array([], parts[0].type)
+    dictionary = encoded.chunks[0].dictionary
+    if not all(chunk.dictionary.equals(dictionary) for chunk in encoded.chunks):
+        encoded = pa.chunked_array([pa.concat_arrays(
+            [_one(pa, p) for p in parts])]).dictionary_encode()  # one chunk: one dictionary
+        dictionary = encoded.chunks[0].dictionary
+    codes = np.concatenate([  # empty chunks may be dropped: split by the parts' lengths
+        np.asarray(chunk.indices.cast(pa.int32()).fill_null(-1).to_numpy(), np.int32)
+        for chunk in encoded.chunks])
     out, start = [], 0
     for p in parts:
         out.append(codes[start:start + len(p)])
         start += len(p)
-    return out, encoded.dictionary
+    return out, dictionary
+
+
+def _take(values: Any, order: Any) -> Any:
+    """``values`` (numpy or Arrow) at the rows ``order`` (``None``: all, as they are)."""
+    if order is None:
+        return values
+    if isinstance(values, np.ndarray):
+        return values[order]
+    return values.take(order)
+
+
+def _own(values: Any) -> Any:
+    """``values`` as an array the frame may change in place (a copy of a view of Arrow data)."""
+    return values if values.flags.writeable else values.copy()
 
 
 def _python_key(column: Any, value: Any) -> Any:
@@ -233,22 +282,33 @@ class _Keys(Sequence[Any]):
 
 
 class _Column(Sequence[Any]):
-    """One Arrow column read as the row path's values, only the rows asked for."""
+    """One Arrow column read as the row path's values, only the rows asked for.
 
-    def __init__(self, array: Any, column: Any) -> None:
-        self.array, self.column = array, column
+    ``order``: the fetched row of each row in frame order (``None``: the same row).  A column
+    of several chunks is joined on the first item asked for (only when an item is in error).
+    """
+
+    def __init__(self, array: Any, column: Any, order: Any = None) -> None:
+        self.array, self.column, self.order = array, column, order
 
     def __len__(self) -> int:
-        return len(self.array)
+        return len(self.array) if self.order is None else int(self.order.shape[0])
 
     def __getitem__(self, index: Any) -> Any:
-        value = self.array[int(index)].as_py()
+        if hasattr(self.array, "combine_chunks"):
+            self.array = self.array.combine_chunks()
+        row = int(index) if self.order is None else int(self.order[int(index)])
+        value = self.array[row].as_py()
         return _python_key(self.column, value) if self.column is not None else value
 
 
 @attrs.frozen(eq=False)
 class _Columns:
-    """A columnar read: the frame, the Arrow keys and versions, and what row errors need."""
+    """A columnar read: the frame, the Arrow keys and versions, and what row errors need.
+
+    ``tables``: per input table, ``(the Arrow table as fetched, its rows in frame order)``
+    (``None``: all, as fetched), for :func:`row_errors`.
+    """
 
     frame: OrgFrame
     kr_ids: Any
@@ -260,38 +320,41 @@ class _Columns:
     tables: dict[str, Any]
 
 
-def _orphans(pa: Any, data: Any, table: Table, key: str, ident: str, row: Any, name: str,
-             out: list[RowError]) -> tuple[Any, Any]:
-    """The rows of ``data`` whose ``key`` names a row (``row >= 0``), and their ``row``.
-
-    The others are reported in ``out``.
-    """
-    found = row >= 0
-    if bool(found.all()):
-        return data, row
-    values = data.column(key)
-    for i in np.flatnonzero(~found).tolist():
-        value = _python_key(table.c[key], values[i].as_py())
-        label = _python_key(table.c[ident], data.column(ident)[i].as_py())
-        out.append(RowError(name, str(label), OkrError(
+def _report(pa: Any, data: Any, table: Table, key: str, ident: str, lost: Any, name: str,
+            out: list[RowError]) -> None:
+    """Report the rows ``lost`` of ``data`` (their ``key`` names no stored row) in ``out``."""
+    if not lost.shape[0]:
+        return
+    picked = pa.array(lost)
+    values = data.column(key).take(picked).to_pylist()
+    labels = data.column(ident).take(picked).to_pylist()
+    for value, label in zip(values, labels, strict=True):
+        value = _python_key(table.c[key], value)
+        out.append(RowError(name, str(_python_key(table.c[ident], label)), OkrError(
             E.INVALID_VALUE, key, f"{key} {value!r} names a row that is not stored")))
-    return data.filter(pa.array(found)), row[found]
 
 
-def _check(pa: Any, data: Any, name: str) -> None:
-    """Raise _Fallback when a checked column holds a value the row path reports as bad."""
+def _check(pa: Any, data: Any, name: str) -> dict[str, Any]:
+    """The checked columns of ``data`` as numpy arrays, in the order fetched.
+
+    :data:`~okrcore_sqlalchemy.reading._CHECKED`: floats (NaN: NULL), instants
+    (``NONE_INSTANT``: NULL), booleans, integers.  Raises _Fallback when one holds a value the
+    row path reports as bad.
+    """
+    out: dict[str, Any] = {}
     for column, what in _CHECKED[name].items():
         if column not in data.column_names:
             continue
         values = data.column(column)
         if what == _NUMBER:
-            _floats(pa, values)
+            out[column] = _floats(pa, values)
         elif what == _INSTANT:
-            _instants(pa, values, nullable=(name, column) != ("check_ins", "at"))
+            out[column] = _instants(pa, values, nullable=(name, column) != ("check_ins", "at"))
         elif what == _FLAG:
-            _flags(pa, values)
+            out[column] = _flags(pa, values)
         elif what == _INTEGER:
-            _integers(pa, values)
+            out[column] = _integers(pa, values)
+    return out
 
 
 def _sorts_here(dialect: Any, *columns: Any) -> bool:
@@ -337,18 +400,103 @@ def _sorted(pa: Any, keys: Any) -> bool:
     return bool(pc.all(ok).as_py())
 
 
-def _ranked(row: Any, position: Any) -> bool:
-    """Whether ``(row, position)`` orders the rows fully.
+class _Unordered(Exception):  # noqa: N818 - a signal, not an error
+    """Only the database can order the rows (its text order: a collation)."""
 
-    No tie among the rows naming a row, and at most one naming none.
+
+def _in_order(keys: Sequence[Any]) -> tuple[bool, Any]:
+    """Whether the rows are in ascending order of ``keys``, and which adjacent pairs tie.
+
+    ``keys``: numpy arrays, the first the most significant; a tie is equal on every key.
+    """
+    n = keys[0].shape[0]
+    down = np.zeros(max(n - 1, 0), dtype=np.bool_)
+    tie = np.ones(max(n - 1, 0), dtype=np.bool_)
+    for k in keys:
+        a, b = k[:-1], k[1:]
+        down |= tie & (b < a)
+        tie &= a == b
+    return not bool(down.any()), tie
+
+
+def _text_le(pa: Any, column: Any, a: Any, b: Any) -> bool:
+    """Whether ``column[a[i]] <= column[b[i]]`` for every ``i`` (Arrow's order, NULL first)."""
+    if not a.shape[0]:
+        return True
+    pc = pa.compute
+    left, right = column.take(pa.array(a)), column.take(pa.array(b))
+    ok = pc.or_(left.is_null(), pc.fill_null(pc.less_equal(left, right), False))
+    return bool(pc.all(ok).as_py())
+
+
+def _sort(pa: Any, columns: Sequence[Any]) -> Any:
+    """The stable ascending order of the rows of ``columns`` (numpy or Arrow; NULL first)."""
+    table = pa.table({f"c{i}": c for i, c in enumerate(columns)})
+    names = table.column_names
+    if int(pa.__version__.split(".")[0]) >= 25:  # NULL placement per key
+        order = pa.compute.sort_indices(table, sort_keys=[(n, "ascending", "at_start")
+                                                          for n in names])
+    else:
+        order = pa.compute.sort_indices(table, sort_keys=[(n, "ascending") for n in names],
+                                        null_placement="at_start")
+    return np.asarray(order.to_numpy(), dtype=np.int64)
+
+
+def _arrange(pa: Any, data: Any, key: str, row: Any, keys: Sequence[Any], text: str | None,
+             here: bool) -> tuple[Any, Any]:
+    """The rows of ``data`` in the order of the selects' ``ORDER BY``: ``(kept, lost)``.
+
+    ``kept``: the rows whose ``key`` names a row (``row >= 0``) by ``row``, then ``keys``
+    (numpy, per fetched row), then the text column ``text`` (``None``: ties keep the order
+    fetched, as the select leaves them); ``None`` when that is every row, as fetched (the common
+    case: rows stored in that order).  ``lost``: the others (orphans), by ``key`` (NULL first,
+    as SQLite sorts), then ``keys`` and ``text``.  Numbers are ordered with numpy; text only
+    where numbers tie.
+
+    Raises
+    ------
+    _Unordered
+        Text decides the order but only the database can compare it (not ``here``).
     """
     known = row >= 0
-    if int((~known).sum()) > 1:
-        return False
-    r, p = row[known], position[known]
-    order = np.lexsort((p, r))
-    r, p = r[order], p[order]
-    return not bool(np.any((r[1:] == r[:-1]) & (p[1:] == p[:-1])))
+    everything = bool(known.all())
+    picked = None if everything else np.flatnonzero(known)
+    sort_keys = [_take(k, picked) for k in (row, *keys)]
+    in_order, tie = _in_order(sort_keys)
+    order = None
+    if not in_order:
+        order = np.lexsort(sort_keys[::-1])  # stable: ties keep the order fetched
+        tie = _in_order([k[order] for k in sort_keys])[1]
+    if text is not None and bool(tie.any()):
+        if not here:
+            raise _Unordered(f"{key}: ties that text orders")
+        column = _one(pa, data.column(text))
+        ties = np.flatnonzero(tie)
+        rows = np.arange(sort_keys[0].shape[0]) if order is None else order
+        if picked is not None:
+            rows = picked[rows]
+        if not _text_le(pa, column, rows[ties], rows[ties + 1]):
+            order = _sort(pa, [*sort_keys, _take(column, None if picked is None
+                                                 else pa.array(picked))])
+    if order is not None:
+        picked = order if picked is None else picked[order]
+    lost = np.flatnonzero(~known)
+    if lost.shape[0] > 1:
+        refs = _one(pa, data.column(key)).take(pa.array(lost))
+        extra = [] if text is None else [_one(pa, data.column(text)).take(pa.array(lost))]
+        if here:
+            lost = lost[_sort(pa, [refs, *(k[lost] for k in keys), *extra])]
+        elif text is None and len(pa.compute.unique(refs)) < 2:  # one key: no text to compare
+            lost = lost[np.lexsort([k[lost] for k in keys][::-1])]
+        else:
+            raise _Unordered(f"{key}: orphans that text orders")
+    return picked, lost
+
+
+def _as_fetched(row: Any) -> tuple[Any, Any]:
+    """``(kept, lost)`` of :func:`_arrange` for rows the database ordered."""
+    known = row >= 0
+    return (None if bool(known.all()) else np.flatnonzero(known)), np.flatnonzero(~known)
 
 
 def _refs(pa: Any, data: Any, key: str, keys: Any) -> Any:
@@ -356,8 +504,19 @@ def _refs(pa: Any, data: Any, key: str, keys: Any) -> Any:
     return _rows_of(pa, _keys(pa, data.column(key), keys), keys)
 
 
+def _read_names(columns: Sequence[str]) -> tuple[str, ...]:
+    """The columns the columnar read selects: all but ``name``, and the ``version``.
+
+    No check and no rule reads an objective's or a key result's name (it is free text).
+    """
+    return (*(n for n in columns if n != "name"), "version")
+
+
 def read_columns(cur: Any, dialect: Any, schema: Schema, progress: Progress) -> _Columns:
     """Read the organisation on an ADBC cursor into a frame (see the module docstring).
+
+    Every table is selected without ``ORDER BY`` where the read can order its rows as the
+    database would (:func:`_arrange`); owners and checkpoints are ordered by the database.
 
     Raises
     ------
@@ -367,10 +526,10 @@ def read_columns(cur: Any, dialect: Any, schema: Schema, progress: Progress) -> 
     pa = _pa()
     t_obj, t_kr = schema.table("objective"), schema.table("key_result")
     t_log, t_own, t_pt = (schema.table(r) for r in ("check_in", "kr_owner", "checkpoint"))
-    names_obj = (*rows.OBJECTIVE_COLUMNS, "version")
-    names_kr = (*rows.KEY_RESULT_COLUMNS, "version")
-    objectives = _fetch(cur, dialect, _columns_query(t_obj, names_obj, _OBJ_ORDER,
-                                                     raw=_key_raw), names_obj)
+    names_obj, names_kr = _read_names(rows.OBJECTIVE_COLUMNS), _read_names(rows.KEY_RESULT_COLUMNS)
+    obj_here = _sorts_here(dialect, t_obj.c["id"])
+    objectives = _fetch(cur, dialect, _columns_query(t_obj, names_obj, () if obj_here else
+                                                     _OBJ_ORDER, raw=_key_raw), names_obj)
     progress("read", 1, 5)
     here = _sorts_here(dialect, t_kr.c["id"], t_kr.c["objective_id"], t_log.c["kr_id"])
     key_results = _fetch(cur, dialect, _columns_query(t_kr, names_kr, (), raw=_key_raw),
@@ -388,109 +547,123 @@ def read_columns(cur: Any, dialect: Any, schema: Schema, progress: Progress) -> 
     checkpoints = _fetch(cur, dialect, _columns_query(t_pt, names_pt, ("kr_id", "position"),
                                                       raw=_key_raw), names_pt)
     progress("read", 5, 5)
-    for data, name in ((objectives, "objectives"), (key_results, "key_results"),
-                       (check_ins, "check_ins"), (owners, "kr_owners"),
-                       (checkpoints, "checkpoints")):
-        _check(pa, data, name)
+    data = {"objectives": objectives, "key_results": key_results, "check_ins": check_ins,
+            "kr_owners": owners, "checkpoints": checkpoints}
+    values = {name: _check(pa, table, name) for name, table in data.items()}
     orphans: list[RowError] = []
-    obj_ids = _keys(pa, objectives.column("id"))
+    orders: dict[str, Any] = {"objectives": None}
+    if obj_here:  # the selects' ORDER BY position, id
+        orders["objectives"] = _arrange(
+            pa, objectives, "id", np.zeros(objectives.num_rows, np.int64),
+            [values["objectives"]["position"]], "id", True)[0]
+    obj_ids = _take(_keys(pa, objectives.column("id")), orders["objectives"])
     kr_obj = _refs(pa, key_results, "objective_id", obj_ids)
-    # the selects' ORDER BY, in columns: SQLite compares text as Arrow does; elsewhere the
-    # text order (collation) must not matter, else the database sorts
-    if here:
-        key_results, kr_obj = _ordered(pa, key_results, "objective_id", kr_obj,
-                                       ("position", "id"))
-    elif _ranked(kr_obj, _integers(pa, key_results.column("position"))):
-        key_results, kr_obj = _ordered(pa, key_results, "objective_id", kr_obj, ("position",))
-    else:
-        key_results = _fetch(cur, dialect, _kr_query(schema, names_kr, raw=_key_raw), names_kr)
+    try:
+        orders["key_results"], lost = _arrange(pa, key_results, "objective_id", kr_obj,
+                                               [values["key_results"]["position"]], "id", here)
+    except _Unordered:  # the database sorts (a collation decides)
+        key_results = data["key_results"] = _fetch(
+            cur, dialect, _kr_query(schema, names_kr, raw=_key_raw), names_kr)
+        values["key_results"] = _check(pa, key_results, "key_results")
         kr_obj = _refs(pa, key_results, "objective_id", obj_ids)
-    key_results, kr_obj = _orphans(pa, key_results, t_kr, "objective_id", "id", kr_obj,
-                                   "key_results", orphans)
-    kr_ids = _keys(pa, key_results.column("id"))
-    log_kr = _refs(pa, check_ins, "kr_id", kr_ids)
-    if here or len(pa.compute.unique(check_ins.column("kr_id").filter(
-            pa.array(log_kr < 0)))) < 2:  # the frame orders by row: only orphans need text
-        check_ins, log_kr = _ordered(pa, check_ins, "kr_id", log_kr, ("at", "seq"))
-    else:
-        check_ins = _fetch(cur, dialect, log_query, names_log)
+        orders["key_results"], lost = _as_fetched(kr_obj)
+    _report(pa, key_results, t_kr, "objective_id", "id", lost, "key_results", orphans)
+    kr_ids = _take(_keys(pa, key_results.column("id")), orders["key_results"])
+    log_kr, own_kr, point_kr = _rows_in(pa, [_keys(pa, t.column("kr_id"), kr_ids) for t in (
+        check_ins, owners, checkpoints)], kr_ids)
+    try:  # the frame orders check-ins by key result row: only orphans may need text
+        orders["check_ins"], lost = _arrange(pa, check_ins, "kr_id", log_kr, [
+            values["check_ins"]["at"], values["check_ins"]["seq"]], None, here)
+    except _Unordered:
+        check_ins = data["check_ins"] = _fetch(cur, dialect, log_query, names_log)
+        values["check_ins"] = _check(pa, check_ins, "check_ins")
         log_kr = _refs(pa, check_ins, "kr_id", kr_ids)
-    check_ins, log_kr = _orphans(pa, check_ins, t_log, "kr_id", "kr_id", log_kr, "check_ins",
-                                 orphans)
-    owners, own_kr = _orphans(pa, owners, t_own, "kr_id", "kr_id",
-                              _refs(pa, owners, "kr_id", kr_ids), "kr_owners", orphans)
-    checkpoints, point_kr = _orphans(pa, checkpoints, t_pt, "kr_id", "kr_id",
-                                     _refs(pa, checkpoints, "kr_id", kr_ids), "checkpoints",
-                                     orphans)
-    frame, person_ids = _frame(pa, schema, objectives, key_results, check_ins, owners,
-                               checkpoints, obj_ids, kr_ids,
-                               {"kr": kr_obj, "log": log_kr, "own": own_kr, "point": point_kr})
-    kr_version = _integers(pa, key_results.column("version"))
-    obj_version = _integers(pa, objectives.column("version"))
+        orders["check_ins"], lost = _as_fetched(log_kr)
+    _report(pa, check_ins, t_log, "kr_id", "kr_id", lost, "check_ins", orphans)
+    orders["kr_owners"], lost = _as_fetched(own_kr)
+    _report(pa, owners, t_own, "kr_id", "kr_id", lost, "kr_owners", orphans)
+    orders["checkpoints"], lost = _as_fetched(point_kr)
+    _report(pa, checkpoints, t_pt, "kr_id", "kr_id", lost, "checkpoints", orphans)
+    refs = {"kr": _take(kr_obj, orders["key_results"]), "log": _take(log_kr, orders["check_ins"]),
+            "own": _take(own_kr, orders["kr_owners"]),
+            "point": _take(point_kr, orders["checkpoints"])}
+    kr_version = _take(values["key_results"].pop("version"), orders["key_results"])
+    obj_version = _take(values["objectives"].pop("version"), orders["objectives"])
+    frame, person_ids = _frame(pa, schema, data, values, orders, refs, obj_ids, kr_ids)
     return _Columns(frame, kr_ids, obj_ids, person_ids, kr_version, obj_version, orphans,
-                    {"key_results": key_results.drop_columns(["version"]),
-                     "objectives": objectives.drop_columns(["version"]),
-                     "check_ins": check_ins, "checkpoints": checkpoints})
+                    {name: (data[name], orders[name]) for name in (
+                        "key_results", "objectives", "check_ins", "checkpoints")})
 
 
-def _frame(pa: Any, schema: Schema, objectives: Any, key_results: Any, check_ins: Any,
-           owners: Any, checkpoints: Any, obj_ids: Any, kr_ids: Any,
-           refs: Mapping[str, Any]) -> tuple[OrgFrame, Any]:
-    """The frame of the columns (the vocabulary and key mapping of ``frame_from_columns``)."""
+def _frame(pa: Any, schema: Schema, data: Mapping[str, Any],
+           values: dict[str, dict[str, Any]], orders: Mapping[str, Any],
+           refs: Mapping[str, Any], obj_ids: Any, kr_ids: Any) -> tuple[OrgFrame, Any]:
+    """The frame of the columns (the vocabulary and key mapping of ``frame_from_columns``).
+
+    ``values``: the checked columns of each table (:func:`_check`), in the order fetched,
+    consumed; ``orders``: each table's rows in frame order (:func:`_arrange`).
+    """
     t_obj, t_kr = schema.table("objective"), schema.table("key_result")
-    kr: dict[str, Any] = {name: _floats(pa, key_results.column(name)) for name in (
+    objectives, key_results, owners = data["objectives"], data["key_results"], data["kr_owners"]
+    o_obj, o_kr = orders["objectives"], orders["key_results"]
+    krv, objv = values["key_results"], values["objectives"]
+    kr: dict[str, Any] = {name: _take(krv.pop(name), o_kr) for name in (
         "start", "target", "current", "stages_total", "red_low", "yellow_low", "yellow_high",
-        "red_high", "weight")}
+        "red_high", "weight", "due_at", "has_history")}
+    for name in ("start", "target", "current", "stages_total", "has_history"):
+        kr[name] = _own(kr[name])  # used in place by frame_from_codes
     kr["objective"] = refs["kr"]
-    kr["kind"] = _codes(pa, key_results.column("kind"),
-                        {k.name: k.code for k in K.KINDS.values()}, np.uint8, UNKNOWN_CODE)
-    kr["range_mode"] = _codes(pa, key_results.column("range_mode"),
-                              {None: RANGE_NONE, **RANGE_MODE_CODES}, np.uint8, UNKNOWN_CODE)
-    kr["due_at"] = _instants(pa, key_results.column("due_at"))
-    kr["has_history"] = _flags(pa, key_results.column("has_history"))
+    kr["kind"] = _take(_codes(pa, key_results.column("kind"),
+                              {k.name: k.code for k in K.KINDS.values()}, np.uint8,
+                              UNKNOWN_CODE), o_kr)
+    kr["range_mode"] = _take(_codes(pa, key_results.column("range_mode"),
+                                    {None: RANGE_NONE, **RANGE_MODE_CODES}, np.uint8,
+                                    UNKNOWN_CODE), o_kr)
     blank = pa.scalar(None, pa.string())
 
-    def unit_names(column: Any) -> Any:
-        text = _texts(pa, column)
+    def unit_names(column: Any, order: Any) -> Any:
+        text = _take(_texts(pa, column), None if order is None else pa.array(order))
         return pa.compute.if_else(pa.compute.equal(text, ""), blank, text)
 
-    (kr["unit"], ps_unit), units = _encode(pa, [unit_names(key_results.column("unit")),
-                                                unit_names(objectives.column("ps_unit"))])
-    owner_of = _keys(pa, objectives.column("owner_id"))
-    explicit_person = _keys(pa, owners.column("person_id"))
+    (kr["unit"], ps_unit), units = _encode(pa, [unit_names(key_results.column("unit"), o_kr),
+                                                unit_names(objectives.column("ps_unit"), o_obj)])
+    o_obj_arrow = None if o_obj is None else pa.array(o_obj)
+    owner_of = _take(_keys(pa, objectives.column("owner_id")), o_obj_arrow)
+    o_own = orders["kr_owners"]
+    explicit_person = _take(_keys(pa, owners.column("person_id")),
+                            None if o_own is None else pa.array(o_own))
     if owner_of.null_count == len(owner_of):
         owner_of = pa.nulls(len(owner_of), explicit_person.type)
     else:
         explicit_person = _keys(pa, explicit_person, owner_of)
     (obj_owner, explicit), people = _encode(pa, [owner_of, explicit_person])
-    parents = _keys(pa, objectives.column("parent_id"), obj_ids)
+    parents = _keys(pa, _take(_one(pa, objectives.column("parent_id")), o_obj_arrow), obj_ids)
     parent = _rows_of(pa, parents, obj_ids)
     parent[(parent < 0) & ~np.asarray(parents.is_null().to_numpy(zero_copy_only=False),
                                       dtype=np.bool_)] = -2
+
+    def codes(name: str, vocabulary: Mapping[Any, int], dtype: Any, unknown: int) -> Any:
+        return _take(_codes(pa, objectives.column(name), vocabulary, dtype, unknown), o_obj)
+
     obj: dict[str, Any] = {
-        "parent": parent, "weight": _floats(pa, objectives.column("weight")),
-        "start_at": _instants(pa, objectives.column("start_at")),
-        "due_at": _instants(pa, objectives.column("due_at")),
-        "mode": _codes(pa, objectives.column("mode"), {None: MODE_AUTO, **MODE_CODES},
-                       np.uint8, UNKNOWN_CODE),
-        "ambition": _codes(pa, objectives.column("ambition"),
-                           {None: AMBITION_COMMITTED, **AMBITION_CODES}, np.uint8,
-                           UNKNOWN_CODE),
-        "status": _codes(pa, objectives.column("status"), {None: STATUS_NONE, **STATUS_CODES},
-                         np.int8, UNKNOWN_STATUS),
-        "include_children": _flags(pa, objectives.column("include_children")),
+        "parent": parent, **{name: _take(objv.pop(column), o_obj) for name, column in (
+            ("weight", "weight"), ("start_at", "start_at"), ("due_at", "due_at"),
+            ("include_children", "include_children"), ("ps_target", "ps_target"),
+            ("ps_auto", "ps_auto"), ("ps_start", "ps_start"))},
+        "mode": codes("mode", {None: MODE_AUTO, **MODE_CODES}, np.uint8, UNKNOWN_CODE),
+        "ambition": codes("ambition", {None: AMBITION_COMMITTED, **AMBITION_CODES}, np.uint8,
+                          UNKNOWN_CODE),
+        "status": codes("status", {None: STATUS_NONE, **STATUS_CODES}, np.int8,
+                        UNKNOWN_STATUS),
         "owner": obj_owner, "ps_unit": ps_unit,
-        "ps_target": _floats(pa, objectives.column("ps_target")),
-        "ps_auto": _flags(pa, objectives.column("ps_auto")),
-        "ps_start": _floats(pa, objectives.column("ps_start")),
     }
-    logs = {"kr": refs["log"],
-            "at": _instants(pa, check_ins.column("at"), nullable=False),
-            "value": _floats(pa, check_ins.column("value"))}
-    explicit_rows = {"kr": refs["own"],
-                     "person": explicit}
+    logv, o_log = values["check_ins"], orders["check_ins"]
+    logs = {"kr": refs["log"], "at": _take(logv.pop("at"), o_log),
+            "value": _take(logv.pop("value"), o_log)}
+    explicit_rows = {"kr": refs["own"], "person": explicit}
     points = {"kr": refs["point"],
-              "done": _flags(pa, checkpoints.column("done")).astype(np.float64)}
+              "done": _take(values["checkpoints"].pop("done"),
+                            orders["checkpoints"]).astype(np.float64)}
     person_column = schema.table("person").c["id"]
     frame = rows.frame_from_codes(
         obj, kr, logs, explicit_rows, points, kr_ids=_Keys(kr_ids, t_kr.c["id"]),
@@ -503,27 +676,28 @@ def row_errors(read: _Columns, result: BatchResult, schema: Schema) -> list[RowE
     """The row path's row errors, built from the Arrow columns of the bad rows only."""
     pa = _pa()
     bad = np.flatnonzero(result.kr_error)
-    krs, objs = read.tables["key_results"], read.tables["objectives"]
+    (krs, kr_order), (objs, obj_order) = read.tables["key_results"], read.tables["objectives"]
     t_kr, t_obj = schema.table("key_result"), schema.table("objective")
 
-    def columns(data: Any, table: Table) -> dict[str, Any]:
-        return {n: _Column(data.column(n).combine_chunks(),
-                           table.c[n] if n in _KEY_COLUMNS else None)
-                for n in data.column_names}
+    def columns(data: Any, table: Table, order: Any) -> dict[str, Any]:
+        return {n: _Column(data.column(n), table.c[n] if n in _KEY_COLUMNS else None, order)
+                for n in data.column_names if n != "version"}  # no copy: read row by row
 
     def children(name: str, role: str, names: Sequence[str]) -> dict[str, list[Any]]:
-        data = read.tables[name]
+        data, order = read.tables[name]
         if not bad.shape[0] or not len(data):
             return {n: [] for n in names}
         wanted = read.kr_ids.take(pa.array(bad))
-        picked = data.filter(pa.compute.is_in(_keys(pa, data.column("kr_id"), read.kr_ids),
-                                              value_set=wanted))
+        found = pa.compute.is_in(_keys(pa, data.column("kr_id"), read.kr_ids), value_set=wanted)
+        found = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.bool_)
+        kept = np.arange(len(data)) if order is None else order
+        picked = data.take(pa.array(kept[found[kept]]))
         out = {n: picked.column(n).to_pylist() for n in names}
         column = schema.table(role).c["kr_id"]
         out["kr_id"] = [_python_key(column, v) for v in out["kr_id"]]
         return out
 
-    shim = _Read(read.frame, columns(objs, t_obj), columns(krs, t_kr),
+    shim = _Read(read.frame, columns(objs, t_obj, obj_order), columns(krs, t_kr, kr_order),
                  children("check_ins", "check_in", ("kr_id", "at", "value")),
                  children("checkpoints", "checkpoint", ("kr_id", "name", "done")),
                  read.kr_version, read.obj_version, [])
