@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,8 +26,10 @@ from sqlalchemy.orm import mapped_column
 from test_sqla_keys import SCHEMAS, _models
 
 import okrcore_sqlalchemy as S
-from okrcore import Document, Policy
-from okrcore_sqlalchemy import columnar, job
+from okrcore import Document, Policy, rows
+from okrcore import codes as C
+from okrcore.batch.frame import NONE_INSTANT
+from okrcore_sqlalchemy import columnar, job, storage
 from strategies import documents
 
 
@@ -305,3 +308,52 @@ def test_an_unreadable_database_is_a_source_error(tmp_path: Any) -> None:
     with pytest.raises(S.SourceError, match=r"^cannot read the organisation: file is not a "
                                             r"database$"):
         S.recompute(create_engine(f"sqlite:///{path}"), as_of=AS_OF, io="adbc")
+
+
+def _integer_coded_table() -> Any:
+    """A kr_result table whose coded columns are declared as integers (codes kept)."""
+    from sqlalchemy import BigInteger, Column, MetaData, Table
+
+    reference = S.REFERENCE.table("kr_result")
+    return Table("okrcore_int_coded", MetaData(), *(
+        Column(c.name, BigInteger() if c.name in storage.CODED_COLUMNS else c.type)
+        for c in reference.c))
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), integer=st.booleans())
+def test_arrow_columns_hold_exactly_the_stored_values(data: st.DataObject, integer: bool
+                                                      ) -> None:
+    """``to_stored_arrow`` (the ADBC write) == ``to_stored`` (the row path), every column."""
+    pa = importlib.import_module("pyarrow")
+    table = _integer_coded_table() if integer else S.REFERENCE.table("kr_result")
+    size = data.draw(st.integers(0, 12))
+    for name, kind in rows.RESULT_COLUMNS["kr"]:
+        if name in storage.CODED_COLUMNS:
+            vocabulary = [*C.RESULT_CODE_NAMES[name], rows._NONE_CODES[name]]
+            values = np.asarray(data.draw(st.lists(st.sampled_from(vocabulary), min_size=size,
+                                                   max_size=size)), np.int64)
+        elif name == "last_at":
+            values = np.asarray(data.draw(st.lists(st.sampled_from(
+                [NONE_INSTANT, 0, 1_700_000_000_000_000]), min_size=size, max_size=size)),
+                np.int64)
+        elif kind == "float":
+            values = np.asarray(data.draw(st.lists(st.floats(allow_infinity=False),
+                                                   min_size=size, max_size=size)), np.float64)
+        elif kind == "bool":
+            values = np.asarray(data.draw(st.lists(st.booleans(), min_size=size,
+                                                   max_size=size)), bool)
+        else:
+            values = np.asarray(data.draw(st.lists(st.integers(-2**40, 2**40), min_size=size,
+                                                   max_size=size)), np.int64)
+        arrow = storage.to_stored_arrow(pa, table, name, values).to_pylist()
+        expected = [None if isinstance(v, float) and np.isnan(v) else v
+                    for v in storage.to_stored(table, name, values)]
+        assert arrow == expected, name
+        assert all(type(a) is type(e) for a, e in zip(arrow, expected, strict=True)), name
+
+
+def test_an_arrow_column_refuses_a_code_outside_the_vocabulary() -> None:
+    pa = importlib.import_module("pyarrow")
+    with pytest.raises(ValueError, match="'trend': code 99"):
+        storage.to_stored_arrow(pa, S.REFERENCE.table("kr_result"), "trend", np.asarray([0, 99]))

@@ -15,8 +15,8 @@ a SQLite file or PostgreSQL and the ``adbc`` extra is installed (``io="auto"``):
   guard of the row path), bulk-ingests each result table's columns into a temporary table and
   runs one ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE input_version <=
   excluded.input_version`` per result table.  Result values are converted by
-  :func:`okrcore_sqlalchemy.storage.to_stored` (applied to the distinct values of each coded
-  column, then spread with Arrow ``take``).
+  :func:`okrcore_sqlalchemy.storage.to_stored_arrow` (the values of
+  :func:`~okrcore_sqlalchemy.storage.to_stored`, as Arrow arrays).
 
 The read lives in :mod:`okrcore_sqlalchemy._columnar_read`; :func:`recompute` looks
 ``read_columns`` up in this module, which re-exports it.
@@ -73,7 +73,7 @@ from okrcore_sqlalchemy.schema import (
     Schema,
     Timestamp,
 )
-from okrcore_sqlalchemy.storage import to_stored
+from okrcore_sqlalchemy.storage import to_stored_arrow
 
 __all__ = ["AUTO_MIN_KEY_RESULTS", "IO_CHOICES", "adbc_uri"]
 
@@ -186,20 +186,6 @@ def _connect(bind: Engine) -> Any:
 
 
 # --- writing -----------------------------------------------------------------------------------
-
-
-def _stored(pa: Any, table: Table, name: str, values: Any, kind: str) -> Any:
-    """One result column as an Arrow array of stored values (through ``to_stored``).
-
-    Floats: NaN as NULL.  Other columns: :func:`to_stored` of their distinct values, spread
-    back with ``take`` (one conversion per distinct value, not per row).
-    """
-    values = np.asarray(values)
-    if kind == "float":
-        return pa.array(values, from_pandas=True)
-    distinct, inverse = np.unique(values, return_inverse=True)
-    stored = to_stored(table, name, distinct)
-    return pa.array(stored).take(pa.array(inverse.astype(np.int64)))
 
 
 def _instant_array(pa: Any, column: Any, micros: Any, dialect: str) -> Any:
@@ -392,7 +378,7 @@ def result_tables(schema: Schema, dialect_name: str, read: _Columns, result: Bat
                                                                               Any]]:
     """Per result table: ``(table, key column, version guard, Arrow table of the rows)``.
 
-    The rows of each mask, as stored (:func:`_stored`); built one table at a time.
+    The rows of each mask, as stored (:func:`~okrcore_sqlalchemy.storage.to_stored_arrow`); built one table at a time.
     """
     pa = _pa()
     plans = (("kr_result", "kr_id", "kr", masks[0], read.kr_ids, read.kr_version),
@@ -408,10 +394,8 @@ def result_tables(schema: Schema, dialect_name: str, read: _Columns, result: Bat
             key: _key_array(pa, ids.take(pa.array(picked)))}
         if version is not None:
             columns["input_version"] = pa.array(version[picked])
-        for (column, kind), values in zip(rows.RESULT_COLUMNS[prefix],
-                                          rows.result_columns(result, prefix, picked).values(),
-                                          strict=True):
-            stored = _stored(pa, table, column, values, kind)
+        for column, values in rows.result_columns(result, prefix, picked).items():
+            stored = to_stored_arrow(pa, table, column, values)
             if column == "last_at" or _is_instant(table.c[column].type):
                 stored = _instant_array(pa, table.c[column], stored, dialect_name)
             columns[column] = stored
