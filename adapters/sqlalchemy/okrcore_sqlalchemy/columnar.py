@@ -378,7 +378,8 @@ def result_tables(schema: Schema, dialect_name: str, read: _Columns, result: Bat
                                                                               Any]]:
     """Per result table: ``(table, key column, version guard, Arrow table of the rows)``.
 
-    The rows of each mask, as stored (:func:`~okrcore_sqlalchemy.storage.to_stored_arrow`); built one table at a time.
+    The rows of each mask, as stored (:func:`~okrcore_sqlalchemy.storage.to_stored_arrow`);
+    built one table at a time.
     """
     pa = _pa()
     plans = (("kr_result", "kr_id", "kr", masks[0], read.kr_ids, read.kr_version),
