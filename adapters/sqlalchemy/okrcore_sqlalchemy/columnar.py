@@ -232,8 +232,29 @@ def _upsert(cur: Any, dialect: Any, table: Table, keys: Sequence[str], guard: bo
     cur.execute(f"DROP TABLE {q(temp)}")
 
 
-def _skips(cur: Any, dialect: Any, schema: Schema, read: _Columns) -> tuple[Any, Any, Any]:
-    """The row path's guard (``_skipped_by_change``) on columns, inside the write transaction."""
+def _data_version(cur: Any, dialect: Any) -> int | None:
+    """SQLite's ``PRAGMA data_version`` of the connection (``None`` on other databases).
+
+    It changes when another connection commits; the job reads it before its input, and again
+    once it holds the write lock: the same value means no other writer committed in between,
+    so no input changed since it was read.
+    """
+    if dialect.name != "sqlite":
+        return None
+    cur.execute("PRAGMA data_version")
+    return int(cur.fetchall()[0][0])
+
+
+def _skips(cur: Any, dialect: Any, schema: Schema, read: _Columns, mark: int | None
+           ) -> tuple[Any, Any, Any]:
+    """The row path's guard (``_skipped_by_change``) on columns, inside the write transaction.
+
+    ``mark``: :func:`_data_version` before the read; when it is unchanged under the write lock
+    nothing changed since the read, and the versions are not read again.
+    """
+    if mark is not None and _data_version(cur, dialect) == mark:
+        return _skip_masks(read.frame, True, np.zeros(read.frame.n_kr, bool),
+                           np.zeros(read.frame.n_obj, bool))
     pa = _pa()
     t_obj = schema.table("objective")
     now_obj = _fetch(cur, dialect, _columns_query(t_obj, ("id", "version"), _OBJ_ORDER,
@@ -328,10 +349,47 @@ def _write(cur: Any, dialect: Any, table: Table, keys: Sequence[str], guard: boo
         _upsert(cur, dialect, table, keys, guard, data)
 
 
+def _change_ids(cur: Any, dialect: Any, schema: Schema) -> Any:
+    """The change-log ids now (an Arrow column; ``None``: the schema keeps no change log).
+
+    Read before the input, so the input reflects every change they name.
+    """
+    if schema.change is None:
+        return None
+    from sqlalchemy import select
+
+    table = schema.table("change")
+    return _fetch(cur, dialect, select(table.c["id"]), ("id",)).column("id")
+
+
+def _consume(cur: Any, dialect: Any, schema: Schema, ids: Any) -> None:
+    """Delete exactly the change-log rows ``ids`` (in the write transaction).
+
+    Like :func:`okrcore_sqlalchemy.events.consume_changes`: the ids are ingested into a
+    temporary table, then one ``DELETE … WHERE id IN (SELECT …)``.
+    """
+    if ids is None or not len(ids):
+        return
+    pa = _pa()
+    q = dialect.identifier_preparer.quote
+    temp = "okrcore_tmp_consumed"
+    cur.execute(f"DROP TABLE IF EXISTS {q(temp)}")
+    cur.adbc_ingest(temp, pa.table({"id": ids.cast(pa.int64())}), mode="create",
+                    temporary=True)
+    table = q(schema.table("change").name)
+    cur.execute(f"DELETE FROM {table} WHERE {q('id')} IN (SELECT {q('id')} FROM {q(temp)})")
+    cur.execute(f"DROP TABLE {q(temp)}")
+
+
 def write_columns(cur: Any, dialect: Any, schema: Schema, read: _Columns, result: BatchResult,
                   masks: tuple[Any, Any, Any], when: int, policy_json: str,
-                  progress: Progress) -> tuple[tuple[int, int, int], int]:
-    """Write the results in the cursor's transaction; return the rows written and skipped."""
+                  progress: Progress, mark: int | None = None, changes: Any = None
+                  ) -> tuple[tuple[int, int, int], int]:
+    """Write the results in the cursor's transaction; return the rows written and skipped.
+
+    ``mark``: :func:`_data_version` before the read; ``changes``: the change-log ids read
+    before the input (:func:`_change_ids`), deleted in this transaction.
+    """
     pa = _pa()
     kr_rows, obj_rows, person_rows = masks
     name = dialect.name
@@ -349,7 +407,8 @@ def write_columns(cur: Any, dialect: Any, schema: Schema, read: _Columns, result
         results = ", ".join(q(schema.table(r).name)
                             for r in ("kr_result", "objective_result", "person_result"))
         cur.execute(f"LOCK TABLE {results} IN SHARE ROW EXCLUSIVE MODE")
-    kr_skip, obj_skip, person_skip = _skips(cur, dialect, schema, read)
+    kr_skip, obj_skip, person_skip = _skips(cur, dialect, schema, read, mark)
+    _consume(cur, dialect, schema, changes)
     skipped = int((kr_rows & kr_skip).sum() + (obj_rows & obj_skip).sum()
                   + (person_rows & person_skip).sum())
     kr_rows, obj_rows, person_rows = kr_rows & ~kr_skip, obj_rows & ~obj_skip, \
@@ -410,7 +469,7 @@ def _adbc_reason(exc: BaseException) -> str:
         return text[text.index("ERROR:") + len("ERROR:"):].strip()
     text = re.sub(r"^[A-Z_]+: ", "", text)
     text = re.sub(r"^\[[A-Za-z]+\] ", "", text)
-    return re.sub(r"^Failed to (prepare|execute) query( '.*')?: ", "", text)
+    return re.sub(r"^Failed to (prepare|execute|step) query( '.*')?: ", "", text)
 
 
 def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress: Progress,
@@ -431,6 +490,8 @@ def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress:
     try:
         try:
             with conn.cursor() as cur:
+                mark = _data_version(cur, dialect)
+                changes = _change_ids(cur, dialect, schema)  # reflected in the input
                 read = read_columns(cur, dialect, schema, progress)
             conn.rollback()
             _pa().default_memory_pool().release_unused()  # the fetched batches, reordered
@@ -453,7 +514,8 @@ def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress:
         try:
             with conn.cursor() as cur:
                 written, skipped = write_columns(cur, dialect, schema, read, result, masks,
-                                                 when, _policy_json(policy), progress)
+                                                 when, _policy_json(policy), progress, mark,
+                                                 changes)
             conn.commit()
         except BaseException as exc:
             conn.rollback()

@@ -400,7 +400,6 @@ def recompute(
         from okrcore_sqlalchemy import columnar
 
         if columnar.choose(bind, io, schema) and not _keeps_rows(bind, schema, as_of):
-            changes = _change_ids(bind, schema)  # read before the input: reflected in it
 
             def finish(when: int, result: BatchResult, errors: list[RowError],
                        written: tuple[int, int, int], skipped: int,
@@ -411,7 +410,6 @@ def recompute(
                                       schema=schema, kernel=kernel, threads=threads,
                                       finish=finish)
             if done is not None:
-                _consume(bind, schema, changes)
                 return done  # type: ignore[no-any-return]
     t0 = time.perf_counter()
     failing = _database_errors(bind)
@@ -525,32 +523,6 @@ def _keeps_rows(bind: Engine, schema: Schema, as_of: datetime | None) -> bool:
             return had_snapshot(conn, schema, instant_us(as_of))
     except _database_errors(bind):
         return False  # the run itself reports the database error
-
-
-def _change_ids(bind: Engine, schema: Schema) -> list[int] | None:
-    """The change-log ids before an ADBC run (consumed after it; ``None``: no log)."""
-    if schema.change is None:
-        return None
-    try:
-        with bind.connect() as conn:
-            return read_change_ids(conn, schema)
-    except _database_errors(bind):
-        return None
-
-
-def _consume(bind: Engine, schema: Schema, ids: Sequence[int] | None) -> None:
-    """Delete the change-log rows an ADBC run reflected (its own short transaction).
-
-    Not atomic with the ADBC write: if it fails, the rows stay and the next per-event run
-    recomputes what they name again, which writes nothing (the results are already stored).
-    """
-    if not ids:
-        return
-    try:
-        with bind.connect() as conn, conn.begin():
-            consume_changes(conn, schema, ids)
-    except _database_errors(bind):
-        return
 
 
 def _report(when: int, policy: Policy, result: BatchResult, errors: Sequence[RowError],
