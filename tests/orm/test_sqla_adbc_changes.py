@@ -9,13 +9,16 @@ what a full evaluation of the stored organisation gives.  SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from orm_support import AS_OF, engine_fixture, hand_document  # noqa: F401  (engine_fixture)
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 import okrcore
 import okrcore_sqlalchemy as S
+from okrcore_sqlalchemy import columnar
 
 
 def _log_rows(engine: Engine) -> int:
@@ -48,3 +51,50 @@ def test_adbc_runs_consume_the_change_log_and_per_event_runs_follow(engine: Engi
     assert again.io == "sqlalchemy" and _log_rows(engine) == 0
     document = S.load_document(engine)
     assert S.load_evaluation(engine).to_json() == okrcore.evaluate(document).to_json()
+
+
+def _log_ids(engine: Engine) -> list[int]:
+    with engine.connect() as conn:
+        return sorted(conn.execute(select(S.Change.id)).scalars())
+
+
+def test_an_adbc_run_consumes_exactly_the_ids_it_read_in_its_write_transaction(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    import adbc_driver_manager
+
+    S.store_document(engine, hand_document())
+    _check_in(engine, "calls", 3, 6)
+    read_first = _log_ids(engine)
+    assert len(read_first) == 1
+    real_read = columnar.read_columns
+
+    def read_then_check_in(*args: Any) -> Any:  # a check-in lands after the job read its ids
+        out = real_read(*args)
+        _check_in(engine, "deal", 2, 7)
+        return out
+    monkeypatch.setattr(columnar, "read_columns", read_then_check_in)
+    real_write = columnar._write
+
+    def failing(cur: Any, dialect: Any, table: Any, *args: Any) -> None:
+        real_write(cur, dialect, table, *args)
+        raise adbc_driver_manager.OperationalError(
+            "disk I/O error", status_code=adbc_driver_manager.AdbcStatusCode.IO)
+    monkeypatch.setattr(columnar, "_write", failing)
+    with pytest.raises(S.StoreError, match="nothing was written"):
+        S.recompute(engine, as_of=AS_OF, io="adbc")
+    later = _log_ids(engine)
+    assert len(later) == 2 and later[0] == read_first[0]  # the failed write consumed nothing
+    monkeypatch.setattr(columnar, "_write", real_write)
+    monkeypatch.setattr(columnar, "read_columns", real_read)
+    _check_in(engine, "calls", 1, 8)
+    ids = _log_ids(engine)
+
+    def read_then_again(*args: Any) -> Any:
+        out = real_read(*args)
+        _check_in(engine, "deal", 1, 9)
+        return out
+    monkeypatch.setattr(columnar, "read_columns", read_then_again)
+    report = S.recompute(engine, as_of=AS_OF + timedelta(hours=1), io="adbc")
+    assert report.io == "adbc"
+    left = _log_ids(engine)
+    assert len(left) == 1 and left[0] not in ids  # only the check-in after the read is left
