@@ -333,18 +333,45 @@ def _appends(dialect: Any, table: Table, data: Any) -> bool:
     return True
 
 
+def _late_indexes(cur: Any, dialect: Any, table: Table, rows_new: int) -> list[str]:
+    """The secondary indexes of ``table`` to drop before a bulk append and build after it.
+
+    SQLite only, and only when ``table`` holds at most ``rows_new`` rows: building an index
+    once from the sorted rows costs less than inserting each new row into it, as long as the
+    rows already stored (which a rebuild sorts again) are not more than the new ones.  Unique
+    indexes stay (they check).  The ``CREATE INDEX`` statements, as stored, are returned; the
+    indexes are dropped in the caller's transaction (readers keep the committed state).
+    """
+    if dialect.name != "sqlite":
+        return []
+    q = dialect.identifier_preparer.quote
+    cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {q(table.name)} LIMIT {rows_new + 1})")
+    if int(cur.fetchall()[0][0]) > rows_new:
+        return []
+    cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = "
+                f"'{table.name}' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'")
+    late = cur.fetchall()
+    for name, _sql in late:
+        cur.execute(f"DROP INDEX {q(name)}")
+    return [sql for _name, sql in late]
+
+
 def _write(cur: Any, dialect: Any, table: Table, keys: Sequence[str], guard: bool, data: Any,
            when: int) -> None:
     """Write result rows (one statement or ingest per table).
 
     Bulk ingest straight into ``table`` when it holds no row at ``when`` (a new snapshot:
-    nothing to update or guard) and the columns need no cast, else :func:`_upsert`.
+    nothing to update or guard) and the columns need no cast, else :func:`_upsert`.  The
+    secondary indexes are built after the append when that costs less (:func:`_late_indexes`).
     """
     if not data.num_rows:
         return
     if not len(_first_key(cur, dialect, table, keys[1], when)) and _appends(dialect, table,
                                                                           data):
+        late = _late_indexes(cur, dialect, table, data.num_rows)
         cur.adbc_ingest(table.name, data, mode="append")
+        for sql in late:
+            cur.execute(sql)
     else:
         _upsert(cur, dialect, table, keys, guard, data)
 
