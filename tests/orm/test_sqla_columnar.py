@@ -13,6 +13,7 @@ import importlib
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -357,3 +358,58 @@ def test_an_arrow_column_refuses_a_code_outside_the_vocabulary() -> None:
     pa = importlib.import_module("pyarrow")
     with pytest.raises(ValueError, match="'trend': code 99"):
         storage.to_stored_arrow(pa, S.REFERENCE.table("kr_result"), "trend", np.asarray([0, 99]))
+
+
+def _indexes(bind: Engine) -> list[tuple[Any, ...]]:
+    with bind.connect() as conn:
+        return sorted(conn.exec_driver_sql(
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'").all())
+
+
+def test_sqlite_indexes_built_after_a_new_snapshot_are_the_declared_ones(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new snapshot appended before its indexes are built leaves the same indexes (and
+    a failing write leaves them as they were); with more rows stored than written (two
+    snapshots), the rows go into the indexes as they are."""
+    import adbc_driver_manager
+
+    bind = create_engine(f"sqlite:///{tmp_path / 'late.db'}")
+    S.store_document(bind, _sample())
+    declared = _indexes(bind)
+    assert any(name == "ix_okrcore_kr_results_progress" for name, _, _ in declared)
+    dropped: list[list[str]] = []
+    real_late = columnar._late_indexes
+
+    def late(*args: Any) -> list[str]:
+        dropped.append(real_late(*args))
+        return dropped[-1]
+    monkeypatch.setattr(columnar, "_late_indexes", late)
+    first = S.recompute(bind, as_of=AS_OF, io="adbc", schema=NO_LOG)
+    assert first.io == "adbc" and _indexes(bind) == declared
+    assert dropped[0] == [sql for name, table, sql in declared
+                          if name == "ix_okrcore_kr_results_progress"]
+    real_write = columnar._write
+
+    def failing(cur: Any, dialect: Any, table: Any, *args: Any) -> None:
+        real_write(cur, dialect, table, *args)
+        raise adbc_driver_manager.OperationalError(
+            "disk I/O error", status_code=adbc_driver_manager.AdbcStatusCode.IO)
+    monkeypatch.setattr(columnar, "_write", failing)
+    dropped.clear()
+    with pytest.raises(S.StoreError):
+        S.recompute(bind, as_of=AS_OF + timedelta(days=1), io="adbc", schema=NO_LOG)
+    assert dropped[0] and _indexes(bind) == declared  # dropped, then rolled back
+    monkeypatch.setattr(columnar, "_write", real_write)
+    dropped.clear()
+    S.recompute(bind, as_of=AS_OF + timedelta(days=2), io="adbc", schema=NO_LOG)
+    assert dropped[0] and _indexes(bind) == declared  # as many rows stored as written
+    dropped.clear()
+    third = S.recompute(bind, as_of=AS_OF + timedelta(days=3), io="adbc", schema=NO_LOG)
+    assert third.io == "adbc" and dropped[0] == [] and _indexes(bind) == declared
+    with bind.connect() as conn:  # the index answers for both snapshots
+        rows_ = conn.exec_driver_sql(
+            "SELECT count(*) FROM okrcore_kr_results INDEXED BY "
+            "ix_okrcore_kr_results_progress WHERE progress >= 0").scalar()
+        total = conn.exec_driver_sql(
+            "SELECT count(*) FROM okrcore_kr_results WHERE progress >= 0").scalar()
+    assert rows_ == total and total == 3 * first.key_results
