@@ -35,7 +35,7 @@ from typing import Any, Final
 
 import attrs
 import numpy as np
-from sqlalchemy import DateTime, Engine, Table
+from sqlalchemy import DateTime, Engine, Table, delete
 
 from okrcore import rows
 from okrcore.batch import BatchResult, evaluate_frame
@@ -56,11 +56,13 @@ from okrcore_sqlalchemy._columnar_read import (
 from okrcore_sqlalchemy._columnar_read import _fetch as _fetch  # re-exported (bench_orm)
 from okrcore_sqlalchemy._columnar_read import read_columns as read_columns  # looked up here
 from okrcore_sqlalchemy._writing import _policy_json, _skip_masks
+from okrcore_sqlalchemy.events import _stale_plan
 from okrcore_sqlalchemy.reading import (
     _OBJ_ORDER,
     Progress,
     SourceError,
     StoreError,
+    _at,
     _columns_query,
     _is_instant,
     _kr_query,
@@ -408,6 +410,47 @@ def _consume(cur: Any, dialect: Any, schema: Schema, ids: Any) -> None:
     cur.execute(f"DROP TABLE {q(temp)}")
 
 
+def _drop_stale(cur: Any, dialect: Any, schema: Schema, read: _Columns, result: BatchResult,
+                when: int, kr_skip: Any, obj_skip: Any) -> None:
+    """:func:`okrcore_sqlalchemy.events.drop_stale` on the ADBC cursor (a stored snapshot).
+
+    The same plan (:func:`okrcore_sqlalchemy.events._stale_plan`): one compiled ``DELETE`` of
+    the results of items no longer stored, and the error codes of the kept rows of items in
+    error through a temporary table and one ``UPDATE``.
+    """
+    pa = _pa()
+    q = dialect.identifier_preparer.quote
+    pg = dialect.name == "postgresql"
+    assert read.kr_ids is not None
+    for role, key, current, flagged, codes in _stale_plan(schema, result, kr_skip, obj_skip):
+        table = schema.table(role)
+        at = _at(table, "as_of", when)
+        cur.execute(_literal_sql(delete(table).where(
+            at, table.c[key].not_in(current.scalar_subquery())), dialect))
+        if not len(flagged):
+            continue
+        ids = read.kr_ids if role == "kr_result" else read.obj_ids
+        temp = "okrcore_tmp_flagged"
+        cur.execute(f"DROP TABLE IF EXISTS {q(temp)}")
+        cur.adbc_ingest(temp, pa.table({
+            "key": _key_array(pa, ids.take(pa.array(flagged))),
+            "error": to_stored_arrow(pa, table, "error", codes)}), mode="create",
+            temporary=True)
+        stored = f"s.{q('key')}"
+        if pg:
+            stored = f"CAST({stored} AS {table.c[key].type.compile(dialect=dialect)})"
+        target = q(table.name)
+        cur.execute(f"UPDATE {target} SET {q('error')} = (SELECT s.{q('error')} FROM {q(temp)} "
+                    f"s WHERE {stored} = {target}.{q(key)}) WHERE {_literal_sql(at, dialect)} "
+                    f"AND {target}.{q(key)} IN (SELECT {stored} FROM {q(temp)} s)")
+        cur.execute(f"DROP TABLE {q(temp)}")
+
+
+def _literal_sql(clause: Any, dialect: Any) -> str:
+    """A SQLAlchemy statement or condition as SQL text with its values inline."""
+    return str(clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
 def write_columns(cur: Any, dialect: Any, schema: Schema, read: _Columns, result: BatchResult,
                   masks: tuple[Any, Any, Any], when: int, policy_json: str,
                   progress: Progress, mark: int | None = None, changes: Any = None
@@ -425,6 +468,8 @@ def write_columns(cur: Any, dialect: Any, schema: Schema, read: _Columns, result
         tables = ", ".join(q(schema.table(r).name) for r in _INPUT_ROLES)
         cur.execute(f"LOCK TABLE {tables} IN SHARE MODE")
     snaps = schema.table("snapshot")
+    existed = schema.change is not None and bool(len(_first_key(cur, dialect, snaps, "as_of",
+                                                                 when)))
     _upsert(cur, dialect, snaps, ("as_of",), False, pa.table({
         "as_of": _instant_array(pa, snaps.c["as_of"], [when], name),
         "policy": pa.array([policy_json], pa.string()),
@@ -450,6 +495,8 @@ def write_columns(cur: Any, dialect: Any, schema: Schema, read: _Columns, result
         del data
         pa.default_memory_pool().release_unused()
         progress("write", step, 3)
+    if existed:  # the kept rows of a stored snapshot (decision I2)
+        _drop_stale(cur, dialect, schema, read, result, when, kr_skip, obj_skip)
     return (int(kr_rows.sum()), int(obj_rows.sum()), int(person_rows.sum())), skipped
 
 
