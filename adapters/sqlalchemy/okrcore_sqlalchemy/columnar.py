@@ -12,9 +12,14 @@ a SQLite file or PostgreSQL and the ``adbc`` extra is installed (``io="auto"``):
   row path, which reports it as a row error.
 * **write**: one ADBC transaction (PostgreSQL: after ``LOCK TABLE … IN SHARE MODE`` on the input
   tables; SQLite: under the write lock taken by the snapshot upsert) re-reads the versions (the
-  guard of the row path), bulk-ingests each result table's columns into a temporary table and
-  runs one ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE input_version <=
-  excluded.input_version`` per result table.  Result values are converted by
+  guard of the row path; on SQLite only when another connection committed since the read,
+  ``PRAGMA data_version``), deletes the change-log ids read before the input, then writes each
+  result table: a new snapshot by one bulk ingest into the table (on SQLite with its secondary
+  indexes built after it when the table holds no more rows than are written), else by a bulk
+  ingest into a temporary table and one ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE
+  input_version <= excluded.input_version``.  Re-running a stored snapshot of a schema with a
+  change log also flags kept rows and drops removed items' results, as the row path does
+  (:func:`okrcore_sqlalchemy.events.drop_stale`).  Result values are converted by
   :func:`okrcore_sqlalchemy.storage.to_stored_arrow` (the values of
   :func:`~okrcore_sqlalchemy.storage.to_stored`, as Arrow arrays).
 
