@@ -16,6 +16,7 @@ import pytest
 from orm_support import AS_OF, engine_fixture, hand_document  # noqa: F401  (engine_fixture)
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
+from test_sqla_columnar import failing_writes
 
 import okrcore
 import okrcore_sqlalchemy as S
@@ -61,8 +62,6 @@ def _log_ids(engine: Engine) -> list[int]:
 
 def test_an_adbc_run_consumes_exactly_the_ids_it_read_in_its_write_transaction(
         engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    import adbc_driver_manager
-
     S.store_document(engine, hand_document())
     _check_in(engine, "calls", 3, 6)
     read_first = _log_ids(engine)
@@ -74,13 +73,7 @@ def test_an_adbc_run_consumes_exactly_the_ids_it_read_in_its_write_transaction(
         _check_in(engine, "deal", 2, 7)
         return out
     monkeypatch.setattr(columnar, "read_columns", read_then_check_in)
-    real_write = columnar._write
-
-    def failing(cur: Any, dialect: Any, table: Any, *args: Any) -> None:
-        real_write(cur, dialect, table, *args)
-        raise adbc_driver_manager.OperationalError(
-            "disk I/O error", status_code=adbc_driver_manager.AdbcStatusCode.IO)
-    monkeypatch.setattr(columnar, "_write", failing)
+    real_write = failing_writes(monkeypatch)
     with pytest.raises(S.StoreError, match="nothing was written"):
         S.recompute(engine, as_of=AS_OF, io="adbc")
     later = _log_ids(engine)

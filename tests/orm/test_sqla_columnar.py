@@ -360,6 +360,20 @@ def test_an_arrow_column_refuses_a_code_outside_the_vocabulary() -> None:
         storage.to_stored_arrow(pa, S.REFERENCE.table("kr_result"), "trend", np.asarray([0, 99]))
 
 
+def failing_writes(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Make each result table's ADBC write fail after writing; return the real ``_write``."""
+    import adbc_driver_manager
+
+    real_write: Callable[..., None] = columnar._write
+
+    def failing(cur: Any, dialect: Any, table: Any, *args: Any) -> None:
+        real_write(cur, dialect, table, *args)
+        raise adbc_driver_manager.OperationalError(
+            "disk I/O error", status_code=adbc_driver_manager.AdbcStatusCode.IO)
+    monkeypatch.setattr(columnar, "_write", failing)
+    return real_write
+
+
 def _indexes(bind: Engine) -> list[tuple[Any, ...]]:
     with bind.connect() as conn:
         return sorted(conn.exec_driver_sql(
@@ -371,8 +385,6 @@ def test_sqlite_indexes_built_after_a_new_snapshot_are_the_declared_ones(
     """A new snapshot appended before its indexes are built leaves the same indexes (and
     a failing write leaves them as they were); with more rows stored than written (two
     snapshots), the rows go into the indexes as they are."""
-    import adbc_driver_manager
-
     bind = create_engine(f"sqlite:///{tmp_path / 'late.db'}")
     S.store_document(bind, _sample())
     declared = _indexes(bind)
@@ -388,13 +400,7 @@ def test_sqlite_indexes_built_after_a_new_snapshot_are_the_declared_ones(
     assert first.io == "adbc" and _indexes(bind) == declared
     assert dropped[0] == [sql for name, table, sql in declared
                           if name == "ix_okrcore_kr_results_progress"]
-    real_write = columnar._write
-
-    def failing(cur: Any, dialect: Any, table: Any, *args: Any) -> None:
-        real_write(cur, dialect, table, *args)
-        raise adbc_driver_manager.OperationalError(
-            "disk I/O error", status_code=adbc_driver_manager.AdbcStatusCode.IO)
-    monkeypatch.setattr(columnar, "_write", failing)
+    real_write = failing_writes(monkeypatch)
     dropped.clear()
     with pytest.raises(S.StoreError):
         S.recompute(bind, as_of=AS_OF + timedelta(days=1), io="adbc", schema=NO_LOG)

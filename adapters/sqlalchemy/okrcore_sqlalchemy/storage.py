@@ -116,17 +116,9 @@ def to_stored_arrow(pa: Any, table: Any, name: str, values: npt.NDArray[Any]) ->
     ----------
     pa : module
         :mod:`pyarrow` (an optional extra, imported by the caller).
-    table : Table
-        The result table written (its column types decide the stored form).
-    name : str
-        The result column (:data:`okrcore.rows.RESULT_COLUMNS`).
-    values : ndarray
-        The batch engine's column.
-
-    Raises
-    ------
-    ValueError
-        A code outside its column's vocabulary (never written).
+    table, name, values
+        As for :func:`to_stored`: the result table, the result column and the batch engine's
+        column; a code outside its column's vocabulary raises the same ``ValueError``.
     """
     values = np.asarray(values)
     if name in CODED_COLUMNS and not _integer(table, name):
