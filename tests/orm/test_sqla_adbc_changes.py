@@ -107,7 +107,7 @@ def test_re_running_a_stored_snapshot_on_adbc_stores_what_the_row_path_stores(
         engine: Engine) -> None:
     """A key result in error keeps its last good result with the error code written into it,
     a removed key result's results are dropped, as on the row path (one write transaction)."""
-    dumps = {}
+    dumps: dict[str, dict[str, list[tuple[Any, ...]]]] = {}
     for io in ("sqlalchemy", "adbc"):
         with engine.begin() as conn:
             for role in () if not dumps else (
