@@ -402,10 +402,22 @@ def test_sqlite_indexes_built_after_a_new_snapshot_are_the_declared_ones(
                           if name == "ix_okrcore_kr_results_progress"]
     real_write = failing_writes(monkeypatch)
     dropped.clear()
-    with pytest.raises(S.StoreError):
+    with pytest.raises(S.StoreError):  # fails after the first table's indexes were rebuilt
         S.recompute(bind, as_of=AS_OF + timedelta(days=1), io="adbc", schema=NO_LOG)
-    assert dropped[0] and _indexes(bind) == declared  # dropped, then rolled back
+    assert dropped[0] and _indexes(bind) == declared
     monkeypatch.setattr(columnar, "_write", real_write)
+
+    def late_then_fail(*args: Any) -> list[str]:
+        dropped.append(real_late(*args))
+        raise OSError("disk full")
+    monkeypatch.setattr(columnar, "_late_indexes", late_then_fail)
+    dropped.clear()
+    with pytest.raises(OSError, match="disk full"):  # fails with the index dropped
+        S.recompute(bind, as_of=AS_OF + timedelta(days=1), io="adbc", schema=NO_LOG)
+    assert dropped[0] and _indexes(bind) == declared  # the drop was rolled back
+    with bind.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM okrcore_snapshots").scalar() == 1
+    monkeypatch.setattr(columnar, "_late_indexes", late)
     dropped.clear()
     S.recompute(bind, as_of=AS_OF + timedelta(days=2), io="adbc", schema=NO_LOG)
     assert dropped[0] and _indexes(bind) == declared  # as many rows stored as written
