@@ -13,9 +13,11 @@ import importlib
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import attrs
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,8 +27,10 @@ from sqlalchemy.orm import mapped_column
 from test_sqla_keys import SCHEMAS, _models
 
 import okrcore_sqlalchemy as S
-from okrcore import Document, Policy
-from okrcore_sqlalchemy import columnar, job
+from okrcore import Document, Policy, rows
+from okrcore import codes as C
+from okrcore.batch.frame import NONE_INSTANT
+from okrcore_sqlalchemy import columnar, job, storage
 from strategies import documents
 
 
@@ -378,3 +382,125 @@ def test_an_unreadable_database_is_a_source_error(tmp_path: Any) -> None:
     with pytest.raises(S.SourceError, match=r"^cannot read the organisation: file is not a "
                                             r"database$"):
         S.recompute(create_engine(f"sqlite:///{path}"), as_of=AS_OF, io="adbc")
+
+
+def _integer_coded_table() -> Any:
+    """A kr_result table whose coded columns are declared as integers (codes kept)."""
+    from sqlalchemy import BigInteger, Column, MetaData, Table
+
+    reference = S.REFERENCE.table("kr_result")
+    return Table("okrcore_int_coded", MetaData(), *(
+        Column(c.name, BigInteger() if c.name in storage.CODED_COLUMNS else c.type)
+        for c in reference.c))
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), integer=st.booleans())
+def test_arrow_columns_hold_exactly_the_stored_values(data: st.DataObject, integer: bool
+                                                      ) -> None:
+    """``to_stored_arrow`` (the ADBC write) == ``to_stored`` (the row path), every column."""
+    pa = importlib.import_module("pyarrow")
+    table = _integer_coded_table() if integer else S.REFERENCE.table("kr_result")
+    size = data.draw(st.integers(0, 12))
+    for name, kind in rows.RESULT_COLUMNS["kr"]:
+        if name in storage.CODED_COLUMNS:
+            vocabulary = [*C.RESULT_CODE_NAMES[name], rows._NONE_CODES[name]]
+            values = np.asarray(data.draw(st.lists(st.sampled_from(vocabulary), min_size=size,
+                                                   max_size=size)), np.int64)
+        elif name == "last_at":
+            values = np.asarray(data.draw(st.lists(st.sampled_from(
+                [NONE_INSTANT, 0, 1_700_000_000_000_000]), min_size=size, max_size=size)),
+                np.int64)
+        elif kind == "float":
+            values = np.asarray(data.draw(st.lists(st.floats(allow_infinity=False),
+                                                   min_size=size, max_size=size)), np.float64)
+        elif kind == "bool":
+            values = np.asarray(data.draw(st.lists(st.booleans(), min_size=size,
+                                                   max_size=size)), bool)
+        else:
+            values = np.asarray(data.draw(st.lists(st.integers(-2**40, 2**40), min_size=size,
+                                                   max_size=size)), np.int64)
+        arrow = storage.to_stored_arrow(pa, table, name, values).to_pylist()
+        expected = [None if isinstance(v, float) and np.isnan(v) else v
+                    for v in storage.to_stored(table, name, values)]
+        assert arrow == expected, name
+        assert all(type(a) is type(e) for a, e in zip(arrow, expected, strict=True)), name
+
+
+def test_an_arrow_column_refuses_a_code_outside_the_vocabulary() -> None:
+    pa = importlib.import_module("pyarrow")
+    with pytest.raises(ValueError, match="'trend': code 99"):
+        storage.to_stored_arrow(pa, S.REFERENCE.table("kr_result"), "trend", np.asarray([0, 99]))
+
+
+def failing_writes(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """Make each result table's ADBC write fail after writing; return the real ``_write``."""
+    import adbc_driver_manager
+
+    real_write: Callable[..., None] = columnar._write
+
+    def failing(cur: Any, dialect: Any, table: Any, *args: Any) -> None:
+        real_write(cur, dialect, table, *args)
+        raise adbc_driver_manager.OperationalError(
+            "disk I/O error", status_code=adbc_driver_manager.AdbcStatusCode.IO)
+    monkeypatch.setattr(columnar, "_write", failing)
+    return real_write
+
+
+def _indexes(bind: Engine) -> list[tuple[Any, ...]]:
+    with bind.connect() as conn:
+        return sorted(conn.exec_driver_sql(
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'").all())
+
+
+def test_sqlite_indexes_built_after_a_new_snapshot_are_the_declared_ones(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new snapshot appended before its indexes are built leaves the same indexes (and
+    a failing write leaves them as they were); with more rows stored than written (two
+    snapshots), the rows go into the indexes as they are."""
+    bind = create_engine(f"sqlite:///{tmp_path / 'late.db'}")
+    S.store_document(bind, _sample())
+    declared = _indexes(bind)
+    assert any(name == "ix_okrcore_kr_results_progress" for name, _, _ in declared)
+    dropped: list[list[str]] = []
+    real_late = columnar._late_indexes
+
+    def late(*args: Any) -> list[str]:
+        dropped.append(real_late(*args))
+        return dropped[-1]
+    monkeypatch.setattr(columnar, "_late_indexes", late)
+    first = S.recompute(bind, as_of=AS_OF, io="adbc", schema=NO_LOG)
+    assert first.io == "adbc" and _indexes(bind) == declared
+    assert dropped[0] == [sql for name, table, sql in declared
+                          if name == "ix_okrcore_kr_results_progress"]
+    real_write = failing_writes(monkeypatch)
+    dropped.clear()
+    with pytest.raises(S.StoreError):  # fails after the first table's indexes were rebuilt
+        S.recompute(bind, as_of=AS_OF + timedelta(days=1), io="adbc", schema=NO_LOG)
+    assert dropped[0] and _indexes(bind) == declared
+    monkeypatch.setattr(columnar, "_write", real_write)
+
+    def late_then_fail(*args: Any) -> list[str]:
+        dropped.append(real_late(*args))
+        raise OSError("disk full")
+    monkeypatch.setattr(columnar, "_late_indexes", late_then_fail)
+    dropped.clear()
+    with pytest.raises(OSError, match="disk full"):  # fails with the index dropped
+        S.recompute(bind, as_of=AS_OF + timedelta(days=1), io="adbc", schema=NO_LOG)
+    assert dropped[0] and _indexes(bind) == declared  # the drop was rolled back
+    with bind.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM okrcore_snapshots").scalar() == 1
+    monkeypatch.setattr(columnar, "_late_indexes", late)
+    dropped.clear()
+    S.recompute(bind, as_of=AS_OF + timedelta(days=2), io="adbc", schema=NO_LOG)
+    assert dropped[0] and _indexes(bind) == declared  # as many rows stored as written
+    dropped.clear()
+    third = S.recompute(bind, as_of=AS_OF + timedelta(days=3), io="adbc", schema=NO_LOG)
+    assert third.io == "adbc" and dropped[0] == [] and _indexes(bind) == declared
+    with bind.connect() as conn:  # the index answers for both snapshots
+        rows_ = conn.exec_driver_sql(
+            "SELECT count(*) FROM okrcore_kr_results INDEXED BY "
+            "ix_okrcore_kr_results_progress WHERE progress >= 0").scalar()
+        total = conn.exec_driver_sql(
+            "SELECT count(*) FROM okrcore_kr_results WHERE progress >= 0").scalar()
+    assert rows_ == total and total == 3 * first.key_results

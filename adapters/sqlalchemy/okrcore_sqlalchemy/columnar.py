@@ -12,11 +12,16 @@ a SQLite file or PostgreSQL and the ``adbc`` extra is installed (``io="auto"``):
   row path, which reports it as a row error.
 * **write**: one ADBC transaction (PostgreSQL: after ``LOCK TABLE … IN SHARE MODE`` on the input
   tables; SQLite: under the write lock taken by the snapshot upsert) re-reads the versions (the
-  guard of the row path), bulk-ingests each result table's columns into a temporary table and
-  runs one ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE input_version <=
-  excluded.input_version`` per result table.  Result values are converted by
-  :func:`okrcore_sqlalchemy.storage.to_stored` (applied to the distinct values of each coded
-  column, then spread with Arrow ``take``).
+  guard of the row path; on SQLite only when another connection committed since the read,
+  ``PRAGMA data_version``), deletes the change-log ids read before the input, then writes each
+  result table: a new snapshot by one bulk ingest into the table (on SQLite with its secondary
+  indexes built after it when the table holds no more rows than are written), else by a bulk
+  ingest into a temporary table and one ``INSERT … SELECT … ON CONFLICT … DO UPDATE … WHERE
+  input_version <= excluded.input_version``.  Re-running a stored snapshot of a schema with a
+  change log also flags kept rows and drops removed items' results, as the row path does
+  (:func:`okrcore_sqlalchemy.events.drop_stale`).  Result values are converted by
+  :func:`okrcore_sqlalchemy.storage.to_stored_arrow` (the values of
+  :func:`~okrcore_sqlalchemy.storage.to_stored`, as Arrow arrays).
 
 The read lives in :mod:`okrcore_sqlalchemy._columnar_read`; :func:`recompute` looks
 ``read_columns`` up in this module, which re-exports it.
@@ -35,7 +40,7 @@ from typing import Any, Final
 
 import attrs
 import numpy as np
-from sqlalchemy import DateTime, Engine, Table
+from sqlalchemy import DateTime, Engine, Table, delete
 
 from okrcore import rows
 from okrcore.batch import BatchResult, evaluate_frame
@@ -56,11 +61,13 @@ from okrcore_sqlalchemy._columnar_read import (
 from okrcore_sqlalchemy._columnar_read import _fetch as _fetch  # re-exported (bench_orm)
 from okrcore_sqlalchemy._columnar_read import read_columns as read_columns  # looked up here
 from okrcore_sqlalchemy._writing import _policy_json, _skip_masks
+from okrcore_sqlalchemy.events import _stale_plan
 from okrcore_sqlalchemy.reading import (
     _OBJ_ORDER,
     Progress,
     SourceError,
     StoreError,
+    _at,
     _columns_query,
     _is_instant,
     _kr_query,
@@ -73,7 +80,7 @@ from okrcore_sqlalchemy.schema import (
     Schema,
     Timestamp,
 )
-from okrcore_sqlalchemy.storage import to_stored
+from okrcore_sqlalchemy.storage import to_stored_arrow
 
 __all__ = ["AUTO_MIN_KEY_RESULTS", "IO_CHOICES", "adbc_uri"]
 
@@ -188,20 +195,6 @@ def _connect(bind: Engine) -> Any:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _stored(pa: Any, table: Table, name: str, values: Any, kind: str) -> Any:
-    """One result column as an Arrow array of stored values (through ``to_stored``).
-
-    Floats: NaN as NULL.  Other columns: :func:`to_stored` of their distinct values, spread
-    back with ``take`` (one conversion per distinct value, not per row).
-    """
-    values = np.asarray(values)
-    if kind == "float":
-        return pa.array(values, from_pandas=True)
-    distinct, inverse = np.unique(values, return_inverse=True)
-    stored = to_stored(table, name, distinct)
-    return pa.array(stored).take(pa.array(inverse.astype(np.int64)))
-
-
 def _instant_array(pa: Any, column: Any, micros: Any, dialect: str) -> Any:
     """Instants [µs; NULL kept] as the column stores them (BIGINT, timestamptz or UTC text)."""
     array = micros if isinstance(micros, pa.Array) else pa.array(micros, pa.int64())
@@ -246,8 +239,29 @@ def _upsert(cur: Any, dialect: Any, table: Table, keys: Sequence[str], guard: bo
     cur.execute(f"DROP TABLE {q(temp)}")
 
 
-def _skips(cur: Any, dialect: Any, schema: Schema, read: _Columns) -> tuple[Any, Any, Any]:
-    """The row path's guard (``_skipped_by_change``) on columns, inside the write transaction."""
+def _data_version(cur: Any, dialect: Any) -> int | None:
+    """SQLite's ``PRAGMA data_version`` of the connection (``None`` on other databases).
+
+    It changes when another connection commits; the job reads it before its input, and again
+    once it holds the write lock: the same value means no other writer committed in between,
+    so no input changed since it was read.
+    """
+    if dialect.name != "sqlite":
+        return None
+    cur.execute("PRAGMA data_version")
+    return int(cur.fetchall()[0][0])
+
+
+def _skips(cur: Any, dialect: Any, schema: Schema, read: _Columns, mark: int | None
+           ) -> tuple[Any, Any, Any]:
+    """The row path's guard (``_skipped_by_change``) on columns, inside the write transaction.
+
+    ``mark``: :func:`_data_version` before the read; when it is unchanged under the write lock
+    nothing changed since the read, and the versions are not read again.
+    """
+    if mark is not None and _data_version(cur, dialect) == mark:
+        return _skip_masks(read.frame, True, np.zeros(read.frame.n_kr, bool),
+                           np.zeros(read.frame.n_obj, bool))
     pa = _pa()
     t_obj = schema.table("objective")
     now_obj = _fetch(cur, dialect, _columns_query(t_obj, ("id", "version"), _OBJ_ORDER,
@@ -326,26 +340,131 @@ def _appends(dialect: Any, table: Table, data: Any) -> bool:
     return True
 
 
+def _late_indexes(cur: Any, dialect: Any, table: Table, rows_new: int) -> list[str]:
+    """The secondary indexes of ``table`` to drop before a bulk append and build after it.
+
+    SQLite only, and only when ``table`` holds at most ``rows_new`` rows: building an index
+    once from the sorted rows costs less than inserting each new row into it, as long as the
+    rows already stored (which a rebuild sorts again) are not more than the new ones.  Unique
+    indexes stay (they check).  The ``CREATE INDEX`` statements, as stored, are returned; the
+    indexes are dropped in the caller's transaction (readers keep the committed state).
+    """
+    if dialect.name != "sqlite":
+        return []
+    q = dialect.identifier_preparer.quote
+    cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {q(table.name)} LIMIT {rows_new + 1})")
+    if int(cur.fetchall()[0][0]) > rows_new:
+        return []
+    cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = "
+                f"'{table.name}' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'")
+    late = cur.fetchall()
+    for name, _sql in late:
+        cur.execute(f"DROP INDEX {q(name)}")
+    return [sql for _name, sql in late]
+
+
 def _write(cur: Any, dialect: Any, table: Table, keys: Sequence[str], guard: bool, data: Any,
            when: int) -> None:
     """Write result rows (one statement or ingest per table).
 
     Bulk ingest straight into ``table`` when it holds no row at ``when`` (a new snapshot:
-    nothing to update or guard) and the columns need no cast, else :func:`_upsert`.
+    nothing to update or guard) and the columns need no cast, else :func:`_upsert`.  The
+    secondary indexes are built after the append when that costs less (:func:`_late_indexes`).
     """
     if not data.num_rows:
         return
     if not len(_first_key(cur, dialect, table, keys[1], when)) and _appends(dialect, table,
                                                                           data):
+        late = _late_indexes(cur, dialect, table, data.num_rows)
         cur.adbc_ingest(table.name, data, mode="append")
+        for sql in late:
+            cur.execute(sql)
     else:
         _upsert(cur, dialect, table, keys, guard, data)
 
 
+def _change_ids(cur: Any, dialect: Any, schema: Schema) -> Any:
+    """The change-log ids now (an Arrow column; ``None``: the schema keeps no change log).
+
+    Read before the input, so the input reflects every change they name.
+    """
+    if schema.change is None:
+        return None
+    from sqlalchemy import select
+
+    table = schema.table("change")
+    return _fetch(cur, dialect, select(table.c["id"]), ("id",)).column("id")
+
+
+def _consume(cur: Any, dialect: Any, schema: Schema, ids: Any) -> None:
+    """Delete exactly the change-log rows ``ids`` (in the write transaction).
+
+    Like :func:`okrcore_sqlalchemy.events.consume_changes`: the ids are ingested into a
+    temporary table, then one ``DELETE … WHERE id IN (SELECT …)``.
+    """
+    if ids is None or not len(ids):
+        return
+    pa = _pa()
+    q = dialect.identifier_preparer.quote
+    temp = "okrcore_tmp_consumed"
+    cur.execute(f"DROP TABLE IF EXISTS {q(temp)}")
+    cur.adbc_ingest(temp, pa.table({"id": ids.cast(pa.int64())}), mode="create",
+                    temporary=True)
+    table = q(schema.table("change").name)
+    cur.execute(f"DELETE FROM {table} WHERE {q('id')} IN (SELECT {q('id')} FROM {q(temp)})")
+    cur.execute(f"DROP TABLE {q(temp)}")
+
+
+def _drop_stale(cur: Any, dialect: Any, schema: Schema, read: _Columns, result: BatchResult,
+                when: int, kr_skip: Any, obj_skip: Any) -> None:
+    """:func:`okrcore_sqlalchemy.events.drop_stale` on the ADBC cursor (a stored snapshot).
+
+    The same plan (:func:`okrcore_sqlalchemy.events._stale_plan`): one compiled ``DELETE`` of
+    the results of items no longer stored, and the error codes of the kept rows of items in
+    error through a temporary table and one ``UPDATE``.
+    """
+    pa = _pa()
+    q = dialect.identifier_preparer.quote
+    pg = dialect.name == "postgresql"
+    assert read.kr_ids is not None
+    for role, key, current, flagged, codes in _stale_plan(schema, result, kr_skip, obj_skip):
+        table = schema.table(role)
+        at = _at(table, "as_of", when)
+        cur.execute(_literal_sql(delete(table).where(
+            at, table.c[key].not_in(current.scalar_subquery())), dialect))
+        if not len(flagged):
+            continue
+        ids = read.kr_ids if role == "kr_result" else read.obj_ids
+        temp = "okrcore_tmp_flagged"
+        cur.execute(f"DROP TABLE IF EXISTS {q(temp)}")
+        cur.adbc_ingest(temp, pa.table({
+            "key": _key_array(pa, ids.take(pa.array(flagged))),
+            "error": to_stored_arrow(pa, table, "error", codes)}), mode="create",
+            temporary=True)
+        stored = f"s.{q('key')}"
+        if pg:
+            stored = f"CAST({stored} AS {table.c[key].type.compile(dialect=dialect)})"
+        target = q(table.name)
+        cur.execute(f"UPDATE {target} SET {q('error')} = (SELECT s.{q('error')} FROM {q(temp)} "
+                    f"s WHERE {stored} = {target}.{q(key)}) WHERE {_literal_sql(at, dialect)} "
+                    f"AND {target}.{q(key)} IN (SELECT {stored} FROM {q(temp)} s)")
+        cur.execute(f"DROP TABLE {q(temp)}")
+
+
+def _literal_sql(clause: Any, dialect: Any) -> str:
+    """A SQLAlchemy statement or condition as SQL text with its values inline."""
+    return str(clause.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
 def write_columns(cur: Any, dialect: Any, schema: Schema, read: _Columns, result: BatchResult,
                   masks: tuple[Any, Any, Any], when: int, policy_json: str,
-                  progress: Progress) -> tuple[tuple[int, int, int], int]:
-    """Write the results in the cursor's transaction; return the rows written and skipped."""
+                  progress: Progress, mark: int | None = None, changes: Any = None
+                  ) -> tuple[tuple[int, int, int], int]:
+    """Write the results in the cursor's transaction; return the rows written and skipped.
+
+    ``mark``: :func:`_data_version` before the read; ``changes``: the change-log ids read
+    before the input (:func:`_change_ids`), deleted in this transaction.
+    """
     pa = _pa()
     kr_rows, obj_rows, person_rows = masks
     name = dialect.name
@@ -354,6 +473,8 @@ def write_columns(cur: Any, dialect: Any, schema: Schema, read: _Columns, result
         tables = ", ".join(q(schema.table(r).name) for r in _INPUT_ROLES)
         cur.execute(f"LOCK TABLE {tables} IN SHARE MODE")
     snaps = schema.table("snapshot")
+    existed = schema.change is not None and bool(len(_first_key(cur, dialect, snaps, "as_of",
+                                                                 when)))
     _upsert(cur, dialect, snaps, ("as_of",), False, pa.table({
         "as_of": _instant_array(pa, snaps.c["as_of"], [when], name),
         "policy": pa.array([policy_json], pa.string()),
@@ -363,7 +484,8 @@ def write_columns(cur: Any, dialect: Any, schema: Schema, read: _Columns, result
         results = ", ".join(q(schema.table(r).name)
                             for r in ("kr_result", "objective_result", "person_result"))
         cur.execute(f"LOCK TABLE {results} IN SHARE ROW EXCLUSIVE MODE")
-    kr_skip, obj_skip, person_skip = _skips(cur, dialect, schema, read)
+    kr_skip, obj_skip, person_skip = _skips(cur, dialect, schema, read, mark)
+    _consume(cur, dialect, schema, changes)
     skipped = int((kr_rows & kr_skip).sum() + (obj_rows & obj_skip).sum()
                   + (person_rows & person_skip).sum())
     kr_rows, obj_rows, person_rows = kr_rows & ~kr_skip, obj_rows & ~obj_skip, \
@@ -378,6 +500,8 @@ def write_columns(cur: Any, dialect: Any, schema: Schema, read: _Columns, result
         del data
         pa.default_memory_pool().release_unused()
         progress("write", step, 3)
+    if existed:  # the kept rows of a stored snapshot (decision I2)
+        _drop_stale(cur, dialect, schema, read, result, when, kr_skip, obj_skip)
     return (int(kr_rows.sum()), int(obj_rows.sum()), int(person_rows.sum())), skipped
 
 
@@ -392,7 +516,8 @@ def result_tables(schema: Schema, dialect_name: str, read: _Columns, result: Bat
                                                                               Any]]:
     """Per result table: ``(table, key column, version guard, Arrow table of the rows)``.
 
-    The rows of each mask, as stored (:func:`_stored`); built one table at a time.
+    The rows of each mask, as stored (:func:`~okrcore_sqlalchemy.storage.to_stored_arrow`);
+    built one table at a time.
     """
     pa = _pa()
     plans = (("kr_result", "kr_id", "kr", masks[0], read.kr_ids, read.kr_version),
@@ -408,10 +533,8 @@ def result_tables(schema: Schema, dialect_name: str, read: _Columns, result: Bat
             key: _key_array(pa, ids.take(pa.array(picked)))}
         if version is not None:
             columns["input_version"] = pa.array(version[picked])
-        for (column, kind), values in zip(rows.RESULT_COLUMNS[prefix],
-                                          rows.result_columns(result, prefix, picked).values(),
-                                          strict=True):
-            stored = _stored(pa, table, column, values, kind)
+        for column, values in rows.result_columns(result, prefix, picked).items():
+            stored = to_stored_arrow(pa, table, column, values)
             if column == "last_at" or _is_instant(table.c[column].type):
                 stored = _instant_array(pa, table.c[column], stored, dialect_name)
             columns[column] = stored
@@ -425,7 +548,7 @@ def _adbc_reason(exc: BaseException) -> str:
         return text[text.index("ERROR:") + len("ERROR:"):].strip()
     text = re.sub(r"^[A-Z_]+: ", "", text)
     text = re.sub(r"^\[[A-Za-z]+\] ", "", text)
-    return re.sub(r"^Failed to (prepare|execute) query( '.*')?: ", "", text)
+    return re.sub(r"^Failed to (prepare|execute|step) query( '.*')?: ", "", text)
 
 
 def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress: Progress,
@@ -446,6 +569,8 @@ def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress:
     try:
         try:
             with conn.cursor() as cur:
+                mark = _data_version(cur, dialect)
+                changes = _change_ids(cur, dialect, schema)  # reflected in the input
                 read = read_columns(cur, dialect, schema, progress)
             conn.rollback()
             _pa().default_memory_pool().release_unused()  # the fetched batches, reordered
@@ -468,7 +593,8 @@ def recompute(bind: Engine, *, as_of: datetime | None, policy: Policy, progress:
         try:
             with conn.cursor() as cur:
                 written, skipped = write_columns(cur, dialect, schema, read, result, masks,
-                                                 when, _policy_json(policy), progress)
+                                                 when, _policy_json(policy), progress, mark,
+                                                 changes)
             conn.commit()
         except BaseException as exc:
             conn.rollback()

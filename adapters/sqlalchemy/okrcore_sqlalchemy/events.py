@@ -125,6 +125,26 @@ def consume_changes(conn: Connection, schema: Schema, ids: Sequence[int] | None)
     return done
 
 
+def _stale_plan(schema: Schema, result: BatchResult, kr_skip: Any, obj_skip: Any
+               ) -> list[tuple[str, str, Any, Any, Any]]:
+    """What :func:`drop_stale` does, per result role (the one definition of both paths).
+
+    ``(role, key column, select of the ids still stored, rows to flag, their error codes)``:
+    the results whose key is not in the select are deleted; the rows of items in error that
+    were not skipped get their error code.
+    """
+    kr, obj = schema.table("key_result"), schema.table("objective")
+    out = []
+    for role, key, errors, skip, current in (
+            ("kr_result", "kr_id", result.kr_error, kr_skip,
+             select(kr.c.id).join(obj, obj.c.id == kr.c.objective_id)),
+            ("objective_result", "objective_id", result.obj_error, obj_skip,
+             select(obj.c.id))):
+        flagged = (errors != 0) & ~skip
+        out.append((role, key, current, np.flatnonzero(flagged), errors[flagged]))
+    return out
+
+
 def drop_stale(conn: Connection, schema: Schema, when: int, frame: OrgFrame,
                result: BatchResult, kr_skip: Any, obj_skip: Any) -> None:
     """After a full write at ``when``: flag the kept results of items now in error.
@@ -138,18 +158,13 @@ def drop_stale(conn: Connection, schema: Schema, when: int, frame: OrgFrame,
     """
     if schema.change is None:
         return
-    kr, obj = schema.table("key_result"), schema.table("objective")
     assert frame.kr_ids is not None and frame.obj_ids is not None
-    for role, key, ids, errors, skip, current in (
-            ("kr_result", "kr_id", frame.kr_ids, result.kr_error, kr_skip,
-             select(kr.c.id).join(obj, obj.c.id == kr.c.objective_id)),
-            ("objective_result", "objective_id", frame.obj_ids, result.obj_error, obj_skip,
-             select(obj.c.id))):
+    for role, key, current, flagged, codes in _stale_plan(schema, result, kr_skip, obj_skip):
         table = schema.table(role)
+        ids = frame.kr_ids if role == "kr_result" else frame.obj_ids
         conn.execute(delete(table).where(_at(table, "as_of", when),
                                          table.c[key].not_in(current.scalar_subquery())))
-        _flag_errors(conn, table, key, when, [ids[int(i)] for i in np.flatnonzero(
-            (errors != 0) & ~skip)], errors[(errors != 0) & ~skip])
+        _flag_errors(conn, table, key, when, [ids[int(i)] for i in flagged], codes)
 
 
 def _flag_errors(conn: Connection, table: Table, key: str, when: int, ids: Sequence[Any],

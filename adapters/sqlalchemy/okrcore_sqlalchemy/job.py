@@ -399,8 +399,7 @@ def recompute(
     if not incremental:
         from okrcore_sqlalchemy import columnar
 
-        if columnar.choose(bind, io, schema) and not _keeps_rows(bind, schema, as_of):
-            changes = _change_ids(bind, schema)  # read before the input: reflected in it
+        if columnar.choose(bind, io, schema):
 
             def finish(when: int, result: BatchResult, errors: list[RowError],
                        written: tuple[int, int, int], skipped: int,
@@ -411,7 +410,6 @@ def recompute(
                                       schema=schema, kernel=kernel, threads=threads,
                                       finish=finish)
             if done is not None:
-                _consume(bind, schema, changes)
                 return done  # type: ignore[no-any-return]
     t0 = time.perf_counter()
     failing = _database_errors(bind)
@@ -508,49 +506,6 @@ def recompute(
     t3 = time.perf_counter()
     return _report(when, policy, result, errors, written, skipped, (t1 - t0, t2 - t1, t3 - t2),
                    previous is not None, "sqlalchemy")
-
-
-def _keeps_rows(bind: Engine, schema: Schema, as_of: datetime | None) -> bool:
-    """Whether a full run must flag kept rows (a change log, and a snapshot at ``as_of``).
-
-    Re-running an existing snapshot of a schema with a change log writes the error codes of
-    items in error into their kept rows and drops results of removed items
-    (:func:`okrcore_sqlalchemy.events.drop_stale`) in the write transaction, which the row
-    path does; a new snapshot (every nightly run) holds no kept rows, so ADBC may write it.
-    """
-    if schema.change is None or as_of is None:
-        return False
-    try:
-        with bind.connect() as conn:
-            return had_snapshot(conn, schema, instant_us(as_of))
-    except _database_errors(bind):
-        return False  # the run itself reports the database error
-
-
-def _change_ids(bind: Engine, schema: Schema) -> list[int] | None:
-    """The change-log ids before an ADBC run (consumed after it; ``None``: no log)."""
-    if schema.change is None:
-        return None
-    try:
-        with bind.connect() as conn:
-            return read_change_ids(conn, schema)
-    except _database_errors(bind):
-        return None
-
-
-def _consume(bind: Engine, schema: Schema, ids: Sequence[int] | None) -> None:
-    """Delete the change-log rows an ADBC run reflected (its own short transaction).
-
-    Not atomic with the ADBC write: if it fails, the rows stay and the next per-event run
-    recomputes what they name again, which writes nothing (the results are already stored).
-    """
-    if not ids:
-        return
-    try:
-        with bind.connect() as conn, conn.begin():
-            consume_changes(conn, schema, ids)
-    except _database_errors(bind):
-        return
 
 
 def _report(when: int, policy: Policy, result: BatchResult, errors: Sequence[RowError],

@@ -34,6 +34,7 @@ __all__ = [
     "from_stored",
     "to_stored",
     "to_stored_array",
+    "to_stored_arrow",
 ]
 
 COLOUR_COLUMNS: Final = frozenset({"colour", "pace_colour", "computed_colour", "forecast_colour",
@@ -101,6 +102,36 @@ def to_stored_array(table: Any, name: str, values: npt.NDArray[Any]) -> npt.NDAr
         out[values == NONE_INSTANT] = None
         return out
     return values
+
+
+def to_stored_arrow(pa: Any, table: Any, name: str, values: npt.NDArray[Any]) -> Any:
+    """One result column as an Arrow array of the values written to ``table.name``.
+
+    The same values as :func:`to_stored` (``None`` as null), built without a Python object
+    per row: coded columns stored as names are a ``take`` of their names by the code's
+    position (:func:`okrcore.rows.stored_dictionary`), "none" codes, no instant and float NaN
+    are masked as null.
+
+    Parameters
+    ----------
+    pa : module
+        :mod:`pyarrow` (an optional extra, imported by the caller).
+    table, name, values
+        As for :func:`to_stored`: the result table, the result column and the batch engine's
+        column; a code outside its column's vocabulary raises the same ``ValueError``.
+    """
+    values = np.asarray(values)
+    if name in CODED_COLUMNS and not _integer(table, name):
+        positions, names = rows.stored_dictionary(name, values)
+        return pa.array([*names, None], pa.string()).take(
+            pa.array(np.where(positions < 0, len(names), positions)))
+    if values.dtype.kind == "f":
+        return pa.array(values, from_pandas=True)
+    if name == "last_at":
+        return pa.array(values, mask=values == NONE_INSTANT)
+    if name in COLOUR_COLUMNS:  # a colour declared as an integer: no colour is NULL
+        return pa.array(values.astype(np.int64), mask=values < 0)
+    return pa.array(values.astype(np.int64) if values.dtype.kind in "iu" else values)
 
 
 def to_stored(table: Any, name: str, values: npt.NDArray[Any]) -> list[Any]:
