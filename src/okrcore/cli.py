@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import Final
 
 from okrcore import __version__
-from okrcore._auto import engine_for, gc_paused
+from okrcore._auto import AUTO_BATCH_FROM, engine_for, gc_paused
+from okrcore._json_columns import read_columns
 from okrcore.errors import DocumentError
 from okrcore.evaluate import evaluate
 from okrcore.interchange import loads, schema
@@ -38,18 +39,50 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
-def _document(path: str) -> Document | None:
-    """Read and parse a document; ``None`` after one line on standard error."""
+def _text(path: str) -> bytes | None:
+    """Read a document's text; ``None`` after one line on standard error."""
     try:
-        text = _read(path)
+        return _read(path)
     except OSError as exc:
         print(f"okrcore: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return None
+
+
+def _document(path: str, text: bytes | None = None) -> Document | None:
+    """Read (unless given its text) and parse a document; ``None`` after one line on stderr."""
+    if text is None:
+        text = _text(path)
+        if text is None:
+            return None
     try:
         return loads(text)
     except DocumentError as exc:
         print(f"okrcore: {path}: {exc}", file=sys.stderr)
         return None
+
+
+def _fast_result(text: bytes, engine: str, indent: int | None) -> str | None:
+    """The result document of a common document read straight into columns, else ``None``.
+
+    :func:`okrcore._json_columns.read_columns` reads the document when it is one the loader
+    reads without an error or a warning; the batch engine evaluates it and, when no item has
+    an error, :func:`okrcore.batch.result_json` writes the text: the bytes the usual path
+    prints.  Anything else (a small document on ``auto``, an error anywhere) is ``None``: the
+    usual path reads the document again and words everything.
+    """
+    if engine == "scalar":
+        return None
+    fast = read_columns(text)
+    if fast is None or (engine == "auto" and fast.items < AUTO_BATCH_FROM):
+        return None
+    from okrcore.batch import OrgFrame, evaluate_frame, result_json
+
+    frame = OrgFrame.from_columns(**fast.columns)
+    result = evaluate_frame(frame, fast.as_of_us, fast.policy)
+    if (result.kr_error.any() or result.obj_error.any()
+            or (result.person_error_ref >= 0).any()):
+        return None
+    return result_json(frame, result, (), indent)
 
 
 def _evaluation(document: Document, engine: str) -> Evaluation:
@@ -94,7 +127,15 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate_command(args: argparse.Namespace) -> int:
-    document = _document(args.file)
+    source = _text(args.file)
+    if source is None:
+        return EXIT_DOCUMENT_ERROR
+    if args.format == "json":
+        fast = _fast_result(source, args.engine, args.indent or None)
+        if fast is not None:  # no error and no warning: --strict has nothing to report
+            sys.stdout.write(fast + "\n")
+            return EXIT_OK
+    document = _document(args.file, source)
     if document is None:
         return EXIT_DOCUMENT_ERROR
     if args.format == "tree":
