@@ -283,15 +283,75 @@ def _kr_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids:
 def _objective_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
                        kr_ids: list[str], obj_ids: list[str], people: list[str],
                        units: list[str]) -> str | None:
-    """The ``objectives`` object (members at depth 2), or ``None`` to take the object path."""
+    """The ``objectives`` object (members at depth 2), or ``None`` to take the object path.
+
+    Every member's parts are made column by column (one list of texts per field), then each
+    member is one ``%`` format of the zipped parts.
+    """
     rows = np.flatnonzero(result.obj_error == 0)
-    ids = [obj_ids[i] for i in rows.tolist()]
+    row_list = rows.tolist()
+    ids = [obj_ids[i] for i in row_list]
     if len(set(ids)) != len(ids):
         return None
     if not _finite_or_nan(result.obj_progress[rows], result.obj_raw[rows],
                           result.obj_expected[rows], result.obj_forecast_progress[rows],
                           result.obj_grade_score[rows]):
         return None
+    explanations = _explanations(layout, frame, result, kr_ids, units, rows)
+    if explanations is None:
+        return None
+    grade_t = layout.obj(4, ("score", "band", "success"))
+    forecast_t = layout.obj(4, ("value", "progress", "colour"))
+    obj_t = layout.obj(3, ("owner", "parent", "progress", "raw_progress", "expected", "colour",
+                           "computed_colour", "manual_status", "mode", "trend", "stale",
+                           "forecast", "grade", "explanation"))
+    people_text = [_string(p) for p in people]
+    parent_names = frame.obj_parent_names
+    if parent_names is not None:
+        parents = [parent_names[i] for i in row_list]
+        parent_texts = [_NULL if p is None else _string(p) for p in parents]
+    else:
+        codes = frame.obj_parent[rows].tolist()
+        parent_texts = [_string(obj_ids[p]) if p >= 0 else _NULL for p in codes]
+    owner_texts = [_NULL if o < 0 else people_text[o] for o in frame.obj_owner[rows].tolist()]
+    progress = result.obj_progress[rows].tolist()
+    status_codes = frame.obj_status[rows].tolist()
+    manual = [None if st < 0 else _STATUSES[st] for st in status_codes]
+    colour_texts = [_string(MANUAL_COLOURS[m]) if m else _COLOUR_TEXT[c]
+                    for m, c in zip(manual, result.obj_colour[rows].tolist(), strict=True)]
+    fc_progress = result.obj_forecast_progress[rows].tolist()
+    forecasts = [_NULL if p != p else forecast_t % (_NULL, repr(p), _COLOUR_TEXT[c])
+                 for p, c in zip(fc_progress, result.obj_forecast_colour[rows].tolist(),
+                                 strict=True)]
+    grades = [_NULL if p != p else grade_t % (repr(sc), _COLOUR_TEXT[b], _TRUE if ok else _FALSE)
+              for p, sc, b, ok in zip(progress, result.obj_grade_score[rows].tolist(),
+                                      result.obj_grade_band[rows].tolist(),
+                                      result.obj_grade_success[rows].tolist(), strict=True)]
+    columns = zip(
+        owner_texts, parent_texts, _opt_floats(progress),
+        _opt_floats(result.obj_raw[rows].tolist()),
+        _opt_floats(result.obj_expected[rows].tolist()), colour_texts,
+        [_COLOUR_TEXT[c] for c in result.obj_computed_colour[rows].tolist()],
+        [_NULL if m is None else _string(m) for m in manual], explanations[1],
+        [_TREND_TEXT[t] for t in result.obj_trend[rows].tolist()],
+        [_STALE_TEXT[t] for t in result.obj_stale[rows].tolist()], forecasts, grades,
+        explanations[0], strict=True)
+    members = [ident + ": " + obj_t % parts
+               for ident, parts in zip([_string(i) for i in ids], columns, strict=True)]
+    if not members:
+        return "{}"
+    return "{" + layout.nl(2) + layout.sep(2).join(members) + layout.nl(1) + "}"
+
+
+def _explanations(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
+                  kr_ids: list[str], units: list[str], rows: np.ndarray[Any, Any]
+                  ) -> tuple[list[str], list[str]] | None:
+    """The ``explanation`` texts and ``mode`` texts of the objective ``rows``, or ``None``.
+
+    An objective whose rollup is a weighted mean of its own key results (the common case) is
+    written column by column; a sum of its own key results row by row; any other comes from
+    :func:`okrcore.batch.convert.explain` and is only formatted.
+    """
     counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
     first = (np.cumsum(counts) - counts).tolist()
     counts_l = counts.tolist()
@@ -299,146 +359,112 @@ def _objective_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
     rule_codes = result.obj_rule.tolist()
     include = frame.obj_include_children.tolist()
     sum_mode = {code for code, name in C._MODES.items() if name == "sum"}
-    simple = [counts_l[i] > 0 and not include[i] for i in range(frame.n_obj)]
-    others = [i for i in rows.tolist() if not simple[i]]
+    row_list = rows.tolist()
+    simple = [counts_l[i] > 0 and not include[i] for i in row_list]
+    others = [i for i, plain in zip(row_list, simple, strict=True) if not plain]
     explained = C.explain(frame, result, others)
     colour_rules = _colour_rules(frame, result, rows, kr_ids)
-    kr_progress = result.kr_progress.tolist()
-    kr_weight = frame.kr_weight.tolist()
-    kr_id_text = [_string(k) for k in kr_ids]
-    people_text = [_string(p) for p in people]
+    rule_cache: dict[ColourSource, str] = {}
+    rule_texts = {}
+    for source in set(colour_rules.values()):
+        text = _colour_rule_text(layout, source, 5, rule_cache)
+        if text is None:
+            return None
+        rule_texts[source] = text
     item_t = layout.obj(6, ("type", "id", "weight", "progress", "share", "value",
                             "contributes"))
-    kr_type = _string("key_result")
     expl_t = layout.obj(4, ("mode", "rule", "reason", "items", "unit", "target", "start",
                             "value", "target_rule", "expected", "colour_rule"))
-    grade_t = layout.obj(4, ("score", "band", "success"))
-    forecast_t = layout.obj(4, ("value", "progress", "colour"))
-    obj_t = layout.obj(3, ("owner", "parent", "progress", "raw_progress", "expected", "colour",
-                           "computed_colour", "manual_status", "mode", "trend", "stale",
-                           "forecast", "grade", "explanation"))
     mode_text = {code: _string(name) for code, name in C._MODES.items()}
     reason_text: dict[tuple[int, int], str] = {}
-    rule_cache: dict[ColourSource, str] = {}
     sep5, nl5, nl4 = layout.sep(5), layout.nl(5), layout.nl(4)
-    obj_text = [_string(o) for o in obj_ids]
-    parent_names = frame.obj_parent_names
-    parent_codes = frame.obj_parent.tolist()
-    owner_codes = frame.obj_owner.tolist()
-    status_codes = frame.obj_status.tolist()
-    progress_l = result.obj_progress.tolist()
-    raw_l = result.obj_raw.tolist()
+
+    # the key results' items of a weighted mean, all at once
+    weight = frame.kr_weight
+    counted = weight > 0
+    with np.errstate(all="ignore"):  # (rows with an error are not written)
+        total = np.bincount(frame.kr_objective, weights=np.where(counted, weight, 0.0),
+                            minlength=frame.n_obj)
+        weighted = np.bincount(frame.kr_objective,
+                               weights=np.where(counted, weight * result.kr_progress, 0.0),
+                               minlength=frame.n_obj)
+        share = weight / total[frame.kr_objective]
+    kr_type = _string("key_result")
+    shares = [repr(v) if ok else _NULL for v, ok in zip(
+        share.tolist(), (counted & (total[frame.kr_objective] > 0)).tolist(), strict=True)]
+    mean_items = [item_t % (kr_type, k, w, p, sh, _NULL, _TRUE if c else _FALSE)
+                  for k, w, p, sh, c in zip(
+                      [_string(k) for k in kr_ids], _floats(weight.tolist()),
+                      _floats(result.kr_progress.tolist()), shares, counted.tolist(),
+                      strict=True)]
+    finite = (np.isfinite(total) & np.isfinite(weighted)).tolist()
     expected_l = result.obj_expected.tolist()
-    computed = result.obj_computed_colour.tolist()
-    colours = result.obj_colour.tolist()
-    trends = result.obj_trend.tolist()
-    stales = result.obj_stale.tolist()
-    fc_progress = result.obj_forecast_progress.tolist()
-    fc_colour = result.obj_forecast_colour.tolist()
-    g_score = result.obj_grade_score.tolist()
-    g_band = result.obj_grade_band.tolist()
-    g_success = result.obj_grade_success.tolist()
-    kr_value = result.kr_value.tolist()
-    kr_contributes = result.kr_contributes.tolist()
-    kr_kind = frame.kr_kind.tolist()
-    sum_value = result.obj_sum_value.tolist()
-    sum_target = result.obj_sum_target.tolist()
-    sum_start = result.obj_sum_start.tolist()
-    sum_unit = result.obj_sum_unit.tolist()
-    ps_unit = frame.obj_ps_unit.tolist()
-    ps_auto = frame.obj_ps_auto.tolist()
-    auto_text, fixed_text = _string("auto"), _string("fixed")
     no_sums = (_NULL,) * 5
-    members = []
-    for i in rows.tolist():
-        progress = progress_l[i]
-        expected = expected_l[i]
-        expected_text = _NULL if expected != expected else repr(expected)
-        if simple[i]:
-            mode, rule = mode_codes[i], rule_codes[i]
-            reason = reason_text.get((mode, rule))
-            if reason is None:
-                name = C._MODES[mode]
-                words = (explicit_reason(name) if rule == G.RULE_EXPLICIT
-                         else RULE_REASONS[C._RULES[rule]])
-                reason = reason_text[(mode, rule)] = _string(words)
-            krs = range(first[i], first[i] + counts_l[i])
-            items = []
-            if mode in sum_mode:
-                total = sum_value[i]
-                details = (sum_unit[i], sum_target[i], sum_start[i], total)
-                if not (math.isfinite(total) and math.isfinite(details[1])
-                        and math.isfinite(details[2])):
-                    return None
-                for r in krs:
-                    v = kr_value[r]
-                    if kr_contributes[r]:
-                        share = None if total == 0 else v / total
-                        share_text = (_NULL if share is None or not math.isfinite(share)
-                                      else repr(share))
-                    else:
-                        share_text = _NULL
-                    items.append(item_t % (
-                        kr_type, kr_id_text[r], repr(kr_weight[r]), repr(kr_progress[r]),
-                        share_text, repr(v) if kr_kind[r] == KIND_METRIC else _NULL,
-                        _TRUE if kr_contributes[r] else _FALSE))
-                unit = sum_unit[i]
-                sums = (_string("" if unit < 0 else units[unit]), repr(details[1]),
-                        repr(details[2]), repr(total),
-                        auto_text if (ps_unit[i] < 0 or ps_auto[i]) else fixed_text)
-            else:
-                total = 0.0
-                weighted = 0.0
-                for r in krs:
-                    w = kr_weight[r]
-                    if w > 0:
-                        total += w
-                        weighted += w * kr_progress[r]
-                if not (math.isfinite(total) and math.isfinite(weighted)):
-                    return None  # the rescaled mean: left to the object path
-                for r in krs:
-                    w = kr_weight[r]
-                    counted = w > 0 and total > 0
-                    items.append(item_t % (
-                        kr_type, kr_id_text[r], repr(w), repr(kr_progress[r]),
-                        repr(w / total) if counted else _NULL, _NULL, _TRUE if w > 0 else _FALSE))
-                sums = no_sums
-            colour_rule = _colour_rule_text(layout, colour_rules[i], 5, rule_cache)
-            if colour_rule is None:
-                return None
-            explanation = expl_t % (
-                mode_text[mode], _string(C._RULES[rule]), reason,
-                "[" + nl5 + sep5.join(items) + nl4 + "]", *sums, expected_text, colour_rule)
-        else:
+    texts: list[str] = []
+    modes: list[str] = []
+    for i, plain in zip(row_list, simple, strict=True):
+        if not plain:
             written = _explanation_text(layout, explained[i], rule_cache)
             if written is None:
                 return None
-            explanation = written
-        if parent_names is not None:
-            parent = parent_names[i]
-            parent_text = _NULL if parent is None else _string(parent)
+            texts.append(written)
+            modes.append(_string(explained[i].mode))
+            continue
+        mode, rule = mode_codes[i], rule_codes[i]
+        reason = reason_text.get((mode, rule))
+        if reason is None:
+            name = C._MODES[mode]
+            words = (explicit_reason(name) if rule == G.RULE_EXPLICIT
+                     else RULE_REASONS[C._RULES[rule]])
+            reason = reason_text[(mode, rule)] = _string(words)
+        expected = expected_l[i]
+        if mode in sum_mode:
+            made = _sum_items(layout, frame, result, kr_ids, units, i, first[i], counts_l[i])
+            if made is None:
+                return None
+            items, sums = made
         else:
-            p = parent_codes[i]
-            parent_text = obj_text[p] if p >= 0 else _NULL
-        owner = owner_codes[i]
-        status = status_codes[i]
-        manual = None if status < 0 else _STATUSES[status]
-        grade = _NULL if progress != progress else grade_t % (
-            repr(g_score[i]), _COLOUR_TEXT[g_band[i]], _TRUE if g_success[i] else _FALSE)
-        forecast = _NULL if fc_progress[i] != fc_progress[i] else forecast_t % (
-            _NULL, repr(fc_progress[i]), _COLOUR_TEXT[fc_colour[i]])
-        members.append(obj_text[i] + ": " + obj_t % (
-            _NULL if owner < 0 else people_text[owner], parent_text,
-            _NULL if progress != progress else repr(progress),
-            _NULL if raw_l[i] != raw_l[i] else repr(raw_l[i]), expected_text,
-            _string(MANUAL_COLOURS[manual]) if manual else _COLOUR_TEXT[colours[i]],
-            _COLOUR_TEXT[computed[i]], _NULL if manual is None else _string(manual),
-            mode_text[mode_codes[i]] if simple[i] else _string(explained[i].mode),
-            _TREND_TEXT[trends[i]],
-            _STALE_TEXT[stales[i]], forecast, grade, explanation))
-    if not members:
-        return "{}"
-    return "{" + layout.nl(2) + layout.sep(2).join(members) + layout.nl(1) + "}"
+            if not finite[i]:
+                return None  # the rescaled mean: left to the object path
+            start = first[i]
+            items = "[" + nl5 + sep5.join(mean_items[start:start + counts_l[i]]) + nl4 + "]"
+            sums = no_sums
+        texts.append(expl_t % (
+            mode_text[mode], _string(C._RULES[rule]), reason, items, *sums,
+            _NULL if expected != expected else repr(expected), rule_texts[colour_rules[i]]))
+        modes.append(mode_text[mode])
+    return texts, modes
+
+
+def _sum_items(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
+               units: list[str], i: int, first: int, count: int
+               ) -> tuple[str, tuple[str, ...]] | None:
+    """The items and the sum's texts of a ``sum`` of objective ``i``'s own key results."""
+    item_t = layout.obj(6, ("type", "id", "weight", "progress", "share", "value",
+                            "contributes"))
+    total = float(result.obj_sum_value[i])
+    target, start = float(result.obj_sum_target[i]), float(result.obj_sum_start[i])
+    if not (math.isfinite(total) and math.isfinite(target) and math.isfinite(start)):
+        return None
+    items = []
+    for r in range(first, first + count):
+        v = float(result.kr_value[r])
+        contributes = bool(result.kr_contributes[r])
+        if contributes:
+            share = None if total == 0 else v / total
+            share_text = _NULL if share is None or not math.isfinite(share) else repr(share)
+        else:
+            share_text = _NULL
+        items.append(item_t % (
+            _string("key_result"), _string(kr_ids[r]), repr(float(frame.kr_weight[r])),
+            repr(float(result.kr_progress[r])), share_text,
+            repr(v) if int(frame.kr_kind[r]) == KIND_METRIC else _NULL,
+            _TRUE if contributes else _FALSE))
+    unit = int(result.obj_sum_unit[i])
+    auto = int(frame.obj_ps_unit[i]) < 0 or bool(frame.obj_ps_auto[i])
+    sums = (_string("" if unit < 0 else units[unit]), repr(target), repr(start), repr(total),
+            _string("auto" if auto else "fixed"))
+    return layout.array(5, items), sums
 
 
 def _people_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
