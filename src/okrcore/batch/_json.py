@@ -371,33 +371,22 @@ def _explanations(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
         if text is None:
             return None
         rule_texts[source] = text
-    item_t = layout.obj(6, ("type", "id", "weight", "progress", "share", "value",
-                            "contributes"))
     expl_t = layout.obj(4, ("mode", "rule", "reason", "items", "unit", "target", "start",
                             "value", "target_rule", "expected", "colour_rule"))
     mode_text = {code: _string(name) for code, name in C._MODES.items()}
     reason_text: dict[tuple[int, int], str] = {}
     sep5, nl5, nl4 = layout.sep(5), layout.nl(5), layout.nl(4)
 
-    # the key results' items of a weighted mean, all at once
-    weight = frame.kr_weight
-    counted = weight > 0
-    with np.errstate(all="ignore"):  # (rows with an error are not written)
-        total = np.bincount(frame.kr_objective, weights=np.where(counted, weight, 0.0),
-                            minlength=frame.n_obj)
-        weighted = np.bincount(frame.kr_objective,
-                               weights=np.where(counted, weight * result.kr_progress, 0.0),
-                               minlength=frame.n_obj)
-        share = weight / total[frame.kr_objective]
-    kr_type = _string("key_result")
-    shares = [repr(v) if ok else _NULL for v, ok in zip(
-        share.tolist(), (counted & (total[frame.kr_objective] > 0)).tolist(), strict=True)]
-    mean_items = [item_t % (kr_type, k, w, p, sh, _NULL, _TRUE if c else _FALSE)
-                  for k, w, p, sh, c in zip(
-                      [_string(k) for k in kr_ids], _floats(weight.tolist()),
-                      _floats(result.kr_progress.tolist()), shares, counted.tolist(),
-                      strict=True)]
-    finite = (np.isfinite(total) & np.isfinite(weighted)).tolist()
+    # every key result's item, for a weighted mean or a sum of its objective's own
+    sum_rows = np.array([mode_codes[i] in sum_mode for i in range(frame.n_obj)], np.bool_)
+    made = _items(layout, frame, result, kr_ids, sum_rows)
+    if made is None:
+        return None
+    item_texts, finite = made
+    sums = _sums(frame, result, units, [i for i, plain in zip(row_list, simple, strict=True)
+                                        if plain and sum_rows[i]])
+    if sums is None:
+        return None
     expected_l = result.obj_expected.tolist()
     no_sums = (_NULL,) * 5
     texts: list[str] = []
@@ -417,54 +406,78 @@ def _explanations(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
             words = (explicit_reason(name) if rule == G.RULE_EXPLICIT
                      else RULE_REASONS[C._RULES[rule]])
             reason = reason_text[(mode, rule)] = _string(words)
+        if not finite[i]:
+            return None  # the rescaled mean: left to the object path
         expected = expected_l[i]
-        if mode in sum_mode:
-            made = _sum_items(layout, frame, result, kr_ids, units, i, first[i], counts_l[i])
-            if made is None:
-                return None
-            items, sums = made
-        else:
-            if not finite[i]:
-                return None  # the rescaled mean: left to the object path
-            start = first[i]
-            items = "[" + nl5 + sep5.join(mean_items[start:start + counts_l[i]]) + nl4 + "]"
-            sums = no_sums
+        start = first[i]
+        items = "[" + nl5 + sep5.join(item_texts[start:start + counts_l[i]]) + nl4 + "]"
         texts.append(expl_t % (
-            mode_text[mode], _string(C._RULES[rule]), reason, items, *sums,
+            mode_text[mode], _string(C._RULES[rule]), reason, items, *sums.get(i, no_sums),
             _NULL if expected != expected else repr(expected), rule_texts[colour_rules[i]]))
         modes.append(mode_text[mode])
     return texts, modes
 
 
-def _sum_items(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
-               units: list[str], i: int, first: int, count: int
-               ) -> tuple[str, tuple[str, ...]] | None:
-    """The items and the sum's texts of a ``sum`` of objective ``i``'s own key results."""
+def _items(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
+           sum_rows: np.ndarray[Any, Any]) -> tuple[list[str], list[bool]] | None:
+    """Each key result's item text in its objective's explanation, and which means are finite.
+
+    An objective of ``sum_rows`` sums its own key results: an item's share is its value over
+    the sum (when it contributes), its value is written for a metric.  Otherwise it is a
+    weighted mean: the share is its weight over the total positive weight.
+    """
     item_t = layout.obj(6, ("type", "id", "weight", "progress", "share", "value",
                             "contributes"))
-    total = float(result.obj_sum_value[i])
-    target, start = float(result.obj_sum_target[i]), float(result.obj_sum_start[i])
-    if not (math.isfinite(total) and math.isfinite(target) and math.isfinite(start)):
+    of = frame.kr_objective
+    weight, value = frame.kr_weight, result.kr_value
+    counted = weight > 0
+    summed = sum_rows[of]
+    with np.errstate(all="ignore"):  # (rows with an error are not written)
+        total = np.bincount(of, weights=np.where(counted, weight, 0.0), minlength=frame.n_obj)
+        weighted = np.bincount(of, weights=np.where(counted, weight * result.kr_progress, 0.0),
+                               minlength=frame.n_obj)
+        mean_share = weight / total[of]
+        sum_total = result.obj_sum_value[of]
+        sum_share = value / sum_total
+    contributes = np.where(summed, result.kr_contributes, counted)
+    share = np.where(summed, sum_share, mean_share)
+    shown = np.where(summed, result.kr_contributes & (sum_total != 0) & np.isfinite(sum_share),
+                     counted & (total[of] > 0))
+    metric = summed & (frame.kr_kind == KIND_METRIC)
+    values = [repr(v) if ok else _NULL for v, ok in zip(value.tolist(), metric.tolist(),
+                                                         strict=True)]
+    shares = [repr(v) if ok else _NULL for v, ok in zip(share.tolist(), shown.tolist(),
+                                                         strict=True)]
+    kr_type = _string("key_result")
+    texts = [item_t % (kr_type, k, w, p, sh, v, _TRUE if c else _FALSE)
+             for k, w, p, sh, v, c in zip(
+                 [_string(k) for k in kr_ids], _floats(weight.tolist()),
+                 _floats(result.kr_progress.tolist()), shares, values, contributes.tolist(),
+                 strict=True)]
+    finite = (sum_rows | (np.isfinite(total) & np.isfinite(weighted))).tolist()
+    return texts, finite
+
+
+def _sums(frame: OrgFrame, result: G.BatchResult, units: list[str], rows: list[int]
+          ) -> dict[int, tuple[str, ...]] | None:
+    """The ``unit``, ``target``, ``start``, ``value`` and ``target_rule`` texts of sums."""
+    out: dict[int, tuple[str, ...]] = {}
+    if not rows:
+        return out
+    at = np.array(rows, np.int64)
+    total, target, start = (result.obj_sum_value[at], result.obj_sum_target[at],
+                            result.obj_sum_start[at])
+    if not _finite(total, target, start):
         return None
-    items = []
-    for r in range(first, first + count):
-        v = float(result.kr_value[r])
-        contributes = bool(result.kr_contributes[r])
-        if contributes:
-            share = None if total == 0 else v / total
-            share_text = _NULL if share is None or not math.isfinite(share) else repr(share)
-        else:
-            share_text = _NULL
-        items.append(item_t % (
-            _string("key_result"), _string(kr_ids[r]), repr(float(frame.kr_weight[r])),
-            repr(float(result.kr_progress[r])), share_text,
-            repr(v) if int(frame.kr_kind[r]) == KIND_METRIC else _NULL,
-            _TRUE if contributes else _FALSE))
-    unit = int(result.obj_sum_unit[i])
-    auto = int(frame.obj_ps_unit[i]) < 0 or bool(frame.obj_ps_auto[i])
-    sums = (_string("" if unit < 0 else units[unit]), repr(target), repr(start), repr(total),
-            _string("auto" if auto else "fixed"))
-    return layout.array(5, items), sums
+    auto = ((frame.obj_ps_unit[at] < 0) | frame.obj_ps_auto[at]).tolist()
+    unit_text = {-1: _string("")} | {u: _string(name) for u, name in enumerate(units)}
+    auto_text, fixed_text = _string("auto"), _string("fixed")
+    for i, unit, t, s, v, is_auto in zip(rows, result.obj_sum_unit[at].tolist(),
+                                         _floats(target.tolist()), _floats(start.tolist()),
+                                         _floats(total.tolist()), auto, strict=True):
+        out[i] = (unit_text[unit if unit >= 0 else -1], t, s, v,
+                  auto_text if is_auto else fixed_text)
+    return out
 
 
 def _people_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
