@@ -21,8 +21,10 @@ corpus and that the reader declines every bad document.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -63,6 +65,15 @@ _EPOCH64: Final = np.datetime64("1970-01-01T00:00:00", "us")
 _FIRST: Final = np.datetime64("0001-01-01T00:00:00", "s")
 
 
+_LAST: Final = operator.itemgetter(19)
+_CUT: Final = operator.itemgetter(slice(0, 19))
+
+
+def _get(items: Sequence[dict[str, Any]], name: str) -> list[Any]:
+    """``[item.get(name) for item in items]``, in C speed."""
+    return list(map(dict.get, items, itertools.repeat(name)))
+
+
 class _DeclineError(Exception):
     """The document is not one the fast reader reads identically: take the usual path."""
 
@@ -95,7 +106,7 @@ def _check(condition: bool) -> None:
         raise _DeclineError
 
 
-def _types(values: Sequence[Any], allowed: frozenset[type]) -> None:
+def _types(values: Sequence[Any], allowed: frozenset[Any]) -> None:
     _check(set(map(type, values)) <= allowed)
 
 
@@ -143,8 +154,8 @@ def _instants(values: Sequence[Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
     if not rows:
         return out
     texts = [values[j] for j in rows]
-    _check(all(len(t) == 20 and t[19] == "Z" for t in texts))
-    cut = [t[:19] for t in texts]
+    _check(set(map(len, texts)) == {20} and set(map(_LAST, texts)) == {"Z"})
+    cut = list(map(_CUT, texts))
     try:
         parsed = np.array(cut, dtype="datetime64[s]")
     except ValueError:
@@ -202,7 +213,7 @@ def _read(data: Any) -> FastDocument:
     n_obj = len(objs)
 
     def field(name: str, items: Sequence[dict[str, Any]] = objs) -> list[Any]:
-        return [o.get(name) for o in items]
+        return _get(items, name)
 
     ids = field("id")
     _types(ids, frozenset((str,)))
@@ -245,7 +256,7 @@ def _columns(objs: list[dict[str, Any]], ids: list[str], owners: list[str | None
     _types(krs, frozenset((dict,)))
 
     def field(name: str, items: Sequence[dict[str, Any]] = krs) -> list[Any]:
-        return [k.get(name) for k in items]
+        return _get(items, name)
 
     kind_names = field("kind")
     known = {name: frozenset((*_KR_COMMON, *kind.fields)) for name, kind in kinds.KINDS.items()}
@@ -308,14 +319,13 @@ def _columns(objs: list[dict[str, Any]], ids: list[str], owners: list[str | None
     _types(entries, frozenset((dict,)))
     lengths = [len(histories[r]) for r in log_rows]
     keys = [value_key[r] for r in log_rows for _ in histories[r]]
-    _check(all(len(e) == 2 and "at" in e and k in e for e, k in zip(entries, keys,
-                                                                    strict=True)))
-    values = [e[k] for e, k in zip(entries, keys, strict=True)]
-    wants_bool = [k == "done" for k in keys]
+    _check(set(map(len, entries)) <= {2})  # "at" and the value field (else one is None)
+    values = list(map(dict.get, entries, keys))
+    wants_bool = list(map("done".__eq__, keys))
     types = list(map(type, values))
-    _check(all((t is bool) if b else (t in _NUMBER) for t, b in zip(types, wants_bool,
-                                                                     strict=True)))
-    log_at = _instants([e["at"] for e in entries])
+    _check(set(itertools.compress(types, wants_bool)) <= {bool})
+    _check(set(itertools.compress(types, map(operator.not_, wants_bool))) <= _NUMBER)
+    log_at = _instants(_get(entries, "at"))
     _check(bool((log_at != NONE_INSTANT).all()))
     log_value = np.array(values, np.float64) if values else np.zeros(0)
     _check(bool(np.isfinite(log_value).all()))
@@ -378,7 +388,7 @@ def _metric(items: list[dict[str, Any]], rows: list[int], at: Any, logged: list[
             bounds: dict[str, Any], unit_names: list[str | None]) -> None:
     """The metric rows: the loader's fields and the model's cross-field checks."""
     def field(name: str) -> list[Any]:
-        return [k.get(name) for k in items]
+        return _get(items, name)
 
     targets = field("target")
     _check(None not in targets)
@@ -402,7 +412,7 @@ def _metric(items: list[dict[str, Any]], rows: list[int], at: Any, logged: list[
         range_mode[where] = modes
         linear_or_none[ranged] = [m == RANGE_MODE_CODES["linear"] for m in modes]
         for name in ("red_low", "yellow_low", "yellow_high", "red_high"):
-            values = _optional_numbers([r.get(name) for r in chosen])
+            values = _optional_numbers(_get(chosen, name))
             bounds[name][where] = values
         # red_low <= yellow_low <= target <= yellow_high <= red_high over the present ones
         chain = [bounds["red_low"][where], bounds["yellow_low"][where], t[ranged],
@@ -422,10 +432,10 @@ def _metric(items: list[dict[str, Any]], rows: list[int], at: Any, logged: list[
 def _milestone(items: list[dict[str, Any]], rows: list[int], logged: list[bool], kind: Any,
                target: Any, current: Any, value_key: list[str]) -> None:
     """Simple and staged milestones (a checkpoint milestone declines)."""
-    _check(all(k.get("checkpoints") is None for k in items))
-    totals = [k.get("stages_total") for k in items]
-    dones = [k.get("done") for k in items]
-    stages_done = [k.get("stages_done") for k in items]
+    _check(set(_get(items, "checkpoints")) <= {None})
+    totals = _get(items, "stages_total")
+    dones = _get(items, "done")
+    stages_done = _get(items, "stages_done")
     _types(dones, _BOOL_OR_NONE)
     for r, total, done, staged_done, has_log in zip(rows, totals, dones, stages_done, logged,
                                                     strict=True):

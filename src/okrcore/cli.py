@@ -7,16 +7,20 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from okrcore import __version__
 from okrcore._auto import AUTO_BATCH_FROM, engine_for, gc_paused
 from okrcore._json_columns import read_columns
-from okrcore.errors import DocumentError
+from okrcore.codes import ERR_FIELD_NOT_FINITE
+from okrcore.errors import DocumentError, OkrError
 from okrcore.evaluate import evaluate
 from okrcore.interchange import loads, schema
 from okrcore.model import Document
 from okrcore.results import Evaluation
+
+if TYPE_CHECKING:
+    from okrcore.batch import BatchResult, OrgFrame
 
 __all__ = ["ENGINES", "EXIT_DOCUMENT_ERROR", "EXIT_OK", "EXIT_STRICT", "FORMATS", "main"]
 
@@ -61,28 +65,43 @@ def _document(path: str, text: bytes | None = None) -> Document | None:
         return None
 
 
-def _fast_result(text: bytes, engine: str, indent: int | None) -> str | None:
-    """The result document of a common document read straight into columns, else ``None``.
+def _fast_result(text: bytes, engine: str, indent: int | None, strict: bool
+                 ) -> tuple[str, int] | None:
+    """The result document of a common document read into columns, and its number of errors.
+
+    (The errors are counted only when ``strict``.)  ``None`` when the usual path must run.
 
     :func:`okrcore._json_columns.read_columns` reads the document when it is one the loader
-    reads without an error or a warning; the batch engine evaluates it and, when no item has
-    an error, :func:`okrcore.batch.result_json` writes the text: the bytes the usual path
-    prints.  Anything else (a small document on ``auto``, an error anywhere) is ``None``: the
-    usual path reads the document again and words everything.
+    reads without an error or a warning, into the frame ``OrgFrame.from_document`` builds;
+    the batch engine evaluates it, checking every row's fields again, and
+    :func:`okrcore.batch.result_json` writes the text: the bytes the usual path prints, its
+    errors (rollups, parents, timelines) worded by the same functions.  Anything else (a small
+    document on ``auto``, a row whose fields the engine refuses) is ``None``: the usual path
+    reads the document again and words everything.
     """
     if engine == "scalar":
         return None
     fast = read_columns(text)
     if fast is None or (engine == "auto" and fast.items < AUTO_BATCH_FROM):
         return None
-    from okrcore.batch import OrgFrame, evaluate_frame, result_json
+    from okrcore.batch import OrgFrame, evaluate_frame
 
     frame = OrgFrame.from_columns(**fast.columns)
     result = evaluate_frame(frame, fast.as_of_us, fast.policy)
-    if (result.kr_error.any() or result.obj_error.any()
-            or (result.person_error_ref >= 0).any()):
-        return None
-    return result_json(frame, result, (), indent)
+    if (result.kr_error >= ERR_FIELD_NOT_FINITE).any() or (
+            result.obj_error >= ERR_FIELD_NOT_FINITE).any():
+        return None  # the loader words a bad field (never expected here: the reader checks)
+    return _batch_text(frame, result, (), indent, strict)
+
+
+def _batch_text(frame: OrgFrame, result: BatchResult, warnings: Sequence[OkrError],
+                indent: int | None, count_errors: bool) -> tuple[str, int]:
+    """The result document of batch columns, and its number of errors (when asked for)."""
+    from okrcore.batch import result_json
+    from okrcore.batch.convert import errors_of
+
+    text = result_json(frame, result, warnings, indent)
+    return text, len(errors_of(frame, result)) if count_errors else 0
 
 
 def _evaluation(document: Document, engine: str) -> Evaluation:
@@ -102,14 +121,12 @@ def _result_document(document: Document, engine: str, indent: int | None,
     same bytes.
     """
     if engine_for(document, engine) == "batch":
-        from okrcore.batch import OrgFrame, evaluate_frame, result_json
-        from okrcore.batch.convert import errors_of
+        from okrcore.batch import OrgFrame, evaluate_frame
         from okrcore.evaluate import instant_us
 
         frame = OrgFrame.from_document(document)
         result = evaluate_frame(frame, instant_us(document.as_of), document.policy)
-        text = result_json(frame, result, document.warnings, indent)
-        return text, len(errors_of(frame, result)) if count_errors else 0
+        return _batch_text(frame, result, document.warnings, indent, count_errors)
     evaluation = evaluate(document)
     return (json.dumps(evaluation.to_json(), indent=indent, allow_nan=False),
             len(evaluation.errors))
@@ -130,15 +147,16 @@ def _evaluate_command(args: argparse.Namespace) -> int:
     source = _text(args.file)
     if source is None:
         return EXIT_DOCUMENT_ERROR
+    fast = None
     if args.format == "json":
-        fast = _fast_result(source, args.engine, args.indent or None)
-        if fast is not None:  # no error and no warning: --strict has nothing to report
-            sys.stdout.write(fast + "\n")
-            return EXIT_OK
-    document = _document(args.file, source)
-    if document is None:
+        fast = _fast_result(source, args.engine, args.indent or None, args.strict)
+    if fast is not None:  # (a document the fast reader reads has no warning)
+        text, errors = fast
+        sys.stdout.write(text + "\n")
+        warnings = 0
+    elif (document := _document(args.file, source)) is None:
         return EXIT_DOCUMENT_ERROR
-    if args.format == "tree":
+    elif args.format == "tree":
         from okrcore.render import render
 
         evaluation = _evaluation(document, args.engine)

@@ -42,7 +42,8 @@ _WEIGHT, _START, _DUE, _MODE, _AMBITION, _STATUS, _CHILDREN, _SETTINGS, _CHECK_I
                  "progress_settings", "check_ins"))
 _AT, _VALUE = attrgetter("at"), attrgetter("value")
 _DELTA_PARTS: Final = tuple(map(attrgetter, ("days", "seconds", "microseconds")))
-_STATUS_OR_NONE: Final = {**STATUS_CODES, None: STATUS_NONE}
+_STATUS_OR_NONE: Final[dict[str | None, int]] = {None: STATUS_NONE}
+_STATUS_OR_NONE.update(STATUS_CODES)
 _PLACEHOLDER: Final = Objective(id="placeholder")
 """What an invalid objective's columns are read from: every default (weight 1, no timeline,
 mode auto, committed, no status, no progress settings); its row is flagged in ``obj_load``."""
@@ -84,10 +85,12 @@ def document_columns(document: Document) -> dict[str, Any]:
     """
     objs = document.objectives
     n_obj = len(objs)
-    invalid_obj = [j for j, o in enumerate(objs) if isinstance(o, InvalidObjective)]
+    invalid_obj: list[int] = []
     load_errors: dict[str, tuple[E.OkrError, ...]] = {}
-    for j in invalid_obj:
-        load_errors[f"o{j}"] = objs[j].errors
+    for j, o in enumerate(objs):
+        if isinstance(o, InvalidObjective):
+            invalid_obj.append(j)
+            load_errors[f"o{j}"] = o.errors
     valid = list(objs)
     for j in invalid_obj:
         valid[j] = _PLACEHOLDER
@@ -138,8 +141,8 @@ def document_columns(document: Document) -> dict[str, Any]:
         for name in ("kind", "target", "start", "current", "range_mode", "red_low",
                      "yellow_low", "yellow_high", "red_high"):
             getattr(encoded, name)[at] = getattr(part, name)
-        for r, name in zip(rows, part.units, strict=True):
-            unit_names[r] = name
+        for r, unit_name in zip(rows, part.units, strict=True):
+            unit_names[r] = unit_name
     if not any_invalid:
         dues, histories = list(map(_DUE, krs)), list(map(_CHECK_INS, krs))
     else:
@@ -177,9 +180,9 @@ def document_columns(document: Document) -> dict[str, Any]:
                 owner_counts.append(len(names))
                 for name in names:
                     owner_ids.append(person(name, len(people)))
-            for name in unit_names[row:row + count]:
-                if name is not None and name not in units:
-                    units[name] = len(units) - 1
+            for unit_name in unit_names[row:row + count]:
+                if unit_name is not None and unit_name not in units:
+                    units[unit_name] = len(units) - 1
             row += count
     kr_unit = [-1 if name is None else units[name] for name in unit_names]
     offsets = np.zeros(n_kr + 1, dtype=np.int64)

@@ -93,7 +93,8 @@ class MilestoneKind(Kind):
     def encode_many(self, krs: Sequence[Milestone]) -> EncodedColumns:
         """The milestone kind's :meth:`~okrcore.kinds.Kind.encode_many`."""
         out = EncodedColumns.blank(len(krs), KIND_MILESTONE)
-        codes, currents = [], []
+        codes: list[int] = []
+        currents: list[float | bool | None] = []
         for kr in krs:
             if kr.checkpoints is not None:
                 codes.append(KIND_CHECKPOINTS)
