@@ -55,6 +55,7 @@ _STATUSES: Final = tuple(STATUS_CODES)
 _COLOUR_TEXT: Final = {-1: _NULL, **{c: _string(n) for c, n in enumerate(COLOUR_NAMES)}}
 _TREND_TEXT: Final = {-1: _NULL, **{c: _string(n) for c, n in enumerate(C._TRENDS)}}
 _STALE_TEXT: Final = {STALE_NONE: _NULL, STALE_NO: _FALSE, STALE_YES: _TRUE}
+_BOOL_TEXT: Final = {True: _TRUE, False: _FALSE}
 
 
 class _Layout:
@@ -225,17 +226,22 @@ def _kr_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids:
     done_or_not = np.isin(kind, np.fromiter(C._DONE_OR_NOT, np.int64))
     pace_reason = [pace_text[r] if t else no_timeline
                    for r, t in zip(reasons, timeline.tolist(), strict=True)]
+    verdicts: dict[tuple[bool, int], str] = {}  # (done, due) -> the pace reason's text
+    due_list = due_us.tolist()
     for j in np.flatnonzero(done_or_not).tolist():
-        due = int(due_us[j])
-        why = F.due_colour(value[j] != 0.0, result.as_of, None if due == NONE_INSTANT else due)
-        pace_reason[j] = _string(why[1])
+        key = (value[j] != 0.0, due_list[j])
+        text = verdicts.get(key)
+        if text is None:
+            due = key[1]
+            why = F.due_colour(key[0], result.as_of, None if due == NONE_INSTANT else due)
+            text = verdicts[key] = _string(why[1])
+        pace_reason[j] = text
     current = _floats(value)
     for j in np.flatnonzero(done_or_not).tolist():
         current[j] = _TRUE if value[j] else _FALSE
     kind_text = [_string(n) for n in KIND_NAMES]
     obj_text = [_string(o) for o in obj_ids]
     person_text = [_string(p) for p in people]
-    offsets = frame.kr_owner_offsets.tolist()
     owner_ids = frame.kr_owner_ids.tolist()
     colour = _COLOUR_TEXT
     last: dict[int, str] = {NONE_INSTANT: _NULL}
@@ -258,23 +264,26 @@ def _kr_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids:
         "colour", "pace_colour", "pace_reason", "range_status", "weight", "contributes",
         "trend", "stale", "last_check_in", "forecast", "grade"))
     nl4, sep4, nl3 = layout.nl(4), layout.sep(4), layout.nl(3)
-    members = []
-    for (j, row), raw, progress, exp, kr_colour, pace, status, weight, contributes, trend, \
-            stale in zip(
-            enumerate(rows.tolist()), _floats(result.kr_raw[rows].tolist()),
-            _floats(result.kr_progress[rows].tolist()), _opt_floats(expected.tolist()),
-            result.kr_colour[rows].tolist(), result.kr_pace_colour[rows].tolist(),
-            result.kr_range_status[rows].tolist(), _floats(frame.kr_weight[rows].tolist()),
-            result.kr_contributes[rows].tolist(), result.kr_trend[rows].tolist(),
-            result.kr_stale[rows].tolist(), strict=True):
-        owners = owner_ids[offsets[row]:offsets[row + 1]]
-        owners_text = ("[" + nl4 + sep4.join([person_text[p] for p in owners]) + nl3 + "]"
-                       if owners else "[]")
-        members.append(_string(ids[j]) + ": " + template % (
-            obj_text[objective[j]], kind_text[kinds[j]], owners_text, current[j], raw,
-            progress, exp, colour[kr_colour], colour[pace], pace_reason[j], colour[status],
-            weight, _TRUE if contributes else _FALSE, _TREND_TEXT[trend], _STALE_TEXT[stale],
-            last[last_at[j]], forecasts[j], grades[j]))
+    owned = [owner_ids[a:b] for a, b in zip(frame.kr_owner_offsets[rows].tolist(),
+                                             frame.kr_owner_offsets[rows + 1].tolist(),
+                                             strict=True)]
+    owners_text = ["[" + nl4 + sep4.join([person_text[p] for p in o]) + nl3 + "]" if o else "[]"
+                   for o in owned]
+
+    def texts(table: Any, column: Any) -> list[str]:
+        return list(map(table.__getitem__, column[rows].tolist()))
+
+    columns = zip(
+        map(obj_text.__getitem__, objective), map(kind_text.__getitem__, kinds), owners_text,
+        current, _floats(result.kr_raw[rows].tolist()),
+        _floats(result.kr_progress[rows].tolist()), _opt_floats(expected.tolist()),
+        texts(colour, result.kr_colour), texts(colour, result.kr_pace_colour), pace_reason,
+        texts(colour, result.kr_range_status), _floats(frame.kr_weight[rows].tolist()),
+        texts(_BOOL_TEXT, result.kr_contributes), texts(_TREND_TEXT, result.kr_trend),
+        texts(_STALE_TEXT, result.kr_stale), map(last.__getitem__, last_at), forecasts, grades,
+        strict=True)
+    members = [key + ": " + template % parts
+               for key, parts in zip(map(_string, ids), columns, strict=True)]
     if not members:
         return "{}"
     return "{" + layout.nl(2) + layout.sep(2).join(members) + layout.nl(1) + "}"
