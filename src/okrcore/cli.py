@@ -218,7 +218,8 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     return conformance_main(["--help"] * args.help + args.arguments)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(recompute: bool = True) -> argparse.ArgumentParser:
+    """The command line's parser (without ``recompute`` when not asked: see :func:`main`)."""
     parser = argparse.ArgumentParser(
         prog="okrcore", description="Evaluate OKR progress, pace and rollups.")
     parser.add_argument("--version", action="version", version=f"okrcore {__version__}")
@@ -274,9 +275,10 @@ def _parser() -> argparse.ArgumentParser:
     sch.add_argument("name", choices=("document", "result"), nargs="?", default="document")
     sch.set_defaults(run=_cmd_schema)
 
-    from okrcore.jobs.command import add_parser as add_recompute_parser
+    if recompute:
+        from okrcore.jobs.command import add_parser as add_recompute_parser
 
-    add_recompute_parser(sub)  # okrcore recompute (okrcore.jobs)
+        add_recompute_parser(sub)  # okrcore recompute (okrcore.jobs)
 
     conf = sub.add_parser("conformance", add_help=False,
                           help="the vendor conformance suite (okrcore conformance --help)")
@@ -288,7 +290,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in arguments if not a.startswith("-")), None)
+    # ``okrcore evaluate`` and ``explain`` do not need the jobs' parser (and its imports) to
+    # start: a subcommand's parser and messages do not depend on its siblings.
+    args = _parser(recompute=command not in ("evaluate", "explain")).parse_args(arguments)
     try:
         status: int = args.run(args)
         sys.stdout.flush()
