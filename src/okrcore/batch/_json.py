@@ -374,16 +374,15 @@ def _explanations(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
     explained = C.explain(frame, result, others)
     colour_rules = _colour_rules(frame, result, rows, kr_ids)
     rule_cache: dict[ColourSource, str] = {}
-    rule_texts = {}
-    for source in set(colour_rules.values()):
+    rule_texts: dict[int, str] = {}  # by object: most rows share a few (hashing is slower)
+    for source in {id(v): v for v in colour_rules.values()}.values():
         text = _colour_rule_text(layout, source, 5, rule_cache)
         if text is None:
             return None
-        rule_texts[source] = text
+        rule_texts[id(source)] = text
     expl_t = layout.obj(4, ("mode", "rule", "reason", "items", "unit", "target", "start",
                             "value", "target_rule", "expected", "colour_rule"))
     mode_text = {code: _string(name) for code, name in C._MODES.items()}
-    reason_text: dict[tuple[int, int], str] = {}
     sep5, nl5, nl4 = layout.sep(5), layout.nl(5), layout.nl(4)
 
     # every key result's item, for a weighted mean or a sum of its objective's own
@@ -396,34 +395,39 @@ def _explanations(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
                                         if plain and sum_rows[i]])
     if sums is None:
         return None
-    expected_l = result.obj_expected.tolist()
     no_sums = (_NULL,) * 5
+    plain_rows = [i for i, plain in zip(row_list, simple, strict=True) if plain]
+    if not all(finite[i] for i in plain_rows):
+        return None  # a rescaled mean: left to the object path
+    pairs = [(mode_codes[i], rule_codes[i]) for i in plain_rows]
+    reasons = {}
+    for mode, rule in set(pairs):
+        words = (explicit_reason(C._MODES[mode]) if rule == G.RULE_EXPLICIT
+                 else RULE_REASONS[C._RULES[rule]])
+        reasons[(mode, rule)] = (mode_text[mode], _string(C._RULES[rule]), _string(words))
+    expected = _opt_floats(result.obj_expected[plain_rows].tolist())
+    plain_texts = [
+        expl_t % (*reasons[pair], "[" + nl5 + sep5.join(item_texts[a:a + counts_l[i]]) + nl4
+                  + "]", *sums.get(i, no_sums), exp, rule_texts[id(colour_rules[i])])
+        for i, pair, a, exp in zip(plain_rows, pairs, [first[i] for i in plain_rows],
+                                   expected, strict=True)]
+    plain_modes = [reasons[pair][0] for pair in pairs]
+    if not others:
+        return plain_texts, plain_modes
     texts: list[str] = []
     modes: list[str] = []
+    made_plain = iter(zip(plain_texts, plain_modes, strict=True))
     for i, plain in zip(row_list, simple, strict=True):
-        if not plain:
-            written = _explanation_text(layout, explained[i], rule_cache)
-            if written is None:
-                return None
-            texts.append(written)
-            modes.append(_string(explained[i].mode))
+        if plain:
+            text, mode_name = next(made_plain)
+            texts.append(text)
+            modes.append(mode_name)
             continue
-        mode, rule = mode_codes[i], rule_codes[i]
-        reason = reason_text.get((mode, rule))
-        if reason is None:
-            name = C._MODES[mode]
-            words = (explicit_reason(name) if rule == G.RULE_EXPLICIT
-                     else RULE_REASONS[C._RULES[rule]])
-            reason = reason_text[(mode, rule)] = _string(words)
-        if not finite[i]:
-            return None  # the rescaled mean: left to the object path
-        expected = expected_l[i]
-        start = first[i]
-        items = "[" + nl5 + sep5.join(item_texts[start:start + counts_l[i]]) + nl4 + "]"
-        texts.append(expl_t % (
-            mode_text[mode], _string(C._RULES[rule]), reason, items, *sums.get(i, no_sums),
-            _NULL if expected != expected else repr(expected), rule_texts[colour_rules[i]]))
-        modes.append(mode_text[mode])
+        written = _explanation_text(layout, explained[i], rule_cache)
+        if written is None:
+            return None
+        texts.append(written)
+        modes.append(_string(explained[i].mode))
     return texts, modes
 
 
