@@ -149,11 +149,11 @@ def _instants(values: Sequence[Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
     declines.
     """
     _types(values, _TEXT_OR_NONE)
-    out = np.full(len(values), NONE_INSTANT, np.int64)
-    rows = [j for j, v in enumerate(values) if v is not None]
-    if not rows:
-        return out
-    texts = [values[j] for j in rows]
+    distinct = dict.fromkeys(values)  # a document repeats its starts and dues
+    distinct.pop(None, None)
+    if not distinct:
+        return np.full(len(values), NONE_INSTANT, np.int64)
+    texts = list(distinct)
     _check(set(map(len, texts)) == {20} and set(map(_LAST, texts)) == {"Z"})
     cut = list(map(_CUT, texts))
     try:
@@ -162,8 +162,10 @@ def _instants(values: Sequence[Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
         raise _DeclineError from None
     _check(bool((parsed >= _FIRST).all()))
     _check(np.datetime_as_string(parsed, unit="s").tolist() == cut)
-    out[rows] = (parsed.astype("datetime64[us]") - _EPOCH64).astype(np.int64)
-    return out
+    us = dict(zip(texts, (parsed.astype("datetime64[us]") - _EPOCH64).astype(np.int64).tolist(),
+                  strict=True))
+    us[None] = NONE_INSTANT
+    return np.array(list(map(us.__getitem__, values)), np.int64)
 
 
 def _codes(values: Sequence[Any], codes: dict[Any, int], default: Any) -> list[int]:
