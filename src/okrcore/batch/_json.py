@@ -105,7 +105,11 @@ def _floats(values: Any) -> list[str]:
 
 def _opt_floats(values: list[float]) -> list[str]:
     """JSON texts of floats where NaN stands for null."""
-    return [_NULL if v != v else float.__repr__(v) for v in values]
+    texts = list(map(float.__repr__, values))
+    return list(map(_NAN_NULL.get, texts, texts))  # "nan" -> "null", the others kept
+
+
+_NAN_NULL: Final = {"nan": _NULL}
 
 
 def _finite(*columns: Any) -> bool:
@@ -518,32 +522,38 @@ def _people_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
 
 def _person_items(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
                   obj_ids: list[str]) -> dict[int, list[tuple[str, str, str]]]:
-    """The people's items as JSON texts (``convert._person_items`` without objects)."""
+    """The people's items as JSON texts (``convert._person_items`` without objects).
+
+    Each person's items in document order: an objective they own (with progress), then the
+    key results of that objective they own beside its owner.  Made as one array of events
+    (sorted by objective, then objective before key results, then owner list order) and
+    grouped by person with a stable sort.
+    """
+    obj_owner = frame.obj_owner.astype(np.int64)
+    obj_event = np.flatnonzero((obj_owner >= 0) & (result.obj_error == 0)
+                               & ~np.isnan(result.obj_progress))
+    offsets = frame.kr_owner_offsets
+    owner_row = np.repeat(np.arange(frame.n_kr, dtype=np.int64), np.diff(offsets))
+    owner_of = frame.kr_owner_ids.astype(np.int64)
+    owned = np.flatnonzero((result.kr_error[owner_row] == 0)
+                           & (owner_of != obj_owner[frame.kr_objective[owner_row]]))
+    kr_row = owner_row[owned]
+    person = np.concatenate([obj_owner[obj_event], owner_of[owned]])
+    objective = np.concatenate([obj_event, frame.kr_objective[kr_row]])
+    is_kr = np.concatenate([np.zeros(obj_event.shape[0], np.int64),
+                            np.ones(owned.shape[0], np.int64)])
+    sequence = np.concatenate([np.zeros(obj_event.shape[0], np.int64), owned])
+    order = np.lexsort((sequence, is_kr, objective))
+    order = order[np.argsort(person[order], kind="stable")]
+    objective_t, key_result_t = _string("objective"), _string("key_result")
+    obj_texts = [(objective_t, _string(obj_ids[i]), repr(p)) for i, p in zip(
+        obj_event.tolist(), result.obj_progress[obj_event].tolist(), strict=True)]
+    kr_texts = [(key_result_t, _string(kr_ids[r]), repr(p)) for r, p in zip(
+        kr_row.tolist(), result.kr_progress[kr_row].tolist(), strict=True)]
+    events = obj_texts + kr_texts
     out: dict[int, list[tuple[str, str, str]]] = {}
-    owners = frame.kr_owner_ids.tolist()
-    offsets = frame.kr_owner_offsets.tolist()
-    counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
-    first = (np.cumsum(counts) - counts).tolist()
-    counts_l = counts.tolist()
-    obj_owner = frame.obj_owner.tolist()
-    obj_error = result.obj_error.tolist()
-    obj_progress = result.obj_progress.tolist()
-    kr_error = result.kr_error.tolist()
-    kr_progress = result.kr_progress.tolist()
-    objective, key_result = _string("objective"), _string("key_result")
-    for i in range(frame.n_obj):
-        owner = obj_owner[i]
-        progress = obj_progress[i]
-        if owner >= 0 and obj_error[i] == 0 and progress == progress:
-            out.setdefault(owner, []).append((objective, _string(obj_ids[i]), repr(progress)))
-        for row in range(first[i], first[i] + counts_l[i]):
-            if kr_error[row] != 0:
-                continue
-            for person in owners[offsets[row]:offsets[row + 1]]:
-                if person == owner:
-                    continue
-                out.setdefault(person, []).append(
-                    (key_result, _string(kr_ids[row]), repr(kr_progress[row])))
+    for who, event in zip(person[order].tolist(), order.tolist(), strict=True):
+        out.setdefault(who, []).append(events[event])
     return out
 
 
