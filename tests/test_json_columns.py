@@ -334,8 +334,13 @@ def test_a_small_document_on_auto_takes_the_scalar_path(
     path.write_text(json.dumps(data))
     assert read_columns(path.read_bytes()) is not None
     ran: list[str] = []
-    real = cli.evaluate
-    monkeypatch.setattr(cli, "evaluate", lambda document: ran.append("scalar") or real(document))
+    real = okrcore.evaluate
+
+    def scalar(document: okrcore.Document) -> okrcore.Evaluation:
+        ran.append("scalar")
+        return real(document)
+
+    monkeypatch.setattr("okrcore.cli.evaluate", scalar)
     status, out, _ = _run(["evaluate", str(path)], capsys)
     assert status == 0 and ran == ["scalar"]
     assert out == okrcore.dumps_result(okrcore.evaluate(okrcore.loads(json.dumps(data)))) + "\n"
