@@ -84,8 +84,9 @@ def test_the_corpus_gives_the_usual_frame_or_is_declined() -> None:
     from okrcore.sample import generate_organisation
 
     texts.append(okrcore.dumps(generate_organisation()))
-    read = sum(check_text(t) for t in texts)
-    assert read >= 5  # the common vectors are read (the rest: progress settings, dates...)
+    read = [check_text(t) for t in texts]
+    assert sum(read) >= 5  # the common vectors are read (the rest: dates, checkpoints...)
+    assert all(read[-4:-1])  # the synthetic organisations (with progress settings)
 
 
 @settings(max_examples=80, deadline=None)
@@ -182,6 +183,22 @@ FAULTS: dict[str, Fault] = {
     "include_children true": lambda d: d["objectives"][3].update(include_children=True),
     "progress settings": lambda d: d["objectives"][3].update(
         progress_settings={"unit": "u1", "auto": True}),
+    "progress settings of a new unit first": lambda d: (
+        d["objectives"][0].update(progress_settings={"unit": "goal", "target": 10}),
+        d["objectives"][5].update(progress_settings={"unit": "u2", "target": 3, "start": 1})),
+    "progress settings without target": lambda d: d["objectives"][3].update(
+        progress_settings={"unit": "u1"}),
+    "progress settings auto 1": lambda d: d["objectives"][3].update(
+        progress_settings={"unit": "u1", "auto": 1}),
+    "progress settings unit empty": lambda d: d["objectives"][3].update(
+        progress_settings={"unit": "", "target": 1}),
+    "progress settings unit missing": lambda d: d["objectives"][3].update(
+        progress_settings={"target": 1}),
+    "progress settings unknown field": lambda d: d["objectives"][3].update(
+        progress_settings={"unit": "u1", "target": 1, "goal": 2}),
+    "progress settings target text": lambda d: d["objectives"][3].update(
+        progress_settings={"unit": "u1", "target": "1"}),
+    "progress settings a list": lambda d: d["objectives"][3].update(progress_settings=[]),
     "name a number": lambda d: d["objectives"][3].update(name=5),
     "name": lambda d: d["objectives"][3].update(name="Grow"),
     "key_results an object": lambda d: d["objectives"][3].update(key_results={}),
@@ -268,6 +285,15 @@ def test_a_fault_is_declined_or_read_as_usual(fault: str) -> None:
     data = _flat()
     FAULTS[fault](data)
     check_text(json.dumps(data))
+
+
+def test_faults_the_loader_accepts_are_read() -> None:
+    for fault in ("weight an int", "weight null", "kr owners", "progress settings",
+                  "progress settings of a new unit first", "range mode graded", "parent given",
+                  "status set", "staged total float", "metric reduction", "kr due"):
+        data = _flat()
+        FAULTS[fault](data)
+        assert check_text(json.dumps(data)), fault
 
 
 def test_the_faults_the_loader_reports_are_declined() -> None:

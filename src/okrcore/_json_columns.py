@@ -8,15 +8,15 @@ for all items at once (and without importing the batch engine, so that a small d
 still take the scalar path at its usual cost).
 
 It reads only what it can check to be exactly what the loader accepts without an error or a
-warning: every field of the common shapes (objectives without progress settings; metrics with
-or without a range, binaries, simple and staged milestones; check-ins; instants written
-``YYYY-MM-DDTHH:MM:SSZ``), each value of the type, range and vocabulary the loader and the
-model require, every id unique and every parent an objective.  Anything else (an unknown
-field, another spelling of an instant, a checkpoint milestone, progress settings, any value the
+warning: every field of the common shapes (objectives, with or without progress settings;
+metrics with or without a range, binaries, simple and staged milestones; check-ins; instants
+written ``YYYY-MM-DDTHH:MM:SSZ``), each value of the type, range and vocabulary the loader and
+the model require, every id unique and every parent an objective.  Anything else (an unknown
+field, another spelling of an instant, a checkpoint milestone, another kind, any value the
 loader would report) makes it return ``None``, and the caller reads the document the usual way:
-every error and warning is worded by the loader, once.  ``tests/test_document_fast.py`` checks
+every error and warning is worded by the loader, once.  ``tests/test_json_columns.py`` checks
 that the frame of these columns equals ``OrgFrame.from_document(okrcore.loads(text))`` on the
-corpus and that the reader declines every bad document.
+corpus and that the reader declines every document the loader reports on.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ _OBJECTIVE_KNOWN: Final = frozenset((
     "id", "owner", "parent", "weight", "start", "due", "mode", "ambition", "status",
     "include_children", "progress_settings", "name", "key_results"))
 _KR_COMMON: Final = ("id", "kind", "weight", "owners", "due", "name")
+_SETTINGS_KNOWN: Final = frozenset(("unit", "target", "auto", "start"))
 _RANGE_KNOWN: Final = frozenset(("red_low", "yellow_low", "yellow_high", "red_high", "mode"))
 _EPOCH64: Final = np.datetime64("1970-01-01T00:00:00", "us")
 _FIRST: Final = np.datetime64("0001-01-01T00:00:00", "s")
@@ -237,7 +238,7 @@ def _read(data: Any) -> FastDocument:
     obj_status = _codes(field("status"), {**STATUS_CODES, None: STATUS_NONE}, None)
     children = field("include_children")
     _types(children, _BOOL_OR_NONE)
-    _check(all(p is None for p in field("progress_settings")))
+    settings = _settings(field("progress_settings"))
     _types(field("name"), _TEXT_OR_NONE)
     listed = field("key_results")
     _types(listed, frozenset((list, _NONE)))
@@ -246,14 +247,35 @@ def _read(data: Any) -> FastDocument:
     krs = [kr for k in listed for kr in k]
     return FastDocument(_columns(objs, ids, owners, parents, obj_parent, obj_weight, obj_start,
                                obj_due, obj_mode, obj_ambition, obj_status, children, counts,
-                               krs), as_of_us, policy)
+                               krs, settings), as_of_us, policy)
+
+
+def _settings(values: list[Any]) -> list[dict[str, Any] | None]:
+    """Progress settings: ``unit`` (required), ``target``, ``auto`` and ``start``.
+
+    The model requires a target unless ``auto``.
+    """
+    _types(values, frozenset((dict, _NONE)))
+    present = [v for v in values if v is not None]
+    if present:
+        _check(all(map(_SETTINGS_KNOWN.issuperset, present)))
+        units = _get(present, "unit")
+        _types(units, frozenset((str,)))
+        _check("" not in units)
+        targets = _get(present, "target")
+        _optional_numbers(targets)
+        _optional_numbers(_get(present, "start"))
+        autos = _get(present, "auto")
+        _types(autos, _BOOL_OR_NONE)
+        _check(all(a or t is not None for a, t in zip(autos, targets, strict=True)))
+    return values
 
 
 def _columns(objs: list[dict[str, Any]], ids: list[str], owners: list[str | None],
            parents: list[str | None], obj_parent: list[int], obj_weight: Any, obj_start: Any,
            obj_due: Any, obj_mode: list[int], obj_ambition: list[int], obj_status: list[int],
-           children: list[bool | None], counts: list[int], krs: list[Any]
-           ) -> dict[str, Any]:
+           children: list[bool | None], counts: list[int], krs: list[Any],
+           settings: list[dict[str, Any] | None]) -> dict[str, Any]:
     n_obj, n_kr = len(objs), len(krs)
     _types(krs, frozenset((dict,)))
 
@@ -356,9 +378,23 @@ def _columns(objs: list[dict[str, Any]], ids: list[str], owners: list[str | None
                 for name in names:
                     owner_ids.append(person(name, len(people)))
             row += count
-    for name in unit_names:
-        if name is not None and name not in units:
-            units[name] = len(units) - 1
+    ps_unit = [-1] * n_obj
+    row = 0
+    for j, (ps, count) in enumerate(zip(settings, counts, strict=True)):
+        if ps is not None:  # an objective's unit comes before its key results'
+            ps_unit[j] = units.setdefault(ps["unit"], len(units) - 1)
+        for name in unit_names[row:row + count]:
+            if name is not None and name not in units:
+                units[name] = len(units) - 1
+        row += count
+    ps_rows = [j for j, ps in enumerate(settings) if ps is not None]
+    ps_target, ps_start = np.full(n_obj, math.nan), np.full(n_obj, math.nan)
+    ps_auto = np.zeros(n_obj, np.bool_)
+    if ps_rows:
+        chosen = [ps for ps in settings if ps is not None]
+        ps_target[ps_rows] = _optional_numbers(_get(chosen, "target"))
+        ps_start[ps_rows] = _optional_numbers(_get(chosen, "start"))
+        ps_auto[ps_rows] = [bool(a) for a in _get(chosen, "auto")]
     offsets = np.zeros(n_kr + 1, np.int64)
     np.cumsum(np.array(owner_counts, np.int64), out=offsets[1:])
     return dict(
@@ -379,7 +415,8 @@ def _columns(objs: list[dict[str, Any]], ids: list[str], owners: list[str | None
         obj_ambition=np.array(obj_ambition, np.uint8),
         obj_status=np.array(obj_status, np.int8),
         obj_include_children=np.array([bool(c) for c in children], np.bool_),
-        obj_owner=np.array(obj_owner, np.int32),
+        obj_owner=np.array(obj_owner, np.int32), obj_ps_unit=np.array(ps_unit, np.int32),
+        obj_ps_target=ps_target, obj_ps_auto=ps_auto, obj_ps_start=ps_start,
         obj_load=np.full(n_obj, LOAD_OK, np.uint8),
         kr_ids=kr_ids, obj_ids=ids, person_names=list(people),
         unit_names=[u for u, c in units.items() if c >= 0], obj_parent_names=parents)
