@@ -11,7 +11,8 @@ Measures, in one run, with medians of ``--repeat`` (>= 5) runs whose order alter
   new process, beside the issue 18 command (``okrcore.evaluate`` then ``json.dump`` to
   standard output, as ``okrcore evaluate`` did) and the floor ``python -c "import
   okrcore.cli"``; and the same command in process (``okrcore.cli.main``, output to a file),
-  with its phases;
+  with its phases (the command reads the JSON straight into columns, ``read_columns``; the
+  load into model objects and ``OrgFrame.from_document``, the path it replaces, beside it);
 * ``small``: a 4-KR document: the scalar path, the batch engine and ``engine="auto"``, each
   as ``evaluate_json`` (a web request's work), per call;
 * ``--crossover``: scalar against batch ``evaluate_json`` per call from 16 to 1024 KRs: where
@@ -167,11 +168,15 @@ def bench_command(repeat: int, directory: Path) -> dict[str, float]:
     document = okrcore.loads(text)
     frame = OrgFrame.from_document(document)
     result = evaluate_frame(frame, instant_us(document.as_of), document.policy)
+    from okrcore._json_columns import read_columns
     from okrcore.batch import result_json
     from okrcore.interchange import parse_json
 
+    assert read_columns(text) is not None  # the command takes the fast reader
+
     phases = alternate({
         "phase: parse JSON": lambda: parse_json(text),
+        "phase: read JSON into columns (read_columns)": lambda: read_columns(text),
         "phase: load (JSON to model objects)": lambda: okrcore.loads(text),
         "phase: OrgFrame.from_document": lambda: OrgFrame.from_document(document),
         "phase: evaluate_frame": lambda: evaluate_frame(frame, instant_us(document.as_of),

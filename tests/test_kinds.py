@@ -247,9 +247,11 @@ class PercentKind(Kind):
     def check_in_key(self, kr: Percent) -> str:
         return "percent"
 
-    def encode(self, kr: Percent, unit: Any) -> kinds.Encoded:
-        return kinds.Encoded(_PERCENT_CODE, 100.0,
-                             current=np.nan if kr.percent is None else kr.percent)
+    def encode_many(self, krs: Any) -> kinds.EncodedColumns:
+        out = kinds.EncodedColumns.blank(len(krs), _PERCENT_CODE)
+        out.target[:] = 100.0
+        out.current = np.array([kr.percent for kr in krs], np.float64)  # None -> NaN
+        return out
 
     def to_row(self, kr: Percent) -> dict[str, Any]:
         return {"target": 100.0, "current": kr.percent}

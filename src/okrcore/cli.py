@@ -7,15 +7,20 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from okrcore import __version__
-from okrcore._auto import engine_for, gc_paused
-from okrcore.errors import DocumentError
+from okrcore._auto import AUTO_BATCH_FROM, engine_for, gc_paused
+from okrcore._json_columns import read_columns
+from okrcore.codes import ERR_FIELD_NOT_FINITE
+from okrcore.errors import DocumentError, OkrError
 from okrcore.evaluate import evaluate
 from okrcore.interchange import loads, schema
 from okrcore.model import Document
 from okrcore.results import Evaluation
+
+if TYPE_CHECKING:
+    from okrcore.batch import BatchResult, OrgFrame
 
 __all__ = ["ENGINES", "EXIT_DOCUMENT_ERROR", "EXIT_OK", "EXIT_STRICT", "FORMATS", "main"]
 
@@ -38,18 +43,65 @@ def _read(path: str) -> bytes:
         return handle.read()
 
 
-def _document(path: str) -> Document | None:
-    """Read and parse a document; ``None`` after one line on standard error."""
+def _text(path: str) -> bytes | None:
+    """Read a document's text; ``None`` after one line on standard error."""
     try:
-        text = _read(path)
+        return _read(path)
     except OSError as exc:
         print(f"okrcore: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return None
+
+
+def _document(path: str, text: bytes | None = None) -> Document | None:
+    """Read (unless given its text) and parse a document; ``None`` after one line on stderr."""
+    if text is None:
+        text = _text(path)
+        if text is None:
+            return None
     try:
         return loads(text)
     except DocumentError as exc:
         print(f"okrcore: {path}: {exc}", file=sys.stderr)
         return None
+
+
+def _fast_result(text: bytes, engine: str, indent: int | None, strict: bool
+                 ) -> tuple[str, int] | None:
+    """The result document of a common document read into columns, and its number of errors.
+
+    (The errors are counted only when ``strict``.)  ``None`` when the usual path must run.
+
+    :func:`okrcore._json_columns.read_columns` reads the document when it is one the loader
+    reads without an error or a warning, into the frame ``OrgFrame.from_document`` builds;
+    the batch engine evaluates it, checking every row's fields again, and
+    :func:`okrcore.batch.result_json` writes the text: the bytes the usual path prints, its
+    errors (rollups, parents, timelines) worded by the same functions.  Anything else (a small
+    document on ``auto``, a row whose fields the engine refuses) is ``None``: the usual path
+    reads the document again and words everything.
+    """
+    if engine == "scalar":
+        return None
+    fast = read_columns(text)
+    if fast is None or (engine == "auto" and fast.items < AUTO_BATCH_FROM):
+        return None
+    from okrcore.batch import OrgFrame, evaluate_frame
+
+    frame = OrgFrame.from_columns(**fast.columns)
+    result = evaluate_frame(frame, fast.as_of_us, fast.policy)
+    if (result.kr_error >= ERR_FIELD_NOT_FINITE).any() or (
+            result.obj_error >= ERR_FIELD_NOT_FINITE).any():
+        return None  # the loader words a bad field (never expected here: the reader checks)
+    return _batch_text(frame, result, (), indent, strict)
+
+
+def _batch_text(frame: OrgFrame, result: BatchResult, warnings: Sequence[OkrError],
+                indent: int | None, count_errors: bool) -> tuple[str, int]:
+    """The result document of batch columns, and its number of errors (when asked for)."""
+    from okrcore.batch import result_json
+    from okrcore.batch.convert import errors_of
+
+    text = result_json(frame, result, warnings, indent)
+    return text, len(errors_of(frame, result)) if count_errors else 0
 
 
 def _evaluation(document: Document, engine: str) -> Evaluation:
@@ -69,14 +121,12 @@ def _result_document(document: Document, engine: str, indent: int | None,
     same bytes.
     """
     if engine_for(document, engine) == "batch":
-        from okrcore.batch import OrgFrame, evaluate_frame, result_json
-        from okrcore.batch.convert import errors_of
+        from okrcore.batch import OrgFrame, evaluate_frame
         from okrcore.evaluate import instant_us
 
         frame = OrgFrame.from_document(document)
         result = evaluate_frame(frame, instant_us(document.as_of), document.policy)
-        text = result_json(frame, result, document.warnings, indent)
-        return text, len(errors_of(frame, result)) if count_errors else 0
+        return _batch_text(frame, result, document.warnings, indent, count_errors)
     evaluation = evaluate(document)
     return (json.dumps(evaluation.to_json(), indent=indent, allow_nan=False),
             len(evaluation.errors))
@@ -94,10 +144,19 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate_command(args: argparse.Namespace) -> int:
-    document = _document(args.file)
-    if document is None:
+    source = _text(args.file)
+    if source is None:
         return EXIT_DOCUMENT_ERROR
-    if args.format == "tree":
+    fast = None
+    if args.format == "json":
+        fast = _fast_result(source, args.engine, args.indent or None, args.strict)
+    if fast is not None:  # (a document the fast reader reads has no warning)
+        text, errors = fast
+        sys.stdout.write(text + "\n")
+        warnings = 0
+    elif (document := _document(args.file, source)) is None:
+        return EXIT_DOCUMENT_ERROR
+    elif args.format == "tree":
         from okrcore.render import render
 
         evaluation = _evaluation(document, args.engine)
@@ -159,7 +218,8 @@ def _cmd_conformance(args: argparse.Namespace) -> int:
     return conformance_main(["--help"] * args.help + args.arguments)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(recompute: bool = True) -> argparse.ArgumentParser:
+    """The command line's parser (without ``recompute`` when not asked: see :func:`main`)."""
     parser = argparse.ArgumentParser(
         prog="okrcore", description="Evaluate OKR progress, pace and rollups.")
     parser.add_argument("--version", action="version", version=f"okrcore {__version__}")
@@ -215,9 +275,10 @@ def _parser() -> argparse.ArgumentParser:
     sch.add_argument("name", choices=("document", "result"), nargs="?", default="document")
     sch.set_defaults(run=_cmd_schema)
 
-    from okrcore.jobs.command import add_parser as add_recompute_parser
+    if recompute:
+        from okrcore.jobs.command import add_parser as add_recompute_parser
 
-    add_recompute_parser(sub)  # okrcore recompute (okrcore.jobs)
+        add_recompute_parser(sub)  # okrcore recompute (okrcore.jobs)
 
     conf = sub.add_parser("conformance", add_help=False,
                           help="the vendor conformance suite (okrcore conformance --help)")
@@ -229,7 +290,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in arguments if not a.startswith("-")), None)
+    # ``okrcore evaluate`` and ``explain`` do not need the jobs' parser (and its imports) to
+    # start: a subcommand's parser and messages do not depend on its siblings.
+    args = _parser(recompute=command not in ("evaluate", "explain")).parse_args(arguments)
     try:
         status: int = args.run(args)
         sys.stdout.flush()

@@ -472,8 +472,10 @@ class Evaluation:
         The instant of evaluation, ISO 8601 UTC.
     policy : Policy
         The policy applied.
-    objectives, key_results, people : dict
-        Results by id, in document order.
+    objectives, key_results, people : Mapping
+        Results by id, in document order: dicts, except from
+        :func:`okrcore.batch.evaluate_batch` on the batch engine, whose read-only mappings
+        make each result object when it is first read (equal, ``==``, to the dicts).
     errors : tuple of OkrError
         Every error, sorted by path.
     warnings : tuple of OkrError
@@ -486,9 +488,9 @@ class Evaluation:
 
     as_of: str
     policy: Policy
-    objectives: dict[str, ObjectiveResult]
-    key_results: dict[str, KeyResultResult]
-    people: dict[str, PersonResult]
+    objectives: Mapping[str, ObjectiveResult]
+    key_results: Mapping[str, KeyResultResult]
+    people: Mapping[str, PersonResult]
     errors: tuple[OkrError, ...]
     warnings: tuple[OkrError, ...] = ()
     error_paths: dict[tuple[str, str], str] = attrs.field(factory=dict, eq=False)

@@ -49,9 +49,18 @@ def evaluate_batch(document: Document, *, engine: str = "batch") -> Evaluation:
         (:func:`choose_engine`); ``scalar`` is :func:`okrcore.evaluate`.  The result is the
         same whichever runs.
 
+    Returns
+    -------
+    Evaluation
+        Equal (``==``) to :func:`okrcore.evaluate`'s.  On the batch engine its
+        ``objectives``, ``key_results`` and ``people`` are read-only mappings (in document
+        order) that make each result object when it is first read, so a caller who reads a
+        few items pays for those only; on the scalar path they are dicts.
+
     Notes
     -----
-    ``to_evaluation(frame, evaluate_frame(OrgFrame.from_document(d), as_of, policy))``.
+    ``to_evaluation(frame, evaluate_frame(OrgFrame.from_document(d), as_of, policy),
+    lazy=True)``.
     """
     if engine_for(document, engine) == "scalar":
         from okrcore.evaluate import evaluate
@@ -59,7 +68,7 @@ def evaluate_batch(document: Document, *, engine: str = "batch") -> Evaluation:
         return evaluate(document)
     frame = OrgFrame.from_document(document)
     result = evaluate_frame(frame, instant_us(document.as_of), document.policy)
-    evaluation = to_evaluation(frame, result)
+    evaluation = to_evaluation(frame, result, lazy=True)
     if document.warnings:
         evaluation = attrs.evolve(evaluation, warnings=document.warnings)
     return evaluation

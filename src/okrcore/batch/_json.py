@@ -55,6 +55,7 @@ _STATUSES: Final = tuple(STATUS_CODES)
 _COLOUR_TEXT: Final = {-1: _NULL, **{c: _string(n) for c, n in enumerate(COLOUR_NAMES)}}
 _TREND_TEXT: Final = {-1: _NULL, **{c: _string(n) for c, n in enumerate(C._TRENDS)}}
 _STALE_TEXT: Final = {STALE_NONE: _NULL, STALE_NO: _FALSE, STALE_YES: _TRUE}
+_BOOL_TEXT: Final = {True: _TRUE, False: _FALSE}
 
 
 class _Layout:
@@ -104,7 +105,11 @@ def _floats(values: Any) -> list[str]:
 
 def _opt_floats(values: list[float]) -> list[str]:
     """JSON texts of floats where NaN stands for null."""
-    return [_NULL if v != v else float.__repr__(v) for v in values]
+    texts = list(map(float.__repr__, values))
+    return list(map(_NAN_NULL.get, texts, texts))  # "nan" -> "null", the others kept
+
+
+_NAN_NULL: Final = {"nan": _NULL}
 
 
 def _finite(*columns: Any) -> bool:
@@ -225,17 +230,22 @@ def _kr_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids:
     done_or_not = np.isin(kind, np.fromiter(C._DONE_OR_NOT, np.int64))
     pace_reason = [pace_text[r] if t else no_timeline
                    for r, t in zip(reasons, timeline.tolist(), strict=True)]
+    verdicts: dict[tuple[bool, int], str] = {}  # (done, due) -> the pace reason's text
+    due_list = due_us.tolist()
     for j in np.flatnonzero(done_or_not).tolist():
-        due = int(due_us[j])
-        why = F.due_colour(value[j] != 0.0, result.as_of, None if due == NONE_INSTANT else due)
-        pace_reason[j] = _string(why[1])
+        key = (value[j] != 0.0, due_list[j])
+        text = verdicts.get(key)
+        if text is None:
+            due = key[1]
+            why = F.due_colour(key[0], result.as_of, None if due == NONE_INSTANT else due)
+            text = verdicts[key] = _string(why[1])
+        pace_reason[j] = text
     current = _floats(value)
     for j in np.flatnonzero(done_or_not).tolist():
         current[j] = _TRUE if value[j] else _FALSE
     kind_text = [_string(n) for n in KIND_NAMES]
     obj_text = [_string(o) for o in obj_ids]
     person_text = [_string(p) for p in people]
-    offsets = frame.kr_owner_offsets.tolist()
     owner_ids = frame.kr_owner_ids.tolist()
     colour = _COLOUR_TEXT
     last: dict[int, str] = {NONE_INSTANT: _NULL}
@@ -258,23 +268,26 @@ def _kr_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids:
         "colour", "pace_colour", "pace_reason", "range_status", "weight", "contributes",
         "trend", "stale", "last_check_in", "forecast", "grade"))
     nl4, sep4, nl3 = layout.nl(4), layout.sep(4), layout.nl(3)
-    members = []
-    for (j, row), raw, progress, exp, kr_colour, pace, status, weight, contributes, trend, \
-            stale in zip(
-            enumerate(rows.tolist()), _floats(result.kr_raw[rows].tolist()),
-            _floats(result.kr_progress[rows].tolist()), _opt_floats(expected.tolist()),
-            result.kr_colour[rows].tolist(), result.kr_pace_colour[rows].tolist(),
-            result.kr_range_status[rows].tolist(), _floats(frame.kr_weight[rows].tolist()),
-            result.kr_contributes[rows].tolist(), result.kr_trend[rows].tolist(),
-            result.kr_stale[rows].tolist(), strict=True):
-        owners = owner_ids[offsets[row]:offsets[row + 1]]
-        owners_text = ("[" + nl4 + sep4.join([person_text[p] for p in owners]) + nl3 + "]"
-                       if owners else "[]")
-        members.append(_string(ids[j]) + ": " + template % (
-            obj_text[objective[j]], kind_text[kinds[j]], owners_text, current[j], raw,
-            progress, exp, colour[kr_colour], colour[pace], pace_reason[j], colour[status],
-            weight, _TRUE if contributes else _FALSE, _TREND_TEXT[trend], _STALE_TEXT[stale],
-            last[last_at[j]], forecasts[j], grades[j]))
+    owned = [owner_ids[a:b] for a, b in zip(frame.kr_owner_offsets[rows].tolist(),
+                                             frame.kr_owner_offsets[rows + 1].tolist(),
+                                             strict=True)]
+    owners_text = ["[" + nl4 + sep4.join([person_text[p] for p in o]) + nl3 + "]" if o else "[]"
+                   for o in owned]
+
+    def texts(table: Any, column: Any) -> list[str]:
+        return list(map(table.__getitem__, column[rows].tolist()))
+
+    columns = zip(
+        map(obj_text.__getitem__, objective), map(kind_text.__getitem__, kinds), owners_text,
+        current, _floats(result.kr_raw[rows].tolist()),
+        _floats(result.kr_progress[rows].tolist()), _opt_floats(expected.tolist()),
+        texts(colour, result.kr_colour), texts(colour, result.kr_pace_colour), pace_reason,
+        texts(colour, result.kr_range_status), _floats(frame.kr_weight[rows].tolist()),
+        texts(_BOOL_TEXT, result.kr_contributes), texts(_TREND_TEXT, result.kr_trend),
+        texts(_STALE_TEXT, result.kr_stale), map(last.__getitem__, last_at), forecasts, grades,
+        strict=True)
+    members = [key + ": " + template % parts
+               for key, parts in zip(map(_string, ids), columns, strict=True)]
     if not members:
         return "{}"
     return "{" + layout.nl(2) + layout.sep(2).join(members) + layout.nl(1) + "}"
@@ -283,15 +296,75 @@ def _kr_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids:
 def _objective_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
                        kr_ids: list[str], obj_ids: list[str], people: list[str],
                        units: list[str]) -> str | None:
-    """The ``objectives`` object (members at depth 2), or ``None`` to take the object path."""
+    """The ``objectives`` object (members at depth 2), or ``None`` to take the object path.
+
+    Every member's parts are made column by column (one list of texts per field), then each
+    member is one ``%`` format of the zipped parts.
+    """
     rows = np.flatnonzero(result.obj_error == 0)
-    ids = [obj_ids[i] for i in rows.tolist()]
+    row_list = rows.tolist()
+    ids = [obj_ids[i] for i in row_list]
     if len(set(ids)) != len(ids):
         return None
     if not _finite_or_nan(result.obj_progress[rows], result.obj_raw[rows],
                           result.obj_expected[rows], result.obj_forecast_progress[rows],
                           result.obj_grade_score[rows]):
         return None
+    explanations = _explanations(layout, frame, result, kr_ids, units, rows)
+    if explanations is None:
+        return None
+    grade_t = layout.obj(4, ("score", "band", "success"))
+    forecast_t = layout.obj(4, ("value", "progress", "colour"))
+    obj_t = layout.obj(3, ("owner", "parent", "progress", "raw_progress", "expected", "colour",
+                           "computed_colour", "manual_status", "mode", "trend", "stale",
+                           "forecast", "grade", "explanation"))
+    people_text = [_string(p) for p in people]
+    parent_names = frame.obj_parent_names
+    if parent_names is not None:
+        parents = [parent_names[i] for i in row_list]
+        parent_texts = [_NULL if p is None else _string(p) for p in parents]
+    else:
+        codes = frame.obj_parent[rows].tolist()
+        parent_texts = [_string(obj_ids[p]) if p >= 0 else _NULL for p in codes]
+    owner_texts = [_NULL if o < 0 else people_text[o] for o in frame.obj_owner[rows].tolist()]
+    progress = result.obj_progress[rows].tolist()
+    status_codes = frame.obj_status[rows].tolist()
+    manual = [None if st < 0 else _STATUSES[st] for st in status_codes]
+    colour_texts = [_string(MANUAL_COLOURS[m]) if m else _COLOUR_TEXT[c]
+                    for m, c in zip(manual, result.obj_colour[rows].tolist(), strict=True)]
+    fc_progress = result.obj_forecast_progress[rows].tolist()
+    forecasts = [_NULL if p != p else forecast_t % (_NULL, repr(p), _COLOUR_TEXT[c])
+                 for p, c in zip(fc_progress, result.obj_forecast_colour[rows].tolist(),
+                                 strict=True)]
+    grades = [_NULL if p != p else grade_t % (repr(sc), _COLOUR_TEXT[b], _TRUE if ok else _FALSE)
+              for p, sc, b, ok in zip(progress, result.obj_grade_score[rows].tolist(),
+                                      result.obj_grade_band[rows].tolist(),
+                                      result.obj_grade_success[rows].tolist(), strict=True)]
+    columns = zip(
+        owner_texts, parent_texts, _opt_floats(progress),
+        _opt_floats(result.obj_raw[rows].tolist()),
+        _opt_floats(result.obj_expected[rows].tolist()), colour_texts,
+        [_COLOUR_TEXT[c] for c in result.obj_computed_colour[rows].tolist()],
+        [_NULL if m is None else _string(m) for m in manual], explanations[1],
+        [_TREND_TEXT[t] for t in result.obj_trend[rows].tolist()],
+        [_STALE_TEXT[t] for t in result.obj_stale[rows].tolist()], forecasts, grades,
+        explanations[0], strict=True)
+    members = [ident + ": " + obj_t % parts
+               for ident, parts in zip([_string(i) for i in ids], columns, strict=True)]
+    if not members:
+        return "{}"
+    return "{" + layout.nl(2) + layout.sep(2).join(members) + layout.nl(1) + "}"
+
+
+def _explanations(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
+                  kr_ids: list[str], units: list[str], rows: np.ndarray[Any, Any]
+                  ) -> tuple[list[str], list[str]] | None:
+    """The ``explanation`` texts and ``mode`` texts of the objective ``rows``, or ``None``.
+
+    An objective whose rollup is a weighted mean of its own key results (the common case) is
+    written column by column; a sum of its own key results row by row; any other comes from
+    :func:`okrcore.batch.convert.explain` and is only formatted.
+    """
     counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
     first = (np.cumsum(counts) - counts).tolist()
     counts_l = counts.tolist()
@@ -299,146 +372,129 @@ def _objective_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
     rule_codes = result.obj_rule.tolist()
     include = frame.obj_include_children.tolist()
     sum_mode = {code for code, name in C._MODES.items() if name == "sum"}
-    simple = [counts_l[i] > 0 and not include[i] for i in range(frame.n_obj)]
-    others = [i for i in rows.tolist() if not simple[i]]
+    row_list = rows.tolist()
+    simple = [counts_l[i] > 0 and not include[i] for i in row_list]
+    others = [i for i, plain in zip(row_list, simple, strict=True) if not plain]
     explained = C.explain(frame, result, others)
     colour_rules = _colour_rules(frame, result, rows, kr_ids)
-    kr_progress = result.kr_progress.tolist()
-    kr_weight = frame.kr_weight.tolist()
-    kr_id_text = [_string(k) for k in kr_ids]
-    people_text = [_string(p) for p in people]
-    item_t = layout.obj(6, ("type", "id", "weight", "progress", "share", "value",
-                            "contributes"))
-    kr_type = _string("key_result")
+    rule_cache: dict[ColourSource, str] = {}
+    rule_texts: dict[int, str] = {}  # by object: most rows share a few (hashing is slower)
+    for source in {id(v): v for v in colour_rules.values()}.values():
+        text = _colour_rule_text(layout, source, 5, rule_cache)
+        if text is None:
+            return None
+        rule_texts[id(source)] = text
     expl_t = layout.obj(4, ("mode", "rule", "reason", "items", "unit", "target", "start",
                             "value", "target_rule", "expected", "colour_rule"))
-    grade_t = layout.obj(4, ("score", "band", "success"))
-    forecast_t = layout.obj(4, ("value", "progress", "colour"))
-    obj_t = layout.obj(3, ("owner", "parent", "progress", "raw_progress", "expected", "colour",
-                           "computed_colour", "manual_status", "mode", "trend", "stale",
-                           "forecast", "grade", "explanation"))
     mode_text = {code: _string(name) for code, name in C._MODES.items()}
-    reason_text: dict[tuple[int, int], str] = {}
-    rule_cache: dict[ColourSource, str] = {}
     sep5, nl5, nl4 = layout.sep(5), layout.nl(5), layout.nl(4)
-    obj_text = [_string(o) for o in obj_ids]
-    parent_names = frame.obj_parent_names
-    parent_codes = frame.obj_parent.tolist()
-    owner_codes = frame.obj_owner.tolist()
-    status_codes = frame.obj_status.tolist()
-    progress_l = result.obj_progress.tolist()
-    raw_l = result.obj_raw.tolist()
-    expected_l = result.obj_expected.tolist()
-    computed = result.obj_computed_colour.tolist()
-    colours = result.obj_colour.tolist()
-    trends = result.obj_trend.tolist()
-    stales = result.obj_stale.tolist()
-    fc_progress = result.obj_forecast_progress.tolist()
-    fc_colour = result.obj_forecast_colour.tolist()
-    g_score = result.obj_grade_score.tolist()
-    g_band = result.obj_grade_band.tolist()
-    g_success = result.obj_grade_success.tolist()
-    kr_value = result.kr_value.tolist()
-    kr_contributes = result.kr_contributes.tolist()
-    kr_kind = frame.kr_kind.tolist()
-    sum_value = result.obj_sum_value.tolist()
-    sum_target = result.obj_sum_target.tolist()
-    sum_start = result.obj_sum_start.tolist()
-    sum_unit = result.obj_sum_unit.tolist()
-    ps_unit = frame.obj_ps_unit.tolist()
-    ps_auto = frame.obj_ps_auto.tolist()
-    auto_text, fixed_text = _string("auto"), _string("fixed")
+
+    # every key result's item, for a weighted mean or a sum of its objective's own
+    sum_rows = np.array([mode_codes[i] in sum_mode for i in range(frame.n_obj)], np.bool_)
+    made = _items(layout, frame, result, kr_ids, sum_rows)
+    if made is None:
+        return None
+    item_texts, finite = made
+    sums = _sums(frame, result, units, [i for i, plain in zip(row_list, simple, strict=True)
+                                        if plain and sum_rows[i]])
+    if sums is None:
+        return None
     no_sums = (_NULL,) * 5
-    members = []
-    for i in rows.tolist():
-        progress = progress_l[i]
-        expected = expected_l[i]
-        expected_text = _NULL if expected != expected else repr(expected)
-        if simple[i]:
-            mode, rule = mode_codes[i], rule_codes[i]
-            reason = reason_text.get((mode, rule))
-            if reason is None:
-                name = C._MODES[mode]
-                words = (explicit_reason(name) if rule == G.RULE_EXPLICIT
-                         else RULE_REASONS[C._RULES[rule]])
-                reason = reason_text[(mode, rule)] = _string(words)
-            krs = range(first[i], first[i] + counts_l[i])
-            items = []
-            if mode in sum_mode:
-                total = sum_value[i]
-                details = (sum_unit[i], sum_target[i], sum_start[i], total)
-                if not (math.isfinite(total) and math.isfinite(details[1])
-                        and math.isfinite(details[2])):
-                    return None
-                for r in krs:
-                    v = kr_value[r]
-                    if kr_contributes[r]:
-                        share = None if total == 0 else v / total
-                        share_text = (_NULL if share is None or not math.isfinite(share)
-                                      else repr(share))
-                    else:
-                        share_text = _NULL
-                    items.append(item_t % (
-                        kr_type, kr_id_text[r], repr(kr_weight[r]), repr(kr_progress[r]),
-                        share_text, repr(v) if kr_kind[r] == KIND_METRIC else _NULL,
-                        _TRUE if kr_contributes[r] else _FALSE))
-                unit = sum_unit[i]
-                sums = (_string("" if unit < 0 else units[unit]), repr(details[1]),
-                        repr(details[2]), repr(total),
-                        auto_text if (ps_unit[i] < 0 or ps_auto[i]) else fixed_text)
-            else:
-                total = 0.0
-                weighted = 0.0
-                for r in krs:
-                    w = kr_weight[r]
-                    if w > 0:
-                        total += w
-                        weighted += w * kr_progress[r]
-                if not (math.isfinite(total) and math.isfinite(weighted)):
-                    return None  # the rescaled mean: left to the object path
-                for r in krs:
-                    w = kr_weight[r]
-                    counted = w > 0 and total > 0
-                    items.append(item_t % (
-                        kr_type, kr_id_text[r], repr(w), repr(kr_progress[r]),
-                        repr(w / total) if counted else _NULL, _NULL, _TRUE if w > 0 else _FALSE))
-                sums = no_sums
-            colour_rule = _colour_rule_text(layout, colour_rules[i], 5, rule_cache)
-            if colour_rule is None:
-                return None
-            explanation = expl_t % (
-                mode_text[mode], _string(C._RULES[rule]), reason,
-                "[" + nl5 + sep5.join(items) + nl4 + "]", *sums, expected_text, colour_rule)
-        else:
-            written = _explanation_text(layout, explained[i], rule_cache)
-            if written is None:
-                return None
-            explanation = written
-        if parent_names is not None:
-            parent = parent_names[i]
-            parent_text = _NULL if parent is None else _string(parent)
-        else:
-            p = parent_codes[i]
-            parent_text = obj_text[p] if p >= 0 else _NULL
-        owner = owner_codes[i]
-        status = status_codes[i]
-        manual = None if status < 0 else _STATUSES[status]
-        grade = _NULL if progress != progress else grade_t % (
-            repr(g_score[i]), _COLOUR_TEXT[g_band[i]], _TRUE if g_success[i] else _FALSE)
-        forecast = _NULL if fc_progress[i] != fc_progress[i] else forecast_t % (
-            _NULL, repr(fc_progress[i]), _COLOUR_TEXT[fc_colour[i]])
-        members.append(obj_text[i] + ": " + obj_t % (
-            _NULL if owner < 0 else people_text[owner], parent_text,
-            _NULL if progress != progress else repr(progress),
-            _NULL if raw_l[i] != raw_l[i] else repr(raw_l[i]), expected_text,
-            _string(MANUAL_COLOURS[manual]) if manual else _COLOUR_TEXT[colours[i]],
-            _COLOUR_TEXT[computed[i]], _NULL if manual is None else _string(manual),
-            mode_text[mode_codes[i]] if simple[i] else _string(explained[i].mode),
-            _TREND_TEXT[trends[i]],
-            _STALE_TEXT[stales[i]], forecast, grade, explanation))
-    if not members:
-        return "{}"
-    return "{" + layout.nl(2) + layout.sep(2).join(members) + layout.nl(1) + "}"
+    plain_rows = [i for i, plain in zip(row_list, simple, strict=True) if plain]
+    if not all(finite[i] for i in plain_rows):
+        return None  # a rescaled mean: left to the object path
+    pairs = [(mode_codes[i], rule_codes[i]) for i in plain_rows]
+    reasons = {}
+    for mode, rule in set(pairs):
+        words = (explicit_reason(C._MODES[mode]) if rule == G.RULE_EXPLICIT
+                 else RULE_REASONS[C._RULES[rule]])
+        reasons[(mode, rule)] = (mode_text[mode], _string(C._RULES[rule]), _string(words))
+    expected = _opt_floats(result.obj_expected[plain_rows].tolist())
+    plain_texts = [
+        expl_t % (*reasons[pair], "[" + nl5 + sep5.join(item_texts[a:a + counts_l[i]]) + nl4
+                  + "]", *sums.get(i, no_sums), exp, rule_texts[id(colour_rules[i])])
+        for i, pair, a, exp in zip(plain_rows, pairs, [first[i] for i in plain_rows],
+                                   expected, strict=True)]
+    plain_modes = [reasons[pair][0] for pair in pairs]
+    if not others:
+        return plain_texts, plain_modes
+    texts: list[str] = []
+    modes: list[str] = []
+    made_plain = iter(zip(plain_texts, plain_modes, strict=True))
+    for i, plain in zip(row_list, simple, strict=True):
+        if plain:
+            text, mode_name = next(made_plain)
+            texts.append(text)
+            modes.append(mode_name)
+            continue
+        written = _explanation_text(layout, explained[i], rule_cache)
+        if written is None:
+            return None
+        texts.append(written)
+        modes.append(_string(explained[i].mode))
+    return texts, modes
+
+
+def _items(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
+           sum_rows: np.ndarray[Any, Any]) -> tuple[list[str], list[bool]] | None:
+    """Each key result's item text in its objective's explanation, and which means are finite.
+
+    An objective of ``sum_rows`` sums its own key results: an item's share is its value over
+    the sum (when it contributes), its value is written for a metric.  Otherwise it is a
+    weighted mean: the share is its weight over the total positive weight.
+    """
+    item_t = layout.obj(6, ("type", "id", "weight", "progress", "share", "value",
+                            "contributes"))
+    of = frame.kr_objective
+    weight, value = frame.kr_weight, result.kr_value
+    counted = weight > 0
+    summed = sum_rows[of]
+    with np.errstate(all="ignore"):  # (rows with an error are not written)
+        total = np.bincount(of, weights=np.where(counted, weight, 0.0), minlength=frame.n_obj)
+        weighted = np.bincount(of, weights=np.where(counted, weight * result.kr_progress, 0.0),
+                               minlength=frame.n_obj)
+        mean_share = weight / total[of]
+        sum_total = result.obj_sum_value[of]
+        sum_share = value / sum_total
+    contributes = np.where(summed, result.kr_contributes, counted)
+    share = np.where(summed, sum_share, mean_share)
+    shown = np.where(summed, result.kr_contributes & (sum_total != 0) & np.isfinite(sum_share),
+                     counted & (total[of] > 0))
+    metric = summed & (frame.kr_kind == KIND_METRIC)
+    values = [repr(v) if ok else _NULL for v, ok in zip(value.tolist(), metric.tolist(),
+                                                         strict=True)]
+    shares = [repr(v) if ok else _NULL for v, ok in zip(share.tolist(), shown.tolist(),
+                                                         strict=True)]
+    kr_type = _string("key_result")
+    texts = [item_t % (kr_type, k, w, p, sh, v, _TRUE if c else _FALSE)
+             for k, w, p, sh, v, c in zip(
+                 [_string(k) for k in kr_ids], _floats(weight.tolist()),
+                 _floats(result.kr_progress.tolist()), shares, values, contributes.tolist(),
+                 strict=True)]
+    finite = (sum_rows | (np.isfinite(total) & np.isfinite(weighted))).tolist()
+    return texts, finite
+
+
+def _sums(frame: OrgFrame, result: G.BatchResult, units: list[str], rows: list[int]
+          ) -> dict[int, tuple[str, ...]] | None:
+    """The ``unit``, ``target``, ``start``, ``value`` and ``target_rule`` texts of sums."""
+    out: dict[int, tuple[str, ...]] = {}
+    if not rows:
+        return out
+    at = np.array(rows, np.int64)
+    total, target, start = (result.obj_sum_value[at], result.obj_sum_target[at],
+                            result.obj_sum_start[at])
+    if not _finite(total, target, start):
+        return None
+    auto = ((frame.obj_ps_unit[at] < 0) | frame.obj_ps_auto[at]).tolist()
+    unit_text = {-1: _string("")} | {u: _string(name) for u, name in enumerate(units)}
+    auto_text, fixed_text = _string("auto"), _string("fixed")
+    for i, unit, t, s, v, is_auto in zip(rows, result.obj_sum_unit[at].tolist(),
+                                         _floats(target.tolist()), _floats(start.tolist()),
+                                         _floats(total.tolist()), auto, strict=True):
+        out[i] = (unit_text[unit if unit >= 0 else -1], t, s, v,
+                  auto_text if is_auto else fixed_text)
+    return out
 
 
 def _people_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
@@ -466,32 +522,38 @@ def _people_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
 
 def _person_items(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
                   obj_ids: list[str]) -> dict[int, list[tuple[str, str, str]]]:
-    """The people's items as JSON texts (``convert._person_items`` without objects)."""
+    """The people's items as JSON texts (``convert._person_items`` without objects).
+
+    Each person's items in document order: an objective they own (with progress), then the
+    key results of that objective they own beside its owner.  Made as one array of events
+    (sorted by objective, then objective before key results, then owner list order) and
+    grouped by person with a stable sort.
+    """
+    obj_owner = frame.obj_owner.astype(np.int64)
+    obj_event = np.flatnonzero((obj_owner >= 0) & (result.obj_error == 0)
+                               & ~np.isnan(result.obj_progress))
+    offsets = frame.kr_owner_offsets
+    owner_row = np.repeat(np.arange(frame.n_kr, dtype=np.int64), np.diff(offsets))
+    owner_of = frame.kr_owner_ids.astype(np.int64)
+    owned = np.flatnonzero((result.kr_error[owner_row] == 0)
+                           & (owner_of != obj_owner[frame.kr_objective[owner_row]]))
+    kr_row = owner_row[owned]
+    person = np.concatenate([obj_owner[obj_event], owner_of[owned]])
+    objective = np.concatenate([obj_event, frame.kr_objective[kr_row]])
+    is_kr = np.concatenate([np.zeros(obj_event.shape[0], np.int64),
+                            np.ones(owned.shape[0], np.int64)])
+    sequence = np.concatenate([np.zeros(obj_event.shape[0], np.int64), owned])
+    order = np.lexsort((sequence, is_kr, objective))
+    order = order[np.argsort(person[order], kind="stable")]
+    objective_t, key_result_t = _string("objective"), _string("key_result")
+    obj_texts = [(objective_t, _string(obj_ids[i]), repr(p)) for i, p in zip(
+        obj_event.tolist(), result.obj_progress[obj_event].tolist(), strict=True)]
+    kr_texts = [(key_result_t, _string(kr_ids[r]), repr(p)) for r, p in zip(
+        kr_row.tolist(), result.kr_progress[kr_row].tolist(), strict=True)]
+    events = obj_texts + kr_texts
     out: dict[int, list[tuple[str, str, str]]] = {}
-    owners = frame.kr_owner_ids.tolist()
-    offsets = frame.kr_owner_offsets.tolist()
-    counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
-    first = (np.cumsum(counts) - counts).tolist()
-    counts_l = counts.tolist()
-    obj_owner = frame.obj_owner.tolist()
-    obj_error = result.obj_error.tolist()
-    obj_progress = result.obj_progress.tolist()
-    kr_error = result.kr_error.tolist()
-    kr_progress = result.kr_progress.tolist()
-    objective, key_result = _string("objective"), _string("key_result")
-    for i in range(frame.n_obj):
-        owner = obj_owner[i]
-        progress = obj_progress[i]
-        if owner >= 0 and obj_error[i] == 0 and progress == progress:
-            out.setdefault(owner, []).append((objective, _string(obj_ids[i]), repr(progress)))
-        for row in range(first[i], first[i] + counts_l[i]):
-            if kr_error[row] != 0:
-                continue
-            for person in owners[offsets[row]:offsets[row + 1]]:
-                if person == owner:
-                    continue
-                out.setdefault(person, []).append(
-                    (key_result, _string(kr_ids[row]), repr(kr_progress[row])))
+    for who, event in zip(person[order].tolist(), order.tolist(), strict=True):
+        out.setdefault(who, []).append(events[event])
     return out
 
 

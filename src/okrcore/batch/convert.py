@@ -8,7 +8,8 @@ them, builds explanations for the objectives asked for, and words the errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Final
 
@@ -18,6 +19,7 @@ import numpy as np
 from okrcore import errors as E
 from okrcore import formulas as F
 from okrcore.batch import engine as G
+from okrcore.batch._lazy import ResultMap
 from okrcore.batch.frame import (
     KIND_METRIC,
     KIND_NAMES,
@@ -280,31 +282,50 @@ def explain(frame: OrgFrame, result: G.BatchResult, rows: Iterable[int]) -> dict
         Rows with an error are left out.
     """
     kr_ids, obj_ids, _, units = _labels(frame)
-    counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
-    first = (np.cumsum(counts) - counts).tolist()
-    counts_l = counts.tolist()
-    res, frm = _Rows(result), _Rows(frame)  # rows of lists, not numpy scalars
-    children = _children(result.obj_parent)
-    ranged = _range_rows(frame)
+    explainer = _Explainer(frame, result, kr_ids, obj_ids, units)
     out: dict[int, Explanation] = {}
     for i in rows:
+        made = explainer.row(i)
+        if made is not None:
+            out[i] = made
+    return out
+
+
+class _Explainer:
+    """Objective explanations row by row; what every row needs is computed once."""
+
+    def __init__(self, frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
+                 obj_ids: list[str], units: list[str]) -> None:
+        self.frame, self.result = frame, result
+        self.kr_ids, self.obj_ids, self.units = kr_ids, obj_ids, units
+        counts = np.bincount(frame.kr_objective, minlength=frame.n_obj)
+        self.first = (np.cumsum(counts) - counts).tolist()
+        self.counts = counts.tolist()
+        self.res, self.frm = _Rows(result), _Rows(frame)  # rows of lists, not numpy scalars
+        self.children = _children(result.obj_parent)
+        self.ranged = _range_rows(frame)
+
+    def row(self, i: int) -> Explanation | None:
+        """Objective row ``i``'s explanation; ``None`` when it has an error."""
+        frame, result, res, frm = self.frame, self.result, self.res, self.frm
+        kr_ids, obj_ids, units = self.kr_ids, self.obj_ids, self.units
         if res.obj_error[i] != 0:
-            continue
-        krs = range(first[i], first[i] + counts_l[i])
-        uses_children = counts_l[i] == 0 or bool(frm.obj_include_children[i])
-        kids = children.get(i, []) if uses_children else []
+            return None
+        count = self.counts[i]
+        krs = range(self.first[i], self.first[i] + count)
+        uses_children = count == 0 or bool(frm.obj_include_children[i])
+        kids = self.children.get(i, []) if uses_children else []
         kids = [c for c in kids if not res.obj_in_cycle[c]]
         child_entries = [(obj_ids[c], float(frm.obj_weight[c]),
                           _float(res.obj_progress[c])) for c in kids]
         expected = _float(res.obj_expected[i])
-        colour = _colour_source(frame, result, i, kr_ids, ranged.get(i, []))
+        colour = _colour_source(frame, result, i, kr_ids, self.ranged.get(i, []))
         progress = _float(res.obj_progress[i])
-        if counts_l[i] == 0:
+        if count == 0:
             items = _mean_items([], child_entries)
             rule = "empty" if progress is None else "children"
-            out[i] = Explanation("mean", rule, RULE_REASONS[rule], tuple(items),
-                                 expected=expected, colour=colour)
-            continue
+            return Explanation("mean", rule, RULE_REASONS[rule], tuple(items),
+                               expected=expected, colour=colour)
         mode = _MODES[int(res.obj_mode[i])]
         rule_code = int(res.obj_rule[i])
         rule = _RULES[rule_code]
@@ -328,18 +349,15 @@ def explain(frame: OrgFrame, result: G.BatchResult, rows: Iterable[int]) -> dict
             if child_entries:
                 sum_progress = float(res.obj_sum_progress[i])
                 kr_items += _mean_items([("sum", None, 1.0, sum_progress)], child_entries)
-            out[i] = Explanation(
+            return Explanation(
                 mode, rule, reason, tuple(kr_items), _unit_name(units, int(res.obj_sum_unit[i])),
                 float(res.obj_sum_target[i]), float(res.obj_sum_start[i]), value,
                 "auto" if _target_is_auto(frame, i) else "fixed", expected, colour)
-        else:
-            entries: list[_Entry] = [("key_result", kr_ids[r], float(frm.kr_weight[r]),
-                        float(res.kr_progress[r])) for r in krs]
-            items = _mean_items_grouped(entries, [("objective", c, w, p)
-                                                  for c, w, p in child_entries])
-            out[i] = Explanation(mode, rule, reason, tuple(items), expected=expected,
-                                 colour=colour)
-    return out
+        entries: list[_Entry] = [("key_result", kr_ids[r], float(frm.kr_weight[r]),
+                                  float(res.kr_progress[r])) for r in krs]
+        items = _mean_items_grouped(entries, [("objective", c, w, p)
+                                              for c, w, p in child_entries])
+        return Explanation(mode, rule, reason, tuple(items), expected=expected, colour=colour)
 
 
 def _target_is_auto(frame: OrgFrame, i: int) -> bool:
@@ -402,57 +420,66 @@ _PACE_REASONS: Final = PACE_REASONS
 """The reason codes of the batch pace twin (``okrcore.batch.engine._pace``), by name."""
 
 
-def _kr_explanations(frame: OrgFrame, result: G.BatchResult, units: list[str]
-                     ) -> dict[int, KeyResultExplanation]:
-    """The inputs of every valid key result's progress and colour, as the scalar path gives them.
+class _KrExplainer:
+    """The inputs of each valid key result's progress and colour, as the scalar path gives them.
 
     The pace reasons and the range limits hit come from the batch twins of
-    :func:`~okrcore.formulas.pace_colour` and :func:`~okrcore.formulas.range_limit`.
+    :func:`~okrcore.formulas.pace_colour` and :func:`~okrcore.formulas.range_limit`, for every
+    valid row at once; :meth:`row` puts one row's together.
     """
-    policy = result.policy
-    rows = np.flatnonzero(result.kr_error == 0)
-    reasons = G._pace(result.kr_progress[rows], result.kr_expected[rows], policy)[1].tolist()
-    limits = G._range_limit(frame, result.kr_value[rows], policy.strict_breakpoints,
-                            rows).tolist()
-    paces = [pace_reason_source(why, policy) for why in _PACE_REASONS]
-    no_timeline = pace_reason_source("no_timeline", policy)
-    done = (result.kr_value[rows] != 0.0).tolist()
-    due_us = frame.kr_due[rows]
-    due_us = np.where(due_us == NONE_INSTANT, frame.obj_due[frame.kr_objective[rows]], due_us)
-    dues: dict[int, str | None] = {NONE_INSTANT: None}
-    timeline = (~np.isnan(result.kr_expected[rows])).tolist()
-    columns = zip(rows.tolist(), frame.kr_kind[rows].tolist(), frame.kr_range_mode[rows].tolist(),
-                  frame.kr_unit[rows].tolist(), frame.kr_start[rows].tolist(),
-                  frame.kr_target[rows].tolist(), due_us.tolist(), reasons, limits, timeline,
-                  done, strict=True)
-    out: dict[int, KeyResultExplanation] = {}
-    for (row, kind, mode, unit, start, target, due_at, reason, limit, has_timeline,
-         is_done) in columns:
-        due = dues.get(due_at)
+
+    def __init__(self, frame: OrgFrame, result: G.BatchResult, units: list[str]) -> None:
+        self.frame, self.result, self.units = frame, result, units
+        policy = self.policy = result.policy
+        rows = np.flatnonzero(result.kr_error == 0)
+        self.position = np.full(frame.n_kr, -1, np.int64)
+        self.position[rows] = np.arange(rows.shape[0])
+        self.reasons = G._pace(result.kr_progress[rows], result.kr_expected[rows],
+                               policy)[1].tolist()
+        self.limits = G._range_limit(frame, result.kr_value[rows], policy.strict_breakpoints,
+                                     rows).tolist()
+        self.paces = [pace_reason_source(why, policy) for why in _PACE_REASONS]
+        self.no_timeline = pace_reason_source("no_timeline", policy)
+        self.done = (result.kr_value[rows] != 0.0).tolist()
+        due_us = frame.kr_due[rows]
+        self.due_us = np.where(due_us == NONE_INSTANT, frame.obj_due[frame.kr_objective[rows]],
+                               due_us).tolist()
+        self.dues: dict[int, str | None] = {NONE_INSTANT: None}
+        self.timeline = (~np.isnan(result.kr_expected[rows])).tolist()
+        self.frm = _Rows(frame)
+
+    def row(self, row: int) -> KeyResultExplanation:
+        """Valid key result row ``row``'s explanation."""
+        j = int(self.position[row])
+        frm, policy = self.frm, self.policy
+        kind, mode = frm.kr_kind[row], frm.kr_range_mode[row]
+        start, target = frm.kr_start[row], frm.kr_target[row]
+        due_at = self.due_us[j]
+        due = self.dues.get(due_at)
         if due is None and due_at != NONE_INSTANT:
-            due = dues[due_at] = isoformat_us(due_at)
+            due = self.dues[due_at] = isoformat_us(due_at)
         if kind in _DONE_OR_NOT:  # done-or-not: paced against its due (§11.2)
-            why = F.due_colour(is_done, result.as_of, None if due_at == NONE_INSTANT else due_at)
+            why = F.due_colour(self.done[j], self.result.as_of,
+                               None if due_at == NONE_INSTANT else due_at)
             pace = pace_reason_source(why[1], policy)
         else:
-            pace = paces[reason] if has_timeline else no_timeline
+            pace = self.paces[self.reasons[j]] if self.timeline[j] else self.no_timeline
         if kind == KIND_METRIC:
             bounds = None
             if mode:
-                bounds = (_float(frame.kr_red_low[row]), _float(frame.kr_yellow_low[row]),
-                          _float(frame.kr_yellow_high[row]), _float(frame.kr_red_high[row]))
-            out[row] = KeyResultExplanation(
-                _RANGE_RULES[mode], _unit_name(units, unit), start, target, None, bounds,
-                None if limit < 0 else G.RANGE_LIMITS[limit], due, pace)
-        else:
-            total = target if kind in _TOTALS else None
-            out[row] = KeyResultExplanation(_KR_RULES[kind], total=total, due=due, pace=pace)
-    return out
+                bounds = (_float(frm.kr_red_low[row]), _float(frm.kr_yellow_low[row]),
+                          _float(frm.kr_yellow_high[row]), _float(frm.kr_red_high[row]))
+            limit = self.limits[j]
+            return KeyResultExplanation(
+                _RANGE_RULES[mode], _unit_name(self.units, frm.kr_unit[row]), start, target,
+                None, bounds, None if limit < 0 else G.RANGE_LIMITS[limit], due, pace)
+        total = target if kind in _TOTALS else None
+        return KeyResultExplanation(_KR_RULES[kind], total=total, due=due, pace=pace)
 
 
 def _error_paths(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str], obj_ids: list[str],
-                 objectives: dict[str, ObjectiveResult],
-                 key_results: dict[str, KeyResultResult]) -> dict[tuple[str, str], str]:
+                 objectives: Mapping[str, ObjectiveResult],
+                 key_results: Mapping[str, KeyResultResult]) -> dict[tuple[str, str], str]:
     """``(type, id) -> path`` of the items without a result, as the scalar path lists them."""
     out: dict[tuple[str, str], str] = {}
     bad_obj = result.obj_error != 0
@@ -474,115 +501,42 @@ def _error_paths(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str], obj_
     return out
 
 
-def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
+def to_evaluation(frame: OrgFrame, result: G.BatchResult, *, lazy: bool = False
+                  ) -> Evaluation:
     """Build the :class:`~okrcore.results.Evaluation` of a batch result (with explanations).
 
     The scalar path and this function produce equal documents for the same input.
+
+    Parameters
+    ----------
+    frame : OrgFrame
+        The frame that was evaluated.
+    result : BatchResult
+        Its result columns.
+    lazy : bool
+        ``False`` (default): ``objectives``, ``key_results`` and ``people`` are plain dicts
+        of result objects.  ``True``: they are read-only mappings with the same keys in the
+        same order, each making its result object when it is first read (equal to the one
+        the dict would hold); the errors are made at once.  Only for columns that are not
+        changed afterwards (the mappings read them when an item is read).
     """
-    kr_ids, obj_ids, people, units = _labels(frame)
-    paths = _Paths(frame)
-    obj_list = frame.kr_objective.tolist()
-    offsets = frame.kr_owner_offsets.tolist()
-    owner_ids = frame.kr_owner_ids.tolist()
-    explanations = explain(frame, result, range(frame.n_obj))
-    kr_explanations = _kr_explanations(frame, result, units)
-    res, frm = _Rows(result), _Rows(frame)  # rows of lists, not numpy scalars
-    key_results: dict[str, KeyResultResult] = {}
-    for row in np.flatnonzero(result.kr_error == 0).tolist():
-        i = obj_list[row]
-        kind = int(frm.kr_kind[row])
-        value = float(res.kr_value[row])
-        current: float | bool = bool(value) if kind in _DONE_OR_NOT else value
-        owners = tuple(people[p] for p in owner_ids[offsets[row]:offsets[row + 1]])
-        last = int(res.kr_last_at[row])
-        fc = None
-        if res.kr_forecast_value[row] == res.kr_forecast_value[row]:
-            fc_colour = _colour(int(res.kr_forecast_colour[row]))
-            assert fc_colour is not None
-            fc = Forecast(float(res.kr_forecast_value[row]),
-                          float(res.kr_forecast_progress[row]), fc_colour)
-        trend = int(res.kr_trend[row])
-        stale = int(res.kr_stale[row])
-        colour = _colour(int(res.kr_colour[row]))
-        pace = _colour(int(res.kr_pace_colour[row]))
-        band = _colour(int(res.kr_grade_band[row]))
-        assert band is not None
-        expected = _float(res.kr_expected[row])
-        explanation = kr_explanations[row]
-        assert explanation.pace is not None
-        key_results[kr_ids[row]] = KeyResultResult(
-            id=kr_ids[row],
-            objective=obj_ids[i],
-            kind=KIND_NAMES[kind],
-            owners=owners,
-            current=current,
-            raw_progress=float(res.kr_raw[row]),
-            progress=float(res.kr_progress[row]),
-            expected=expected,
-            colour=colour,
-            pace_colour=pace,
-            pace_reason=explanation.pace.reason,
-            range_status=_colour(int(res.kr_range_status[row])),
-            weight=float(frm.kr_weight[row]),
-            contributes=bool(res.kr_contributes[row]),
-            trend=None if trend < 0 else _TRENDS[trend],
-            stale=None if stale < 0 else bool(stale),
-            last_check_in=None if last == NONE_INSTANT else isoformat(
-                EPOCH + timedelta(microseconds=last)),
-            forecast=fc,
-            grade=Grade(float(res.kr_grade_score[row]), band,
-                        bool(res.kr_grade_success[row])),
-            explanation=explanation,
-        )
-    objectives: dict[str, ObjectiveResult] = {}
-    parent_names = frame.obj_parent_names
-    for i in np.flatnonzero(result.obj_error == 0).tolist():
-        progress = _float(res.obj_progress[i])
-        status = int(frm.obj_status[i])
-        manual = None if status < 0 else _STATUSES[status]
-        fc = None
-        if res.obj_forecast_progress[i] == res.obj_forecast_progress[i]:
-            fc_colour = _colour(int(res.obj_forecast_colour[i]))
-            assert fc_colour is not None
-            fc = Forecast(None, float(res.obj_forecast_progress[i]), fc_colour)
-        trend = int(res.obj_trend[i])
-        stale = int(res.obj_stale[i])
-        grade = None
-        if progress is not None:
-            band = _colour(int(res.obj_grade_band[i]))
-            assert band is not None
-            grade = Grade(float(res.obj_grade_score[i]), band,
-                          bool(res.obj_grade_success[i]))
-        owner = int(frm.obj_owner[i])
-        if parent_names is not None:
-            parent = parent_names[i]
-        else:
-            p = int(frm.obj_parent[i])
-            parent = obj_ids[p] if p >= 0 else None
-        objectives[obj_ids[i]] = ObjectiveResult(
-            id=obj_ids[i],
-            owner=None if owner < 0 else people[owner],
-            parent=parent,
-            progress=progress,
-            raw_progress=_float(res.obj_raw[i]),
-            expected=_float(res.obj_expected[i]),
-            colour=MANUAL_COLOURS[manual] if manual else _colour(int(res.obj_colour[i])),
-            computed_colour=_colour(int(res.obj_computed_colour[i])),
-            manual_status=manual,
-            mode=explanations[i].mode,
-            trend=None if trend < 0 else _TRENDS[trend],
-            stale=None if stale < 0 else bool(stale),
-            forecast=fc,
-            grade=grade,
-            explanation=explanations[i],
-        )
-    people_out: dict[str, PersonResult] = {}
-    items = _person_items(frame, result, kr_ids, obj_ids)
-    for person in np.flatnonzero(result.person_seen & (result.person_error_ref < 0)).tolist():
-        progress = _float(result.person_progress[person])
-        people_out[people[person]] = PersonResult(people[person], progress,
-                                                  tuple(items.get(person, ())))
-    errors = _errors(frame, result, kr_ids, obj_ids, people, units, paths)
+    build = _Build(frame, result)
+    kr_ids, obj_ids, people = build.kr_ids, build.obj_ids, build.people
+    kr_rows = _keyed(kr_ids, result.kr_error == 0)
+    obj_rows = _keyed(obj_ids, result.obj_error == 0)
+    person_rows = _keyed(people, result.person_seen & (result.person_error_ref < 0))
+    objectives: Mapping[str, ObjectiveResult]
+    key_results: Mapping[str, KeyResultResult]
+    people_out: Mapping[str, PersonResult]
+    if lazy:
+        key_results = ResultMap(kr_rows, build.key_result)
+        objectives = ResultMap(obj_rows, build.objective)
+        people_out = ResultMap(person_rows, build.person)
+    else:
+        key_results = {key: build.key_result(row) for key, row in kr_rows.items()}
+        objectives = {key: build.objective(i) for key, i in obj_rows.items()}
+        people_out = {key: build.person(p) for key, p in person_rows.items()}
+    errors = _errors(frame, result, kr_ids, obj_ids, people, build.units, _Paths(frame))
     as_of = isoformat(EPOCH + timedelta(microseconds=result.as_of))
     return Evaluation(
         as_of=as_of,
@@ -593,6 +547,133 @@ def to_evaluation(frame: OrgFrame, result: G.BatchResult) -> Evaluation:
         errors=tuple(sorted(errors, key=E.error_sort_key)),
         error_paths=_error_paths(frame, result, kr_ids, obj_ids, objectives, key_results),
     )
+
+
+def _keyed(labels: list[str], shown: np.ndarray[Any, Any]) -> dict[str, int]:
+    """Label -> row of the rows shown, in row order (a repeated label: its last row)."""
+    rows = np.flatnonzero(shown).tolist()
+    return dict(zip([labels[r] for r in rows], rows, strict=True))
+
+
+class _Build:
+    """Result objects of a batch result row by row; what every row needs is made once."""
+
+    def __init__(self, frame: OrgFrame, result: G.BatchResult) -> None:
+        self.frame, self.result = frame, result
+        self.kr_ids, self.obj_ids, self.people, self.units = _labels(frame)
+        self.res, self.frm = _Rows(result), _Rows(frame)  # rows of lists, not numpy scalars
+
+    @functools.cached_property
+    def _owners(self) -> tuple[list[int], list[int]]:
+        return self.frame.kr_owner_offsets.tolist(), self.frame.kr_owner_ids.tolist()
+
+    @functools.cached_property
+    def _kr_explainer(self) -> _KrExplainer:
+        return _KrExplainer(self.frame, self.result, self.units)
+
+    @functools.cached_property
+    def _explainer(self) -> _Explainer:
+        return _Explainer(self.frame, self.result, self.kr_ids, self.obj_ids, self.units)
+
+    @functools.cached_property
+    def _person_items(self) -> dict[int, list[PersonItem]]:
+        return _person_items(self.frame, self.result, self.kr_ids, self.obj_ids)
+
+    def key_result(self, row: int) -> KeyResultResult:
+        """Valid key result row ``row``'s result."""
+        res, frm = self.res, self.frm
+        i = frm.kr_objective[row]
+        kind = frm.kr_kind[row]
+        value = res.kr_value[row]
+        current: float | bool = bool(value) if kind in _DONE_OR_NOT else value
+        offsets, owner_ids = self._owners
+        people = self.people
+        owners = tuple(people[p] for p in owner_ids[offsets[row]:offsets[row + 1]])
+        last = res.kr_last_at[row]
+        fc = None
+        if res.kr_forecast_value[row] == res.kr_forecast_value[row]:
+            fc_colour = _colour(res.kr_forecast_colour[row])
+            assert fc_colour is not None
+            fc = Forecast(res.kr_forecast_value[row], res.kr_forecast_progress[row], fc_colour)
+        trend = res.kr_trend[row]
+        stale = res.kr_stale[row]
+        band = _colour(res.kr_grade_band[row])
+        assert band is not None
+        explanation = self._kr_explainer.row(row)
+        assert explanation.pace is not None
+        return KeyResultResult(
+            id=self.kr_ids[row],
+            objective=self.obj_ids[i],
+            kind=KIND_NAMES[kind],
+            owners=owners,
+            current=current,
+            raw_progress=res.kr_raw[row],
+            progress=res.kr_progress[row],
+            expected=_float(res.kr_expected[row]),
+            colour=_colour(res.kr_colour[row]),
+            pace_colour=_colour(res.kr_pace_colour[row]),
+            pace_reason=explanation.pace.reason,
+            range_status=_colour(res.kr_range_status[row]),
+            weight=frm.kr_weight[row],
+            contributes=bool(res.kr_contributes[row]),
+            trend=None if trend < 0 else _TRENDS[trend],
+            stale=None if stale < 0 else bool(stale),
+            last_check_in=None if last == NONE_INSTANT else isoformat(
+                EPOCH + timedelta(microseconds=last)),
+            forecast=fc,
+            grade=Grade(res.kr_grade_score[row], band, bool(res.kr_grade_success[row])),
+            explanation=explanation,
+        )
+
+    def objective(self, i: int) -> ObjectiveResult:
+        """Valid objective row ``i``'s result."""
+        res, frm = self.res, self.frm
+        progress = _float(res.obj_progress[i])
+        status = frm.obj_status[i]
+        manual = None if status < 0 else _STATUSES[status]
+        fc = None
+        if res.obj_forecast_progress[i] == res.obj_forecast_progress[i]:
+            fc_colour = _colour(res.obj_forecast_colour[i])
+            assert fc_colour is not None
+            fc = Forecast(None, res.obj_forecast_progress[i], fc_colour)
+        trend = res.obj_trend[i]
+        stale = res.obj_stale[i]
+        grade = None
+        if progress is not None:
+            band = _colour(res.obj_grade_band[i])
+            assert band is not None
+            grade = Grade(res.obj_grade_score[i], band, bool(res.obj_grade_success[i]))
+        owner = frm.obj_owner[i]
+        parent_names = self.frame.obj_parent_names
+        if parent_names is not None:
+            parent = parent_names[i]
+        else:
+            p = frm.obj_parent[i]
+            parent = self.obj_ids[p] if p >= 0 else None
+        explanation = self._explainer.row(i)
+        assert explanation is not None
+        return ObjectiveResult(
+            id=self.obj_ids[i],
+            owner=None if owner < 0 else self.people[owner],
+            parent=parent,
+            progress=progress,
+            raw_progress=_float(res.obj_raw[i]),
+            expected=_float(res.obj_expected[i]),
+            colour=MANUAL_COLOURS[manual] if manual else _colour(res.obj_colour[i]),
+            computed_colour=_colour(res.obj_computed_colour[i]),
+            manual_status=manual,
+            mode=explanation.mode,
+            trend=None if trend < 0 else _TRENDS[trend],
+            stale=None if stale < 0 else bool(stale),
+            forecast=fc,
+            grade=grade,
+            explanation=explanation,
+        )
+
+    def person(self, p: int) -> PersonResult:
+        """Person ``p``'s result (one seen, without an error)."""
+        return PersonResult(self.people[p], _float(self.res.person_progress[p]),
+                            tuple(self._person_items.get(p, ())))
 
 
 def _person_items(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],

@@ -16,7 +16,6 @@ import numpy as np
 import numpy.typing as npt
 
 from okrcore import errors as E
-from okrcore import kinds
 from okrcore._auto import gc_paused
 from okrcore.codes import (  # re-exported: the frame's codes, defined in okrcore.codes
     AMBITION_CODES as AMBITION_CODES,
@@ -61,12 +60,8 @@ from okrcore.codes import (
 from okrcore.codes import (
     STATUS_CODES as STATUS_CODES,
 )
-from okrcore.evaluate import instant_us
 from okrcore.model import (
     Document,
-    InvalidKeyResult,
-    InvalidObjective,
-    Objective,
 )
 
 __all__ = [
@@ -288,143 +283,15 @@ class OrgFrame:
 
         Notes
         -----
-        One walk over the model objects appends one tuple per objective, key result and
-        check-in; each column is then one ``np.array`` of its part of the tuples (issue 19:
-        no per-field list appends).
+        Each field is gathered for all items at once and becomes its array in one numpy
+        call; each kind encodes its key results together
+        (:meth:`okrcore.kinds.Kind.encode_many`); people and units get codes in order of first
+        appearance (issue 19: no per-item rows).
         """
-        people: dict[str, int] = {}
-        units: dict[str, int] = {"": -1}
+        from okrcore.batch._doc_columns import document_columns
 
-        def unit(name: str) -> int:
-            code = units.get(name)
-            if code is None:
-                code = units[name] = len(units) - 1
-            return code
-
-        person = people.setdefault
-        kr_rows: list[tuple[Any, ...]] = []
-        log_rows: list[tuple[int, Any, Any]] = []
-        owner_ids: list[int] = []
-        owner_counts: list[int] = []
-        kr_ids: list[str] = []
-        obj_rows: list[tuple[Any, ...]] = []
-        obj_ids: list[str] = []
-        parents: list[str | None] = []
-        load_errors: dict[str, tuple[E.OkrError, ...]] = {}
-        seen_obj: set[str] = set()
-        seen_kr: set[str] = set()
-        nan = float("nan")
-        kind_of = kinds.kind_of
-        placeholder = kinds.placeholder()
-        add_kr, add_log, add_obj = kr_rows.append, log_rows.extend, obj_rows.append
-
-        with gc_paused():  # row tuples: the collector would rescan the heap
-            for i, obj in enumerate(document.objectives):
-                load = LOAD_OK
-                o: Objective | None = None
-                if isinstance(obj, InvalidObjective):
-                    load = LOAD_INVALID
-                    load_errors[f"o{i}"] = obj.errors
-                else:
-                    o = obj
-                    if obj.id in seen_obj:
-                        load = LOAD_DUPLICATE
-                if obj.id is not None:
-                    seen_obj.add(obj.id)
-                obj_ids.append(obj.id or "")
-                parents.append(obj.parent if load == LOAD_OK else None)
-                owner = -1 if obj.owner is None else person(obj.owner, len(people))
-                if o is not None:
-                    settings = o.progress_settings
-                    add_obj((
-                        float(o.weight),
-                        NONE_INSTANT if o.start is None else instant_us(o.start),
-                        NONE_INSTANT if o.due is None else instant_us(o.due),
-                        MODE_CODES[o.mode], AMBITION_CODES[o.ambition],
-                        STATUS_NONE if o.status is None else STATUS_CODES[o.status],
-                        bool(o.include_children), owner,
-                        -1 if settings is None else unit(settings.unit),
-                        nan if settings is None or settings.target is None
-                        else float(settings.target),
-                        False if settings is None else bool(settings.auto),
-                        nan if settings is None or settings.start is None
-                        else float(settings.start),
-                        load))
-                else:
-                    add_obj((1.0, NONE_INSTANT, NONE_INSTANT, MODE_AUTO, AMBITION_COMMITTED,
-                             STATUS_NONE, False, owner, -1, nan, False, nan, load))
-                default_owner = (obj.owner,) if obj.owner else ()
-                for kr in obj.key_results:
-                    row = len(kr_ids)
-                    kr_ids.append(kr.id or "")
-                    kr_load = LOAD_OK
-                    if isinstance(kr, InvalidKeyResult):
-                        kr_load = LOAD_INVALID
-                        load_errors[f"k{row}"] = kr.errors
-                    elif kr.id in seen_kr:
-                        kr_load = LOAD_DUPLICATE
-                    else:
-                        seen_kr.add(kr.id)
-                    names = kr.owners or default_owner
-                    owner_counts.append(len(names))
-                    for name in names:
-                        owner_ids.append(person(name, len(people)))
-                    if isinstance(kr, InvalidKeyResult):
-                        row_of = placeholder
-                        due, history = NONE_INSTANT, None
-                    else:
-                        row_of = kind_of(kr).encode(kr, unit)
-                        due = NONE_INSTANT if kr.due is None else instant_us(kr.due)
-                        history = kr.check_ins
-                        if history:
-                            add_log([(row, entry.at, entry.value) for entry in history])
-                    add_kr((i, row_of.kind, row_of.start, row_of.target, row_of.current,
-                            float(kr.weight), row_of.unit, row_of.range_mode, *row_of.bounds, due,
-                            history is not None, kr_load))
-
-        index: dict[str, int] = {}
-        for i, ident in enumerate(obj_ids):
-            if ident and ident not in index:
-                index[ident] = i
-        obj_parent = [-1 if p is None else index.get(p, -2) for p in parents]
-        people_list = list(people)  # insertion order is code order
-        unit_list = [u for u, c in units.items() if c >= 0]  # likewise
-        kr_names = ("kr_objective", "kr_kind", "kr_start", "kr_target", "kr_current",
-                    "kr_weight", "kr_unit", "kr_range_mode", "kr_red_low", "kr_yellow_low",
-                    "kr_yellow_high", "kr_red_high", "kr_due", "kr_has_log", "kr_load")
-        obj_names = ("obj_weight", "obj_start", "obj_due", "obj_mode", "obj_ambition",
-                     "obj_status", "obj_include_children", "obj_owner", "obj_ps_unit",
-                     "obj_ps_target", "obj_ps_auto", "obj_ps_start", "obj_load")
-        dtypes = {
-            "kr_objective": np.int64, "kr_kind": np.uint8, "kr_unit": np.int32,
-            "kr_range_mode": np.uint8, "kr_due": np.int64, "kr_has_log": np.bool_,
-            "kr_load": np.uint8, "obj_start": np.int64, "obj_due": np.int64,
-            "obj_mode": np.uint8, "obj_ambition": np.uint8, "obj_status": np.int8,
-            "obj_include_children": np.bool_, "obj_owner": np.int32, "obj_ps_unit": np.int32,
-            "obj_ps_auto": np.bool_, "obj_load": np.uint8,
-        }
-        arrays: dict[str, Any] = {}
-        for names, rows in ((kr_names, kr_rows), (obj_names, obj_rows)):
-            columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-            for name, column in zip(names, columns, strict=True):
-                arrays[name] = np.array(column, dtype=dtypes.get(name, np.float64))
-        if log_rows:
-            log_kr, log_at, log_value = zip(*log_rows, strict=True)
-            log_at_us = list(map(instant_us, log_at))
-            log_values = list(map(float, log_value))
-        else:
-            log_kr, log_at_us, log_values = (), [], []
-        offsets = np.zeros(len(owner_counts) + 1, dtype=np.int64)
-        np.cumsum(np.array(owner_counts, dtype=np.int64), out=offsets[1:])
-        frame = cls.from_columns(
-            **arrays,
-            obj_parent=np.array(obj_parent, dtype=np.int64),
-            log_kr=np.array(log_kr, dtype=np.int64),
-            log_at=np.array(log_at_us, dtype=np.int64),
-            log_value=np.array(log_values, dtype=np.float64),
-            kr_owner_offsets=offsets,
-            kr_owner_ids=np.array(owner_ids, dtype=np.int32),
-            kr_ids=kr_ids, obj_ids=obj_ids, person_names=people_list, unit_names=unit_list,
-            obj_parent_names=parents,
-        )
+        with gc_paused():  # lists of every field: the collector would rescan the heap
+            columns = document_columns(document)
+        load_errors = columns.pop("load_errors")
+        frame = cls.from_columns(**columns)
         return attrs.evolve(frame, load_errors=load_errors, validated=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from okrcore.codes import KIND_METRIC
-from okrcore.kinds._base import Columns, Encoded, Kind, SqlParts, Tools
+from okrcore.kinds._base import Columns, Encoded, EncodedColumns, Kind, SqlParts, Tools
 from okrcore.kinds.binary import KIND as BINARY
 from okrcore.kinds.metric import KIND as METRIC
 from okrcore.kinds.milestone import KIND as MILESTONE
@@ -29,6 +29,7 @@ __all__ = [
     "KINDS",
     "Columns",
     "Encoded",
+    "EncodedColumns",
     "Kind",
     "SqlParts",
     "Tools",
@@ -44,7 +45,7 @@ interchange schema, the SQL branches and the strategies)."""
 _BY_TYPE: Final[dict[type, Kind]] = {}
 _BY_CODE: Final[dict[int, Kind]] = {}
 
-HOOKS: Final = ("load", "dump", "check_in_key", "encode", "to_row", "child_rows", "from_row",
+HOOKS: Final = ("load", "dump", "check_in_key", "encode_many", "to_row", "child_rows", "from_row",
                 "columns", "sql", "strategy")
 """The methods a kind provides (``child_rows`` and ``columns`` have defaults that do nothing)."""
 

@@ -14,7 +14,8 @@ from okrcore import errors as E
 from okrcore._reading import Reader
 from okrcore.codes import RANGE_NONE
 
-__all__ = ["Columns", "Encoded", "Kind", "SqlParts", "Tools", "check_in_done", "stored_done"]
+__all__ = ["Columns", "Encoded", "EncodedColumns", "Kind", "SqlParts", "Tools", "check_in_done",
+           "stored_done"]
 
 _NAN = float("nan")
 
@@ -31,6 +32,36 @@ class Encoded:
     range_mode: int = RANGE_NONE
     bounds: tuple[float, float, float, float] = (_NAN, _NAN, _NAN, _NAN)
     """``red_low``, ``yellow_low``, ``yellow_high``, ``red_high`` [unit]; NaN = absent."""
+
+
+@attrs.define
+class EncodedColumns:
+    """The frame columns of several key results of one kind (:meth:`Kind.encode_many`).
+
+    Every array has one row per key result; ``units`` holds each row's unit *name* (``None``:
+    the kind has no unit), which :meth:`OrgFrame.from_document` turns into codes in document
+    order.
+    """
+
+    kind: npt.NDArray[np.uint8]
+    target: npt.NDArray[np.float64]
+    start: npt.NDArray[np.float64]
+    current: npt.NDArray[np.float64]
+    units: list[str | None]
+    range_mode: npt.NDArray[np.uint8]
+    red_low: npt.NDArray[np.float64]
+    yellow_low: npt.NDArray[np.float64]
+    yellow_high: npt.NDArray[np.float64]
+    red_high: npt.NDArray[np.float64]
+
+    @classmethod
+    def blank(cls, n: int, kind: int) -> EncodedColumns:
+        """``n`` rows of code ``kind``: target 1, start 0, no current, unit, range or bounds."""
+        def nan() -> npt.NDArray[np.float64]:
+            return np.full(n, _NAN)
+
+        return cls(np.full(n, kind, np.uint8), np.ones(n), np.zeros(n), nan(), [None] * n,
+                   np.full(n, RANGE_NONE, np.uint8), nan(), nan(), nan(), nan())
 
 
 @attrs.define
@@ -148,8 +179,20 @@ class Kind(abc.ABC):
 
     # --- frame ------------------------------------------------------------------------------
     @abc.abstractmethod
+    def encode_many(self, krs: Sequence[Any]) -> EncodedColumns:
+        """The frame columns of key results of this kind, one row each (vectorised)."""
+
     def encode(self, kr: Any, unit: Callable[[str], int]) -> Encoded:
-        """The frame row of ``kr`` (``unit`` gives a unit name's code)."""
+        """The frame row of one key result (``unit`` gives a unit name's code).
+
+        Row 0 of :meth:`encode_many` of ``[kr]``: one definition of the encoding.
+        """
+        c = self.encode_many([kr])
+        name = c.units[0]
+        return Encoded(int(c.kind[0]), float(c.target[0]), float(c.start[0]),
+                       float(c.current[0]), -1 if name is None else unit(name),
+                       int(c.range_mode[0]), (float(c.red_low[0]), float(c.yellow_low[0]),
+                                              float(c.yellow_high[0]), float(c.red_high[0])))
 
     # --- rows -------------------------------------------------------------------------------
     @abc.abstractmethod

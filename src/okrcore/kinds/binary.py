@@ -5,7 +5,7 @@ Its model is :class:`okrcore.model.Binary`; frame code :data:`~okrcore.codes.KIN
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Final
 
 import numpy as np
@@ -13,7 +13,15 @@ import numpy.typing as npt
 
 from okrcore import _reading as R
 from okrcore.codes import KIND_BINARY
-from okrcore.kinds._base import Columns, Encoded, Kind, SqlParts, Tools, check_in_done, stored_done
+from okrcore.kinds._base import (
+    Columns,
+    EncodedColumns,
+    Kind,
+    SqlParts,
+    Tools,
+    check_in_done,
+    stored_done,
+)
 from okrcore.model import Binary, CheckIn
 
 __all__ = ["KIND", "BinaryKind"]
@@ -46,9 +54,11 @@ class BinaryKind(Kind):
         """The binary kind's :meth:`~okrcore.kinds.Kind.check_in_key`."""
         return "done"
 
-    def encode(self, kr: Binary, unit: Callable[[str], int]) -> Encoded:
-        """The binary kind's :meth:`~okrcore.kinds.Kind.encode`."""
-        return Encoded(KIND_BINARY, current=_NAN if kr.done is None else float(kr.done))
+    def encode_many(self, krs: Sequence[Binary]) -> EncodedColumns:
+        """The binary kind's :meth:`~okrcore.kinds.Kind.encode_many`."""
+        out = EncodedColumns.blank(len(krs), KIND_BINARY)
+        out.current = np.array([kr.done for kr in krs], np.float64)  # None -> NaN
+        return out
 
     def to_row(self, kr: Binary) -> dict[str, Any]:
         """The binary kind's :meth:`~okrcore.kinds.Kind.to_row`."""

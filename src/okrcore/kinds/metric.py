@@ -6,12 +6,15 @@ Its model is :class:`okrcore.model.Metric` (with :class:`~okrcore.model.Range`);
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import Any, ClassVar, Final
+
+import numpy as np
 
 from okrcore import _reading as R
 from okrcore.codes import KIND_METRIC, RANGE_MODE_CODES
-from okrcore.kinds._base import Encoded, Kind, SqlParts, Tools
+from okrcore.kinds._base import EncodedColumns, Kind, SqlParts, Tools
 from okrcore.model import RANGE_MODES, CheckIn, Metric, Range
 
 __all__ = ["KIND", "MetricKind"]
@@ -19,6 +22,8 @@ __all__ = ["KIND", "MetricKind"]
 RANGE_FIELDS: Final = ("red_low", "yellow_low", "yellow_high", "red_high", "mode")
 """The fields of a metric's ``range`` object."""
 _BOUNDS: Final = RANGE_FIELDS[:4]
+_TARGET, _START, _CURRENT, _UNIT, _RANGE = map(attrgetter, (
+    "target", "start", "current", "unit", "range"))
 _NAN: Final = float("nan")
 
 
@@ -77,16 +82,21 @@ class MetricKind(Kind):
         """The metric kind's :meth:`~okrcore.kinds.Kind.check_in_key`."""
         return "value"
 
-    def encode(self, kr: Metric, unit: Callable[[str], int]) -> Encoded:
-        """The metric kind's :meth:`~okrcore.kinds.Kind.encode`."""
-        out = Encoded(KIND_METRIC, float(kr.target), float(kr.start),
-                      _NAN if kr.current is None else float(kr.current), unit(kr.unit))
-        if kr.range is not None:
-            r = kr.range
-            out.range_mode = RANGE_MODE_CODES[r.mode]
-            lo, ylo, yhi, hi = (_NAN if v is None else float(v)
-                                for v in (r.red_low, r.yellow_low, r.yellow_high, r.red_high))
-            out.bounds = (lo, ylo, yhi, hi)
+    def encode_many(self, krs: Sequence[Metric]) -> EncodedColumns:
+        """The metric kind's :meth:`~okrcore.kinds.Kind.encode_many`."""
+        out = EncodedColumns.blank(len(krs), KIND_METRIC)
+        out.target = np.array(list(map(_TARGET, krs)), np.float64)
+        out.start = np.array(list(map(_START, krs)), np.float64)
+        out.current = np.array(list(map(_CURRENT, krs)), np.float64)  # None -> NaN
+        out.units = list(map(_UNIT, krs))
+        ranges = list(map(_RANGE, krs))
+        rows = [j for j, r in enumerate(ranges) if r is not None]
+        if rows:
+            ranged = [ranges[j] for j in rows]
+            out.range_mode[rows] = [RANGE_MODE_CODES[r.mode] for r in ranged]
+            for name in _BOUNDS:  # None -> NaN
+                getattr(out, name)[rows] = np.array(list(map(attrgetter(name), ranged)),
+                                                    np.float64)
         return out
 
     def to_row(self, kr: Metric) -> dict[str, Any]:

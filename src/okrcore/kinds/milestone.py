@@ -7,7 +7,7 @@ codes :data:`~okrcore.codes.KIND_MILESTONE` (simple), :data:`~okrcore.codes.KIND
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Final
 
 import numpy as np
@@ -16,7 +16,15 @@ import numpy.typing as npt
 from okrcore import _reading as R
 from okrcore import errors as E
 from okrcore.codes import KIND_CHECKPOINTS, KIND_MILESTONE, KIND_STAGED
-from okrcore.kinds._base import Columns, Encoded, Kind, SqlParts, Tools, check_in_done, stored_done
+from okrcore.kinds._base import (
+    Columns,
+    EncodedColumns,
+    Kind,
+    SqlParts,
+    Tools,
+    check_in_done,
+    stored_done,
+)
 from okrcore.model import CheckIn, Checkpoint, Milestone
 
 __all__ = ["KIND", "MilestoneKind"]
@@ -82,17 +90,25 @@ class MilestoneKind(Kind):
         """The milestone kind's :meth:`~okrcore.kinds.Kind.check_in_key`."""
         return "done" if kr.stages_total is None else "stages_done"
 
-    def encode(self, kr: Milestone, unit: Callable[[str], int]) -> Encoded:
-        """The milestone kind's :meth:`~okrcore.kinds.Kind.encode`."""
-        target = float(kr.total)
-        if kr.checkpoints is not None:
-            return Encoded(KIND_CHECKPOINTS, target,
-                           current=float(sum(1 for c in kr.checkpoints if c.done)))
-        if kr.stages_total is not None:
-            return Encoded(KIND_STAGED, target,
-                           current=_NAN if kr.stages_done is None else float(kr.stages_done))
-        return Encoded(KIND_MILESTONE, target,
-                       current=_NAN if kr.done is None else float(kr.done))
+    def encode_many(self, krs: Sequence[Milestone]) -> EncodedColumns:
+        """The milestone kind's :meth:`~okrcore.kinds.Kind.encode_many`."""
+        out = EncodedColumns.blank(len(krs), KIND_MILESTONE)
+        codes: list[int] = []
+        currents: list[float | bool | None] = []
+        for kr in krs:
+            if kr.checkpoints is not None:
+                codes.append(KIND_CHECKPOINTS)
+                currents.append(sum(1 for c in kr.checkpoints if c.done))
+            elif kr.stages_total is not None:
+                codes.append(KIND_STAGED)
+                currents.append(kr.stages_done)
+            else:
+                codes.append(KIND_MILESTONE)
+                currents.append(kr.done)
+        out.kind = np.array(codes, np.uint8)
+        out.target = np.array([kr.total for kr in krs], np.float64)
+        out.current = np.array(currents, np.float64)  # None -> NaN
+        return out
 
     def to_row(self, kr: Milestone) -> dict[str, Any]:
         """The milestone kind's :meth:`~okrcore.kinds.Kind.to_row`."""
