@@ -4,7 +4,7 @@ The synthetic organisation of ``benchmarks/synthetic.py`` (``--size`` key result
 many objectives, a third of the key results with check-in logs) is loaded once into the
 reference schema in ``--scratch`` (a SQLite file; a PostgreSQL schema ``okrcore_bench_<size>``)
 and reused by later runs.  Then, per database, each measurement in a fresh interpreter (peak
-RSS is ``ru_maxrss`` of that process), alternating, ``--repeats`` times:
+RSS is the ``VmHWM`` high-water mark of that process), alternating, ``--repeats`` times:
 
 * **floor-read**: the raw ADBC read, ``fetch_arrow_table`` of the same columns of the same
   input tables (no ``ORDER BY``, no mapping);
@@ -221,6 +221,20 @@ def build(kind: str, url: str | None, scratch: Path, n: int) -> str:
 
 
 def _rss_mb() -> float:
+    """Peak resident set of this process so far [MiB].
+
+    ``VmHWM`` of ``/proc/self/status`` (Linux): the high-water mark of this process's own
+    memory.  ``ru_maxrss`` is not used where ``/proc`` exists: Linux carries the parent's peak
+    over ``fork`` + ``exec`` into it, so a worker started by a parent that had just built a
+    10^6-KR database reported the parent's peak.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
