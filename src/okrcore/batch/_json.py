@@ -560,15 +560,14 @@ def _people_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
     names = [people[p] for p in rows.tolist()]
     if len(set(names)) != len(names) or not _finite_or_nan(result.person_progress[rows]):
         return None
-    items = _person_items(frame, result, kr_ids, obj_ids)
+    texts, spans = _person_items(layout, frame, result, kr_ids, obj_ids)
     person_t = layout.obj(3, ("progress", "items"))
-    item_t = layout.obj(5, ("type", "id", "progress"))
     progress_l = result.person_progress.tolist()
     members = []
     for person in rows.tolist():
         progress = progress_l[person]
-        own = items.get(person)
-        listed = layout.array(4, [item_t % item for item in own]) if own else "[]"
+        start, count = spans.get(person, (0, 0))
+        listed = layout.array(4, texts[start:start + count])
         members.append(_string(people[person]) + ": " + person_t % (
             _NULL if progress != progress else repr(progress), listed))
     if not members:
@@ -576,14 +575,15 @@ def _people_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
     return "{" + layout.nl(2) + layout.sep(2).join(members) + layout.nl(1) + "}"
 
 
-def _person_items(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
-                  obj_ids: list[str]) -> dict[int, list[tuple[str, str, str]]]:
+def _person_items(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
+                  obj_ids: list[str]) -> tuple[list[str], dict[int, tuple[int, int]]]:
     """The people's items as JSON texts (``convert._person_items`` without objects).
 
     Each person's items in document order: an objective they own (with progress), then the
     key results of that objective they own beside its owner.  Made as one array of events
     (sorted by objective, then objective before key results, then owner list order) and
-    grouped by person with a stable sort.
+    grouped by person with a stable sort.  Returns the item texts (members at depth 5) in
+    that order and, by person code, where their items start in it and how many there are.
     """
     obj_owner = frame.obj_owner.astype(np.int64)
     obj_event = np.flatnonzero((obj_owner >= 0) & (result.obj_error == 0)
@@ -601,16 +601,19 @@ def _person_items(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
     sequence = np.concatenate([np.zeros(obj_event.shape[0], np.int64), owned])
     order = np.lexsort((sequence, is_kr, objective))
     order = order[np.argsort(person[order], kind="stable")]
-    objective_t, key_result_t = _string("objective"), _string("key_result")
-    obj_texts = [(objective_t, _string(obj_ids[i]), repr(p)) for i, p in zip(
-        obj_event.tolist(), result.obj_progress[obj_event].tolist(), strict=True)]
-    kr_texts = [(key_result_t, _string(kr_ids[r]), repr(p)) for r, p in zip(
-        kr_row.tolist(), result.kr_progress[kr_row].tolist(), strict=True)]
-    events = obj_texts + kr_texts
-    out: dict[int, list[tuple[str, str, str]]] = {}
-    for who, event in zip(person[order].tolist(), order.tolist(), strict=True):
-        out.setdefault(who, []).append(events[event])
-    return out
+    types = ([_string("objective")] * obj_event.shape[0]
+             + [_string("key_result")] * kr_row.shape[0])
+    ids = ([_string(obj_ids[i]) for i in obj_event.tolist()]
+           + [_string(kr_ids[r]) for r in kr_row.tolist()])
+    progress = _floats(np.concatenate([result.obj_progress[obj_event],
+                                       result.kr_progress[kr_row]]))
+    at = order.tolist()
+    texts = _fill_each(layout.obj(5, ("type", "id", "progress")), (
+        map(types.__getitem__, at), map(ids.__getitem__, at), map(progress.__getitem__, at)),
+        len(at))
+    who, start, count = np.unique(person[order], return_index=True, return_counts=True)
+    return texts, {p: (a, n) for p, a, n in zip(who.tolist(), start.tolist(), count.tolist(),
+                                                 strict=True)}
 
 
 def result_text(frame: OrgFrame, result: G.BatchResult,
