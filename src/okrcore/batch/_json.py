@@ -279,9 +279,13 @@ def _kr_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids:
     forecasts = [_NULL if p != p else forecast % (_NULL if v != v else repr(v), repr(p),
                                                    colour[c])
                  for v, p, c in zip(fc_value, fc_progress, fc_colour, strict=True)]
-    grades = [grade % (repr(s), colour[b], _TRUE if ok else _FALSE) for s, b, ok in zip(
-        result.kr_grade_score[rows].tolist(), result.kr_grade_band[rows].tolist(),
-        result.kr_grade_success[rows].tolist(), strict=True)]
+
+    def texts(table: Any, column: Any) -> list[str]:
+        return list(map(table.__getitem__, column[rows].tolist()))
+
+    grades = _fill_each(grade, (
+        _floats(result.kr_grade_score[rows]), texts(colour, result.kr_grade_band),
+        texts(_BOOL_TEXT, result.kr_grade_success)), len(ids))
     template = layout.obj(3, (
         "objective", "kind", "owners", "current", "raw_progress", "progress", "expected",
         "colour", "pace_colour", "pace_reason", "range_status", "weight", "contributes",
@@ -292,9 +296,6 @@ def _kr_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids:
                                              strict=True)]
     owners_text = ["[" + nl4 + sep4.join([person_text[p] for p in o]) + nl3 + "]" if o else "[]"
                    for o in owned]
-
-    def texts(table: Any, column: Any) -> list[str]:
-        return list(map(table.__getitem__, column[rows].tolist()))
 
     columns = (
         map(_string, ids), map(obj_text.__getitem__, objective),
@@ -389,10 +390,12 @@ def _objective_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
     forecasts = [_NULL if p != p else forecast_t % (_NULL, repr(p), _COLOUR_TEXT[c])
                  for p, c in zip(fc_progress, result.obj_forecast_colour[rows].tolist(),
                                  strict=True)]
-    grades = [_NULL if p != p else grade_t % (repr(sc), _COLOUR_TEXT[b], _TRUE if ok else _FALSE)
-              for p, sc, b, ok in zip(progress, result.obj_grade_score[rows].tolist(),
-                                      result.obj_grade_band[rows].tolist(),
-                                      result.obj_grade_success[rows].tolist(), strict=True)]
+    grades = _fill_each(grade_t, (
+        _floats(result.obj_grade_score[rows]),
+        map(_COLOUR_TEXT.__getitem__, result.obj_grade_band[rows].tolist()),
+        map(_BOOL_TEXT.__getitem__, result.obj_grade_success[rows].tolist())), len(row_list))
+    for j in np.flatnonzero(np.isnan(result.obj_progress[rows])).tolist():
+        grades[j] = _NULL  # no progress, no grade
     columns = (
         map(_string, ids), owner_texts, parent_texts, _opt_floats(progress),
         _opt_floats(result.obj_raw[rows]),
