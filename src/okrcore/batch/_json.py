@@ -273,15 +273,13 @@ def _kr_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids:
         last[at] = _string(isoformat_us(at))
     grade = layout.obj(4, ("score", "band", "success"))
     forecast = layout.obj(4, ("value", "progress", "colour"))
-    fc_value = result.kr_forecast_value[rows].tolist()
-    fc_progress = result.kr_forecast_progress[rows].tolist()
-    fc_colour = result.kr_forecast_colour[rows].tolist()
-    forecasts = [_NULL if p != p else forecast % (_NULL if v != v else repr(v), repr(p),
-                                                   colour[c])
-                 for v, p, c in zip(fc_value, fc_progress, fc_colour, strict=True)]
 
     def texts(table: Any, column: Any) -> list[str]:
         return list(map(table.__getitem__, column[rows].tolist()))
+
+    forecasts = _forecasts(forecast, _opt_floats(result.kr_forecast_value[rows]),
+                           result.kr_forecast_progress[rows],
+                           texts(colour, result.kr_forecast_colour))
 
     grades = _fill_each(grade, (
         _floats(result.kr_grade_score[rows]), texts(colour, result.kr_grade_band),
@@ -307,6 +305,15 @@ def _kr_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids:
         texts(_BOOL_TEXT, result.kr_contributes), texts(_TREND_TEXT, result.kr_trend),
         texts(_STALE_TEXT, result.kr_stale), map(last.__getitem__, last_at), forecasts, grades)
     return _section(layout, template, columns, len(ids))
+
+
+def _forecasts(template: str, values: Iterable[str], progress: np.ndarray[Any, Any],
+               colours: Iterable[str]) -> list[str]:
+    """``forecast`` texts: ``template`` filled, or null where the forecast progress is NaN."""
+    out = _fill_each(template, (values, _floats(progress), colours), progress.shape[0])
+    for j in np.flatnonzero(np.isnan(progress)).tolist():
+        out[j] = _NULL
+    return out
 
 
 def _section(layout: _Layout, template: str, columns: Sequence[Iterable[str]], n: int) -> str:
@@ -386,10 +393,10 @@ def _objective_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
     manual = [None if st < 0 else _STATUSES[st] for st in status_codes]
     colour_texts = [_string(MANUAL_COLOURS[m]) if m else _COLOUR_TEXT[c]
                     for m, c in zip(manual, result.obj_colour[rows].tolist(), strict=True)]
-    fc_progress = result.obj_forecast_progress[rows].tolist()
-    forecasts = [_NULL if p != p else forecast_t % (_NULL, repr(p), _COLOUR_TEXT[c])
-                 for p, c in zip(fc_progress, result.obj_forecast_colour[rows].tolist(),
-                                 strict=True)]
+    forecasts = _forecasts(forecast_t, itertools.repeat(_NULL, len(row_list)),
+                           result.obj_forecast_progress[rows],
+                           map(_COLOUR_TEXT.__getitem__,
+                               result.obj_forecast_colour[rows].tolist()))
     grades = _fill_each(grade_t, (
         _floats(result.obj_grade_score[rows]),
         map(_COLOUR_TEXT.__getitem__, result.obj_grade_band[rows].tolist()),
