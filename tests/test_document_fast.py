@@ -34,7 +34,7 @@ from okrcore.batch import (
     result_json,
     to_evaluation,
 )
-from okrcore.batch._json import result_text
+from okrcore.batch._json import _fill, _fill_each, _number_texts, result_text
 from okrcore.batch.frame import (
     AMBITION_CODES,
     LOAD_DUPLICATE,
@@ -394,3 +394,26 @@ def test_result_json_of_a_frame_built_from_columns(seed: int) -> None:
     assert result_text(frame, result) == expected
     assert result_json(frame, result, indent=None) == json.dumps(
         to_evaluation(frame, result).to_dict(), allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([0.0, -0.0, 0.1, 1.0, 1e-07, 2.5e300, float("nan"), 1 / 3]),
+                max_size=200),
+       st.lists(st.floats(allow_infinity=False), max_size=200))
+def test_number_texts_are_repr_of_each_value(few: list[float], many: list[float]) -> None:
+    """Each distinct value written once gives ``repr`` of every value (NaN as given)."""
+    repeated = [0.1, 1.0, float("nan"), 1 / 3, 0.0, 5e-324] * 20  # distinct values once
+    for values in (few, many, few + many, repeated, [*repeated, -0.0]):
+        expected = [repr(v) for v in values]
+        assert _number_texts(np.array(values, np.float64), "nan") == expected
+        assert _number_texts(values, "null") == ["null" if t == "nan" else t for t in expected]
+
+
+@given(st.lists(st.tuples(st.text(), st.text()), min_size=1, max_size=50))
+def test_fill_is_a_format_per_row(rows: list[tuple[str, str]]) -> None:
+    template = '{"a": %s, "b": [%s]}'
+    columns = list(zip(*rows, strict=True))
+    assert _fill(template, columns, len(rows), ",\n") == ",\n".join(template % r for r in rows)
+    clean = [(a.replace("\0", ""), b.replace("\0", "")) for a, b in rows]
+    assert _fill_each(template, list(zip(*clean, strict=True)), len(clean)) == [
+        template % r for r in clean]

@@ -152,7 +152,8 @@ def _evaluate_command(args: argparse.Namespace) -> int:
         fast = _fast_result(source, args.engine, args.indent or None, args.strict)
     if fast is not None:  # (a document the fast reader reads has no warning)
         text, errors = fast
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(text)  # (not text + "\n": a copy of the whole text)
+        sys.stdout.write("\n")
         warnings = 0
     elif (document := _document(args.file, source)) is None:
         return EXIT_DOCUMENT_ERROR

@@ -14,7 +14,6 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from importlib import resources
 from typing import IO, Any, Final, TypeAlias, cast
 
 import numpy as np
@@ -730,6 +729,8 @@ def schema(name: str = "document") -> dict[str, Any]:
     """Return the JSON Schema shipped with the package: ``document`` or ``result`` (v1)."""
     if name not in ("document", "result"):
         raise ValueError(f"schema must be 'document' or 'result', got {name!r}")
+    from importlib import resources  # (only here: its import is a cost of every command)
+
     text = resources.files("okrcore").joinpath(f"schemas/{name}-v1.schema.json").read_text()
     loaded: dict[str, Any] = json.loads(text)
     return loaded

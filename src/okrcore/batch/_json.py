@@ -3,8 +3,10 @@
 :func:`result_text` writes the same JSON text as
 ``json.dumps(to_evaluation(frame, result).to_dict(), indent=indent, allow_nan=False)`` (byte
 for byte; ``tests/test_document_fast.py``) without building a result object or a dict per
-item: every column is turned into Python values once (``tolist``), every value into its JSON
-text once, and each item is one ``%`` format of a template made for its nesting depth.
+item: every column is turned into Python values once (``tolist``), every distinct value of a
+column into its JSON text once, and the items of a section are one ``str.join`` of their
+columns' texts between the literal parts of a template made for their nesting depth
+(:func:`_fill`).
 
 What it does not do itself it leaves to the object path, so that nothing is worded twice:
 explanations of objectives whose rollup is not a plain weighted mean of their own key
@@ -16,9 +18,10 @@ When a value could not be written as JSON (a non-finite number) or ids repeat, i
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from json.encoder import encode_basestring_ascii as _string
 from typing import Any, Final
 
@@ -100,15 +103,31 @@ class _Layout:
 
 def _floats(values: Any) -> list[str]:
     """JSON texts of finite floats (``repr``, as :mod:`json` writes them)."""
-    return list(map(float.__repr__, values))
+    return _number_texts(values, "nan")
 
 
-def _opt_floats(values: list[float]) -> list[str]:
+def _opt_floats(values: Any) -> list[str]:
     """JSON texts of floats where NaN stands for null."""
-    texts = list(map(float.__repr__, values))
-    return list(map(_NAN_NULL.get, texts, texts))  # "nan" -> "null", the others kept
+    return _number_texts(values, _NULL)
 
 
+def _number_texts(values: Any, nan: str) -> list[str]:
+    """``repr`` of each float, ``nan`` for NaN; each distinct value is written once.
+
+    A column holds few distinct values (weights, grades, expected progress), so its distinct
+    values are found with :func:`numpy.unique` and each written once.  A column with a
+    negative zero is written value by value (``unique`` would merge it with ``0.0``).
+    """
+    column = np.asarray(values, np.float64)
+    if column.shape[0] < _UNIQUE_FROM or bool(np.signbit(column[column == 0.0]).any()):
+        texts = list(map(float.__repr__, column.tolist()))
+        return list(map(_NAN_NULL.get, texts, texts)) if nan == _NULL else texts
+    unique, inverse = np.unique(column, return_inverse=True)
+    distinct = [nan if v != v else repr(v) for v in unique.tolist()]
+    return list(map(distinct.__getitem__, inverse.tolist()))
+
+
+_UNIQUE_FROM: Final = 64
 _NAN_NULL: Final = {"nan": _NULL}
 
 
@@ -254,15 +273,17 @@ def _kr_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids:
         last[at] = _string(isoformat_us(at))
     grade = layout.obj(4, ("score", "band", "success"))
     forecast = layout.obj(4, ("value", "progress", "colour"))
-    fc_value = result.kr_forecast_value[rows].tolist()
-    fc_progress = result.kr_forecast_progress[rows].tolist()
-    fc_colour = result.kr_forecast_colour[rows].tolist()
-    forecasts = [_NULL if p != p else forecast % (_NULL if v != v else repr(v), repr(p),
-                                                   colour[c])
-                 for v, p, c in zip(fc_value, fc_progress, fc_colour, strict=True)]
-    grades = [grade % (repr(s), colour[b], _TRUE if ok else _FALSE) for s, b, ok in zip(
-        result.kr_grade_score[rows].tolist(), result.kr_grade_band[rows].tolist(),
-        result.kr_grade_success[rows].tolist(), strict=True)]
+
+    def texts(table: Any, column: Any) -> list[str]:
+        return list(map(table.__getitem__, column[rows].tolist()))
+
+    forecasts = _forecasts(forecast, _opt_floats(result.kr_forecast_value[rows]),
+                           result.kr_forecast_progress[rows],
+                           texts(colour, result.kr_forecast_colour))
+
+    grades = _fill_each(grade, (
+        _floats(result.kr_grade_score[rows]), texts(colour, result.kr_grade_band),
+        texts(_BOOL_TEXT, result.kr_grade_success)), len(ids))
     template = layout.obj(3, (
         "objective", "kind", "owners", "current", "raw_progress", "progress", "expected",
         "colour", "pace_colour", "pace_reason", "range_status", "weight", "contributes",
@@ -274,23 +295,63 @@ def _kr_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids:
     owners_text = ["[" + nl4 + sep4.join([person_text[p] for p in o]) + nl3 + "]" if o else "[]"
                    for o in owned]
 
-    def texts(table: Any, column: Any) -> list[str]:
-        return list(map(table.__getitem__, column[rows].tolist()))
-
-    columns = zip(
-        map(obj_text.__getitem__, objective), map(kind_text.__getitem__, kinds), owners_text,
-        current, _floats(result.kr_raw[rows].tolist()),
-        _floats(result.kr_progress[rows].tolist()), _opt_floats(expected.tolist()),
+    columns = (
+        map(_string, ids), map(obj_text.__getitem__, objective),
+        map(kind_text.__getitem__, kinds), owners_text,
+        current, _floats(result.kr_raw[rows]),
+        _floats(result.kr_progress[rows]), _opt_floats(expected),
         texts(colour, result.kr_colour), texts(colour, result.kr_pace_colour), pace_reason,
-        texts(colour, result.kr_range_status), _floats(frame.kr_weight[rows].tolist()),
+        texts(colour, result.kr_range_status), _floats(frame.kr_weight[rows]),
         texts(_BOOL_TEXT, result.kr_contributes), texts(_TREND_TEXT, result.kr_trend),
-        texts(_STALE_TEXT, result.kr_stale), map(last.__getitem__, last_at), forecasts, grades,
-        strict=True)
-    members = [key + ": " + template % parts
-               for key, parts in zip(map(_string, ids), columns, strict=True)]
-    if not members:
+        texts(_STALE_TEXT, result.kr_stale), map(last.__getitem__, last_at), forecasts, grades)
+    return _section(layout, template, columns, len(ids))
+
+
+def _forecasts(template: str, values: Iterable[str], progress: np.ndarray[Any, Any],
+               colours: Iterable[str]) -> list[str]:
+    """``forecast`` texts: ``template`` filled, or null where the forecast progress is NaN."""
+    out = _fill_each(template, (values, _floats(progress), colours), progress.shape[0])
+    for j in np.flatnonzero(np.isnan(progress)).tolist():
+        out[j] = _NULL
+    return out
+
+
+def _section(layout: _Layout, template: str, columns: Sequence[Iterable[str]], n: int) -> str:
+    """An object (members at depth 2): each of ``n`` members its key and ``template`` filled.
+
+    ``columns``: the key texts, then one iterable of texts per ``%s`` of ``template``.
+    """
+    if not n:
         return "{}"
-    return "{" + layout.nl(2) + layout.sep(2).join(members) + layout.nl(1) + "}"
+    return ("{" + layout.nl(2) + _fill("%s: " + template, columns, n, layout.sep(2))
+            + layout.nl(1) + "}")
+
+
+def _fill(template: str, columns: Sequence[Iterable[str]], n: int, sep: str) -> str:
+    """``sep.join(template % row for row in zip(*columns))``, as one ``str.join``.
+
+    The text between the template's ``%s`` is repeated beside the columns' texts and the
+    whole is joined at once: no format and no Python code per row (a ``%`` format per row
+    costs twice or more).  Every column holds ``n`` texts.
+    """
+    literals = template.split("%s")
+    if len(literals) != len(columns) + 1:
+        raise ValueError("a template needs one column per %s")
+    streams: list[Iterable[str]] = [
+        itertools.chain((literals[0],), itertools.repeat(sep + literals[0], n - 1))]
+    for column, literal in zip(columns, literals[1:], strict=True):
+        streams.append(column)
+        streams.append(itertools.repeat(literal, n))
+    return "".join(itertools.chain.from_iterable(zip(*streams, strict=True)))
+
+
+def _fill_each(template: str, columns: Sequence[Iterable[str]], n: int) -> list[str]:
+    """``[template % row for row in zip(*columns)]`` by :func:`_fill`.
+
+    The rows are joined on NUL and split again: JSON text never holds a NUL (:mod:`json`
+    writes a string's NUL as an escape).
+    """
+    return _fill(template, columns, n, "\0").split("\0") if n else []
 
 
 def _objective_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
@@ -332,28 +393,26 @@ def _objective_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
     manual = [None if st < 0 else _STATUSES[st] for st in status_codes]
     colour_texts = [_string(MANUAL_COLOURS[m]) if m else _COLOUR_TEXT[c]
                     for m, c in zip(manual, result.obj_colour[rows].tolist(), strict=True)]
-    fc_progress = result.obj_forecast_progress[rows].tolist()
-    forecasts = [_NULL if p != p else forecast_t % (_NULL, repr(p), _COLOUR_TEXT[c])
-                 for p, c in zip(fc_progress, result.obj_forecast_colour[rows].tolist(),
-                                 strict=True)]
-    grades = [_NULL if p != p else grade_t % (repr(sc), _COLOUR_TEXT[b], _TRUE if ok else _FALSE)
-              for p, sc, b, ok in zip(progress, result.obj_grade_score[rows].tolist(),
-                                      result.obj_grade_band[rows].tolist(),
-                                      result.obj_grade_success[rows].tolist(), strict=True)]
-    columns = zip(
-        owner_texts, parent_texts, _opt_floats(progress),
-        _opt_floats(result.obj_raw[rows].tolist()),
-        _opt_floats(result.obj_expected[rows].tolist()), colour_texts,
+    forecasts = _forecasts(forecast_t, itertools.repeat(_NULL, len(row_list)),
+                           result.obj_forecast_progress[rows],
+                           map(_COLOUR_TEXT.__getitem__,
+                               result.obj_forecast_colour[rows].tolist()))
+    grades = _fill_each(grade_t, (
+        _floats(result.obj_grade_score[rows]),
+        map(_COLOUR_TEXT.__getitem__, result.obj_grade_band[rows].tolist()),
+        map(_BOOL_TEXT.__getitem__, result.obj_grade_success[rows].tolist())), len(row_list))
+    for j in np.flatnonzero(np.isnan(result.obj_progress[rows])).tolist():
+        grades[j] = _NULL  # no progress, no grade
+    columns = (
+        map(_string, ids), owner_texts, parent_texts, _opt_floats(progress),
+        _opt_floats(result.obj_raw[rows]),
+        _opt_floats(result.obj_expected[rows]), colour_texts,
         [_COLOUR_TEXT[c] for c in result.obj_computed_colour[rows].tolist()],
         [_NULL if m is None else _string(m) for m in manual], explanations[1],
         [_TREND_TEXT[t] for t in result.obj_trend[rows].tolist()],
         [_STALE_TEXT[t] for t in result.obj_stale[rows].tolist()], forecasts, grades,
-        explanations[0], strict=True)
-    members = [ident + ": " + obj_t % parts
-               for ident, parts in zip([_string(i) for i in ids], columns, strict=True)]
-    if not members:
-        return "{}"
-    return "{" + layout.nl(2) + layout.sep(2).join(members) + layout.nl(1) + "}"
+        explanations[0])
+    return _section(layout, obj_t, columns, len(ids))
 
 
 def _explanations(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
@@ -409,12 +468,20 @@ def _explanations(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
         words = (explicit_reason(C._MODES[mode]) if rule == G.RULE_EXPLICIT
                  else RULE_REASONS[C._RULES[rule]])
         reasons[(mode, rule)] = (mode_text[mode], _string(C._RULES[rule]), _string(words))
-    expected = _opt_floats(result.obj_expected[plain_rows].tolist())
-    plain_texts = [
-        expl_t % (*reasons[pair], "[" + nl5 + sep5.join(item_texts[a:a + counts_l[i]]) + nl4
-                  + "]", *sums.get(i, no_sums), exp, rule_texts[id(colour_rules[i])])
-        for i, pair, a, exp in zip(plain_rows, pairs, [first[i] for i in plain_rows],
-                                   expected, strict=True)]
+    expected = _opt_floats(result.obj_expected[plain_rows])
+    # the explanations filled in at once (_fill), their items' brackets in the template
+    plain_t = expl_t % ("%s", "%s", "%s", "[" + nl5 + "%s" + nl4 + "]", *("%s",) * 7)
+    starts = [first[i] for i in plain_rows]
+    if all(counts_l[i] == 1 for i in plain_rows):  # one key result each: no join
+        listed = list(map(item_texts.__getitem__, starts))
+    else:
+        listed = [sep5.join(item_texts[a:a + counts_l[i]])
+                  for i, a in zip(plain_rows, starts, strict=True)]
+    said = list(zip(*map(reasons.__getitem__, pairs), strict=True)) or [(), (), ()]
+    summed = list(zip(*[sums.get(i, no_sums) for i in plain_rows], strict=True)) or [()] * 5
+    plain_texts = _fill_each(plain_t, (
+        *said, listed, *summed, expected, [rule_texts[id(colour_rules[i])] for i in plain_rows]),
+        len(plain_rows))
     plain_modes = [reasons[pair][0] for pair in pairs]
     if not others:
         return plain_texts, plain_modes
@@ -466,11 +533,10 @@ def _items(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids: list
     shares = [repr(v) if ok else _NULL for v, ok in zip(share.tolist(), shown.tolist(),
                                                          strict=True)]
     kr_type = _string("key_result")
-    texts = [item_t % (kr_type, k, w, p, sh, v, _TRUE if c else _FALSE)
-             for k, w, p, sh, v, c in zip(
-                 [_string(k) for k in kr_ids], _floats(weight.tolist()),
-                 _floats(result.kr_progress.tolist()), shares, values, contributes.tolist(),
-                 strict=True)]
+    texts = _fill_each(item_t, (
+        itertools.repeat(kr_type, frame.n_kr), map(_string, kr_ids), _floats(weight),
+        _floats(result.kr_progress), shares, values,
+        map(_BOOL_TEXT.__getitem__, contributes.tolist())), frame.n_kr)
     finite = (sum_rows | (np.isfinite(total) & np.isfinite(weighted))).tolist()
     return texts, finite
 
@@ -490,8 +556,8 @@ def _sums(frame: OrgFrame, result: G.BatchResult, units: list[str], rows: list[i
     unit_text = {-1: _string("")} | {u: _string(name) for u, name in enumerate(units)}
     auto_text, fixed_text = _string("auto"), _string("fixed")
     for i, unit, t, s, v, is_auto in zip(rows, result.obj_sum_unit[at].tolist(),
-                                         _floats(target.tolist()), _floats(start.tolist()),
-                                         _floats(total.tolist()), auto, strict=True):
+                                         _floats(target), _floats(start),
+                                         _floats(total), auto, strict=True):
         out[i] = (unit_text[unit if unit >= 0 else -1], t, s, v,
                   auto_text if is_auto else fixed_text)
     return out
@@ -504,15 +570,14 @@ def _people_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
     names = [people[p] for p in rows.tolist()]
     if len(set(names)) != len(names) or not _finite_or_nan(result.person_progress[rows]):
         return None
-    items = _person_items(frame, result, kr_ids, obj_ids)
+    texts, spans = _person_items(layout, frame, result, kr_ids, obj_ids)
     person_t = layout.obj(3, ("progress", "items"))
-    item_t = layout.obj(5, ("type", "id", "progress"))
     progress_l = result.person_progress.tolist()
     members = []
     for person in rows.tolist():
         progress = progress_l[person]
-        own = items.get(person)
-        listed = layout.array(4, [item_t % item for item in own]) if own else "[]"
+        start, count = spans.get(person, (0, 0))
+        listed = layout.array(4, texts[start:start + count])
         members.append(_string(people[person]) + ": " + person_t % (
             _NULL if progress != progress else repr(progress), listed))
     if not members:
@@ -520,14 +585,15 @@ def _people_section(layout: _Layout, frame: OrgFrame, result: G.BatchResult,
     return "{" + layout.nl(2) + layout.sep(2).join(members) + layout.nl(1) + "}"
 
 
-def _person_items(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
-                  obj_ids: list[str]) -> dict[int, list[tuple[str, str, str]]]:
+def _person_items(layout: _Layout, frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
+                  obj_ids: list[str]) -> tuple[list[str], dict[int, tuple[int, int]]]:
     """The people's items as JSON texts (``convert._person_items`` without objects).
 
     Each person's items in document order: an objective they own (with progress), then the
     key results of that objective they own beside its owner.  Made as one array of events
     (sorted by objective, then objective before key results, then owner list order) and
-    grouped by person with a stable sort.
+    grouped by person with a stable sort.  Returns the item texts (members at depth 5) in
+    that order and, by person code, where their items start in it and how many there are.
     """
     obj_owner = frame.obj_owner.astype(np.int64)
     obj_event = np.flatnonzero((obj_owner >= 0) & (result.obj_error == 0)
@@ -545,16 +611,19 @@ def _person_items(frame: OrgFrame, result: G.BatchResult, kr_ids: list[str],
     sequence = np.concatenate([np.zeros(obj_event.shape[0], np.int64), owned])
     order = np.lexsort((sequence, is_kr, objective))
     order = order[np.argsort(person[order], kind="stable")]
-    objective_t, key_result_t = _string("objective"), _string("key_result")
-    obj_texts = [(objective_t, _string(obj_ids[i]), repr(p)) for i, p in zip(
-        obj_event.tolist(), result.obj_progress[obj_event].tolist(), strict=True)]
-    kr_texts = [(key_result_t, _string(kr_ids[r]), repr(p)) for r, p in zip(
-        kr_row.tolist(), result.kr_progress[kr_row].tolist(), strict=True)]
-    events = obj_texts + kr_texts
-    out: dict[int, list[tuple[str, str, str]]] = {}
-    for who, event in zip(person[order].tolist(), order.tolist(), strict=True):
-        out.setdefault(who, []).append(events[event])
-    return out
+    types = ([_string("objective")] * obj_event.shape[0]
+             + [_string("key_result")] * kr_row.shape[0])
+    ids = ([_string(obj_ids[i]) for i in obj_event.tolist()]
+           + [_string(kr_ids[r]) for r in kr_row.tolist()])
+    progress = _floats(np.concatenate([result.obj_progress[obj_event],
+                                       result.kr_progress[kr_row]]))
+    at = order.tolist()
+    texts = _fill_each(layout.obj(5, ("type", "id", "progress")), (
+        map(types.__getitem__, at), map(ids.__getitem__, at), map(progress.__getitem__, at)),
+        len(at))
+    who, start, count = np.unique(person[order], return_index=True, return_counts=True)
+    return texts, {p: (a, n) for p, a, n in zip(who.tolist(), start.tolist(), count.tolist(),
+                                                 strict=True)}
 
 
 def result_text(frame: OrgFrame, result: G.BatchResult,

@@ -22,7 +22,6 @@ import numpy as np
 import numpy.typing as npt
 
 from okrcore.batch._blocks import _THREADS, F64, I64, B, _default_threads
-from okrcore.batch._numba_backend import NumbaBackend
 from okrcore.batch._numpy_backend import NumpyBackend
 from okrcore.batch._people import person_items, person_rollup
 from okrcore.batch._result import BatchResult, _check_out, _into, _n_people
@@ -44,9 +43,17 @@ __all__ = [
 KERNELS: Final = ("numpy", "numba")
 """Kernels :func:`backend_for` (and :func:`~okrcore.batch.engine.evaluate_frame`) accept."""
 
+
+def _numba_backend() -> Backend:
+    """The numba backend, imported when first asked for (the numpy kernel does not need it)."""
+    from okrcore.batch._numba_backend import NumbaBackend
+
+    return NumbaBackend()
+
+
 _BACKENDS: Final[dict[str, Callable[[], Backend]]] = {
     "numpy": NumpyBackend,
-    "numba": NumbaBackend,
+    "numba": _numba_backend,
 }
 
 
