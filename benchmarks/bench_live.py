@@ -37,16 +37,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from bench_recompute import peak_rss
 from synthetic import AS_OF_US, QUARTER_START_US, synthetic_columns
-
-
-def peak_rss() -> int:
-    """Peak resident set size of this process [bytes] (``VmHWM``)."""
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def run_size(n: int, rounds: int, check_ins: int, seed: int, evaluation: bool

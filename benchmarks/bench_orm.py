@@ -221,23 +221,14 @@ def build(kind: str, url: str | None, scratch: Path, n: int) -> str:
 
 
 def _rss_mb() -> float:
-    """Peak resident set of this process so far [MiB].
+    """Peak resident set of this process so far [MiB]: ``bench_recompute.peak_rss`` (``VmHWM``).
 
-    ``VmHWM`` of ``/proc/self/status`` (Linux): the high-water mark of this process's own
-    memory.  ``ru_maxrss`` is not used where ``/proc`` exists: Linux carries the parent's peak
-    over ``fork`` + ``exec`` into it, so a worker started by a parent that had just built a
-    10^6-KR database reported the parent's peak.
+    Not ``ru_maxrss``: Linux carries the parent's peak over ``fork`` + ``exec`` into it, so a
+    worker started by a parent that had just built a 10^6-KR database reported the parent's peak.
     """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
+    from bench_recompute import peak_rss
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak_rss() / 2**20
 
 
 def _clear_results(target: str) -> None:

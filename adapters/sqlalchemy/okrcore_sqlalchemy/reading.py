@@ -8,11 +8,9 @@ public names here are re-exported by :mod:`okrcore_sqlalchemy.job` and the packa
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -36,6 +34,7 @@ from sqlalchemy.sql.functions import FunctionElement
 import okrcore
 from okrcore import errors as E
 from okrcore import rows
+from okrcore._auto import gc_paused
 from okrcore.batch import BatchResult, OrgFrame
 from okrcore.batch.frame import LOAD_INVALID
 from okrcore.codes import COLOUR_NAMES, COLOUR_NONE
@@ -378,19 +377,7 @@ _REFERS_TO: Final = {"objective_id": "objective", "kr_id": "key_result",
                      "person_id": "person"}
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while millions of tuples are built.
-
-    None of them is cyclic; left on, its full collections make a large read superlinear.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+_no_gc = gc_paused  # the core's pause of the cyclic collector (okrcore._auto)
 
 
 _NUMBER, _INSTANT, _FLAG, _INTEGER = "a number", "an instant (integer µs)", "a boolean (0 or 1)", \
